@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ops.h - the dialect-independent operations table: the only thing the FUSE glue (src/fs) sees of SMB.
+ *
+ * An smb_client is one mounted share: a connection, a session and a tree connect, rebuilt transparently
+ * after a connection loss. Negotiate picks the table (SMB2/3 today: src/proto/smb2_ops.c; SMB1 later).
+ *
+ * Paths: UTF-8, relative to the mounted share root (and subdir), '/'-separated, no leading '/', "" for the
+ * root. The proto layer converts to the wire form ('\\', UTF-16LE, subdir prefix).
+ * Returns: 0 or a count on success, negative errno on failure (ENOENT, EEXIST, EACCES, ENOTEMPTY, EISDIR,
+ * ENOTDIR, EBUSY for sharing violations, ENOSPC, EROFS, EIO, ETIMEDOUT, ENOTCONN...). Never positive
+ * sentinels.
+ * Threads: every function may be called from many FUSE worker threads at once; each blocks only its own
+ * caller for the round trips it needs. No lock of the caller's may be held across a call.
+ */
+#ifndef SMBFUSE_OPS_H
+#define SMBFUSE_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* FILE_ATTRIBUTE_* of MS-FSCC 2.6 that the glue interprets. */
+#define SMB_ATTR_READONLY 0x00000001u
+#define SMB_ATTR_HIDDEN 0x00000002u
+#define SMB_ATTR_SYSTEM 0x00000004u
+#define SMB_ATTR_DIRECTORY 0x00000010u
+#define SMB_ATTR_ARCHIVE 0x00000020u
+#define SMB_ATTR_NORMAL 0x00000080u
+#define SMB_ATTR_SPARSE 0x00000200u
+#define SMB_ATTR_REPARSE_POINT 0x00000400u
+
+struct smb_attr {
+	uint64_t file_id; /* server's stable file id (FileId/IndexNumber), 0 if the server gave none */
+	uint64_t size;	  /* EndOfFile */
+	uint64_t alloc_size;
+	struct timespec atime, mtime, ctime, btime;
+	uint32_t attrs; /* SMB_ATTR_* */
+	uint32_t nlink; /* 0 if unknown */
+};
+
+static inline bool smb_attr_is_dir(const struct smb_attr *a)
+{
+	return a->attrs & SMB_ATTR_DIRECTORY;
+}
+
+/* What setattr changes: any combination of these bits in smb_setattr.valid. */
+#define SMB_SET_SIZE 0x1
+#define SMB_SET_ATIME 0x2
+#define SMB_SET_MTIME 0x4
+#define SMB_SET_ATTRS 0x8 /* attrs replaces the attribute word (chmod a-w -> READONLY) */
+
+struct smb_setattr {
+	unsigned valid;
+	uint64_t size;
+	struct timespec atime, mtime; /* tv_nsec == UTIME_NOW means "now" (server time) */
+	uint32_t attrs;
+};
+
+struct smb_statfs {
+	uint64_t block_size; /* bytes per allocation unit */
+	uint64_t total_blocks;
+	uint64_t free_blocks;  /* available to the caller */
+	uint32_t name_max;     /* longest name component in bytes (UTF-8) */
+};
+
+/* One directory entry handed to a readdir callback. name is UTF-8, valid only during the call. Return
+ * non-zero from the callback to stop the listing early (the op then returns 0). "." and ".." are never
+ * passed. */
+typedef int (*smb_dirent_fn)(void *arg, const char *name, const struct smb_attr *attr);
+
+/* An open file or directory. Owned by the caller between open and close; the dialect code keeps what it
+ * needs to reopen it after a reconnect. */
+struct smb_fh;
+
+/* rename flags */
+#define SMB_RENAME_NOREPLACE 0x1
+
+struct smb_client;
+
+struct smb_ops {
+	/* Attributes of a path: one round trip (compound CREATE + QUERY_INFO + CLOSE on SMB2). */
+	int (*stat)(struct smb_client *cl, const char *path, struct smb_attr *out);
+	/* Open (flags: O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY). With O_CREAT a missing
+	 * file is created; mode carries only what SMB can keep (write permission -> READONLY). attr_out, if
+	 * not NULL, receives the attributes after open. */
+	int (*open)(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
+		    struct smb_attr *attr_out);
+	/* Close and free fh (always frees, even when the server reports an error). */
+	int (*close)(struct smb_client *cl, struct smb_fh *fh);
+	/* Read up to size bytes at off into buf; returns bytes read (0 at end of file). Large reads are split
+	 * into several READs in flight at once. */
+	ssize_t (*read)(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
+	/* Write size bytes at off; returns bytes written (all of them, or an error). */
+	ssize_t (*write)(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
+	/* Make written data durable on the server (SMB2 FLUSH). */
+	int (*fsync)(struct smb_client *cl, struct smb_fh *fh);
+	int (*fstat)(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
+	/* Change attributes by handle when fh != NULL, else by path (opening it briefly). */
+	int (*setattr)(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+		       struct smb_attr *attr_out);
+	/* Call fn for every entry of directory path. */
+	int (*readdir)(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg);
+	int (*mkdir)(struct smb_client *cl, const char *path, struct smb_attr *attr_out);
+	int (*rmdir)(struct smb_client *cl, const char *path);
+	int (*unlink)(struct smb_client *cl, const char *path);
+	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
+	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
+	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);
+};
+
+/* Everything needed to reach and authenticate to one share. Strings are borrowed for the call of
+ * smb_client_new only; the client copies what it keeps. */
+struct smb_client_cfg {
+	const char *host;
+	uint16_t port;	     /* 0: 445 */
+	const char *share;   /* share name, no slashes */
+	const char *subdir;  /* optional path inside the share, '/'-separated, may be NULL */
+	const char *user;    /* NULL or "" with guest */
+	const char *password;
+	const char *domain;
+	const char *workstation; /* NULL: the local host name */
+	bool guest;
+	bool sign;		    /* require signing even if the server does not */
+	uint16_t min_dialect;	    /* 0: lowest we support */
+	uint16_t max_dialect;	    /* 0: highest we support (vers=3.1.1 sets both) */
+	int connect_timeout_ms;	    /* 0: 10 s */
+	int request_timeout_ms;	    /* 0: 60 s */
+};
+
+/*
+ * Connect, negotiate, authenticate, tree connect. On failure returns a negative errno and, if errbuf is
+ * not NULL, a one-line human explanation ("logon failure: wrong user name or password", "share not
+ * found", ...). *out is NULL on failure; on success free it with smb_client_free().
+ */
+int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
+void smb_client_free(struct smb_client *cl);
+const struct smb_ops *smb_client_ops(const struct smb_client *cl);
+/* Human-readable "SMB 3.1.1, signed" for the log line after mounting. */
+const char *smb_client_describe(const struct smb_client *cl);
+
+#endif

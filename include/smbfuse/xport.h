@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xport.h - one SMB2 connection: framing, MessageId table, credits, PENDING, compounds, signing hooks.
+ *
+ * Two parts (DESIGN B3):
+ *   - struct xeng (src/xport/engine.c) is I/O-free: requests in -> bytes to send; bytes received in ->
+ *     completed requests. It never blocks and never touches a socket, so tests drive it with a scripted
+ *     in-memory server (tests/xport/).
+ *   - struct conn (src/xport/conn.c, sock.c) owns the TCP socket and one receive thread, and wraps the
+ *     engine with locking. Many threads may call conn_call() at once; each waits only for its own replies.
+ *
+ * Who uses it: the session layer (src/session) only. It knows nothing of FUSE or of files.
+ *
+ * Threads and locks: conn has one mutex (guards the engine, the credit ledger and the request table) and
+ * one send mutex (serialises writes to the socket; taken after the state mutex is released, never held
+ * while waiting for a reply). Completion callbacks run on the receive thread with no lock held; they
+ * must not block or call conn_call().
+ *
+ * Errors: 0 means a response arrived (its NTSTATUS is in rsp_hdr.status, not an error here). Negative
+ * errno means no response: -ETIMEDOUT (deadline passed; the request is abandoned and a late reply is
+ * dropped), -ECONNRESET (connection lost while waiting; the request may or may not have run on the
+ * server), -ENOTCONN (the connection was already dead; the request was never sent), -EBADMSG (the
+ * server sent something malformed; the connection is then reset), -ENOMEM.
+ */
+#ifndef SMBFUSE_XPORT_H
+#define SMBFUSE_XPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "smbfuse/smb2.h"
+
+/* Hard cap on one frame from the server: 8 MiB max read + headers + slack. Larger frames reset the
+ * connection rather than allocating what a hostile server asks for. */
+#define XPORT_MAX_FRAME (16u * 1024 * 1024 + 4096)
+
+/*
+ * Message signing and verification, installed by the session layer once keys exist (MS-SMB2 3.1.4.1).
+ * iov[0] starts with the 64-byte SMB2 header; the signer computes over all of iov with the Signature
+ * field treated as zero and writes 16 bytes to sig. verify returns 0 if the message's signature is good.
+ * Called with the conn mutex released, possibly from several threads at once: must be thread-safe.
+ */
+struct xport_signer {
+	int (*sign)(void *ctx, const struct iovec *iov, int iovcnt, uint8_t sig[16]);
+	int (*verify)(void *ctx, const uint8_t *msg, size_t n);
+	void *ctx;
+};
+
+/* One message of a request chain (a chain of 1 is a plain request). */
+struct conn_msg {
+	/* In. hdr.command, hdr.tree_id, hdr.session_id, hdr.credit_charge (0 means 1) and
+	 * hdr.flags (SMB2_FLAGS_RELATED_OPERATIONS for compound members after the first) are the caller's;
+	 * MessageId, CreditRequest, NextCommand and the signature are filled in by the transport. */
+	struct smb2_hdr hdr;
+	const uint8_t *body; /* body after the 64-byte header, not owned */
+	size_t body_len;
+	const uint8_t *data; /* optional payload appended after body without copying (WRITE data) */
+	size_t data_len;
+	/* Out: the whole response message (header + body), malloc'd; the caller frees rsp. */
+	uint8_t *rsp;
+	size_t rsp_len;
+	struct smb2_hdr rsp_hdr;
+	int err; /* per-message transport result, as the return code convention above */
+};
+
+/* Flags for conn_call / conn_submit */
+#define CONN_F_SIGN 0x1       /* sign these messages (session-bound requests when signing is on) */
+#define CONN_F_NO_TIMEOUT 0x2 /* wait without deadline (CHANGE_NOTIFY); still ends on connection loss */
+#define CONN_F_KEEP_REQ 0x4   /* keep a copy of the exact request bytes in req_copy (preauth hash) */
+
+struct conn;
+
+struct conn_cfg {
+	const char *host; /* name or address; resolved with getaddrinfo */
+	uint16_t port;
+	int connect_timeout_ms;
+	int request_timeout_ms; /* default deadline for conn_call */
+	/* Unsolicited messages (oplock/lease break notifications, MessageId 0xFFFF...FFFF), on the receive
+	 * thread with no lock held. msg is valid only during the call. May be NULL. */
+	void (*on_unsolicited)(void *arg, const uint8_t *msg, size_t n);
+	/* Called once, on the receive thread, when the connection dies (err < 0). May be NULL. */
+	void (*on_dead)(void *arg, int err);
+	void *arg;
+};
+
+/*
+ * Connect (honouring connect_timeout_ms) and start the receive thread. On failure *out is NULL and the
+ * return is -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH, -ENOENT (name does not resolve) or another errno.
+ */
+int conn_new(const struct conn_cfg *cfg, struct conn **out);
+/* Close the socket, complete every waiting request with -ECONNRESET, join the thread, free. */
+void conn_free(struct conn *c);
+
+/* After NEGOTIATE: multi-credit requests (CreditCharge > 1) are legal from SMB 2.1 on. */
+void conn_set_multicredit(struct conn *c, bool on);
+/* Install or remove (NULL) the signer used for CONN_F_SIGN and for verifying signed responses. */
+void conn_set_signer(struct conn *c, const struct xport_signer *s);
+/* If true, every response to a signed request must carry a valid signature (server signing required). */
+void conn_set_require_signed_rsp(struct conn *c, bool on);
+
+/*
+ * Send msgs[0..n) as one compound (n > 1) or a single request, and wait for every response. Waits for
+ * credits first (never sends beyond what the server granted). STATUS_PENDING interim responses are
+ * absorbed: the wait continues for the final response. Returns 0 if every message got a response
+ * (check each msgs[i].rsp_hdr.status), otherwise the first negative msgs[i].err. msgs[i].rsp is set for
+ * every message that got a response, even when the call as a whole fails.
+ * With CONN_F_KEEP_REQ, *req_copy receives a malloc'd copy of the exact bytes sent for msgs[0] (header +
+ * body + data) and *req_copy_len its length; pass NULL otherwise.
+ */
+int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int timeout_ms, uint8_t **req_copy,
+	      size_t *req_copy_len);
+
+/* Asynchronous form for long-lived requests (CHANGE_NOTIFY): done runs on the receive thread, once. */
+struct conn_async;
+typedef void (*conn_done_fn)(void *arg, struct conn_msg *msg);
+int conn_submit(struct conn *c, struct conn_msg *msg, unsigned flags, conn_done_fn done, void *arg,
+		struct conn_async **out);
+/* Send SMB2 CANCEL for a submitted request; its done callback still runs exactly once. */
+void conn_cancel(struct conn *c, struct conn_async *a);
+
+/* True until the connection has died. */
+bool conn_alive(struct conn *c);
+/* Credits the server has granted and not yet consumed, for tests and statistics. */
+unsigned conn_credits(struct conn *c);
+
+#endif

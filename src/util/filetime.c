@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* FILETIME is MS-DTYP 2.3.3: 100 ns intervals since 1601-01-01 00:00 UTC. */
+#include <time.h>
+
+#include "smbfuse/util.h"
+
+#define FT_UNIX_EPOCH 116444736000000000ULL /* 1970-01-01 as FILETIME */
+#define FT_PER_SEC 10000000ULL
+
+struct timespec filetime_to_timespec(uint64_t ft)
+{
+	struct timespec ts = {0, 0};
+	if (ft >= FT_UNIX_EPOCH) {
+		uint64_t d = ft - FT_UNIX_EPOCH;
+		ts.tv_sec = (time_t)(d / FT_PER_SEC);
+		ts.tv_nsec = (long)(d % FT_PER_SEC) * 100;
+	} else if (ft != 0) {
+		uint64_t d = FT_UNIX_EPOCH - ft;
+		ts.tv_sec = -(time_t)((d + FT_PER_SEC - 1) / FT_PER_SEC);
+		ts.tv_nsec = (long)((FT_PER_SEC - d % FT_PER_SEC) % FT_PER_SEC) * 100;
+	}
+	return ts;
+}
+
+uint64_t timespec_to_filetime(struct timespec ts)
+{
+	/* Dates before 1601 have no FILETIME; clamp to 1 so 0 keeps meaning "do not change". */
+	__int128 v = (__int128)ts.tv_sec * FT_PER_SEC + ts.tv_nsec / 100 + FT_UNIX_EPOCH;
+	if (v < 1)
+		return 1;
+	if (v > (__int128)INT64_MAX)
+		return INT64_MAX;
+	return (uint64_t)v;
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
