@@ -703,6 +703,7 @@ struct smb2_dir_iter {
 	uint32_t off; /* next entry */
 	uint8_t info_class;
 	bool done;
+	int err; /* sticky */
 };
 void smb2_dir_iter_init(struct smb2_dir_iter *it, uint8_t info_class, const uint8_t *buf, uint32_t len);
 /*

@@ -5,6 +5,7 @@
 
 #include "smbfuse/smb2.h"
 #include "smbfuse/util.h"
+#include "smb2_i.h"
 
 static const char *const command_names[SMB2_NCOMMANDS] = {
 	[SMB2_NEGOTIATE] = "NEGOTIATE",
@@ -101,4 +102,51 @@ int smb2_error_rsp_decode(const uint8_t *msg, size_t n, struct smb2_error_rsp *o
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+int smb2_body_start(struct cur *c, const uint8_t *msg, size_t n, uint16_t cmd, uint16_t size)
+{
+	size_t need = SMB2_HDR_SIZE + (size & 1 ? size - 1u : size);
+	cur_init(c, msg, n);
+	if (n < need || get_le32(msg) != SMB2_PROTO_MAGIC) {
+		cur_fail(c);
+		return -EBADMSG;
+	}
+	if (get_le16(msg + 12) != cmd) {
+		cur_fail(c);
+		return -EPROTO;
+	}
+	cur_seek(c, SMB2_HDR_SIZE);
+	if (cur_u16(c) != size) {
+		cur_fail(c);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int smb2_view(const uint8_t *msg, size_t n, uint32_t off, uint32_t len, size_t min_off, const uint8_t **out)
+{
+	*out = NULL;
+	if (len == 0) {
+		*out = msg + n; /* a valid, empty view */
+		return 0;
+	}
+	if (off < min_off || !range_ok(n, off, len))
+		return -EBADMSG;
+	*out = msg + off;
+	return 0;
+}
+
+int smb2_empty_rsp_decode(const uint8_t *msg, size_t n, uint16_t cmd, uint16_t size)
+{
+	struct cur c;
+	return smb2_body_start(&c, msg, n, cmd, size);
+}
+
+long smb2_utf16_len16(const char *s, size_t n)
+{
+	long u = utf16_len_of_utf8(s, n);
+	if (u < 0)
+		return -EILSEQ;
+	return u > 0xFFFF ? -ENAMETOOLONG : u;
 }
