@@ -13,14 +13,28 @@
  *
  * Threads and locks: conn has one mutex (guards the engine, the credit ledger and the request table) and
  * one send mutex (serialises writes to the socket; taken after the state mutex is released, never held
- * while waiting for a reply). Completion callbacks run on the receive thread with no lock held; they
- * must not block or call conn_call().
+ * while waiting for a reply). The two are never held together. Completion callbacks (done, on_unsolicited,
+ * on_dead) run on the receive thread with no lock held; they must not block, and must not call
+ * conn_call(), conn_submit(), conn_cancel() or conn_free(). They may call conn_async_put(), conn_alive()
+ * and conn_credits().
+ *
+ * Rules for callers:
+ *   - Any number of threads may use conn_call/conn_submit/conn_cancel/conn_set_* at once.
+ *   - conn_free() is called once, by a thread that is not the receive thread, and no call may *start*
+ *     on c once conn_free() has started (the session layer must stop new callers first, e.g. by taking
+ *     its own reference count to zero). Calls already inside return -ECONNRESET or -ENOTCONN, and
+ *     conn_free() waits for them to leave before freeing.
+ *   - A dead conn stays dead: conn_call returns -ENOTCONN at once. Reconnecting means a new conn.
  *
  * Errors: 0 means a response arrived (its NTSTATUS is in rsp_hdr.status, not an error here). Negative
  * errno means no response: -ETIMEDOUT (deadline passed; the request is abandoned and a late reply is
- * dropped), -ECONNRESET (connection lost while waiting; the request may or may not have run on the
- * server), -ENOTCONN (the connection was already dead; the request was never sent), -EBADMSG (the
- * server sent something malformed; the connection is then reset), -ENOMEM.
+ * dropped, after its credits are counted), -ECONNRESET (connection lost after sending, or while sending;
+ * the request may or may not have run on the server; also what every outstanding request gets when the
+ * server sends something malformed and the connection is reset), -ENOTCONN (the connection was already
+ * dead, or died while the request waited for credits; the request was never sent), -EACCES (the response
+ * failed signature verification, or was unsigned though require_signed_rsp is on; it is discarded),
+ * -ENOBUFS (the request needs more credits than the server has granted and none are in flight to bring
+ * more; send smaller I/O), -ENOKEY (CONN_F_SIGN without a signer), -EINVAL, -EMSGSIZE, -ENOMEM.
  */
 #ifndef SMBFUSE_XPORT_H
 #define SMBFUSE_XPORT_H
@@ -50,15 +64,18 @@ struct xport_signer {
 
 /* One message of a request chain (a chain of 1 is a plain request). */
 struct conn_msg {
-	/* In. hdr.command, hdr.tree_id, hdr.session_id, hdr.credit_charge (0 means 1) and
-	 * hdr.flags (SMB2_FLAGS_RELATED_OPERATIONS for compound members after the first) are the caller's;
-	 * MessageId, CreditRequest, NextCommand and the signature are filled in by the transport. */
+	/* In. hdr.command, hdr.tree_id, hdr.session_id, hdr.status (ChannelSequence), hdr.credit_charge
+	 * (0 means 1; ignored and sent as 0 until conn_set_multicredit(true); more than 256 is -EINVAL) and
+	 * hdr.flags (SMB2_FLAGS_RELATED_OPERATIONS for compound members after the first; PRIORITY, DFS and
+	 * REPLAY bits pass through, all other bits are the transport's) are the caller's. MessageId,
+	 * CreditRequest, NextCommand, AsyncId and the signature are filled in by the transport. */
 	struct smb2_hdr hdr;
 	const uint8_t *body; /* body after the 64-byte header, not owned */
 	size_t body_len;
 	const uint8_t *data; /* optional payload appended after body without copying (WRITE data) */
 	size_t data_len;
-	/* Out: the whole response message (header + body), malloc'd; the caller frees rsp. */
+	/* Out: the whole response message (header + body; for a compound member, up to NextCommand,
+	 * padding included), malloc'd; the caller frees rsp. Cleared on entry. */
 	uint8_t *rsp;
 	size_t rsp_len;
 	struct smb2_hdr rsp_hdr;
@@ -88,9 +105,12 @@ struct conn_cfg {
 /*
  * Connect (honouring connect_timeout_ms) and start the receive thread. On failure *out is NULL and the
  * return is -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH, -ENOENT (name does not resolve) or another errno.
+ * request_timeout_ms also bounds a blocked socket write (a server that stops reading kills the conn).
  */
 int conn_new(const struct conn_cfg *cfg, struct conn **out);
-/* Close the socket, complete every waiting request with -ECONNRESET, join the thread, free. */
+/* Close the socket, complete every waiting request with -ECONNRESET (running their done callbacks and
+ * on_dead on the receive thread), join the thread, wait for callers still inside, free. See the rules
+ * above: no call may start after conn_free() has. */
 void conn_free(struct conn *c);
 
 /* After NEGOTIATE: multi-credit requests (CreditCharge > 1) are legal from SMB 2.1 on. */
@@ -109,16 +129,28 @@ void conn_set_require_signed_rsp(struct conn *c, bool on);
  * With CONN_F_KEEP_REQ, *req_copy receives a malloc'd copy of the exact bytes sent for msgs[0] (header +
  * body + data) and *req_copy_len its length; pass NULL otherwise.
  */
+/* timeout_ms <= 0 means cfg.request_timeout_ms (itself <= 0: no deadline). At most 16 messages. The
+ * deadline covers the wait for credits too. */
 int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int timeout_ms, uint8_t **req_copy,
 	      size_t *req_copy_len);
 
-/* Asynchronous form for long-lived requests (CHANGE_NOTIFY): done runs on the receive thread, once. */
+/*
+ * Asynchronous form for long-lived requests (CHANGE_NOTIFY): done runs on the receive thread, exactly
+ * once, with msg (the caller's) filled as conn_call would (msg->err < 0 means no response). There is no
+ * deadline. done may run before conn_submit returns. msg must stay valid until done has run; body and
+ * data only until conn_submit returns. Returns 0 (done will run) or a negative errno (done will not run).
+ * If out is not NULL, *out receives a reference to the request, valid for conn_cancel() until the caller
+ * drops it with conn_async_put() (exactly once; allowed inside done, and after conn_free()).
+ */
 struct conn_async;
 typedef void (*conn_done_fn)(void *arg, struct conn_msg *msg);
 int conn_submit(struct conn *c, struct conn_msg *msg, unsigned flags, conn_done_fn done, void *arg,
 		struct conn_async **out);
-/* Send SMB2 CANCEL for a submitted request; its done callback still runs exactly once. */
+/* Send SMB2 CANCEL for a submitted request (MS-SMB2 3.2.4.24); its done callback still runs exactly once,
+ * normally with STATUS_CANCELLED. A no-op if the request has already finished or the conn is dead. */
 void conn_cancel(struct conn *c, struct conn_async *a);
+/* Drop the reference conn_submit gave through *out. */
+void conn_async_put(struct conn_async *a);
 
 /* True until the connection has died. */
 bool conn_alive(struct conn *c);

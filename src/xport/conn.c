@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conn.c - one SMB2 connection shared by many threads: the socket, the receive thread, and the locking
+ * around the I/O-free engine (engine.c).
+ *
+ * Threads. Callers of conn_call/conn_submit/conn_cancel send from their own thread; one receive thread
+ * per connection reads frames, feeds the engine and runs every completion. Only the receive thread
+ * completes requests - including on connection death - which is what makes "exactly once" easy: a
+ * sender that hits a write error only shuts the socket down, and the receive thread, woken by that,
+ * fails everything.
+ *
+ * Locks (order: never hold both). c->mu guards the engine, the flags and every creq's finished /
+ * abandoned bits; it is held only for bookkeeping, never across a read, a write, a signer call or a
+ * callback. c->send_mu serialises whole frames on the socket; it is taken with c->mu released. A sender
+ * therefore builds under mu (MessageIds and credits are assigned there), signs with no lock, then writes
+ * under send_mu. Frames may thus reach the server in an order different from their MessageIds; the
+ * server's sequence window accepts any order inside the window (MS-SMB2 3.3.1.1).
+ *
+ * Lifetime of a request (struct conn_async, for conn_call too). refs is atomic; holders are: the engine
+ * (from submit until the receive thread has finished it), the sending thread (until its write is done),
+ * the waiter of conn_call (until it returns), and the conn_submit handle (until conn_async_put). A
+ * conn_call that times out sets abandoned and drops its reference: the engine's reference keeps the
+ * request alive until its late reply (or the connection's death) settles its MessageId and credits.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_i.h"
+#include "sock_i.h"
+#include "smbfuse/log.h"
+#include "smbfuse/util.h"
+#include "smbfuse/xport.h"
+
+struct conn_async {
+	struct xcall x;	  /* guarded by c->mu while x.in_engine; the finisher's afterwards */
+	pthread_cond_t cv; /* signalled (under c->mu) when finished */
+	atomic_int refs;
+	bool finished;	/* c->mu */
+	bool abandoned; /* c->mu: the conn_call waiter has gone */
+	/* conn_submit only; set before submit, read-only afterwards. */
+	conn_done_fn done;
+	void *arg;
+	struct conn_msg *umsg;
+};
+
+struct conn {
+	struct conn_cfg cfg; /* read-only after conn_new */
+	char *host;
+	int fd;			 /* read-only after conn_new; shut down (not closed) to wake threads */
+	pthread_t rx;		 /* read-only */
+	pthread_mutex_t mu;	 /* the state mutex; see the lock notes above */
+	pthread_cond_t credit_cv; /* mu: credits may have grown, or the connection died */
+	pthread_cond_t idle_cv;	  /* mu: users dropped to 0 while closing */
+	pthread_mutex_t send_mu;  /* whole frames on fd */
+	struct xeng *e;		  /* mu */
+	bool dead;		  /* mu: the receive thread has failed everything */
+	bool closing;		  /* mu: conn_free has started */
+	int kill_err;		  /* mu: first reason given to conn_kill */
+	unsigned users;		  /* mu: threads inside conn_call/submit/cancel */
+	struct xport_signer signer; /* mu; copied out before use */
+	bool has_signer;	    /* mu */
+};
+
+/* ---- requests ---- */
+
+static struct conn_async *creq_new(int n)
+{
+	struct conn_async *r = xeng_malloc_hook(sizeof(*r));
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	if (xcall_init(&r->x, n) < 0) {
+		free(r);
+		return NULL;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	r->x.owner = r;
+	atomic_init(&r->refs, 1);
+	return r;
+}
+
+static void creq_put(struct conn_async *r)
+{
+	if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+		return;
+	xcall_fini(&r->x);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+}
+
+void conn_async_put(struct conn_async *a)
+{
+	creq_put(a);
+}
+
+/* Move results to the caller's messages; ownership of rsp moves with them. */
+static int creq_results(struct conn_async *r, struct conn_msg *msgs)
+{
+	int rc = 0;
+	for (int i = 0; i < r->x.n; i++) {
+		struct xmsg *m = &r->x.m[i];
+		msgs[i].rsp = m->rsp;
+		msgs[i].rsp_len = m->rsp_len;
+		msgs[i].rsp_hdr = m->rsp_hdr;
+		msgs[i].err = m->err;
+		m->rsp = NULL;
+		if (m->err < 0 && rc == 0)
+			rc = m->err;
+	}
+	return rc;
+}
+
+/* ---- state helpers ---- */
+
+static int deadline_of(const struct conn *c, unsigned flags, int timeout_ms, struct timespec *ts)
+{
+	if (flags & CONN_F_NO_TIMEOUT)
+		return 0;
+	int ms = timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms;
+	if (ms <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+	return 1;
+}
+
+/* Wait on cv under c->mu; -ETIMEDOUT once the deadline (if any) has passed. */
+static int wait_until(struct conn *c, pthread_cond_t *cv, bool has_deadline, const struct timespec *ts)
+{
+	if (!has_deadline)
+		return -pthread_cond_wait(cv, &c->mu);
+	return -pthread_cond_timedwait(cv, &c->mu, ts);
+}
+
+static bool enter_locked(struct conn *c)
+{
+	if (c->dead || c->closing)
+		return false;
+	c->users++;
+	return true;
+}
+
+static void leave_locked(struct conn *c)
+{
+	if (--c->users == 0 && c->closing)
+		pthread_cond_broadcast(&c->idle_cv);
+}
+
+/* Shut the socket down so the receive thread wakes and fails everything. Any thread, no lock held. */
+static void conn_kill(struct conn *c, int err)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!c->kill_err)
+		c->kill_err = err;
+	pthread_mutex_unlock(&c->mu);
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+/* Sign (no lock held) and write one frame. A failure here leaves MessageIds spent but unsent, so the
+ * connection must die (see the engine essay). */
+static int send_frame(struct conn *c, struct xout *o, const struct xport_signer *s)
+{
+	int rc = xout_sign(o, s);
+	if (rc == 0) {
+		xout_iov(o);
+		pthread_mutex_lock(&c->send_mu);
+		rc = sock_writev_hook(c->fd, o->iov, o->iovcnt);
+		pthread_mutex_unlock(&c->send_mu);
+	}
+	if (rc < 0) {
+		log_err("send failed: %s", strerror(-rc));
+		conn_kill(c, rc);
+	}
+	return rc;
+}
+
+/*
+ * Wait for credits and hand the chain to the engine. Called with c->mu held; returns with it held.
+ * On success r carries the engine's reference and the sender's.
+ */
+static int submit_locked(struct conn *c, struct conn_async *r, const struct conn_msg *msgs, int n,
+			 unsigned flags, bool has_deadline, const struct timespec *ts, struct xout *o,
+			 struct xport_signer *s)
+{
+	int rc;
+	/* Refuse before MessageIds are spent: a frame that cannot be signed could never be sent. */
+	if ((flags & CONN_F_SIGN) && !c->has_signer)
+		return -ENOKEY;
+	for (;;) {
+		rc = c->dead ? -ENOTCONN : xeng_submit(c->e, &r->x, msgs, n, flags, o);
+		if (rc != -EAGAIN)
+			break;
+		if (wait_until(c, &c->credit_cv, has_deadline, ts) == -ETIMEDOUT) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&r->refs, 2);
+	*s = c->signer;
+	if (!c->has_signer)
+		memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+static void clear_results(struct conn_msg *msgs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		msgs[i].rsp = NULL;
+		msgs[i].rsp_len = 0;
+		msgs[i].err = 0;
+		memset(&msgs[i].rsp_hdr, 0, sizeof(msgs[i].rsp_hdr));
+	}
+}
+
+static void set_err(struct conn_msg *msgs, int n, int err)
+{
+	for (int i = 0; i < n; i++)
+		msgs[i].err = err;
+}
+
+/* ---- the public calls ---- */
+
+static int keep_copy(struct xout *o, uint8_t **req_copy, size_t *req_copy_len)
+{
+	if (!req_copy)
+		return 0;
+	return xout_copy_msg(o, 0, req_copy, req_copy_len);
+}
+
+int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int timeout_ms, uint8_t **req_copy,
+	      size_t *req_copy_len)
+{
+	struct timespec ts;
+	struct xport_signer s;
+	struct xout o;
+	if (req_copy)
+		*req_copy = NULL;
+	if (n < 1 || n > XENG_MAX_CHAIN || ((flags & CONN_F_KEEP_REQ) && (!req_copy || !req_copy_len)))
+		return -EINVAL;
+	clear_results(msgs, n);
+	bool has_deadline = deadline_of(c, flags, timeout_ms, &ts);
+	struct conn_async *r = creq_new(n);
+	if (!r) {
+		set_err(msgs, n, -ENOMEM);
+		return -ENOMEM;
+	}
+	xout_init(&o);
+	pthread_mutex_lock(&c->mu);
+	if (!enter_locked(c)) {
+		pthread_mutex_unlock(&c->mu);
+		xout_free(&o);
+		creq_put(r);
+		set_err(msgs, n, -ENOTCONN);
+		return -ENOTCONN;
+	}
+	int rc = submit_locked(c, r, msgs, n, flags, has_deadline, &ts, &o, &s);
+	pthread_mutex_unlock(&c->mu);
+	if (rc == 0) {
+		rc = send_frame(c, &o, &s);
+		if (rc == 0 && (flags & CONN_F_KEEP_REQ) && keep_copy(&o, req_copy, req_copy_len) < 0)
+			log_warn("no memory to keep the request bytes");
+		creq_put(r); /* the sender's reference */
+		rc = 0;
+	}
+	xout_free(&o);
+	pthread_mutex_lock(&c->mu);
+	if (rc == 0) {
+		while (!r->finished && rc == 0)
+			rc = wait_until(c, &r->cv, has_deadline, &ts) == -ETIMEDOUT ? -ETIMEDOUT : 0;
+		if (r->finished)
+			rc = creq_results(r, msgs);
+		else
+			r->abandoned = true;
+	}
+	leave_locked(c);
+	pthread_mutex_unlock(&c->mu);
+	if (rc == -ETIMEDOUT || (rc < 0 && !r->finished))
+		set_err(msgs, n, rc);
+	creq_put(r);
+	return rc;
+}
+
+int conn_submit(struct conn *c, struct conn_msg *msg, unsigned flags, conn_done_fn done, void *arg,
+		struct conn_async **out)
+{
+	struct timespec ts;
+	struct xport_signer s;
+	struct xout o;
+	if (out)
+		*out = NULL;
+	if (!done)
+		return -EINVAL;
+	clear_results(msg, 1);
+	bool has_deadline = deadline_of(c, 0, 0, &ts); /* for the credit wait only */
+	struct conn_async *r = creq_new(1);
+	if (!r)
+		return -ENOMEM;
+	r->done = done;
+	r->arg = arg;
+	r->umsg = msg;
+	xout_init(&o);
+	pthread_mutex_lock(&c->mu);
+	int rc = enter_locked(c) ? 0 : -ENOTCONN;
+	if (rc == 0) {
+		rc = submit_locked(c, r, msg, 1, flags, has_deadline, &ts, &o, &s);
+		if (rc == 0 && out) {
+			atomic_fetch_add(&r->refs, 1);
+			*out = r;
+		}
+		if (rc < 0)
+			leave_locked(c);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (rc < 0) {
+		xout_free(&o);
+		creq_put(r);
+		return rc;
+	}
+	send_frame(c, &o, &s); /* a failure completes r through the receive thread */
+	xout_free(&o);
+	creq_put(r); /* the sender's */
+	creq_put(r); /* the creator's: the engine's and the handle's remain */
+	pthread_mutex_lock(&c->mu);
+	leave_locked(c);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+void conn_cancel(struct conn *c, struct conn_async *a)
+{
+	struct xport_signer s;
+	struct xout o;
+	xout_init(&o);
+	pthread_mutex_lock(&c->mu);
+	int rc = enter_locked(c) ? 0 : -ENOTCONN;
+	if (rc == 0) {
+		rc = a->finished ? -ENOENT : xeng_cancel(c->e, &a->x, &o);
+		s = c->signer;
+		if (!c->has_signer)
+			memset(&s, 0, sizeof(s));
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (rc == 0)
+		send_frame(c, &o, &s);
+	xout_free(&o);
+	if (rc != -ENOTCONN) {
+		pthread_mutex_lock(&c->mu);
+		leave_locked(c);
+		pthread_mutex_unlock(&c->mu);
+	}
+}
+
+/* ---- the receive thread ---- */
+
+/*
+ * Settle a list of finished calls: with c->mu held, wake conn_call waiters and collect the async ones
+ * into *async; drop the engine reference of calls nobody waits for.
+ */
+static void finish_locked(struct conn *c, struct xcall *x, struct conn_async **async)
+{
+	struct conn_async *tail = NULL;
+	*async = NULL;
+	while (x) {
+		struct xcall *next = x->done_next;
+		struct conn_async *r = x->owner;
+		r->finished = true;
+		x->done_next = NULL;
+		if (r->done) {
+			if (tail)
+				tail->x.done_next = &r->x;
+			else
+				*async = r;
+			tail = r;
+		} else {
+			pthread_cond_signal(&r->cv);
+			creq_put(r); /* the engine's; the waiter (if any) still holds its own */
+		}
+		x = next;
+	}
+	pthread_cond_broadcast(&c->credit_cv);
+}
+
+/* With no lock held: run async completions and unsolicited handlers. */
+static void run_callbacks(struct conn *c, struct conn_async *r, struct xunsol *u)
+{
+	while (r) {
+		struct xcall *next = r->x.done_next;
+		creq_results(r, r->umsg);
+		r->done(r->arg, r->umsg);
+		creq_put(r); /* the engine's */
+		r = next ? next->owner : NULL;
+	}
+	while (u) {
+		struct xunsol *next = u->next;
+		if (c->cfg.on_unsolicited)
+			c->cfg.on_unsolicited(c->cfg.arg, u->msg, u->len);
+		free(u);
+		u = next;
+	}
+}
+
+/* Feed one frame to the engine; frame ownership passes here. */
+static int rx_frame(struct conn *c, uint8_t *frame, size_t n)
+{
+	struct xview v[XENG_MAX_FRAME_MSGS];
+	struct xport_signer s;
+	struct conn_async *async;
+	int count, rc;
+	if (n >= 4 && get_le32(frame) == SMB2_TRANSFORM_MAGIC)
+		log_err("encrypted frame received, but encryption is not supported");
+	rc = xframe_split(frame, n, v, XENG_MAX_FRAME_MSGS, &count);
+	if (rc < 0) {
+		free(frame);
+		return rc;
+	}
+	pthread_mutex_lock(&c->mu);
+	bool has_signer = c->has_signer;
+	s = c->signer;
+	pthread_mutex_unlock(&c->mu);
+	xframe_verify(frame, v, count, has_signer ? &s : NULL);
+	pthread_mutex_lock(&c->mu);
+	rc = xeng_deliver(c->e, &frame, n, v, count);
+	finish_locked(c, xeng_take_done(c->e), &async);
+	struct xunsol *u = xeng_take_unsol(c->e);
+	pthread_mutex_unlock(&c->mu);
+	free(frame);
+	run_callbacks(c, async, u);
+	return rc;
+}
+
+/* Read one frame's payload. Memory grows with the bytes that actually arrive, so a hostile length costs
+ * nothing until the server pays for it in data. */
+static int rx_payload(struct conn *c, size_t len, uint8_t **out)
+{
+	const size_t first = 1024 * 1024;
+	size_t have = 0, cap = MIN(len, first);
+	uint8_t *p = xeng_malloc_hook(cap ? cap : 1);
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	while (have < len) {
+		if (have == cap) {
+			uint8_t *q = realloc(p, len);
+			if (!q) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = q;
+			cap = len;
+		}
+		int rc = sock_read_full(c->fd, p + have, cap - have);
+		if (rc < 0) {
+			free(p);
+			return rc;
+		}
+		have = cap;
+	}
+	*out = p;
+	return 0;
+}
+
+static int rx_skip(struct conn *c, size_t len)
+{
+	uint8_t scratch[256];
+	while (len) {
+		size_t k = MIN(len, sizeof(scratch));
+		int rc = sock_read_full(c->fd, scratch, k);
+		if (rc < 0)
+			return rc;
+		len -= k;
+	}
+	return 0;
+}
+
+static int rx_one(struct conn *c)
+{
+	uint8_t pfx[4];
+	size_t len;
+	uint8_t *frame;
+	int rc = sock_read_full(c->fd, pfx, sizeof(pfx));
+	if (rc < 0)
+		return rc;
+	rc = xframe_prefix(pfx, &len);
+	if (rc < 0) {
+		log_err("bad frame prefix %02x%02x%02x%02x; resetting", pfx[0], pfx[1], pfx[2], pfx[3]);
+		return rc;
+	}
+	if (rc == 1)
+		return rx_skip(c, len);
+	rc = rx_payload(c, len, &frame);
+	return rc < 0 ? rc : rx_frame(c, frame, len);
+}
+
+/* Connection death: fail every outstanding call, wake every waiter, tell the owner once. */
+static void rx_die(struct conn *c, int err)
+{
+	struct conn_async *async;
+	pthread_mutex_lock(&c->mu);
+	if (c->kill_err)
+		err = c->kill_err;
+	c->dead = true;
+	xeng_fail_all(c->e, -ECONNRESET);
+	finish_locked(c, xeng_take_done(c->e), &async);
+	struct xunsol *u = xeng_take_unsol(c->e);
+	pthread_mutex_unlock(&c->mu);
+	shutdown(c->fd, SHUT_RDWR); /* unblock senders stuck in a full socket */
+	run_callbacks(c, async, u);
+	log_info("connection to %s closed: %s", c->host, strerror(-err));
+	if (c->cfg.on_dead)
+		c->cfg.on_dead(c->cfg.arg, err);
+}
+
+static void *rx_main(void *arg)
+{
+	struct conn *c = arg;
+	int rc;
+	do
+		rc = rx_one(c);
+	while (rc == 0);
+	rx_die(c, rc);
+	return NULL;
+}
+
+/* ---- lifetime ---- */
+
+static int conn_init_locks(struct conn *c)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->send_mu, NULL);
+	pthread_cond_init(&c->credit_cv, &ca);
+	pthread_cond_init(&c->idle_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+static void conn_destroy(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	xeng_free(c->e);
+	pthread_cond_destroy(&c->credit_cv);
+	pthread_cond_destroy(&c->idle_cv);
+	pthread_mutex_destroy(&c->send_mu);
+	pthread_mutex_destroy(&c->mu);
+	free(c->host);
+	free(c);
+}
+
+int conn_new(const struct conn_cfg *cfg, struct conn **out)
+{
+	*out = NULL;
+	if (!cfg || !cfg->host)
+		return -EINVAL;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->cfg = *cfg;
+	conn_init_locks(c);
+	c->host = strdup(cfg->host);
+	c->e = xeng_new();
+	c->cfg.host = c->host;
+	int rc = c->host && c->e ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, cfg->request_timeout_ms, &c->fd);
+	if (rc == 0)
+		rc = -pthread_create(&c->rx, NULL, rx_main, c);
+	if (rc < 0) {
+		conn_destroy(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->closing = true;
+	pthread_mutex_unlock(&c->mu);
+	conn_kill(c, -ECONNRESET);
+	pthread_join(c->rx, NULL);
+	pthread_mutex_lock(&c->mu);
+	while (c->users)
+		pthread_cond_wait(&c->idle_cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	conn_destroy(c);
+}
+
+void conn_set_multicredit(struct conn *c, bool on)
+{
+	pthread_mutex_lock(&c->mu);
+	xeng_set_multicredit(c->e, on);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void conn_set_signer(struct conn *c, const struct xport_signer *s)
+{
+	pthread_mutex_lock(&c->mu);
+	c->has_signer = s != NULL;
+	if (s)
+		c->signer = *s;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void conn_set_require_signed_rsp(struct conn *c, bool on)
+{
+	pthread_mutex_lock(&c->mu);
+	xeng_set_require_signed(c->e, on);
+	pthread_mutex_unlock(&c->mu);
+}
+
+bool conn_alive(struct conn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	bool alive = !c->dead;
+	pthread_mutex_unlock(&c->mu);
+	return alive;
+}
+
+unsigned conn_credits(struct conn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	unsigned n = xeng_credits(c->e);
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
