@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session.h - connection + authenticated session + tree connect, rebuilt after a loss (DESIGN B3).
+ *
+ * A struct sess owns one struct conn at a time. sess_call() stamps SessionId/TreeId, signs when the
+ * session signs, and sends through the connection. When the connection has died, the next sess_call()
+ * reconnects (one thread does it; the others wait for it), renegotiates, re-authenticates and reconnects
+ * the tree, then bumps the generation so the proto layer knows its open FileIds are stale and must be
+ * reopened (MS-SMB2 3.2.4.1.x: FileIds do not survive a new session without durable handles).
+ *
+ * Who uses it: the proto layer (src/proto). It knows nothing of files or FUSE.
+ * Locking: sess.lock guards the state, the conn pointer and the generation; it is never held across a
+ * round trip except by the one thread rebuilding the session, which other callers wait for on a
+ * condition variable.
+ */
+#ifndef SMBFUSE_SESSION_H
+#define SMBFUSE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smbfuse/xport.h"
+
+struct sess_cfg {
+	const char *host;
+	uint16_t port;
+	const char *share;
+	const char *user;
+	const char *password;
+	const char *domain;
+	const char *workstation;
+	bool guest;
+	bool sign;	      /* sign even when the server does not require it */
+	uint16_t min_dialect; /* 0: 0x0202 */
+	uint16_t max_dialect; /* 0: 0x0311 */
+	int connect_timeout_ms;
+	int request_timeout_ms;
+};
+
+/* What negotiate and tree connect decided; stable for one generation. */
+struct sess_info {
+	uint16_t dialect;
+	uint32_t capabilities; /* server's SMB2_GLOBAL_CAP_* */
+	uint32_t max_read, max_write, max_transact;
+	bool signing;
+	bool guest;
+	uint32_t share_flags;
+	uint32_t share_caps;
+	uint32_t maximal_access;
+};
+
+struct sess;
+
+/*
+ * Connect, negotiate, authenticate and connect the tree. On failure returns a negative errno and writes a
+ * one-line explanation into errbuf (if not NULL); *out is NULL. Strings in cfg are copied.
+ */
+int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t errlen);
+/* Log off, disconnect the tree, close the connection, free. No sess_call may be in progress. */
+void sess_free(struct sess *s);
+
+/*
+ * Send msgs[0..n) (a compound when n > 1) on the current session and tree and wait for every reply.
+ * Fills hdr.session_id and hdr.tree_id; signs when the session signs. If the connection is dead it is
+ * rebuilt first (once per call). Returns as conn_call(); -ECONNRESET means the request may have reached
+ * the server before the connection was lost. *gen, if not NULL, receives the generation used.
+ */
+int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen);
+/* Current generation: starts at 1 and is bumped on every rebuild. */
+uint64_t sess_generation(struct sess *s);
+/* A copy of the current session's parameters. */
+void sess_get_info(struct sess *s, struct sess_info *out);
+
+/* Asynchronous submit on the current session (for several READs/WRITEs in flight from one thread). */
+int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen);
+
+#endif

@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Session layer: NEGOTIATE (MS-SMB2 3.2.4.2.1), SESSION_SETUP (3.2.4.2.3), TREE_CONNECT (3.2.4.2.4), signing
+ * keys (3.2.5.3), and rebuilding all of it after the connection dies.
+ *
+ * Rebuilding. A connection can die under many threads at once. Each struct link pairs a connection with
+ * what was negotiated on it (session id, tree id, keys) and counts the threads using it. The current link is
+ * replaced as a whole: one thread (the first to notice) builds a new link with the sess lock released,
+ * while the others wait on the condition variable; then the generation is bumped. An old link is freed
+ * only when its last user leaves, so a thread still inside conn_call() on a dead connection never touches
+ * freed memory. Bumping the generation is how the proto layer learns that its FileIds are gone.
+ *
+ * Storms. After a failed rebuild, callers within RECONNECT_BACKOFF_MS get the same error at once instead of
+ * each trying again, so a dead server costs one connect attempt per interval, not one per FUSE request.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "smbfuse/auth.h"
+#include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/session.h"
+#include "smbfuse/util.h"
+
+#define RECONNECT_BACKOFF_MS 1000
+#define SESS_MAX_SETUP_ROUNDS 8
+
+/* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). */
+struct link {
+	struct conn *conn;
+	struct sess_info info;
+	uint64_t session_id;
+	uint32_t tree_id;
+	enum smb2_sign_algo sign_algo;
+	uint8_t sign_key[16];
+	struct xport_signer signer;
+	int users; /* threads inside a call on this link; guarded by sess.lock */
+};
+
+enum sess_state { SESS_UP, SESS_DOWN, SESS_REBUILDING };
+
+struct sess {
+	struct sess_cfg cfg; /* strings owned, immutable */
+	char *unc;	     /* "\\\\host\\share", immutable */
+	uint8_t client_guid[16];
+
+	pthread_mutex_t lock; /* guards everything below; never held across a round trip */
+	pthread_cond_t cond;  /* state left SESS_REBUILDING, or an old link lost its last user */
+	enum sess_state state;
+	struct link *cur;
+	uint64_t gen;
+	int last_err;	       /* error of the last failed rebuild */
+	uint64_t last_fail_ms; /* when it failed, for the backoff */
+};
+
+/* Error text for the one-line mount error; errbuf may be NULL. */
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	if (!errbuf || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int link_sign(void *ctx, const struct iovec *iov, int iovcnt, uint8_t sig[16])
+{
+	struct link *l = ctx;
+	return smb2_sign(l->sign_algo, l->sign_key, iov, iovcnt, sig);
+}
+
+static int link_verify(void *ctx, const uint8_t *msg, size_t n)
+{
+	struct link *l = ctx;
+	return smb2_verify(l->sign_algo, l->sign_key, msg, n);
+}
+
+static void link_free(struct link *l)
+{
+	if (!l)
+		return;
+	if (l->conn)
+		conn_free(l->conn);
+	explicit_bzero(l->sign_key, sizeof(l->sign_key));
+	free(l);
+}
+
+/* One request on a link during setup (no session yet, or this link's session). */
+static int link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool sign, struct conn_msg *m,
+		      uint8_t **req_copy, size_t *req_len, int timeout_ms)
+{
+	memset(m, 0, sizeof(*m));
+	m->hdr.command = cmd;
+	m->hdr.session_id = l->session_id;
+	m->hdr.tree_id = l->tree_id;
+	m->hdr.credit_charge = 1;
+	m->body = body->p;
+	m->body_len = body->len;
+	unsigned flags = (sign ? CONN_F_SIGN : 0) | (req_copy ? CONN_F_KEEP_REQ : 0);
+	return conn_call(l->conn, m, 1, flags, timeout_ms, req_copy, req_len);
+}
+
+static const uint16_t all_dialects[] = {SMB2_DIALECT_202, SMB2_DIALECT_210, SMB2_DIALECT_300, SMB2_DIALECT_302,
+					SMB2_DIALECT_311};
+
+static int offered_dialects(const struct sess_cfg *cfg, uint16_t out[5])
+{
+	uint16_t lo = cfg->min_dialect ? cfg->min_dialect : SMB2_DIALECT_202;
+	uint16_t hi = cfg->max_dialect ? cfg->max_dialect : SMB2_DIALECT_311;
+	int n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(all_dialects); i++)
+		if (all_dialects[i] >= lo && all_dialects[i] <= hi)
+			out[n++] = all_dialects[i];
+	return n;
+}
+
+static const char *dialect_name(uint16_t d)
+{
+	switch (d) {
+	case SMB2_DIALECT_202:
+		return "2.0.2";
+	case SMB2_DIALECT_210:
+		return "2.1";
+	case SMB2_DIALECT_300:
+		return "3.0";
+	case SMB2_DIALECT_302:
+		return "3.0.2";
+	case SMB2_DIALECT_311:
+		return "3.1.1";
+	}
+	return "unknown";
+}
+
+/* The negotiate response with its message, kept while session setup needs the security blob. */
+struct neg_state {
+	struct conn_msg m;
+	struct smb2_negotiate_rsp rsp;
+	struct smb2_preauth preauth;
+};
+
+static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen)
+{
+	uint16_t dialects[5];
+	int nd = offered_dialects(&s->cfg, dialects);
+	/* No encryption yet: offering ciphers would let a server that requires encryption pick one we cannot
+	 * use. GMAC first: cheapest for the server and the client (MS-SMB2 3.1.4.1). */
+	static const uint16_t sign_algos[] = {SMB2_SIGNING_AES_GMAC, SMB2_SIGNING_AES_CMAC, SMB2_SIGNING_HMAC_SHA256};
+	struct smb2_negotiate_req req = {
+		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
+		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING,
+		.dialects = dialects,
+		.ndialects = nd,
+		.sign_algos = sign_algos,
+		.nsign_algos = ARRAY_SIZE(sign_algos),
+	};
+	memcpy(req.client_guid, s->client_guid, 16);
+	if (getrandom(req.salt, sizeof(req.salt), 0) != (ssize_t)sizeof(req.salt))
+		return -EIO;
+	if (nd == 0) {
+		set_err(errbuf, errlen, "no SMB2/3 dialect in the requested vers= range");
+		return -EINVAL;
+	}
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	int rc = smb2_negotiate_req_encode(&w, &req);
+	uint8_t *sent = NULL;
+	size_t sent_len = 0;
+	if (rc == 0)
+		rc = link_call1(l, SMB2_NEGOTIATE, &w, false, &ns->m, &sent, &sent_len, s->cfg.connect_timeout_ms);
+	wbuf_free(&w);
+	if (rc < 0) {
+		free(sent);
+		set_err(errbuf, errlen, "no SMB2 negotiate reply from %s:%u (%s)", s->cfg.host, s->cfg.port,
+			rc == -EBADMSG ? "the server sent something that is not SMB2" : strerror(-rc));
+		return rc == -ETIMEDOUT ? rc : (rc == -EBADMSG ? -EPROTO : rc);
+	}
+	if (ns->m.rsp_hdr.status != STATUS_SUCCESS) {
+		free(sent);
+		set_err(errbuf, errlen, "negotiate refused: %s", ntstatus_name(ns->m.rsp_hdr.status));
+		return ntstatus_to_errno(ns->m.rsp_hdr.status) ?: -EPROTO;
+	}
+	rc = smb2_negotiate_rsp_decode(ns->m.rsp, ns->m.rsp_len, &ns->rsp);
+	if (rc == 0) {
+		bool offered = false;
+		for (int i = 0; i < nd; i++)
+			offered |= dialects[i] == ns->rsp.dialect;
+		if (!offered)
+			rc = -EPROTO;
+	}
+	if (rc < 0) {
+		free(sent);
+		set_err(errbuf, errlen, "invalid negotiate reply (dialect 0x%04x)", ns->rsp.dialect);
+		return -EPROTO;
+	}
+	smb2_preauth_init(&ns->preauth);
+	if (ns->rsp.dialect == SMB2_DIALECT_311) {
+		smb2_preauth_update(&ns->preauth, sent, sent_len);
+		smb2_preauth_update(&ns->preauth, ns->m.rsp, ns->m.rsp_len);
+	}
+	free(sent);
+	struct sess_info *in = &l->info;
+	in->dialect = ns->rsp.dialect;
+	in->capabilities = ns->rsp.capabilities;
+	in->max_read = ns->rsp.max_read_size;
+	in->max_write = ns->rsp.max_write_size;
+	in->max_transact = ns->rsp.max_transact_size;
+	conn_set_multicredit(l->conn, in->dialect >= SMB2_DIALECT_210);
+	l->sign_algo = ns->rsp.has_sign_algo ? (enum smb2_sign_algo)ns->rsp.sign_algo
+					     : smb2_default_sign_algo(in->dialect);
+	return 0;
+}
+
+static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t errlen)
+{
+	switch (status) {
+	case STATUS_LOGON_FAILURE:
+		set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
+			s->cfg.guest ? "guest" : (s->cfg.user ? s->cfg.user : ""));
+		return -EACCES;
+	case 0xC0000072u: /* STATUS_ACCOUNT_DISABLED */
+	case 0xC0000193u: /* STATUS_ACCOUNT_EXPIRED */
+	case 0xC0000234u: /* STATUS_ACCOUNT_LOCKED_OUT */
+	case 0xC0000071u: /* STATUS_PASSWORD_EXPIRED */
+		set_err(errbuf, errlen, "logon refused: %s", ntstatus_name(status));
+		return -EACCES;
+	}
+	set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(status));
+	int e = ntstatus_to_errno(status);
+	return e ? e : -EPROTO;
+}
+
+/* One SESSION_SETUP round: send tok, leave the reply in m. Updates the preauth hash (3.1.1). */
+static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, const struct wbuf *tok,
+		       struct conn_msg *m)
+{
+	struct smb2_sess_setup_req req = {
+		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
+		.blob = tok->p,
+		.blob_len = (uint16_t)tok->len,
+	};
+	if (tok->len > UINT16_MAX)
+		return -EMSGSIZE;
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	int rc = smb2_sess_setup_req_encode(&w, &req);
+	uint8_t *sent = NULL;
+	size_t sent_len = 0;
+	if (rc == 0)
+		rc = link_call1(l, SMB2_SESSION_SETUP, &w, false, m, &sent, &sent_len, s->cfg.request_timeout_ms);
+	wbuf_free(&w);
+	if (rc == 0 && l->info.dialect == SMB2_DIALECT_311) {
+		smb2_preauth_update(&ns->preauth, sent, sent_len);
+		if (m->rsp_hdr.status == STATUS_MORE_PROCESSING_REQUIRED)
+			smb2_preauth_update(&ns->preauth, m->rsp, m->rsp_len);
+	}
+	free(sent);
+	if (rc == 0 && l->session_id == 0)
+		l->session_id = m->rsp_hdr.session_id;
+	return rc;
+}
+
+/* The SPNEGO loop of auth.h. On success the keys are derived and *final holds the last reply. */
+static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final,
+			    char *errbuf, size_t errlen)
+{
+	struct auth_creds cr = {
+		.user = s->cfg.user,
+		.password = s->cfg.password,
+		.domain = s->cfg.domain,
+		.workstation = s->cfg.workstation,
+		.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
+		.target_host = s->cfg.host,
+	};
+	struct auth_ctx *a = NULL;
+	struct wbuf out;
+	wbuf_init(&out, 0);
+	memset(final, 0, sizeof(*final));
+	int rc = auth_new(&cr, &a);
+	if (rc == 0)
+		rc = auth_step(a, ns->rsp.security_blob, ns->rsp.security_blob_len, &out);
+	for (int round = 0; rc >= 0 && round < SESS_MAX_SETUP_ROUNDS; round++) {
+		int more = rc;
+		free(final->rsp);
+		rc = setup_round(s, l, ns, &out, final);
+		if (rc < 0) {
+			set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
+			break;
+		}
+		uint32_t st = final->rsp_hdr.status;
+		if (st != STATUS_SUCCESS && (st != STATUS_MORE_PROCESSING_REQUIRED || !more)) {
+			rc = setup_error(s, st, errbuf, errlen);
+			break;
+		}
+		struct smb2_sess_setup_rsp rsp;
+		rc = smb2_sess_setup_rsp_decode(final->rsp, final->rsp_len, &rsp);
+		if (rc == 0) {
+			wbuf_reset(&out);
+			rc = auth_step(a, rsp.blob, rsp.blob_len, &out);
+		}
+		if (rc < 0) {
+			set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
+			break;
+		}
+		if (st == STATUS_SUCCESS) {
+			l->info.guest = rsp.session_flags & (SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL);
+			if (rsp.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA) {
+				set_err(errbuf, errlen, "the server requires encryption, which smbfuse does not speak yet");
+				rc = -EPROTONOSUPPORT;
+			} else {
+				rc = rc == 0 ? 0 : -EPROTO;
+			}
+			break;
+		}
+		rc = more ? 1 : -EPROTO;
+	}
+	if (rc > 0) {
+		set_err(errbuf, errlen, "session setup did not finish in %d rounds", SESS_MAX_SETUP_ROUNDS);
+		rc = -EPROTO;
+	}
+	uint8_t key[16];
+	if (rc == 0 && !auth_is_anonymous(a) && !l->info.guest && auth_session_key(a, key) == 0) {
+		struct smb2_keys keys;
+		rc = smb2_derive_keys(l->info.dialect, 0, key, ns->preauth.hash, &keys);
+		if (rc == 0)
+			memcpy(l->sign_key, keys.signing, 16);
+		smb2_keys_wipe(&keys);
+		explicit_bzero(key, sizeof(key));
+	}
+	wbuf_free(&out);
+	auth_free(a);
+	return rc;
+}
+
+/* Decide on signing, check the signed final SESSION_SETUP reply, install the signer. */
+static int setup_signing(struct sess *s, struct link *l, const struct neg_state *ns, const struct conn_msg *final,
+			 char *errbuf, size_t errlen)
+{
+	bool required = (ns->rsp.security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED) || s->cfg.sign;
+	if (l->info.guest || (s->cfg.guest && (!s->cfg.user || !*s->cfg.user))) {
+		if (s->cfg.sign) {
+			set_err(errbuf, errlen, "signing was requested but a guest session has no key to sign with");
+			return -EACCES;
+		}
+		return 0;
+	}
+	/* 3.1.1 servers sign the final SESSION_SETUP reply; checking it proves both sides hold the same key
+	 * and that nobody altered the negotiate exchange (the preauth hash is in the key). */
+	if ((final->rsp_hdr.flags & SMB2_FLAGS_SIGNED) &&
+	    smb2_verify(l->sign_algo, l->sign_key, final->rsp, final->rsp_len) < 0) {
+		set_err(errbuf, errlen, "the server's signature on the session setup reply is wrong");
+		return -EBADMSG;
+	}
+	if (!required)
+		return 0;
+	l->signer = (struct xport_signer){.sign = link_sign, .verify = link_verify, .ctx = l};
+	conn_set_signer(l->conn, &l->signer);
+	conn_set_require_signed_rsp(l->conn, true);
+	l->info.signing = true;
+	return 0;
+}
+
+static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t errlen)
+{
+	struct smb2_tree_connect_req req = {.path = s->unc};
+	struct wbuf w;
+	struct conn_msg m;
+	wbuf_init(&w, 0);
+	int rc = smb2_tree_connect_req_encode(&w, &req);
+	if (rc == 0)
+		rc = link_call1(l, SMB2_TREE_CONNECT, &w, l->info.signing, &m, NULL, NULL, s->cfg.request_timeout_ms);
+	wbuf_free(&w);
+	if (rc < 0) {
+		set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, strerror(-rc));
+		return rc;
+	}
+	struct smb2_tree_connect_rsp rsp;
+	uint32_t st = m.rsp_hdr.status;
+	if (st == STATUS_BAD_NETWORK_NAME) {
+		set_err(errbuf, errlen, "share \"%s\" not found on %s", s->cfg.share, s->cfg.host);
+		rc = -ENOENT;
+	} else if (st == STATUS_ACCESS_DENIED) {
+		set_err(errbuf, errlen, "access to share \"%s\" denied", s->cfg.share);
+		rc = -EACCES;
+	} else if (st != STATUS_SUCCESS) {
+		set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, ntstatus_name(st));
+		rc = ntstatus_to_errno(st) ?: -EPROTO;
+	} else if ((rc = smb2_tree_connect_rsp_decode(m.rsp, m.rsp_len, &rsp)) < 0) {
+		set_err(errbuf, errlen, "invalid tree connect reply");
+	} else if (rsp.share_type != SMB2_SHARE_TYPE_DISK) {
+		set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+		rc = -ENOTDIR;
+	} else if (rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) {
+		set_err(errbuf, errlen, "share \"%s\" requires encryption, which smbfuse does not speak yet",
+			s->cfg.share);
+		rc = -EPROTONOSUPPORT;
+	} else {
+		l->tree_id = m.rsp_hdr.tree_id;
+		l->info.share_flags = rsp.share_flags;
+		l->info.share_caps = rsp.capabilities;
+		l->info.maximal_access = rsp.maximal_access;
+	}
+	free(m.rsp);
+	return rc;
+}
+
+static int connect_error(struct sess *s, int rc, char *errbuf, size_t errlen)
+{
+	switch (rc) {
+	case -ECONNREFUSED:
+		set_err(errbuf, errlen, "connection refused by %s port %u", s->cfg.host, s->cfg.port);
+		break;
+	case -ETIMEDOUT:
+		set_err(errbuf, errlen, "no answer from %s port %u within %d s", s->cfg.host, s->cfg.port,
+			s->cfg.connect_timeout_ms / 1000);
+		break;
+	case -ENOENT:
+		set_err(errbuf, errlen, "cannot resolve host name \"%s\"", s->cfg.host);
+		break;
+	default:
+		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, s->cfg.port, strerror(-rc));
+	}
+	return rc;
+}
+
+/* Build a complete link: connect, negotiate, authenticate, sign, connect the tree. No lock held. */
+static int link_build(struct sess *s, struct link **out, char *errbuf, size_t errlen)
+{
+	*out = NULL;
+	struct link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	struct conn_cfg cc = {
+		.host = s->cfg.host,
+		.port = s->cfg.port,
+		.connect_timeout_ms = s->cfg.connect_timeout_ms,
+		.request_timeout_ms = s->cfg.request_timeout_ms,
+	};
+	struct neg_state ns;
+	struct conn_msg final;
+	memset(&ns, 0, sizeof(ns));
+	memset(&final, 0, sizeof(final));
+	int rc = conn_new(&cc, &l->conn);
+	if (rc < 0) {
+		connect_error(s, rc, errbuf, errlen);
+		goto out;
+	}
+	rc = do_negotiate(s, l, &ns, errbuf, errlen);
+	if (rc == 0)
+		rc = do_session_setup(s, l, &ns, &final, errbuf, errlen);
+	if (rc == 0)
+		rc = setup_signing(s, l, &ns, &final, errbuf, errlen);
+	if (rc == 0)
+		rc = do_tree_connect(s, l, errbuf, errlen);
+out:
+	free(ns.m.rsp);
+	free(final.rsp);
+	if (rc < 0) {
+		link_free(l);
+		return rc;
+	}
+	log_info("connected to %s: SMB %s%s%s", s->unc, dialect_name(l->info.dialect),
+		 l->info.signing ? ", signed" : "", l->info.guest ? ", guest" : "");
+	*out = l;
+	return 0;
+}
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void cfg_free(struct sess_cfg *c)
+{
+	if (c->password) {
+		explicit_bzero((char *)c->password, strlen(c->password));
+		free((char *)c->password);
+	}
+	free((char *)c->host);
+	free((char *)c->share);
+	free((char *)c->user);
+	free((char *)c->domain);
+	free((char *)c->workstation);
+}
+
+int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t errlen)
+{
+	*out = NULL;
+	struct sess *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->cfg.host = xstrdup(cfg->host);
+	s->cfg.share = xstrdup(cfg->share);
+	s->cfg.user = xstrdup(cfg->user);
+	s->cfg.password = xstrdup(cfg->password);
+	s->cfg.domain = xstrdup(cfg->domain);
+	s->cfg.workstation = xstrdup(cfg->workstation);
+	if (!s->cfg.port)
+		s->cfg.port = 445;
+	if (s->cfg.connect_timeout_ms <= 0)
+		s->cfg.connect_timeout_ms = 10000;
+	if (s->cfg.request_timeout_ms <= 0)
+		s->cfg.request_timeout_ms = 60000;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	int rc = -ENOMEM;
+	if (!s->cfg.host || !s->cfg.share || asprintf(&s->unc, "\\\\%s\\%s", cfg->host, cfg->share) < 0) {
+		s->unc = NULL;
+		goto fail;
+	}
+	if (getrandom(s->client_guid, sizeof(s->client_guid), 0) != (ssize_t)sizeof(s->client_guid)) {
+		rc = -EIO;
+		goto fail;
+	}
+	rc = link_build(s, &s->cur, errbuf, errlen);
+	if (rc < 0)
+		goto fail;
+	s->gen = 1;
+	s->state = SESS_UP;
+	*out = s;
+	return 0;
+fail:
+	sess_free(s);
+	return rc;
+}
+
+static void link_logoff(struct sess *s, struct link *l)
+{
+	struct wbuf w;
+	struct conn_msg m;
+	wbuf_init(&w, 0);
+	if (smb2_tree_disconnect_req_encode(&w) == 0 &&
+	    link_call1(l, SMB2_TREE_DISCONNECT, &w, l->info.signing, &m, NULL, NULL, 2000) == 0)
+		free(m.rsp);
+	wbuf_reset(&w);
+	if (smb2_logoff_req_encode(&w) == 0 && link_call1(l, SMB2_LOGOFF, &w, l->info.signing, &m, NULL, NULL, 2000) == 0)
+		free(m.rsp);
+	wbuf_free(&w);
+}
+
+void sess_free(struct sess *s)
+{
+	if (!s)
+		return;
+	if (s->cur && conn_alive(s->cur->conn))
+		link_logoff(s, s->cur);
+	link_free(s->cur);
+	cfg_free(&s->cfg);
+	free(s->unc);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
+
+/* Drop a link reference; the last user of a retired link frees it. Called with s->lock held. */
+static void link_put_locked(struct sess *s, struct link *l)
+{
+	if (--l->users == 0 && l != s->cur)
+		link_free(l);
+}
+
+/* Replace a dead current link. Called with s->lock held; releases it while building. */
+static int rebuild_locked(struct sess *s)
+{
+	if (s->last_err && now_ms() - s->last_fail_ms < RECONNECT_BACKOFF_MS)
+		return s->last_err;
+	s->state = SESS_REBUILDING;
+	pthread_mutex_unlock(&s->lock);
+	struct link *l = NULL;
+	char why[256] = "";
+	int rc = link_build(s, &l, why, sizeof(why));
+	pthread_mutex_lock(&s->lock);
+	if (rc < 0) {
+		log_warn("reconnect to %s failed: %s", s->unc, why);
+		s->state = SESS_DOWN;
+		s->last_err = rc == -EACCES ? -EACCES : -EHOSTDOWN;
+		s->last_fail_ms = now_ms();
+		pthread_cond_broadcast(&s->cond);
+		return s->last_err;
+	}
+	struct link *old = s->cur;
+	s->cur = l;
+	s->gen++;
+	s->state = SESS_UP;
+	s->last_err = 0;
+	if (old && old->users == 0)
+		link_free(old);
+	log_info("reconnected to %s (generation %llu)", s->unc, (unsigned long long)s->gen);
+	pthread_cond_broadcast(&s->cond);
+	return 0;
+}
+
+/* Take a reference on a live current link, rebuilding it if it died. */
+static int link_get(struct sess *s, struct link **out, uint64_t *gen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (s->state == SESS_REBUILDING)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (s->state == SESS_UP && conn_alive(s->cur->conn))
+			break;
+		rc = rebuild_locked(s);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0) {
+		s->cur->users++;
+		*out = s->cur;
+		if (gen)
+			*gen = s->gen;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static void link_put(struct sess *s, struct link *l)
+{
+	pthread_mutex_lock(&s->lock);
+	link_put_locked(s, l);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* A session the server forgot (expiry, admin action) is rebuilt like a lost connection. */
+static bool session_gone(uint32_t status)
+{
+	return status == STATUS_USER_SESSION_DELETED || status == STATUS_NETWORK_SESSION_EXPIRED ||
+	       status == STATUS_NETWORK_NAME_DELETED;
+}
+
+static void mark_down(struct sess *s, struct link *l)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->cur == l && s->state == SESS_UP)
+		s->state = SESS_DOWN;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
+{
+	for (int attempt = 0;; attempt++) {
+		struct link *l;
+		int rc = link_get(s, &l, gen);
+		if (rc < 0)
+			return rc;
+		for (int i = 0; i < n; i++) {
+			msgs[i].hdr.session_id = l->session_id;
+			msgs[i].hdr.tree_id = l->tree_id;
+		}
+		rc = conn_call(l->conn, msgs, n, l->info.signing ? CONN_F_SIGN : 0, s->cfg.request_timeout_ms, NULL,
+			       NULL);
+		bool gone = rc == 0 && session_gone(msgs[0].rsp_hdr.status);
+		if (gone)
+			mark_down(s, l);
+		link_put(s, l);
+		/* -ENOTCONN: never sent, so resending cannot run anything twice. A forgotten session likewise
+		 * never ran the request. Anything else is the caller's to judge. */
+		if ((rc == -ENOTCONN || gone) && attempt == 0) {
+			for (int i = 0; i < n; i++) {
+				free(msgs[i].rsp);
+				msgs[i].rsp = NULL;
+			}
+			continue;
+		}
+		return rc;
+	}
+}
+
+int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen)
+{
+	struct link *l;
+	int rc = link_get(s, &l, gen);
+	if (rc < 0)
+		return rc;
+	msg->hdr.session_id = l->session_id;
+	msg->hdr.tree_id = l->tree_id;
+	rc = conn_submit(l->conn, msg, l->info.signing ? CONN_F_SIGN : 0, done, arg, NULL);
+	link_put(s, l);
+	return rc;
+}
+
+uint64_t sess_generation(struct sess *s)
+{
+	pthread_mutex_lock(&s->lock);
+	uint64_t g = s->gen;
+	pthread_mutex_unlock(&s->lock);
+	return g;
+}
+
+void sess_get_info(struct sess *s, struct sess_info *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->cur ? s->cur->info : (struct sess_info){0};
+	pthread_mutex_unlock(&s->lock);
+}
