@@ -1,0 +1,372 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Generate src/wire/ntstatus.c: the NTSTATUS -> errno table of include/smbfuse/err.h (DESIGN B5).
+
+Codes and names are MS-ERREF 2.3. The errno column is our choice, made for what a POSIX caller of the
+operation that failed should see; the choices that are not obvious are commented below. Success and
+informational codes carry errno 0 (they are in the table for their names only); warnings keep their own
+meaning (STATUS_BUFFER_OVERFLOW -> EOVERFLOW, STATUS_NO_MORE_FILES -> ENODATA) and callers that treat a
+warning as success (QUERY_INFO with partial data, the end of a directory listing) check the status itself.
+
+Decisions:
+  * lock conflicts (FILE_LOCK_CONFLICT, LOCK_NOT_GRANTED) -> EAGAIN, what fcntl(F_SETLK) reports for a held
+    lock; SHARING_VIOLATION (an open refused because of another open's share mode) -> EBUSY.
+  * OBJECT_NAME_INVALID -> EINVAL (Samba sends it for names with characters it cannot store), not ENOENT.
+  * DELETE_PENDING -> ENOENT: the name is on its way out, as after unlink() of an open file on Linux.
+  * session and tree loss (USER_SESSION_DELETED, NETWORK_NAME_DELETED, NETWORK_SESSION_EXPIRED) map to
+    ENOTCONN / EKEYEXPIRED; the session layer reconnects on the status before any caller sees the errno.
+
+Usage: gen_ntstatus.py [--check] > src/wire/ntstatus.c
+  --check  verify every code against Samba's python bindings (samba.ntstatus) when they are installed.
+"""
+import sys
+
+# (code, name without the STATUS_ prefix, errno name or None for success/informational)
+TABLE = [
+    (0x00000000, "SUCCESS", None),
+    (0x00000102, "TIMEOUT", None),
+    (0x00000103, "PENDING", None),
+    (0x00000104, "REPARSE", None),
+    (0x00000105, "MORE_ENTRIES", None),
+    (0x00000107, "SOME_NOT_MAPPED", None),
+    (0x00000108, "OPLOCK_BREAK_IN_PROGRESS", None),
+    (0x0000010B, "NOTIFY_CLEANUP", None),
+    (0x0000010C, "NOTIFY_ENUM_DIR", None),
+    (0x40000000, "OBJECT_NAME_EXISTS", None),
+    (0x80000001, "GUARD_PAGE_VIOLATION", "EFAULT"),
+    (0x80000002, "DATATYPE_MISALIGNMENT", "EIO"),
+    (0x80000005, "BUFFER_OVERFLOW", "EOVERFLOW"),
+    (0x80000006, "NO_MORE_FILES", "ENODATA"),
+    (0x8000000B, "NO_INHERITANCE", "EIO"),
+    (0x8000000D, "PARTIAL_COPY", "EIO"),
+    (0x80000010, "DEVICE_OFF_LINE", "EIO"),
+    (0x80000011, "DEVICE_BUSY", "EBUSY"),
+    (0x80000012, "NO_MORE_EAS", "ENODATA"),
+    (0x80000013, "INVALID_EA_NAME", "EINVAL"),
+    (0x80000014, "EA_LIST_INCONSISTENT", "EINVAL"),
+    (0x80000015, "INVALID_EA_FLAG", "EINVAL"),
+    (0x8000001A, "NO_MORE_ENTRIES", "ENODATA"),
+    (0x8000002D, "STOPPED_ON_SYMLINK", "ELOOP"),
+    (0xC0000001, "UNSUCCESSFUL", "EIO"),
+    (0xC0000002, "NOT_IMPLEMENTED", "EOPNOTSUPP"),
+    (0xC0000003, "INVALID_INFO_CLASS", "EOPNOTSUPP"),
+    (0xC0000004, "INFO_LENGTH_MISMATCH", "EINVAL"),
+    (0xC0000005, "ACCESS_VIOLATION", "EFAULT"),
+    (0xC0000006, "IN_PAGE_ERROR", "EFAULT"),
+    (0xC0000007, "PAGEFILE_QUOTA", "EDQUOT"),
+    (0xC0000008, "INVALID_HANDLE", "EBADF"),
+    (0xC000000D, "INVALID_PARAMETER", "EINVAL"),
+    (0xC000000E, "NO_SUCH_DEVICE", "ENODEV"),
+    (0xC000000F, "NO_SUCH_FILE", "ENOENT"),
+    (0xC0000010, "INVALID_DEVICE_REQUEST", "EOPNOTSUPP"),
+    (0xC0000011, "END_OF_FILE", "ENODATA"),
+    (0xC0000012, "WRONG_VOLUME", "EIO"),
+    (0xC0000013, "NO_MEDIA_IN_DEVICE", "ENOMEDIUM"),
+    (0xC0000014, "UNRECOGNIZED_MEDIA", "EMEDIUMTYPE"),
+    (0xC0000015, "NONEXISTENT_SECTOR", "EIO"),
+    # an error-severity code that is a step of authentication: the session layer checks it first
+    (0xC0000016, "MORE_PROCESSING_REQUIRED", "EINPROGRESS"),
+    (0xC0000017, "NO_MEMORY", "ENOMEM"),
+    (0xC0000018, "CONFLICTING_ADDRESSES", "EADDRINUSE"),
+    (0xC000001E, "INVALID_LOCK_SEQUENCE", "EINVAL"),
+    (0xC000001F, "INVALID_VIEW_SIZE", "EINVAL"),
+    (0xC0000021, "ALREADY_COMMITTED", "EIO"),
+    (0xC0000022, "ACCESS_DENIED", "EACCES"),
+    (0xC0000023, "BUFFER_TOO_SMALL", "ENOBUFS"),
+    (0xC0000024, "OBJECT_TYPE_MISMATCH", "EINVAL"),
+    (0xC0000026, "INVALID_DISPOSITION", "EINVAL"),
+    (0xC000002A, "NOT_LOCKED", "ENOLCK"),
+    (0xC000002B, "PARITY_ERROR", "EIO"),
+    (0xC000002F, "PORT_MESSAGE_TOO_LONG", "EMSGSIZE"),
+    (0xC0000030, "INVALID_PARAMETER_MIX", "EINVAL"),
+    (0xC0000031, "INVALID_QUOTA_LOWER", "EINVAL"),
+    (0xC0000032, "DISK_CORRUPT_ERROR", "EIO"),
+    (0xC0000033, "OBJECT_NAME_INVALID", "EINVAL"),
+    (0xC0000034, "OBJECT_NAME_NOT_FOUND", "ENOENT"),
+    (0xC0000035, "OBJECT_NAME_COLLISION", "EEXIST"),
+    (0xC0000037, "PORT_DISCONNECTED", "ECONNRESET"),
+    (0xC0000039, "OBJECT_PATH_INVALID", "ENOTDIR"),
+    (0xC000003A, "OBJECT_PATH_NOT_FOUND", "ENOENT"),
+    (0xC000003B, "OBJECT_PATH_SYNTAX_BAD", "EINVAL"),
+    (0xC000003C, "DATA_OVERRUN", "EIO"),
+    (0xC000003D, "DATA_LATE_ERROR", "EIO"),
+    (0xC000003E, "DATA_ERROR", "EIO"),
+    (0xC000003F, "CRC_ERROR", "EIO"),
+    (0xC0000040, "SECTION_TOO_BIG", "ENOMEM"),
+    (0xC0000041, "PORT_CONNECTION_REFUSED", "ECONNREFUSED"),
+    (0xC0000042, "INVALID_PORT_HANDLE", "EBADF"),
+    (0xC0000043, "SHARING_VIOLATION", "EBUSY"),
+    (0xC0000044, "QUOTA_EXCEEDED", "EDQUOT"),
+    (0xC0000045, "INVALID_PAGE_PROTECTION", "EINVAL"),
+    (0xC000004F, "EAS_NOT_SUPPORTED", "EOPNOTSUPP"),
+    (0xC0000050, "EA_TOO_LARGE", "E2BIG"),
+    (0xC0000051, "NONEXISTENT_EA_ENTRY", "ENODATA"),
+    (0xC0000052, "NO_EAS_ON_FILE", "ENODATA"),
+    (0xC0000053, "EA_CORRUPT_ERROR", "EIO"),
+    (0xC0000054, "FILE_LOCK_CONFLICT", "EAGAIN"),
+    (0xC0000055, "LOCK_NOT_GRANTED", "EAGAIN"),
+    (0xC0000056, "DELETE_PENDING", "ENOENT"),
+    (0xC0000057, "CTL_FILE_NOT_SUPPORTED", "EOPNOTSUPP"),
+    (0xC0000058, "UNKNOWN_REVISION", "EINVAL"),
+    (0xC0000059, "REVISION_MISMATCH", "EINVAL"),
+    (0xC000005A, "INVALID_OWNER", "EPERM"),
+    (0xC000005B, "INVALID_PRIMARY_GROUP", "EPERM"),
+    (0xC000005C, "NO_IMPERSONATION_TOKEN", "EACCES"),
+    (0xC000005E, "NO_LOGON_SERVERS", "EHOSTUNREACH"),
+    (0xC000005F, "NO_SUCH_LOGON_SESSION", "EACCES"),
+    (0xC0000060, "NO_SUCH_PRIVILEGE", "EPERM"),
+    (0xC0000061, "PRIVILEGE_NOT_HELD", "EPERM"),
+    (0xC0000062, "INVALID_ACCOUNT_NAME", "EINVAL"),
+    (0xC0000063, "USER_EXISTS", "EEXIST"),
+    (0xC0000064, "NO_SUCH_USER", "EACCES"),
+    (0xC0000065, "GROUP_EXISTS", "EEXIST"),
+    (0xC0000066, "NO_SUCH_GROUP", "EINVAL"),
+    (0xC000006A, "WRONG_PASSWORD", "EACCES"),
+    (0xC000006B, "ILL_FORMED_PASSWORD", "EINVAL"),
+    (0xC000006C, "PASSWORD_RESTRICTION", "EACCES"),
+    (0xC000006D, "LOGON_FAILURE", "EACCES"),
+    (0xC000006E, "ACCOUNT_RESTRICTION", "EACCES"),
+    (0xC000006F, "INVALID_LOGON_HOURS", "EACCES"),
+    (0xC0000070, "INVALID_WORKSTATION", "EACCES"),
+    (0xC0000071, "PASSWORD_EXPIRED", "EKEYEXPIRED"),
+    (0xC0000072, "ACCOUNT_DISABLED", "EKEYREVOKED"),
+    (0xC0000073, "NONE_MAPPED", "EINVAL"),
+    (0xC0000077, "INVALID_ACL", "EINVAL"),
+    (0xC0000078, "INVALID_SID", "EINVAL"),
+    (0xC0000079, "INVALID_SECURITY_DESCR", "EINVAL"),
+    (0xC000007B, "INVALID_IMAGE_FORMAT", "ENOEXEC"),
+    (0xC000007C, "NO_TOKEN", "EACCES"),
+    (0xC000007E, "RANGE_NOT_LOCKED", "ENOLCK"),
+    (0xC000007F, "DISK_FULL", "ENOSPC"),
+    (0xC0000080, "SERVER_DISABLED", "EIO"),
+    (0xC0000098, "FILE_INVALID", "EIO"),
+    (0xC0000099, "ALLOTTED_SPACE_EXCEEDED", "ENOSPC"),
+    (0xC000009A, "INSUFFICIENT_RESOURCES", "ENOMEM"),
+    (0xC000009B, "DFS_EXIT_PATH_FOUND", "EREMOTE"),
+    (0xC000009C, "DEVICE_DATA_ERROR", "EIO"),
+    (0xC000009D, "DEVICE_NOT_CONNECTED", "ENXIO"),
+    (0xC000009E, "DEVICE_POWER_FAILURE", "EIO"),
+    (0xC00000A0, "MEMORY_NOT_ALLOCATED", "EFAULT"),
+    (0xC00000A1, "WORKING_SET_QUOTA", "EDQUOT"),
+    (0xC00000A2, "MEDIA_WRITE_PROTECTED", "EROFS"),
+    (0xC00000A3, "DEVICE_NOT_READY", "EAGAIN"),
+    (0xC00000A5, "BAD_IMPERSONATION_LEVEL", "EPERM"),
+    (0xC00000A6, "CANT_OPEN_ANONYMOUS", "EACCES"),
+    (0xC00000AB, "INSTANCE_NOT_AVAILABLE", "EAGAIN"),
+    (0xC00000AC, "PIPE_NOT_AVAILABLE", "EAGAIN"),
+    (0xC00000AD, "INVALID_PIPE_STATE", "EPIPE"),
+    (0xC00000AE, "PIPE_BUSY", "EBUSY"),
+    (0xC00000AF, "ILLEGAL_FUNCTION", "EOPNOTSUPP"),
+    (0xC00000B0, "PIPE_DISCONNECTED", "EPIPE"),
+    (0xC00000B1, "PIPE_CLOSING", "EPIPE"),
+    (0xC00000B2, "PIPE_CONNECTED", "EISCONN"),
+    (0xC00000B3, "PIPE_LISTENING", "EAGAIN"),
+    (0xC00000B4, "INVALID_READ_MODE", "EINVAL"),
+    (0xC00000B5, "IO_TIMEOUT", "ETIMEDOUT"),
+    (0xC00000B6, "FILE_FORCED_CLOSED", "EBADF"),
+    (0xC00000BA, "FILE_IS_A_DIRECTORY", "EISDIR"),
+    (0xC00000BB, "NOT_SUPPORTED", "EOPNOTSUPP"),
+    (0xC00000BC, "REMOTE_NOT_LISTENING", "EHOSTDOWN"),
+    (0xC00000BD, "DUPLICATE_NAME", "ENOTUNIQ"),
+    (0xC00000BE, "BAD_NETWORK_PATH", "ENOENT"),
+    (0xC00000BF, "NETWORK_BUSY", "EBUSY"),
+    (0xC00000C0, "DEVICE_DOES_NOT_EXIST", "ENODEV"),
+    (0xC00000C1, "TOO_MANY_COMMANDS", "EAGAIN"),
+    (0xC00000C2, "ADAPTER_HARDWARE_ERROR", "EIO"),
+    (0xC00000C3, "INVALID_NETWORK_RESPONSE", "EIO"),
+    (0xC00000C4, "UNEXPECTED_NETWORK_ERROR", "EIO"),
+    (0xC00000C5, "BAD_REMOTE_ADAPTER", "EIO"),
+    (0xC00000C6, "PRINT_QUEUE_FULL", "ENOSPC"),
+    (0xC00000C7, "NO_SPOOL_SPACE", "ENOSPC"),
+    (0xC00000C8, "PRINT_CANCELLED", "ECANCELED"),
+    (0xC00000C9, "NETWORK_NAME_DELETED", "ENOTCONN"),
+    (0xC00000CA, "NETWORK_ACCESS_DENIED", "EACCES"),
+    (0xC00000CB, "BAD_DEVICE_TYPE", "ENODEV"),
+    (0xC00000CC, "BAD_NETWORK_NAME", "ENOENT"),
+    (0xC00000CD, "TOO_MANY_NAMES", "ENOSPC"),
+    (0xC00000CE, "TOO_MANY_SESSIONS", "EUSERS"),
+    (0xC00000CF, "SHARING_PAUSED", "EBUSY"),
+    (0xC00000D0, "REQUEST_NOT_ACCEPTED", "EAGAIN"),
+    (0xC00000D1, "REDIRECTOR_PAUSED", "EBUSY"),
+    (0xC00000D2, "NET_WRITE_FAULT", "EIO"),
+    (0xC00000D4, "NOT_SAME_DEVICE", "EXDEV"),
+    (0xC00000D5, "FILE_RENAMED", "ENOENT"),
+    (0xC00000D6, "VIRTUAL_CIRCUIT_CLOSED", "ECONNRESET"),
+    (0xC00000D7, "NO_SECURITY_ON_OBJECT", "EOPNOTSUPP"),
+    (0xC00000D8, "CANT_WAIT", "EAGAIN"),
+    (0xC00000D9, "PIPE_EMPTY", "EAGAIN"),
+    (0xC00000E2, "OPLOCK_NOT_GRANTED", "EAGAIN"),
+    (0xC00000E3, "INVALID_OPLOCK_PROTOCOL", "EPROTO"),
+    (0xC00000E5, "INTERNAL_ERROR", "EIO"),
+    (0xC00000E8, "INVALID_USER_BUFFER", "EFAULT"),
+    (0xC00000E9, "UNEXPECTED_IO_ERROR", "EIO"),
+    (0xC00000EF, "INVALID_PARAMETER_1", "EINVAL"),
+    (0xC00000F0, "INVALID_PARAMETER_2", "EINVAL"),
+    (0xC00000F1, "INVALID_PARAMETER_3", "EINVAL"),
+    (0xC00000F2, "INVALID_PARAMETER_4", "EINVAL"),
+    (0xC00000FB, "REDIRECTOR_NOT_STARTED", "EIO"),
+    (0xC0000101, "DIRECTORY_NOT_EMPTY", "ENOTEMPTY"),
+    (0xC0000102, "FILE_CORRUPT_ERROR", "EIO"),
+    (0xC0000103, "NOT_A_DIRECTORY", "ENOTDIR"),
+    (0xC0000104, "BAD_LOGON_SESSION_STATE", "EACCES"),
+    (0xC0000106, "NAME_TOO_LONG", "ENAMETOOLONG"),
+    (0xC0000107, "FILES_OPEN", "EBUSY"),
+    (0xC0000108, "CONNECTION_IN_USE", "EBUSY"),
+    (0xC000010B, "INVALID_LOGON_TYPE", "EACCES"),
+    (0xC000011F, "TOO_MANY_OPENED_FILES", "EMFILE"),
+    (0xC0000120, "CANCELLED", "ECANCELED"),
+    (0xC0000121, "CANNOT_DELETE", "EACCES"),
+    (0xC0000122, "INVALID_COMPUTER_NAME", "EINVAL"),
+    (0xC0000123, "FILE_DELETED", "ENOENT"),
+    (0xC0000128, "FILE_CLOSED", "EBADF"),
+    (0xC000012C, "PAGEFILE_QUOTA_EXCEEDED", "EDQUOT"),
+    (0xC000013B, "LOCAL_DISCONNECT", "ECONNABORTED"),
+    (0xC000013C, "REMOTE_DISCONNECT", "ESHUTDOWN"),
+    (0xC000013D, "REMOTE_RESOURCES", "ENOMEM"),
+    (0xC000013E, "LINK_FAILED", "ENOLINK"),
+    (0xC000013F, "LINK_TIMEOUT", "ETIMEDOUT"),
+    (0xC0000140, "INVALID_CONNECTION", "ENOTCONN"),
+    (0xC0000141, "INVALID_ADDRESS", "EINVAL"),
+    (0xC0000148, "INVALID_LEVEL", "EOPNOTSUPP"),
+    (0xC000014B, "PIPE_BROKEN", "EPIPE"),
+    (0xC000015B, "LOGON_TYPE_NOT_GRANTED", "EACCES"),
+    (0xC0000161, "ILLEGAL_CHARACTER", "EILSEQ"),
+    (0xC0000162, "UNMAPPABLE_CHARACTER", "EILSEQ"),
+    (0xC0000163, "UNDEFINED_CHARACTER", "EILSEQ"),
+    (0xC0000178, "NO_MEDIA", "ENOMEDIUM"),
+    (0xC0000184, "INVALID_DEVICE_STATE", "EIO"),
+    (0xC0000185, "IO_DEVICE_ERROR", "EIO"),
+    (0xC0000188, "LOG_FILE_FULL", "ENOSPC"),
+    (0xC000018D, "TRUSTED_RELATIONSHIP_FAILURE", "EACCES"),
+    (0xC0000190, "TRUST_FAILURE", "EACCES"),
+    (0xC0000193, "ACCOUNT_EXPIRED", "EKEYEXPIRED"),
+    (0xC0000194, "POSSIBLE_DEADLOCK", "EDEADLK"),
+    (0xC0000195, "NETWORK_CREDENTIAL_CONFLICT", "EACCES"),
+    (0xC0000196, "REMOTE_SESSION_LIMIT", "EUSERS"),
+    (0xC000019C, "FS_DRIVER_REQUIRED", "EOPNOTSUPP"),
+    (0xC00001A1, "INVALID_LOCK_RANGE", "EINVAL"),
+    (0xC0000201, "NETWORK_OPEN_RESTRICTION", "EACCES"),
+    (0xC0000202, "NO_USER_SESSION_KEY", "EACCES"),
+    (0xC0000203, "USER_SESSION_DELETED", "ENOTCONN"),
+    (0xC0000205, "INSUFF_SERVER_RESOURCES", "ENOMEM"),
+    (0xC0000206, "INVALID_BUFFER_SIZE", "EINVAL"),
+    (0xC000020A, "ADDRESS_ALREADY_EXISTS", "EADDRINUSE"),
+    (0xC000020B, "ADDRESS_CLOSED", "ECONNRESET"),
+    (0xC000020C, "CONNECTION_DISCONNECTED", "ECONNABORTED"),
+    (0xC000020D, "CONNECTION_RESET", "ECONNRESET"),
+    (0xC000020F, "TRANSACTION_ABORTED", "ECONNABORTED"),
+    (0xC0000210, "TRANSACTION_TIMED_OUT", "ETIMEDOUT"),
+    (0xC0000224, "PASSWORD_MUST_CHANGE", "EKEYEXPIRED"),
+    (0xC0000225, "NOT_FOUND", "ENOENT"),
+    (0xC000022D, "RETRY", "EAGAIN"),
+    (0xC0000233, "DOMAIN_CONTROLLER_NOT_FOUND", "EHOSTUNREACH"),
+    (0xC0000234, "ACCOUNT_LOCKED_OUT", "EACCES"),
+    (0xC0000235, "HANDLE_NOT_CLOSABLE", "EBADF"),
+    (0xC0000236, "CONNECTION_REFUSED", "ECONNREFUSED"),
+    (0xC0000237, "GRACEFUL_DISCONNECT", "ECONNRESET"),
+    (0xC000023A, "CONNECTION_INVALID", "ENOTCONN"),
+    (0xC000023B, "CONNECTION_ACTIVE", "EISCONN"),
+    (0xC000023C, "NETWORK_UNREACHABLE", "ENETUNREACH"),
+    (0xC000023D, "HOST_UNREACHABLE", "EHOSTUNREACH"),
+    (0xC000023E, "PROTOCOL_UNREACHABLE", "ENETUNREACH"),
+    (0xC000023F, "PORT_UNREACHABLE", "ECONNREFUSED"),
+    (0xC0000240, "REQUEST_ABORTED", "ECONNABORTED"),
+    (0xC0000241, "CONNECTION_ABORTED", "ECONNABORTED"),
+    (0xC0000242, "BAD_COMPRESSION_BUFFER", "EIO"),
+    (0xC0000243, "USER_MAPPED_FILE", "EBUSY"),
+    (0xC0000246, "CONNECTION_COUNT_LIMIT", "EUSERS"),
+    (0xC0000247, "LOGIN_TIME_RESTRICTION", "EACCES"),
+    (0xC0000248, "LOGIN_WKSTA_RESTRICTION", "EACCES"),
+    (0xC0000256, "REGISTRY_QUOTA_LIMIT", "EDQUOT"),
+    (0xC0000257, "PATH_NOT_COVERED", "EREMOTE"),
+    (0xC0000265, "TOO_MANY_LINKS", "EMLINK"),
+    (0xC0000267, "FILE_IS_OFFLINE", "EIO"),
+    (0xC000026E, "VOLUME_DISMOUNTED", "ENODEV"),
+    (0xC0000275, "NOT_A_REPARSE_POINT", "EINVAL"),
+    (0xC0000276, "IO_REPARSE_TAG_INVALID", "EINVAL"),
+    (0xC0000277, "IO_REPARSE_TAG_MISMATCH", "EINVAL"),
+    (0xC0000278, "IO_REPARSE_DATA_INVALID", "EINVAL"),
+    (0xC0000279, "IO_REPARSE_TAG_NOT_HANDLED", "EOPNOTSUPP"),
+    (0xC0000280, "REPARSE_POINT_NOT_RESOLVED", "ELOOP"),
+    (0xC0000281, "DIRECTORY_IS_A_REPARSE_POINT", "ENOTDIR"),
+    (0xC00002F0, "OBJECTID_NOT_FOUND", "ENOENT"),
+    (0xC000035C, "NETWORK_SESSION_EXPIRED", "EKEYEXPIRED"),
+    (0xC0000388, "DOWNGRADE_DETECTED", "EACCES"),
+    (0xC0000427, "FILE_SYSTEM_LIMITATION", "EFBIG"),
+    (0xC0000466, "SERVER_UNAVAILABLE", "EAGAIN"),
+    (0xC0000904, "FILE_TOO_LARGE", "EFBIG"),
+    (0xC000A000, "INVALID_SIGNATURE", "EACCES"),
+]
+
+
+def check():
+    try:
+        from samba import ntstatus
+    except ImportError:
+        sys.stderr.write("samba python bindings not installed; --check skipped\n")
+        return 0
+    bad = 0
+    for code, name, _ in TABLE:
+        want = getattr(ntstatus, "NT_STATUS_" + name, None)
+        if want is None:
+            sys.stderr.write("unverified (not in samba): STATUS_%s\n" % name)
+        elif (want & 0xFFFFFFFF) != code:
+            sys.stderr.write("mismatch: STATUS_%s 0x%08X vs samba %r\n" % (name, code, want))
+            bad += 1
+    return bad
+
+
+def main():
+    codes = [c for c, _, _ in TABLE]
+    names = [n for _, n, _ in TABLE]
+    assert codes == sorted(codes) and len(set(codes)) == len(codes), "table must be sorted and unique"
+    assert len(set(names)) == len(names)
+    for code, name, err in TABLE:
+        assert (err is None) == (code >> 30 < 2), name  # errno exactly for warning and error severities
+    if "--check" in sys.argv[1:]:
+        sys.exit(1 if check() else 0)
+    out = sys.stdout
+    out.write("/* SPDX-License-Identifier: GPL-2.0-or-later */\n")
+    out.write("/* Generated by tools/gen_ntstatus.py from MS-ERREF 2.3; do not edit. Contract: err.h. */\n")
+    out.write("#include <errno.h>\n#include <stdlib.h>\n#include <stdio.h>\n\n#include \"smbfuse/err.h\"\n\n")
+    out.write("const struct ntstatus_entry ntstatus_table[] = {\n")
+    for code, name, err in TABLE:
+        out.write("\t{0x%08Xu, %s, \"STATUS_%s\"},\n" % (code, err or "0", name))
+    out.write("};\n\nconst unsigned ntstatus_table_len = sizeof(ntstatus_table) / sizeof(ntstatus_table[0]);\n")
+    out.write(TAIL)
+
+
+TAIL = r'''
+static int cmp(const void *key, const void *elem)
+{
+	uint32_t k = *(const uint32_t *)key, c = ((const struct ntstatus_entry *)elem)->code;
+	return k < c ? -1 : k > c;
+}
+
+static const struct ntstatus_entry *find(uint32_t status)
+{
+	return bsearch(&status, ntstatus_table, ntstatus_table_len, sizeof(ntstatus_table[0]), cmp);
+}
+
+/* Severity is the top two bits (MS-ERREF 2.3): 0 success, 1 informational, 2 warning, 3 error. */
+int ntstatus_to_errno(uint32_t status)
+{
+	if (status >> 30 < 2)
+		return 0;
+	const struct ntstatus_entry *e = find(status);
+	return e ? -e->err : -EIO;
+}
+
+const char *ntstatus_name(uint32_t status)
+{
+	static __thread char buf[16];
+	const struct ntstatus_entry *e = find(status);
+	if (e)
+		return e->name;
+	snprintf(buf, sizeof(buf), "0x%08X", (unsigned)status);
+	return buf;
+}
+'''
+
+if __name__ == "__main__":
+    main()
