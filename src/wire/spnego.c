@@ -78,8 +78,11 @@ static int der_explicit(struct cur *ctx, uint8_t want, struct cur *content)
 
 static size_t der_hdr_len(size_t n)
 {
+	if (n < 0x80)
+		return 2;
+	/* tag, 0x80|count, then every significant byte of n: 0x136 needs two, not one */
 	size_t l = 2;
-	for (size_t v = n; v > 0x7f; v >>= 8)
+	for (size_t v = n; v; v >>= 8)
 		l++;
 	return l;
 }
