@@ -40,6 +40,7 @@ struct link {
 	enum smb2_sign_algo sign_algo;
 	uint8_t sign_key[16];
 	struct xport_signer signer;
+	bool has_key; /* a signing key exists (not guest or anonymous) */
 	int users; /* threads inside a call on this link; guarded by sess.lock */
 };
 
@@ -358,13 +359,22 @@ static int setup_signing(struct sess *s, struct link *l, const struct neg_state 
 		set_err(errbuf, errlen, "the server's signature on the session setup reply is wrong");
 		return -EBADMSG;
 	}
-	if (!required)
-		return 0;
+	/* The signer goes in whenever there is a key: 3.1.1 signs TREE_CONNECT even when nothing else is. */
 	l->signer = (struct xport_signer){.sign = link_sign, .verify = link_verify, .ctx = l};
 	conn_set_signer(l->conn, &l->signer);
-	conn_set_require_signed_rsp(l->conn, true);
-	l->info.signing = true;
+	l->has_key = true;
+	if (required) {
+		conn_set_require_signed_rsp(l->conn, true);
+		l->info.signing = true;
+	}
 	return 0;
+}
+
+/* MS-SMB2 3.2.4.1.1: with 3.1.1 a TREE_CONNECT is signed whenever the session has a key, so a man in the
+ * middle cannot redirect the tree even where signing is otherwise off. */
+static bool tree_connect_signed(const struct link *l)
+{
+	return l->info.signing || (l->has_key && l->info.dialect == SMB2_DIALECT_311);
 }
 
 static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t errlen)
@@ -375,7 +385,8 @@ static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t 
 	wbuf_init(&w, 0);
 	int rc = smb2_tree_connect_req_encode(&w, &req);
 	if (rc == 0)
-		rc = link_call1(l, SMB2_TREE_CONNECT, &w, l->info.signing, &m, NULL, NULL, s->cfg.request_timeout_ms);
+		rc = link_call1(l, SMB2_TREE_CONNECT, &w, tree_connect_signed(l), &m, NULL, NULL,
+				s->cfg.request_timeout_ms);
 	wbuf_free(&w);
 	if (rc < 0) {
 		set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, strerror(-rc));
