@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * opts.h - the smbfuse command line: mount.cifs option names on top of fuse_opt_parse (src/opts.c).
+ *
+ *   smbfuse //server/share[/subdir] MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-h] [-V]
+ *   smbfuse smb://[domain;]user[:password]@server[:port]/share[/subdir] MOUNTPOINT ...
+ *
+ * Where a credential comes from, first match wins: -o username=/password=/domain=, then the smb:// URL,
+ * then credentials=FILE, then the PASSWD and USER environment variables (mount.cifs does the same with
+ * USER). Passwords are wiped from argv and the environment block as soon as they are copied, so
+ * /proc/PID/cmdline and /proc/PID/environ do not show them.
+ * No function here touches FUSE sessions or the network, so all of it is unit tested.
+ * Returns: 0 or negative errno; on error a one-line explanation is written to err (no "smbfuse:" prefix).
+ */
+#ifndef SMBFUSE_OPTS_H
+#define SMBFUSE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fuse_opt.h>
+
+#include "smbfuse/fs.h"
+#include "smbfuse/ops.h"
+
+/* Exit statuses (mount(8) conventions, as mount.cifs uses them). */
+#define OPT_EX_USAGE 1 /* bad command line, unknown option, missing mount point */
+#define OPT_EX_FAIL 32 /* the mount itself failed: connection, logon, share */
+
+struct opts {
+	/* Raw strings as fuse_opt_parse stores them (strdup'ed; opt_free frees). */
+	char *source, *mountpoint;
+	char *user, *password, *domain, *credentials;
+	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s;
+	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
+
+	/* Results of opt_parse, valid when it returned 0. */
+	char *host, *share, *subdir; /* subdir NULL when the source names the share root */
+	uint16_t port;		     /* 0: default (445) */
+	uint16_t min_dialect, max_dialect;
+	int connect_timeout_ms;
+	struct fs_cfg fs;
+	struct fuse_args fuse_args; /* what fs_new gets: argv[0] plus FUSE's own -o options */
+
+	/* Where opt_parse's callback writes its message (fuse_opt_parse passes only this struct). */
+	char *err;
+	size_t errlen;
+};
+
+/*
+ * Parse argc/argv (argv[0] is the program name) into o, then wipe every password found in argv.
+ * Reads the credentials file if one is named and the PASSWD/USER environment variables. On success
+ * o->show_help/show_version may be set, in which case the other results are not filled in.
+ * Free o with opt_free in every case.
+ */
+int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
+void opt_free(struct opts *o);
+
+/* Pieces of opt_parse, exposed for tests. */
+/* "//server/share/sub", "\\\\server\\share" or "smb://dom;user:pass@server:port/share/sub" into o. */
+int opt_parse_source(struct opts *o, const char *src, char *err, size_t errlen);
+/* mount.cifs vers= value to SMB dialect numbers (0 = no limit). -EINVAL for unknown versions,
+ * -EOPNOTSUPP for SMB1 ("1.0"), which is not implemented yet. */
+int opt_parse_vers(const char *vers, uint16_t *min_dialect, uint16_t *max_dialect);
+/* Read a cifs-utils credentials file (username=, password=, domain= lines); fills only fields of o
+ * that are still NULL. Refuses a file that group or others may read or write. */
+int opt_read_credentials(struct opts *o, const char *path, char *err, size_t errlen);
+/* Overwrite with 'x' the value of every password=/pass= option and the password of smb:// URLs. */
+void opt_wipe_argv(int argc, char *argv[]);
+
+/* Fill an smb_client_cfg from parsed options; strings are borrowed from o. */
+void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg);
+
+/* The usage text for -h. */
+void opt_usage(const char *prog);
+
+#endif

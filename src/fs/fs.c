@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fs.c - session life cycle: fs_new, fs_mount, fs_loop, fs_free (contract: include/smbfuse/fs.h).
+ *
+ * Caching, and why the writeback cache is off by default.
+ *
+ * Another client may change any file at any time, and until leases arrive (DESIGN.md B3, cache/) all we
+ * have is time-outs. So the defaults are close-to-open, as NFS and cifs cache=strict do:
+ *  - writes are write-through: each write(2) is a WRITE to the server before it returns, so data never
+ *    sits in this machine's memory only, and a second client sees it at once;
+ *  - attributes and names are trusted for actimeo seconds (1 by default), then asked again;
+ *  - the page cache survives an open only if the file's size and mtime are what they were at the previous
+ *    open (keep_cache); otherwise the kernel drops it. FUSE_CAP_AUTO_INVAL_DATA drops it too whenever a
+ *    getattr shows a changed size or mtime.
+ * FUSE_CAP_WRITEBACK_CACHE makes small writes fast, but it makes the kernel the owner of every cached
+ * regular file's size and mtime: it stops taking them from the server (fuse_change_attributes keeps its own
+ * i_size). A file grown by another client then reads short, and an O_APPEND write lands at the stale end,
+ * over the other client's data. That is acceptable only when nobody else writes the share, so it is an
+ * option (-o writeback_cache), off by default. Shared writable mmap works either way: without writeback
+ * the kernel writes dirty pages back with FUSE_WRITE (fi->writepage) through any writable handle.
+ *
+ * O_APPEND. Without the writeback cache the kernel computes an append's offset from its cached i_size, which
+ * may be stale. So an O_APPEND open is served with direct_io (its data must not enter the page cache at the
+ * kernel's offset) and each of its writes goes to the end of file that the server reports right then
+ * (fstat, then WRITE at that offset, under fs->append_lock). After any write the kernel invalidates its
+ * cached size, so the next stat asks the server. Across clients this is still a race between the query and
+ * the write; SMB's atomic append (WRITE at offset 0xFFFFFFFFFFFFFFFF) needs an op that ops.h lacks yet.
+ * With the writeback cache on, the kernel appends at its own end of file.
+ *
+ * cache=none sets both timeouts to 0 and never keeps the page cache across opens; it does not use
+ * direct_io, so mmap keeps working.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_i.h"
+#include "smbfuse/log.h"
+
+int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg *cfg, struct fuse_args *args,
+	   struct fs **out)
+{
+	struct fs *fs = calloc(1, sizeof(*fs));
+	*out = NULL;
+	if (!fs)
+		return -ENOMEM;
+	fs->cl = cl;
+	fs->ops = ops;
+	fs->cfg = *cfg;
+	if (fs->cfg.cache == FS_CACHE_NONE)
+		fs->cfg.attr_timeout = fs->cfg.entry_timeout = 0;
+	if (!fs->cfg.max_threads)
+		fs->cfg.max_threads = 64;
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_mutex_init(&fs->append_lock, NULL);
+	if (fs_inodes_init(fs) < 0) {
+		fs_free(fs);
+		return -ENOMEM;
+	}
+	fs->se = fuse_session_new(args, &fs_ll_ops, sizeof(fs_ll_ops), fs);
+	if (!fs->se) {
+		fs_free(fs);
+		return -EINVAL; /* libfuse has printed why (a bad FUSE option) */
+	}
+	*out = fs;
+	return 0;
+}
+
+int fs_mount(struct fs *fs, const char *mountpoint)
+{
+	if (fuse_set_signal_handlers(fs->se) != 0)
+		return -EIO;
+	fs->signals = true;
+	if (fuse_session_mount(fs->se, mountpoint) != 0)
+		return -EIO; /* libfuse has printed why */
+	fs->mounted = true;
+	return 0;
+}
+
+int fs_loop(struct fs *fs)
+{
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	int r;
+	if (!lc)
+		return -ENOMEM;
+	/* Ops block their worker for a round trip (ops.c); enough workers keep slow requests from starving
+	 * the others, and clone_fd gives each worker its own /dev/fuse queue. */
+	fuse_loop_cfg_set_max_threads(lc, fs->cfg.max_threads);
+	fuse_loop_cfg_set_clone_fd(lc, 1);
+	r = fuse_session_loop_mt(fs->se, lc);
+	fuse_loop_cfg_destroy(lc);
+	/* libfuse returns the signal number after SIGTERM/SIGINT/SIGHUP (its handler stores it in se->error)
+	 * and 0 after an external umount: both are a clean end. Only a negative value is an error. */
+	return r < 0 ? r : 0;
+}
+
+void fs_free(struct fs *fs)
+{
+	if (!fs)
+		return;
+	if (fs->se) {
+		if (fs->mounted)
+			fuse_session_unmount(fs->se);
+		if (fs->signals)
+			fuse_remove_signal_handlers(fs->se);
+		fuse_session_destroy(fs->se);
+	}
+	log_dbg("%zu inodes still referenced at exit", fs->live);
+	fs_inodes_free(fs);
+	pthread_mutex_destroy(&fs->append_lock);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs);
+}

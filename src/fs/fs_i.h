@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fs_i.h - private to src/fs: the fs object, the inode tree (inode.c) and the callbacks (ops.c).
+ *
+ * Locking convention: a function named *_locked expects fs->lock held by its caller.
+ * Lock order (outermost first): fs_file.lock / fs_dir.lock -> fs->append_lock -> fs->lock.
+ * fs->lock is never held across an ops-> call (ops.h forbids it: calls block on the network).
+ */
+#ifndef SMBFUSE_FS_I_H
+#define SMBFUSE_FS_I_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smbfuse/fs.h"
+#include "smbfuse/ops.h"
+
+/*
+ * One node of the tree the kernel knows. A node is named by (parent, name), so renaming a directory moves
+ * one node and every descendant's path follows; a path is built by walking parents. Nodeids come from a
+ * 64-bit counter and are never reused, so generation is constant.
+ */
+struct fs_inode {
+	fuse_ino_t nodeid; /* immutable */
+	/* Everything below is guarded by fs->lock. */
+	struct fs_inode *parent; /* holds one ref on it; NULL for the root */
+	char *name;		 /* component in parent; "" for the root */
+	uint64_t nlookup;	 /* lookup count of the kernel (libfuse rules) */
+	unsigned refs;		 /* one per child node (the child's parent pointer) and one for the root */
+	bool hashed;		 /* in fs->by_name; false once unlinked or replaced by a rename */
+	struct smb_attr attr;	 /* last attributes seen from the server */
+	/* cache=strict: size and mtime at the last open, to decide keep_cache on the next one. */
+	bool opened;
+	uint64_t open_size;
+	struct timespec open_mtime;
+};
+
+struct fs {
+	struct smb_client *cl;	  /* immutable after fs_new */
+	const struct smb_ops *ops; /* immutable */
+	struct fs_cfg cfg;	   /* immutable */
+	struct fuse_session *se;
+	bool mounted, signals;
+
+	/* Guards by_id, by_name, next_id, live and every mutable field of every fs_inode. A leaf lock. */
+	pthread_mutex_t lock;
+	GHashTable *by_id;   /* &nodeid -> fs_inode; owns the inodes */
+	GHashTable *by_name; /* fs_inode -> fs_inode, keyed by (parent nodeid, name) */
+	fuse_ino_t next_id;
+	size_t live; /* inodes with nlookup > 0 */
+
+	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
+	pthread_mutex_t append_lock;
+};
+
+/* An open file: fi->fh. */
+struct fs_file {
+	struct smb_fh *fh; /* immutable between open and release */
+	bool append;	   /* opened O_APPEND without the writeback cache: writes go to the server's EOF */
+};
+
+struct fs_dirent {
+	char *name;
+	struct smb_attr attr;
+};
+
+/* An open directory: fi->fh. The listing is taken once per opendir (and again at a rewind to offset 0),
+ * so offsets stay stable while the server's directory changes underneath. */
+struct fs_dir {
+	pthread_mutex_t lock; /* guards everything below */
+	bool listed;
+	GPtrArray *ents; /* struct fs_dirent * */
+};
+
+/* inode.c */
+int fs_inodes_init(struct fs *fs);
+void fs_inodes_free(struct fs *fs);
+/* Path of ino, plus "/name" when name is not NULL, in a new string (g_free). -ESTALE when the node was
+ * unlinked or is unknown. */
+int fs_inode_path(struct fs *fs, fuse_ino_t ino, const char *name, char **out);
+/* Find or create the node (parent, name), take one kernel reference and remember attr. Returns the nodeid,
+ * or 0 when the parent is gone (-ESTALE) or on allocation failure. */
+fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, const struct smb_attr *attr);
+void fs_inode_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
+/* The name (parent, name) no longer exists on the server. */
+void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name);
+/* A rename succeeded: move the node, unhashing whatever it replaced. */
+void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname);
+void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr);
+/* Cached attributes; -ESTALE if ino is unknown. */
+int fs_inode_get_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out);
+/* cache=strict: true when size and mtime equal those at the previous open; records them for the next. */
+bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr);
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops fs_ll_ops;
+void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr *a, struct stat *st);
+
+#endif

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * inode.c - the nodeid -> fs_inode table, kept as a tree of (parent, name).
+ *
+ * Lifetime: a node lives while the kernel holds a lookup reference (nlookup > 0) or a child node points
+ * at it (refs > 0). The kernel guarantees a nodeid stays valid for the duration of any request that names
+ * it, so callbacks need no pins of their own: they copy the path out under fs->lock and call the server
+ * without it. A forget that races with a lookup of the same name is settled by fs->lock: the lookup
+ * either finds the node before it is freed and takes a reference, or creates a fresh one (libfuse
+ * passthrough_hp.cc re-looks-up by key for the same reason).
+ *
+ * All functions take fs->lock themselves except the *_locked helpers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_i.h"
+#include "smbfuse/log.h"
+
+static guint name_hash(gconstpointer p)
+{
+	const struct fs_inode *n = p;
+	return g_str_hash(n->name) ^ (guint)(n->parent->nodeid * 0x9E3779B97F4A7C15ull >> 32);
+}
+
+static gboolean name_equal(gconstpointer a, gconstpointer b)
+{
+	const struct fs_inode *x = a, *y = b;
+	return x->parent == y->parent && strcmp(x->name, y->name) == 0;
+}
+
+static struct fs_inode *by_id_locked(struct fs *fs, fuse_ino_t ino)
+{
+	uint64_t key = ino;
+	return g_hash_table_lookup(fs->by_id, &key);
+}
+
+static struct fs_inode *by_name_locked(struct fs *fs, struct fs_inode *parent, const char *name)
+{
+	struct fs_inode probe = {.parent = parent, .name = (char *)name};
+	return g_hash_table_lookup(fs->by_name, &probe);
+}
+
+static void unhash_locked(struct fs *fs, struct fs_inode *n)
+{
+	if (n->hashed) {
+		g_hash_table_remove(fs->by_name, n);
+		n->hashed = false;
+	}
+}
+
+/* Free n if nothing holds it any more, then walk up: the parent may have been held only by n. */
+static void maybe_free_locked(struct fs *fs, struct fs_inode *n)
+{
+	while (n && n->nlookup == 0 && n->refs == 0) {
+		struct fs_inode *parent = n->parent;
+		unhash_locked(fs, n);
+		g_hash_table_remove(fs->by_id, &n->nodeid);
+		free(n->name);
+		free(n);
+		if (!parent)
+			break;
+		parent->refs--;
+		n = parent;
+	}
+}
+
+int fs_inodes_init(struct fs *fs)
+{
+	struct fs_inode *root = calloc(1, sizeof(*root));
+	if (!root || !(root->name = strdup(""))) {
+		free(root);
+		return -ENOMEM;
+	}
+	fs->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	fs->by_name = g_hash_table_new(name_hash, name_equal);
+	root->nodeid = FUSE_ROOT_ID;
+	root->refs = 1; /* the fs holds the root for its whole life */
+	root->nlookup = 1;
+	root->attr.attrs = SMB_ATTR_DIRECTORY;
+	g_hash_table_insert(fs->by_id, &root->nodeid, root);
+	fs->next_id = FUSE_ROOT_ID + 1;
+	fs->live = 1;
+	return 0;
+}
+
+void fs_inodes_free(struct fs *fs)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	if (!fs->by_id)
+		return;
+	g_hash_table_iter_init(&it, fs->by_id);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct fs_inode *n = v;
+		free(n->name);
+		free(n);
+	}
+	g_hash_table_destroy(fs->by_id);
+	g_hash_table_destroy(fs->by_name);
+	fs->by_id = fs->by_name = NULL;
+}
+
+/* Length of n's path, or -ESTALE if n or an ancestor is no longer reachable. */
+static long path_len_locked(const struct fs_inode *n)
+{
+	long len = 0;
+	for (; n->parent; n = n->parent) {
+		if (!n->hashed)
+			return -ESTALE;
+		len += (long)strlen(n->name) + 1;
+	}
+	return len;
+}
+
+int fs_inode_path(struct fs *fs, fuse_ino_t ino, const char *name, char **out)
+{
+	size_t extra = name ? strlen(name) + 1 : 0;
+	int r = 0;
+	*out = NULL;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	long len = n ? path_len_locked(n) : -ESTALE;
+	if (len < 0) {
+		r = (int)len;
+		goto out;
+	}
+	/* Build right to left: the walk up visits the last component first. */
+	char *buf = g_malloc((size_t)len + extra + 1), *p = buf + len + extra;
+	*p = 0;
+	if (name) {
+		p -= extra - 1;
+		memcpy(p, name, extra - 1);
+		*--p = '/';
+	}
+	for (; n->parent; n = n->parent) {
+		size_t l = strlen(n->name);
+		p -= l;
+		memcpy(p, n->name, l);
+		*--p = '/';
+	}
+	/* Paths in ops.h have no leading '/', and the root is "". */
+	memmove(buf, buf + 1, (size_t)len + extra);
+	if (!len && !extra)
+		buf[0] = 0;
+	*out = buf;
+out:
+	pthread_mutex_unlock(&fs->lock);
+	return r;
+}
+
+fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, const struct smb_attr *attr)
+{
+	fuse_ino_t ino = 0;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = by_id_locked(fs, parent);
+	if (!p)
+		goto out;
+	struct fs_inode *n = by_name_locked(fs, p, name);
+	if (n && smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr)) {
+		/* Replaced on the server by an object of the other type: the kernel must see a new inode. */
+		unhash_locked(fs, n);
+		n = NULL;
+	}
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n || !(n->name = strdup(name))) {
+			free(n);
+			goto out;
+		}
+		n->nodeid = fs->next_id++;
+		n->parent = p;
+		p->refs++;
+		n->hashed = true;
+		g_hash_table_insert(fs->by_id, &n->nodeid, n);
+		g_hash_table_add(fs->by_name, n);
+	}
+	if (n->nlookup++ == 0)
+		fs->live++;
+	n->attr = *attr;
+	ino = n->nodeid;
+out:
+	pthread_mutex_unlock(&fs->lock);
+	return ino;
+}
+
+void fs_inode_forget(struct fs *fs, fuse_ino_t ino, uint64_t count)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	if (n && ino != FUSE_ROOT_ID) {
+		if (count > n->nlookup) {
+			log_warn("forget of %llu by %llu exceeds its lookup count %llu", (unsigned long long)ino,
+				 (unsigned long long)count, (unsigned long long)n->nlookup);
+			count = n->nlookup;
+		}
+		n->nlookup -= count;
+		if (count && n->nlookup == 0) {
+			fs->live--;
+			/* The tests wait for this line to prove that lookups and forgets balance. */
+			log_dbg("inode %llu forgotten, %zu live", (unsigned long long)ino, fs->live);
+			maybe_free_locked(fs, n);
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = by_id_locked(fs, parent), *n;
+	if (p && (n = by_name_locked(fs, p, name)))
+		unhash_locked(fs, n);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = by_id_locked(fs, parent), *np = by_id_locked(fs, newparent), *n, *victim;
+	char *copy = strdup(newname);
+	if (!p || !np || !copy) {
+		free(copy);
+		goto out;
+	}
+	if ((victim = by_name_locked(fs, np, newname)))
+		unhash_locked(fs, victim);
+	n = by_name_locked(fs, p, name);
+	if (!n) {
+		/* The kernel never looked the source up through us (or forgot it): nothing to move. */
+		free(copy);
+		goto out;
+	}
+	unhash_locked(fs, n);
+	free(n->name);
+	n->name = copy;
+	np->refs++;
+	n->parent = np;
+	n->hashed = true;
+	g_hash_table_add(fs->by_name, n);
+	p->refs--;
+	maybe_free_locked(fs, p);
+out:
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	if (n)
+		n->attr = *attr;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+int fs_inode_get_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out)
+{
+	int r = -ESTALE;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	if (n) {
+		*out = n->attr;
+		r = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return r;
+}
+
+bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr)
+{
+	bool same = false;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	if (n) {
+		same = n->opened && n->open_size == attr->size && n->open_mtime.tv_sec == attr->mtime.tv_sec &&
+		       n->open_mtime.tv_nsec == attr->mtime.tv_nsec;
+		n->opened = true;
+		n->open_size = attr->size;
+		n->open_mtime = attr->mtime;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return same;
+}
+
+size_t fs_inode_count(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->lock);
+	size_t n = fs->live;
+	pthread_mutex_unlock(&fs->lock);
+	return n;
+}

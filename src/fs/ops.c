@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ops.c - the FUSE low-level callbacks: each turns one kernel request into ops-> calls.
+ *
+ * Blocking by design, for now: every callback calls the (synchronous) smb_ops on its FUSE worker thread
+ * and replies before returning. Many workers run at once (fs_loop starts up to cfg.max_threads with
+ * clone_fd), so a slow request only holds its own thread. When the proto layer grows completions, the
+ * callbacks can reply after return without changing this file's shape: each copies what it needs (path,
+ * handle) before the call and touches no kernel-owned memory after it.
+ *
+ * Errors: negative errno inside; the sign flips only in reply_err().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "fs_i.h"
+#include "smbfuse/log.h"
+
+#define OP(fs, name) ((fs)->ops->name)
+/* ops.h: a NULL op means the dialect cannot do it. */
+#define CALL(fs, name, ...) (OP(fs, name) ? OP(fs, name)((fs)->cl, __VA_ARGS__) : -EOPNOTSUPP)
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void reply_err(fuse_req_t req, int neg)
+{
+	fuse_reply_err(req, neg < 0 ? -neg : neg);
+}
+
+static struct fs_file *file_of(const struct fuse_file_info *fi)
+{
+	return (struct fs_file *)(uintptr_t)fi->fh;
+}
+
+void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr *a, struct stat *st)
+{
+	bool dir = smb_attr_is_dir(a);
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->file_id ? a->file_id : ino;
+	st->st_mode = dir ? S_IFDIR | (fs->cfg.dir_mode & 07777) : S_IFREG | (fs->cfg.file_mode & 07777);
+	/* READONLY on a directory means "customised folder" to Windows Explorer, not "no writes". */
+	if (!dir && (a->attrs & SMB_ATTR_READONLY))
+		st->st_mode &= ~(mode_t)0222;
+	st->st_nlink = a->nlink ? a->nlink : dir ? 2 : 1;
+	st->st_uid = fs->cfg.uid;
+	st->st_gid = fs->cfg.gid;
+	st->st_size = (off_t)a->size;
+	st->st_blocks = (blkcnt_t)((a->alloc_size + 511) / 512);
+	st->st_blksize = 1 << 20; /* cifs's default bsize: invites 1 MiB I/O, which the proto layer pipelines */
+	st->st_atim = a->atime;
+	st->st_mtim = a->mtime;
+	st->st_ctim = a->ctime;
+}
+
+static void fill_entry(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, const struct smb_attr *a)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->generation = 1; /* nodeids are never reused */
+	fs_attr_to_stat(fs, ino, a, &e->attr);
+	e->attr_timeout = fs->cfg.attr_timeout;
+	e->entry_timeout = fs->cfg.entry_timeout;
+}
+
+/* Take a reference on (parent, name) and send the entry; if the kernel never gets it, give it back. */
+static void reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a)
+{
+	struct fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	fuse_ino_t ino = fs_inode_link(fs, parent, name, a);
+	if (!ino) {
+		reply_err(req, -ESTALE);
+		return;
+	}
+	fill_entry(fs, &e, ino, a);
+	if (fuse_reply_entry(req, &e) != 0)
+		fs_inode_forget(fs, ino, 1);
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct smb_attr a;
+	char *path;
+	int r = fs_inode_path(fs, parent, name, &path);
+	if (r == 0)
+		r = CALL(fs, stat, path, &a);
+	g_free(path);
+	if (r < 0)
+		reply_err(req, r);
+	else
+		reply_new_entry(req, parent, name, &a);
+}
+
+static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_inode_forget(fs_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		fs_inode_forget(fs_of(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* Current attributes, by handle when there is one. An unlinked node that is still open reports its last
+ * attributes with nlink 0, as POSIX has it. */
+static int get_attr(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_attr *a)
+{
+	char *path;
+	int r;
+	if (fi && fi->fh && OP(fs, fstat) && (r = CALL(fs, fstat, file_of(fi)->fh, a)) != -EOPNOTSUPP)
+		goto out;
+	r = fs_inode_path(fs, ino, NULL, &path);
+	if (r == -ESTALE && fs_inode_get_attr(fs, ino, a) == 0) {
+		a->nlink = 0;
+		return 0;
+	}
+	if (r == 0)
+		r = CALL(fs, stat, path, a);
+	g_free(path);
+out:
+	if (r == 0)
+		fs_inode_set_attr(fs, ino, a);
+	return r;
+}
+
+static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
+{
+	struct fs *fs = fs_of(req);
+	struct stat st;
+	fs_attr_to_stat(fs, ino, a, &st);
+	fuse_reply_attr(req, &st, fs->cfg.attr_timeout);
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct smb_attr a;
+	int r = get_attr(fs_of(req), ino, fi, &a);
+	if (r < 0)
+		reply_err(req, r);
+	else
+		reply_attr(req, ino, &a);
+}
+
+/* chmod: SMB keeps one permission bit, FILE_ATTRIBUTE_READONLY. Removing every write bit sets it, adding
+ * any clears it; the other bits are the mount's file_mode and do not change. */
+static uint32_t attrs_for_mode(uint32_t attrs, mode_t mode)
+{
+	if (mode & 0222)
+		attrs &= ~SMB_ATTR_READONLY;
+	else
+		attrs |= SMB_ATTR_READONLY;
+	/* NORMAL is valid only alone, and 0 means "do not change" in FILE_BASIC_INFORMATION. */
+	attrs &= ~SMB_ATTR_NORMAL;
+	return attrs ? attrs : SMB_ATTR_NORMAL;
+}
+
+static struct timespec time_of(const struct timespec *t, bool now)
+{
+	return now ? (struct timespec){0, UTIME_NOW} : *t;
+}
+
+/* Translate a FUSE setattr into smb_setattr; returns 0, or -EPERM for an ownership change. */
+static int build_setattr(struct fs *fs, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi,
+			 struct smb_setattr *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	/* Every file is owned by uid=/gid=; "changing" it to the same ids is a no-op (cp -p, tar). */
+	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != fs->cfg.uid) ||
+	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->cfg.gid))
+		return -EPERM;
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		sa->valid |= SMB_SET_SIZE;
+		sa->size = (uint64_t)attr->st_size;
+	}
+	if (to_set & FUSE_SET_ATTR_ATIME) {
+		sa->valid |= SMB_SET_ATIME;
+		sa->atime = time_of(&attr->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW);
+	}
+	if (to_set & FUSE_SET_ATTR_MTIME) {
+		sa->valid |= SMB_SET_MTIME;
+		sa->mtime = time_of(&attr->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW);
+	}
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		struct smb_attr cur;
+		int r = get_attr(fs, ino, fi, &cur);
+		if (r < 0)
+			return r;
+		uint32_t want = attrs_for_mode(cur.attrs, attr->st_mode);
+		if (!smb_attr_is_dir(&cur) && want != cur.attrs) {
+			sa->valid |= SMB_SET_ATTRS;
+			sa->attrs = want;
+		}
+	}
+	return 0;
+}
+
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct smb_setattr sa;
+	struct smb_attr a;
+	char *path = NULL;
+	int r;
+
+	if (fs->cfg.ro && (to_set & (FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+				     FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+		reply_err(req, -EROFS);
+		return;
+	}
+	r = build_setattr(fs, ino, attr, to_set, fi, &sa);
+	if (r < 0)
+		goto out;
+	if (!sa.valid) {
+		r = get_attr(fs, ino, fi, &a);
+		goto out;
+	}
+	struct smb_fh *fh = fi && fi->fh ? file_of(fi)->fh : NULL;
+	r = fs_inode_path(fs, ino, NULL, &path);
+	if (r < 0 && !fh)
+		goto out;
+	r = CALL(fs, setattr, path, fh, &sa, &a);
+	if (r == 0)
+		fs_inode_set_attr(fs, ino, &a);
+out:
+	g_free(path);
+	if (r < 0)
+		reply_err(req, r);
+	else
+		reply_attr(req, ino, &a);
+}
+
+/* ---- directories ---- */
+
+static void dirent_free(gpointer p)
+{
+	struct fs_dirent *d = p;
+	free(d->name);
+	free(d);
+}
+
+static int collect_dirent(void *arg, const char *name, const struct smb_attr *attr)
+{
+	GPtrArray *ents = arg;
+	struct fs_dirent *d;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	d = malloc(sizeof(*d));
+	if (!d || !(d->name = strdup(name))) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->attr = *attr;
+	g_ptr_array_add(ents, d);
+	return 0;
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = calloc(1, sizeof(*d));
+	if (!d) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0) {
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+	}
+}
+
+/* Take the snapshot: on the first read of a handle and at every rewind to offset 0. */
+static int list_dir_locked(struct fs *fs, fuse_ino_t ino, struct fs_dir *d)
+{
+	GPtrArray *ents = g_ptr_array_new_with_free_func(dirent_free);
+	char *path;
+	int r = fs_inode_path(fs, ino, NULL, &path);
+	if (r == 0)
+		r = CALL(fs, readdir, path, collect_dirent, ents);
+	g_free(path);
+	if (r < 0) {
+		g_ptr_array_unref(ents);
+		return r;
+	}
+	if (d->ents)
+		g_ptr_array_unref(d->ents);
+	d->ents = ents;
+	d->listed = true;
+	return 0;
+}
+
+/*
+ * Add entry i (0 ".", 1 "..", then the snapshot) to buf. For readdirplus every entry except "." and ".."
+ * carries a nodeid and so costs one lookup reference (fuse_lowlevel.h, readdirplus), taken here and given
+ * back if the entry does not fit; *ino_out gets the referenced nodeid or 0. Returns the size the entry
+ * needs, which is more than rem when it did not fit.
+ */
+static size_t add_entry(fuse_req_t req, fuse_ino_t dir, struct fs_dir *d, size_t i, bool plus, char *buf,
+			size_t rem, fuse_ino_t *ino_out)
+{
+	struct fs *fs = fs_of(req);
+	const struct fs_dirent *ent = i >= 2 ? g_ptr_array_index(d->ents, i - 2) : NULL;
+	const char *name = ent ? ent->name : i == 0 ? "." : "..";
+	off_t next = (off_t)i + 1;
+	struct fuse_entry_param e;
+	size_t need;
+
+	*ino_out = 0;
+	memset(&e, 0, sizeof(e));
+	if (!ent) {
+		e.attr.st_ino = i == 0 ? dir : 1;
+		e.attr.st_mode = S_IFDIR;
+	} else {
+		fs_attr_to_stat(fs, 0, &ent->attr, &e.attr);
+		if (!e.attr.st_ino)
+			e.attr.st_ino = (ino_t)i + 1; /* no file id: d_ino must still not be 0 */
+	}
+	if (!plus)
+		return fuse_add_direntry(req, buf, rem, name, &e.attr, next);
+	if (ent) {
+		fuse_ino_t ino = fs_inode_link(fs, dir, name, &ent->attr);
+		if (!ino)
+			return 0;
+		fill_entry(fs, &e, ino, &ent->attr);
+		*ino_out = ino;
+	}
+	need = fuse_add_direntry_plus(req, buf, rem, name, &e, next);
+	if (need > rem && *ino_out) {
+		fs_inode_forget(fs, *ino_out, 1);
+		*ino_out = 0;
+	}
+	return need;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	GArray *refs = g_array_new(false, false, sizeof(fuse_ino_t));
+	char *buf = malloc(size);
+	size_t pos = 0;
+	int r = buf ? 0 : -ENOMEM;
+
+	pthread_mutex_lock(&d->lock);
+	if (r == 0 && (!d->listed || off == 0))
+		r = list_dir_locked(fs, ino, d);
+	for (size_t i = (size_t)off; r == 0 && i < d->ents->len + 2; i++) {
+		fuse_ino_t ref;
+		size_t need = add_entry(req, ino, d, i, plus, buf + pos, size - pos, &ref);
+		if (need == 0 && plus) {
+			r = pos ? 0 : -ENOMEM;
+			break;
+		}
+		if (need > size - pos)
+			break;
+		pos += need;
+		if (ref)
+			g_array_append_val(refs, ref);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (r < 0) {
+		reply_err(req, r);
+	} else if (fuse_reply_buf(req, buf, pos) != 0) {
+		/* The kernel never saw these entries, so it will never forget them. */
+		for (guint k = 0; k < refs->len; k++)
+			fs_inode_forget(fs, g_array_index(refs, fuse_ino_t, k), 1);
+	}
+	g_array_free(refs, true);
+	free(buf);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	if (d->ents)
+		g_ptr_array_unref(d->ents);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	reply_err(req, 0);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct fs *fs = fs_of(req);
+	struct smb_attr a;
+	char *path;
+	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, parent, name, &path);
+	if (r == 0) {
+		r = CALL(fs, mkdir, path, &a);
+		g_free(path);
+	}
+	if (r < 0)
+		reply_err(req, r);
+	else
+		reply_new_entry(req, parent, name, &a);
+}
+
+/* rmdir and unlink: the name goes away on success. */
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
+{
+	struct fs *fs = fs_of(req);
+	char *path;
+	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, parent, name, &path);
+	if (r == 0) {
+		r = dir ? CALL(fs, rmdir, path) : CALL(fs, unlink, path);
+		g_free(path);
+	}
+	if (r == 0)
+		fs_inode_unhash(fs, parent, name);
+	reply_err(req, r);
+}
+
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, true);
+}
+
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, false);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct fs *fs = fs_of(req);
+	char *from = NULL, *to = NULL;
+	int r;
+
+	/* SMB has no atomic exchange; RENAME_WHITEOUT is for overlay filesystems. */
+	if (flags & ~(unsigned)RENAME_NOREPLACE)
+		r = -EINVAL;
+	else if (fs->cfg.ro)
+		r = -EROFS;
+	else if ((r = fs_inode_path(fs, parent, name, &from)) == 0 &&
+		 (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
+		r = CALL(fs, rename, from, to, (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0);
+	if (r == 0)
+		fs_inode_move(fs, parent, name, newparent, newname);
+	g_free(from);
+	g_free(to);
+	reply_err(req, r);
+}
+
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fs_of(req);
+	struct smb_statfs s;
+	struct statvfs st;
+	int r = CALL(fs, statfs, &s);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	st.f_bsize = st.f_frsize = s.block_size ? s.block_size : 4096;
+	st.f_blocks = s.total_blocks;
+	st.f_bfree = st.f_bavail = s.free_blocks;
+	st.f_namemax = s.name_max ? s.name_max : 255;
+	fuse_reply_statfs(req, &st);
+}
+
+/* ---- files ---- */
+
+/* Flags for ops->open from the kernel's open flags. */
+static int open_flags(const struct fs *fs, int kflags)
+{
+	int flags = kflags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC);
+	/* With the writeback cache the kernel reads to fill partial pages, even on a write-only file. */
+	if (fs->cfg.writeback && (flags & O_ACCMODE) == O_WRONLY)
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+	return flags;
+}
+
+static bool writes(int kflags)
+{
+	return (kflags & O_ACCMODE) != O_RDONLY || (kflags & O_TRUNC);
+}
+
+/* Open path; retry write-only if the O_RDWR we asked for (writeback) is refused. */
+static int do_open(struct fs *fs, const char *path, int kflags, mode_t mode, struct smb_fh **fh, struct smb_attr *a)
+{
+	int flags = open_flags(fs, kflags);
+	int r = CALL(fs, open, path, flags, mode, fh, a);
+	if (r == -EACCES && (flags & O_ACCMODE) != (kflags & O_ACCMODE))
+		r = CALL(fs, open, path, (flags & ~O_ACCMODE) | (kflags & O_ACCMODE), mode, fh, a);
+	return r;
+}
+
+/* Wrap fh into fi and decide the caching of this open; see the essay in fs.c. */
+static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_fh *fh,
+		      const struct smb_attr *a)
+{
+	struct fs_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->fh = fh;
+	f->append = (fi->flags & O_APPEND) && !fs->cfg.writeback;
+	fi->fh = (uintptr_t)f;
+	fi->direct_io = f->append;
+	bool same = fs_inode_unchanged_since_open(fs, ino, a);
+	fi->keep_cache = fs->cfg.cache == FS_CACHE_LOOSE || (fs->cfg.cache == FS_CACHE_STRICT && same);
+	return 0;
+}
+
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct smb_fh *fh = NULL;
+	struct smb_attr a;
+	char *path;
+	int r = fs->cfg.ro && writes(fi->flags) ? -EROFS : fs_inode_path(fs, ino, NULL, &path);
+	if (r == 0) {
+		r = do_open(fs, path, fi->flags & ~O_CREAT, 0, &fh, &a);
+		g_free(path);
+	}
+	if (r == 0 && (r = setup_file(fs, ino, fi, fh, &a)) < 0)
+		CALL(fs, close, fh);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	fs_inode_set_attr(fs, ino, &a);
+	if (fuse_reply_open(req, fi) != 0) {
+		CALL(fs, close, fh);
+		free(file_of(fi));
+	}
+}
+
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	struct smb_fh *fh = NULL;
+	struct smb_attr a;
+	fuse_ino_t ino = 0;
+	char *path;
+	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, parent, name, &path);
+
+	if (r == 0) {
+		r = do_open(fs, path, fi->flags | O_CREAT, mode, &fh, &a);
+		g_free(path);
+	}
+	if (r == 0 && !(ino = fs_inode_link(fs, parent, name, &a)))
+		r = -ESTALE;
+	if (r == 0 && (r = setup_file(fs, ino, fi, fh, &a)) < 0)
+		fs_inode_forget(fs, ino, 1);
+	if (r < 0) {
+		if (fh)
+			CALL(fs, close, fh);
+		reply_err(req, r);
+		return;
+	}
+	fill_entry(fs, &e, ino, &a);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		fs_inode_forget(fs, ino, 1);
+		CALL(fs, close, fh);
+		free(file_of(fi));
+	}
+}
+
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	char *buf = malloc(size ? size : 1);
+	size_t got = 0;
+	ssize_t n = buf ? 0 : -ENOMEM;
+
+	/* FUSE wants a full buffer unless at end of file (no direct_io), so loop over short reads. */
+	while (buf && got < size) {
+		n = OP(fs, read) ? OP(fs, read)(fs->cl, file_of(fi)->fh, buf + got, size - got, (uint64_t)off + got)
+				 : -EOPNOTSUPP;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (n < 0 && got == 0)
+		reply_err(req, (int)n);
+	else
+		fuse_reply_buf(req, buf, got);
+	free(buf);
+}
+
+/* O_APPEND without the writeback cache: write at the server's end of file, not the kernel's idea of it,
+ * so appends land after what another client added. append_lock orders our own appenders. */
+static ssize_t append_write(struct fs *fs, struct fs_file *f, const char *buf, size_t size, off_t off)
+{
+	struct smb_attr a;
+	ssize_t n;
+	pthread_mutex_lock(&fs->append_lock);
+	int r = CALL(fs, fstat, f->fh, &a);
+	uint64_t at = r == 0 ? a.size : (uint64_t)off;
+	n = OP(fs, write) ? OP(fs, write)(fs->cl, f->fh, buf, size, at) : -EOPNOTSUPP;
+	pthread_mutex_unlock(&fs->append_lock);
+	return n;
+}
+
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_file *f = file_of(fi);
+	ssize_t n;
+
+	if (f->append && !fi->writepage)
+		n = append_write(fs, f, buf, size, off);
+	else
+		n = OP(fs, write) ? OP(fs, write)(fs->cl, f->fh, buf, size, (uint64_t)off) : -EOPNOTSUPP;
+	if (n < 0)
+		reply_err(req, (int)n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* Every write reached the server before its reply (write-through), and the writeback cache, when on, is
+ * flushed by the kernel before FLUSH: nothing is left to send. Durability is fsync's job. */
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	reply_err(req, 0);
+}
+
+static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	reply_err(req, CALL(fs, fsync, file_of(fi)->fh));
+}
+
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_file *f = file_of(fi);
+	int r = CALL(fs, close, f->fh);
+	if (r < 0)
+		log_dbg("close of inode %llu: %s", (unsigned long long)ino, strerror(-r));
+	free(f);
+	reply_err(req, 0);
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs *fs = userdata;
+	/* O_TRUNC travels with the open (one CREATE with overwrite disposition instead of open + setattr). */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Always readdirplus: the listing carries the attributes, so "ls -l" needs no request per file. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (fs->cfg.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* cache=none: drop cached pages whenever the server's size or mtime moves, too. */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+const struct fuse_lowlevel_ops fs_ll_ops = {
+	.init = fs_init,
+	.lookup = fs_lookup,
+	.forget = fs_forget,
+	.forget_multi = fs_forget_multi,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.opendir = fs_opendir,
+	.readdir = fs_readdir,
+	.readdirplus = fs_readdirplus,
+	.releasedir = fs_releasedir,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+	.unlink = fs_unlink,
+	.rename = fs_rename,
+	.statfs = fs_statfs,
+	.open = fs_open,
+	.create = fs_create,
+	.read = fs_read,
+	.write = fs_write,
+	.flush = fs_flush,
+	.fsync = fs_fsync,
+	.release = fs_release,
+};

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * main.c - smbfuse: parse the command line, connect, mount, serve.
+ *
+ * Order matters. The smb_client starts threads (the connection thread), and threads do not survive
+ * fork(), so the daemon forks *before* connecting, unlike sshfs, whose connection is a child process. The
+ * parent waits on a pipe until the child has connected and mounted, and exits with the child's status:
+ * errors are still reported synchronously, on the terminal that ran the command, and a successful
+ * background mount prints nothing. The child then detaches (setsid, stdio to /dev/null) and logs to syslog.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include "smbfuse/fs.h"
+#include "smbfuse/log.h"
+#include "smbfuse/ops.h"
+#include "smbfuse/opts.h"
+
+/* Fork; the parent waits for the child's one status byte and exits with it. Returns the write end of the
+ * pipe in the child, or -1 on failure. */
+static int daemon_start(void)
+{
+	int p[2];
+	unsigned char status;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		ssize_t n;
+		do
+			n = read(p[0], &status, 1);
+		while (n < 0 && errno == EINTR);
+		/* No byte: the child died before it could say; that is a failure too. */
+		_exit(n == 1 ? status : OPT_EX_FAIL);
+	}
+	close(p[0]);
+	return p[1];
+}
+
+/* In the child: report status to the waiting parent; on success detach from the terminal first. */
+static void daemon_ready(int fd, unsigned char status)
+{
+	if (fd < 0)
+		return;
+	if (status == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (setsid() < 0)
+			log_warn("setsid: %s", strerror(errno));
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			if (null > STDERR_FILENO)
+				close(null);
+		}
+		log_use_syslog("smbfuse");
+	}
+	if (write(fd, &status, 1) != 1) {
+		/* The parent is gone; nobody is left to tell. */
+	}
+	close(fd);
+}
+
+static int check_mountpoint(const char *mp)
+{
+	struct stat st;
+	if (stat(mp, &st) < 0) {
+		fprintf(stderr, "smbfuse: mount point %s: %s\n", mp, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "smbfuse: mount point %s is not a directory\n", mp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect and mount; on success *cl and *fs are set. Errors are printed here, once. */
+static int connect_and_mount(struct opts *o, struct smb_client **cl, struct fs **fs)
+{
+	struct smb_client_cfg cfg;
+	char err[256] = "";
+	int r;
+
+	opt_client_cfg(o, &cfg);
+	r = smb_client_new(&cfg, cl, err, sizeof(err));
+	/* The password is not needed any more: connect re-authenticates from what the client copied. */
+	if (o->password)
+		explicit_bzero(o->password, strlen(o->password));
+	if (r < 0) {
+		fprintf(stderr, "smbfuse: mount error: %s/%s: %s\n", o->host, o->share, err[0] ? err : strerror(-r));
+		return r;
+	}
+	log_info("connected to //%s/%s: %s", o->host, o->share, smb_client_describe(*cl));
+	r = fs_new(*cl, smb_client_ops(*cl), &o->fs, &o->fuse_args, fs);
+	if (r == 0)
+		r = fs_mount(*fs, o->mountpoint);
+	if (r < 0)
+		fprintf(stderr, "smbfuse: cannot mount on %s\n", o->mountpoint);
+	return r;
+}
+
+int main(int argc, char *argv[])
+{
+	struct smb_client *cl = NULL;
+	struct fs *fs = NULL;
+	struct opts o;
+	char err[512];
+	int status = 0, fd = -1;
+
+	if (opt_parse(&o, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "smbfuse: %s\n", err);
+		status = OPT_EX_USAGE;
+		goto out;
+	}
+	if (o.show_help || o.show_version) {
+		if (o.show_help)
+			opt_usage(argv[0]);
+		else
+			printf("smbfuse version %s\nFUSE library version %s\n", SMBFUSE_VERSION, fuse_pkgversion());
+		goto out;
+	}
+	if (o.debug)
+		log_set_level(LOG_LVL_DEBUG);
+	if (check_mountpoint(o.mountpoint) < 0) {
+		status = OPT_EX_USAGE;
+		goto out;
+	}
+	if (!o.foreground && (fd = daemon_start()) < 0) {
+		fprintf(stderr, "smbfuse: cannot start the daemon: %s\n", strerror(errno));
+		status = OPT_EX_FAIL;
+		goto out;
+	}
+	if (connect_and_mount(&o, &cl, &fs) < 0) {
+		status = OPT_EX_FAIL;
+		daemon_ready(fd, (unsigned char)status);
+		goto out;
+	}
+	if (chdir("/") < 0)
+		log_warn("chdir /: %s", strerror(errno));
+	daemon_ready(fd, 0);
+	if (fs_loop(fs) < 0)
+		status = OPT_EX_FAIL;
+out:
+	fs_free(fs);
+	if (cl)
+		smb_client_free(cl);
+	opt_free(&o);
+	return status;
+}

@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * opts.c - command line and credentials for smbfuse (contract: include/smbfuse/opts.h).
+ *
+ * Option names follow mount.cifs so fstab lines carry over. fuse_opt_parse does the splitting (it honours
+ * '\' escapes inside -o lists); every value is taken as a string and converted here, so a bad value gets
+ * our own one-line message instead of libfuse's. fstab noise is accepted and dropped explicitly: the
+ * kernel once broke fstab mounts by dropping "auto" from its table (DESIGN.md B3, cli).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "smbfuse/opts.h"
+
+enum {
+	KEY_FOREGROUND,
+	KEY_DEBUG,
+	KEY_HELP,
+	KEY_VERSION,
+	KEY_IGNORE,
+	KEY_FUSE,
+};
+
+#define SMB_OPT(t, f, v) {t, offsetof(struct opts, f), v}
+
+static const struct fuse_opt opt_table[] = {
+	SMB_OPT("username=%s", user, 0),
+	SMB_OPT("user=%s", user, 0),
+	SMB_OPT("password=%s", password, 0),
+	SMB_OPT("pass=%s", password, 0),
+	SMB_OPT("domain=%s", domain, 0),
+	SMB_OPT("dom=%s", domain, 0),
+	SMB_OPT("workgroup=%s", domain, 0),
+	SMB_OPT("credentials=%s", credentials, 0),
+	SMB_OPT("cred=%s", credentials, 0),
+	SMB_OPT("port=%s", port_s, 0),
+	SMB_OPT("uid=%s", uid_s, 0),
+	SMB_OPT("gid=%s", gid_s, 0),
+	SMB_OPT("file_mode=%s", file_mode_s, 0),
+	SMB_OPT("dir_mode=%s", dir_mode_s, 0),
+	SMB_OPT("vers=%s", vers, 0),
+	SMB_OPT("actimeo=%s", actimeo_s, 0),
+	SMB_OPT("cache=%s", cache_s, 0),
+	SMB_OPT("timeout=%s", timeout_s, 0),
+	SMB_OPT("sign", sign, 1),
+	SMB_OPT("guest", guest, 1),
+	SMB_OPT("ro", ro, 1),
+	SMB_OPT("rw", ro, 0),
+	SMB_OPT("writeback_cache", writeback, 1),
+	SMB_OPT("no_writeback_cache", writeback, 0),
+	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	/* fstab keywords meaningful to mount(8) or systemd only. */
+	FUSE_OPT_KEY("auto", KEY_IGNORE),
+	FUSE_OPT_KEY("noauto", KEY_IGNORE),
+	FUSE_OPT_KEY("user", KEY_IGNORE),
+	FUSE_OPT_KEY("nouser", KEY_IGNORE),
+	FUSE_OPT_KEY("users", KEY_IGNORE),
+	FUSE_OPT_KEY("nofail", KEY_IGNORE),
+	FUSE_OPT_KEY("_netdev", KEY_IGNORE),
+	FUSE_OPT_KEY("defaults", KEY_IGNORE),
+	FUSE_OPT_KEY("comment=", KEY_IGNORE),
+	/* FUSE's own mount options, handed on to fuse_session_new. */
+	FUSE_OPT_KEY("allow_other", KEY_FUSE),
+	FUSE_OPT_KEY("allow_root", KEY_FUSE),
+	FUSE_OPT_KEY("default_permissions", KEY_FUSE),
+	FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
+	FUSE_OPT_KEY("fsname=", KEY_FUSE),
+	FUSE_OPT_KEY("subtype=", KEY_FUSE),
+	FUSE_OPT_KEY("max_read=", KEY_FUSE),
+	FUSE_OPT_END,
+};
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct opts *o = data;
+
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (!o->source)
+			return (o->source = strdup(arg)) ? 0 : -1;
+		if (!o->mountpoint)
+			return (o->mountpoint = strdup(arg)) ? 0 : -1;
+		return fail(o->err, o->errlen, -1, "unexpected argument '%s'", arg);
+	case KEY_FOREGROUND:
+		o->foreground = 1;
+		return 0;
+	case KEY_DEBUG:
+		o->debug = 1;
+		o->foreground = 1;
+		return 0;
+	case KEY_HELP:
+		o->show_help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->show_version = 1;
+		return 0;
+	case KEY_IGNORE:
+		return 0;
+	case KEY_FUSE:
+		return 1;
+	case FUSE_OPT_KEY_OPT:
+		if (strncmp(arg, "x-systemd.", 10) == 0)
+			return 0;
+		if (arg[0] == '-')
+			return fail(o->err, o->errlen, -1, "unknown option '%s'", arg);
+		return fail(o->err, o->errlen, -1, "unknown mount option '%s'", arg);
+	}
+	return fail(o->err, o->errlen, -1, "cannot parse '%s'", arg);
+}
+
+/* Decode %XX escapes of a URL component into a new string. */
+static char *pct_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], 0};
+			*p++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*p++ = s[i];
+		}
+	}
+	*p = 0;
+	return out;
+}
+
+static int set_str(char **dst, const char *s, size_t n, bool decode)
+{
+	free(*dst);
+	*dst = decode ? pct_decode(s, n) : strndup(s, n);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* "server/share/sub/dir" (separators already '/') into host, share, subdir. */
+static int split_unc(struct opts *o, const char *p, bool decode, char *err, size_t errlen)
+{
+	const char *host_end, *share, *share_end;
+	int r;
+
+	if (*p == '[') {
+		host_end = strchr(p, ']');
+		if (!host_end)
+			return fail(err, errlen, -EINVAL, "unterminated '[' in server address");
+		if ((r = set_str(&o->host, p + 1, (size_t)(host_end - p - 1), false)) < 0)
+			return r;
+		host_end++;
+	} else {
+		host_end = p + strcspn(p, "/:");
+		if ((r = set_str(&o->host, p, (size_t)(host_end - p), decode)) < 0)
+			return r;
+	}
+	if (*host_end == ':') {
+		char *end;
+		unsigned long port = strtoul(host_end + 1, &end, 10);
+		if (end == host_end + 1 || port == 0 || port > 65535 || (*end && *end != '/'))
+			return fail(err, errlen, -EINVAL, "bad port in source");
+		o->port = (uint16_t)port;
+		host_end = end;
+	}
+	if (!*o->host)
+		return fail(err, errlen, -EINVAL, "no server name in source");
+	share = host_end + strspn(host_end, "/");
+	share_end = share + strcspn(share, "/");
+	if (share == share_end)
+		return fail(err, errlen, -EINVAL, "no share name in source (expected //server/share)");
+	if ((r = set_str(&o->share, share, (size_t)(share_end - share), decode)) < 0)
+		return r;
+
+	/* Normalise the subdirectory: no empty components, no leading or trailing '/'. */
+	free(o->subdir);
+	o->subdir = NULL;
+	const char *s = share_end;
+	char *sub = calloc(1, strlen(s) + 1);
+	if (!sub)
+		return -ENOMEM;
+	while (*s) {
+		s += strspn(s, "/");
+		size_t n = strcspn(s, "/");
+		if (!n)
+			break;
+		char *comp = decode ? pct_decode(s, n) : strndup(s, n);
+		if (!comp) {
+			free(sub);
+			return -ENOMEM;
+		}
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			free(comp);
+			free(sub);
+			return fail(err, errlen, -EINVAL, "'.' or '..' in source path");
+		}
+		if (*sub)
+			strcat(sub, "/");
+		strcat(sub, comp);
+		free(comp);
+		s += n;
+	}
+	if (*sub)
+		o->subdir = sub;
+	else
+		free(sub);
+	return 0;
+}
+
+/* "[domain;]user[:password]" of an smb:// URL; explicit -o values win. */
+static int parse_userinfo(struct opts *o, const char *ui, size_t n)
+{
+	const char *semi = memchr(ui, ';', n), *user = ui;
+	int r;
+	if (semi) {
+		if (!o->domain && (r = set_str(&o->domain, ui, (size_t)(semi - ui), true)) < 0)
+			return r;
+		user = semi + 1;
+	}
+	size_t un = n - (size_t)(user - ui);
+	const char *colon = memchr(user, ':', un);
+	if (colon) {
+		if (!o->password && (r = set_str(&o->password, colon + 1, un - (size_t)(colon + 1 - user), true)) < 0)
+			return r;
+		un = (size_t)(colon - user);
+	}
+	if (!o->user && un && (r = set_str(&o->user, user, un, true)) < 0)
+		return r;
+	return 0;
+}
+
+int opt_parse_source(struct opts *o, const char *src, char *err, size_t errlen)
+{
+	if (strncmp(src, "smb://", 6) == 0) {
+		const char *rest = src + 6, *slash = rest + strcspn(rest, "/");
+		const char *at = memrchr(rest, '@', (size_t)(slash - rest));
+		int r;
+		if (at) {
+			if ((r = parse_userinfo(o, rest, (size_t)(at - rest))) < 0)
+				return r;
+			rest = at + 1;
+		}
+		return split_unc(o, rest, true, err, errlen);
+	}
+	if ((src[0] == '/' && src[1] == '/') || (src[0] == '\\' && src[1] == '\\')) {
+		char *copy = strdup(src + 2);
+		if (!copy)
+			return -ENOMEM;
+		for (char *p = copy; *p; p++)
+			if (*p == '\\')
+				*p = '/';
+		int r = strchr(copy, ':') && copy[0] != '[' && strchr(copy, ':') < copy + strcspn(copy, "/")
+				? fail(err, errlen, -EINVAL, "use port= (or an smb:// URL) to give a port")
+				: split_unc(o, copy, false, err, errlen);
+		free(copy);
+		return r;
+	}
+	return fail(err, errlen, -EINVAL, "bad source '%s' (expected //server/share[/path] or smb://server/share)",
+		    src);
+}
+
+int opt_parse_vers(const char *vers, uint16_t *min_dialect, uint16_t *max_dialect)
+{
+	static const struct {
+		const char *name;
+		uint16_t min, max;
+	} table[] = {
+		{"2.0", 0x0202, 0x0202},   {"2.02", 0x0202, 0x0202},  {"2.1", 0x0210, 0x0210},
+		{"3", 0x0300, 0},	   {"3.0", 0x0300, 0x0300},   {"3.02", 0x0302, 0x0302},
+		{"3.0.2", 0x0302, 0x0302}, {"3.1.1", 0x0311, 0x0311}, {"3.11", 0x0311, 0x0311},
+		{"default", 0, 0},
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (strcmp(vers, table[i].name) == 0) {
+			*min_dialect = table[i].min;
+			*max_dialect = table[i].max;
+			return 0;
+		}
+	}
+	if (strcmp(vers, "1.0") == 0 || strcmp(vers, "1") == 0)
+		return -EOPNOTSUPP;
+	return -EINVAL;
+}
+
+static void trim_eol(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = 0;
+}
+
+/* The value of "key=value" when key is one of names (a NULL-terminated list), else NULL. */
+static const char *cred_value(const char *line, const char *const *names)
+{
+	for (; *names; names++) {
+		size_t n = strlen(*names);
+		if (strncmp(line, *names, n) == 0 && line[n] == '=')
+			return line + n + 1;
+	}
+	return NULL;
+}
+
+int opt_read_credentials(struct opts *o, const char *path, char *err, size_t errlen)
+{
+	static const char *const user_keys[] = {"username", "user", NULL};
+	static const char *const pass_keys[] = {"password", "pass", NULL};
+	static const char *const dom_keys[] = {"domain", "dom", "workgroup", NULL};
+	struct stat st;
+	char line[1024];
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "cannot open credentials file %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EINVAL, "credentials file %s is not a regular file", path);
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		return fail(err, errlen, -EPERM,
+			    "credentials file %s is accessible by group or others; run: chmod 600 %s", path, path);
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	char *user = NULL, *pass = NULL, *dom = NULL;
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		trim_eol(line);
+		const char *p = line + strspn(line, " \t"), *v;
+		if ((v = cred_value(p, user_keys)))
+			r = set_str(&user, v, strlen(v), false);
+		else if ((v = cred_value(p, pass_keys)))
+			r = set_str(&pass, v, strlen(v), false);
+		else if ((v = cred_value(p, dom_keys)))
+			r = set_str(&dom, v, strlen(v), false);
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	if (r == 0) {
+		if (!o->user && user)
+			o->user = user, user = NULL;
+		if (!o->password && pass)
+			o->password = pass, pass = NULL;
+		if (!o->domain && dom)
+			o->domain = dom, dom = NULL;
+	}
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	free(user);
+	free(pass);
+	free(dom);
+	return r;
+}
+
+/* Overwrite an option value in place up to the next unescaped ','. */
+static void wipe_value(char *v)
+{
+	for (; *v && *v != ','; v++) {
+		if (*v == '\\' && v[1]) {
+			*v++ = 'x';
+		}
+		*v = 'x';
+	}
+}
+
+static void wipe_opt_list(char *s)
+{
+	for (char *p = s; *p;) {
+		if (strncmp(p, "password=", 9) == 0)
+			wipe_value(p + 9);
+		else if (strncmp(p, "pass=", 5) == 0)
+			wipe_value(p + 5);
+		/* Skip to the start of the next option, honouring '\' escapes as fuse_opt does. */
+		while (*p && *p != ',')
+			p += (*p == '\\' && p[1]) ? 2 : 1;
+		if (*p == ',')
+			p++;
+	}
+}
+
+static void wipe_url(char *s)
+{
+	if (strncmp(s, "smb://", 6) != 0)
+		return;
+	char *rest = s + 6, *slash = rest + strcspn(rest, "/");
+	char *at = memrchr(rest, '@', (size_t)(slash - rest));
+	if (!at)
+		return;
+	char *semi = memchr(rest, ';', (size_t)(at - rest));
+	char *user = semi ? semi + 1 : rest;
+	char *colon = memchr(user, ':', (size_t)(at - user));
+	if (colon)
+		memset(colon + 1, 'x', (size_t)(at - colon - 1));
+}
+
+void opt_wipe_argv(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			wipe_opt_list(argv[++i]);
+		else if (strncmp(argv[i], "-o", 2) == 0)
+			wipe_opt_list(argv[i] + 2);
+		else
+			wipe_url(argv[i]);
+	}
+}
+
+static int parse_id(const char *s, bool is_uid, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s && !*end && !errno && v < UINT_MAX) {
+		*out = (unsigned)v;
+		return 0;
+	}
+	if (is_uid) {
+		struct passwd *pw = getpwnam(s);
+		if (pw) {
+			*out = pw->pw_uid;
+			return 0;
+		}
+	} else {
+		struct group *gr = getgrnam(s);
+		if (gr) {
+			*out = gr->gr_gid;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_ulong(const char *s, int base, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, base);
+	if (!*s || *end || errno || v > max || *s == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int convert_numbers(struct opts *o, char *err, size_t errlen)
+{
+	unsigned long v;
+	unsigned id;
+
+	if (o->port_s) {
+		if (parse_ulong(o->port_s, 10, 65535, &v) < 0 || v == 0)
+			return fail(err, errlen, -EINVAL, "bad port=%s", o->port_s);
+		o->port = (uint16_t)v;
+	}
+	if (o->uid_s) {
+		if (parse_id(o->uid_s, true, &id) < 0)
+			return fail(err, errlen, -EINVAL, "bad uid=%s (not a number or a user name)", o->uid_s);
+		o->fs.uid = id;
+	}
+	if (o->gid_s) {
+		if (parse_id(o->gid_s, false, &id) < 0)
+			return fail(err, errlen, -EINVAL, "bad gid=%s (not a number or a group name)", o->gid_s);
+		o->fs.gid = id;
+	}
+	if (o->file_mode_s) {
+		if (parse_ulong(o->file_mode_s, 8, 07777, &v) < 0)
+			return fail(err, errlen, -EINVAL, "bad file_mode=%s (octal, e.g. 0644)", o->file_mode_s);
+		o->fs.file_mode = (mode_t)v;
+	}
+	if (o->dir_mode_s) {
+		if (parse_ulong(o->dir_mode_s, 8, 07777, &v) < 0)
+			return fail(err, errlen, -EINVAL, "bad dir_mode=%s (octal, e.g. 0755)", o->dir_mode_s);
+		o->fs.dir_mode = (mode_t)v;
+	}
+	if (o->actimeo_s) {
+		char *end;
+		double t = strtod(o->actimeo_s, &end);
+		if (!*o->actimeo_s || *end || !(t >= 0 && t <= 86400 * 365))
+			return fail(err, errlen, -EINVAL, "bad actimeo=%s (seconds)", o->actimeo_s);
+		o->fs.attr_timeout = o->fs.entry_timeout = t;
+	}
+	if (o->timeout_s) {
+		if (parse_ulong(o->timeout_s, 10, 3600, &v) < 0 || v == 0)
+			return fail(err, errlen, -EINVAL, "bad timeout=%s (seconds, 1 to 3600)", o->timeout_s);
+		o->connect_timeout_ms = (int)v * 1000;
+	}
+	return 0;
+}
+
+static int convert_modes(struct opts *o, char *err, size_t errlen)
+{
+	if (o->vers) {
+		int r = opt_parse_vers(o->vers, &o->min_dialect, &o->max_dialect);
+		if (r == -EOPNOTSUPP)
+			return fail(err, errlen, r, "vers=%s: SMB1 is not supported yet", o->vers);
+		if (r < 0)
+			return fail(err, errlen, r, "unknown vers=%s (use 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default)",
+				    o->vers);
+	}
+	if (o->cache_s) {
+		if (strcmp(o->cache_s, "strict") == 0)
+			o->fs.cache = FS_CACHE_STRICT;
+		else if (strcmp(o->cache_s, "loose") == 0)
+			o->fs.cache = FS_CACHE_LOOSE;
+		else if (strcmp(o->cache_s, "none") == 0)
+			o->fs.cache = FS_CACHE_NONE;
+		else
+			return fail(err, errlen, -EINVAL, "unknown cache=%s (use strict, loose or none)", o->cache_s);
+	}
+	if (o->fs.cache == FS_CACHE_NONE)
+		o->fs.attr_timeout = o->fs.entry_timeout = 0;
+	o->fs.ro = o->ro;
+	o->fs.writeback = o->writeback;
+	return 0;
+}
+
+/* "DOMAIN\user", "DOMAIN/user" and "user%password" as mount.cifs accepts them in username=. */
+static int split_username(struct opts *o)
+{
+	char *sep, *pct;
+	int r;
+	if (!o->user)
+		return 0;
+	if ((pct = strchr(o->user, '%'))) {
+		if (!o->password && (r = set_str(&o->password, pct + 1, strlen(pct + 1), false)) < 0)
+			return r;
+		explicit_bzero(pct, strlen(pct));
+	}
+	if ((sep = strpbrk(o->user, "\\/"))) {
+		if (!o->domain && (r = set_str(&o->domain, o->user, (size_t)(sep - o->user), false)) < 0)
+			return r;
+		memmove(o->user, sep + 1, strlen(sep + 1) + 1);
+	}
+	return 0;
+}
+
+/* PASSWD and USER, the mount.cifs fallbacks. The PASSWD bytes are wiped where the kernel shows them. */
+static int from_environment(struct opts *o)
+{
+	char *pw = getenv("PASSWD");
+	if (pw) {
+		if (!o->password && !(o->password = strdup(pw)))
+			return -ENOMEM;
+		explicit_bzero(pw, strlen(pw));
+		unsetenv("PASSWD");
+	}
+	const char *user = getenv("USER");
+	if (!o->user && !o->guest && user && *user && !(o->user = strdup(user)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_fsname(struct opts *o)
+{
+	/* fuse_opt splits -o lists at ',', so escape it (and '\') in the name shown by mount(8). */
+	const char *prefix = "-osubtype=smbfuse,fsname=";
+	size_t n = strlen(o->host) + strlen(o->share) + (o->subdir ? strlen(o->subdir) : 0) + 8;
+	char *name = malloc(n), *arg = malloc(strlen(prefix) + 2 * n + 1);
+	int r = -ENOMEM;
+	if (name && arg) {
+		snprintf(name, n, "//%s/%s%s%s", o->host, o->share, o->subdir ? "/" : "", o->subdir ? o->subdir : "");
+		char *p = stpcpy(arg, prefix);
+		for (const char *s = name; *s; s++) {
+			if (*s == ',' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p = 0;
+		r = fuse_opt_add_arg(&o->fuse_args, arg) < 0 ? -ENOMEM : 0;
+	}
+	free(name);
+	free(arg);
+	return r;
+}
+
+static void set_defaults(struct opts *o)
+{
+	/* mount.cifs defaults: both modes 0755 (cifs fs_context.c), owner is the mounting user. */
+	o->fs.uid = getuid();
+	o->fs.gid = getgid();
+	o->fs.file_mode = 0755;
+	o->fs.dir_mode = 0755;
+	o->fs.attr_timeout = o->fs.entry_timeout = 1.0;
+	o->fs.cache = FS_CACHE_STRICT;
+}
+
+static int finish(struct opts *o, char *err, size_t errlen)
+{
+	int r;
+	if (!o->source)
+		return fail(err, errlen, -EINVAL, "no source given (expected //server/share MOUNTPOINT)");
+	if (!o->mountpoint)
+		return fail(err, errlen, -EINVAL, "no mount point given");
+	if ((r = opt_parse_source(o, o->source, err, errlen)) < 0)
+		return r;
+	if ((r = convert_numbers(o, err, errlen)) < 0 || (r = convert_modes(o, err, errlen)) < 0)
+		return r;
+	if ((r = split_username(o)) < 0)
+		return r;
+	if (o->credentials && (r = opt_read_credentials(o, o->credentials, err, errlen)) < 0)
+		return r;
+	if ((r = from_environment(o)) < 0)
+		return r;
+	if (o->ro && fuse_opt_add_arg(&o->fuse_args, "-oro") < 0)
+		return -ENOMEM;
+	if (o->debug && fuse_opt_add_arg(&o->fuse_args, "-odebug") < 0)
+		return -ENOMEM;
+	return add_fsname(o);
+}
+
+int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	struct fuse_args in = FUSE_ARGS_INIT(argc, argv);
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	set_defaults(o);
+	o->err = err;
+	o->errlen = errlen;
+	if (err && errlen)
+		err[0] = 0;
+	r = fuse_opt_parse(&in, o, opt_table, opt_proc);
+	/* fuse_opt_parse copied what it kept; wipe argv before anything else can fail. */
+	opt_wipe_argv(argc, argv);
+	if (r < 0) {
+		fuse_opt_free_args(&in);
+		if (err && errlen && !err[0])
+			fail(err, errlen, 0, "bad command line");
+		return -EINVAL;
+	}
+	o->fuse_args = in; /* argv[0] and the KEY_FUSE options */
+	if (o->show_help || o->show_version)
+		return 0;
+	r = finish(o, err, errlen);
+	if (r == -ENOMEM)
+		fail(err, errlen, r, "out of memory");
+	return r;
+}
+
+static void free_secret(char **s)
+{
+	if (*s)
+		explicit_bzero(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
+void opt_free(struct opts *o)
+{
+	char **strs[] = {&o->source,	 &o->mountpoint,   &o->user,	     &o->domain,  &o->credentials,
+			 &o->port_s,	 &o->uid_s,	   &o->gid_s,	     &o->vers,	  &o->actimeo_s,
+			 &o->cache_s,	 &o->timeout_s,	   &o->file_mode_s, &o->host,	  &o->share,
+			 &o->subdir,	 &o->dir_mode_s};
+	free_secret(&o->password);
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	fuse_opt_free_args(&o->fuse_args);
+}
+
+void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->host = o->host;
+	cfg->port = o->port;
+	cfg->share = o->share;
+	cfg->subdir = o->subdir;
+	cfg->user = o->guest ? NULL : o->user;
+	cfg->password = o->guest ? NULL : o->password;
+	cfg->domain = o->domain;
+	cfg->guest = o->guest;
+	cfg->sign = o->sign;
+	cfg->min_dialect = o->min_dialect;
+	cfg->max_dialect = o->max_dialect;
+	cfg->connect_timeout_ms = o->connect_timeout_ms;
+}
+
+void opt_usage(const char *prog)
+{
+	printf("usage: %s //server/share[/path] MOUNTPOINT [-o option[,option...]] [-f] [-d]\n"
+	       "       %s smb://[domain;]user@server[:port]/share[/path] MOUNTPOINT [...]\n"
+	       "\n"
+	       "options (mount.cifs names):\n"
+	       "  username=NAME, password=PASS, domain=NAME   credentials (also PASSWD and USER)\n"
+	       "  credentials=FILE     username=/password=/domain= lines; must be mode 0600\n"
+	       "  port=N               TCP port (445)\n"
+	       "  uid=ID, gid=ID       owner shown for every file (the mounting user)\n"
+	       "  file_mode=M, dir_mode=M   permission bits (0755)\n"
+	       "  vers=V               2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
+	       "  sign, guest, ro, rw\n"
+	       "  actimeo=SECONDS      attribute cache time (1)\n"
+	       "  cache=strict|loose|none\n"
+	       "  timeout=SECONDS      connect timeout (10)\n"
+	       "  writeback_cache      let the kernel buffer writes (single-client use only)\n"
+	       "  allow_other          let other users see the mount\n"
+	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
+	       "  -h  this help                -V  version\n",
+	       prog, prog);
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of src/opts.c: source forms, vers= mapping, credentials files, argv wiping, errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "smbfuse/opts.h"
+
+static bool streq(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static int src(struct opts *o, const char *s)
+{
+	char err[256];
+	memset(o, 0, sizeof(*o));
+	return opt_parse_source(o, s, err, sizeof(err));
+}
+
+static void test_unc_sources(void)
+{
+	struct opts o;
+	CHECK(src(&o, "//srv/share") == 0 && streq(o.host, "srv") && streq(o.share, "share") && !o.subdir);
+	opt_free(&o);
+	CHECK(src(&o, "//srv/share/a//b/") == 0 && streq(o.subdir, "a/b"));
+	opt_free(&o);
+	CHECK(src(&o, "\\\\srv\\share\\sub") == 0 && streq(o.host, "srv") && streq(o.subdir, "sub"));
+	opt_free(&o);
+	CHECK(src(&o, "//[::1]/s") == 0 && streq(o.host, "::1") && streq(o.share, "s"));
+	opt_free(&o);
+	CHECK(src(&o, "//srv") == -EINVAL);
+	opt_free(&o);
+	CHECK(src(&o, "//srv/") == -EINVAL);
+	opt_free(&o);
+	CHECK(src(&o, "srv/share") == -EINVAL);
+	opt_free(&o);
+	CHECK(src(&o, "//srv/share/../x") == -EINVAL);
+	opt_free(&o);
+}
+
+static void test_url_sources(void)
+{
+	struct opts o;
+	CHECK(src(&o, "smb://srv/share") == 0 && streq(o.host, "srv") && streq(o.share, "share") && !o.user);
+	opt_free(&o);
+	CHECK(src(&o, "smb://DOM;bob:pa%3Ass@127.0.0.1:4455/share/dir/x") == 0);
+	CHECK(streq(o.domain, "DOM") && streq(o.user, "bob") && streq(o.password, "pa:ss"));
+	CHECK(streq(o.host, "127.0.0.1") && o.port == 4455 && streq(o.share, "share") && streq(o.subdir, "dir/x"));
+	opt_free(&o);
+	CHECK(src(&o, "smb://alice@srv/s%20p") == 0 && streq(o.user, "alice") && !o.password &&
+	      streq(o.share, "s p"));
+	opt_free(&o);
+	CHECK(src(&o, "smb://a@b@srv/s") == 0 && streq(o.user, "a@b") && streq(o.host, "srv"));
+	opt_free(&o);
+	CHECK(src(&o, "smb://srv:0/s") == -EINVAL);
+	opt_free(&o);
+	CHECK(src(&o, "smb://srv:99999/s") == -EINVAL);
+	opt_free(&o);
+	/* An explicit -o user wins over the URL's. */
+	memset(&o, 0, sizeof(o));
+	o.user = strdup("explicit");
+	char err[128];
+	CHECK(opt_parse_source(&o, "smb://url@srv/s", err, sizeof(err)) == 0 && streq(o.user, "explicit"));
+	opt_free(&o);
+}
+
+static void test_vers(void)
+{
+	uint16_t lo, hi;
+	CHECK(opt_parse_vers("2.0", &lo, &hi) == 0 && lo == 0x0202 && hi == 0x0202);
+	CHECK(opt_parse_vers("2.02", &lo, &hi) == 0 && lo == 0x0202 && hi == 0x0202);
+	CHECK(opt_parse_vers("2.1", &lo, &hi) == 0 && lo == 0x0210 && hi == 0x0210);
+	CHECK(opt_parse_vers("3", &lo, &hi) == 0 && lo == 0x0300 && hi == 0);
+	CHECK(opt_parse_vers("3.0", &lo, &hi) == 0 && lo == 0x0300 && hi == 0x0300);
+	CHECK(opt_parse_vers("3.02", &lo, &hi) == 0 && lo == 0x0302 && hi == 0x0302);
+	CHECK(opt_parse_vers("3.0.2", &lo, &hi) == 0 && lo == 0x0302 && hi == 0x0302);
+	CHECK(opt_parse_vers("3.1.1", &lo, &hi) == 0 && lo == 0x0311 && hi == 0x0311);
+	CHECK(opt_parse_vers("3.11", &lo, &hi) == 0 && lo == 0x0311 && hi == 0x0311);
+	CHECK(opt_parse_vers("default", &lo, &hi) == 0 && lo == 0 && hi == 0);
+	CHECK(opt_parse_vers("1.0", &lo, &hi) == -EOPNOTSUPP);
+	CHECK(opt_parse_vers("4.0", &lo, &hi) == -EINVAL);
+	CHECK(opt_parse_vers("", &lo, &hi) == -EINVAL);
+}
+
+static char *write_file(const char *text, mode_t mode)
+{
+	char *path = strdup("/tmp/smbfuse-cred-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return path;
+	if (write(fd, text, strlen(text)) < 0)
+		perror("write");
+	fchmod(fd, mode);
+	close(fd);
+	return path;
+}
+
+static void test_credentials(void)
+{
+	struct opts o;
+	char err[256];
+	char *p = write_file("# comment\nusername=bob\r\npassword=s3=cret\ndomain=WG\nunknown=1\n", 0600);
+	memset(&o, 0, sizeof(o));
+	CHECK(opt_read_credentials(&o, p, err, sizeof(err)) == 0);
+	CHECK(streq(o.user, "bob") && streq(o.password, "s3=cret") && streq(o.domain, "WG"));
+	opt_free(&o);
+
+	/* Values already given win. */
+	memset(&o, 0, sizeof(o));
+	o.user = strdup("alice");
+	CHECK(opt_read_credentials(&o, p, err, sizeof(err)) == 0 && streq(o.user, "alice") &&
+	      streq(o.password, "s3=cret"));
+	opt_free(&o);
+
+	/* Short key names. */
+	char *q = write_file("user=u\npass=p\nworkgroup=w\n", 0400);
+	memset(&o, 0, sizeof(o));
+	CHECK(opt_read_credentials(&o, q, err, sizeof(err)) == 0 && streq(o.user, "u") && streq(o.password, "p") &&
+	      streq(o.domain, "w"));
+	opt_free(&o);
+
+	/* Group- or world-accessible files are refused, naming the file and the fix. */
+	chmod(p, 0640);
+	memset(&o, 0, sizeof(o));
+	CHECK(opt_read_credentials(&o, p, err, sizeof(err)) == -EPERM);
+	CHECK(strstr(err, p) && strstr(err, "chmod 600"));
+	CHECK(!o.password);
+	chmod(p, 0602);
+	CHECK(opt_read_credentials(&o, p, err, sizeof(err)) == -EPERM);
+	opt_free(&o);
+
+	memset(&o, 0, sizeof(o));
+	CHECK(opt_read_credentials(&o, "/nonexistent/cred", err, sizeof(err)) == -ENOENT && strstr(err, "/nonexistent"));
+	opt_free(&o);
+	unlink(p);
+	unlink(q);
+	free(p);
+	free(q);
+}
+
+/* Run opt_parse over a NULL-terminated argument list (copied, since it is wiped). */
+static int parse(struct opts *o, char *err, size_t errlen, const char **args)
+{
+	static char *argv[32];
+	int argc = 0;
+	argv[argc++] = strdup("smbfuse");
+	for (; *args; args++)
+		argv[argc++] = strdup(*args);
+	argv[argc] = NULL;
+	int r = opt_parse(o, argc, argv, err, errlen);
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	return r;
+}
+
+static void test_parse(void)
+{
+	struct opts o;
+	char err[256];
+	unsetenv("PASSWD");
+	unsetenv("USER");
+
+	const char *ok[] = {"//srv/share/sub", "/mnt", "-o",
+			    "username=DOM/bob,password=a\\,b,uid=12,gid=34,file_mode=0640,dir_mode=750,port=1445",
+			    "-o", "vers=3.1.1,sign,ro,actimeo=5,cache=loose,timeout=3,_netdev,x-systemd.automount,auto",
+			    "-f", NULL};
+	CHECK(parse(&o, err, sizeof(err), ok) == 0);
+	CHECK(streq(o.user, "bob") && streq(o.domain, "DOM") && streq(o.password, "a,b"));
+	CHECK(o.fs.uid == 12 && o.fs.gid == 34 && o.fs.file_mode == 0640 && o.fs.dir_mode == 0750);
+	CHECK(o.port == 1445 && o.min_dialect == 0x0311 && o.max_dialect == 0x0311 && o.sign && o.fs.ro);
+	CHECK(o.fs.attr_timeout == 5 && o.fs.cache == FS_CACHE_LOOSE && o.connect_timeout_ms == 3000);
+	CHECK(o.foreground && !o.debug && streq(o.subdir, "sub") && streq(o.mountpoint, "/mnt"));
+	struct smb_client_cfg cfg;
+	opt_client_cfg(&o, &cfg);
+	CHECK(streq(cfg.host, "srv") && cfg.port == 1445 && cfg.sign && !cfg.guest);
+	opt_free(&o);
+
+	const char *defaults[] = {"//srv/s", "/mnt", NULL};
+	CHECK(parse(&o, err, sizeof(err), defaults) == 0);
+	CHECK(o.fs.file_mode == 0755 && o.fs.dir_mode == 0755 && o.fs.attr_timeout == 1.0 && !o.foreground);
+	CHECK(o.fs.uid == getuid() && o.fs.cache == FS_CACHE_STRICT && !o.fs.writeback && !o.user);
+	opt_free(&o);
+
+	setenv("PASSWD", "envsecret", 1);
+	setenv("USER", "envuser", 1);
+	CHECK(parse(&o, err, sizeof(err), defaults) == 0 && streq(o.password, "envsecret") &&
+	      streq(o.user, "envuser"));
+	CHECK(!getenv("PASSWD"));
+	opt_free(&o);
+	unsetenv("USER");
+
+	const char *none[] = {"//srv/s", "/mnt", "-ocache=none,actimeo=30,guest,user=x%pw", NULL};
+	CHECK(parse(&o, err, sizeof(err), none) == 0 && o.fs.attr_timeout == 0 && o.fs.entry_timeout == 0);
+	CHECK(o.guest && streq(o.user, "x") && streq(o.password, "pw"));
+	opt_client_cfg(&o, &cfg);
+	CHECK(cfg.guest && !cfg.password);
+	opt_free(&o);
+
+	const char *dbg[] = {"-d", "//srv/s", "/mnt", NULL};
+	CHECK(parse(&o, err, sizeof(err), dbg) == 0 && o.debug && o.foreground);
+	opt_free(&o);
+}
+
+static void test_errors(void)
+{
+	struct opts o;
+	char err[256];
+	const char *unknown[] = {"//srv/s", "/mnt", "-o", "username=a,bogus=1", NULL};
+	CHECK(parse(&o, err, sizeof(err), unknown) == -EINVAL && strstr(err, "bogus=1"));
+	opt_free(&o);
+	const char *nomp[] = {"//srv/s", NULL};
+	CHECK(parse(&o, err, sizeof(err), nomp) == -EINVAL && strstr(err, "mount point"));
+	opt_free(&o);
+	const char *vers[] = {"//srv/s", "/mnt", "-overs=9", NULL};
+	CHECK(parse(&o, err, sizeof(err), vers) == -EINVAL && strstr(err, "vers=9"));
+	opt_free(&o);
+	const char *port[] = {"//srv/s", "/mnt", "-oport=x", NULL};
+	CHECK(parse(&o, err, sizeof(err), port) == -EINVAL && strstr(err, "port=x"));
+	opt_free(&o);
+	const char *cache[] = {"//srv/s", "/mnt", "-ocache=sometimes", NULL};
+	CHECK(parse(&o, err, sizeof(err), cache) == -EINVAL && strstr(err, "cache=sometimes"));
+	opt_free(&o);
+	const char *extra[] = {"//srv/s", "/mnt", "/other", NULL};
+	CHECK(parse(&o, err, sizeof(err), extra) == -EINVAL && strstr(err, "/other"));
+	opt_free(&o);
+	const char *mode[] = {"//srv/s", "/mnt", "-ofile_mode=999", NULL};
+	CHECK(parse(&o, err, sizeof(err), mode) == -EINVAL);
+	opt_free(&o);
+	const char *help[] = {"-h", NULL};
+	CHECK(parse(&o, err, sizeof(err), help) == 0 && o.show_help);
+	opt_free(&o);
+}
+
+static void test_wipe(void)
+{
+	char a0[] = "smbfuse", a1[] = "smb://d;u:topsecret@srv/s", a2[] = "-o",
+	     a3[] = "user=u,password=hunter2\\,x,port=1", a4[] = "-opass=abc";
+	char *argv[] = {a0, a1, a2, a3, a4, NULL};
+	opt_wipe_argv(5, argv);
+	CHECK(strcmp(a1, "smb://d;u:xxxxxxxxx@srv/s") == 0);
+	CHECK(strcmp(a3, "user=u,password=xxxxxxxxxx,port=1") == 0);
+	CHECK(strcmp(a4, "-opass=xxx") == 0);
+}
+
+int main(void)
+{
+	test_unc_sources();
+	test_url_sources();
+	test_vers();
+	test_credentials();
+	test_parse();
+	test_errors();
+	test_wipe();
+	return tap_done();
+}
