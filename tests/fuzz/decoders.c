@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Fuzz entry points for every SMB2 decoder; see decoders.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoders.h"
+#include "smbfuse/smb2.h"
+
+static volatile uint8_t sink;
+
+/* A view must be inside [p, p+n] and every byte of it readable (ASan checks the reads). */
+static void view(const uint8_t *p, size_t n, const uint8_t *v, size_t len)
+{
+	if (len == 0)
+		return;
+	if (!v || v < p || v > p + n || len > (size_t)(p + n - v)) {
+		fprintf(stderr, "view outside input\n");
+		abort();
+	}
+	uint8_t x = 0;
+	for (size_t i = 0; i < len; i++)
+		x ^= v[i];
+	sink = x;
+}
+
+static int negotiate(const uint8_t *p, size_t n)
+{
+	struct smb2_negotiate_rsp r;
+	int e = smb2_negotiate_rsp_decode(p, n, &r);
+	view(p, n, r.security_blob, r.security_blob_len);
+	view(p, n, r.preauth_salt, r.preauth_salt_len);
+	if (!e && r.dialect == SMB2_DIALECT_311 && r.preauth_hash_id == 0 && !r.preauth_salt)
+		abort();
+	return e;
+}
+
+static int sess_setup(const uint8_t *p, size_t n)
+{
+	struct smb2_sess_setup_rsp r;
+	int e = smb2_sess_setup_rsp_decode(p, n, &r);
+	view(p, n, r.blob, r.blob_len);
+	return e;
+}
+
+static int tree_connect(const uint8_t *p, size_t n)
+{
+	struct smb2_tree_connect_rsp r;
+	return smb2_tree_connect_rsp_decode(p, n, &r);
+}
+
+static int empty_rsps(const uint8_t *p, size_t n)
+{
+	int e = smb2_logoff_rsp_decode(p, n);
+	e |= smb2_tree_disconnect_rsp_decode(p, n);
+	e |= smb2_flush_rsp_decode(p, n);
+	e |= smb2_echo_rsp_decode(p, n);
+	e |= smb2_lock_rsp_decode(p, n);
+	e |= smb2_set_info_rsp_decode(p, n);
+	struct smb2_error_rsp er;
+	int e2 = smb2_error_rsp_decode(p, n, &er);
+	view(p, n, er.data, er.data_len);
+	return e & e2;
+}
+
+static void walk_contexts(const uint8_t *p, size_t n, const uint8_t *ctx, uint32_t len)
+{
+	static const char *const tags[] = {"RqLs", "MxAc", "QFid", "DH2Q", "xxxx"};
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		const uint8_t *d;
+		uint32_t dl;
+		if (smb2_create_ctx_find(ctx, len, tags[i], &d, &dl) == 0) {
+			view(p, n, d, dl);
+			struct smb2_lease_rsp l;
+			struct smb2_qfid_rsp q;
+			struct smb2_mxac_rsp m;
+			(void)smb2_lease_rsp_decode(d, dl, &l);
+			(void)smb2_qfid_rsp_decode(d, dl, &q);
+			(void)smb2_mxac_rsp_decode(d, dl, &m);
+		}
+	}
+}
+
+static int create(const uint8_t *p, size_t n)
+{
+	struct smb2_create_rsp r;
+	int e = smb2_create_rsp_decode(p, n, &r);
+	view(p, n, r.contexts, r.contexts_len);
+	if (!e)
+		walk_contexts(p, n, r.contexts, r.contexts_len);
+	return e;
+}
+
+/* The raw input as a create-context chain, for smb2_create_ctx_find alone. */
+static int create_ctx(const uint8_t *p, size_t n)
+{
+	walk_contexts(p, n, p, (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n));
+	return 0;
+}
+
+static int close_rsp(const uint8_t *p, size_t n)
+{
+	struct smb2_close_rsp r;
+	return smb2_close_rsp_decode(p, n, &r);
+}
+
+static int read_rsp(const uint8_t *p, size_t n)
+{
+	struct smb2_read_rsp r;
+	int e = smb2_read_rsp_decode(p, n, &r);
+	view(p, n, r.data, r.data_len);
+	return e;
+}
+
+static int write_rsp(const uint8_t *p, size_t n)
+{
+	struct smb2_write_rsp r;
+	return smb2_write_rsp_decode(p, n, &r);
+}
+
+static void walk_dir(const uint8_t *p, size_t n, const uint8_t *buf, uint32_t len)
+{
+	static const uint8_t classes[] = {FileDirectoryInformation,	  FileFullDirectoryInformation,
+					  FileBothDirectoryInformation,	  FileIdBothDirectoryInformation,
+					  FileIdFullDirectoryInformation, FileNamesInformation};
+	for (size_t i = 0; i < sizeof(classes); i++) {
+		struct smb2_dir_iter it;
+		struct smb2_dirent d;
+		unsigned count = 0;
+		smb2_dir_iter_init(&it, classes[i], buf, len);
+		while (smb2_dir_next(&it, &d) == 1) {
+			view(p, n, d.name, d.name_len);
+			view(p, n, d.short_name, d.short_name_len);
+			if (++count > len) /* each entry consumes >= 12 bytes: more entries means a loop */
+				abort();
+		}
+	}
+}
+
+static int query_dir(const uint8_t *p, size_t n)
+{
+	struct smb2_query_dir_rsp r;
+	int e = smb2_query_dir_rsp_decode(p, n, &r);
+	view(p, n, r.buf, r.len);
+	if (!e)
+		walk_dir(p, n, r.buf, r.len);
+	return e;
+}
+
+static int change_notify(const uint8_t *p, size_t n)
+{
+	struct smb2_change_notify_rsp r;
+	int e = smb2_change_notify_rsp_decode(p, n, &r);
+	view(p, n, r.buf, r.len);
+	if (!e) {
+		struct smb2_notify_iter it;
+		struct smb2_notify_entry ne;
+		unsigned count = 0;
+		smb2_notify_iter_init(&it, r.buf, r.len);
+		while (smb2_notify_next(&it, &ne) == 1) {
+			view(p, n, ne.name, ne.name_len);
+			if (++count > r.len)
+				abort();
+		}
+	}
+	return e;
+}
+
+static void info_classes(const uint8_t *p, size_t n, const uint8_t *b, uint32_t l)
+{
+	struct smb2_file_all_info a;
+	struct smb2_file_basic_info bi;
+	struct smb2_file_standard_info si;
+	struct smb2_file_network_open_info no;
+	struct smb2_file_internal_info ii;
+	struct smb2_fs_full_size_info fs;
+	struct smb2_fs_attribute_info fa;
+	if (smb2_file_all_info_decode(b, l, &a) == 0)
+		view(p, n, a.name, a.name_len);
+	(void)smb2_file_basic_info_decode(b, l, &bi);
+	(void)smb2_file_standard_info_decode(b, l, &si);
+	(void)smb2_file_network_open_info_decode(b, l, &no);
+	(void)smb2_file_internal_info_decode(b, l, &ii);
+	(void)smb2_fs_full_size_info_decode(b, l, &fs);
+	(void)smb2_fs_size_info_decode(b, l, &fs);
+	if (smb2_fs_attribute_info_decode(b, l, &fa) == 0)
+		view(p, n, fa.name, fa.name_len);
+}
+
+static int query_info(const uint8_t *p, size_t n)
+{
+	struct smb2_query_info_rsp r;
+	int e = smb2_query_info_rsp_decode(p, n, &r);
+	view(p, n, r.buf, r.len);
+	if (!e)
+		info_classes(p, n, r.buf, r.len);
+	return e;
+}
+
+static int ioctl_rsp(const uint8_t *p, size_t n)
+{
+	struct smb2_ioctl_rsp r;
+	int e = smb2_ioctl_rsp_decode(p, n, &r);
+	view(p, n, r.input, r.input_len);
+	view(p, n, r.output, r.output_len);
+	if (!e) {
+		struct smb2_validate_negotiate_rsp v;
+		(void)smb2_validate_negotiate_rsp_decode(r.output, r.output_len, &v);
+	}
+	return e;
+}
+
+static int brk(const uint8_t *p, size_t n)
+{
+	struct smb2_break b;
+	struct smb2_break_rsp br;
+	int e = smb2_break_decode(p, n, &b);
+	int e2 = smb2_break_rsp_decode(p, n, &br);
+	return e & e2;
+}
+
+static int transform(const uint8_t *p, size_t n)
+{
+	struct smb2_transform_hdr h;
+	return smb2_transform_hdr_decode(p, n, &h);
+}
+
+static int hdr(const uint8_t *p, size_t n)
+{
+	struct smb2_hdr h;
+	return smb2_hdr_decode(p, n, &h);
+}
+
+const struct fz_decoder fz_decoders[] = {
+	{"negotiate", negotiate},
+	{"sess_setup", sess_setup},
+	{"tree_connect", tree_connect},
+	{"empty_rsps", empty_rsps},
+	{"create", create},
+	{"create_ctx", create_ctx},
+	{"close", close_rsp},
+	{"read", read_rsp},
+	{"write", write_rsp},
+	{"query_dir", query_dir},
+	{"change_notify", change_notify},
+	{"query_info", query_info},
+	{"ioctl", ioctl_rsp},
+	{"break", brk},
+	{"transform", transform},
+	{"hdr", hdr},
+};
+const unsigned fz_ndecoders = sizeof(fz_decoders) / sizeof(fz_decoders[0]);
+
+const struct fz_decoder *fz_find(const char *name)
+{
+	for (unsigned i = 0; i < fz_ndecoders; i++)
+		if (strcmp(fz_decoders[i].name, name) == 0)
+			return &fz_decoders[i];
+	return NULL;
+}
