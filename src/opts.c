@@ -32,59 +32,62 @@ enum {
 	KEY_FUSE,
 };
 
-#define SMB_OPT(t, f, v) {t, offsetof(struct opts, f), v}
+#define SMB_OPT(t, f, v)                                                                                               \
+	{                                                                                                              \
+		t, offsetof(struct opts, f), v                                                                         \
+	}
 
 static const struct fuse_opt opt_table[] = {
-	SMB_OPT("username=%s", user, 0),
-	SMB_OPT("user=%s", user, 0),
-	SMB_OPT("password=%s", password, 0),
-	SMB_OPT("pass=%s", password, 0),
-	SMB_OPT("domain=%s", domain, 0),
-	SMB_OPT("dom=%s", domain, 0),
-	SMB_OPT("workgroup=%s", domain, 0),
-	SMB_OPT("credentials=%s", credentials, 0),
-	SMB_OPT("cred=%s", credentials, 0),
-	SMB_OPT("port=%s", port_s, 0),
-	SMB_OPT("uid=%s", uid_s, 0),
-	SMB_OPT("gid=%s", gid_s, 0),
-	SMB_OPT("file_mode=%s", file_mode_s, 0),
-	SMB_OPT("dir_mode=%s", dir_mode_s, 0),
-	SMB_OPT("vers=%s", vers, 0),
-	SMB_OPT("actimeo=%s", actimeo_s, 0),
-	SMB_OPT("cache=%s", cache_s, 0),
-	SMB_OPT("timeout=%s", timeout_s, 0),
-	SMB_OPT("sign", sign, 1),
-	SMB_OPT("guest", guest, 1),
-	SMB_OPT("ro", ro, 1),
-	SMB_OPT("rw", ro, 0),
-	SMB_OPT("writeback_cache", writeback, 1),
-	SMB_OPT("no_writeback_cache", writeback, 0),
-	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
-	FUSE_OPT_KEY("-d", KEY_DEBUG),
-	FUSE_OPT_KEY("debug", KEY_DEBUG),
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
-	/* fstab keywords meaningful to mount(8) or systemd only. */
-	FUSE_OPT_KEY("auto", KEY_IGNORE),
-	FUSE_OPT_KEY("noauto", KEY_IGNORE),
-	FUSE_OPT_KEY("user", KEY_IGNORE),
-	FUSE_OPT_KEY("nouser", KEY_IGNORE),
-	FUSE_OPT_KEY("users", KEY_IGNORE),
-	FUSE_OPT_KEY("nofail", KEY_IGNORE),
-	FUSE_OPT_KEY("_netdev", KEY_IGNORE),
-	FUSE_OPT_KEY("defaults", KEY_IGNORE),
-	FUSE_OPT_KEY("comment=", KEY_IGNORE),
-	/* FUSE's own mount options, handed on to fuse_session_new. */
-	FUSE_OPT_KEY("allow_other", KEY_FUSE),
-	FUSE_OPT_KEY("allow_root", KEY_FUSE),
-	FUSE_OPT_KEY("default_permissions", KEY_FUSE),
-	FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
-	FUSE_OPT_KEY("fsname=", KEY_FUSE),
-	FUSE_OPT_KEY("subtype=", KEY_FUSE),
-	FUSE_OPT_KEY("max_read=", KEY_FUSE),
-	FUSE_OPT_END,
+    SMB_OPT("username=%s", user, 0),
+    SMB_OPT("user=%s", user, 0),
+    SMB_OPT("password=%s", password, 0),
+    SMB_OPT("pass=%s", password, 0),
+    SMB_OPT("domain=%s", domain, 0),
+    SMB_OPT("dom=%s", domain, 0),
+    SMB_OPT("workgroup=%s", domain, 0),
+    SMB_OPT("credentials=%s", credentials, 0),
+    SMB_OPT("cred=%s", credentials, 0),
+    SMB_OPT("port=%s", port_s, 0),
+    SMB_OPT("uid=%s", uid_s, 0),
+    SMB_OPT("gid=%s", gid_s, 0),
+    SMB_OPT("file_mode=%s", file_mode_s, 0),
+    SMB_OPT("dir_mode=%s", dir_mode_s, 0),
+    SMB_OPT("vers=%s", vers, 0),
+    SMB_OPT("actimeo=%s", actimeo_s, 0),
+    SMB_OPT("cache=%s", cache_s, 0),
+    SMB_OPT("timeout=%s", timeout_s, 0),
+    SMB_OPT("sign", sign, 1),
+    SMB_OPT("guest", guest, 1),
+    SMB_OPT("ro", ro, 1),
+    SMB_OPT("rw", ro, 0),
+    SMB_OPT("writeback_cache", writeback, 1),
+    SMB_OPT("no_writeback_cache", writeback, 0),
+    FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+    FUSE_OPT_KEY("-d", KEY_DEBUG),
+    FUSE_OPT_KEY("debug", KEY_DEBUG),
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    /* fstab keywords meaningful to mount(8) or systemd only. */
+    FUSE_OPT_KEY("auto", KEY_IGNORE),
+    FUSE_OPT_KEY("noauto", KEY_IGNORE),
+    FUSE_OPT_KEY("user", KEY_IGNORE),
+    FUSE_OPT_KEY("nouser", KEY_IGNORE),
+    FUSE_OPT_KEY("users", KEY_IGNORE),
+    FUSE_OPT_KEY("nofail", KEY_IGNORE),
+    FUSE_OPT_KEY("_netdev", KEY_IGNORE),
+    FUSE_OPT_KEY("defaults", KEY_IGNORE),
+    FUSE_OPT_KEY("comment=", KEY_IGNORE),
+    /* FUSE's own mount options, handed on to fuse_session_new. */
+    FUSE_OPT_KEY("allow_other", KEY_FUSE),
+    FUSE_OPT_KEY("allow_root", KEY_FUSE),
+    FUSE_OPT_KEY("default_permissions", KEY_FUSE),
+    FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
+    FUSE_OPT_KEY("fsname=", KEY_FUSE),
+    FUSE_OPT_KEY("subtype=", KEY_FUSE),
+    FUSE_OPT_KEY("max_read=", KEY_FUSE),
+    FUSE_OPT_END,
 };
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -278,8 +281,8 @@ int opt_parse_source(struct opts *o, const char *src, char *err, size_t errlen)
 			if (*p == '\\')
 				*p = '/';
 		int r = strchr(copy, ':') && copy[0] != '[' && strchr(copy, ':') < copy + strcspn(copy, "/")
-				? fail(err, errlen, -EINVAL, "use port= (or an smb:// URL) to give a port")
-				: split_unc(o, copy, false, err, errlen);
+			    ? fail(err, errlen, -EINVAL, "use port= (or an smb:// URL) to give a port")
+			    : split_unc(o, copy, false, err, errlen);
 		free(copy);
 		return r;
 	}
@@ -293,10 +296,9 @@ int opt_parse_vers(const char *vers, uint16_t *min_dialect, uint16_t *max_dialec
 		const char *name;
 		uint16_t min, max;
 	} table[] = {
-		{"2.0", 0x0202, 0x0202},   {"2.02", 0x0202, 0x0202},  {"2.1", 0x0210, 0x0210},
-		{"3", 0x0300, 0},	   {"3.0", 0x0300, 0x0300},   {"3.02", 0x0302, 0x0302},
-		{"3.0.2", 0x0302, 0x0302}, {"3.1.1", 0x0311, 0x0311}, {"3.11", 0x0311, 0x0311},
-		{"default", 0, 0},
+	    {"2.0", 0x0202, 0x0202},  {"2.02", 0x0202, 0x0202}, {"2.1", 0x0210, 0x0210},   {"3", 0x0300, 0},
+	    {"3.0", 0x0300, 0x0300},  {"3.02", 0x0302, 0x0302}, {"3.0.2", 0x0302, 0x0302}, {"3.1.1", 0x0311, 0x0311},
+	    {"3.11", 0x0311, 0x0311}, {"default", 0, 0},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		if (strcmp(vers, table[i].name) == 0) {
@@ -677,10 +679,9 @@ static void free_secret(char **s)
 
 void opt_free(struct opts *o)
 {
-	char **strs[] = {&o->source,	 &o->mountpoint,   &o->user,	     &o->domain,  &o->credentials,
-			 &o->port_s,	 &o->uid_s,	   &o->gid_s,	     &o->vers,	  &o->actimeo_s,
-			 &o->cache_s,	 &o->timeout_s,	   &o->file_mode_s, &o->host,	  &o->share,
-			 &o->subdir,	 &o->dir_mode_s};
+	char **strs[] = {&o->source,	  &o->mountpoint, &o->user,  &o->domain,    &o->credentials, &o->port_s,
+			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
+			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s};
 	free_secret(&o->password);
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

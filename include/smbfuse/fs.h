@@ -35,8 +35,8 @@ struct fs_cfg {
 	double attr_timeout; /* seconds (actimeo=); forced to 0 by FS_CACHE_NONE */
 	double entry_timeout;
 	enum fs_cache_mode cache;
-	bool ro;	/* refuse every change with EROFS (the kernel is also told: -o ro) */
-	bool writeback; /* FUSE_CAP_WRITEBACK_CACHE: see the essay in src/fs/fs.c before turning it on */
+	bool ro;	      /* refuse every change with EROFS (the kernel is also told: -o ro) */
+	bool writeback;	      /* FUSE_CAP_WRITEBACK_CACHE: see the essay in src/fs/fs.c before turning it on */
 	unsigned max_threads; /* FUSE worker threads at most; 0: 64 */
 };
 

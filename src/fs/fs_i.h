@@ -41,7 +41,7 @@ struct fs_inode {
 };
 
 struct fs {
-	struct smb_client *cl;	  /* immutable after fs_new */
+	struct smb_client *cl;	   /* immutable after fs_new */
 	const struct smb_ops *ops; /* immutable */
 	struct fs_cfg cfg;	   /* immutable */
 	struct fuse_session *se;

@@ -307,8 +307,8 @@ static int list_dir_locked(struct fs *fs, fuse_ino_t ino, struct fs_dir *d)
  * back if the entry does not fit; *ino_out gets the referenced nodeid or 0. Returns the size the entry
  * needs, which is more than rem when it did not fit.
  */
-static size_t add_entry(fuse_req_t req, fuse_ino_t dir, struct fs_dir *d, size_t i, bool plus, char *buf,
-			size_t rem, fuse_ino_t *ino_out)
+static size_t add_entry(fuse_req_t req, fuse_ino_t dir, struct fs_dir *d, size_t i, bool plus, char *buf, size_t rem,
+			fuse_ino_t *ino_out)
 {
 	struct fs *fs = fs_of(req);
 	const struct fs_dirent *ent = i >= 2 ? g_ptr_array_index(d->ents, i - 2) : NULL;
@@ -442,8 +442,8 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	remove_name(req, parent, name, false);
 }
 
-static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		      const char *newname, unsigned int flags)
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
 {
 	struct fs *fs = fs_of(req);
 	char *from = NULL, *to = NULL;
@@ -617,8 +617,7 @@ static ssize_t append_write(struct fs *fs, struct fs_file *f, const char *buf, s
 	return n;
 }
 
-static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
 	struct fs_file *f = file_of(fi);
@@ -676,26 +675,26 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 }
 
 const struct fuse_lowlevel_ops fs_ll_ops = {
-	.init = fs_init,
-	.lookup = fs_lookup,
-	.forget = fs_forget,
-	.forget_multi = fs_forget_multi,
-	.getattr = fs_getattr,
-	.setattr = fs_setattr,
-	.opendir = fs_opendir,
-	.readdir = fs_readdir,
-	.readdirplus = fs_readdirplus,
-	.releasedir = fs_releasedir,
-	.mkdir = fs_mkdir,
-	.rmdir = fs_rmdir,
-	.unlink = fs_unlink,
-	.rename = fs_rename,
-	.statfs = fs_statfs,
-	.open = fs_open,
-	.create = fs_create,
-	.read = fs_read,
-	.write = fs_write,
-	.flush = fs_flush,
-	.fsync = fs_fsync,
-	.release = fs_release,
+    .init = fs_init,
+    .lookup = fs_lookup,
+    .forget = fs_forget,
+    .forget_multi = fs_forget_multi,
+    .getattr = fs_getattr,
+    .setattr = fs_setattr,
+    .opendir = fs_opendir,
+    .readdir = fs_readdir,
+    .readdirplus = fs_readdirplus,
+    .releasedir = fs_releasedir,
+    .mkdir = fs_mkdir,
+    .rmdir = fs_rmdir,
+    .unlink = fs_unlink,
+    .rename = fs_rename,
+    .statfs = fs_statfs,
+    .open = fs_open,
+    .create = fs_create,
+    .read = fs_read,
+    .write = fs_write,
+    .flush = fs_flush,
+    .fsync = fs_fsync,
+    .release = fs_release,
 };

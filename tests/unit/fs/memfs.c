@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "smbfuse/ops.h"
-#include "smbfuse/util.h"
 
 #define CHUNK 65536u
 
@@ -70,9 +69,9 @@ static const struct {
 	const char *name;
 	int err;
 } errnames[] = {
-	{"EBUSY", EBUSY},	  {"EACCES", EACCES}, {"ENOSPC", ENOSPC},	{"EIO", EIO},	  {"ENOENT", ENOENT},
-	{"EEXIST", EEXIST},	  {"EPERM", EPERM},   {"ENOTEMPTY", ENOTEMPTY}, {"EROFS", EROFS}, {"ETIMEDOUT", ETIMEDOUT},
-	{"ENOTCONN", ENOTCONN}, {"EDQUOT", EDQUOT},
+    {"EBUSY", EBUSY},	{"EACCES", EACCES},	  {"ENOSPC", ENOSPC},	  {"EIO", EIO},
+    {"ENOENT", ENOENT}, {"EEXIST", EEXIST},	  {"EPERM", EPERM},	  {"ENOTEMPTY", ENOTEMPTY},
+    {"EROFS", EROFS},	{"ETIMEDOUT", ETIMEDOUT}, {"ENOTCONN", ENOTCONN}, {"EDQUOT", EDQUOT},
 };
 
 static void parse_faults(void)
@@ -542,20 +541,20 @@ static int m_statfs(struct smb_client *cl, struct smb_statfs *out)
 }
 
 static const struct smb_ops memfs_ops = {
-	.stat = m_stat,
-	.open = m_open,
-	.close = m_close,
-	.read = m_read,
-	.write = m_write,
-	.fsync = m_fsync,
-	.fstat = m_fstat,
-	.setattr = m_setattr,
-	.readdir = m_readdir,
-	.mkdir = m_mkdir,
-	.rmdir = m_rmdir,
-	.unlink = m_unlink,
-	.rename = m_rename,
-	.statfs = m_statfs,
+    .stat = m_stat,
+    .open = m_open,
+    .close = m_close,
+    .read = m_read,
+    .write = m_write,
+    .fsync = m_fsync,
+    .fstat = m_fstat,
+    .setattr = m_setattr,
+    .readdir = m_readdir,
+    .mkdir = m_mkdir,
+    .rmdir = m_rmdir,
+    .unlink = m_unlink,
+    .rename = m_rename,
+    .statfs = m_statfs,
 };
 
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)

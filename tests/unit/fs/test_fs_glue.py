@@ -440,3 +440,30 @@ def test_read_only_mount(tmp_path):
         assert os.listdir(m.mnt) == []
     finally:
         assert m.umount() == 0
+
+
+@pytest.mark.parametrize("opts", ["writeback_cache", "cache=none", "cache=loose,actimeo=0.5"])
+def test_cache_modes(tmp_path, opts):
+    m = Mount(tmp_path, opts=opts)
+    try:
+        with open(m.p("f"), "wb") as f:
+            f.write(b"0123456789")
+        with open(m.p("f"), "r+b") as f:
+            f.seek(3)
+            f.write(b"abc")
+            f.seek(0)
+            assert f.read() == b"012abc6789"
+        with open(m.p("f"), "ab") as f:
+            f.write(b"END")
+        assert open(m.p("f"), "rb").read() == b"012abc6789END"
+        with open(m.p("f"), "r+b") as f:
+            mm = mmap.mmap(f.fileno(), 0)
+            mm[0:3] = b"XYZ"
+            mm.close()
+        fd = os.open(m.p("w"), os.O_CREAT | os.O_WRONLY)  # write-only: writeback must still fill pages
+        os.pwrite(fd, b"partial", 5)
+        os.close(fd)
+        assert open(m.p("w"), "rb").read() == b"\0" * 5 + b"partial"
+        assert open(m.p("f"), "rb").read() == b"XYZabc6789END"
+    finally:
+        assert m.umount() == 0

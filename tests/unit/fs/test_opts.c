@@ -53,8 +53,7 @@ static void test_url_sources(void)
 	CHECK(streq(o.domain, "DOM") && streq(o.user, "bob") && streq(o.password, "pa:ss"));
 	CHECK(streq(o.host, "127.0.0.1") && o.port == 4455 && streq(o.share, "share") && streq(o.subdir, "dir/x"));
 	opt_free(&o);
-	CHECK(src(&o, "smb://alice@srv/s%20p") == 0 && streq(o.user, "alice") && !o.password &&
-	      streq(o.share, "s p"));
+	CHECK(src(&o, "smb://alice@srv/s%20p") == 0 && streq(o.user, "alice") && !o.password && streq(o.share, "s p"));
 	opt_free(&o);
 	CHECK(src(&o, "smb://a@b@srv/s") == 0 && streq(o.user, "a@b") && streq(o.host, "srv"));
 	opt_free(&o);
@@ -136,7 +135,8 @@ static void test_credentials(void)
 	opt_free(&o);
 
 	memset(&o, 0, sizeof(o));
-	CHECK(opt_read_credentials(&o, "/nonexistent/cred", err, sizeof(err)) == -ENOENT && strstr(err, "/nonexistent"));
+	CHECK(opt_read_credentials(&o, "/nonexistent/cred", err, sizeof(err)) == -ENOENT &&
+	      strstr(err, "/nonexistent"));
 	opt_free(&o);
 	unlink(p);
 	unlink(q);
@@ -166,10 +166,14 @@ static void test_parse(void)
 	unsetenv("PASSWD");
 	unsetenv("USER");
 
-	const char *ok[] = {"//srv/share/sub", "/mnt", "-o",
+	const char *ok[] = {"//srv/share/sub",
+			    "/mnt",
+			    "-o",
 			    "username=DOM/bob,password=a\\,b,uid=12,gid=34,file_mode=0640,dir_mode=750,port=1445",
-			    "-o", "vers=3.1.1,sign,ro,actimeo=5,cache=loose,timeout=3,_netdev,x-systemd.automount,auto",
-			    "-f", NULL};
+			    "-o",
+			    "vers=3.1.1,sign,ro,actimeo=5,cache=loose,timeout=3,_netdev,x-systemd.automount,auto",
+			    "-f",
+			    NULL};
 	CHECK(parse(&o, err, sizeof(err), ok) == 0);
 	CHECK(streq(o.user, "bob") && streq(o.domain, "DOM") && streq(o.password, "a,b"));
 	CHECK(o.fs.uid == 12 && o.fs.gid == 34 && o.fs.file_mode == 0640 && o.fs.dir_mode == 0750);
@@ -189,8 +193,7 @@ static void test_parse(void)
 
 	setenv("PASSWD", "envsecret", 1);
 	setenv("USER", "envuser", 1);
-	CHECK(parse(&o, err, sizeof(err), defaults) == 0 && streq(o.password, "envsecret") &&
-	      streq(o.user, "envuser"));
+	CHECK(parse(&o, err, sizeof(err), defaults) == 0 && streq(o.password, "envsecret") && streq(o.user, "envuser"));
 	CHECK(!getenv("PASSWD"));
 	opt_free(&o);
 	unsetenv("USER");
