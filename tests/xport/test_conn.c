@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_conn.c - struct conn against a fake SMB2 server thread on a loopback socket. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../unit/tap.h"
+#include "engine_i.h"
+#include "smbfuse/err.h"
+#include "smbfuse/util.h"
+#include "smbfuse/xport.h"
+#include "sock_i.h"
+#include "srv.h"
+
+enum mode { M_ECHO, M_CLOSE_AFTER, M_SILENT, M_HUGE, M_NOTIFY };
+
+struct fsrv {
+	int lfd, fd;
+	uint16_t port;
+	enum mode mode;
+	int close_after;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int nreq;		       /* mu */
+	struct srv_req pend[64];       /* requests not yet answered (M_ECHO) */
+	uint8_t *pend_frames[64];
+	int npend;
+	uint64_t silent_mids[64]; /* mu */
+	bool cancel_seen;	  /* mu */
+	uint16_t cancel_charge;
+};
+
+static void srv_send(struct fsrv *s, const struct srv_rsp *r)
+{
+	size_t len;
+	uint8_t *f = srv_frame(r, 1, &len);
+	struct iovec v = {.iov_base = f, .iov_len = len};
+	sock_writev_full(s->fd, &v, 1);
+	free(f);
+}
+
+static struct srv_rsp echo_of(const struct srv_req *q)
+{
+	return (struct srv_rsp){.mid = q->h.message_id,
+				.cmd = q->h.command,
+				.credits = q->h.credits ? q->h.credits : 1,
+				.body = q->body,
+				.body_len = q->body_len};
+}
+
+/* Answer everything pending, newest first, so replies overtake each other. */
+static void flush_reversed(struct fsrv *s)
+{
+	for (int i = s->npend - 1; i >= 0; i--) {
+		struct srv_rsp r = echo_of(&s->pend[i]);
+		srv_send(s, &r);
+		free(s->pend_frames[i]);
+	}
+	s->npend = 0;
+}
+
+static void on_request(struct fsrv *s, uint8_t *f, const struct srv_req *q)
+{
+	pthread_mutex_lock(&s->mu);
+	int n = s->nreq++;
+	if (s->mode == M_SILENT && n < 64)
+		s->silent_mids[n] = q->h.message_id;
+	if (q->h.command == SMB2_CANCEL) {
+		s->cancel_seen = true;
+		s->cancel_charge = q->h.credit_charge;
+	}
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->mode == M_ECHO && s->npend < 64) {
+		s->pend[s->npend] = *q;
+		s->pend_frames[s->npend++] = f;
+		return;
+	}
+	if (s->mode == M_HUGE) {
+		uint8_t huge[4] = {0xff, 0xff, 0xff, 0xff};
+		struct iovec v = {.iov_base = huge, .iov_len = 4};
+		sock_writev_full(s->fd, &v, 1);
+	} else if (s->mode == M_NOTIFY && q->h.command == SMB2_CHANGE_NOTIFY) {
+		struct srv_rsp r = {.mid = q->h.message_id, .cmd = SMB2_CHANGE_NOTIFY, .status = STATUS_PENDING,
+				    .credits = 1, .flags = SMB2_FLAGS_ASYNC_COMMAND, .async_id = 42};
+		srv_send(s, &r);
+	} else if (s->mode == M_NOTIFY && q->h.command == SMB2_CANCEL) {
+		struct srv_rsp r = {.mid = q->h.message_id, .cmd = SMB2_CHANGE_NOTIFY, .status = STATUS_CANCELLED,
+				    .flags = SMB2_FLAGS_ASYNC_COMMAND, .async_id = 42};
+		srv_send(s, &r);
+	} else if (s->mode == M_NOTIFY) {
+		struct srv_rsp r = echo_of(q);
+		srv_send(s, &r);
+	}
+	free(f);
+}
+
+static void *srv_main(void *arg)
+{
+	struct fsrv *s = arg;
+	s->fd = accept(s->lfd, NULL, NULL);
+	if (s->fd < 0)
+		return NULL;
+	for (;;) {
+		uint8_t pfx[4];
+		if (s->mode == M_ECHO && s->npend) {
+			struct pollfd p = {.fd = s->fd, .events = POLLIN};
+			/* Let a few requests pile up so that replies can overtake each other. */
+			if (poll(&p, 1, 2) == 0)
+				flush_reversed(s);
+		}
+		if (sock_read_full(s->fd, pfx, 4) < 0)
+			break;
+		size_t len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
+		uint8_t *f = malloc(len ? len : 1);
+		struct srv_req q[XENG_MAX_CHAIN];
+		if (sock_read_full(s->fd, f, len) < 0 || srv_parse(f, len, q, XENG_MAX_CHAIN) != 1) {
+			free(f);
+			break;
+		}
+		on_request(s, f, &q[0]);
+		if (s->mode == M_CLOSE_AFTER && s->nreq >= s->close_after)
+			break;
+	}
+	for (int i = 0; i < s->npend; i++)
+		free(s->pend_frames[i]);
+	s->npend = 0;
+	shutdown(s->fd, SHUT_RDWR);
+	return NULL;
+}
+
+static int listen_lo(uint16_t *port, int backlog)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, backlog) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) < 0)
+		abort();
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void srv_start(struct fsrv *s, enum mode m)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = m;
+	s->fd = -1;
+	s->lfd = listen_lo(&s->port, 8);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_create(&s->th, NULL, srv_main, s);
+}
+
+static void srv_wait_reqs(struct fsrv *s, int n)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->nreq < n)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void srv_stop(struct fsrv *s)
+{
+	if (s->fd >= 0)
+		shutdown(s->fd, SHUT_RDWR);
+	shutdown(s->lfd, SHUT_RDWR);
+	pthread_join(s->th, NULL);
+	if (s->fd >= 0)
+		close(s->fd);
+	close(s->lfd);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+}
+
+/* ---- client side ---- */
+
+struct events {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int dead_calls, dead_err, unsol, done_calls;
+	struct conn_msg *done_msg;
+};
+
+static struct events ev = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void ev_reset(void)
+{
+	pthread_mutex_lock(&ev.mu);
+	ev.dead_calls = ev.dead_err = ev.unsol = ev.done_calls = 0;
+	pthread_mutex_unlock(&ev.mu);
+}
+
+static void on_dead(void *arg, int err)
+{
+	pthread_mutex_lock(&ev.mu);
+	ev.dead_calls++;
+	ev.dead_err = err;
+	pthread_cond_broadcast(&ev.cv);
+	pthread_mutex_unlock(&ev.mu);
+}
+
+static void on_unsol(void *arg, const uint8_t *msg, size_t n)
+{
+	pthread_mutex_lock(&ev.mu);
+	ev.unsol++;
+	pthread_cond_broadcast(&ev.cv);
+	pthread_mutex_unlock(&ev.mu);
+}
+
+static void ev_wait(int *field, int n)
+{
+	pthread_mutex_lock(&ev.mu);
+	while (*field < n)
+		pthread_cond_wait(&ev.cv, &ev.mu);
+	pthread_mutex_unlock(&ev.mu);
+}
+
+static struct conn *open_conn(uint16_t port, int req_timeout)
+{
+	struct conn_cfg cfg = {.host = "127.0.0.1",
+			       .port = port,
+			       .connect_timeout_ms = 2000,
+			       .request_timeout_ms = req_timeout,
+			       .on_unsolicited = on_unsol,
+			       .on_dead = on_dead};
+	struct conn *c = NULL;
+	ev_reset();
+	CHECK(conn_new(&cfg, &c) == 0 && c);
+	return c;
+}
+
+/* One READ-shaped request carrying (tag) in its body; returns conn_call's result and checks the echo. */
+static int call_tag(struct conn *c, uint32_t tag, unsigned flags, int timeout_ms, bool *echo_ok)
+{
+	uint8_t body[8];
+	put_le32(body, 0x31);
+	put_le32(body + 4, tag);
+	struct conn_msg m = {.hdr = {.command = SMB2_READ}, .body = body, .body_len = 8};
+	int rc = conn_call(c, &m, 1, flags, timeout_ms, NULL, NULL);
+	if (echo_ok)
+		*echo_ok = rc == 0 && m.rsp_len == 72 && get_le32(m.rsp + 68) == tag && m.err == 0;
+	free(m.rsp);
+	return rc;
+}
+
+struct worker {
+	struct conn *c;
+	int id, iters, ok, rc_reset, rc_other;
+	unsigned flags;
+	pthread_t th;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < w->iters; i++) {
+		bool echo_ok = false;
+		int rc = call_tag(w->c, (uint32_t)(w->id << 16 | i), w->flags, 0, &echo_ok);
+		if (rc == 0 && echo_ok)
+			w->ok++;
+		else if (rc == -ECONNRESET)
+			w->rc_reset++;
+		else
+			w->rc_other++;
+	}
+	return NULL;
+}
+
+static void test_concurrent(void)
+{
+	struct fsrv s;
+	struct worker w[16];
+	srv_start(&s, M_ECHO);
+	struct conn *c = open_conn(s.port, 10000);
+	for (int i = 0; i < 16; i++) {
+		w[i] = (struct worker){.c = c, .id = i, .iters = 40};
+		pthread_create(&w[i].th, NULL, worker_main, &w[i]);
+	}
+	int ok = 0, bad = 0;
+	for (int i = 0; i < 16; i++) {
+		pthread_join(w[i].th, NULL);
+		ok += w[i].ok;
+		bad += w[i].rc_reset + w[i].rc_other;
+	}
+	printf("# 16 threads: %d ok, %d failed, credits %u\n", ok, bad, conn_credits(c));
+	CHECK(ok == 16 * 40 && bad == 0);
+	CHECK(conn_alive(c) && conn_credits(c) > 16);
+	conn_free(c);
+	CHECK(ev.dead_calls == 1);
+	srv_stop(&s);
+}
+
+static void test_server_close(void)
+{
+	struct fsrv s;
+	struct worker w[8];
+	srv_start(&s, M_CLOSE_AFTER);
+	s.close_after = 1;
+	struct conn *c = open_conn(s.port, 0);
+	/* One credit: the first request goes out and the server dies with it; the others wait for credits
+	 * and learn of the death there (never sent: -ENOTCONN). */
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){.c = c, .id = i, .iters = 1, .flags = CONN_F_NO_TIMEOUT};
+		pthread_create(&w[i].th, NULL, worker_main, &w[i]);
+	}
+	int reset = 0, other = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(w[i].th, NULL);
+		reset += w[i].rc_reset;
+		other += w[i].rc_other;
+	}
+	printf("# server close: %d reset, %d other (never sent)\n", reset, other);
+	CHECK(reset >= 1 && reset + other == 8);
+	ev_wait(&ev.dead_calls, 1);
+	CHECK(!conn_alive(c) && ev.dead_calls == 1 && ev.dead_err == -ECONNRESET);
+	CHECK(call_tag(c, 1, 0, 0, NULL) == -ENOTCONN);
+	conn_free(c);
+	CHECK(ev.dead_calls == 1);
+	srv_stop(&s);
+}
+
+static void test_timeout_and_late_reply(void)
+{
+	struct fsrv s;
+	srv_start(&s, M_SILENT);
+	struct conn *c = open_conn(s.port, 0);
+	uint64_t t0 = now_ms();
+	CHECK(call_tag(c, 7, 0, 150, NULL) == -ETIMEDOUT);
+	uint64_t dt = now_ms() - t0;
+	CHECK(dt >= 140 && dt < 2000);
+	CHECK(conn_credits(c) == 0 && conn_alive(c));
+	/* The late reply still returns its credits; a break notification after it marks when it landed. */
+	srv_wait_reqs(&s, 1);
+	struct srv_rsp late = {.mid = s.silent_mids[0], .cmd = SMB2_READ, .credits = 3};
+	struct srv_rsp brk = {.mid = SMB2_UNSOLICITED_MID, .cmd = SMB2_OPLOCK_BREAK};
+	srv_send(&s, &late);
+	srv_send(&s, &brk);
+	ev_wait(&ev.unsol, 1);
+	CHECK(conn_credits(c) == 3 && conn_alive(c));
+	conn_free(c);
+	srv_stop(&s);
+}
+
+static void test_connect_errors(void)
+{
+	uint16_t port;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &al);
+	port = ntohs(a.sin_port);
+	close(fd); /* nobody listens there now */
+	struct conn_cfg cfg = {.host = "127.0.0.1", .port = port, .connect_timeout_ms = 3000};
+	struct conn *c = (struct conn *)1;
+	uint64_t t0 = now_ms();
+	CHECK(conn_new(&cfg, &c) == -ECONNREFUSED && c == NULL);
+	CHECK(now_ms() - t0 < 1000);
+
+	/* A listener whose accept queue is full drops SYNs: the connect must give up on time. */
+	int lfd = listen_lo(&port, 0), fill[4];
+	for (int i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		a.sin_port = htons(port);
+		connect(fill[i], (struct sockaddr *)&a, sizeof(a));
+	}
+	cfg.port = port;
+	cfg.connect_timeout_ms = 300;
+	t0 = now_ms();
+	int rc = conn_new(&cfg, &c);
+	uint64_t dt = now_ms() - t0;
+	printf("# connect to a full backlog: %d after %llu ms\n", rc, (unsigned long long)dt);
+	CHECK(rc == -ETIMEDOUT && dt >= 250 && dt < 2000);
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(lfd);
+
+	cfg.host = "no-such-host.invalid";
+	CHECK(conn_new(&cfg, &c) == -ENOENT);
+}
+
+static void test_huge_frame(void)
+{
+	struct fsrv s;
+	srv_start(&s, M_HUGE);
+	struct conn *c = open_conn(s.port, 5000);
+	CHECK(call_tag(c, 1, 0, 0, NULL) == -ECONNRESET);
+	ev_wait(&ev.dead_calls, 1);
+	CHECK(ev.dead_err == -EBADMSG && !conn_alive(c));
+	conn_free(c);
+	CHECK(ev.dead_calls == 1);
+	srv_stop(&s);
+}
+
+static void notify_done(void *arg, struct conn_msg *m)
+{
+	pthread_mutex_lock(&ev.mu);
+	ev.done_calls++;
+	ev.done_msg = m;
+	pthread_cond_broadcast(&ev.cv);
+	pthread_mutex_unlock(&ev.mu);
+}
+
+static void test_submit_cancel(void)
+{
+	struct fsrv s;
+	srv_start(&s, M_NOTIFY);
+	struct conn *c = open_conn(s.port, 5000);
+	CHECK(call_tag(c, 1, 0, 0, NULL) == 0); /* grows credits */
+	uint8_t body[32] = {32};
+	struct conn_msg m = {.hdr = {.command = SMB2_CHANGE_NOTIFY, .session_id = 5}, .body = body, .body_len = 32};
+	struct conn_async *a = NULL;
+	CHECK(conn_submit(c, &m, 0, notify_done, NULL, &a) == 0 && a);
+	srv_wait_reqs(&s, 2);
+	/* Another call on the same connection works while the notify is parked. */
+	CHECK(call_tag(c, 2, 0, 0, NULL) == 0);
+	CHECK(ev.done_calls == 0);
+	conn_cancel(c, a);
+	ev_wait(&ev.done_calls, 1);
+	CHECK(ev.done_msg == &m && m.err == 0 && m.rsp_hdr.status == STATUS_CANCELLED);
+	CHECK(s.cancel_seen && s.cancel_charge == 0);
+	conn_cancel(c, a); /* finished: a no-op */
+	conn_async_put(a);
+	free(m.rsp);
+	conn_free(c);
+	CHECK(ev.done_calls == 1);
+	srv_stop(&s);
+}
+
+static void test_free_with_waiters(void)
+{
+	struct fsrv s;
+	struct worker w[4];
+	srv_start(&s, M_ECHO);
+	struct conn *c = open_conn(s.port, 0);
+	CHECK(call_tag(c, 1, 0, 0, NULL) == 0); /* credits for all four */
+	pthread_mutex_lock(&s.mu);
+	s.mode = M_SILENT;
+	pthread_mutex_unlock(&s.mu);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){.c = c, .id = i, .iters = 1, .flags = CONN_F_NO_TIMEOUT};
+		pthread_create(&w[i].th, NULL, worker_main, &w[i]);
+	}
+	srv_wait_reqs(&s, 5);
+	/* A submitted notify is failed too, and its done runs once. */
+	conn_free(c);
+	int reset = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(w[i].th, NULL);
+		reset += w[i].rc_reset;
+	}
+	CHECK(reset == 4 && ev.dead_calls == 1);
+	srv_stop(&s);
+}
+
+/* ---- fault injection: fail the N-th send ---- */
+
+static atomic_int send_countdown;
+
+static int failing_writev(int fd, struct iovec *iov, int iovcnt)
+{
+	if (atomic_fetch_sub(&send_countdown, 1) == 1)
+		return -EPIPE;
+	return sock_writev_full(fd, iov, iovcnt);
+}
+
+static void test_send_faults(void)
+{
+	for (int n = 1; n <= 6; n++) {
+		struct fsrv s;
+		srv_start(&s, M_NOTIFY);
+		struct conn *c = open_conn(s.port, 5000);
+		atomic_store(&send_countdown, n);
+		sock_writev_hook = failing_writev;
+		int ok = 0, reset = 0, notconn = 0, other = 0;
+		for (int i = 0; i < 5; i++) {
+			int rc = call_tag(c, (uint32_t)i, 0, 0, NULL);
+			ok += rc == 0;
+			reset += rc == -ECONNRESET;
+			notconn += rc == -ENOTCONN;
+			other += rc != 0 && rc != -ECONNRESET && rc != -ENOTCONN;
+		}
+		sock_writev_hook = sock_writev_full;
+		bool expect = n <= 5;
+		CHECK(other == 0 && ok == (expect ? n - 1 : 5) && reset == (expect ? 1 : 0));
+		CHECK(notconn == (expect ? 5 - n : 0));
+		conn_free(c);
+		CHECK(ev.dead_calls == 1);
+		srv_stop(&s);
+	}
+}
+
+int main(void)
+{
+	test_concurrent();
+	test_server_close();
+	test_timeout_and_late_reply();
+	test_connect_errors();
+	test_huge_frame();
+	test_submit_cancel();
+	test_free_with_waiters();
+	test_send_faults();
+	return tap_done();
+}
