@@ -275,6 +275,41 @@ def negotiated(server, timeout=10, expect=1):
         parse_smbstatus_b(server.smbstatus("-b"))), timeout, what="an SMB session in smbstatus -b")
 
 
+def client_ports(pid, server_port):
+    """Local TCP ports of process pid's connections to 127.0.0.1:server_port (from /proc)."""
+    inodes = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(f"{fd_dir}/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            local, remote, inode = f[1], f[2], f[9]
+            if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == server_port:
+                ports.append(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+def mount_sessions(server, mount, timeout=10):
+    """The smbstatus -b sessions that belong to an smbfuse mount's connection(s)."""
+    def find():
+        ports = client_ports(mount.proc.pid, server.port)
+        mine = [s for s in parse_smbstatus_b(server.smbstatus("-b"))
+                if any(s["machine"].endswith(f":{p})") for p in ports)]
+        return mine or None
+    return wait_until(find, timeout, what=f"the session of smbfuse pid {mount.proc.pid} in smbstatus -b")
+
+
 def signing_state(session):
     """smbstatus's Signing column: "-" none, "partial(ALG)" only the session setup was signed,
     "ALG" (e.g. AES-128-GMAC, HMAC-SHA256) every message is signed."""
@@ -287,6 +322,9 @@ def signing_state(session):
 def signed(session):
     """True when the session signs every message."""
     return signing_state(session) == "full"
+
+
+OMIT = object()  # Mount(opts={"port": OMIT}) leaves an option out
 
 
 class Mount:
@@ -321,6 +359,7 @@ class Mount:
                 o.pop("username")
                 o["credentials"] = str(cred)
         o.update(opts)
+        o = {k: v for k, v in o.items() if v is not OMIT}
         self.opts = o
         self.source = source or (f"//127.0.0.1/{share}" + (f"/{subdir}" if subdir else ""))
         optstr = ",".join(k if v is None or v is True else f"{k}={v}" for k, v in o.items())

@@ -61,12 +61,16 @@ def test_guest_share_anonymous(server):
 
 
 def _session(server, args):
-    """Keep an smbclient session open (interactive, stdin a pipe) and return smbstatus -b's view of it."""
+    """Keep an smbclient session open (interactive, stdin a pipe) and return smbstatus -b's view of it,
+    restricted to that smbclient's connection (found through /proc, as for smbfuse mounts)."""
     p = subprocess.Popen(["smbclient", "//127.0.0.1/share", "-p", str(server.port),
                           "-U", f"{server.user}%{server.password}", *args],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    class Proc:  # what mount_sessions() needs of a mount
+        proc = p
     try:
-        sessions = sf.negotiated(server)
+        sessions = sf.mount_sessions(server, Proc)
     finally:
         p.communicate(b"quit\n", timeout=30)
     return sessions
