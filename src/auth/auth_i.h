@@ -63,7 +63,7 @@ int ntlm_v2_response(const uint8_t response_key[16], const uint8_t server_challe
 int ntlm_lmv2_response(const uint8_t response_key[16], const uint8_t server_challenge[8],
 		       const uint8_t client_challenge[8], uint8_t out[24]);
 /* Test hook: replace the random client challenge and exported session key of an NTLM state (the one
- * inside auth_ctx a, which must use NTLMSSP). */
+ * inside auth_ctx a, which must use NTLMSSP), and use Time = 0 when the server sends no MsvAvTimestamp. */
 void ntlm_test_fix_randoms(struct auth_ctx *a, const uint8_t client_challenge[8], const uint8_t session_key[16]);
 void *auth_mech_state(struct auth_ctx *a);
 

@@ -50,6 +50,7 @@ struct ntlm_st {
 	uint32_t seq_c2s, seq_s2c;
 	bool fixed; /* test hook: deterministic randoms */
 	uint8_t fixed_cchal[8], fixed_key[16];
+	uint64_t fixed_time; /* used when fixed and the server sent no MsvAvTimestamp */
 };
 
 /* ---- primitives ---- */
@@ -298,7 +299,7 @@ static int compute_responses(struct ntlm_st *st, const struct ntlm_challenge *ch
 	int rc;
 
 	ap->mic = ntlm_av_find(ch->target_info, ch->target_info_len, MSV_AV_TIMESTAMP, &av) == 0 && av.len == 8;
-	ap->ts = ap->mic ? get_le64(av.val) : now_filetime();
+	ap->ts = ap->mic ? get_le64(av.val) : st->fixed ? st->fixed_time : now_filetime();
 	if (st->fixed)
 		memcpy(ap->cchal, st->fixed_cchal, 8);
 	else if (RAND_bytes(ap->cchal, 8) != 1)
@@ -497,11 +498,36 @@ void ntlm_test_fix_randoms(struct auth_ctx *a, const uint8_t client_challenge[8]
 {
 	struct ntlm_st *st = auth_mech_state(a);
 	st->fixed = true;
+	st->fixed_time = 0; /* MS-NLMP 4.2.4 uses Time = 0 */
 	memcpy(st->fixed_cchal, client_challenge, 8);
 	memcpy(st->fixed_key, session_key, 16);
 }
 
 /* ---- UTF-16 for secrets ---- */
+
+/*
+ * UPPER() of NTOWFv2 follows Windows' upcase table, not the process locale (a daemon usually runs in "C",
+ * where towupper maps ASCII only). The common alphabets are mapped here; the rest falls back to towupper.
+ * Results stay in the BMP so the size computed from the UTF-8 input still holds.
+ */
+static uint32_t upcase(uint32_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) || (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2) ||
+	    (c >= 0x430 && c <= 0x44F))
+		return c - 0x20;
+	if (c == 0xFF)
+		return 0x178;
+	if (c >= 0x450 && c <= 0x45F)
+		return c - 0x50;
+	if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && (c & 1))
+		return c - 1;
+	if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && !(c & 1))
+		return c - 1;
+	if (c < 0x80 || c >= 0x10000)
+		return c;
+	uint32_t u = (uint32_t)towupper((wint_t)c);
+	return u < 0x10000 ? u : c;
+}
 
 int auth_utf16(const char *s, bool upper, uint8_t **out, size_t *n)
 {
@@ -526,10 +552,8 @@ int auth_utf16(const char *s, bool upper, uint8_t **out, size_t *n)
 		i += (size_t)k;
 		/* towupper maps what the C library's locale knows; Windows' RtlUpcaseUnicodeString covers more of
 		 * the BMP, so a non-ASCII user name may need to be given in upper case. */
-		if (upper && cp < 0x10000) {
-			uint32_t u = (uint32_t)towupper((wint_t)cp);
-			cp = u < 0x10000 ? u : cp; /* keep the exact size computed above */
-		}
+		if (upper)
+			cp = upcase(cp);
 		if (cp >= 0x10000) {
 			cp -= 0x10000;
 			put_le16(b + o, (uint16_t)(0xD800 | cp >> 10));

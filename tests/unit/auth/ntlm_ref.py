@@ -97,7 +97,7 @@ def main(argv):
     if argv[1:2] == ["selftest"]:
         selftest()
         return 0
-    if argv[1:2] == ["v2"] and len(argv) == 11:
+    if argv[1:2] == ["v2"] and len(argv) == 10:
         u, d, p = argv[2:5]
         schal, cchal, t, ti, k = (bytes.fromhex(x) for x in argv[5:10])
         for v in v2(u, d, p, schal, cchal, t, ti, k):
