@@ -73,7 +73,8 @@ int auth_new(const struct auth_creds *cr, struct auth_ctx **out);
  */
 int auth_step(struct auth_ctx *a, const uint8_t *in, size_t in_len, struct wbuf *out);
 
-/* ExportedSessionKey (MS-NLMP 3.1.5.1). -EAGAIN before done, -ENOKEY for an anonymous session. */
+/* ExportedSessionKey (MS-NLMP 3.1.5.1). Available as soon as auth_step has produced the client's last token
+ * (so the final, signed SESSION_SETUP response can be checked); -EAGAIN before, -ENOKEY when anonymous. */
 int auth_session_key(const struct auth_ctx *a, uint8_t key[16]);
 bool auth_is_anonymous(const struct auth_ctx *a);
 /* NULL is fine. Wipes the password and every key. */
