@@ -363,8 +363,8 @@ class Mount:
         self.opts = o
         self.source = source or (f"//127.0.0.1/{share}" + (f"/{subdir}" if subdir else ""))
         optstr = ",".join(k if v is None or v is True else f"{k}={v}" for k, v in o.items())
-        self.argv = [str(self.binary), self.source, str(self.mountpoint), "-f", "-o", optstr,
-                     *extra_args]
+        self.argv = [str(self.binary), self.source, str(self.mountpoint), "-f",
+                     *(["-o", optstr] if optstr else []), *extra_args]
         self.env = {**os.environ, **sanitizer_env(), **envx}
         self.proc = None
         self.returncode = None

@@ -47,7 +47,7 @@ def test_unknown_user(run_smbfuse, server, mp):
     # map to guest = Bad User would make an unknown user a guest; the share allows only the test user.
     f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o",
                      opts(server.port, username="nosuchuser", password="x")], mountpoint=mp)
-    check_one_line(f, r"logon|password|authenticat|access denied|guest")
+    check_one_line(f, r"logon|password|authenticat|denied|guest")
 
 
 def test_unknown_share(run_smbfuse, server, mp):
@@ -101,7 +101,7 @@ def silent_listener():
 def test_connect_timeout(run_smbfuse, silent_listener, mp):
     f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o",
                      opts(silent_listener, username="u", password="p", timeout=1)], mountpoint=mp)
-    check_one_line(f, r"time[ds]? ?out", within=1.0 + FAST)
+    check_one_line(f, r"time[ds]? ?out|no answer", within=1.0 + FAST)
     assert f.elapsed >= 0.9, f"gave up before the 1 s timeout: {f}"
 
 
@@ -191,7 +191,16 @@ def test_fixture_silent_listener_swallows_connections(silent_listener):
     assert time.monotonic() - t0 >= 0.9
 
 
-@pytest.mark.parametrize("kind", list(GARBAGE))
+# Known daemon deviations, strict: when the daemon is fixed the XPASS fails the run, so drop the entry then.
+GARBAGE_XFAIL = {
+    "http": "daemon prints the xport log line 'smbfuse: error: bad frame prefix ...; resetting' before "
+            "its one-line mount error (two lines)",
+}
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(
+                                      strict=True, raises=AssertionError, reason=GARBAGE_XFAIL[k]))
+                                  if k in GARBAGE_XFAIL else k for k in GARBAGE])
 def test_server_speaks_garbage(run_smbfuse, mp, kind):
     reply, keep_open = GARBAGE[kind]
     srv = GarbageServer(reply, keep_open)
