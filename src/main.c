@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,15 @@ int main(int argc, char *argv[])
 	struct opts o;
 	char err[512];
 	int status = 0, fd = -1;
+
+	/*
+	 * Replies of up to several MiB are allocated on the receive thread and freed on FUSE workers. With
+	 * glibc's defaults each one is an mmap/munmap pair: page faults to fill it and a TLB shootdown across
+	 * every thread to free it. Keeping them on the heap tripled sequential read throughput here
+	 * (measured against Samba on loopback, README "Measured figures").
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 
 	if (opt_parse(&o, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smbfuse: %s\n", err);

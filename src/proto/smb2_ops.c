@@ -33,7 +33,7 @@
 #define FID_RELATED ((struct smb2_fid){SMB2_FID_RELATED, SMB2_FID_RELATED})
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 #define ALL_INFO_LEN 4096
-#define IO_CHUNK_MAX (8u * 1024 * 1024)
+#define IO_CHUNK_MAX (1024u * 1024)
 
 struct smb_fh {
 	pthread_mutex_t lock; /* guards fid and gen (a reopen replaces both) */
