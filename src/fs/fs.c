@@ -31,8 +31,14 @@
  * direct_io, so mmap keeps working.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Sequential-read readahead for the mount, in KiB (see raise_readahead). */
+#define FS_READAHEAD_KB 1024
 
 #include "fs_i.h"
 #include "smbfuse/log.h"
@@ -66,8 +72,62 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 	return 0;
 }
 
+/* The "major:minor" of the mount at path, from /proc/self/mountinfo (field 3, mount point field 5). */
+static int mount_devno(const char *path, char *out, size_t outlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	int rc = -ENOENT;
+	if (!f)
+		return -errno;
+	while (rc != 0 && fgets(line, sizeof(line), f)) {
+		char dev[64], mnt[4096];
+		if (sscanf(line, "%*s %*s %63s %*s %4095s", dev, mnt) == 2 && strcmp(mnt, path) == 0 &&
+		    strlen(dev) < outlen) {
+			strcpy(out, dev);
+			rc = 0; /* keep the last match: a mount stacked on the same point hides earlier ones */
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static void raise_readahead(const char *real, unsigned kb);
+
+void fs_raise_readahead(struct fs *fs)
+{
+	if (fs->readahead_done || !fs->real_mountpoint)
+		return;
+	fs->readahead_done = true;
+	raise_readahead(fs->real_mountpoint, FS_READAHEAD_KB);
+}
+
+/*
+ * FUSE starts every mount with the kernel's 128 KiB readahead and lets init only lower it, so sequential
+ * reads would go out as 128 KiB requests, one round trip each. The INIT reply sets it to min(current,
+max_readahead) and max_readahead cannot exceed the kernel's 128 KiB offer, so this runs after INIT. Raising the mount's BDI readahead to 1 MiB
+ * lets the kernel send 1 MiB reads, several at once: measured 2.3x faster against Samba on loopback (README).
+ * Only root may write the sysfs file; for others this silently keeps the default. The device number comes
+ * from mountinfo because a stat() of our own mount point would wait for this not-yet-running daemon.
+ */
+static void raise_readahead(const char *real, unsigned kb)
+{
+	char dev[64], file[128];
+	if (mount_devno(real, dev, sizeof(dev)) < 0)
+		return;
+	snprintf(file, sizeof(file), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	FILE *f = fopen(file, "w");
+	if (!f)
+		return;
+	fprintf(f, "%u\n", kb);
+	if (fclose(f) != 0)
+		log_dbg("could not set %s: %s", file, strerror(errno));
+}
+
 int fs_mount(struct fs *fs, const char *mountpoint)
 {
+	/* Resolved before mounting: afterwards any lookup of the mount point would wait on ourselves. */
+	fs->real_mountpoint = realpath(mountpoint, NULL);
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		return -EIO;
 	fs->signals = true;
@@ -106,6 +166,7 @@ void fs_free(struct fs *fs)
 		fuse_session_destroy(fs->se);
 	}
 	log_dbg("%zu inodes still referenced at exit", fs->live);
+	free(fs->real_mountpoint);
 	fs_inodes_free(fs);
 	pthread_mutex_destroy(&fs->append_lock);
 	pthread_mutex_destroy(&fs->lock);

@@ -54,11 +54,18 @@ struct fs {
 	fuse_ino_t next_id;
 	size_t live; /* inodes with nlookup > 0 */
 
+	/* Resolved mount point, for raising the readahead once INIT is done (fs_raise_readahead). */
+	char *real_mountpoint; /* immutable after fs_mount */
+	_Atomic bool readahead_done;
+
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
 	pthread_mutex_t append_lock;
 };
 
 /* An open file: fi->fh. */
+/* Raise the mount's readahead; called on the first open, after the kernel has processed INIT. */
+void fs_raise_readahead(struct fs *fs);
+
 struct fs_file {
 	struct smb_fh *fh; /* immutable between open and release */
 	bool append;	   /* opened O_APPEND without the writeback cache: writes go to the server's EOF */
