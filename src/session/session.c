@@ -583,6 +583,9 @@ static int rebuild_locked(struct sess *s)
 {
 	if (s->last_err && now_ms() - s->last_fail_ms < RECONNECT_BACKOFF_MS)
 		return s->last_err;
+	/* The transport logs the cause at info level; the user hears of it once, here. */
+	if (s->state == SESS_UP && s->last_err == 0)
+		log_warn("connection to %s lost; reconnecting", s->unc);
 	s->state = SESS_REBUILDING;
 	pthread_mutex_unlock(&s->lock);
 	struct link *l = NULL;

@@ -424,7 +424,7 @@ static int rx_frame(struct conn *c, uint8_t *frame, size_t n)
 	struct conn_async *async;
 	int count, rc;
 	if (n >= 4 && get_le32(frame) == SMB2_TRANSFORM_MAGIC)
-		log_err("encrypted frame received, but encryption is not supported");
+		log_info("encrypted frame received, but encryption is not supported");
 	rc = xframe_split(frame, n, v, XENG_MAX_FRAME_MSGS, &count);
 	if (rc < 0) {
 		free(frame);
@@ -499,7 +499,7 @@ static int rx_one(struct conn *c)
 		return rc;
 	rc = xframe_prefix(pfx, &len);
 	if (rc < 0) {
-		log_err("bad frame prefix %02x%02x%02x%02x; resetting", pfx[0], pfx[1], pfx[2], pfx[3]);
+		log_info("bad frame prefix %02x%02x%02x%02x; resetting", pfx[0], pfx[1], pfx[2], pfx[3]);
 		return rc;
 	}
 	if (rc == 1)

@@ -647,7 +647,7 @@ static int deliver_one(struct xeng *e, uint8_t **frame, const struct xview *v, b
 	}
 	e->unknown_streak = 0;
 	if (h->command != m->command) {
-		log_err("mid %llu: %s response to a %s request", (unsigned long long)h->message_id,
+		log_info("mid %llu: %s response to a %s request", (unsigned long long)h->message_id,
 			smb2_command_name(h->command), smb2_command_name(m->command));
 		return -EBADMSG;
 	}
@@ -709,7 +709,7 @@ int xeng_input_frame(struct xeng *e, uint8_t *frame, size_t n)
 	if (frame)
 		rc = xframe_split(frame, n, v, XENG_MAX_FRAME_MSGS, &count);
 	if (rc < 0) {
-		log_err("malformed frame from server (%zu bytes); resetting", n);
+		log_info("malformed frame from server (%zu bytes); resetting", n);
 		free(frame);
 		xeng_fail_all(e, -ECONNRESET);
 		return -EBADMSG;
@@ -776,7 +776,7 @@ int xeng_input(struct xeng *e, const uint8_t *p, size_t n)
 		}
 		long k = rx_step(e, p, n);
 		if (k < 0) {
-			log_err("bad frame prefix from server; resetting");
+			log_info("bad frame prefix from server; resetting");
 			xeng_fail_all(e, -ECONNRESET);
 			return (int)k == -ENOMEM ? -ENOMEM : -EBADMSG;
 		}

@@ -192,15 +192,7 @@ def test_fixture_silent_listener_swallows_connections(silent_listener):
 
 
 # Known daemon deviations, strict: when the daemon is fixed the XPASS fails the run, so drop the entry then.
-GARBAGE_XFAIL = {
-    "http": "daemon prints the xport log line 'smbfuse: error: bad frame prefix ...; resetting' before "
-            "its one-line mount error (two lines)",
-}
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(
-                                      strict=True, raises=AssertionError, reason=GARBAGE_XFAIL[k]))
-                                  if k in GARBAGE_XFAIL else k for k in GARBAGE])
+@pytest.mark.parametrize("kind", list(GARBAGE))
 def test_server_speaks_garbage(run_smbfuse, mp, kind):
     reply, keep_open = GARBAGE[kind]
     srv = GarbageServer(reply, keep_open)
