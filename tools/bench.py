@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""smbfuse benchmark (not a test): one private Samba server on 127.0.0.1, and in one run
+
+  * sequential write and read of a 1 GiB file through smbfuse, and Samba's own smbclient put/get of
+    the same file on the same server;
+  * `ls -l` of a directory of 2,000 files through a fresh smbfuse mount (cold), and smbclient's `ls`
+    of the same directory;
+
+printed side by side with ratios. Page caches are dropped before every read and listing when running as
+root (echo 3 > /proc/sys/vm/drop_caches); every write goes to a fresh file name.
+
+  tools/bench.py [--size-mib 1024] [--files 2000] [--binary PATH]
+
+The smbfuse binary defaults to build/src/smbfuse (a release build: tools/demo.sh or meson setup build
+--buildtype=release); $SMBFUSE_BIN overrides it. Without the binary the smbclient half still runs and
+the smbfuse column reads "not built".
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+import smbfixture as sf  # noqa: E402
+
+MiB = 1 << 20
+
+
+def drop_caches():
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def timed(fn):
+    t0 = time.monotonic()
+    fn()
+    return time.monotonic() - t0
+
+
+def copy_file(src, dst, chunk=4 * MiB):
+    with open(src, "rb", buffering=0) as i, open(dst, "wb", buffering=0) as o:
+        while True:
+            b = i.read(chunk)
+            if not b:
+                break
+            o.write(b)
+        os.fsync(o.fileno())
+
+
+def read_file(path, chunk=4 * MiB):
+    n = 0
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            b = f.read(chunk)
+            if not b:
+                return n
+            n += len(b)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--binary", default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (smbd switches to the test user; dropping caches needs root)")
+    binary = Path(args.binary) if args.binary else sf.smbfuse_binary()
+    have_fuse = binary.is_file() and os.access(binary, os.X_OK)
+    if not have_fuse:
+        print(f"bench: smbfuse binary not built ({binary}); measuring smbclient only", flush=True)
+
+    base = Path(tempfile.mkdtemp(prefix="smbfuse-bench-"))
+    base.chmod(0o755)
+    server = sf.SambaServer(base / "srv")
+    (base / "srv").mkdir()
+    (base / "srv").chmod(0o755)
+    mounts = []
+    results = {}
+    connect_only = 0.0
+    size = args.size_mib * MiB
+    can_drop = drop_caches()
+    if not can_drop:
+        print("bench: cannot drop page caches; read figures may come from memory", flush=True)
+
+    def mount():
+        m = sf.Mount(server, base / f"mnt{len(mounts)}", binary=binary, workdir=base)
+        mounts.append(m)
+        m.start()
+        return m
+
+    def unmount(m):
+        rc = m.unmount()
+        if rc != 0:
+            raise RuntimeError(f"smbfuse exited {rc}: {m.stderr()[-2000:]}")
+
+    try:
+        server.start()
+        share = server.backing
+        src = base / "source.bin"
+        print(f"bench: writing a {args.size_mib} MiB source file", flush=True)
+        with open(src, "wb") as f:
+            block = os.urandom(16 * MiB)
+            for i in range(size // len(block)):
+                f.write(block[:8] + i.to_bytes(8, "little") + block[16:])
+            f.write(os.urandom(size % len(block)))
+
+        # --- smbclient ---------------------------------------------------------------------------
+        connect_only = timed(lambda: server.smbclient("share", "pwd"))
+        name = f"smbclient-{uuid.uuid4().hex}.bin"
+        drop_caches()
+        results[("write", "smbclient")] = timed(
+            lambda: server.smbclient("share", f"put {src} {name}", timeout=3600))
+        drop_caches()
+        results[("read", "smbclient")] = timed(
+            lambda: server.smbclient("share", f"get {name} /dev/null", timeout=3600))
+
+        listing = share / "dir2000"
+        listing.mkdir()
+        os.chown(listing, server.uid, server.gid)
+        for i in range(args.files):
+            p = listing / f"file-{i:05d}.txt"
+            p.write_bytes(b"x" * (i % 500))
+            os.chown(p, server.uid, server.gid)
+        drop_caches()
+        out = []
+        results[("ls", "smbclient")] = timed(
+            lambda: out.append(server.smbclient("share", "ls dir2000/*", timeout=600).stdout))
+        assert out[0].count("file-") == args.files, "smbclient did not list every file"
+
+        # --- smbfuse -----------------------------------------------------------------------------
+        if have_fuse:
+            name = f"smbfuse-{uuid.uuid4().hex}.bin"
+            m = mount()
+            drop_caches()
+            results[("write", "smbfuse")] = timed(lambda: copy_file(src, m.mountpoint / name))
+            unmount(m)
+            if os.path.getsize(share / name) != size:
+                raise RuntimeError("smbfuse wrote a file of the wrong size")
+            m = mount()  # fresh mount: nothing in FUSE's page cache
+            drop_caches()
+            n = []
+            results[("read", "smbfuse")] = timed(lambda: n.append(read_file(m.mountpoint / name)))
+            if n[0] != size:
+                raise RuntimeError(f"smbfuse read {n[0]} bytes, expected {size}")
+            unmount(m)
+            m = mount()
+            drop_caches()
+            ls = []
+            results[("ls", "smbfuse")] = timed(lambda: ls.append(subprocess.run(
+                ["ls", "-l", str(m.mountpoint / "dir2000")], capture_output=True, text=True,
+                check=True, timeout=600).stdout))
+            if ls[0].count("file-") != args.files:
+                raise RuntimeError("ls -l through smbfuse did not list every file")
+            unmount(m)
+            for m in mounts:
+                if m.sanitizer_reports():
+                    print("bench: sanitizer report in smbfuse's stderr:\n" + m.stderr()[-4000:])
+    finally:
+        for m in mounts:
+            m.kill()
+        server.stop()
+        if args.keep:
+            print(f"bench: kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+    # --- report -------------------------------------------------------------------------------------
+    mb = size / 1e6
+
+    def cell(kind, who):
+        t = results.get((kind, who))
+        if t is None:
+            return "not built"
+        return f"{t:8.2f} s" if kind == "ls" else f"{mb / t:8.1f} MB/s"
+
+    def ratio(kind):
+        a, b = results.get((kind, "smbfuse")), results.get((kind, "smbclient"))
+        return f"{b / a:6.2f}x" if a and b else "-"
+
+    print()
+    print(f"Samba {subprocess.run(['smbd', '-V'], capture_output=True, text=True).stdout.strip()} on "
+          f"127.0.0.1, {os.cpu_count()} CPUs, caches dropped: {'yes' if can_drop else 'no'}")
+    print(f"{'':34}{'smbfuse':>16}{'smbclient':>16}{'smbfuse vs smbclient':>24}")
+    rows = [("write", f"sequential write {args.size_mib} MiB"), ("read", f"sequential read {args.size_mib} MiB"),
+            ("ls", f"ls -l of {args.files} files (cold)")]
+    for kind, label in rows:
+        print(f"{label:34}{cell(kind, 'smbfuse'):>16}{cell(kind, 'smbclient'):>16}{ratio(kind):>24}")
+    print(f"(ratio > 1: smbfuse is faster; smbclient times include its start, connect and logon, "
+          f"{connect_only:.2f} s alone here)")
+    return 0 if have_fuse else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
