@@ -1,0 +1,104 @@
+"""Connection loss: the daemon reconnects, re-authenticates and reopens open handles; nothing hangs.
+
+The smbd child that serves one client connection is killed (the listening parent stays), or the whole
+server is stopped and started again. Files are checked in the backing directory as everywhere else."""
+import errno
+import os
+import signal
+import time
+
+import pytest
+
+import smbfixture as sf
+
+MiB = 1 << 20
+# What a request may fail with while the server is unreachable: never a hang, never success.
+DOWN_ERRNOS = {errno.EHOSTDOWN, errno.EIO, errno.ECONNRESET, errno.ENOTCONN, errno.ETIMEDOUT,
+               errno.ECONNREFUSED}
+
+
+def serving_pid(server, mnt):
+    sessions = sf.mount_sessions(server, mnt)
+    assert len(sessions) == 1, sessions
+    return int(sessions[0]["pid"])
+
+
+def kill_and_wait(pid):
+    os.kill(pid, signal.SIGKILL)
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+    sf.wait_until(gone, 10, what=f"smbd child {pid} to exit")
+
+
+def drop_page_cache(fd):
+    # Without this the kernel could answer the read from its page cache and never ask the daemon.
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def test_reconnect_after_serving_process_killed(server, mnt):
+    data = os.urandom(4 * MiB)
+    mnt.disk_write("f.bin", data)
+    fd = os.open(mnt.path / "f.bin", os.O_RDWR)
+    try:
+        assert os.pread(fd, 4096, 0) == data[:4096]
+        old = serving_pid(server, mnt)
+        kill_and_wait(old)
+
+        # A path operation rebuilds the session: a new name cannot come from the kernel's caches.
+        (mnt.path / "after.txt").write_bytes(b"after")
+        assert (mnt.backing / "after.txt").read_bytes() == b"after"
+
+        # The handle opened before the loss still works: the daemon reopens it by path.
+        drop_page_cache(fd)
+        assert os.pread(fd, MiB, 3 * MiB) == data[3 * MiB:]
+        os.pwrite(fd, b"XYZ", 10)
+        os.fsync(fd)
+        assert (mnt.backing / "f.bin").read_bytes()[10:13] == b"XYZ"
+
+        new = serving_pid(server, mnt)
+        assert new != old
+    finally:
+        os.close(fd)
+
+
+def test_repeated_losses_each_recover(server, mnt):
+    for i in range(3):
+        kill_and_wait(serving_pid(server, mnt))
+        name = f"round{i}.txt"
+        (mnt.path / name).write_text(str(i))
+        assert (mnt.backing / name).read_text() == str(i)
+    assert sorted(os.listdir(mnt.path)) == ["round0.txt", "round1.txt", "round2.txt"]
+
+
+def test_server_stopped_then_restarted(samba_server, mount):
+    # A private server (the option only makes the factory start a separate instance).
+    srv = samba_server(**{"server string": "smbfuse reconnect test"})
+    m = mount(srv=srv)
+    (m.path / "before.txt").write_text("before")
+    srv.stop()
+
+    # While it is down: a clear error, quickly, however many times we ask.
+    for i in range(3):
+        t0 = time.monotonic()
+        with pytest.raises(OSError) as e:
+            os.stat(m.path / f"missing-while-down-{i}")
+        assert e.value.errno in DOWN_ERRNOS, e.value
+        assert time.monotonic() - t0 < 15
+
+    srv.start()
+
+    def works():
+        try:
+            (m.path / "after.txt").write_text("after")
+            return True
+        except OSError as err:
+            assert err.errno in DOWN_ERRNOS, err
+            return False
+    sf.wait_until(works, 30, interval=0.2, what="the mount to work again after the server restarted")
+    assert (m.backing / "after.txt").read_text() == "after"
+    assert (m.path / "before.txt").read_text() == "before"
