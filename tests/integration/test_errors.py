@@ -191,7 +191,6 @@ def test_fixture_silent_listener_swallows_connections(silent_listener):
     assert time.monotonic() - t0 >= 0.9
 
 
-# Known daemon deviations, strict: when the daemon is fixed the XPASS fails the run, so drop the entry then.
 @pytest.mark.parametrize("kind", list(GARBAGE))
 def test_server_speaks_garbage(run_smbfuse, mp, kind):
     reply, keep_open = GARBAGE[kind]

@@ -31,9 +31,10 @@ def core_ops(m):
 DIALECTS = [("2.1", "SMB2_10"), ("3.0", "SMB3_00"), ("3.1.1", "SMB3_11")]
 
 
+@pytest.mark.parametrize("cache", ["strict", "loose", "none"])
 @pytest.mark.parametrize("vers,protocol", DIALECTS, ids=[d[0] for d in DIALECTS])
-def test_dialect(mount, server, vers, protocol):
-    m = mount(opts={"vers": vers})
+def test_dialect(mount, server, vers, protocol, cache):
+    m = mount(opts={"vers": vers, "cache": cache})
     core_ops(m)
     sessions = sf.mount_sessions(server, m)
     assert [s["protocol"] for s in sessions] == [protocol]
