@@ -56,6 +56,7 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("actimeo=%s", actimeo_s, 0),
     SMB_OPT("cache=%s", cache_s, 0),
     SMB_OPT("timeout=%s", timeout_s, 0),
+    SMB_OPT("echo_interval=%s", echo_interval_s, 0),
     SMB_OPT("sign", sign, 1),
     SMB_OPT("guest", guest, 1),
     SMB_OPT("ro", ro, 1),
@@ -516,6 +517,13 @@ static int convert_numbers(struct opts *o, char *err, size_t errlen)
 			return fail(err, errlen, -EINVAL, "bad timeout=%s (seconds, 1 to 3600)", o->timeout_s);
 		o->connect_timeout_ms = (int)v * 1000;
 	}
+	if (o->echo_interval_s) {
+		/* mount.cifs allows 1 to 600 seconds */
+		if (parse_ulong(o->echo_interval_s, 10, 600, &v) < 0 || v == 0)
+			return fail(err, errlen, -EINVAL, "bad echo_interval=%s (seconds, 1 to 600)",
+				    o->echo_interval_s);
+		o->echo_interval_ms = (int)v * 1000;
+	}
 	return 0;
 }
 
@@ -681,7 +689,7 @@ void opt_free(struct opts *o)
 {
 	char **strs[] = {&o->source,	  &o->mountpoint, &o->user,  &o->domain,    &o->credentials, &o->port_s,
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
-			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s};
+			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s};
 	free_secret(&o->password);
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
@@ -705,6 +713,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->min_dialect = o->min_dialect;
 	cfg->max_dialect = o->max_dialect;
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
+	cfg->echo_interval_ms = o->echo_interval_ms;
 }
 
 void opt_usage(const char *prog)
@@ -723,6 +732,7 @@ void opt_usage(const char *prog)
 	       "  actimeo=SECONDS      attribute cache time (1)\n"
 	       "  cache=strict|loose|none\n"
 	       "  timeout=SECONDS      connect timeout (10)\n"
+	       "  echo_interval=SECS   drop a server that stays silent about twice this long (60)\n"
 	       "  writeback_cache      let the kernel buffer writes (single-client use only)\n"
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"

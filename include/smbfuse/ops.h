@@ -128,6 +128,7 @@ struct smb_client_cfg {
 	uint16_t max_dialect;	    /* 0: highest we support (vers=3.1.1 sets both) */
 	int connect_timeout_ms;	    /* 0: 10 s */
 	int request_timeout_ms;	    /* 0: 60 s */
+	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */
 };
 
 /*

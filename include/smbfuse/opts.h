@@ -32,7 +32,7 @@ struct opts {
 	/* Raw strings as fuse_opt_parse stores them (strdup'ed; opt_free frees). */
 	char *source, *mountpoint;
 	char *user, *password, *domain, *credentials;
-	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s;
+	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s, *echo_interval_s;
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
 
 	/* Results of opt_parse, valid when it returned 0. */
@@ -40,6 +40,7 @@ struct opts {
 	uint16_t port;		     /* 0: default (445) */
 	uint16_t min_dialect, max_dialect;
 	int connect_timeout_ms;
+	int echo_interval_ms;
 	struct fs_cfg fs;
 	struct fuse_args fuse_args; /* what fs_new gets: argv[0] plus FUSE's own -o options */
 

@@ -36,6 +36,7 @@ struct sess_cfg {
 	uint16_t max_dialect; /* 0: 0x0311 */
 	int connect_timeout_ms;
 	int request_timeout_ms;
+	int echo_interval_ms; /* keepalive: 0 means 60 s (mount.cifs echo_interval) */
 };
 
 /* What negotiate and tree connect decided; stable for one generation. */

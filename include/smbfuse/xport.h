@@ -152,6 +152,12 @@ void conn_cancel(struct conn *c, struct conn_async *a);
 /* Drop the reference conn_submit gave through *out. */
 void conn_async_put(struct conn_async *a);
 
+/* Milliseconds since the last frame arrived (since connect if none has): for keepalive decisions. */
+uint64_t conn_idle_ms(struct conn *c);
+/* Kill the connection from any thread (no lock held): every waiter fails as on a loss, on_dead runs with
+ * err. Used when the server has stopped answering (keepalive). conn_free is still needed afterwards. */
+void conn_kill(struct conn *c, int err);
+
 /* True until the connection has died. */
 bool conn_alive(struct conn *c);
 /* Credits the server has granted and not yet consumed, for tests and statistics. */

@@ -99,6 +99,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.max_dialect = cfg->max_dialect,
 		.connect_timeout_ms = cfg->connect_timeout_ms,
 		.request_timeout_ms = cfg->request_timeout_ms,
+		.echo_interval_ms = cfg->echo_interval_ms,
 	};
 	int rc = sess_new(&sc, &cl->sess, errbuf, errlen);
 	if (rc < 0)

@@ -53,11 +53,16 @@ struct sess {
 
 	pthread_mutex_t lock; /* guards everything below; never held across a round trip */
 	pthread_cond_t cond;  /* state left SESS_REBUILDING, or an old link lost its last user */
+	pthread_cond_t stop_cond; /* CLOCK_MONOTONIC; sess_free wakes the watchdog */
 	enum sess_state state;
 	struct link *cur;
 	uint64_t gen;
 	int last_err;	       /* error of the last failed rebuild */
 	uint64_t last_fail_ms; /* when it failed, for the backoff */
+	bool stopping;	       /* sess_free has started: the watchdog leaves */
+
+	pthread_t watchdog; /* keepalive thread; see watchdog_main */
+	bool has_watchdog;  /* immutable after sess_new */
 };
 
 /* Error text for the one-line mount error; errbuf may be NULL. */
@@ -501,6 +506,61 @@ static void cfg_free(struct sess_cfg *c)
 	free((char *)c->workstation);
 }
 
+/*
+ * Keepalive (the kernel client's echo_interval). A server that stops answering without closing the
+ * connection (paused, or a path that silently drops packets) would leave every request waiting for its full
+ * deadline. Every half interval, if nothing has arrived for a whole one, an ECHO goes out with the interval
+ * as its deadline; if it does not come back, the connection is killed, waiters fail as on any loss, and the
+ * next request reconnects.
+ */
+static void link_put_locked(struct sess *s, struct link *l);
+
+static void watchdog_probe(struct sess *s, struct link *l)
+{
+	if (conn_idle_ms(l->conn) < (uint64_t)s->cfg.echo_interval_ms)
+		return;
+	struct wbuf w;
+	struct conn_msg m;
+	wbuf_init(&w, 0);
+	int rc = smb2_echo_req_encode(&w);
+	if (rc == 0)
+		rc = link_call1(l, SMB2_ECHO, &w, false, &m, NULL, NULL, s->cfg.echo_interval_ms);
+	wbuf_free(&w);
+	if (rc == 0) {
+		free(m.rsp);
+		return;
+	}
+	if (rc == -ETIMEDOUT) {
+		log_warn("%s did not answer an echo within %d s; dropping the connection", s->cfg.host,
+			 s->cfg.echo_interval_ms / 1000);
+		conn_kill(l->conn, -ETIMEDOUT);
+	}
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct sess *s = arg;
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)s->cfg.echo_interval_ms / 2 * 1000000;
+		ts.tv_sec += (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&s->stop_cond, &s->lock, &ts);
+		if (s->stopping || s->state != SESS_UP || !s->cur)
+			continue;
+		struct link *l = s->cur;
+		l->users++;
+		pthread_mutex_unlock(&s->lock);
+		watchdog_probe(s, l);
+		pthread_mutex_lock(&s->lock);
+		link_put_locked(s, l);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
 int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -520,8 +580,15 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 		s->cfg.connect_timeout_ms = 10000;
 	if (s->cfg.request_timeout_ms <= 0)
 		s->cfg.request_timeout_ms = 60000;
+	if (s->cfg.echo_interval_ms <= 0)
+		s->cfg.echo_interval_ms = 60000;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->stop_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	int rc = -ENOMEM;
 	if (!s->cfg.host || !s->cfg.share || asprintf(&s->unc, "\\\\%s\\%s", cfg->host, cfg->share) < 0) {
 		s->unc = NULL;
@@ -536,6 +603,10 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 		goto fail;
 	s->gen = 1;
 	s->state = SESS_UP;
+	rc = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
+	if (rc < 0)
+		goto fail;
+	s->has_watchdog = true;
 	*out = s;
 	return 0;
 fail:
@@ -561,6 +632,13 @@ void sess_free(struct sess *s)
 {
 	if (!s)
 		return;
+	if (s->has_watchdog) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_broadcast(&s->stop_cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->watchdog, NULL);
+	}
 	if (s->cur && conn_alive(s->cur->conn))
 		link_logoff(s, s->cur);
 	link_free(s->cur);
@@ -568,6 +646,7 @@ void sess_free(struct sess *s)
 	free(s->unc);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->stop_cond);
 	free(s);
 }
 
@@ -587,6 +666,14 @@ static int rebuild_locked(struct sess *s)
 	if (s->state == SESS_UP && s->last_err == 0)
 		log_warn("connection to %s lost; reconnecting", s->unc);
 	s->state = SESS_REBUILDING;
+	/*
+	 * A new ClientGuid for the new connection. Samba (4.17, multichannel) hands a connection whose
+	 * ClientGuid it knows to the smbd process already serving that client; when that process is the
+	 * reason we lost the connection (hung, paused), the reconnect would hang on it too. Nothing of the
+	 * old connection (leases, FileIds) survives the loss anyway. Only the rebuilder writes it.
+	 */
+	if (getrandom(s->client_guid, sizeof(s->client_guid), 0) != (ssize_t)sizeof(s->client_guid))
+		log_dbg("getrandom failed; keeping the old ClientGuid");
 	pthread_mutex_unlock(&s->lock);
 	struct link *l = NULL;
 	char why[256] = "";
@@ -661,7 +748,7 @@ static void mark_down(struct sess *s, struct link *l)
 int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 {
 	for (int attempt = 0;; attempt++) {
-		struct link *l;
+		struct link *l = NULL;
 		int rc = link_get(s, &l, gen);
 		if (rc < 0)
 			return rc;
@@ -690,7 +777,7 @@ int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 
 int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen)
 {
-	struct link *l;
+	struct link *l = NULL;
 	int rc = link_get(s, &l, gen);
 	if (rc < 0)
 		return rc;

@@ -65,6 +65,7 @@ struct conn {
 	unsigned users;		  /* mu: threads inside conn_call/submit/cancel */
 	struct xport_signer signer; /* mu; copied out before use */
 	bool has_signer;	    /* mu */
+	_Atomic uint64_t last_rx_ms; /* now_ms() when the last frame arrived; written by the receive thread */
 };
 
 /* ---- requests ---- */
@@ -162,7 +163,7 @@ static void leave_locked(struct conn *c)
 }
 
 /* Shut the socket down so the receive thread wakes and fails everything. Any thread, no lock held. */
-static void conn_kill(struct conn *c, int err)
+void conn_kill(struct conn *c, int err)
 {
 	pthread_mutex_lock(&c->mu);
 	if (!c->kill_err)
@@ -531,9 +532,10 @@ static void *rx_main(void *arg)
 {
 	struct conn *c = arg;
 	int rc;
-	do
+	do {
 		rc = rx_one(c);
-	while (rc == 0);
+		c->last_rx_ms = now_ms();
+	} while (rc == 0);
 	rx_die(c, rc);
 	return NULL;
 }
@@ -583,8 +585,10 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out)
 	int rc = c->host && c->e ? 0 : -ENOMEM;
 	if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, cfg->request_timeout_ms, &c->fd);
-	if (rc == 0)
+	if (rc == 0) {
+		c->last_rx_ms = now_ms();
 		rc = -pthread_create(&c->rx, NULL, rx_main, c);
+	}
 	if (rc < 0) {
 		conn_destroy(c);
 		return rc;
@@ -630,6 +634,12 @@ void conn_set_require_signed_rsp(struct conn *c, bool on)
 	pthread_mutex_lock(&c->mu);
 	xeng_set_require_signed(c->e, on);
 	pthread_mutex_unlock(&c->mu);
+}
+
+uint64_t conn_idle_ms(struct conn *c)
+{
+	uint64_t last = c->last_rx_ms, now = now_ms();
+	return now > last ? now - last : 0;
 }
 
 bool conn_alive(struct conn *c)

@@ -102,3 +102,21 @@ def test_server_stopped_then_restarted(samba_server, mount):
     sf.wait_until(works, 30, interval=0.2, what="the mount to work again after the server restarted")
     assert (m.backing / "after.txt").read_text() == "after"
     assert (m.path / "before.txt").read_text() == "before"
+
+
+def test_silent_server_is_dropped_by_keepalive(server, mount):
+    # The serving smbd is paused, not killed: the connection stays open but nothing answers. The
+    # echo watchdog must notice, drop it, and the retried stat must succeed on a new connection,
+    # long before the 60 s request deadline.
+    m = mount(opts={"echo_interval": "1"})
+    m.disk_write("here.txt", "x")
+    pid = serving_pid(server, m)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        assert os.stat(m.path / "here.txt").st_size == 1
+        assert time.monotonic() - t0 < 15
+        assert "did not answer an echo" in m.stderr()
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGCONT)
