@@ -59,6 +59,7 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		fs->cfg.max_threads = 64;
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_mutex_init(&fs->append_lock, NULL);
+	pthread_mutex_init(&fs->files_lock, NULL);
 	if (fs_inodes_init(fs) < 0) {
 		fs_free(fs);
 		return -ENOMEM;
@@ -165,10 +166,14 @@ void fs_free(struct fs *fs)
 			fuse_remove_signal_handlers(fs->se);
 		fuse_session_destroy(fs->se);
 	}
+	/* The kernel sends RELEASE after close() returns; a signal in between leaves the file to us. */
+	while (fs->files)
+		fs_file_drop(fs, fs->files);
 	log_dbg("%zu inodes still referenced at exit", fs->live);
 	free(fs->real_mountpoint);
 	fs_inodes_free(fs);
 	pthread_mutex_destroy(&fs->append_lock);
+	pthread_mutex_destroy(&fs->files_lock);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);
 }

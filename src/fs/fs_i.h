@@ -58,6 +58,11 @@ struct fs {
 	char *real_mountpoint; /* immutable after fs_mount */
 	_Atomic bool readahead_done;
 
+	/* Open files not yet released, so an exit before the kernel's RELEASE (a signal right after a
+	 * close) still closes them on the server and frees them. A leaf lock. */
+	pthread_mutex_t files_lock;
+	struct fs_file *files; /* files_lock */
+
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
 	pthread_mutex_t append_lock;
 };
@@ -69,7 +74,11 @@ void fs_raise_readahead(struct fs *fs);
 struct fs_file {
 	struct smb_fh *fh; /* immutable between open and release */
 	bool append;	   /* opened O_APPEND without the writeback cache: writes go to the server's EOF */
+	struct fs_file *prev, *next; /* fs.files_lock */
 };
+
+/* Unlink f from fs->files, close its handle on the server and free it. */
+void fs_file_drop(struct fs *fs, struct fs_file *f);
 
 struct fs_dirent {
 	char *name;

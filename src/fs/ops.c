@@ -510,6 +510,22 @@ static int do_open(struct fs *fs, const char *path, int kflags, mode_t mode, str
 }
 
 /* Wrap fh into fi and decide the caching of this open; see the essay in fs.c. */
+void fs_file_drop(struct fs *fs, struct fs_file *f)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		fs->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&fs->files_lock);
+	int r = CALL(fs, close, f->fh);
+	if (r < 0)
+		log_dbg("close: %s", strerror(-r));
+	free(f);
+}
+
 static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_fh *fh,
 		      const struct smb_attr *a)
 {
@@ -518,6 +534,12 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 		return -ENOMEM;
 	f->fh = fh;
 	f->append = (fi->flags & O_APPEND) && !fs->cfg.writeback;
+	pthread_mutex_lock(&fs->files_lock);
+	f->next = fs->files;
+	if (f->next)
+		f->next->prev = f;
+	fs->files = f;
+	pthread_mutex_unlock(&fs->files_lock);
 	fi->fh = (uintptr_t)f;
 	fi->direct_io = f->append;
 	bool same = fs_inode_unchanged_since_open(fs, ino, a);
@@ -544,10 +566,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fs_inode_set_attr(fs, ino, &a);
-	if (fuse_reply_open(req, fi) != 0) {
-		CALL(fs, close, fh);
-		free(file_of(fi));
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		fs_file_drop(fs, file_of(fi));
 }
 
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
@@ -577,8 +597,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fill_entry(fs, &e, ino, &a);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		fs_inode_forget(fs, ino, 1);
-		CALL(fs, close, fh);
-		free(file_of(fi));
+		fs_file_drop(fs, file_of(fi));
 	}
 }
 
@@ -650,11 +669,7 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct fs_file *f = file_of(fi);
-	int r = CALL(fs, close, f->fh);
-	if (r < 0)
-		log_dbg("close of inode %llu: %s", (unsigned long long)ino, strerror(-r));
-	free(f);
+	fs_file_drop(fs, file_of(fi));
 	reply_err(req, 0);
 }
 
