@@ -194,7 +194,8 @@ static const struct {
 
 static int unknown_opt(struct opts *o, const char *arg)
 {
-	if (strncmp(arg, "x-systemd.", 10) == 0 || strncmp(arg, "x-", 2) == 0)
+	/* An empty item ("a,,b", or a unit's empty ${OPTIONS} after a comma) means nothing. */
+	if (!*arg || strncmp(arg, "x-", 2) == 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
 		const char *n = unsupported[i].name;
