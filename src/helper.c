@@ -154,7 +154,9 @@ int opt_prompt_password(struct opts *o, char *err, size_t errlen)
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
 	snprintf(prompt, sizeof(prompt), "Password for %s@//%s/%s: ", o->user ? o->user : "", o->host, o->share);
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+	/* Echo off (and type-ahead flushed) before the prompt shows, or an answer typed right after it is lost. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || write(fd, prompt, strlen(prompt)) < 0) {
+		tcsetattr(fd, TCSANOW, &old);
 		close(fd);
 		return helper_fail(err, errlen, "cannot prompt for a password on /dev/tty: %s", strerror(errno));
 	}

@@ -437,6 +437,7 @@ def test_password_prompt_on_tty(server, smbfuse_bin, tmp_path):
     if pid == 0:
         os.execve(argv[0], argv, env)
     out = b""
+    reaped = []
     deadline = time.monotonic() + 30
     try:
         while b"Password" not in out:
@@ -445,7 +446,15 @@ def test_password_prompt_on_tty(server, smbfuse_bin, tmp_path):
                 out += os.read(fd, 1024)
         assert f"{server.user}@//127.0.0.1/share".encode() in out
         os.write(fd, server.password.encode() + b"\n")
-        _, status = os.waitpid(pid, 0)  # the foreground parent returns once mounted
+        # the parent returns once the daemon has mounted
+
+        def exited():
+            p, st = os.waitpid(pid, os.WNOHANG)
+            if p:
+                reaped.append(st)
+            return bool(p)
+        sf.wait_until(exited, 30, what="smbfuse to mount after the password")
+        status = reaped[0]
         try:
             while select.select([fd], [], [], 0.2)[0]:
                 out += os.read(fd, 1024)
@@ -459,6 +468,12 @@ def test_password_prompt_on_tty(server, smbfuse_bin, tmp_path):
         if sf.is_mounted(mp):
             pids = daemon_pids(mp)
             umount_and_wait(mp, pids, cmd=("fusermount3", "-u"))
+        try:
+            if not reaped and os.waitpid(pid, os.WNOHANG)[0] == 0:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def test_ip_option_and_noserverino(mount, server):
