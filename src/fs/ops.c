@@ -83,12 +83,13 @@ static void reply_new_entry_path(fuse_req_t req, fuse_ino_t parent, const char *
 {
 	struct fs *fs = fs_of(req);
 	struct fuse_entry_param e;
-	fuse_ino_t ino = fs_inode_link(fs, parent, name, a);
+	struct smb_attr merged = *a;
+	fuse_ino_t ino = fs_inode_link(fs, parent, name, &merged);
 	if (!ino) {
 		reply_err(req, -ESTALE);
 		return;
 	}
-	fill_entry_to(fs, &e, ino, a, fs_cache_attr_timeout(fs, ino, path));
+	fill_entry_to(fs, &e, ino, &merged, fs_cache_attr_timeout(fs, ino, path));
 	if (fuse_reply_entry(req, &e) != 0)
 		fs_inode_forget(fs, ino, 1);
 }
@@ -255,11 +256,27 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		goto out;
 	}
 	struct smb_fh *fh = fi && fi->fh ? file_of(fi)->fh : NULL;
+	/*
+	 * utime() and truncate() by path come without a handle. If the file is open here, change it
+	 * through that handle anyway: Samba stamps the close time over LastWriteTime when a handle that
+	 * wrote is closed, unless the time was set through that same handle, and our CLOSE follows the
+	 * kernel's RELEASE, which may come after this call (touch -d after cat >, make's timestamps).
+	 */
+	struct fs_file *borrowed = fh ? NULL : fs_file_get_by_ino(fs, ino);
+	if (borrowed)
+		fh = borrowed->fh;
 	r = fs_inode_path(fs, ino, NULL, &path);
 	if (r < 0 && !fh)
 		goto out;
 	r = CALL(fs, setattr, path, fh, &sa, &a);
 	fs_cache_changed(fs, ino, false);
+	if (borrowed) {
+		fs_file_put(fs, borrowed);
+		if (r == -EACCES && path) /* opened read-only: no FILE_WRITE_ATTRIBUTES on that handle */
+			r = CALL(fs, setattr, path, NULL, &sa, &a);
+	}
+	if (r == 0 && (sa.valid & SMB_SET_MTIME))
+		fs_inode_note_write(fs, ino, false); /* an explicit mtime wins over our last write */
 	if (r == 0)
 		fs_inode_set_attr(fs, ino, &a);
 out:
@@ -368,10 +385,11 @@ static size_t add_entry(fuse_req_t req, fuse_ino_t dir, struct fs_dir *d, size_t
 	if (!plus)
 		return fuse_add_direntry(req, buf, rem, name, &e.attr, next);
 	if (ent) {
-		fuse_ino_t ino = fs_inode_link(fs, dir, name, &ent->attr);
+		struct smb_attr a = ent->attr;
+		fuse_ino_t ino = fs_inode_link(fs, dir, name, &a);
 		if (!ino)
 			return 0;
-		fill_entry(fs, &e, ino, &ent->attr);
+		fill_entry(fs, &e, ino, &a);
 		*ino_out = ino;
 	}
 	need = fuse_add_direntry_plus(req, buf, rem, name, &e, next);
@@ -552,20 +570,45 @@ static int do_open(struct fs *fs, const char *path, int kflags, mode_t mode, str
 }
 
 /* Wrap fh into fi and decide the caching of this open; see the essay in fs.c. */
-void fs_file_drop(struct fs *fs, struct fs_file *f)
+void fs_file_put(struct fs *fs, struct fs_file *f)
 {
 	pthread_mutex_lock(&fs->files_lock);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		fs->files = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+	bool last = --f->refs == 0;
 	pthread_mutex_unlock(&fs->files_lock);
+	if (!last)
+		return;
 	int r = CALL(fs, close, f->fh);
 	if (r < 0)
 		log_dbg("close: %s", strerror(-r));
 	free(f);
+}
+
+void fs_file_drop(struct fs *fs, struct fs_file *f)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	if (f->listed) {
+		if (f->prev)
+			f->prev->next = f->next;
+		else
+			fs->files = f->next;
+		if (f->next)
+			f->next->prev = f->prev;
+		f->listed = false;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+	fs_file_put(fs, f);
+}
+
+struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	struct fs_file *f = fs->files;
+	while (f && f->ino != ino)
+		f = f->next;
+	if (f)
+		f->refs++;
+	pthread_mutex_unlock(&fs->files_lock);
+	return f;
 }
 
 static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_fh *fh,
@@ -575,6 +618,9 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 	if (!f)
 		return -ENOMEM;
 	f->fh = fh;
+	f->ino = ino;
+	f->refs = 1;
+	f->listed = true;
 	f->append = (fi->flags & O_APPEND) && !fs->cfg.writeback;
 	pthread_mutex_lock(&fs->files_lock);
 	f->next = fs->files;
@@ -693,10 +739,13 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	else
 		n = OP(fs, write) ? OP(fs, write)(fs->cl, f->fh, buf, size, (uint64_t)off) : -EOPNOTSUPP;
 	fs_cache_changed(fs, ino, false);
-	if (n < 0)
+	if (n < 0) {
 		reply_err(req, (int)n);
-	else
-		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	if (n > 0)
+		fs_inode_note_write(fs, ino, true);
+	fuse_reply_write(req, (size_t)n);
 }
 
 /* Every write reached the server before its reply (write-through), and the writeback cache, when on, is
