@@ -58,6 +58,7 @@ struct smb_fh {
 	char *path;	     /* share-relative, as ops.h names it; immutable */
 	struct lease *lease; /* one reference, or NULL; immutable */
 	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
+	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
 };
 
 /* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */

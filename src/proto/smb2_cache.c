@@ -321,7 +321,9 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 {
 	struct pcache *pc = pc_of(cl);
 	struct smb_fh *victim = NULL;
-	if (!pc || !fh->lease)
+	/* A handle that wrote is closed at once: Samba sets the file's last write time when that handle
+	 * closes, which would overwrite an mtime set meanwhile by path (rsync: write, close, utime, rename). */
+	if (!pc || !fh->lease || fh->wrote)
 		return false;
 	uint64_t gen = sess_generation(cl->sess);
 	pthread_mutex_lock(&pc->lock);

@@ -613,6 +613,7 @@ static ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *
 		total += r.count;
 	}
 	io_free(p, n);
+	fh->wrote = true;
 	pcache_note_attr(cl, fh, NULL);
 	if (total > 0)
 		stat_add(&cl->st.bytes_written, (uint64_t)total);
