@@ -54,7 +54,8 @@ def test_stats_cli_rejects_non_mount(smbfuse_bin, tmp_path):
 @pytest.mark.parametrize("cache,expect_zero", [("strict", True), ("none", False)])
 def test_repeated_stat_sends_nothing(mount, cache, expect_zero):
     m = mount(opts={"cache": cache})
-    (m.path / "f").write_bytes(b"abc")
+    # Made on the server side: no open through the mount, so no lease whose end would invalidate.
+    m.disk_write("f", b"abc")
     # Relative to the directory, so the walk through ancestors (whose names time out) is not measured.
     d = os.open(m.path, os.O_RDONLY | os.O_DIRECTORY)
     try:
