@@ -705,9 +705,6 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	if (o->mapchars)
 		return fail(err, errlen, -EOPNOTSUPP, "%s: reserved characters are not remapped; remove it",
 			    o->mapchars == 2 ? "mapposix" : "mapchars");
-	if (o->hard)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "hard: requests fail with an error once a reconnect fails (soft); remove 'hard'");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (!sizes[i].s)
 			continue;
@@ -885,6 +882,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->max_dialect = o->max_dialect;
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
 	cfg->echo_interval_ms = o->echo_interval_ms;
+	cfg->hard = o->hard;
 	cfg->addr = o->addr;
 	cfg->rsize = o->rsize;
 	cfg->wsize = o->wsize;

@@ -37,6 +37,7 @@ struct sess_cfg {
 	int connect_timeout_ms;
 	int request_timeout_ms;
 	int echo_interval_ms; /* keepalive: 0 means 60 s (mount.cifs echo_interval) */
+	bool hard;	      /* wait for an unreachable server instead of failing (mount.cifs hard) */
 	const char *addr;     /* connect here instead of resolving host (mount.cifs ip=); NULL: host */
 	uint32_t rsize, wsize; /* caps on READ/WRITE sizes (mount.cifs rsize=, wsize=); 0: the server's */
 };

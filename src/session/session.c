@@ -59,7 +59,8 @@ struct sess {
 	uint64_t gen;
 	int last_err;	       /* error of the last failed rebuild */
 	uint64_t last_fail_ms; /* when it failed, for the backoff */
-	bool stopping;	       /* sess_free has started: the watchdog leaves */
+	bool stopping;	       /* sess_free has started: the watchdog and hard waiters leave */
+	bool hard_warned;      /* "not responding" was logged for the current outage */
 
 	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
 	_Atomic bool hooks_set;
@@ -699,6 +700,9 @@ static int rebuild_locked(struct sess *s)
 	s->gen++;
 	s->state = SESS_UP;
 	s->last_err = 0;
+	if (s->hard_warned)
+		log_warn("%s is responding again", s->cfg.host);
+	s->hard_warned = false;
 	if (old && old->users == 0)
 		link_free(old);
 	log_info("reconnected to %s (generation %llu)", s->unc, (unsigned long long)s->gen);
@@ -712,6 +716,26 @@ static int rebuild_locked(struct sess *s)
 	return 0;
 }
 
+/*
+ * hard (mount.cifs's option): instead of failing while the server is unreachable, wait for it, one
+ * reconnect attempt per backoff interval, until it answers or the mount is torn down (sess_free wakes us).
+ * Requests that were in flight when the connection died are not resent blindly: that would run a rename or
+ * a write twice; only read-only ones are, as without hard.
+ */
+static void hard_wait_locked(struct sess *s)
+{
+	if (!s->hard_warned) {
+		log_warn("%s is not responding; still trying (hard mount)", s->cfg.host);
+		s->hard_warned = true;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)RECONNECT_BACKOFF_MS * 1000000;
+	ts.tv_sec += (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	pthread_cond_timedwait(&s->stop_cond, &s->lock, &ts);
+}
+
 /* Take a reference on a live current link, rebuilding it if it died. */
 static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 {
@@ -723,6 +747,11 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 		if (s->state == SESS_UP && conn_alive(s->cur->conn))
 			break;
 		rc = rebuild_locked(s);
+		if (rc < 0 && s->cfg.hard && !s->stopping) {
+			hard_wait_locked(s);
+			rc = 0;
+			continue;
+		}
 		if (rc < 0)
 			break;
 	}
