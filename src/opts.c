@@ -700,8 +700,6 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	} sizes[] = {{"rsize", o->rsize_s, &o->rsize}, {"wsize", o->wsize_s, &o->wsize}};
 	unsigned long v;
 
-	if (o->seal)
-		return fail(err, errlen, -EOPNOTSUPP, "seal: SMB3 encryption is not supported yet; remove 'seal'");
 	if (o->mapchars)
 		return fail(err, errlen, -EOPNOTSUPP, "%s: reserved characters are not remapped; remove it",
 			    o->mapchars == 2 ? "mapposix" : "mapchars");
@@ -883,6 +881,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
 	cfg->echo_interval_ms = o->echo_interval_ms;
 	cfg->hard = o->hard;
+	cfg->seal = o->seal;
 	cfg->addr = o->addr;
 	cfg->rsize = o->rsize;
 	cfg->wsize = o->wsize;

@@ -170,6 +170,7 @@ struct smb_client_cfg {
 	int request_timeout_ms;	    /* 0: 60 s */
 	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */
 	bool hard;		    /* wait for an unreachable server instead of failing requests */
+	bool seal;		    /* encrypt every request (SMB 3.x) */
 	const char *addr;	    /* address to connect to; host still names the server (UNC, SPN) */
 	uint32_t rsize, wsize;	    /* caps on READ/WRITE sizes; 0: what the server offers */
 };

@@ -38,6 +38,7 @@ struct sess_cfg {
 	int request_timeout_ms;
 	int echo_interval_ms; /* keepalive: 0 means 60 s (mount.cifs echo_interval) */
 	bool hard;	      /* wait for an unreachable server instead of failing (mount.cifs hard) */
+	bool seal;	      /* encrypt every request (SMB 3.x) even if the server does not require it */
 	const char *addr;     /* connect here instead of resolving host (mount.cifs ip=); NULL: host */
 	uint32_t rsize, wsize; /* caps on READ/WRITE sizes (mount.cifs rsize=, wsize=); 0: the server's */
 };
@@ -48,6 +49,7 @@ struct sess_info {
 	uint32_t capabilities; /* server's SMB2_GLOBAL_CAP_* */
 	uint32_t max_read, max_write, max_transact;
 	bool signing;
+	bool encrypted;
 	bool guest;
 	uint32_t share_flags;
 	uint32_t share_caps;

@@ -84,6 +84,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.request_timeout_ms = cfg->request_timeout_ms,
 		.echo_interval_ms = cfg->echo_interval_ms,
 		.hard = cfg->hard,
+		.seal = cfg->seal,
 		.addr = cfg->addr,
 		.rsize = cfg->rsize,
 		.wsize = cfg->wsize,
@@ -107,7 +108,8 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	}
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
-	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s", smb2_dialect_name(si.dialect), si.signing ? ", signed" : "",
+	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s%s", smb2_dialect_name(si.dialect),
+		 si.encrypted ? ", encrypted" : "", si.signing ? ", signed" : "",
 		 si.guest ? ", guest" : "");
 	*out = cl;
 	return 0;
