@@ -34,6 +34,8 @@ struct opts {
 	char *user, *password, *domain, *credentials;
 	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s, *echo_interval_s;
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
+	char *servern, *netbiosname, *nbns_s; /* NetBIOS: called and calling names, nbns=ADDR[:PORT] */
+	int netbios;			      /* NetBIOS session service on any port, not only 139 */
 
 	/* Results of opt_parse, valid when it returned 0. */
 	char *host, *share, *subdir; /* subdir NULL when the source names the share root */
@@ -41,6 +43,8 @@ struct opts {
 	uint16_t min_dialect, max_dialect;
 	int connect_timeout_ms;
 	int echo_interval_ms;
+	char *nbns_addr; /* nbns= without the port */
+	uint16_t nbns_port;
 	struct fs_cfg fs;
 	struct fuse_args fuse_args; /* what fs_new gets: argv[0] plus FUSE's own -o options */
 

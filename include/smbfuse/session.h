@@ -37,6 +37,8 @@ struct sess_cfg {
 	int connect_timeout_ms;
 	int request_timeout_ms;
 	int echo_interval_ms; /* keepalive: 0 means 60 s (mount.cifs echo_interval) */
+	const char *nb_called;	/* NetBIOS session service (conn_cfg): NULL for Direct TCP */
+	const char *nb_calling;
 };
 
 /* What negotiate and tree connect decided; stable for one generation. */
