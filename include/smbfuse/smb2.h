@@ -55,6 +55,8 @@ enum smb2_command {
 
 /* Name for logs; "UNKNOWN" for out-of-range values. */
 const char *smb2_command_name(uint16_t cmd);
+/* "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"; "unknown" otherwise. */
+const char *smb2_dialect_name(uint16_t dialect);
 
 #define SMB2_FLAGS_SERVER_TO_REDIR 0x00000001u
 #define SMB2_FLAGS_ASYNC_COMMAND 0x00000002u

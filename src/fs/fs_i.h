@@ -38,6 +38,9 @@ struct fs_inode {
 	bool opened;
 	uint64_t open_size;
 	struct timespec open_mtime;
+	/* When this mount last wrote the file; zero when the server's mtime has caught up (see
+	 * fs_inode_set_attr). */
+	struct timespec wrote;
 };
 
 struct fs {
@@ -101,13 +104,22 @@ void fs_inodes_free(struct fs *fs);
 int fs_inode_path(struct fs *fs, fuse_ino_t ino, const char *name, char **out);
 /* Find or create the node (parent, name), take one kernel reference and remember attr. Returns the nodeid,
  * or 0 when the parent is gone (-ESTALE) or on allocation failure. */
-fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, const struct smb_attr *attr);
+/* attr is in/out: a pending local write time replaces an older server mtime (see fs_inode_set_attr). */
+fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *attr);
 void fs_inode_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
 /* The name (parent, name) no longer exists on the server. */
 void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name);
 /* A rename succeeded: move the node, unhashing whatever it replaced. */
 void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname);
-void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr);
+/*
+ * Store fresh server attributes. attr is in/out: while the server still reports an mtime older than this
+ * mount's last write to the file, the write time replaces it (Samba delays LastWriteTime while a handle
+ * that wrote is open, MS-FSCC 2.4.7 and its "delayed write time"; our CLOSE comes with the kernel's
+ * asynchronous RELEASE, after close(2) has returned, so a stat right after close would see the old time).
+ */
+void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr);
+/* The file was just written through this mount / its mtime was set explicitly (drop the write time). */
+void fs_inode_note_write(struct fs *fs, fuse_ino_t ino, bool wrote);
 /* Cached attributes; -ESTALE if ino is unknown. */
 int fs_inode_get_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out);
 /* cache=strict: true when size and mtime equal those at the previous open; records them for the next. */

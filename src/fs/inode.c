@@ -150,7 +150,26 @@ out:
 	return r;
 }
 
-fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, const struct smb_attr *attr)
+static bool ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+/* Apply a pending write time to fresh server attributes, or retire it once the server has caught up. */
+static void merge_wrote_locked(struct fs_inode *n, struct smb_attr *attr)
+{
+	if (!n->wrote.tv_sec && !n->wrote.tv_nsec)
+		return;
+	if (!ts_before(attr->mtime, n->wrote)) {
+		n->wrote = (struct timespec){0, 0};
+		return;
+	}
+	attr->mtime = n->wrote;
+	if (ts_before(attr->ctime, n->wrote))
+		attr->ctime = n->wrote;
+}
+
+fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *attr)
 {
 	fuse_ino_t ino = 0;
 	pthread_mutex_lock(&fs->lock);
@@ -178,6 +197,7 @@ fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, con
 	}
 	if (n->nlookup++ == 0)
 		fs->live++;
+	merge_wrote_locked(n, attr);
 	n->attr = *attr;
 	ino = n->nodeid;
 out:
@@ -245,12 +265,26 @@ out:
 	pthread_mutex_unlock(&fs->lock);
 }
 
-void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr)
+void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = by_id_locked(fs, ino);
-	if (n)
+	if (n) {
+		merge_wrote_locked(n, attr);
 		n->attr = *attr;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_inode_note_write(struct fs *fs, fuse_ino_t ino, bool wrote)
+{
+	struct timespec now = {0, 0};
+	if (wrote)
+		clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	if (n)
+		n->wrote = now;
 	pthread_mutex_unlock(&fs->lock);
 }
 

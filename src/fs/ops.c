@@ -75,12 +75,13 @@ static void reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct fs *fs = fs_of(req);
 	struct fuse_entry_param e;
-	fuse_ino_t ino = fs_inode_link(fs, parent, name, a);
+	struct smb_attr merged = *a;
+	fuse_ino_t ino = fs_inode_link(fs, parent, name, &merged);
 	if (!ino) {
 		reply_err(req, -ESTALE);
 		return;
 	}
-	fill_entry(fs, &e, ino, a);
+	fill_entry(fs, &e, ino, &merged);
 	if (fuse_reply_entry(req, &e) != 0)
 		fs_inode_forget(fs, ino, 1);
 }
@@ -231,6 +232,8 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (r < 0 && !fh)
 		goto out;
 	r = CALL(fs, setattr, path, fh, &sa, &a);
+	if (r == 0 && (sa.valid & SMB_SET_MTIME))
+		fs_inode_note_write(fs, ino, false); /* an explicit mtime wins over our last write */
 	if (r == 0)
 		fs_inode_set_attr(fs, ino, &a);
 out:
@@ -330,10 +333,11 @@ static size_t add_entry(fuse_req_t req, fuse_ino_t dir, struct fs_dir *d, size_t
 	if (!plus)
 		return fuse_add_direntry(req, buf, rem, name, &e.attr, next);
 	if (ent) {
-		fuse_ino_t ino = fs_inode_link(fs, dir, name, &ent->attr);
+		struct smb_attr a = ent->attr;
+		fuse_ino_t ino = fs_inode_link(fs, dir, name, &a);
 		if (!ino)
 			return 0;
-		fill_entry(fs, &e, ino, &ent->attr);
+		fill_entry(fs, &e, ino, &a);
 		*ino_out = ino;
 	}
 	need = fuse_add_direntry_plus(req, buf, rem, name, &e, next);
@@ -647,10 +651,13 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		n = append_write(fs, f, buf, size, off);
 	else
 		n = OP(fs, write) ? OP(fs, write)(fs->cl, f->fh, buf, size, (uint64_t)off) : -EOPNOTSUPP;
-	if (n < 0)
+	if (n < 0) {
 		reply_err(req, (int)n);
-	else
-		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	if (n > 0)
+		fs_inode_note_write(fs, ino, true);
+	fuse_reply_write(req, (size_t)n);
 }
 
 /* Every write reached the server before its reply (write-through), and the writeback cache, when on, is

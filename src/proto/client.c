@@ -116,23 +116,6 @@ static int netbios_setup(const struct smb_client_cfg *cfg, struct sess_cfg *sc, 
 	return 0;
 }
 
-static const char *dialect_str(uint16_t d)
-{
-	switch (d) {
-	case SMB2_DIALECT_202:
-		return "2.0.2";
-	case SMB2_DIALECT_210:
-		return "2.1";
-	case SMB2_DIALECT_300:
-		return "3.0";
-	case SMB2_DIALECT_302:
-		return "3.0.2";
-	case SMB2_DIALECT_311:
-		return "3.1.1";
-	}
-	return "?";
-}
-
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -181,7 +164,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	}
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
-	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s", dialect_str(si.dialect), si.signing ? ", signed" : "",
+	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s", smb2_dialect_name(si.dialect), si.signing ? ", signed" : "",
 		 si.guest ? ", guest" : "");
 	*out = cl;
 	return 0;

@@ -128,23 +128,6 @@ static int offered_dialects(const struct sess_cfg *cfg, uint16_t out[5])
 	return n;
 }
 
-static const char *dialect_name(uint16_t d)
-{
-	switch (d) {
-	case SMB2_DIALECT_202:
-		return "2.0.2";
-	case SMB2_DIALECT_210:
-		return "2.1";
-	case SMB2_DIALECT_300:
-		return "3.0";
-	case SMB2_DIALECT_302:
-		return "3.0.2";
-	case SMB2_DIALECT_311:
-		return "3.1.1";
-	}
-	return "unknown";
-}
-
 /* The negotiate response with its message, kept while session setup needs the security blob. */
 struct neg_state {
 	struct conn_msg m;
@@ -484,7 +467,7 @@ out:
 		link_free(l);
 		return rc;
 	}
-	log_info("connected to %s: SMB %s%s%s", s->unc, dialect_name(l->info.dialect),
+	log_info("connected to %s: SMB %s%s%s", s->unc, smb2_dialect_name(l->info.dialect),
 		 l->info.signing ? ", signed" : "", l->info.guest ? ", guest" : "");
 	*out = l;
 	return 0;

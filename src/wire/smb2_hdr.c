@@ -34,6 +34,23 @@ const char *smb2_command_name(uint16_t cmd)
 	return cmd < SMB2_NCOMMANDS ? command_names[cmd] : "UNKNOWN";
 }
 
+const char *smb2_dialect_name(uint16_t dialect)
+{
+	switch (dialect) {
+	case 0x0202:
+		return "2.0.2";
+	case 0x0210:
+		return "2.1";
+	case 0x0300:
+		return "3.0";
+	case 0x0302:
+		return "3.0.2";
+	case 0x0311:
+		return "3.1.1";
+	}
+	return "unknown";
+}
+
 void smb2_hdr_encode(struct wbuf *w, const struct smb2_hdr *h)
 {
 	wbuf_u32(w, SMB2_PROTO_MAGIC);
