@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Fuzz entry points for the NetBIOS decoders; see decoders_nb.h. */
+/* Fuzz entry points for the NetBIOS and SMB1 decoders; see decoders_nb.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "decoders_nb.h"
 #include "smbfuse/netbios.h"
+#include "smbfuse/smb1.h"
 
 /* A decoded name is NUL-terminated within its array, and empty on failure. */
 static void name_ok(const char *name, size_t cap, int e)
@@ -66,11 +67,85 @@ static int nbns_status(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* A view must lie inside [p, p+n]; read every byte of it so ASan sees a bad one. */
+static volatile uint8_t sink;
+static void view(const uint8_t *p, size_t n, const uint8_t *v, size_t len)
+{
+	if (len == 0)
+		return;
+	if (!v || v < p || v > p + n || len > (size_t)(p + n - v))
+		abort();
+	uint8_t x = 0;
+	for (size_t i = 0; i < len; i++)
+		x ^= v[i];
+	sink = x;
+}
+
+/* Walk a whole AndX chain: every block in bounds, every step forward, so the walk ends. */
+static int smb1_chain(const uint8_t *p, size_t n)
+{
+	struct smb1_hdr h;
+	int e = smb1_hdr_decode(p, n, &h);
+	if (e)
+		return e;
+	size_t off = SMB1_HDR_SIZE;
+	for (int steps = 0;; steps++) {
+		struct smb1_block b;
+		e = smb1_block_decode(p, n, off, true, &b);
+		if (e)
+			return e;
+		view(p, n, b.words, 2u * b.word_count);
+		view(p, n, b.bytes, b.byte_count);
+		if (b.andx_command == SMB1_COM_NO_ANDX_COMMAND)
+			return 0;
+		if (b.andx_offset <= off || steps > 1000)
+			abort();
+		off = b.andx_offset;
+	}
+}
+
+static int smb1_negotiate(const uint8_t *p, size_t n)
+{
+	struct smb1_negotiate_rsp r;
+	int e = smb1_negotiate_rsp_decode(p, n, &r);
+	view(p, n, r.challenge, r.challenge_len);
+	view(p, n, r.server_guid, r.server_guid ? 16 : 0);
+	view(p, n, r.security_blob, r.security_blob_len);
+	view(p, n, r.domain_name, r.domain_name_len);
+	if (e && (r.security_blob || r.dialect_index))
+		abort();
+	return e;
+}
+
+static int smb1_sess_setup(const uint8_t *p, size_t n)
+{
+	struct smb1_sess_setup_rsp r;
+	int e = smb1_sess_setup_rsp_decode(p, n, &r);
+	view(p, n, r.blob, r.blob_len);
+	return e;
+}
+
+static int smb1_tree_etc(const uint8_t *p, size_t n)
+{
+	struct smb1_tree_connect_rsp t;
+	const uint8_t *d;
+	size_t dl;
+	int e = smb1_tree_connect_rsp_decode(p, n, &t);
+	int e2 = smb1_echo_rsp_decode(p, n, &d, &dl);
+	view(p, n, d, dl);
+	e |= smb1_empty_rsp_decode(p, n, SMB1_COM_TREE_DISCONNECT);
+	return e & e2;
+}
+
 const struct fz_decoder fz_nb_decoders[] = {
     {"nb_name", nb_name},
     {"nbss_rsp", nbss_rsp},
     {"nbns_query", nbns_query},
     {"nbns_status", nbns_status},
+    {"smb1_chain", smb1_chain},
+    {"smb1_negotiate", smb1_negotiate},
+    {"smb1_sess_setup", smb1_sess_setup},
+    {"smb1_tree_etc", smb1_tree_etc},
 };
 const unsigned fz_nb_ndecoders = sizeof(fz_nb_decoders) / sizeof(fz_nb_decoders[0]);
 
