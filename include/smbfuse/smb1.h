@@ -13,9 +13,9 @@
  * cleared on entry and set only on success.
  * Returns: 0, -EBADMSG (malformed), -EPROTO (well-formed but not this command, not a response, or not
  * SMB1), -EINVAL (bad argument), or the writer's sticky error.
- * Request encoders align Unicode strings to 2 bytes counted from offset 0 of the wbuf (MS-CIFS 2.2.1.1
- * counts from the header): the wbuf must hold the message from its header, or start at an even offset
- * of it (the header is 32 bytes, so a wbuf of blocks only is fine for a single command).
+ * Request encoders append to a wbuf that holds the message from its header (offset 0 is the 0xFF): Unicode
+ * strings are 2-aligned (MS-CIFS 2.2.1.1) and DataOffset / ParameterOffset fields are computed from w->len.
+ * (Encoders without such offsets only need the wbuf to start at an even offset of the message.)
  * Integers on the wire are little-endian. Strings are UTF-16LE when FLAGS2_UNICODE is set (always, from
  * this client: it requires CAP_UNICODE).
  */
@@ -206,5 +206,118 @@ int smb1_logoff_req_encode(struct wbuf *w);
 /* ECHO (MS-CIFS 2.2.4.39): one echo of data. */
 int smb1_echo_req_encode(struct wbuf *w, uint16_t count, const uint8_t *data, size_t len);
 int smb1_echo_rsp_decode(const uint8_t *msg, size_t n, const uint8_t **data, size_t *len);
+
+/* ---- files (smb1_file.c) ---- */
+
+/* NT_CREATE_ANDX (MS-CIFS 2.2.4.64; the extended response of MS-SMB 2.2.4.9). Access, share, disposition
+ * and options take the MS-SMB2/MS-FSCC values (smb2.h), which SMB1 shares. */
+#define SMB1_NT_CREATE_REQUEST_OPLOCK 0x02
+#define SMB1_NT_CREATE_REQUEST_OPBATCH 0x04
+#define SMB1_NT_CREATE_OPEN_TARGET_DIR 0x08
+#define SMB1_NT_CREATE_REQUEST_EXTENDED_RESPONSE 0x10
+struct smb1_nt_create_req {
+	uint32_t flags;
+	uint32_t desired_access;
+	uint32_t file_attributes;
+	uint32_t share_access;
+	uint32_t create_disposition;
+	uint32_t create_options;
+	uint32_t impersonation; /* 2: SECURITY_IMPERSONATION */
+	const char *path;	/* UTF-8, '\'-separated, relative to the share; "" for its root */
+};
+int smb1_nt_create_req_encode(struct wbuf *w, const struct smb1_nt_create_req *in);
+struct smb1_nt_create_rsp {
+	uint8_t oplock_level;
+	uint16_t fid;
+	uint32_t create_action;
+	uint64_t creation_time, last_access_time, last_write_time, change_time; /* FILETIME */
+	uint32_t attributes;
+	uint64_t allocation_size, end_of_file;
+	uint16_t resource_type;
+	bool directory;
+	uint64_t file_id; /* extended response only, else 0 */
+};
+int smb1_nt_create_rsp_decode(const uint8_t *msg, size_t n, struct smb1_nt_create_rsp *out);
+
+/* READ_ANDX (MS-CIFS 2.2.4.42, MS-SMB 2.2.4.2 for reads over 64 KiB with CAP_LARGE_READX). */
+int smb1_read_req_encode(struct wbuf *w, uint16_t fid, uint64_t offset, uint32_t count);
+/* data points into msg at DataOffset (from the header), checked to lie inside it. */
+int smb1_read_rsp_decode(const uint8_t *msg, size_t n, const uint8_t **data, uint32_t *len);
+
+/* WRITE_ANDX (MS-CIFS 2.2.4.43, MS-SMB 2.2.4.3). Only the words and the pad are encoded; the caller sends
+ * len bytes of data right after them (DataOffset says where, counted from the header). */
+int smb1_write_req_encode(struct wbuf *w, uint16_t fid, uint64_t offset, uint32_t len, bool write_through);
+int smb1_write_rsp_decode(const uint8_t *msg, size_t n, uint32_t *count);
+
+/* CLOSE (MS-CIFS 2.2.4.5; LastTimeModified left to the server), FLUSH (2.2.4.6). */
+int smb1_close_req_encode(struct wbuf *w, uint16_t fid);
+int smb1_flush_req_encode(struct wbuf *w, uint16_t fid);
+
+/* Commands on one path: DELETE (MS-CIFS 2.2.4.7, with SearchAttributes), CREATE_DIRECTORY (2.2.4.1),
+ * DELETE_DIRECTORY (2.2.4.2). */
+#define SMB1_ATTR_SEARCH_HIDDEN_SYSTEM 0x0006
+int smb1_path_req_encode(struct wbuf *w, uint8_t command, const char *path);
+/* RENAME (MS-CIFS 2.2.4.8): fails if to exists; replacing goes through SET_FILE_INFORMATION. */
+int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to);
+
+/* LOCKING_ANDX (MS-CIFS 2.2.4.32) as an oplock break acknowledgement (no ranges). */
+#define SMB1_LOCKING_OPLOCK_RELEASE 0x02
+int smb1_oplock_ack_encode(struct wbuf *w, uint16_t fid, uint8_t new_level);
+/* An oplock break the server sends as a LOCKING_ANDX *request* (MS-CIFS 3.2.5.42): its FID and level. */
+int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_t *level);
+
+/* ---- TRANS2 (smb1_trans2.c, MS-CIFS 2.2.4.46) ---- */
+#define SMB1_TRANS2_FIND_FIRST2 0x0001
+#define SMB1_TRANS2_FIND_NEXT2 0x0002
+#define SMB1_TRANS2_QUERY_FS_INFORMATION 0x0003
+#define SMB1_TRANS2_QUERY_PATH_INFORMATION 0x0005
+#define SMB1_TRANS2_SET_PATH_INFORMATION 0x0006
+#define SMB1_TRANS2_QUERY_FILE_INFORMATION 0x0007
+#define SMB1_TRANS2_SET_FILE_INFORMATION 0x0008
+/* With CAP_INFOLEVEL_PASSTHRU an MS-FSCC class c is asked for as level c + 1000 (MS-SMB 2.2.2.3.5), so the
+ * answers decode with the MS-FSCC decoders of smb2.h. */
+#define SMB1_INFO_PASSTHROUGH 1000
+#define SMB1_FIND_FILE_BOTH_DIRECTORY_INFO 0x0104 /* MS-CIFS 2.2.8.1.7 = FileBothDirectoryInformation */
+#define SMB1_FIND_CLOSE_AT_EOS 0x0002
+#define SMB1_FIND_RETURN_RESUME_KEYS 0x0004
+#define SMB1_FIND_CONTINUE_FROM_LAST 0x0008
+
+struct smb1_trans2_req {
+	uint16_t subcommand;
+	const uint8_t *params;
+	uint16_t params_len;
+	const uint8_t *data;
+	uint16_t data_len;
+	uint16_t max_param_count;
+	uint16_t max_data_count;
+};
+/* The whole request, parameters and data inline (4-aligned from the header). */
+int smb1_trans2_req_encode(struct wbuf *w, const struct smb1_trans2_req *in);
+struct smb1_trans2_rsp {
+	uint16_t total_param_count, total_data_count;
+	const uint8_t *params; /* this piece's parameters, at params_disp of the whole */
+	uint16_t params_len, params_disp;
+	const uint8_t *data;
+	uint16_t data_len, data_disp;
+};
+/* One response piece; a multi-piece answer (total > this piece) is reassembled by the caller. */
+int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out);
+
+/* TRANS2 parameter blocks (MS-CIFS 2.2.6.x); pattern/path are UTF-8 and encoded UTF-16LE. */
+int smb1_find_first2_params_encode(struct wbuf *w, uint16_t search_attrs, uint16_t count, uint16_t flags,
+				   uint16_t level, const char *pattern);
+int smb1_find_next2_params_encode(struct wbuf *w, uint16_t sid, uint16_t count, uint16_t level, uint16_t flags,
+				  const char *last_name);
+struct smb1_find_rsp_params {
+	uint16_t sid; /* FIND_FIRST2 only */
+	uint16_t search_count;
+	bool end_of_search;
+	uint16_t last_name_offset;
+};
+int smb1_find_rsp_params_decode(const uint8_t *p, size_t n, bool first, struct smb1_find_rsp_params *out);
+/* QUERY_PATH_INFORMATION / SET_PATH_INFORMATION parameters: level, reserved, path. */
+int smb1_path_info_params_encode(struct wbuf *w, uint16_t level, const char *path);
+/* QUERY_FILE_INFORMATION / SET_FILE_INFORMATION parameters: fid, level (and reserved for SET). */
+int smb1_file_info_params_encode(struct wbuf *w, uint16_t fid, uint16_t level, bool set);
 
 #endif

@@ -6,6 +6,7 @@
 #include "decoders_nb.h"
 #include "smbfuse/netbios.h"
 #include "smbfuse/smb1.h"
+#include "smbfuse/smb2.h"
 
 /* A decoded name is NUL-terminated within its array, and empty on failure. */
 static void name_ok(const char *name, size_t cap, int e)
@@ -137,6 +138,49 @@ static int smb1_tree_etc(const uint8_t *p, size_t n)
 	return e & e2;
 }
 
+static int smb1_nt_create(const uint8_t *p, size_t n)
+{
+	struct smb1_nt_create_rsp r;
+	int e = smb1_nt_create_rsp_decode(p, n, &r);
+	if (e && r.fid)
+		abort();
+	return e;
+}
+
+static int smb1_rw(const uint8_t *p, size_t n)
+{
+	const uint8_t *d;
+	uint32_t len, count;
+	int e = smb1_read_rsp_decode(p, n, &d, &len);
+	view(p, n, d, len);
+	int e2 = smb1_write_rsp_decode(p, n, &count);
+	uint16_t fid;
+	uint8_t level;
+	int e3 = smb1_oplock_break_decode(p, n, &fid, &level);
+	return e & e2 & e3;
+}
+
+/* A TRANS2 answer, its FIND parameters, and the directory entries in its data, as smb1_ops reads them. */
+static int smb1_trans2(const uint8_t *p, size_t n)
+{
+	struct smb1_trans2_rsp r;
+	int e = smb1_trans2_rsp_decode(p, n, &r);
+	view(p, n, r.params, r.params_len);
+	view(p, n, r.data, r.data_len);
+	if (e)
+		return e;
+	struct smb1_find_rsp_params fp;
+	(void)smb1_find_rsp_params_decode(r.params, r.params_len, true, &fp);
+	struct smb2_dir_iter it;
+	struct smb2_dirent de;
+	smb2_dir_iter_init(&it, FileBothDirectoryInformation, r.data, r.data_len);
+	while (smb2_dir_next(&it, &de) == 1) {
+		view(p, n, de.name, de.name_len);
+		view(p, n, de.short_name, de.short_name_len);
+	}
+	return 0;
+}
+
 const struct fz_decoder fz_nb_decoders[] = {
     {"nb_name", nb_name},
     {"nbss_rsp", nbss_rsp},
@@ -146,6 +190,9 @@ const struct fz_decoder fz_nb_decoders[] = {
     {"smb1_negotiate", smb1_negotiate},
     {"smb1_sess_setup", smb1_sess_setup},
     {"smb1_tree_etc", smb1_tree_etc},
+    {"smb1_nt_create", smb1_nt_create},
+    {"smb1_rw", smb1_rw},
+    {"smb1_trans2", smb1_trans2},
 };
 const unsigned fz_nb_ndecoders = sizeof(fz_nb_decoders) / sizeof(fz_nb_decoders[0]);
 
