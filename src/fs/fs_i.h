@@ -77,11 +77,17 @@ void fs_raise_readahead(struct fs *fs);
 struct fs_file {
 	struct smb_fh *fh; /* immutable between open and release */
 	bool append;	   /* opened O_APPEND without the writeback cache: writes go to the server's EOF */
+	fuse_ino_t ino;		     /* immutable */
 	struct fs_file *prev, *next; /* fs.files_lock */
+	unsigned refs;		     /* fs.files_lock: the kernel's (until RELEASE) and each borrower's */
+	bool listed;		     /* fs.files_lock: still in fs->files */
 };
 
-/* Unlink f from fs->files, close its handle on the server and free it. */
+/* Unlink f from fs->files and drop the kernel's reference: the last reference closes and frees it. */
 void fs_file_drop(struct fs *fs, struct fs_file *f);
+/* An open file of inode ino with a reference taken, or NULL; give it back with fs_file_put. */
+struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino);
+void fs_file_put(struct fs *fs, struct fs_file *f);
 
 struct fs_dirent {
 	char *name;

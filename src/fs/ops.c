@@ -228,10 +228,24 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		goto out;
 	}
 	struct smb_fh *fh = fi && fi->fh ? file_of(fi)->fh : NULL;
+	/*
+	 * utime() and truncate() by path come without a handle. If the file is open here, change it
+	 * through that handle anyway: Samba stamps the close time over LastWriteTime when a handle that
+	 * wrote is closed, unless the time was set through that same handle, and our CLOSE follows the
+	 * kernel's RELEASE, which may come after this call (touch -d after cat >, make's timestamps).
+	 */
+	struct fs_file *borrowed = fh ? NULL : fs_file_get_by_ino(fs, ino);
+	if (borrowed)
+		fh = borrowed->fh;
 	r = fs_inode_path(fs, ino, NULL, &path);
 	if (r < 0 && !fh)
 		goto out;
 	r = CALL(fs, setattr, path, fh, &sa, &a);
+	if (borrowed) {
+		fs_file_put(fs, borrowed);
+		if (r == -EACCES && path) /* opened read-only: no FILE_WRITE_ATTRIBUTES on that handle */
+			r = CALL(fs, setattr, path, NULL, &sa, &a);
+	}
 	if (r == 0 && (sa.valid & SMB_SET_MTIME))
 		fs_inode_note_write(fs, ino, false); /* an explicit mtime wins over our last write */
 	if (r == 0)
@@ -514,20 +528,45 @@ static int do_open(struct fs *fs, const char *path, int kflags, mode_t mode, str
 }
 
 /* Wrap fh into fi and decide the caching of this open; see the essay in fs.c. */
-void fs_file_drop(struct fs *fs, struct fs_file *f)
+void fs_file_put(struct fs *fs, struct fs_file *f)
 {
 	pthread_mutex_lock(&fs->files_lock);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		fs->files = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+	bool last = --f->refs == 0;
 	pthread_mutex_unlock(&fs->files_lock);
+	if (!last)
+		return;
 	int r = CALL(fs, close, f->fh);
 	if (r < 0)
 		log_dbg("close: %s", strerror(-r));
 	free(f);
+}
+
+void fs_file_drop(struct fs *fs, struct fs_file *f)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	if (f->listed) {
+		if (f->prev)
+			f->prev->next = f->next;
+		else
+			fs->files = f->next;
+		if (f->next)
+			f->next->prev = f->prev;
+		f->listed = false;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+	fs_file_put(fs, f);
+}
+
+struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	struct fs_file *f = fs->files;
+	while (f && f->ino != ino)
+		f = f->next;
+	if (f)
+		f->refs++;
+	pthread_mutex_unlock(&fs->files_lock);
+	return f;
 }
 
 static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_fh *fh,
@@ -537,6 +576,9 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 	if (!f)
 		return -ENOMEM;
 	f->fh = fh;
+	f->ino = ino;
+	f->refs = 1;
+	f->listed = true;
 	f->append = (fi->flags & O_APPEND) && !fs->cfg.writeback;
 	pthread_mutex_lock(&fs->files_lock);
 	f->next = fs->files;
