@@ -116,6 +116,25 @@ static int connect_and_mount(struct opts *o, struct smb_client **cl, struct fs *
 	return r;
 }
 
+/* smbfuse's own command line, or mount(8)'s helper convention when called as mount.smbfuse. */
+static int parse_command_line(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	char **hv;
+	int hc, r;
+	if (!opt_is_helper(argv[0]))
+		return opt_parse(o, argc, argv, err, errlen);
+	r = opt_helper_argv(argc, argv, &hc, &hv, err, errlen);
+	if (r < 0) {
+		memset(o, 0, sizeof(*o));
+		opt_wipe_argv(argc, argv);
+		return r;
+	}
+	/* hv points into argv, so opt_parse wipes the passwords in the strings /proc shows. */
+	r = opt_parse(o, hc, hv, err, errlen);
+	free(hv);
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	struct smb_client *cl = NULL;
@@ -136,7 +155,7 @@ int main(int argc, char *argv[])
 	if (lookup_requested(argc, argv))
 		return lookup_main(argc, argv);
 
-	if (opt_parse(&o, argc, argv, err, sizeof(err)) < 0) {
+	if (parse_command_line(&o, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smbfuse: %s\n", err);
 		status = OPT_EX_USAGE;
 		goto out;
@@ -150,6 +169,15 @@ int main(int argc, char *argv[])
 	}
 	if (o.debug)
 		log_set_level(LOG_LVL_DEBUG);
+	else if (o.verbose)
+		log_set_level(LOG_LVL_INFO);
+	if (o.fake)
+		goto out; /* mount -f: everything was checked, nothing is mounted */
+	if (opt_prompt_password(&o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "smbfuse: %s\n", err);
+		status = OPT_EX_USAGE;
+		goto out;
+	}
 	if (check_mountpoint(o.mountpoint) < 0) {
 		status = OPT_EX_USAGE;
 		goto out;

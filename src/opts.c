@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +33,8 @@ enum {
 	KEY_VERSION,
 	KEY_IGNORE,
 	KEY_FUSE,
+	KEY_IOCHARSET,
+	KEY_PERM,
 };
 
 #define SMB_OPT(t, f, v)                                                                                               \
@@ -58,8 +62,6 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("cache=%s", cache_s, 0),
     SMB_OPT("timeout=%s", timeout_s, 0),
     SMB_OPT("echo_interval=%s", echo_interval_s, 0),
-    SMB_OPT("servern=%s", servern, 0),
-    SMB_OPT("netbiosname=%s", netbiosname, 0),
     SMB_OPT("nbns=%s", nbns_s, 0),
     SMB_OPT("netbios", netbios, 1),
     SMB_OPT("sign", sign, 1),
@@ -68,6 +70,48 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("rw", ro, 0),
     SMB_OPT("writeback_cache", writeback, 1),
     SMB_OPT("no_writeback_cache", writeback, 0),
+    /* mount.cifs options whose meaning carries over (the table in doc/mount.smbfuse.8.scd). */
+    SMB_OPT("rsize=%s", rsize_s, 0),
+    SMB_OPT("wsize=%s", wsize_s, 0),
+    SMB_OPT("ip=%s", addr, 0),
+    SMB_OPT("addr=%s", addr, 0),
+    SMB_OPT("forceuid", forceuid, 1),
+    SMB_OPT("noforceuid", forceuid, 0),
+    SMB_OPT("forcegid", forcegid, 1),
+    SMB_OPT("noforcegid", forcegid, 0),
+    SMB_OPT("seal", seal, 1),
+    SMB_OPT("serverino", noserverino, 0),
+    SMB_OPT("noserverino", noserverino, 1),
+    SMB_OPT("mapchars", mapchars, 1),
+    SMB_OPT("nomapchars", mapchars, 0),
+    SMB_OPT("mapposix", mapchars, 2),
+    SMB_OPT("nomapposix", mapchars, 0),
+    SMB_OPT("soft", hard, 0),
+    SMB_OPT("hard", hard, 1),
+    SMB_OPT("sec=%s", sec, 0),
+    SMB_OPT("netbiosname=%s", netbiosname, 0),
+    SMB_OPT("servern=%s", servern, 0),
+    SMB_OPT("servernetbiosname=%s", servern, 0),
+    FUSE_OPT_KEY("iocharset=", KEY_IOCHARSET),
+    FUSE_OPT_KEY("perm", KEY_PERM),
+    /* Already what smbfuse does: no POSIX extensions, no set-uid files, no server locks, ACLs or xattrs,
+     * no client permission checks (noperm), one connection per mount, and intr is a no-op in cifs too. */
+    FUSE_OPT_KEY("noperm", KEY_IGNORE),
+    FUSE_OPT_KEY("nounix", KEY_IGNORE),
+    FUSE_OPT_KEY("nolinux", KEY_IGNORE),
+    FUSE_OPT_KEY("noposix", KEY_IGNORE),
+    FUSE_OPT_KEY("nosetuids", KEY_IGNORE),
+    FUSE_OPT_KEY("nobrl", KEY_IGNORE),
+    FUSE_OPT_KEY("noacl", KEY_IGNORE),
+    FUSE_OPT_KEY("nouser_xattr", KEY_IGNORE),
+    FUSE_OPT_KEY("nosharesock", KEY_IGNORE),
+    FUSE_OPT_KEY("intr", KEY_IGNORE),
+    FUSE_OPT_KEY("nointr", KEY_IGNORE),
+    /* mount(8) helper flags, as opt_helper_argv rewrites them; usable directly too. */
+    SMB_OPT("--sloppy", sloppy, 1),
+    SMB_OPT("sloppy", sloppy, 1),
+    SMB_OPT("--fake", fake, 1),
+    SMB_OPT("--verbose", verbose, 1),
     FUSE_OPT_KEY("-f", KEY_FOREGROUND),
     FUSE_OPT_KEY("-d", KEY_DEBUG),
     FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -93,6 +137,22 @@ static const struct fuse_opt opt_table[] = {
     FUSE_OPT_KEY("fsname=", KEY_FUSE),
     FUSE_OPT_KEY("subtype=", KEY_FUSE),
     FUSE_OPT_KEY("max_read=", KEY_FUSE),
+    /* VFS mount flags: mount(8) adds nosuid,nodev,noexec for fstab "user" mounts; libfuse applies them. */
+    FUSE_OPT_KEY("suid", KEY_FUSE),
+    FUSE_OPT_KEY("nosuid", KEY_FUSE),
+    FUSE_OPT_KEY("dev", KEY_FUSE),
+    FUSE_OPT_KEY("nodev", KEY_FUSE),
+    FUSE_OPT_KEY("exec", KEY_FUSE),
+    FUSE_OPT_KEY("noexec", KEY_FUSE),
+    FUSE_OPT_KEY("async", KEY_FUSE),
+    FUSE_OPT_KEY("sync", KEY_FUSE),
+    FUSE_OPT_KEY("dirsync", KEY_FUSE),
+    FUSE_OPT_KEY("atime", KEY_FUSE),
+    FUSE_OPT_KEY("noatime", KEY_FUSE),
+    FUSE_OPT_KEY("relatime", KEY_FUSE),
+    FUSE_OPT_KEY("norelatime", KEY_FUSE),
+    FUSE_OPT_KEY("strictatime", KEY_FUSE),
+    FUSE_OPT_KEY("nodiratime", KEY_FUSE),
     FUSE_OPT_END,
 };
 
@@ -107,6 +167,55 @@ static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 		va_end(ap);
 	}
 	return ret;
+}
+
+/* Options of mount.cifs that smbfuse knowingly does not implement, and why; refused with that reason. */
+static const struct {
+	const char *name;
+	const char *why;
+} unsupported[] = {
+    {"multiuser", "one smbfuse mount is one SMB session of one user"},
+    {"cruid=", "Kerberos is not supported"},
+    {"krb5", "Kerberos is not supported"},
+    {"sfu", "no Services for Unix special files"},
+    {"mfsymlinks", "no Minshall+French symlinks"},
+    {"fsc", "no FS-Cache"},
+    {"rdma", "no SMB Direct"},
+    {"multichannel", "one connection per mount"},
+    {"snapshot=", "no previous-version mounts yet"},
+    {"unix", "no SMB POSIX extensions"},
+    {"posix", "no SMB POSIX extensions"},
+    {"linux", "no SMB POSIX extensions"},
+    {"setuids", "set-uid bits are never honoured"},
+    {"user_xattr", "no extended attributes"},
+    {"acl", "no POSIX ACLs"},
+    {"cifsacl", "no mode mapping from ACLs"},
+    {"nocase", "names keep the server's case rules"},
+    {"prefixpath=", "give the path in the source: //server/share/path"},
+    {"unc=", "give the share as the source argument"},
+};
+
+static int unknown_opt(struct opts *o, const char *arg)
+{
+	/* An empty item ("a,,b", or a unit's empty ${OPTIONS} after a comma) means nothing. */
+	if (!*arg || strncmp(arg, "x-", 2) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+		const char *n = unsupported[i].name;
+		size_t len = strlen(n);
+		if (n[len - 1] == '=' ? strncmp(arg, n, len) == 0 : strcmp(arg, n) == 0)
+			return fail(o->err, o->errlen, -1, "mount option '%s' is not supported: %s", arg,
+				    unsupported[i].why);
+	}
+	if (arg[0] == '-')
+		return fail(o->err, o->errlen, -1, "unknown option '%s'", arg);
+	/* Name the option but never echo its value: a misspelt "pasword=" would print the password. */
+	int n = (int)strcspn(arg, "=");
+	if (o->sloppy) {
+		fprintf(stderr, "smbfuse: warning: ignoring unknown mount option '%.*s'\n", n, arg);
+		return 0;
+	}
+	return fail(o->err, o->errlen, -1, "unknown mount option '%.*s'", n, arg);
 }
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -137,12 +246,16 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return 0;
 	case KEY_FUSE:
 		return 1;
-	case FUSE_OPT_KEY_OPT:
-		if (strncmp(arg, "x-systemd.", 10) == 0)
+	case KEY_IOCHARSET:
+		/* Names are always UTF-8 on our side; any other charset would be silently wrong. */
+		if (strcasecmp(arg + 10, "utf8") == 0 || strcasecmp(arg + 10, "utf-8") == 0)
 			return 0;
-		if (arg[0] == '-')
-			return fail(o->err, o->errlen, -1, "unknown option '%s'", arg);
-		return fail(o->err, o->errlen, -1, "unknown mount option '%s'", arg);
+		return fail(o->err, o->errlen, -1, "%s: smbfuse always uses UTF-8 (iocharset=utf8)", arg);
+	case KEY_PERM:
+		/* mount.cifs "perm": the client checks mode bits, which is FUSE's default_permissions. */
+		return fuse_opt_add_arg(outargs, "-odefault_permissions") < 0 ? -1 : 0;
+	case FUSE_OPT_KEY_OPT:
+		return unknown_opt(o, arg);
 	}
 	return fail(o->err, o->errlen, -1, "cannot parse '%s'", arg);
 }
@@ -588,6 +701,60 @@ static int convert_modes(struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* sec= of mount.cifs: NTLMSSP (NTLMv2) is what smbfuse speaks; the "i" forms also require signing. */
+static int convert_sec(struct opts *o, char *err, size_t errlen)
+{
+	const char *s = o->sec;
+	if (!s || strcmp(s, "ntlmssp") == 0 || strcmp(s, "ntlmv2") == 0)
+		return 0;
+	if (strcmp(s, "ntlmsspi") == 0 || strcmp(s, "ntlmv2i") == 0) {
+		o->sign = 1;
+		return 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		o->guest = 1;
+		return 0;
+	}
+	if (strncmp(s, "krb5", 4) == 0)
+		return fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos is not supported (use sec=ntlmssp)", s);
+	if (strcmp(s, "ntlm") == 0 || strcmp(s, "ntlmi") == 0 || strcmp(s, "lanman") == 0)
+		return fail(err, errlen, -EOPNOTSUPP, "sec=%s: NTLMv1/LANMAN logons are not supported yet", s);
+	return fail(err, errlen, -EINVAL, "unknown sec=%s (use ntlmssp, ntlmsspi, ntlmv2, ntlmv2i or none)", s);
+}
+
+/* mount.cifs options that map onto smbfuse behaviour, and the ones it must refuse rather than fake. */
+static int convert_compat(struct opts *o, char *err, size_t errlen)
+{
+	struct {
+		const char *name;
+		const char *s;
+		uint32_t *v;
+	} sizes[] = {{"rsize", o->rsize_s, &o->rsize}, {"wsize", o->wsize_s, &o->wsize}};
+	unsigned long v;
+
+	if (o->seal)
+		return fail(err, errlen, -EOPNOTSUPP, "seal: SMB3 encryption is not supported yet; remove 'seal'");
+	if (o->mapchars)
+		return fail(err, errlen, -EOPNOTSUPP, "%s: reserved characters are not remapped; remove it",
+			    o->mapchars == 2 ? "mapposix" : "mapchars");
+	if (o->hard)
+		return fail(err, errlen, -EOPNOTSUPP,
+			    "hard: requests fail with an error once a reconnect fails (soft); remove 'hard'");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (!sizes[i].s)
+			continue;
+		/* Below 4 KiB nothing useful is left; above 16 MiB no server offers more. */
+		if (parse_ulong(sizes[i].s, 10, 16u << 20, &v) < 0 || v < 4096)
+			return fail(err, errlen, -EINVAL, "bad %s=%s (bytes, 4096 to 16777216)", sizes[i].name,
+				    sizes[i].s);
+		*sizes[i].v = (uint32_t)v;
+	}
+	if (o->addr && !*o->addr)
+		return fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
+	o->fs.noserverino = o->noserverino;
+	return convert_sec(o, err, errlen);
+}
+
 /* "DOMAIN\user", "DOMAIN/user" and "user%password" as mount.cifs accepts them in username=. */
 static int split_username(struct opts *o)
 {
@@ -667,7 +834,8 @@ static int finish(struct opts *o, char *err, size_t errlen)
 		return fail(err, errlen, -EINVAL, "no mount point given");
 	if ((r = opt_parse_source(o, o->source, err, errlen)) < 0)
 		return r;
-	if ((r = convert_numbers(o, err, errlen)) < 0 || (r = convert_modes(o, err, errlen)) < 0)
+	if ((r = convert_numbers(o, err, errlen)) < 0 || (r = convert_modes(o, err, errlen)) < 0 ||
+	    (r = convert_compat(o, err, errlen)) < 0)
 		return r;
 	if ((r = split_username(o)) < 0)
 		return r;
@@ -724,7 +892,8 @@ void opt_free(struct opts *o)
 	char **strs[] = {&o->source,	  &o->mountpoint, &o->user,  &o->domain,    &o->credentials, &o->port_s,
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
-			 &o->servern,	  &o->netbiosname, &o->nbns_s,  &o->nbns_addr};
+			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
+			 &o->nbns_s,	  &o->nbns_addr};
 	free_secret(&o->password);
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
@@ -749,6 +918,9 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->max_dialect = o->max_dialect;
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
 	cfg->echo_interval_ms = o->echo_interval_ms;
+	cfg->addr = o->addr;
+	cfg->rsize = o->rsize;
+	cfg->wsize = o->wsize;
 	cfg->netbios = o->netbios;
 	cfg->netbios_called = o->servern;
 	cfg->netbios_calling = o->netbiosname;

@@ -38,6 +38,7 @@ struct fs_cfg {
 	bool ro;	      /* refuse every change with EROFS (the kernel is also told: -o ro) */
 	bool writeback;	      /* FUSE_CAP_WRITEBACK_CACHE: see the essay in src/fs/fs.c before turning it on */
 	unsigned max_threads; /* FUSE worker threads at most; 0: 64 */
+	bool noserverino;     /* st_ino is our node id, not the server's file id (mount.cifs noserverino) */
 };
 
 struct fs;

@@ -129,6 +129,8 @@ struct smb_client_cfg {
 	int connect_timeout_ms;	    /* 0: 10 s */
 	int request_timeout_ms;	    /* 0: 60 s */
 	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */
+	const char *addr;	    /* address to connect to; host still names the server (UNC, SPN) */
+	uint32_t rsize, wsize;	    /* caps on READ/WRITE sizes; 0: what the server offers */
 	/* NetBIOS (RFC 1001/1002). The session service is used on port 139, or on any port with netbios;
 	 * called (servern=) defaults to the host's first label ("*SMBSERVER" for an address), calling
 	 * (netbiosname=) to this machine's. With nbns (an address), a host name that DNS does not know is

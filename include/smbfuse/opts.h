@@ -34,8 +34,15 @@ struct opts {
 	char *user, *password, *domain, *credentials;
 	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s, *echo_interval_s;
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
-	char *servern, *netbiosname, *nbns_s; /* NetBIOS: called and calling names, nbns=ADDR[:PORT] */
-	int netbios;			      /* NetBIOS session service on any port, not only 139 */
+	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
+	char *rsize_s, *wsize_s, *addr;
+	int forceuid, forcegid, seal, noserverino, mapchars, hard, perm;
+	/* SMB1 and NetBIOS names, kept for the dialect code that uses them (sec= is also checked here). */
+	char *sec, *netbiosname, *servern;
+	/* mount(8) helper flags: -s sloppy (drop unknown options with a warning), -f fake, -v verbose. */
+	int sloppy, fake, verbose;
+	char *nbns_s; /* nbns=ADDR[:PORT] */
+	int netbios;  /* NetBIOS session service on any port, not only 139 */
 
 	/* Results of opt_parse, valid when it returned 0. */
 	char *host, *share, *subdir; /* subdir NULL when the source names the share root */
@@ -43,6 +50,7 @@ struct opts {
 	uint16_t min_dialect, max_dialect;
 	int connect_timeout_ms;
 	int echo_interval_ms;
+	uint32_t rsize, wsize; /* 0: the server's */
 	char *nbns_addr; /* nbns= without the port */
 	uint16_t nbns_port;
 	struct fs_cfg fs;
@@ -76,6 +84,21 @@ void opt_wipe_argv(int argc, char *argv[]);
 
 /* Fill an smb_client_cfg from parsed options; strings are borrowed from o. */
 void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg);
+
+/*
+ * mount(8) calls helpers as "mount.TYPE SOURCE DIR [-sfnvrw] [-N NS] [-o OPTS] [-t TYPE]", where -f means
+ * "fake", not "foreground". Rewrite such an argv into smbfuse's own form (-f to --fake, -s to --sloppy,
+ * -v to --verbose, -r/-w to -o ro/rw; -n and -t dropped) in *out, a new NULL-terminated array of pointers
+ * into argv (free only the array), so that opt_wipe_argv still wipes the original strings.
+ */
+int opt_helper_argv(int argc, char *argv[], int *out_argc, char ***out, char *err, size_t errlen);
+/* True when argv0's last component is "mount.smbfuse" (or "mount.fuse.smbfuse"). */
+bool opt_is_helper(const char *argv0);
+/*
+ * Ask for the password on /dev/tty with echo off, when stdin is a terminal and nothing else gave one
+ * (not for guest). Sets o->password. Returns 0 when no prompt was due too.
+ */
+int opt_prompt_password(struct opts *o, char *err, size_t errlen);
 
 /* The usage text for -h. */
 void opt_usage(const char *prog);

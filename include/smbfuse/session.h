@@ -37,6 +37,8 @@ struct sess_cfg {
 	int connect_timeout_ms;
 	int request_timeout_ms;
 	int echo_interval_ms; /* keepalive: 0 means 60 s (mount.cifs echo_interval) */
+	const char *addr;     /* connect here instead of resolving host (mount.cifs ip=); NULL: host */
+	uint32_t rsize, wsize; /* caps on READ/WRITE sizes (mount.cifs rsize=, wsize=); 0: the server's */
 	const char *nb_called;	/* NetBIOS session service (conn_cfg): NULL for Direct TCP */
 	const char *nb_calling;
 };

@@ -44,7 +44,7 @@ void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr 
 {
 	bool dir = smb_attr_is_dir(a);
 	memset(st, 0, sizeof(*st));
-	st->st_ino = a->file_id ? a->file_id : ino;
+	st->st_ino = a->file_id && !(fs->cfg.noserverino && ino) ? a->file_id : ino;
 	st->st_mode = dir ? S_IFDIR | (fs->cfg.dir_mode & 07777) : S_IFREG | (fs->cfg.file_mode & 07777);
 	/* READONLY on a directory means "customised folder" to Windows Explorer, not "no writes". */
 	if (!dir && (a->attrs & SMB_ATTR_READONLY))

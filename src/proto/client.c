@@ -143,6 +143,9 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.connect_timeout_ms = cfg->connect_timeout_ms,
 		.request_timeout_ms = cfg->request_timeout_ms,
 		.echo_interval_ms = cfg->echo_interval_ms,
+		.addr = cfg->addr,
+		.rsize = cfg->rsize,
+		.wsize = cfg->wsize,
 	};
 	struct nb_setup nb;
 	int rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);

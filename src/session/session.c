@@ -200,6 +200,10 @@ static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, ch
 	in->capabilities = ns->rsp.capabilities;
 	in->max_read = ns->rsp.max_read_size;
 	in->max_write = ns->rsp.max_write_size;
+	if (s->cfg.rsize && s->cfg.rsize < in->max_read)
+		in->max_read = s->cfg.rsize;
+	if (s->cfg.wsize && s->cfg.wsize < in->max_write)
+		in->max_write = s->cfg.wsize;
 	in->max_transact = ns->rsp.max_transact_size;
 	conn_set_multicredit(l->conn, in->dialect >= SMB2_DIALECT_210);
 	l->sign_algo = ns->rsp.has_sign_algo ? (enum smb2_sign_algo)ns->rsp.sign_algo
@@ -437,7 +441,7 @@ static int link_build(struct sess *s, struct link **out, char *errbuf, size_t er
 	if (!l)
 		return -ENOMEM;
 	struct conn_cfg cc = {
-		.host = s->cfg.host,
+		.host = s->cfg.addr ? s->cfg.addr : s->cfg.host,
 		.port = s->cfg.port,
 		.connect_timeout_ms = s->cfg.connect_timeout_ms,
 		.request_timeout_ms = s->cfg.request_timeout_ms,
@@ -489,6 +493,7 @@ static void cfg_free(struct sess_cfg *c)
 	free((char *)c->user);
 	free((char *)c->domain);
 	free((char *)c->workstation);
+	free((char *)c->addr);
 	free((char *)c->nb_called);
 	free((char *)c->nb_calling);
 }
@@ -561,6 +566,7 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	s->cfg.password = xstrdup(cfg->password);
 	s->cfg.domain = xstrdup(cfg->domain);
 	s->cfg.workstation = xstrdup(cfg->workstation);
+	s->cfg.addr = xstrdup(cfg->addr);
 	s->cfg.nb_called = xstrdup(cfg->nb_called);
 	s->cfg.nb_calling = xstrdup(cfg->nb_calling);
 	if (!s->cfg.port)

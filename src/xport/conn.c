@@ -48,6 +48,7 @@ struct conn_async {
 	conn_done_fn done;
 	void *arg;
 	struct conn_msg *umsg;
+	uint64_t t0_us; /* submit time, taken only when debug logging is on (the request trace) */
 };
 
 struct conn {
@@ -70,6 +71,13 @@ struct conn {
 };
 
 /* ---- requests ---- */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static struct conn_async *creq_new(int n)
 {
@@ -214,6 +222,8 @@ static int submit_locked(struct conn *c, struct conn_async *r, const struct conn
 	}
 	if (rc < 0)
 		return rc;
+	if (log_get_level() >= LOG_LVL_DEBUG)
+		r->t0_us = now_us();
 	atomic_fetch_add(&r->refs, 2);
 	*s = c->signer;
 	if (!c->has_signer)
@@ -372,6 +382,21 @@ void conn_cancel(struct conn *c, struct conn_async *a)
 /* ---- the receive thread ---- */
 
 /*
+ * The -d protocol trace: one line per message of a finished call. Only headers are printed (command,
+ * MessageId, status), never payloads, so no password, hash or key can reach the log from here.
+ */
+static void trace_call(const struct xcall *x, uint64_t t0_us)
+{
+	uint64_t us = t0_us ? now_us() - t0_us : 0;
+	for (int i = 0; i < x->n; i++) {
+		const struct xmsg *m = &x->m[i];
+		log_dbg("%s mid=%llu status=0x%08x%s %llu.%03llu ms", smb2_command_name(m->command),
+			(unsigned long long)m->mid, m->rsp ? m->rsp_hdr.status : 0u, m->err < 0 ? " (no reply)" : "",
+			(unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+	}
+}
+
+/*
  * Settle a list of finished calls: with c->mu held, wake conn_call waiters and collect the async ones
  * into *async; drop the engine reference of calls nobody waits for.
  */
@@ -384,6 +409,8 @@ static void finish_locked(struct conn *c, struct xcall *x, struct conn_async **a
 		struct conn_async *r = x->owner;
 		r->finished = true;
 		x->done_next = NULL;
+		if (r->t0_us)
+			trace_call(x, r->t0_us);
 		if (r->done) {
 			if (tail)
 				tail->x.done_next = &r->x;
