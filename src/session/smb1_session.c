@@ -31,6 +31,8 @@
 
 struct smb1_sess {
 	struct sess_cfg cfg; /* strings borrowed during smb1_sess_new only */
+	uint8_t *final_rsp;  /* the successful SESSION_SETUP response, until its signature is checked */
+	size_t final_rsp_len;
 	char *host;
 	struct smb1_sess_opts opts;
 	struct smb1_conn *conn;
@@ -230,11 +232,13 @@ static int setup_extended(struct smb1_sess *s, const struct smb1_negotiate_rsp *
 			if (rc < 0)
 				set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
 		}
-		free(rsp);
 		if (rc >= 0 && st == STATUS_SUCCESS) {
+			s->final_rsp = rsp;
+			s->final_rsp_len = rlen;
 			rc = rc == 0 ? 0 : -EPROTO;
 			break;
 		}
+		free(rsp);
 		if (rc >= 0)
 			rc = more ? 1 : -EPROTO;
 	}
@@ -278,8 +282,11 @@ static int setup_plain(struct smb1_sess *s, const struct auth_creds *cr, char *e
 	if (rc == 0) {
 		memcpy(s->mac_key, pa.mac_key, pa.mac_key_len);
 		s->mac_key_len = pa.mac_key_len;
+		s->final_rsp = rsp;
+		s->final_rsp_len = rlen;
+	} else {
+		free(rsp);
 	}
-	free(rsp);
 	OPENSSL_cleanse(&pa, sizeof(pa));
 	return rc;
 }
@@ -296,6 +303,8 @@ static int verify_hook(void *ctx, uint32_t seq, const uint8_t *msg, size_t n)
 	return smb1_verify(s->mac_key, s->mac_key_len, seq, msg, n);
 }
 
+static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen);
+
 static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen)
 {
 	struct auth_creds cr = {.user = s->cfg.user,
@@ -310,10 +319,25 @@ static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp
 	}
 	int rc =
 	    neg->extended_security ? setup_extended(s, neg, &cr, errbuf, errlen) : setup_plain(s, &cr, errbuf, errlen);
-	if (rc < 0)
-		return rc;
+	if (rc == 0)
+		rc = start_signing(s, neg, errbuf, errlen);
+	free(s->final_rsp);
+	s->final_rsp = NULL;
+	return rc;
+}
+
+static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen)
+{
 	if (s->info.signing && !s->mac_key_len) {
 		set_err(errbuf, errlen, "signing is required, but a guest or anonymous logon has no key");
+		return -EACCES;
+	}
+	/* The response that completes the logon is the first signed message, sequence 1 (MS-CIFS 3.2.5.3). A
+	 * server that leaves it unsigned has not started signing, and going on would accept forged answers.
+	 * smbd does this after a logon outside SPNEGO, for which it derives no signing key. */
+	if (s->info.signing && smb1_verify(s->mac_key, s->mac_key_len, 1, s->final_rsp, s->final_rsp_len) < 0) {
+		set_err(errbuf, errlen, "%s did not sign its logon response%s; signing cannot be established", s->host,
+			neg->extended_security ? "" : " (to a logon without extended security)");
 		return -EACCES;
 	}
 	if (s->info.signing) {

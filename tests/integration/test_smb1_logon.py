@@ -110,3 +110,16 @@ def test_smb2_only_server_refuses_clearly(server, probe):
     rc, out, _ = run(probe, server)
     assert rc == 1
     assert "refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; mount without vers=1.0" in out
+
+
+def test_signing_refused_when_the_logon_response_is_unsigned(samba_server, probe):
+    # smbd derives no signing key for a logon outside SPNEGO and answers unsigned: the client must stop there
+    # rather than accept unsigned answers on a connection that requires signing.
+    srv = samba_server(**NT1, **{"server signing": "mandatory", "ntlm auth": "ntlmv1-permitted",
+                                 "raw NTLMv2 auth": "yes"})
+    for args in (("noext",), ("noext", "ntlmv1")):
+        rc, out, _ = run(probe, srv, *args)
+        assert rc == 1, out
+        assert "did not sign its logon response (to a logon without extended security)" in out, out
+    line, _ = held_session(probe, srv)
+    assert "ext=1" in line and "signing=1" in line
