@@ -5,7 +5,9 @@ NbnsResponder   a UDP name server on a free port: answers NAME QUERY for the nam
                 STATUS with its name table. Records every request it received.
 NbssGate        a TCP listener that plays a Windows-like port 139: it refuses the SESSION REQUEST unless
                 the called name is one it accepts (NEGATIVE SESSION RESPONSE 0x82), then relays the
-                session to a real smbd. Records every called/calling name pair.
+                session to a real smbd. Records every called/calling name pair. With keepalives=N it
+                sends N SESSION KEEP ALIVE frames (RFC 1002 4.3.7) before the first relayed byte, where
+                they cannot split a message.
 
 Both run one daemon thread and are stopped with close(); nothing here sleeps.
 """
@@ -82,8 +84,9 @@ class NbnsResponder:
 
 
 class NbssGate:
-    def __init__(self, backend_port, accept_names=("*SMBSERVER",)):
+    def __init__(self, backend_port, accept_names=("*SMBSERVER",), keepalives=0):
         self.backend_port = backend_port
+        self.keepalives = keepalives
         self.accept = {n.upper() for n in accept_names}
         self.requests = []  # (called, called suffix, calling, calling suffix)
         self.lsock = socket.socket()
@@ -116,7 +119,7 @@ class NbssGate:
             c.sendall(b"\x83\x00\x00\x01\x82")
             c.close()
             return
-        c.sendall(b"\x82\x00\x00\x00")
+        c.sendall(b"\x82\x00\x00\x00" + b"\x85\x00\x00\x00" * self.keepalives)
         b = socket.create_connection(("127.0.0.1", self.backend_port))
         # smbd speaks Direct TCP on its port: the session messages relay unchanged.
         threading.Thread(target=self._relay, args=(c, b), daemon=True).start()

@@ -119,6 +119,17 @@ def test_session_retries_smbserver(mount, gate):
     assert gate.requests[:2] == [("WRONGNAME", 0x20, "TESTER", 0x00), ("*SMBSERVER", 0x20, "TESTER", 0x00)]
 
 
+def test_session_keepalives_are_skipped(mount, server):
+    """SESSION KEEP ALIVE frames from the server (RFC 1002 4.3.7) are not SMB messages: they are skipped."""
+    g = NbssGate(server.port, keepalives=3)
+    try:
+        m = mount(opts={"port": str(g.port), "netbios": True})
+        (m.path / "k").write_text("alive")
+        assert (m.backing / "k").read_text() == "alive"
+    finally:
+        g.close()
+
+
 def test_session_called_name_accepted(mount, server):
     g = NbssGate(server.port, accept_names=("FILESRV",))
     try:

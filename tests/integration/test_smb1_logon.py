@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import smbfixture as sf
+from nbt_responder import NbssGate
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -123,3 +124,18 @@ def test_signing_refused_when_the_logon_response_is_unsigned(samba_server, probe
         assert "did not sign its logon response (to a logon without extended security)" in out, out
     line, _ = held_session(probe, srv)
     assert "ext=1" in line and "signing=1" in line
+
+
+def test_netbios_retry_and_keepalives(samba_server, probe):
+    """Over a port-139 gate that rejects the called name and then sends keepalives, SMB1 still logs on."""
+    srv = samba_server(**NT1)
+    g = NbssGate(srv.port, keepalives=2)
+    try:
+        env = {**os.environ, **sf.sanitizer_env(), "USER": srv.user, "PASSWD": srv.password}
+        r = subprocess.run([str(probe), "127.0.0.1", str(g.port), "share", "netbios"], capture_output=True,
+                           text=True, timeout=60, env=env)
+        assert r.returncode == 0 and r.stdout.startswith("ok "), r.stdout + r.stderr
+        assert not sf.SANITIZER.search(r.stderr), r.stderr
+        assert [q[0] for q in g.requests] == ["PROBESERVER", "*SMBSERVER"]
+    finally:
+        g.close()

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "sign") == 0)
 			cfg.sign = true;
 		else if (strcmp(argv[i], "netbios") == 0)
-			cfg.nb_called = "*SMBSERVER", cfg.nb_calling = "SMB1PROBE";
+			cfg.nb_called = "PROBESERVER", cfg.nb_calling = "SMB1PROBE";
 		else if (strcmp(argv[i], "hold") == 0)
 			hold = true;
 		else if (strcmp(argv[i], "guest") == 0)
