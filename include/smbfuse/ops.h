@@ -80,6 +80,32 @@ struct smb_fh;
 
 struct smb_client;
 
+/*
+ * Cache coherence: what the proto layer tells the glue (leases, oplocks, change notification, reconnects).
+ *
+ * The glue registers one struct smb_events with ops->set_events before it serves requests. Events are
+ * delivered on the proto layer's cache worker thread, never on the connection's receive thread and never
+ * inside an ops-> call, so the handler may block briefly (fuse_lowlevel_notify_inval_*) but must not call
+ * ops-> itself: the worker also acknowledges breaks, and a server waits for those.
+ * Paths are share-relative as everywhere in this file.
+ */
+enum smb_event_kind {
+	SMB_EV_FILE,	/* path's data and attributes may have changed, or are no longer covered by a lease */
+	SMB_EV_ENTRY,	/* the entry name of directory path was added, removed, renamed or modified */
+	SMB_EV_DIR,	/* anything in directory path may have changed (notify overflow, or its watch ended) */
+	SMB_EV_ALL,	/* everything: the session was rebuilt and every lease and watch is void */
+};
+
+struct smb_events {
+	void (*event)(void *arg, enum smb_event_kind kind, const char *path, const char *name);
+	void *arg;
+};
+
+/* What a lease or oplock currently lets this client cache for a path (ops->cached). */
+#define SMB_CACHE_READ 0x1   /* data and attributes: nobody else writes while this holds */
+#define SMB_CACHE_HANDLE 0x2 /* closed handles may stay open */
+#define SMB_CACHE_WRITE 0x4  /* nobody else reads or writes */
+
 struct smb_ops {
 	/* Attributes of a path: one round trip (compound CREATE + QUERY_INFO + CLOSE on SMB2). */
 	int (*stat)(struct smb_client *cl, const char *path, struct smb_attr *out);
@@ -109,6 +135,20 @@ struct smb_ops {
 	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
 	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);
+
+	/* ---- cache coherence (all optional; NULL means the dialect offers none of it) ---- */
+	/* Register the glue's event handler (see above), before any other op; a handler with event NULL
+	 * unregisters it, and no event is running or will run once that call returns. */
+	void (*set_events)(struct smb_client *cl, const struct smb_events *ev);
+	/* SMB_CACHE_* bits a lease or oplock grants this client for path right now; no round trip. */
+	unsigned (*cached)(struct smb_client *cl, const char *path);
+	/* Ask to hear of changes in directory path (SMB_EV_ENTRY/SMB_EV_DIR) until its watch ends. Returns 1
+	 * when a watch holds (new or existing), 0 when none can (watch table full, not supported), or a
+	 * negative errno. A watch ends with an SMB_EV_DIR event. */
+	int (*watch)(struct smb_client *cl, const char *path);
+	/* Append "name value" lines of the client's counters to buf (at most len bytes, NUL-terminated);
+	 * returns the length written. */
+	size_t (*stats)(struct smb_client *cl, char *buf, size_t len);
 };
 
 /* Everything needed to reach and authenticate to one share. Strings are borrowed for the call of

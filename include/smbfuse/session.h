@@ -77,7 +77,27 @@ uint64_t sess_generation(struct sess *s);
 /* A copy of the current session's parameters. */
 void sess_get_info(struct sess *s, struct sess_info *out);
 
+/*
+ * Hooks for the proto layer's caches. on_unsolicited receives oplock/lease break notifications on the
+ * receive thread (conn_cfg.on_unsolicited rules: no blocking, no calls into the session); on_rebuilt runs
+ * on the thread that rebuilt the session, after the generation was bumped, with no lock held, and must
+ * not block either: every lease and watch of the old session is void. Set once, before any lease exists;
+ * messages arriving before that are dropped.
+ */
+struct sess_hooks {
+	void (*on_unsolicited)(void *arg, const uint8_t *msg, size_t n);
+	void (*on_rebuilt)(void *arg, uint64_t gen);
+	void *arg;
+};
+void sess_set_hooks(struct sess *s, const struct sess_hooks *h);
+
 /* Asynchronous submit on the current session (for several READs/WRITEs in flight from one thread). */
 int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen);
+/* sess_submit for a long-lived request (CHANGE_NOTIFY): no deadline; *out gets a reference for
+ * sess_cancel, dropped with conn_async_put. */
+int sess_submit_long(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen,
+		     struct conn_async **out);
+/* Cancel a request from sess_submit_long if the session it went out on is still the current one. */
+void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen);
 
 #endif

@@ -69,6 +69,7 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		fs_free(fs);
 		return -EINVAL; /* libfuse has printed why (a bad FUSE option) */
 	}
+	fs_cache_init(fs);
 	*out = fs;
 	return 0;
 }
@@ -159,6 +160,8 @@ void fs_free(struct fs *fs)
 {
 	if (!fs)
 		return;
+	if (fs->se)
+		fs_cache_fini(fs);
 	if (fs->se) {
 		if (fs->mounted)
 			fuse_session_unmount(fs->se);

@@ -34,6 +34,12 @@ struct fs_inode {
 	unsigned refs;		 /* one per child node (the child's parent pointer) and one for the root */
 	bool hashed;		 /* in fs->by_name; false once unlinked or replaced by a rename */
 	struct smb_attr attr;	 /* last attributes seen from the server */
+	/* Directories only (cache.c): the last listing, trusted while the directory's watch holds. dir_epoch
+	 * counts invalidations, so a listing fetched across one is not stored (sshfs cache_add_attr). */
+	GPtrArray *list;      /* struct fs_dirent *, shared (g_ptr_array_ref) with open fs_dir handles */
+	GHashTable *list_idx; /* case-folded name -> struct fs_dirent * of list */
+	uint64_t list_ms;     /* when list was fetched */
+	uint64_t dir_epoch;
 	/* cache=strict: size and mtime at the last open, to decide keep_cache on the next one. */
 	bool opened;
 	uint64_t open_size;
@@ -68,6 +74,11 @@ struct fs {
 
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
 	pthread_mutex_t append_lock;
+
+	/* Counters of the daemon's own caches (cache.c, user.smbfuse.stats). Relaxed atomics. */
+	_Atomic uint64_t lookup_hits, lookup_neg_hits, lookup_misses;
+	_Atomic uint64_t list_hits, list_misses;
+	_Atomic uint64_t inval_inodes, inval_entries;
 };
 
 /* An open file: fi->fh. */
@@ -130,6 +141,35 @@ void fs_inode_note_write(struct fs *fs, fuse_ino_t ino, bool wrote);
 int fs_inode_get_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out);
 /* cache=strict: true when size and mtime equal those at the previous open; records them for the next. */
 bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr);
+
+/* cache.c: the daemon's directory cache, coherence events from the proto layer, the stats xattr.
+ * Lease-backed timeouts: while a lease grants read caching the kernel may keep attributes this long; the
+ * lease's end or break invalidates them. Names in a watched directory likewise. */
+#define FS_LEASE_TIMEOUT 60.0
+#define FS_WATCH_TIMEOUT 60.0
+#define FS_STATS_XATTR "user.smbfuse.stats"
+void fs_cache_init(struct fs *fs);
+/* Unregister from the proto layer; no event runs after it returns. */
+void fs_cache_fini(struct fs *fs);
+/* The inode is freed: drop its listing. Called with fs->lock held. */
+void fs_cache_drop_locked(struct fs_inode *n);
+/* We changed directory ino (dir) or the file ino: its (parent's) listing is out of date. */
+void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir);
+/* A watched directory's attributes, trusted while its listing is (no change notified since). */
+bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a);
+/* Whether the proto layer watches directory path (starting a watch if it can). */
+bool fs_cache_watch(struct fs *fs, const char *path);
+/* The cached listing of directory ino if trustworthy (a new reference), else NULL and *epoch is the
+ * epoch to hand to fs_cache_store after fetching. */
+GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, uint64_t *epoch);
+void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents);
+/* Lookup from the cached listing of parent: 1 and *a when name is there and fresh, 0 when the listing
+ * proves it absent (-ENOENT answer), -EAGAIN when the server must be asked. */
+int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);
+/* Attribute and entry timeouts for path (lease- or watch-backed when possible). */
+double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path);
+void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ll_ops;

@@ -57,6 +57,7 @@ static void maybe_free_locked(struct fs *fs, struct fs_inode *n)
 		struct fs_inode *parent = n->parent;
 		unhash_locked(fs, n);
 		g_hash_table_remove(fs->by_id, &n->nodeid);
+		fs_cache_drop_locked(n);
 		free(n->name);
 		free(n);
 		if (!parent)
@@ -94,6 +95,7 @@ void fs_inodes_free(struct fs *fs)
 	g_hash_table_iter_init(&it, fs->by_id);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct fs_inode *n = v;
+		fs_cache_drop_locked(n);
 		free(n->name);
 		free(n);
 	}

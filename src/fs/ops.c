@@ -60,18 +60,26 @@ void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr 
 	st->st_ctim = a->ctime;
 }
 
-static void fill_entry(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, const struct smb_attr *a)
+static void fill_entry_to(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, const struct smb_attr *a,
+			  double attr_to)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
 	e->generation = 1; /* nodeids are never reused */
 	fs_attr_to_stat(fs, ino, a, &e->attr);
-	e->attr_timeout = fs->cfg.attr_timeout;
+	e->attr_timeout = attr_to;
 	e->entry_timeout = fs->cfg.entry_timeout;
 }
 
-/* Take a reference on (parent, name) and send the entry; if the kernel never gets it, give it back. */
-static void reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a)
+static void fill_entry(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, const struct smb_attr *a)
+{
+	fill_entry_to(fs, e, ino, a, fs->cfg.attr_timeout);
+}
+
+/* Take a reference on (parent, name) and send the entry; if the kernel never gets it, give it back. path
+ * (may be NULL) lets a lease lengthen the attribute timeout. */
+static void reply_new_entry_path(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a,
+				 const char *path)
 {
 	struct fs *fs = fs_of(req);
 	struct fuse_entry_param e;
@@ -81,9 +89,14 @@ static void reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		reply_err(req, -ESTALE);
 		return;
 	}
-	fill_entry(fs, &e, ino, &merged);
+	fill_entry_to(fs, &e, ino, &merged, fs_cache_attr_timeout(fs, ino, path));
 	if (fuse_reply_entry(req, &e) != 0)
 		fs_inode_forget(fs, ino, 1);
+}
+
+static void reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a)
+{
+	reply_new_entry_path(req, parent, name, a, NULL);
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -91,14 +104,23 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = fs_of(req);
 	struct smb_attr a;
 	char *path;
-	int r = fs_inode_path(fs, parent, name, &path);
+	int r = fs_cache_lookup(fs, parent, name, &a);
+	if (r >= 0) {
+		/* From the watched directory's listing: absent (0), or present and fresh (1). */
+		if (r == 0)
+			reply_err(req, -ENOENT);
+		else
+			reply_new_entry(req, parent, name, &a);
+		return;
+	}
+	r = fs_inode_path(fs, parent, name, &path);
 	if (r == 0)
 		r = CALL(fs, stat, path, &a);
-	g_free(path);
 	if (r < 0)
 		reply_err(req, r);
 	else
-		reply_new_entry(req, parent, name, &a);
+		reply_new_entry_path(req, parent, name, &a, path);
+	g_free(path);
 }
 
 static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -122,6 +144,8 @@ static int get_attr(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, st
 	int r;
 	if (fi && fi->fh && OP(fs, fstat) && (r = CALL(fs, fstat, file_of(fi)->fh, a)) != -EOPNOTSUPP)
 		goto out;
+	if (fs->cfg.cache != FS_CACHE_NONE && fs_cache_dir_attr(fs, ino, a))
+		return 0;
 	r = fs_inode_path(fs, ino, NULL, &path);
 	if (r == -ESTALE && fs_inode_get_attr(fs, ino, a) == 0) {
 		a->nlink = 0;
@@ -140,8 +164,12 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
 {
 	struct fs *fs = fs_of(req);
 	struct stat st;
+	char *path = NULL;
 	fs_attr_to_stat(fs, ino, a, &st);
-	fuse_reply_attr(req, &st, fs->cfg.attr_timeout);
+	if (fs_inode_path(fs, ino, NULL, &path) < 0)
+		path = NULL;
+	fuse_reply_attr(req, &st, fs_cache_attr_timeout(fs, ino, path));
+	g_free(path);
 }
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -241,6 +269,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (r < 0 && !fh)
 		goto out;
 	r = CALL(fs, setattr, path, fh, &sa, &a);
+	fs_cache_changed(fs, ino, false);
 	if (borrowed) {
 		fs_file_put(fs, borrowed);
 		if (r == -EACCES && path) /* opened read-only: no FILE_WRITE_ATTRIBUTES on that handle */
@@ -301,11 +330,20 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 /* Take the snapshot: on the first read of a handle and at every rewind to offset 0. */
 static int list_dir_locked(struct fs *fs, fuse_ino_t ino, struct fs_dir *d)
 {
-	GPtrArray *ents = g_ptr_array_new_with_free_func(dirent_free);
 	char *path;
+	uint64_t epoch;
 	int r = fs_inode_path(fs, ino, NULL, &path);
-	if (r == 0)
+	if (r < 0)
+		return r;
+	/* Watch first, then list: a change after the listing is then sure to be notified. */
+	bool watched = fs_cache_watch(fs, path);
+	GPtrArray *ents = watched ? fs_cache_listing(fs, ino, &epoch) : NULL;
+	if (!ents) {
+		ents = g_ptr_array_new_with_free_func(dirent_free);
 		r = CALL(fs, readdir, path, collect_dirent, ents);
+		if (r == 0 && watched)
+			fs_cache_store(fs, ino, epoch, ents);
+	}
 	g_free(path);
 	if (r < 0) {
 		g_ptr_array_unref(ents);
@@ -428,6 +466,7 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (r == 0) {
 		r = CALL(fs, mkdir, path, &a);
 		g_free(path);
+		fs_cache_changed(fs, parent, true);
 	}
 	if (r < 0)
 		reply_err(req, r);
@@ -444,6 +483,7 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, boo
 	if (r == 0) {
 		r = dir ? CALL(fs, rmdir, path) : CALL(fs, unlink, path);
 		g_free(path);
+		fs_cache_changed(fs, parent, true);
 	}
 	if (r == 0)
 		fs_inode_unhash(fs, parent, name);
@@ -475,6 +515,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	else if ((r = fs_inode_path(fs, parent, name, &from)) == 0 &&
 		 (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
 		r = CALL(fs, rename, from, to, (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0);
+	fs_cache_changed(fs, parent, true);
+	fs_cache_changed(fs, newparent, true);
 	if (r == 0)
 		fs_inode_move(fs, parent, name, newparent, newname);
 	g_free(from);
@@ -604,6 +646,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r == 0) {
 		r = do_open(fs, path, fi->flags & ~O_CREAT, 0, &fh, &a);
 		g_free(path);
+		if (fi->flags & O_TRUNC)
+			fs_cache_changed(fs, ino, false);
 	}
 	if (r == 0 && (r = setup_file(fs, ino, fi, fh, &a)) < 0)
 		CALL(fs, close, fh);
@@ -629,6 +673,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	if (r == 0) {
 		r = do_open(fs, path, fi->flags | O_CREAT, mode, &fh, &a);
 		g_free(path);
+		fs_cache_changed(fs, parent, true);
 	}
 	if (r == 0 && !(ino = fs_inode_link(fs, parent, name, &a)))
 		r = -ESTALE;
@@ -693,6 +738,7 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		n = append_write(fs, f, buf, size, off);
 	else
 		n = OP(fs, write) ? OP(fs, write)(fs->cl, f->fh, buf, size, (uint64_t)off) : -EOPNOTSUPP;
+	fs_cache_changed(fs, ino, false);
 	if (n < 0) {
 		reply_err(req, (int)n);
 		return;
@@ -762,4 +808,6 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .flush = fs_flush,
     .fsync = fs_fsync,
     .release = fs_release,
+    .getxattr = fs_getxattr,
+    .listxattr = fs_listxattr,
 };

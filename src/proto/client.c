@@ -154,6 +154,9 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	rc = sess_new(&sc, &cl->sess, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
+	rc = pcache_new(cl);
+	if (rc < 0)
+		goto fail;
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */
 	struct smb_attr a;
 	rc = cl->ops->stat(cl, "", &a);
@@ -180,7 +183,9 @@ void smb_client_free(struct smb_client *cl)
 {
 	if (!cl)
 		return;
+	pcache_stop(cl);
 	sess_free(cl->sess);
+	pcache_free(cl);
 	free(cl->prefix);
 	free(cl);
 }

@@ -4,16 +4,37 @@
 #define SMBFUSE_PROTO_I_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "smbfuse/ops.h"
 #include "smbfuse/session.h"
+#include "smbfuse/smb2.h"
+
+/* Counters of one mount (ops->stats). Relaxed atomics: each is exact, the set is not a snapshot. */
+struct proto_stats {
+	_Atomic uint64_t cmd[SMB2_NCOMMANDS]; /* requests sent, compound members counted one by one */
+	_Atomic uint64_t bytes_read, bytes_written;
+	_Atomic uint64_t leases_granted, breaks, break_acks;
+	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
+	_Atomic uint64_t notifications, notify_overflows, watches_started;
+	_Atomic uint64_t reconnects;
+};
+
+struct pcache;
 
 struct smb_client {
 	const struct smb_ops *ops; /* immutable after smb_client_new */
 	struct sess *sess;
 	char *prefix; /* subdir in wire form ("a\\b"), "" for the share root; immutable */
 	char desc[160];
+	struct proto_stats st;
+	struct pcache *cache; /* smb2_cache.c: leases, cached handles, watches, the worker; immutable pointer */
 };
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
 
 extern const struct smb_ops smb2_ops;
 
@@ -23,5 +44,57 @@ extern const struct smb_ops smb2_ops;
  * backslash, which the server would read as a separator and so reach a different file.
  */
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out);
+
+/* An open file (ops.h struct smb_fh), shared by smb2_ops.c and the handle cache in smb2_cache.c. */
+struct smb_fh {
+	pthread_mutex_t lock; /* guards fid and gen (a reopen replaces both) */
+	struct smb2_fid fid;
+	uint64_t gen;
+	/* immutable after open: what a reopen needs */
+	char *wpath;
+	uint32_t access;
+	uint32_t options;
+	/* the cache's: */
+	char *path;	     /* share-relative, as ops.h names it; immutable */
+	struct lease *lease; /* one reference, or NULL; immutable */
+	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
+	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
+};
+
+/* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */
+int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh);
+/* smb2_ops.c: open path (no lease) and return its FileId and session generation; close a FileId. */
+int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
+		  uint64_t *gen);
+void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid);
+
+/*
+ * smb2_cache.c: leases, the handle cache, directory watches and the cache worker (essay there).
+ * pcache_new registers the session hooks and starts the worker; pcache_free stops it and closes what is
+ * cached, before the session goes.
+ */
+int pcache_new(struct smb_client *cl);
+void pcache_stop(struct smb_client *cl); /* before sess_free: worker, parked handles, watch handles */
+void pcache_free(struct smb_client *cl); /* after sess_free */
+/* The lease for path (created on first use; one reference for the caller), or NULL when the dialect has
+ * no leases. lease_ctx adds its RqLs context to a CREATE's context chain; lease_granted records what the
+ * CREATE response granted; lease_put drops the reference (an open that failed, or a handle closed). */
+struct lease *lease_get(struct smb_client *cl, const char *path);
+int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev);
+void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen);
+void lease_put(struct smb_client *cl, struct lease *l);
+/* Handle cache: a parked handle of path opened with this access and options, or NULL. */
+struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uint32_t access, uint32_t options,
+			     struct smb_attr *attr);
+/* Keep fh open instead of closing it, if its lease allows; true when it was taken. */
+bool pcache_park(struct smb_client *cl, struct smb_fh *fh);
+/* Close parked handles of path and of everything under it (before unlink, rmdir, rename). */
+void pcache_flush_path(struct smb_client *cl, const char *path);
+/* Attributes seen for fh's file (NULL: they changed, e.g. after a WRITE). */
+void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a);
+unsigned pcache_cached(struct smb_client *cl, const char *path);
+int pcache_watch(struct smb_client *cl, const char *path);
+void pcache_set_events(struct smb_client *cl, const struct smb_events *ev);
+size_t pcache_stats(struct smb_client *cl, char *buf, size_t len);
 
 #endif

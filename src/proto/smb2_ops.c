@@ -35,16 +35,6 @@
 #define ALL_INFO_LEN 4096
 #define IO_CHUNK_MAX (1024u * 1024)
 
-struct smb_fh {
-	pthread_mutex_t lock; /* guards fid and gen (a reopen replaces both) */
-	struct smb2_fid fid;
-	uint64_t gen;
-	/* immutable after open: what a reopen needs */
-	char *wpath;
-	uint32_t access;
-	uint32_t options;
-};
-
 /* A compound (or single request) under construction; bodies are owned here until cmp_free. */
 struct cmp {
 	struct conn_msg m[CMP_MAX];
@@ -92,8 +82,12 @@ static int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent)
 		c->m[i].body = c->w[i].p;
 		c->m[i].body_len = c->w[i].len;
 	}
+	for (int i = 0; i < c->n; i++)
+		stat_add(&cl->st.cmd[c->m[i].hdr.command % SMB2_NCOMMANDS], 1);
 	int rc = sess_call(cl->sess, c->m, c->n, &c->gen);
 	if (rc == -ECONNRESET && idempotent) {
+		for (int i = 0; i < c->n; i++)
+			stat_add(&cl->st.cmd[c->m[i].hdr.command % SMB2_NCOMMANDS], 1);
 		for (int i = 0; i < c->n; i++) {
 			free(c->m[i].rsp);
 			c->m[i].rsp = NULL;
@@ -117,6 +111,35 @@ static int cmp_errno(const struct cmp *c, int *failed_at)
 		}
 	}
 	return 0;
+}
+
+static void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+			     uint32_t disposition, uint32_t options, bool qfid, struct lease *lease)
+{
+	struct wbuf ctx;
+	size_t prev = SIZE_MAX;
+	wbuf_init(&ctx, 0);
+	if (qfid)
+		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
+	if (lease)
+		lease_ctx(cl, lease, &ctx, &prev);
+	struct smb2_create_req req = {
+		.oplock_level = lease ? SMB2_OPLOCK_LEVEL_LEASE : SMB2_OPLOCK_LEVEL_NONE,
+		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
+		.desired_access = access,
+		.share_access = SHARE_ALL,
+		.disposition = disposition,
+		.options = options,
+		.name = wpath,
+		.name_len = strlen(wpath),
+		.contexts = ctx.len ? ctx.p : NULL,
+		.contexts_len = (uint32_t)ctx.len,
+	};
+	struct wbuf *w = cmp_add(c, SMB2_CREATE, 0);
+	int rc = wbuf_err(&ctx) ?: smb2_create_req_encode(w, &req);
+	if (rc < 0 && !w->err)
+		w->err = rc;
+	wbuf_free(&ctx);
 }
 
 static void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
@@ -276,13 +299,13 @@ static uint32_t open_disposition(int flags)
 	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
 }
 
-/* CREATE with QFid; fills fid and attributes. */
+/* CREATE with QFid (and the lease's context when lease is not NULL); fills fid and attributes. */
 static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
-		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen)
+		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
 {
 	struct cmp c;
 	cmp_init(&c);
-	add_create(&c, wpath, access, disposition, options, 0, true);
+	add_create_lease(cl, &c, wpath, access, disposition, options, true, lease);
 	int rc = cmp_send(cl, &c, disposition == FILE_OPEN);
 	if (rc == 0)
 		rc = cmp_errno(&c, NULL);
@@ -294,40 +317,62 @@ static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, ui
 		*gen = c.gen;
 		if (attr)
 			attr_from_create(&r, attr);
+		if (lease)
+			lease_granted(cl, lease, &r, c.gen);
 	}
 	cmp_free(&c);
 	return rc;
+}
+
+/* A handle of path parked by the handle cache, when flags allow taking one back (no create, no truncate). */
+static struct smb_fh *open_cached(struct smb_client *cl, const char *path, int flags, uint32_t access,
+				  uint32_t options, struct smb_attr *attr)
+{
+	if ((flags & (O_TRUNC | O_EXCL)) || (flags & O_DIRECTORY))
+		return NULL;
+	return pcache_unpark(cl, path, access, options, attr);
 }
 
 static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
 		     struct smb_attr *attr_out)
 {
 	*out = NULL;
-	struct smb_fh *fh = calloc(1, sizeof(*fh));
+	struct smb_attr a;
+	uint32_t options = (flags & O_DIRECTORY) ? FILE_DIRECTORY_FILE : (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
+	struct smb_fh *fh = open_cached(cl, path, flags, open_access(flags), options, &a);
+	if (fh)
+		goto done;
+	fh = calloc(1, sizeof(*fh));
 	if (!fh)
 		return -ENOMEM;
 	int rc = proto_wire_path(cl, path, &fh->wpath);
-	if (rc < 0)
+	if (rc < 0 || !(fh->path = strdup(path))) {
+		rc = rc < 0 ? rc : -ENOMEM;
 		goto fail;
+	}
 	fh->access = open_access(flags);
-	if (flags & O_DIRECTORY)
-		fh->options = FILE_DIRECTORY_FILE;
-	else if (flags & O_CREAT)
-		fh->options = FILE_NON_DIRECTORY_FILE;
-	struct smb_attr a;
-	rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen);
+	fh->options = options;
+	if (!(flags & O_DIRECTORY))
+		fh->lease = lease_get(cl, path);
+	rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
+		     fh->lease);
 	if (rc == -EACCES && (flags & O_ACCMODE) == O_WRONLY) {
 		fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
-		rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen);
+		rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
+			     fh->lease);
 	}
 	if (rc < 0)
 		goto fail;
 	pthread_mutex_init(&fh->lock, NULL);
+	pcache_note_attr(cl, fh, &a);
+done:
 	if (attr_out)
 		*attr_out = a;
 	*out = fh;
 	return 0;
 fail:
+	lease_put(cl, fh->lease);
+	free(fh->path);
 	free(fh->wpath);
 	free(fh);
 	return rc;
@@ -340,7 +385,7 @@ static int fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid
 	pthread_mutex_lock(&fh->lock);
 	int rc = 0;
 	if (fh->gen != cur) {
-		rc = do_open(cl, fh->wpath, fh->access, FILE_OPEN, fh->options, &fh->fid, NULL, &fh->gen);
+		rc = do_open(cl, fh->wpath, fh->access, FILE_OPEN, fh->options, &fh->fid, NULL, &fh->gen, fh->lease);
 		if (rc < 0)
 			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 	}
@@ -349,7 +394,7 @@ static int fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid
 	return rc;
 }
 
-static int smb2_close(struct smb_client *cl, struct smb_fh *fh)
+int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 {
 	int rc = 0;
 	if (fh->gen == sess_generation(cl->sess)) {
@@ -361,10 +406,42 @@ static int smb2_close(struct smb_client *cl, struct smb_fh *fh)
 			rc = cmp_errno(&c, NULL);
 		cmp_free(&c);
 	}
+	lease_put(cl, fh->lease);
 	pthread_mutex_destroy(&fh->lock);
+	free(fh->path);
 	free(fh->wpath);
 	free(fh);
 	return rc;
+}
+
+/* Under a Handle lease the handle is parked for a later open of the same file (smb2_cache.c). */
+static int smb2_close(struct smb_client *cl, struct smb_fh *fh)
+{
+	if (pcache_park(cl, fh))
+		return 0;
+	return smb2_fh_destroy(cl, fh);
+}
+
+int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
+		  uint64_t *gen)
+{
+	char *wpath;
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc < 0)
+		return rc;
+	rc = do_open(cl, wpath, access, FILE_OPEN, options, fid, NULL, gen, NULL);
+	free(wpath);
+	return rc;
+}
+
+void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid)
+{
+	struct cmp c;
+	cmp_init(&c);
+	add_close(&c, fid);
+	if (cmp_send(cl, &c, false) == 0)
+		cmp_errno(&c, NULL);
+	cmp_free(&c);
 }
 
 /* ---- read and write: pieces sent together, awaited together ---- */
@@ -411,6 +488,7 @@ static void io_run(struct smb_client *cl, struct io_piece *p, int n)
 	for (int i = 0; i < n; i++) {
 		p[i].m.body = p[i].w.p;
 		p[i].m.body_len = p[i].w.len;
+		stat_add(&cl->st.cmd[p[i].m.hdr.command % SMB2_NCOMMANDS], 1);
 		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, &b, NULL);
 		if (rc < 0) {
 			p[i].m.err = rc;
@@ -496,6 +574,8 @@ static ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, si
 			break;
 	}
 	io_free(p, n);
+	if (total > 0)
+		stat_add(&cl->st.bytes_read, (uint64_t)total);
 	return total;
 }
 
@@ -533,6 +613,10 @@ static ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *
 		total += r.count;
 	}
 	io_free(p, n);
+	fh->wrote = true;
+	pcache_note_attr(cl, fh, NULL);
+	if (total > 0)
+		stat_add(&cl->st.bytes_written, (uint64_t)total);
 	return total;
 }
 
@@ -574,6 +658,8 @@ static int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr 
 	int rc = fid_simple(cl, fh, add_query_all, &c);
 	if (rc == 0)
 		rc = attr_from_all_info(&c.m[0], out);
+	if (rc == 0)
+		pcache_note_attr(cl, fh, out);
 	cmp_free(&c);
 	return rc;
 }
@@ -635,6 +721,8 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 		rc = cmp_errno(&c, NULL);
 	if (rc == 0 && attr_out)
 		rc = attr_from_all_info(&c.m[c.n - (fh ? 1 : 2)], attr_out);
+	if (fh)
+		pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
 	cmp_free(&c);
 	wbuf_free(&p[0]);
 	wbuf_free(&p[1]);
@@ -786,11 +874,13 @@ static int delete_path(struct smb_client *cl, const char *path, uint32_t options
 
 static int smb2_rmdir(struct smb_client *cl, const char *path)
 {
+	pcache_flush_path(cl, path);
 	return delete_path(cl, path, FILE_DIRECTORY_FILE);
 }
 
 static int smb2_unlink(struct smb_client *cl, const char *path)
 {
+	pcache_flush_path(cl, path);
 	int rc = delete_path(cl, path, FILE_NON_DIRECTORY_FILE);
 	if (rc != -EACCES)
 		return rc;
@@ -807,6 +897,8 @@ static int smb2_unlink(struct smb_client *cl, const char *path)
 static int smb2_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags)
 {
 	char *wto;
+	pcache_flush_path(cl, from);
+	pcache_flush_path(cl, to);
 	int rc = proto_wire_path(cl, to, &wto);
 	if (rc < 0)
 		return rc;
@@ -870,4 +962,8 @@ const struct smb_ops smb2_ops = {
 	.unlink = smb2_unlink,
 	.rename = smb2_rename,
 	.statfs = smb2_statfs,
+	.set_events = pcache_set_events,
+	.cached = pcache_cached,
+	.watch = pcache_watch,
+	.stats = pcache_stats,
 };

@@ -61,6 +61,9 @@ struct sess {
 	uint64_t last_fail_ms; /* when it failed, for the backoff */
 	bool stopping;	       /* sess_free has started: the watchdog leaves */
 
+	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
+	_Atomic bool hooks_set;
+
 	pthread_t watchdog; /* keepalive thread; see watchdog_main */
 	bool has_watchdog;  /* immutable after sess_new */
 };
@@ -433,6 +436,19 @@ static int connect_error(struct sess *s, int rc, char *errbuf, size_t errlen)
 	return rc;
 }
 
+static void sess_unsolicited(void *arg, const uint8_t *msg, size_t n)
+{
+	struct sess *s = arg;
+	if (s->hooks_set && s->hooks.on_unsolicited)
+		s->hooks.on_unsolicited(s->hooks.arg, msg, n);
+}
+
+void sess_set_hooks(struct sess *s, const struct sess_hooks *h)
+{
+	s->hooks = *h;
+	s->hooks_set = true;
+}
+
 /* Build a complete link: connect, negotiate, authenticate, sign, connect the tree. No lock held. */
 static int link_build(struct sess *s, struct link **out, char *errbuf, size_t errlen)
 {
@@ -445,6 +461,8 @@ static int link_build(struct sess *s, struct link **out, char *errbuf, size_t er
 		.port = s->cfg.port,
 		.connect_timeout_ms = s->cfg.connect_timeout_ms,
 		.request_timeout_ms = s->cfg.request_timeout_ms,
+		.on_unsolicited = sess_unsolicited,
+		.arg = s,
 		.nb_called = s->cfg.nb_called,
 		.nb_calling = s->cfg.nb_calling,
 	};
@@ -691,6 +709,12 @@ static int rebuild_locked(struct sess *s)
 		link_free(old);
 	log_info("reconnected to %s (generation %llu)", s->unc, (unsigned long long)s->gen);
 	pthread_cond_broadcast(&s->cond);
+	if (s->hooks_set && s->hooks.on_rebuilt) {
+		uint64_t gen = s->gen;
+		pthread_mutex_unlock(&s->lock);
+		s->hooks.on_rebuilt(s->hooks.arg, gen);
+		pthread_mutex_lock(&s->lock);
+	}
 	return 0;
 }
 
@@ -781,6 +805,33 @@ int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *a
 	rc = conn_submit(l->conn, msg, l->info.signing ? CONN_F_SIGN : 0, done, arg, NULL);
 	link_put(s, l);
 	return rc;
+}
+
+int sess_submit_long(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen,
+		     struct conn_async **out)
+{
+	struct link *l = NULL;
+	int rc = link_get(s, &l, gen);
+	if (rc < 0)
+		return rc;
+	msg->hdr.session_id = l->session_id;
+	msg->hdr.tree_id = l->tree_id;
+	rc = conn_submit(l->conn, msg, (l->info.signing ? CONN_F_SIGN : 0) | CONN_F_NO_TIMEOUT, done, arg, out);
+	link_put(s, l);
+	return rc;
+}
+
+void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
+{
+	pthread_mutex_lock(&s->lock);
+	struct link *l = s->state == SESS_UP && s->gen == gen ? s->cur : NULL;
+	if (l)
+		l->users++;
+	pthread_mutex_unlock(&s->lock);
+	if (!l)
+		return;
+	conn_cancel(l->conn, a);
+	link_put(s, l);
 }
 
 uint64_t sess_generation(struct sess *s)

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cache.c - what the daemon caches itself, and how the proto layer's coherence events reach the kernel.
+ *
+ * The cache model. Most caching is the kernel's: attributes and names (FUSE entry/attr timeouts) and file
+ * data (the page cache, keep_cache). The daemon decides how long the kernel may trust them and takes them
+ * back with fuse_lowlevel_notify_inval_inode/_entry when the server says they changed:
+ *  - with no lease, attributes and names live actimeo seconds (1 by default), as before;
+ *  - while a lease grants read caching on a file (ops->cached), its attributes live FS_LEASE_TIMEOUT; a
+ *    break or the lease's end (SMB_EV_FILE) invalidates its attributes and pages at once;
+ *  - a directory the kernel lists gets a watch (ops->watch, CHANGE_NOTIFY). While it holds, the daemon
+ *    keeps the listing (so a second `ls -l` costs no request), answers lookups of names that are not in it
+ *    with ENOENT (negative cache), answers lookups of names that are from it while the listing is younger
+ *    than actimeo, and gives names in it FS_WATCH_TIMEOUT. A change notification for a name
+ *    (SMB_EV_ENTRY) drops the listing and that name's dentry and attributes; an overflow or the watch's end
+ *    (SMB_EV_DIR) drops the listing and every dentry below the directory;
+ *  - a reconnect (SMB_EV_ALL) drops everything.
+ * cache=none turns all of it off: zero timeouts, no listing, no lease-backed timeouts.
+ * Listings are bounded by the number of watches the proto layer allows (a listing is kept only while its
+ * directory is watched).
+ *
+ * Threads. Events arrive on the proto layer's workers, never inside a FUSE callback, which is what
+ * fuse_lowlevel.h requires of notify_inval_* (the kernel may hold locks of the inode while it waits for the
+ * callback's reply). fs->lock is released before each notify call.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_i.h"
+#include "smbfuse/log.h"
+#include "smbfuse/util.h"
+
+#define CNT(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+#define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+static struct fs_inode *ino_locked(struct fs *fs, fuse_ino_t ino)
+{
+	uint64_t key = ino;
+	return g_hash_table_lookup(fs->by_id, &key);
+}
+
+static struct fs_inode *child_locked(struct fs *fs, struct fs_inode *p, const char *name)
+{
+	struct fs_inode probe = {.parent = p, .name = (char *)name};
+	return g_hash_table_lookup(fs->by_name, &probe);
+}
+
+/* The node of a share-relative path, or NULL if the kernel does not know it. */
+static struct fs_inode *find_locked(struct fs *fs, const char *path)
+{
+	struct fs_inode *n = ino_locked(fs, FUSE_ROOT_ID);
+	char *copy = g_strdup(path), *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); n && c; c = strtok_r(NULL, "/", &save))
+		n = child_locked(fs, n, c);
+	g_free(copy);
+	return n;
+}
+
+void fs_cache_drop_locked(struct fs_inode *n)
+{
+	if (n->list)
+		g_ptr_array_unref(n->list);
+	if (n->list_idx)
+		g_hash_table_destroy(n->list_idx);
+	n->list = NULL;
+	n->list_idx = NULL;
+	n->dir_epoch++;
+}
+
+bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a)
+{
+	bool hit = false;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	if (n && n->list && smb_attr_is_dir(&n->attr)) {
+		*a = n->attr;
+		hit = true;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (hit)
+		CNT(fs->lookup_hits);
+	return hit;
+}
+
+void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	if (n && !dir)
+		n = n->parent;
+	if (n)
+		fs_cache_drop_locked(n);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+bool fs_cache_watch(struct fs *fs, const char *path)
+{
+	if (fs->cfg.cache == FS_CACHE_NONE || !fs->ops->watch)
+		return false;
+	return fs->ops->watch(fs->cl, path) == 1;
+}
+
+GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, uint64_t *epoch)
+{
+	GPtrArray *out = NULL;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	if (n && n->list)
+		out = g_ptr_array_ref(n->list);
+	*epoch = n ? n->dir_epoch : 0;
+	pthread_mutex_unlock(&fs->lock);
+	if (out)
+		CNT(fs->list_hits);
+	else
+		CNT(fs->list_misses);
+	return out;
+}
+
+void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents)
+{
+	GHashTable *idx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < ents->len; i++) {
+		struct fs_dirent *d = g_ptr_array_index(ents, i);
+		g_hash_table_insert(idx, g_utf8_casefold(d->name, -1), d);
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	/* An invalidation during the fetch means the listing may predate a change: do not keep it. */
+	if (n && (n->hashed || n->nodeid == FUSE_ROOT_ID) && n->dir_epoch == epoch) {
+		fs_cache_drop_locked(n);
+		n->list = g_ptr_array_ref(ents);
+		n->list_idx = idx;
+		n->list_ms = now_ms();
+		idx = NULL;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (idx)
+		g_hash_table_destroy(idx);
+}
+
+int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a)
+{
+	int r = -EAGAIN;
+	if (fs->cfg.cache == FS_CACHE_NONE)
+		return r;
+	char *fold = g_utf8_casefold(name, -1);
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = ino_locked(fs, parent);
+	if (p && p->list_idx) {
+		struct fs_dirent *d = g_hash_table_lookup(p->list_idx, fold);
+		if (!d)
+			r = 0; /* not even a case-insensitive match: the server would say ENOENT too */
+		else if (strcmp(d->name, name) == 0 && now_ms() - p->list_ms < (uint64_t)(fs->cfg.attr_timeout * 1000)) {
+			*a = d->attr;
+			r = 1;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	g_free(fold);
+	if (r == 0)
+		CNT(fs->lookup_neg_hits);
+	else if (r == 1)
+		CNT(fs->lookup_hits);
+	else
+		CNT(fs->lookup_misses);
+	return r;
+}
+
+double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path)
+{
+	if (fs->cfg.cache == FS_CACHE_NONE)
+		return fs->cfg.attr_timeout;
+	/* A watched directory: any change of an entry changes its mtime, and is notified (SMB_EV_ENTRY). */
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino ? ino_locked(fs, ino) : NULL;
+	bool watched = n && n->list;
+	pthread_mutex_unlock(&fs->lock);
+	if (watched)
+		return FS_WATCH_TIMEOUT;
+	if (!fs->ops->cached || !path)
+		return fs->cfg.attr_timeout;
+	return (fs->ops->cached(fs->cl, path) & SMB_CACHE_READ) ? FS_LEASE_TIMEOUT : fs->cfg.attr_timeout;
+}
+
+/* ---- events (proto workers) ---- */
+
+struct inval {
+	fuse_ino_t ino;	   /* inode to invalidate, or 0 */
+	fuse_ino_t parent; /* with name: dentry to invalidate */
+	char *name;
+};
+
+static void inval_add(GArray *a, fuse_ino_t ino, fuse_ino_t parent, const char *name)
+{
+	struct inval v = {ino, parent, name ? g_strdup(name) : NULL};
+	g_array_append_val(a, v);
+}
+
+/* Collect what an event invalidates, under fs->lock. */
+static void collect_locked(struct fs *fs, enum smb_event_kind kind, const char *path, const char *name, GArray *out)
+{
+	struct fs_inode *n = kind == SMB_EV_ALL ? NULL : find_locked(fs, path);
+	GHashTableIter it;
+	gpointer k, v;
+	switch (kind) {
+	case SMB_EV_FILE:
+		if (n)
+			inval_add(out, n->nodeid, 0, NULL);
+		break;
+	case SMB_EV_ENTRY:
+		if (!n)
+			break;
+		fs_cache_drop_locked(n);
+		inval_add(out, n->nodeid, 0, NULL); /* its mtime moved */
+		inval_add(out, 0, n->nodeid, name);
+		struct fs_inode *ch = child_locked(fs, n, name);
+		if (ch)
+			inval_add(out, ch->nodeid, 0, NULL);
+		break;
+	case SMB_EV_DIR:
+	case SMB_EV_ALL:
+		g_hash_table_iter_init(&it, fs->by_id);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			struct fs_inode *c = v;
+			if (kind == SMB_EV_ALL || c == n)
+				fs_cache_drop_locked(c);
+			if (kind == SMB_EV_ALL && c->nodeid != FUSE_ROOT_ID)
+				inval_add(out, c->nodeid, 0, NULL);
+			if (c->parent && c->hashed && (kind == SMB_EV_ALL || c->parent == n))
+				inval_add(out, 0, c->parent->nodeid, c->name);
+		}
+		if (n)
+			inval_add(out, n->nodeid, 0, NULL);
+		break;
+	}
+}
+
+static void fs_on_event(void *arg, enum smb_event_kind kind, const char *path, const char *name)
+{
+	struct fs *fs = arg;
+	GArray *todo = g_array_new(false, false, sizeof(struct inval));
+	pthread_mutex_lock(&fs->lock);
+	collect_locked(fs, kind, path, name, todo);
+	pthread_mutex_unlock(&fs->lock);
+	log_dbg("cache event %d \"%s\"%s%s: %u invalidations", kind, path, name ? " " : "", name ? name : "",
+		todo->len);
+	for (guint i = 0; i < todo->len; i++) {
+		struct inval *v = &g_array_index(todo, struct inval, i);
+		/* -ENOENT: the kernel has already forgotten it, which is as good. */
+		if (fs->mounted && v->ino) {
+			fuse_lowlevel_notify_inval_inode(fs->se, v->ino, 0, 0);
+			CNT(fs->inval_inodes);
+		} else if (fs->mounted && v->name) {
+			fuse_lowlevel_notify_inval_entry(fs->se, v->parent, v->name, strlen(v->name));
+			CNT(fs->inval_entries);
+		}
+		g_free(v->name);
+	}
+	g_array_free(todo, true);
+}
+
+void fs_cache_init(struct fs *fs)
+{
+	if (fs->ops->set_events) {
+		struct smb_events ev = {.event = fs_on_event, .arg = fs};
+		fs->ops->set_events(fs->cl, &ev);
+	}
+}
+
+void fs_cache_fini(struct fs *fs)
+{
+	if (fs->ops->set_events) {
+		struct smb_events ev = {.event = NULL, .arg = NULL};
+		fs->ops->set_events(fs->cl, &ev);
+	}
+}
+
+/* ---- user.smbfuse.stats ---- */
+
+static size_t fs_stats(struct fs *fs, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
+			 "cache.listing_hits %llu\ncache.listing_misses %llu\n"
+			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\n",
+			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
+			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->inval_inodes), LOAD(fs->inval_entries));
+	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
+	if (fs->ops->stats)
+		o += fs->ops->stats(fs->cl, buf + o, len - o);
+	return o;
+}
+
+void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	if (ino != FUSE_ROOT_ID || strcmp(name, FS_STATS_XATTR) != 0) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	char *buf = g_malloc(16384);
+	size_t n = fs_stats(fs, buf, 16384);
+	if (size == 0)
+		fuse_reply_xattr(req, n);
+	else if (size < n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, n);
+	g_free(buf);
+}
+
+void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	static const char names[] = FS_STATS_XATTR;
+	size_t n = ino == FUSE_ROOT_ID ? sizeof(names) : 0;
+	if (size == 0)
+		fuse_reply_xattr(req, n);
+	else if (size < n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, names, n);
+}
