@@ -92,12 +92,14 @@ static int netbios_setup(const struct smb_client_cfg *cfg, struct sess_cfg *sc, 
 			 size_t errlen)
 {
 	memset(nb, 0, sizeof(*nb));
-	if (cfg->nbns) {
+	/* An explicit address (ip=) wins; otherwise a name DNS does not know is asked of the NBNS. The host name
+	 * stays the server's name for the UNC path. */
+	if (cfg->nbns && !cfg->addr) {
 		int rc = nbns_resolve_host(cfg, nb, errbuf, errlen);
 		if (rc < 0)
 			return rc;
 		if (nb->addr[0])
-			sc->host = nb->addr;
+			sc->addr = nb->addr;
 	}
 	if (!cfg->netbios && cfg->port != 139)
 		return 0;
