@@ -41,6 +41,8 @@ struct sess_cfg {
 	bool seal;	      /* encrypt every request (SMB 3.x) even if the server does not require it */
 	const char *addr;     /* connect here instead of resolving host (mount.cifs ip=); NULL: host */
 	uint32_t rsize, wsize; /* caps on READ/WRITE sizes (mount.cifs rsize=, wsize=); 0: the server's */
+	const char *nb_called;	/* NetBIOS session service (conn_cfg): NULL for Direct TCP */
+	const char *nb_calling;
 };
 
 /* What negotiate and tree connect decided; stable for one generation. */

@@ -113,6 +113,11 @@ struct conn_cfg {
 	/* Called once, on the receive thread, when the connection dies (err < 0). May be NULL. */
 	void (*on_dead)(void *arg, int err);
 	void *arg;
+	/* NetBIOS session service (port 139, RFC 1002): if nb_called is not NULL, conn_new opens a NetBIOS
+	 * session with these names before any SMB traffic, retrying with "*SMBSERVER" (nbt.h). Only read
+	 * during conn_new. */
+	const char *nb_called;
+	const char *nb_calling;
 };
 
 /*

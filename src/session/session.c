@@ -526,6 +526,8 @@ static int link_build(struct sess *s, struct link **out, char *errbuf, size_t er
 		.request_timeout_ms = s->cfg.request_timeout_ms,
 		.on_unsolicited = sess_unsolicited,
 		.arg = s,
+		.nb_called = s->cfg.nb_called,
+		.nb_calling = s->cfg.nb_calling,
 	};
 	struct neg_state ns;
 	struct conn_msg final;
@@ -575,6 +577,8 @@ static void cfg_free(struct sess_cfg *c)
 	free((char *)c->domain);
 	free((char *)c->workstation);
 	free((char *)c->addr);
+	free((char *)c->nb_called);
+	free((char *)c->nb_calling);
 }
 
 /*
@@ -646,6 +650,8 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	s->cfg.domain = xstrdup(cfg->domain);
 	s->cfg.workstation = xstrdup(cfg->workstation);
 	s->cfg.addr = xstrdup(cfg->addr);
+	s->cfg.nb_called = xstrdup(cfg->nb_called);
+	s->cfg.nb_calling = xstrdup(cfg->nb_calling);
 	if (!s->cfg.port)
 		s->cfg.port = 445;
 	if (s->cfg.connect_timeout_ms <= 0)

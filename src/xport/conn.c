@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smbfuse/nbt.h"
 #include "engine_i.h"
 #include "sock_i.h"
 #include "smbfuse/log.h"
@@ -666,7 +667,10 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out)
 	c->e = xeng_new();
 	c->cfg.host = c->host;
 	int rc = c->host && c->e ? 0 : -ENOMEM;
-	if (rc == 0)
+	if (rc == 0 && cfg->nb_called)
+		rc = nbt_session_connect(cfg->host, cfg->port, cfg->nb_called, cfg->nb_calling, cfg->connect_timeout_ms,
+					 cfg->request_timeout_ms, &c->fd);
+	else if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, cfg->request_timeout_ms, &c->fd);
 	if (rc == 0) {
 		c->last_rx_ms = now_ms();
