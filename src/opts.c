@@ -426,8 +426,10 @@ int opt_parse_vers(const char *vers, uint16_t *min_dialect, uint16_t *max_dialec
 			return 0;
 		}
 	}
-	if (strcmp(vers, "1.0") == 0 || strcmp(vers, "1") == 0)
-		return -EOPNOTSUPP;
+	if (strcmp(vers, "1.0") == 0 || strcmp(vers, "1") == 0) {
+		*min_dialect = *max_dialect = SMB_DIALECT_SMB1;
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -678,10 +680,8 @@ static int convert_modes(struct opts *o, char *err, size_t errlen)
 {
 	if (o->vers) {
 		int r = opt_parse_vers(o->vers, &o->min_dialect, &o->max_dialect);
-		if (r == -EOPNOTSUPP)
-			return fail(err, errlen, r, "vers=%s: SMB1 is not supported yet", o->vers);
 		if (r < 0)
-			return fail(err, errlen, r, "unknown vers=%s (use 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default)",
+			return fail(err, errlen, r, "unknown vers=%s (use 1.0, 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default)",
 				    o->vers);
 	}
 	if (o->cache_s) {
@@ -717,8 +717,18 @@ static int convert_sec(struct opts *o, char *err, size_t errlen)
 	}
 	if (strncmp(s, "krb5", 4) == 0)
 		return fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos is not supported (use sec=ntlmssp)", s);
-	if (strcmp(s, "ntlm") == 0 || strcmp(s, "ntlmi") == 0 || strcmp(s, "lanman") == 0)
-		return fail(err, errlen, -EOPNOTSUPP, "sec=%s: NTLMv1/LANMAN logons are not supported yet", s);
+	/* NTLMv1 is broken enough that SMB2 servers refuse it; it is offered for old SMB1 servers only, and
+	 * never chosen without being asked for. Runs after convert_modes, so vers= is known. */
+	if (strcmp(s, "ntlm") == 0 || strcmp(s, "ntlmi") == 0) {
+		if (o->min_dialect != SMB_DIALECT_SMB1)
+			return fail(err, errlen, -EOPNOTSUPP, "sec=%s: NTLMv1 logons are offered only with vers=1.0 (SMB1)",
+				    s);
+		o->ntlmv1 = 1;
+		o->sign |= s[4] == 'i';
+		return 0;
+	}
+	if (strcmp(s, "lanman") == 0)
+		return fail(err, errlen, -EOPNOTSUPP, "sec=lanman: LANMAN logons are not supported");
 	return fail(err, errlen, -EINVAL, "unknown sec=%s (use ntlmssp, ntlmsspi, ntlmv2, ntlmv2i or none)", s);
 }
 
@@ -911,6 +921,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->sign = o->sign;
 	cfg->min_dialect = o->min_dialect;
 	cfg->max_dialect = o->max_dialect;
+	cfg->ntlmv1 = o->ntlmv1;
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
 	cfg->echo_interval_ms = o->echo_interval_ms;
 	cfg->hard = o->hard;
@@ -936,7 +947,7 @@ void opt_usage(const char *prog)
 	       "  port=N               TCP port (445)\n"
 	       "  uid=ID, gid=ID       owner shown for every file (the mounting user)\n"
 	       "  file_mode=M, dir_mode=M   permission bits (0755)\n"
-	       "  vers=V               2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
+	       "  vers=V               1.0 (SMB1, insecure), 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
 	       "  sign, guest, ro, rw\n"
 	       "  actimeo=SECONDS      attribute cache time (1)\n"
 	       "  cache=strict|loose|none\n"

@@ -3,7 +3,8 @@
  * ops.h - the dialect-independent operations table: the only thing the FUSE glue (src/fs) sees of SMB.
  *
  * An smb_client is one mounted share: a connection, a session and a tree connect, rebuilt transparently
- * after a connection loss. Negotiate picks the table (SMB2/3 today: src/proto/smb2_ops.c; SMB1 later).
+ * after a connection loss. Negotiate picks the table: SMB2/3 (src/proto/smb2_ops.c) or SMB1
+ * (src/proto/smb1_ops.c, with vers=1.0 or as the default's fallback; see client.c).
  *
  * Paths: UTF-8, relative to the mounted share root (and subdir), '/'-separated, no leading '/', "" for the
  * root. The proto layer converts to the wire form ('\\', UTF-16LE, subdir prefix).
@@ -79,6 +80,9 @@ struct smb_fh;
 #define SMB_RENAME_NOREPLACE 0x1
 
 struct smb_client;
+
+/* min_dialect = max_dialect = this selects SMB1 (NT LM 0.12) alone; it is never on the wire. */
+#define SMB_DIALECT_SMB1 0x0100
 
 /*
  * Cache coherence: what the proto layer tells the glue (leases, oplocks, change notification, reconnects).
@@ -164,8 +168,9 @@ struct smb_client_cfg {
 	const char *workstation; /* NULL: the local host name */
 	bool guest;
 	bool sign;		    /* require signing even if the server does not */
-	uint16_t min_dialect;	    /* 0: lowest we support */
+	uint16_t min_dialect;	    /* 0: lowest we support; SMB_DIALECT_SMB1 for both: SMB1 only (vers=1.0) */
 	uint16_t max_dialect;	    /* 0: highest we support (vers=3.1.1 sets both) */
+	bool ntlmv1;		    /* sec=ntlm: NTLMv1 logon, SMB1 only */
 	int connect_timeout_ms;	    /* 0: 10 s */
 	int request_timeout_ms;	    /* 0: 60 s */
 	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */

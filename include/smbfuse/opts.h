@@ -33,6 +33,7 @@ struct opts {
 	char *source, *mountpoint;
 	char *user, *password, *domain, *credentials;
 	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s, *echo_interval_s;
+	int ntlmv1; /* sec=ntlm with vers=1.0 */
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
 	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
 	char *rsize_s, *wsize_s, *addr;

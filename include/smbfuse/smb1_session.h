@@ -6,8 +6,8 @@
  * Authentication: extended security (SPNEGO/NTLMSSP through auth_step, MS-SMB 3.2.4.2.4) whenever the server
  * offers it; otherwise the NT LM 0.12 challenge/response with NTLMv2 (MS-CIFS 3.2.4.2.4), or NTLMv1 only when
  * cfg.ntlmv1 (sec=ntlm). Signing (MD5, MS-CIFS 3.1.4.1) when the server requires it or cfg.sign asks.
- * Not yet: reconnection after a loss (a dead connection fails calls with -ENOTCONN); that comes with
- * the SMB1 operations table.
+ * A session does not reconnect itself: a dead connection fails calls with -ENOTCONN, and the SMB1 operations
+ * table (src/proto/smb1_ops.c) builds a new session when smb1_sess_alive() turns false.
  * Threads: smb1_sess_call may be called from many threads at once; new and free from one.
  */
 #ifndef SMBFUSE_SMB1_SESSION_H
@@ -24,6 +24,10 @@ struct smb1_sess;
 struct smb1_sess_opts {
 	bool ntlmv1;	 /* sec=ntlm: NTLMv1, never chosen otherwise */
 	bool no_ext_sec; /* do not offer extended security (tests the plain challenge/response) */
+	/* Also offer "SMB 2.002" and "SMB 2.???" (MS-SMB2 3.2.4.2.1): a server that speaks SMB2 then answers
+	 * in SMB2, and smb1_sess_new fails with -EPROTONOSUPPORT. Used by the default-version fallback, so it
+	 * proceeds only with a server whose best dialect is NT LM 0.12. */
+	bool offer_smb2;
 };
 
 struct smb1_sess_info {
@@ -41,6 +45,8 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 /* TREE_DISCONNECT and LOGOFF_ANDX (best effort), then close. */
 void smb1_sess_free(struct smb1_sess *s);
 void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out);
+/* False once the connection has died (the caller then builds a new session). */
+bool smb1_sess_alive(struct smb1_sess *s);
 
 /*
  * Start a request in w: the header for command with this session's UID and TID, flags for Unicode, NT

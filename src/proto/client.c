@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* smb_client: one mounted share. Picks the dialect table after negotiate (only SMB2/3 exists so far). */
+/*
+ * smb_client: one mounted share. Picks the dialect table after negotiate.
+ *
+ * Dialect selection. vers=1.0 (min = max = SMB_DIALECT_SMB1) logs on with SMB1 alone. vers=2.0 and later
+ * speak SMB2/3 alone. With no vers=, SMB2/3 is tried first, and SMB1 only when the SMB2 NEGOTIATE showed
+ * an SMB1-only server: the connection closed on it (smbd with "server max protocol = NT1" does this) or
+ * the reply was not SMB2 (-EPROTO). Even then SMB1 is used only if a multi-protocol NEGOTIATE offering
+ * "NT LM 0.12", "SMB 2.002" and "SMB 2.???" (MS-SMB2 3.2.4.2.1) is answered with NT LM 0.12, i.e. the
+ * server itself says SMB1 is the best it speaks; a server that answers it in SMB2 gets the SMB2 error.
+ * An attacker on the path can still force this downgrade by resetting connections: vers=2.0 or later
+ * prevents it.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -11,6 +22,7 @@
 #include "smbfuse/log.h"
 #include "smbfuse/smb2.h"
 #include "smbfuse/nbt.h"
+#include "smbfuse/smb1_session.h"
 
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 {
@@ -118,6 +130,43 @@ static int netbios_setup(const struct smb_client_cfg *cfg, struct sess_cfg *sc, 
 	return 0;
 }
 
+static bool smb1_only(const struct smb_client_cfg *cfg)
+{
+	return cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1;
+}
+
+/* How a failed SMB2 logon may show an SMB1-only server (see the top of this file). */
+static bool may_fall_back(const struct smb_client_cfg *cfg, int rc)
+{
+	return !cfg->min_dialect && !cfg->max_dialect && (rc == -ECONNRESET || rc == -EPROTO);
+}
+
+/* Log on with SMB2/3, with SMB1, or with SMB2/3 falling back to SMB1, as the top of this file says. */
+static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, const struct sess_cfg *sc, char *errbuf,
+		 size_t errlen)
+{
+	/* NTLMv1 exists only in the plain NT LM 0.12 logon, so sec=ntlm does not offer extended security. */
+	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
+	if (smb1_only(cfg)) {
+		cl->ops = &smb1_ops;
+		return smb1_client_start(cl, sc, &o, errbuf, errlen);
+	}
+	int rc = sess_new(sc, &cl->sess, errbuf, errlen);
+	if (rc == 0 || !may_fall_back(cfg, rc))
+		return rc;
+	char err1[256] = "";
+	o.offer_smb2 = true;
+	if (smb1_client_start(cl, sc, &o, err1, sizeof(err1)) < 0) {
+		log_dbg("no SMB1 fallback: %s", err1);
+		return rc;
+	}
+	log_warn("%s closed or refused an SMB2 negotiate but speaks SMB1: falling back to SMB1 (mount with "
+		 "vers=2.0 or later to forbid this)",
+		 cfg->host);
+	cl->ops = &smb1_ops;
+	return 0;
+}
+
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -155,10 +204,11 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	int rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
-	rc = sess_new(&sc, &cl->sess, errbuf, errlen);
+	rc = logon(cl, cfg, &sc, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
-	rc = pcache_new(cl);
+	/* Leases, handle cache and watches are SMB2's. */
+	rc = cl->sess ? pcache_new(cl) : 0;
 	if (rc < 0)
 		goto fail;
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */
@@ -171,6 +221,11 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 			snprintf(errbuf, errlen, "%s \"%s\" on share \"%s\": %s", *cl->prefix ? "subdirectory" : "root of",
 				 cfg->subdir ? cfg->subdir : "", cfg->share, strerror(-rc));
 		goto fail;
+	}
+	if (cl->smb1) {
+		smb1_client_describe(cl, cl->desc, sizeof(cl->desc));
+		*out = cl;
+		return 0;
 	}
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
@@ -190,6 +245,7 @@ void smb_client_free(struct smb_client *cl)
 		return;
 	pcache_stop(cl);
 	sess_free(cl->sess);
+	smb1_client_stop(cl);
 	pcache_free(cl);
 	free(cl->prefix);
 	free(cl);

@@ -21,6 +21,7 @@ struct proto_stats {
 };
 
 struct pcache;
+struct smb1_state;
 
 struct smb_client {
 	const struct smb_ops *ops; /* immutable after smb_client_new */
@@ -29,6 +30,7 @@ struct smb_client {
 	char desc[160];
 	struct proto_stats st;
 	struct pcache *cache; /* smb2_cache.c: leases, cached handles, watches, the worker; immutable pointer */
+	struct smb1_state *smb1; /* smb1_ops.c: the SMB1 link; NULL on SMB2 (then sess is set) */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -37,6 +39,15 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 }
 
 extern const struct smb_ops smb2_ops;
+extern const struct smb_ops smb1_ops;
+
+struct smb1_sess_opts;
+/* smb1_ops.c: log on with SMB1 (cfg's strings are copied for reconnects) and attach the link to cl; free it. */
+int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const struct smb1_sess_opts *o,
+		      char *errbuf, size_t errlen);
+void smb1_client_stop(struct smb_client *cl);
+/* "SMB 1 (NT LM 0.12), signed" for smb_client_describe. */
+void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
 
 /*
  * Join the client's subdir prefix and a '/'-separated share-relative path into a wire path with '\\'
@@ -50,6 +61,7 @@ struct smb_fh {
 	pthread_mutex_t lock; /* guards fid and gen (a reopen replaces both) */
 	struct smb2_fid fid;
 	uint64_t gen;
+	uint16_t fid1; /* SMB1 FID (smb1_ops.c), guarded by lock like fid */
 	/* immutable after open: what a reopen needs */
 	char *wpath;
 	uint32_t access;

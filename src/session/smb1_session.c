@@ -119,11 +119,12 @@ static int check_negotiate(struct smb1_sess *s, const struct smb1_negotiate_rsp 
 static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, struct smb1_negotiate_rsp *r, char *errbuf,
 			size_t errlen)
 {
-	static const char *const dialects[] = {SMB1_DIALECT_NT_LM};
+	/* NT LM 0.12 stays index 0, so check_negotiate's test holds for both lists. */
+	static const char *const dialects[] = {SMB1_DIALECT_NT_LM, SMB1_DIALECT_SMB2_002, SMB1_DIALECT_SMB2_WILDCARD};
 	struct wbuf w;
 	uint32_t st;
 	smb1_sess_req_init(s, &w, SMB1_COM_NEGOTIATE);
-	smb1_negotiate_req_encode(&w, dialects, 1);
+	smb1_negotiate_req_encode(&w, dialects, s->opts.offer_smb2 ? 3 : 1);
 	int rc = smb1_sess_call(s, &w, NULL, 0, rsp, rsp_len, &st);
 	wbuf_free(&w);
 	if (rc == 0 && smb_proto_version(*rsp, *rsp_len) == 2)
@@ -398,7 +399,7 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 	s->cfg = *cfg;
 	s->opts = o ? *o : (struct smb1_sess_opts){0};
 	s->pid = (uint16_t)getpid();
-	struct smb1_conn_cfg cc = {.host = cfg->host,
+	struct smb1_conn_cfg cc = {.host = cfg->addr ? cfg->addr : cfg->host,
 				   .port = cfg->port ? cfg->port : 445,
 				   .nb_called = cfg->nb_called,
 				   .nb_calling = cfg->nb_calling,
@@ -466,6 +467,11 @@ void smb1_sess_free(struct smb1_sess *s)
 void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out)
 {
 	*out = s->info;
+}
+
+bool smb1_sess_alive(struct smb1_sess *s)
+{
+	return smb1_conn_alive(s->conn);
 }
 
 int smb1_sess_echo(struct smb1_sess *s)

@@ -82,7 +82,7 @@ static void test_vers(void)
 	CHECK(opt_parse_vers("3.1.1", &lo, &hi) == 0 && lo == 0x0311 && hi == 0x0311);
 	CHECK(opt_parse_vers("3.11", &lo, &hi) == 0 && lo == 0x0311 && hi == 0x0311);
 	CHECK(opt_parse_vers("default", &lo, &hi) == 0 && lo == 0 && hi == 0);
-	CHECK(opt_parse_vers("1.0", &lo, &hi) == -EOPNOTSUPP);
+	CHECK(opt_parse_vers("1.0", &lo, &hi) == 0 && lo == SMB_DIALECT_SMB1 && hi == SMB_DIALECT_SMB1);
 	CHECK(opt_parse_vers("4.0", &lo, &hi) == -EINVAL);
 	CHECK(opt_parse_vers("", &lo, &hi) == -EINVAL);
 }

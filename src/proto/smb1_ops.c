@@ -1,0 +1,1115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The SMB1 operations table (NT LM 0.12, MS-CIFS with the MS-SMB extensions): filesystem operations as
+ * SMB1 requests, with the semantics and errno mapping of smb2_ops.c.
+ *
+ * Commands. Handles come from NT_CREATE_ANDX; data moves with READ_ANDX/WRITE_ANDX (64-bit offsets, and
+ * more than 64 KiB per request with CAP_LARGE_READX/WRITEX); attributes come from TRANS2 queries at the
+ * MS-FSCC pass-through levels (MS-SMB 2.2.2.3.5), so the smb2.h decoders read them; listings use
+ * FIND_FIRST2/FIND_NEXT2 at SMB_FIND_FILE_ID_FULL_DIRECTORY_INFO, whose entries carry every attribute, so
+ * `ls -l` sends no request per file. SMB1 has no compounds: what SMB2 does in one round trip may take two.
+ *
+ * One response per request. TRANS2 answers larger than the server's MaxBufferSize would arrive in several
+ * pieces under one MID (MS-CIFS 3.3.4.1.2), which the transport does not reassemble; every TRANS2 asks for
+ * at most what fits one piece, and a piece that is not the whole answer is an error.
+ *
+ * Reconnects. A link is one smb1_sess (connection, UID, TID) and its generation. When the connection dies
+ * the next request builds a new link under the state lock (the others wait on the lock), and handles reopen
+ * themselves by path on first use when their generation is stale, as in smb2_ops.c. A retired link is freed
+ * by its last user. Requests that never left (-ENOTCONN) are retried once on the new link, read-only ones
+ * also when the connection died under them (-ECONNRESET).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "proto_i.h"
+#include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/smb1.h"
+#include "smbfuse/smb1_session.h"
+#include "smbfuse/smb2.h"
+#include "smbfuse/util.h"
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+#define SEARCH_ALL 0x0016 /* hidden, system and directories (MS-CIFS 2.2.1.2.4) */
+#define FIND_LEVEL 0x0105 /* SMB_FIND_FILE_ID_FULL_DIRECTORY_INFO (MS-SMB 2.2.8.1.2) = FileIdFullDirectoryInformation  \
+			   */
+#define FIND_COUNT 512
+#define SMB1_COM_FIND_CLOSE2 0x34 /* MS-CIFS 2.2.4.48 */
+#define INFO_MAX 4096
+#define T2_OVERHEAD 128		/* header, words and padding of a TRANS2 response */
+#define IO_LARGE (1024u * 1024) /* per READ_ANDX/WRITE_ANDX with the large capabilities */
+#define IO_SMALL 61440u		/* otherwise: 60 KiB, what fits a 64 KiB buffer with its header */
+#define LEVEL(cls) ((uint16_t)(SMB1_INFO_PASSTHROUGH + (cls)))
+
+struct s1link {
+	struct smb1_sess *s;
+	uint64_t gen;
+	int users;    /* guarded by smb1_state.lock */
+	bool retired; /* replaced: freed by the last user */
+	struct smb1_sess_info info;
+};
+
+struct smb1_state {
+	pthread_mutex_t lock; /* guards cur, gen and users; held while a new link is built */
+	struct s1link *cur;
+	uint64_t gen;
+	struct sess_cfg cfg; /* strings owned (copied) for reconnects */
+	struct smb1_sess_opts opts;
+	char *str[10];
+};
+
+/* ---- links ---- */
+
+static void link_free(struct s1link *l)
+{
+	if (!l)
+		return;
+	smb1_sess_free(l->s);
+	free(l);
+}
+
+static int link_build(struct smb1_state *st, struct s1link **out, char *errbuf, size_t errlen)
+{
+	struct s1link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	int rc = smb1_sess_new(&st->cfg, &st->opts, &l->s, errbuf, errlen);
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	smb1_sess_get_info(l->s, &l->info);
+	l->gen = ++st->gen;
+	*out = l;
+	return 0;
+}
+
+/* The current link, rebuilt first when its connection has died; one reference for the caller. */
+static int link_get(struct smb1_state *st, struct s1link **out)
+{
+	struct s1link *old = NULL;
+	int rc = 0;
+	pthread_mutex_lock(&st->lock);
+	if (!smb1_sess_alive(st->cur->s)) {
+		struct s1link *l;
+		char err[256] = "";
+		rc = link_build(st, &l, err, sizeof(err));
+		if (rc == 0) {
+			log_info("SMB1 connection rebuilt (generation %llu)", (unsigned long long)l->gen);
+			st->cur->retired = true;
+			if (st->cur->users == 0)
+				old = st->cur;
+			st->cur = l;
+		} else {
+			log_warn("SMB1 reconnect failed: %s", err[0] ? err : strerror(-rc));
+			rc = -ENOTCONN;
+		}
+	}
+	if (rc == 0) {
+		st->cur->users++;
+		*out = st->cur;
+	}
+	pthread_mutex_unlock(&st->lock);
+	link_free(old);
+	return rc;
+}
+
+static void link_put(struct smb1_state *st, struct s1link *l)
+{
+	pthread_mutex_lock(&st->lock);
+	bool last = --l->users == 0 && l->retired;
+	pthread_mutex_unlock(&st->lock);
+	if (last)
+		link_free(l);
+}
+
+static bool lost(int rc)
+{
+	return rc == -ENOTCONN || rc == -ECONNRESET;
+}
+
+/* Whether an operation that failed with rc may run again on a new link. */
+static bool retry(int rc, bool idempotent)
+{
+	return rc == -ENOTCONN || (idempotent && rc == -ECONNRESET);
+}
+
+/* ---- one request ---- */
+
+struct call {
+	struct s1link *l;
+	struct wbuf w;
+	uint8_t *rsp;
+	size_t rsp_len;
+	uint32_t status;
+};
+
+static void call_init(struct call *c, struct s1link *l, uint8_t command)
+{
+	memset(c, 0, sizeof(*c));
+	c->l = l;
+	smb1_sess_req_init(l->s, &c->w, command);
+}
+
+/* Send with data after the blocks; 0, a transport error, or the response's NTSTATUS as an errno. */
+static int call_run(struct call *c, const void *data, size_t len)
+{
+	int rc = smb1_sess_call(c->l->s, &c->w, data, len, &c->rsp, &c->rsp_len, &c->status);
+	if (rc < 0)
+		return rc;
+	if (c->status == STATUS_SUCCESS)
+		return 0;
+	log_dbg("SMB1 command 0x%02x: %s", c->w.p[4], ntstatus_name(c->status));
+	return ntstatus_to_errno(c->status) ?: -EIO;
+}
+
+static void call_free(struct call *c)
+{
+	wbuf_free(&c->w);
+	free(c->rsp);
+	c->rsp = NULL;
+}
+
+/* A request whose answer carries nothing but its status. */
+static int simple(struct s1link *l, uint8_t command, int (*enc)(struct wbuf *, const void *), const void *arg)
+{
+	struct call c;
+	call_init(&c, l, command);
+	int rc = enc(&c.w, arg) ?: call_run(&c, NULL, 0);
+	call_free(&c);
+	return rc;
+}
+
+/* ---- TRANS2 ---- */
+
+static uint16_t t2_max_data(const struct s1link *l, uint32_t want)
+{
+	uint32_t room = l->info.max_buffer_size > T2_OVERHEAD + 1024 ? l->info.max_buffer_size - T2_OVERHEAD : 1024;
+	return (uint16_t)MIN(MIN(want, room), 0xFFFFu);
+}
+
+/*
+ * One TRANS2 with params and data; r views the answer in c->rsp (free with call_free). An answer split
+ * over several messages is refused (see the top of this file).
+ */
+static int trans2(struct call *c, uint16_t sub, const struct wbuf *params, const struct wbuf *data, uint32_t max_data,
+		  struct smb1_trans2_rsp *r)
+{
+	struct smb1_trans2_req req = {
+	    .subcommand = sub,
+	    .params = params->p,
+	    .params_len = (uint16_t)params->len,
+	    .data = data ? data->p : NULL,
+	    .data_len = data ? (uint16_t)data->len : 0,
+	    .max_param_count = 64,
+	    .max_data_count = t2_max_data(c->l, max_data),
+	};
+	int rc = wbuf_err(params) ?: (data ? wbuf_err(data) : 0);
+	if (rc == 0 && (params->len > 0xFFFF || (data && data->len > 0xFFFF)))
+		rc = -EMSGSIZE;
+	if (rc == 0)
+		rc = smb1_trans2_req_encode(&c->w, &req);
+	if (rc == 0)
+		rc = call_run(c, NULL, 0);
+	if (rc == 0 && (rc = smb1_trans2_rsp_decode(c->rsp, c->rsp_len, r)) < 0) {
+		log_dbg("TRANS2 0x%04x: undecodable response (%s)", sub, strerror(-rc));
+		rc = -EIO;
+	}
+	if (rc == 0 && (r->params_len != r->total_param_count || r->data_len != r->total_data_count || r->params_disp ||
+			r->data_disp)) {
+		log_dbg("TRANS2 0x%04x: answer in pieces (%u of %u data bytes)", sub, r->data_len, r->total_data_count);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/*
+ * SMB_QUERY_FILE_ALL_INFO (MS-CIFS 2.2.8.3.10): FileBasicInformation and FileStandardInformation with no
+ * IndexNumber. The pass-through FileAllInformation is not used because smbd answers it over SMB1 in this
+ * layout, not MS-FSCC's.
+ */
+#define QUERY_FILE_ALL_INFO 0x0107
+#define QUERY_FILE_ALL_INFO_MIN 72
+
+static int all_info_decode(const uint8_t *p, size_t n, struct smb_attr *out)
+{
+	struct cur c;
+	uint64_t t[4];
+	cur_init(&c, p, n);
+	for (int i = 0; i < 4; i++)
+		t[i] = cur_u64(&c);
+	uint32_t attrs = cur_u32(&c);
+	cur_skip(&c, 4);
+	uint64_t alloc = cur_u64(&c), eof = cur_u64(&c);
+	uint32_t nlink = cur_u32(&c);
+	if (cur_err(&c) || n < QUERY_FILE_ALL_INFO_MIN)
+		return -EIO;
+	memset(out, 0, sizeof(*out));
+	out->btime = filetime_to_timespec(t[0]);
+	out->atime = filetime_to_timespec(t[1]);
+	out->mtime = filetime_to_timespec(t[2]);
+	out->ctime = filetime_to_timespec(t[3]);
+	out->attrs = attrs;
+	out->alloc_size = alloc;
+	out->size = eof;
+	out->nlink = nlink;
+	return 0;
+}
+
+/* One QUERY_PATH_INFORMATION (wpath) or QUERY_FILE_INFORMATION (fid) at level; r views c's answer. */
+static int query_info(struct s1link *l, struct call *c, const char *wpath, uint16_t fid, uint16_t level,
+		      struct smb1_trans2_rsp *r)
+{
+	struct wbuf p;
+	wbuf_init(&p, 0);
+	if (wpath)
+		smb1_path_info_params_encode(&p, level, wpath);
+	else
+		smb1_file_info_params_encode(&p, fid, level, false);
+	call_init(c, l, SMB1_COM_TRANSACTION2);
+	int rc = trans2(c, wpath ? SMB1_TRANS2_QUERY_PATH_INFORMATION : SMB1_TRANS2_QUERY_FILE_INFORMATION, &p, NULL,
+			INFO_MAX, r);
+	wbuf_free(&p);
+	return rc;
+}
+
+/* Attributes of wpath or fid: the all-info level, then FileInternalInformation for the file id, so that
+ * stat and a listing (which carries FileId) give the same inode number. */
+static int query_all(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out)
+{
+	struct call c;
+	struct smb1_trans2_rsp r;
+	int rc = query_info(l, &c, wpath, fid, QUERY_FILE_ALL_INFO, &r);
+	if (rc == 0)
+		rc = all_info_decode(r.data, r.data_len, out);
+	call_free(&c);
+	if (rc < 0)
+		return rc;
+	if (query_info(l, &c, wpath, fid, LEVEL(FileInternalInformation), &r) == 0 && r.data_len >= 8)
+		out->file_id = get_le64(r.data);
+	else
+		out->file_id = 0;
+	call_free(&c);
+	return 0;
+}
+
+/* SET_PATH_INFORMATION (wpath) or SET_FILE_INFORMATION (fid) of one pass-through class. */
+static int set_info(struct s1link *l, const char *wpath, uint16_t fid, uint8_t cls, const struct wbuf *payload)
+{
+	struct call c;
+	struct wbuf p;
+	struct smb1_trans2_rsp r;
+	wbuf_init(&p, 0);
+	if (wpath)
+		smb1_path_info_params_encode(&p, LEVEL(cls), wpath);
+	else
+		smb1_file_info_params_encode(&p, fid, LEVEL(cls), true);
+	call_init(&c, l, SMB1_COM_TRANSACTION2);
+	int rc =
+	    trans2(&c, wpath ? SMB1_TRANS2_SET_PATH_INFORMATION : SMB1_TRANS2_SET_FILE_INFORMATION, &p, payload, 0, &r);
+	call_free(&c);
+	wbuf_free(&p);
+	return rc;
+}
+
+/* ---- paths ---- */
+
+/* Run op on the current link, once more on a new one if the connection was lost as retry() allows. */
+typedef int (*link_op)(struct s1link *l, const char *wpath, void *arg);
+
+static int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool idempotent)
+{
+	char *wpath;
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc < 0)
+		return rc;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct s1link *l;
+		rc = link_get(cl->smb1, &l);
+		if (rc < 0)
+			break;
+		rc = op(l, wpath, arg);
+		link_put(cl->smb1, l);
+		if (!retry(rc, idempotent))
+			break;
+	}
+	free(wpath);
+	return rc;
+}
+
+static int op_stat(struct s1link *l, const char *wpath, void *arg)
+{
+	return query_all(l, wpath, 0, arg);
+}
+
+static int smb1_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
+{
+	return on_link(cl, path, op_stat, out, true);
+}
+
+/* ---- handles ---- */
+
+struct create_args {
+	uint32_t access, disposition, options, attrs;
+	uint16_t fid;
+	struct smb_attr *attr;
+};
+
+static void attr_from_create(const struct smb1_nt_create_rsp *r, struct smb_attr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->btime = filetime_to_timespec(r->creation_time);
+	out->atime = filetime_to_timespec(r->last_access_time);
+	out->mtime = filetime_to_timespec(r->last_write_time);
+	out->ctime = filetime_to_timespec(r->change_time);
+	out->size = r->end_of_file;
+	out->alloc_size = r->allocation_size;
+	out->attrs = r->attributes;
+	out->file_id = r->file_id;
+}
+
+/* NT_CREATE_ANDX without an oplock: nothing for the server to break, so no break handling is needed. */
+static int op_create(struct s1link *l, const char *wpath, void *arg)
+{
+	struct create_args *a = arg;
+	struct smb1_nt_create_req req = {
+	    .flags = SMB1_NT_CREATE_REQUEST_EXTENDED_RESPONSE,
+	    .desired_access = a->access,
+	    .file_attributes = a->attrs,
+	    .share_access = SHARE_ALL,
+	    .create_disposition = a->disposition,
+	    .create_options = a->options,
+	    .impersonation = 2,
+	    .path = wpath,
+	};
+	struct call c;
+	struct smb1_nt_create_rsp r;
+	call_init(&c, l, SMB1_COM_NT_CREATE_ANDX);
+	int rc = smb1_nt_create_req_encode(&c.w, &req) ?: call_run(&c, NULL, 0);
+	if (rc == 0 && smb1_nt_create_rsp_decode(c.rsp, c.rsp_len, &r) < 0)
+		rc = -EIO;
+	if (rc == 0) {
+		a->fid = r.fid;
+		if (a->attr)
+			attr_from_create(&r, a->attr);
+	}
+	call_free(&c);
+	return rc;
+}
+
+static int enc_close(struct wbuf *w, const void *arg)
+{
+	return smb1_close_req_encode(w, *(const uint16_t *)arg);
+}
+
+static int enc_flush(struct wbuf *w, const void *arg)
+{
+	return smb1_flush_req_encode(w, *(const uint16_t *)arg);
+}
+
+static int close_fid(struct s1link *l, uint16_t fid)
+{
+	return simple(l, SMB1_COM_CLOSE, enc_close, &fid);
+}
+
+static uint32_t open_access(int flags)
+{
+	uint32_t rd = FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | READ_CONTROL | SYNCHRONIZE;
+	uint32_t wr = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
+	/* Read access even for O_WRONLY, as in smb2_ops.c: the kernel reads partial pages through it. */
+	return (flags & O_ACCMODE) == O_RDONLY ? rd : rd | wr;
+}
+
+static uint32_t open_disposition(int flags)
+{
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return FILE_CREATE;
+	if (flags & O_CREAT)
+		return (flags & O_TRUNC) ? FILE_OVERWRITE_IF : FILE_OPEN_IF;
+	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
+}
+
+static void fh_free(struct smb_fh *fh)
+{
+	free(fh->path);
+	free(fh->wpath);
+	free(fh);
+}
+
+static int open_once(struct smb_client *cl, struct smb_fh *fh, uint32_t disposition, struct smb_attr *attr)
+{
+	struct s1link *l;
+	int rc = link_get(cl->smb1, &l);
+	if (rc < 0)
+		return rc;
+	struct create_args a = {.access = fh->access, .disposition = disposition, .options = fh->options, .attr = attr};
+	rc = op_create(l, fh->wpath, &a);
+	if (rc == 0) {
+		fh->fid1 = a.fid;
+		fh->gen = l->gen;
+	}
+	link_put(cl->smb1, l);
+	return rc;
+}
+
+static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
+		     struct smb_attr *attr_out)
+{
+	*out = NULL;
+	struct smb_attr a;
+	struct smb_fh *fh = calloc(1, sizeof(*fh));
+	if (!fh)
+		return -ENOMEM;
+	int rc = proto_wire_path(cl, path, &fh->wpath);
+	if (rc < 0 || !(fh->path = strdup(path))) {
+		fh_free(fh);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	fh->access = open_access(flags);
+	fh->options = (flags & O_DIRECTORY) ? FILE_DIRECTORY_FILE : (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
+	uint32_t disp = open_disposition(flags);
+	rc = open_once(cl, fh, disp, &a);
+	if (retry(rc, disp == FILE_OPEN))
+		rc = open_once(cl, fh, disp, &a);
+	if (rc == -EACCES && (flags & O_ACCMODE) == O_WRONLY) {
+		fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
+		rc = open_once(cl, fh, disp, &a);
+	}
+	if (rc < 0) {
+		fh_free(fh);
+		return rc;
+	}
+	pthread_mutex_init(&fh->lock, NULL);
+	if (attr_out)
+		*attr_out = a;
+	*out = fh;
+	return 0;
+}
+
+/*
+ * A link for fh and its FID there, reopening the file by path when a reconnect made the FID stale. The
+ * caller puts the link.
+ */
+static int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, uint16_t *fid)
+{
+	int rc = link_get(cl->smb1, l);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&fh->lock);
+	if (fh->gen != (*l)->gen) {
+		struct create_args a = {.access = fh->access, .disposition = FILE_OPEN, .options = fh->options};
+		rc = op_create(*l, fh->wpath, &a);
+		if (rc == 0) {
+			fh->fid1 = a.fid;
+			fh->gen = (*l)->gen;
+		} else {
+			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
+		}
+	}
+	*fid = fh->fid1;
+	pthread_mutex_unlock(&fh->lock);
+	if (rc < 0)
+		link_put(cl->smb1, *l);
+	return rc;
+}
+
+/* Run op on fh's FID, once more after a lost connection as retry() allows. */
+typedef int (*fid_op)(struct s1link *l, uint16_t fid, void *arg);
+
+static int on_fid(struct smb_client *cl, struct smb_fh *fh, fid_op op, void *arg, bool idempotent)
+{
+	int rc = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct s1link *l;
+		uint16_t fid;
+		rc = fh_link(cl, fh, &l, &fid);
+		if (rc < 0)
+			break;
+		rc = op(l, fid, arg);
+		link_put(cl->smb1, l);
+		if (!retry(rc, idempotent))
+			break;
+	}
+	return rc;
+}
+
+static int smb1_close(struct smb_client *cl, struct smb_fh *fh)
+{
+	int rc = 0;
+	struct s1link *l;
+	if (link_get(cl->smb1, &l) == 0) {
+		/* A FID of an older link died with its connection. */
+		if (fh->gen == l->gen)
+			rc = close_fid(l, fh->fid1);
+		link_put(cl->smb1, l);
+	}
+	pthread_mutex_destroy(&fh->lock);
+	fh_free(fh);
+	return lost(rc) ? 0 : rc;
+}
+
+/* ---- read and write ---- */
+
+/*
+ * Large READ_ANDX only unsigned: servers (Windows, smbd) cap signed ones at the buffer size. Writes stay at
+ * 60 KiB: smbd writes less of a larger WRITE_ANDX than it was sent, which reads as a short write.
+ */
+static uint32_t io_chunk(const struct s1link *l, bool write)
+{
+	if (!write && (l->info.capabilities & SMB1_CAP_LARGE_READX) && !l->info.signing)
+		return IO_LARGE;
+	return IO_SMALL;
+}
+
+struct io_args {
+	uint8_t *buf;
+	size_t size;
+	uint64_t off;
+	ssize_t done;
+};
+
+static int read_piece(struct s1link *l, uint16_t fid, uint64_t off, uint8_t *buf, uint32_t len, uint32_t *got)
+{
+	struct call c;
+	const uint8_t *d;
+	uint32_t dl;
+	call_init(&c, l, SMB1_COM_READ_ANDX);
+	int rc = smb1_read_req_encode(&c.w, fid, off, len) ?: call_run(&c, NULL, 0);
+	if (rc == -ENODATA || (rc < 0 && c.status == STATUS_END_OF_FILE))
+		rc = 0, dl = 0, d = NULL;
+	else if (rc == 0 && smb1_read_rsp_decode(c.rsp, c.rsp_len, &d, &dl) < 0)
+		rc = -EIO;
+	if (rc == 0 && dl > len)
+		rc = -EIO; /* more than asked: a confused or hostile server */
+	if (rc == 0 && dl)
+		memcpy(buf, d, dl);
+	*got = rc == 0 ? dl : 0;
+	call_free(&c);
+	return rc;
+}
+
+static int op_read(struct s1link *l, uint16_t fid, void *arg)
+{
+	struct io_args *a = arg;
+	uint32_t chunk = io_chunk(l, false);
+	a->done = 0;
+	while ((size_t)a->done < a->size) {
+		uint32_t want = (uint32_t)MIN((size_t)chunk, a->size - (size_t)a->done), got;
+		int rc = read_piece(l, fid, a->off + (uint64_t)a->done, a->buf + a->done, want, &got);
+		if (rc < 0)
+			return a->done ? 0 : rc;
+		a->done += got;
+		if (got < want)
+			break;
+	}
+	return 0;
+}
+
+static ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off)
+{
+	if (size == 0)
+		return 0;
+	struct io_args a = {.buf = buf, .size = size, .off = off};
+	int rc = on_fid(cl, fh, op_read, &a, true);
+	return rc < 0 ? rc : a.done;
+}
+
+static int write_piece(struct s1link *l, uint16_t fid, uint64_t off, const uint8_t *buf, uint32_t len)
+{
+	struct call c;
+	uint32_t n = 0;
+	call_init(&c, l, SMB1_COM_WRITE_ANDX);
+	int rc = smb1_write_req_encode(&c.w, fid, off, len, false) ?: call_run(&c, buf, len);
+	if (rc == 0 && smb1_write_rsp_decode(c.rsp, c.rsp_len, &n) < 0)
+		rc = -EIO;
+	/* A write not done in full is an error: callers must not see data silently dropped. */
+	if (rc == 0 && n != len)
+		rc = n < len ? -ENOSPC : -EIO;
+	call_free(&c);
+	return rc;
+}
+
+static int op_write(struct s1link *l, uint16_t fid, void *arg)
+{
+	struct io_args *a = arg;
+	uint32_t chunk = io_chunk(l, true);
+	a->done = 0;
+	while ((size_t)a->done < a->size) {
+		uint32_t len = (uint32_t)MIN((size_t)chunk, a->size - (size_t)a->done);
+		int rc = write_piece(l, fid, a->off + (uint64_t)a->done, a->buf + a->done, len);
+		if (rc < 0)
+			return rc;
+		a->done += len;
+	}
+	return 0;
+}
+
+static ssize_t smb1_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
+{
+	if (size == 0)
+		return 0;
+	struct io_args a = {.buf = (uint8_t *)buf, .size = size, .off = off};
+	/* Writing the same bytes at the same offset twice is harmless, so a lost write is resent. */
+	int rc = on_fid(cl, fh, op_write, &a, true);
+	return rc < 0 ? rc : a.done;
+}
+
+static int op_flush(struct s1link *l, uint16_t fid, void *arg)
+{
+	return simple(l, SMB1_COM_FLUSH, enc_flush, &fid);
+}
+
+static int smb1_fsync(struct smb_client *cl, struct smb_fh *fh)
+{
+	return on_fid(cl, fh, op_flush, NULL, true);
+}
+
+static int op_fstat(struct s1link *l, uint16_t fid, void *arg)
+{
+	return query_all(l, NULL, fid, arg);
+}
+
+static int smb1_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
+{
+	return on_fid(cl, fh, op_fstat, out, true);
+}
+
+/* ---- setattr ---- */
+
+static uint64_t set_time(struct timespec ts)
+{
+	if (ts.tv_nsec == UTIME_NOW)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	return timespec_to_filetime(ts);
+}
+
+struct setattr_args {
+	const struct smb_setattr *sa;
+	struct smb_attr *attr_out;
+};
+
+/* The SET_INFORMATION requests for sa on wpath or fid, then the attributes afterwards. */
+static int setattr_on(struct s1link *l, const char *wpath, uint16_t fid, const struct setattr_args *a)
+{
+	const struct smb_setattr *sa = a->sa;
+	struct wbuf p;
+	int rc = 0;
+	wbuf_init(&p, 0);
+	if (sa->valid & SMB_SET_SIZE) {
+		smb2_file_eof_info_encode(&p, sa->size);
+		rc = set_info(l, wpath, fid, FileEndOfFileInformation, &p);
+	}
+	if (rc == 0 && (sa->valid & (SMB_SET_ATIME | SMB_SET_MTIME | SMB_SET_ATTRS))) {
+		uint64_t at = (sa->valid & SMB_SET_ATIME) ? set_time(sa->atime) : 0;
+		uint64_t mt = (sa->valid & SMB_SET_MTIME) ? set_time(sa->mtime) : 0;
+		/* 0 means "unchanged" on the wire, so clearing every attribute must say NORMAL (MS-FSCC 2.4.7). */
+		uint32_t attrs = 0;
+		if (sa->valid & SMB_SET_ATTRS)
+			attrs = sa->attrs ? sa->attrs : SMB_ATTR_NORMAL;
+		wbuf_reset(&p);
+		smb2_file_basic_info_encode(&p, 0, at, mt, 0, attrs);
+		rc = set_info(l, wpath, fid, FileBasicInformation, &p);
+	}
+	wbuf_free(&p);
+	if (rc == 0 && a->attr_out)
+		rc = query_all(l, wpath, fid, a->attr_out);
+	return rc;
+}
+
+static int op_setattr_path(struct s1link *l, const char *wpath, void *arg)
+{
+	return setattr_on(l, wpath, 0, arg);
+}
+
+static int op_setattr_fid(struct s1link *l, uint16_t fid, void *arg)
+{
+	return setattr_on(l, NULL, fid, arg);
+}
+
+static int smb1_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			struct smb_attr *attr_out)
+{
+	struct setattr_args a = {sa, attr_out};
+	/* Setting the same values twice is harmless. */
+	if (fh)
+		return on_fid(cl, fh, op_setattr_fid, &a, true);
+	return on_link(cl, path, op_setattr_path, &a, true);
+}
+
+/* ---- directories ---- */
+
+struct find_state {
+	smb_dirent_fn fn;
+	void *arg;
+	char *last; /* UTF-8 name of the last entry, where FIND_NEXT2 resumes */
+	uint16_t sid;
+	bool open, end;
+};
+
+/*
+ * A copy of a FIND reply's count entries in which the last one ends the chain. smbd leaves the last
+ * NextEntryOffset pointing past the data, at where its 8-byte padding would end, which the MS-FSCC walk
+ * rightly refuses; SearchCount says where the list stops (MS-CIFS 2.2.6.2.2). The walk here only finds that
+ * entry, with every offset bounds-checked; smb2_dir_next validates the entries themselves.
+ */
+static uint8_t *find_terminate(const uint8_t *data, uint32_t len, uint16_t count)
+{
+	uint8_t *d = malloc(len ? len : 1);
+	if (!d)
+		return NULL;
+	memcpy(d, data, len);
+	uint32_t off = 0;
+	for (uint16_t i = 1; i < count && range_ok(len, off, 4); i++) {
+		uint32_t next = get_le32(d + off);
+		if (next == 0 || next >= len - off)
+			break;
+		off += next;
+	}
+	if (count && range_ok(len, off, 4))
+		memset(d + off, 0, 4);
+	return d;
+}
+
+/* Hand each entry of one FIND reply's data to fn, remembering the last name. 1 if fn asked to stop. */
+static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint16_t count)
+{
+	struct smb2_dir_iter it;
+	struct smb2_dirent e;
+	int rc = 0;
+	uint8_t *data = find_terminate(r->data, r->data_len, count);
+	if (!data)
+		return -ENOMEM;
+	smb2_dir_iter_init(&it, FileIdFullDirectoryInformation, data, r->data_len);
+	for (uint16_t i = 0; i < count && smb2_dir_next(&it, &e) > 0; i++) {
+		char *name;
+		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0) {
+			log_warn("skipping a directory entry whose name is not valid UTF-16");
+			continue;
+		}
+		free(f->last);
+		f->last = name;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		struct smb_attr a = {0};
+		a.btime = filetime_to_timespec(e.creation_time);
+		a.atime = filetime_to_timespec(e.last_access_time);
+		a.mtime = filetime_to_timespec(e.last_write_time);
+		a.ctime = filetime_to_timespec(e.change_time);
+		a.size = e.end_of_file;
+		a.alloc_size = e.allocation_size;
+		a.attrs = e.attributes;
+		a.file_id = e.file_id;
+		if (f->fn(f->arg, name, &a)) {
+			rc = 1;
+			break;
+		}
+	}
+	if (rc == 0 && it.err < 0) {
+		log_dbg("FIND: malformed entry in %u bytes (%s)", r->data_len, strerror(-it.err));
+		rc = -EIO;
+	}
+	free(data);
+	return rc;
+}
+
+/* One FIND_FIRST2 (pattern set) or FIND_NEXT2; emits its entries. */
+static int find_step(struct s1link *l, struct find_state *f, const char *pattern)
+{
+	struct call c;
+	struct wbuf p;
+	struct smb1_trans2_rsp r;
+	struct smb1_find_rsp_params fp;
+	uint16_t flags = SMB1_FIND_CLOSE_AT_EOS;
+	wbuf_init(&p, 0);
+	if (pattern)
+		smb1_find_first2_params_encode(&p, SEARCH_ALL, FIND_COUNT, flags, FIND_LEVEL, pattern);
+	else
+		smb1_find_next2_params_encode(&p, f->sid, FIND_COUNT, FIND_LEVEL, flags, f->last ? f->last : "");
+	call_init(&c, l, SMB1_COM_TRANSACTION2);
+	int rc = trans2(&c, pattern ? SMB1_TRANS2_FIND_FIRST2 : SMB1_TRANS2_FIND_NEXT2, &p, NULL, 0xFFFF, &r);
+	if (rc == 0 && smb1_find_rsp_params_decode(r.params, r.params_len, pattern != NULL, &fp) < 0)
+		rc = -EIO;
+	if (rc == 0) {
+		if (pattern)
+			f->sid = fp.sid;
+		f->open = !fp.end_of_search;
+		f->end = fp.end_of_search || fp.search_count == 0;
+		rc = find_emit(f, &r, fp.search_count);
+	} else if (c.status == STATUS_NO_SUCH_FILE || c.status == STATUS_NO_MORE_FILES) {
+		/* An empty result (MS-CIFS 2.2.6.2.2): the search is over and closed. */
+		f->end = true;
+		f->open = false;
+		rc = 0;
+	}
+	call_free(&c);
+	wbuf_free(&p);
+	return rc;
+}
+
+static int enc_find_close(struct wbuf *w, const void *arg)
+{
+	smb1_words_begin(w, 1);
+	wbuf_set_u16(w, w->len - 2, *(const uint16_t *)arg);
+	wbuf_u16(w, 0);
+	return wbuf_err(w);
+}
+
+static int op_readdir(struct s1link *l, const char *wpath, void *arg)
+{
+	struct find_state *f = arg;
+	char *pattern;
+	if (asprintf(&pattern, "%s%s*", wpath, *wpath ? "\\" : "") < 0)
+		return -ENOMEM;
+	int rc = find_step(l, f, pattern);
+	free(pattern);
+	while (rc == 0 && !f->end)
+		rc = find_step(l, f, NULL);
+	/* Stopped early or failed: the server still holds the search. */
+	if (f->open && !lost(rc))
+		simple(l, SMB1_COM_FIND_CLOSE2, enc_find_close, &f->sid);
+	return rc > 0 ? 0 : rc;
+}
+
+static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+{
+	struct find_state f = {.fn = fn, .arg = arg};
+	/* Not resent: fn has already seen some entries. */
+	int rc = on_link(cl, path, op_readdir, &f, false);
+	free(f.last);
+	return rc;
+}
+
+struct path_cmd {
+	uint8_t command;
+	const char *wpath;
+};
+
+static int enc_path(struct wbuf *w, const void *arg)
+{
+	const struct path_cmd *p = arg;
+	return smb1_path_req_encode(w, p->command, p->wpath);
+}
+
+static int path_command(struct s1link *l, uint8_t command, const char *wpath)
+{
+	struct path_cmd p = {command, wpath};
+	return simple(l, command, enc_path, &p);
+}
+
+static int op_mkdir(struct s1link *l, const char *wpath, void *arg)
+{
+	int rc = path_command(l, SMB1_COM_CREATE_DIRECTORY, wpath);
+	return rc == 0 && arg ? query_all(l, wpath, 0, arg) : rc;
+}
+
+static int smb1_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out)
+{
+	return on_link(cl, path, op_mkdir, attr_out, false);
+}
+
+static int op_rmdir(struct s1link *l, const char *wpath, void *arg)
+{
+	return path_command(l, SMB1_COM_DELETE_DIRECTORY, wpath);
+}
+
+static int smb1_rmdir(struct smb_client *cl, const char *path)
+{
+	return on_link(cl, path, op_rmdir, NULL, false);
+}
+
+/* DELETE; a read-only file has its attribute cleared and is deleted again, as POSIX lets it go. */
+static int op_unlink(struct s1link *l, const char *wpath, void *arg)
+{
+	int rc = path_command(l, SMB1_COM_DELETE, wpath);
+	if (rc != -EACCES)
+		return rc;
+	struct smb_attr a;
+	if (query_all(l, wpath, 0, &a) < 0 || !(a.attrs & SMB_ATTR_READONLY))
+		return rc;
+	struct smb_setattr sa = {.valid = SMB_SET_ATTRS, .attrs = a.attrs & ~SMB_ATTR_READONLY};
+	struct setattr_args sargs = {&sa, NULL};
+	if (setattr_on(l, wpath, 0, &sargs) < 0)
+		return rc;
+	return path_command(l, SMB1_COM_DELETE, wpath);
+}
+
+static int smb1_unlink(struct smb_client *cl, const char *path)
+{
+	return on_link(cl, path, op_unlink, NULL, false);
+}
+
+struct rename_args {
+	const char *wto;
+	unsigned flags;
+};
+
+static int enc_rename(struct wbuf *w, const void *arg)
+{
+	const struct path_cmd *p = arg;
+	return smb1_rename_req_encode(w, p[0].wpath, p[1].wpath);
+}
+
+/*
+ * RENAME (MS-CIFS 2.2.4.8) refuses an existing target, and SET_FILE_INFORMATION's rename is limited by
+ * smbd to the same directory under SMB1. So to replace, the target is deleted first (a file, or an empty
+ * directory as rename(2) allows) and RENAME repeated: not atomic, and another client may win the gap.
+ */
+static int op_rename(struct s1link *l, const char *wfrom, void *arg)
+{
+	const struct rename_args *a = arg;
+	struct path_cmd p[2] = {{0, wfrom}, {0, a->wto}};
+	int rc = simple(l, SMB1_COM_RENAME, enc_rename, p);
+	if (rc != -EEXIST || (a->flags & SMB_RENAME_NOREPLACE))
+		return rc;
+	struct smb_attr from, to;
+	if (query_all(l, wfrom, 0, &from) < 0 || query_all(l, a->wto, 0, &to) < 0)
+		return rc;
+	if (smb_attr_is_dir(&from) != smb_attr_is_dir(&to))
+		return smb_attr_is_dir(&to) ? -EISDIR : -ENOTDIR;
+	int drc = smb_attr_is_dir(&to) ? op_rmdir(l, a->wto, NULL) : op_unlink(l, a->wto, NULL);
+	if (drc < 0)
+		return drc;
+	return simple(l, SMB1_COM_RENAME, enc_rename, p);
+}
+
+static int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags)
+{
+	struct rename_args a = {NULL, flags};
+	char *wto;
+	int rc = proto_wire_path(cl, to, &wto);
+	if (rc < 0)
+		return rc;
+	a.wto = wto;
+	rc = on_link(cl, from, op_rename, &a, false);
+	free(wto);
+	return rc;
+}
+
+/* QUERY_FS_INFORMATION at one pass-through level; r views the data in c (call_free it). */
+static int query_fs(struct s1link *l, struct call *c, uint8_t cls, struct smb1_trans2_rsp *r)
+{
+	struct wbuf p;
+	wbuf_init(&p, 0);
+	wbuf_u16(&p, LEVEL(cls));
+	call_init(c, l, SMB1_COM_TRANSACTION2);
+	int rc = trans2(c, SMB1_TRANS2_QUERY_FS_INFORMATION, &p, NULL, 1024, r);
+	wbuf_free(&p);
+	return rc;
+}
+
+static int op_statfs(struct s1link *l, const char *wpath, void *arg)
+{
+	struct smb_statfs *out = arg;
+	struct call c;
+	struct smb1_trans2_rsp r;
+	struct smb2_fs_full_size_info fs;
+	struct smb2_fs_attribute_info fa;
+	int rc = query_fs(l, &c, FileFsFullSizeInformation, &r);
+	if (rc == 0 && smb2_fs_full_size_info_decode(r.data, r.data_len, &fs) < 0)
+		rc = -EIO;
+	call_free(&c);
+	if (rc < 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->block_size = (uint64_t)fs.sectors_per_unit * fs.bytes_per_sector;
+	out->total_blocks = fs.total_alloc_units;
+	out->free_blocks = fs.caller_avail_units;
+	out->name_max = 255;
+	if (!out->block_size)
+		out->block_size = 4096;
+	if (query_fs(l, &c, FileFsAttributeInformation, &r) == 0 &&
+	    smb2_fs_attribute_info_decode(r.data, r.data_len, &fa) == 0 && fa.max_name_len > 0)
+		out->name_max = (uint32_t)fa.max_name_len;
+	call_free(&c);
+	return 0;
+}
+
+static int smb1_statfs(struct smb_client *cl, struct smb_statfs *out)
+{
+	return on_link(cl, "", op_statfs, out, true);
+}
+
+const struct smb_ops smb1_ops = {
+    .stat = smb1_stat,
+    .open = smb1_open,
+    .close = smb1_close,
+    .read = smb1_read,
+    .write = smb1_write,
+    .fsync = smb1_fsync,
+    .fstat = smb1_fstat,
+    .setattr = smb1_setattr,
+    .readdir = smb1_readdir,
+    .mkdir = smb1_mkdir,
+    .rmdir = smb1_rmdir,
+    .unlink = smb1_unlink,
+    .rename = smb1_rename,
+    .statfs = smb1_statfs,
+    /* No oplocks are requested and SMB1 has no leases or change notification here: the cache hooks stay NULL. */
+};
+
+/* ---- lifetime ---- */
+
+static const char *keep(struct smb1_state *st, int i, const char *s)
+{
+	return s ? (st->str[i] = strdup(s)) : NULL;
+}
+
+static void state_free(struct smb1_state *st)
+{
+	if (!st)
+		return;
+	link_free(st->cur);
+	for (size_t i = 0; i < ARRAY_SIZE(st->str); i++)
+		free(st->str[i]);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const struct smb1_sess_opts *o, char *errbuf,
+		      size_t errlen)
+{
+	struct smb1_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	pthread_mutex_init(&st->lock, NULL);
+	st->cfg = *cfg;
+	st->opts = *o;
+	st->cfg.host = keep(st, 0, cfg->host);
+	st->cfg.share = keep(st, 1, cfg->share);
+	st->cfg.user = keep(st, 2, cfg->user);
+	st->cfg.password = keep(st, 3, cfg->password);
+	st->cfg.domain = keep(st, 4, cfg->domain);
+	st->cfg.workstation = keep(st, 5, cfg->workstation);
+	st->cfg.addr = keep(st, 6, cfg->addr);
+	st->cfg.nb_called = keep(st, 7, cfg->nb_called);
+	st->cfg.nb_calling = keep(st, 8, cfg->nb_calling);
+	int rc = link_build(st, &st->cur, errbuf, errlen);
+	if (rc < 0) {
+		state_free(st);
+		return rc;
+	}
+	/* Reconnects speak NT LM 0.12 only: the server has shown it is what it speaks. */
+	st->opts.offer_smb2 = false;
+	cl->smb1 = st;
+	return 0;
+}
+
+void smb1_client_stop(struct smb_client *cl)
+{
+	if (cl->smb1 && cl->smb1->str[3])
+		memset(cl->smb1->str[3], 0, strlen(cl->smb1->str[3]));
+	state_free(cl->smb1);
+	cl->smb1 = NULL;
+}
+
+void smb1_client_describe(struct smb_client *cl, char *buf, size_t len)
+{
+	const struct smb1_sess_info *i = &cl->smb1->cur->info;
+	snprintf(buf, len, "SMB 1 (NT LM 0.12)%s%s", i->signing ? ", signed" : "", i->guest ? ", guest" : "");
+}
