@@ -15,6 +15,7 @@ struct proto_stats {
 	_Atomic uint64_t cmd[SMB2_NCOMMANDS]; /* requests sent, compound members counted one by one */
 	_Atomic uint64_t bytes_read, bytes_written;
 	_Atomic uint64_t leases_granted, breaks, break_acks;
+	_Atomic uint64_t write_breaks; /* breaks that took Write caching away and found data to write back */
 	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
 	_Atomic uint64_t notifications, notify_overflows, watches_started;
 	_Atomic uint64_t reconnects;
@@ -59,10 +60,13 @@ struct smb_fh {
 	struct lease *lease; /* one reference, or NULL; immutable */
 	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
 	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
+	bool sync;	     /* opened O_SYNC: writes never gathered (smb2_wb.c); set before the handle is shared */
 };
 
 /* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh);
+/* smb2_ops.c: fh's FileId on the current session, reopening it after a reconnect. Takes smb_fh.lock. */
+int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid);
 /* smb2_ops.c: open path (no lease) and return its FileId and session generation; close a FileId. */
 int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
 		  uint64_t *gen);
@@ -96,5 +100,25 @@ unsigned pcache_cached(struct smb_client *cl, const char *path);
 int pcache_watch(struct smb_client *cl, const char *path);
 void pcache_set_events(struct smb_client *cl, const struct smb_events *ev);
 size_t pcache_stats(struct smb_client *cl, char *buf, size_t len);
+/* Write back what is gathered for path's file (or, with under, for every file below directory path). */
+void pcache_writeback(struct smb_client *cl, const char *path, bool under);
+/* The lease's write cache (never NULL for a lease from lease_get; NULL for NULL), and whether the lease
+ * holds Write caching on the current session right now. */
+struct wb *lease_wb(struct lease *l);
+bool lease_write_cached(struct smb_client *cl, struct lease *l);
+
+/*
+ * smb2_wb.c: gathered writes under a Write lease (essay there). One struct wb per lease.
+ * wb_write copies a write into the file's buffer (sending full buffers without waiting, in pieces of at
+ * most cap bytes) and returns size; -EAGAIN when the lease holds no Write caching (the caller writes
+ * through, after wb_writeback); or an error kept from an earlier gathered WRITE, reported once.
+ * wb_writeback sends what is gathered and waits for every WRITE in flight; with report it returns and
+ * clears the kept error. wb_busy: anything gathered or in flight.
+ */
+struct wb *wb_new(void);
+void wb_free(struct wb *wb);
+bool wb_busy(struct wb *wb);
+ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap);
+int wb_writeback(struct smb_client *cl, struct wb *wb, bool report);
 
 #endif
