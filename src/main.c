@@ -25,6 +25,7 @@
 #include "smbfuse/log.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/opts.h"
+#include "lookup.h"
 
 /* Fork; the parent waits for the child's one status byte and exits with it. Returns the write end of the
  * pipe in the child, or -1 on failure. */
@@ -167,6 +168,9 @@ int main(int argc, char *argv[])
 		return print_stats(argv[2]);
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+
+	if (lookup_requested(argc, argv))
+		return lookup_main(argc, argv);
 
 	if (parse_command_line(&o, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smbfuse: %s\n", err);

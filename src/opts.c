@@ -8,6 +8,7 @@
  * kernel once broke fstab mounts by dropping "auto" from its table (DESIGN.md B3, cli).
  */
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -61,6 +62,8 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("cache=%s", cache_s, 0),
     SMB_OPT("timeout=%s", timeout_s, 0),
     SMB_OPT("echo_interval=%s", echo_interval_s, 0),
+    SMB_OPT("nbns=%s", nbns_s, 0),
+    SMB_OPT("netbios", netbios, 1),
     SMB_OPT("sign", sign, 1),
     SMB_OPT("guest", guest, 1),
     SMB_OPT("ro", ro, 1),
@@ -590,6 +593,8 @@ static int parse_ulong(const char *s, int base, unsigned long max, unsigned long
 	return 0;
 }
 
+static int convert_netbios(struct opts *o, char *err, size_t errlen);
+
 static int convert_numbers(struct opts *o, char *err, size_t errlen)
 {
 	unsigned long v;
@@ -639,6 +644,33 @@ static int convert_numbers(struct opts *o, char *err, size_t errlen)
 				    o->echo_interval_s);
 		o->echo_interval_ms = (int)v * 1000;
 	}
+	return convert_netbios(o, err, errlen);
+}
+
+/* servern=, netbiosname= (at most 15 bytes, RFC 1001 14) and nbns=IPV4[:PORT]. */
+static int convert_netbios(struct opts *o, char *err, size_t errlen)
+{
+	unsigned long v;
+	if (o->servern && (!*o->servern || strlen(o->servern) > 15))
+		return fail(err, errlen, -EINVAL, "bad servern=%s (a NetBIOS name of 1 to 15 characters)", o->servern);
+	if (o->netbiosname && (!*o->netbiosname || strlen(o->netbiosname) > 15))
+		return fail(err, errlen, -EINVAL, "bad netbiosname=%s (a NetBIOS name of 1 to 15 characters)",
+			    o->netbiosname);
+	if (!o->nbns_s)
+		return 0;
+	o->nbns_addr = strdup(o->nbns_s);
+	if (!o->nbns_addr)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	char *colon = strchr(o->nbns_addr, ':');
+	if (colon) {
+		*colon = 0;
+		if (parse_ulong(colon + 1, 10, 65535, &v) < 0 || v == 0)
+			return fail(err, errlen, -EINVAL, "bad nbns=%s (IPV4[:PORT])", o->nbns_s);
+		o->nbns_port = (uint16_t)v;
+	}
+	struct in_addr a;
+	if (inet_pton(AF_INET, o->nbns_addr, &a) != 1)
+		return fail(err, errlen, -EINVAL, "bad nbns=%s (an IPv4 address of a NetBIOS name server)", o->nbns_s);
 	return 0;
 }
 
@@ -700,14 +732,9 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	} sizes[] = {{"rsize", o->rsize_s, &o->rsize}, {"wsize", o->wsize_s, &o->wsize}};
 	unsigned long v;
 
-	if (o->seal)
-		return fail(err, errlen, -EOPNOTSUPP, "seal: SMB3 encryption is not supported yet; remove 'seal'");
 	if (o->mapchars)
 		return fail(err, errlen, -EOPNOTSUPP, "%s: reserved characters are not remapped; remove it",
 			    o->mapchars == 2 ? "mapposix" : "mapchars");
-	if (o->hard)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "hard: requests fail with an error once a reconnect fails (soft); remove 'hard'");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (!sizes[i].s)
 			continue;
@@ -860,7 +887,8 @@ void opt_free(struct opts *o)
 	char **strs[] = {&o->source,	  &o->mountpoint, &o->user,  &o->domain,    &o->credentials, &o->port_s,
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
-			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern};
+			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
+			 &o->nbns_s,	  &o->nbns_addr};
 	free_secret(&o->password);
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
@@ -885,9 +913,16 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->max_dialect = o->max_dialect;
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
 	cfg->echo_interval_ms = o->echo_interval_ms;
+	cfg->hard = o->hard;
+	cfg->seal = o->seal;
 	cfg->addr = o->addr;
 	cfg->rsize = o->rsize;
 	cfg->wsize = o->wsize;
+	cfg->netbios = o->netbios;
+	cfg->netbios_called = o->servern;
+	cfg->netbios_calling = o->netbiosname;
+	cfg->nbns = o->nbns_addr;
+	cfg->nbns_port = o->nbns_port;
 }
 
 void opt_usage(const char *prog)
@@ -907,6 +942,10 @@ void opt_usage(const char *prog)
 	       "  cache=strict|loose|none\n"
 	       "  timeout=SECONDS      connect timeout (10)\n"
 	       "  echo_interval=SECS   drop a server that stays silent about twice this long (60)\n"
+	       "  servern=NAME         NetBIOS name of the server (port 139 or netbios; default: host's first label)\n"
+	       "  netbiosname=NAME     our NetBIOS name (this host's)\n"
+	       "  netbios              NetBIOS session service on port= (implied by port=139)\n"
+	       "  nbns=ADDR[:PORT]     resolve NetBIOS names that DNS does not know through this name server\n"
 	       "  writeback_cache      let the kernel buffer writes (single-client use only)\n"
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"

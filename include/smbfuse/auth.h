@@ -186,4 +186,30 @@ int ntlm_legacy_v1_response(const uint8_t hash[16], const uint8_t challenge[8], 
 /* SessionBaseKey for NTLMv1 = MD4(NT hash). */
 int ntlm_legacy_v1_session_key(const uint8_t nt_hash[16], uint8_t out[16]);
 
+/* ---- SMB1 (src/auth/smb1_auth.c) ---- */
+
+/*
+ * SMB1 signing (MS-CIFS 3.1.4.1): the first 8 bytes of MD5(key || message), the message's
+ * SecuritySignature replaced by seq (little-endian, then 4 zero bytes). iov[0] starts with the 32-byte
+ * header. verify: 0, or -EACCES for a bad signature. Stateless, thread-safe.
+ */
+int smb1_sign(const uint8_t *key, size_t key_len, uint32_t seq, const struct iovec *iov, int iovcnt, uint8_t sig[8]);
+int smb1_verify(const uint8_t *key, size_t key_len, uint32_t seq, const uint8_t *msg, size_t n);
+
+/* The responses of a SESSION_SETUP_ANDX without extended security, and the signing key they yield. */
+struct smb1_plain_auth {
+	uint8_t lm[24];	 /* LMv2 (or LMv1 with ntlmv1) */
+	uint8_t nt[512]; /* NTLMv2 response with its blob (or the 24-byte NTLMv1 response) */
+	size_t nt_len;
+	uint8_t mac_key[16 + 512]; /* session key || NT response (MS-CIFS 3.2.5.3) */
+	size_t mac_key_len;
+};
+/*
+ * NTLMv2 by default; NTLMv1 only when ntlmv1 (sec=ntlm). challenge is the negotiate response's; domain16
+ * its DomainName (UTF-16LE, may be empty), put in the NTLMv2 blob. The caller wipes out when done
+ * (OPENSSL_cleanse or explicit_bzero). -EINVAL for anonymous credentials.
+ */
+int smb1_plain_auth(const struct auth_creds *cr, bool ntlmv1, const uint8_t challenge[8], const uint8_t *domain16,
+		    size_t domain16_len, struct smb1_plain_auth *out);
+
 #endif

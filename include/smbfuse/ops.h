@@ -175,8 +175,19 @@ struct smb_client_cfg {
 	int connect_timeout_ms;	    /* 0: 10 s */
 	int request_timeout_ms;	    /* 0: 60 s */
 	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */
+	bool hard;		    /* wait for an unreachable server instead of failing requests */
+	bool seal;		    /* encrypt every request (SMB 3.x) */
 	const char *addr;	    /* address to connect to; host still names the server (UNC, SPN) */
 	uint32_t rsize, wsize;	    /* caps on READ/WRITE sizes; 0: what the server offers */
+	/* NetBIOS (RFC 1001/1002). The session service is used on port 139, or on any port with netbios;
+	 * called (servern=) defaults to the host's first label ("*SMBSERVER" for an address), calling
+	 * (netbiosname=) to this machine's. With nbns (an address), a host name that DNS does not know is
+	 * resolved by an NBNS query to it (nbns_port, 0: 137). */
+	bool netbios;
+	const char *netbios_called;
+	const char *netbios_calling;
+	const char *nbns;
+	uint16_t nbns_port;
 };
 
 /*

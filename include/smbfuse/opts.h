@@ -41,6 +41,8 @@ struct opts {
 	char *sec, *netbiosname, *servern;
 	/* mount(8) helper flags: -s sloppy (drop unknown options with a warning), -f fake, -v verbose. */
 	int sloppy, fake, verbose;
+	char *nbns_s; /* nbns=ADDR[:PORT] */
+	int netbios;  /* NetBIOS session service on any port, not only 139 */
 
 	/* Results of opt_parse, valid when it returned 0. */
 	char *host, *share, *subdir; /* subdir NULL when the source names the share root */
@@ -49,6 +51,8 @@ struct opts {
 	int connect_timeout_ms;
 	int echo_interval_ms;
 	uint32_t rsize, wsize; /* 0: the server's */
+	char *nbns_addr; /* nbns= without the port */
+	uint16_t nbns_port;
 	struct fs_cfg fs;
 	struct fuse_args fuse_args; /* what fs_new gets: argv[0] plus FUSE's own -o options */
 

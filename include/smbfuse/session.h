@@ -37,8 +37,12 @@ struct sess_cfg {
 	int connect_timeout_ms;
 	int request_timeout_ms;
 	int echo_interval_ms; /* keepalive: 0 means 60 s (mount.cifs echo_interval) */
+	bool hard;	      /* wait for an unreachable server instead of failing (mount.cifs hard) */
+	bool seal;	      /* encrypt every request (SMB 3.x) even if the server does not require it */
 	const char *addr;     /* connect here instead of resolving host (mount.cifs ip=); NULL: host */
 	uint32_t rsize, wsize; /* caps on READ/WRITE sizes (mount.cifs rsize=, wsize=); 0: the server's */
+	const char *nb_called;	/* NetBIOS session service (conn_cfg): NULL for Direct TCP */
+	const char *nb_calling;
 };
 
 /* What negotiate and tree connect decided; stable for one generation. */
@@ -47,6 +51,7 @@ struct sess_info {
 	uint32_t capabilities; /* server's SMB2_GLOBAL_CAP_* */
 	uint32_t max_read, max_write, max_transact;
 	bool signing;
+	bool encrypted;
 	bool guest;
 	uint32_t share_flags;
 	uint32_t share_caps;

@@ -62,6 +62,19 @@ struct xport_signer {
 	void *ctx;
 };
 
+/*
+ * Encryption (MS-SMB2 3.1.4.3, 3.2.4.1.8), installed by the session layer once it has keys. seal turns the
+ * plaintext of a whole frame (iov: every message of a compound, without the 4-byte transport prefix) into a
+ * TRANSFORM_HEADER message appended to out; unseal turns one received transform message (in, n bytes)
+ * into plaintext in a new malloc'd buffer (*out, *out_len) or fails with -EBADMSG. Thread-safe, like the
+ * signer.
+ */
+struct xport_transform {
+	int (*seal)(void *ctx, const struct iovec *iov, int iovcnt, struct wbuf *out);
+	int (*unseal)(void *ctx, const uint8_t *in, size_t n, uint8_t **out, size_t *out_len);
+	void *ctx;
+};
+
 /* One message of a request chain (a chain of 1 is a plain request). */
 struct conn_msg {
 	/* In. hdr.command, hdr.tree_id, hdr.session_id, hdr.status (ChannelSequence), hdr.credit_charge
@@ -100,6 +113,11 @@ struct conn_cfg {
 	/* Called once, on the receive thread, when the connection dies (err < 0). May be NULL. */
 	void (*on_dead)(void *arg, int err);
 	void *arg;
+	/* NetBIOS session service (port 139, RFC 1002): if nb_called is not NULL, conn_new opens a NetBIOS
+	 * session with these names before any SMB traffic, retrying with "*SMBSERVER" (nbt.h). Only read
+	 * during conn_new. */
+	const char *nb_called;
+	const char *nb_calling;
 };
 
 /*
@@ -117,6 +135,13 @@ void conn_free(struct conn *c);
 void conn_set_multicredit(struct conn *c, bool on);
 /* Install or remove (NULL) the signer used for CONN_F_SIGN and for verifying signed responses. */
 void conn_set_signer(struct conn *c, const struct xport_signer *s);
+/*
+ * Encrypt every request from now on (a session or share that requires it, or the seal option): signing is
+ * then skipped, since the AEAD authenticates each message, and encrypted responses count as verified.
+ * Responses that arrive encrypted are decrypted whether or not requests are. Install before the first
+ * request that must be encrypted; it is never removed from a connection.
+ */
+void conn_set_transform(struct conn *c, const struct xport_transform *t);
 /* If true, every response to a signed request must carry a valid signature (server signing required). */
 void conn_set_require_signed_rsp(struct conn *c, bool on);
 

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* smb_client: one mounted share. Picks the dialect table after negotiate (only SMB2/3 exists so far). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto_i.h"
+#include "smbfuse/log.h"
 #include "smbfuse/smb2.h"
+#include "smbfuse/nbt.h"
 
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 {
@@ -56,6 +60,64 @@ static char *subdir_prefix(const char *subdir)
 	return p;
 }
 
+struct nb_setup {
+	char called[NB_NAME_MAX + 1], calling[NB_NAME_MAX + 1];
+	char addr[INET_ADDRSTRLEN];
+};
+
+/* With nbns=, a name DNS does not know is looked up as a NetBIOS file server name (name<20>). */
+static int nbns_resolve_host(const struct smb_client_cfg *cfg, struct nb_setup *nb, char *errbuf, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	if (getaddrinfo(cfg->host, NULL, &hints, &ai) == 0) {
+		freeaddrinfo(ai);
+		return 0;
+	}
+	struct nbns_cfg nc = {.server = cfg->nbns, .port = cfg->nbns_port};
+	struct nbns_name_rsp r;
+	int rc = nbns_query_name(&nc, cfg->host, NB_SUFFIX_SERVER, &r);
+	if (rc < 0) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "cannot resolve \"%s\" by DNS or by NetBIOS name server %s: %s", cfg->host,
+				 cfg->nbns, rc == -ENOENT ? "no such name" : strerror(-rc));
+		return rc;
+	}
+	inet_ntop(AF_INET, r.addrs[0].ip, nb->addr, sizeof(nb->addr));
+	log_info("NetBIOS name %s is %s (NBNS %s)", cfg->host, nb->addr, cfg->nbns);
+	return 0;
+}
+
+/* Fill sc's NetBIOS fields from cfg; strings live in nb. */
+static int netbios_setup(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct nb_setup *nb, char *errbuf,
+			 size_t errlen)
+{
+	memset(nb, 0, sizeof(*nb));
+	/* An explicit address (ip=) wins; otherwise a name DNS does not know is asked of the NBNS. The host name
+	 * stays the server's name for the UNC path. */
+	if (cfg->nbns && !cfg->addr) {
+		int rc = nbns_resolve_host(cfg, nb, errbuf, errlen);
+		if (rc < 0)
+			return rc;
+		if (nb->addr[0])
+			sc->addr = nb->addr;
+	}
+	if (!cfg->netbios && cfg->port != 139)
+		return 0;
+	if (cfg->netbios_called)
+		snprintf(nb->called, sizeof(nb->called), "%s", cfg->netbios_called);
+	else
+		nbt_called_name(cfg->host, nb->called);
+	if (cfg->netbios_calling)
+		snprintf(nb->calling, sizeof(nb->calling), "%s", cfg->netbios_calling);
+	else
+		nbt_calling_name(nb->calling);
+	if (!sc->port)
+		sc->port = 139;
+	sc->nb_called = nb->called;
+	sc->nb_calling = nb->calling;
+	return 0;
+}
+
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -83,11 +145,17 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.connect_timeout_ms = cfg->connect_timeout_ms,
 		.request_timeout_ms = cfg->request_timeout_ms,
 		.echo_interval_ms = cfg->echo_interval_ms,
+		.hard = cfg->hard,
+		.seal = cfg->seal,
 		.addr = cfg->addr,
 		.rsize = cfg->rsize,
 		.wsize = cfg->wsize,
 	};
-	int rc = sess_new(&sc, &cl->sess, errbuf, errlen);
+	struct nb_setup nb;
+	int rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = sess_new(&sc, &cl->sess, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = pcache_new(cl);
@@ -106,7 +174,8 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	}
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
-	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s", smb2_dialect_name(si.dialect), si.signing ? ", signed" : "",
+	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s%s", smb2_dialect_name(si.dialect),
+		 si.encrypted ? ", encrypted" : "", si.signing ? ", signed" : "",
 		 si.guest ? ", guest" : "");
 	*out = cl;
 	return 0;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,13 @@ struct link {
 	uint8_t sign_key[16];
 	struct xport_signer signer;
 	bool has_key; /* a signing key exists (not guest or anonymous) */
+	/* Encryption (MS-SMB2 3.1.4.3): cipher 0 means the server offered none. */
+	uint16_t cipher;
+	bool session_encrypt; /* the server set SMB2_SESSION_FLAG_ENCRYPT_DATA */
+	uint8_t enc_key[32], dec_key[32];
+	uint8_t nonce_salt[8];
+	_Atomic uint64_t nonce_ctr; /* nonces are salt || counter: never reused under one key */
+	struct xport_transform xf;
 	int users; /* threads inside a call on this link; guarded by sess.lock */
 };
 
@@ -59,7 +67,8 @@ struct sess {
 	uint64_t gen;
 	int last_err;	       /* error of the last failed rebuild */
 	uint64_t last_fail_ms; /* when it failed, for the backoff */
-	bool stopping;	       /* sess_free has started: the watchdog leaves */
+	bool stopping;	       /* sess_free has started: the watchdog and hard waiters leave */
+	bool hard_warned;      /* "not responding" was logged for the current outage */
 
 	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
 	_Atomic bool hooks_set;
@@ -99,6 +108,8 @@ static void link_free(struct link *l)
 	if (l->conn)
 		conn_free(l->conn);
 	explicit_bzero(l->sign_key, sizeof(l->sign_key));
+	explicit_bzero(l->enc_key, sizeof(l->enc_key));
+	explicit_bzero(l->dec_key, sizeof(l->dec_key));
 	free(l);
 }
 
@@ -142,14 +153,18 @@ static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, ch
 {
 	uint16_t dialects[5];
 	int nd = offered_dialects(&s->cfg, dialects);
-	/* No encryption yet: offering ciphers would let a server that requires encryption pick one we cannot
-	 * use. GMAC first: cheapest for the server and the client (MS-SMB2 3.1.4.1). */
+	/* GMAC first: cheapest for the server and the client (MS-SMB2 3.1.4.1). GCM before CCM for the same
+	 * reason; offering ciphers does not make the server encrypt, it only lets it when it wants to. */
 	static const uint16_t sign_algos[] = {SMB2_SIGNING_AES_GMAC, SMB2_SIGNING_AES_CMAC, SMB2_SIGNING_HMAC_SHA256};
+	static const uint16_t ciphers[] = {SMB2_ENCRYPTION_AES128_GCM, SMB2_ENCRYPTION_AES128_CCM,
+					   SMB2_ENCRYPTION_AES256_GCM, SMB2_ENCRYPTION_AES256_CCM};
 	struct smb2_negotiate_req req = {
 		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
-		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING,
+		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING | SMB2_GLOBAL_CAP_ENCRYPTION,
 		.dialects = dialects,
 		.ndialects = nd,
+		.ciphers = ciphers,
+		.nciphers = ARRAY_SIZE(ciphers),
 		.sign_algos = sign_algos,
 		.nsign_algos = ARRAY_SIZE(sign_algos),
 	};
@@ -211,6 +226,11 @@ static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, ch
 	conn_set_multicredit(l->conn, in->dialect >= SMB2_DIALECT_210);
 	l->sign_algo = ns->rsp.has_sign_algo ? (enum smb2_sign_algo)ns->rsp.sign_algo
 					     : smb2_default_sign_algo(in->dialect);
+	/* 3.1.1 names its cipher in a context; 3.0 and 3.0.2 have only AES-128-CCM, announced by a capability. */
+	if (in->dialect == SMB2_DIALECT_311)
+		l->cipher = ns->rsp.cipher;
+	else if (in->dialect >= SMB2_DIALECT_300 && (in->capabilities & SMB2_GLOBAL_CAP_ENCRYPTION))
+		l->cipher = SMB2_ENCRYPTION_AES128_CCM;
 	return 0;
 }
 
@@ -307,12 +327,8 @@ static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns
 		}
 		if (st == STATUS_SUCCESS) {
 			l->info.guest = rsp.session_flags & (SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL);
-			if (rsp.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA) {
-				set_err(errbuf, errlen, "the server requires encryption, which smbfuse does not speak yet");
-				rc = -EPROTONOSUPPORT;
-			} else {
-				rc = rc == 0 ? 0 : -EPROTO;
-			}
+			l->session_encrypt = rsp.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA;
+			rc = rc == 0 ? 0 : -EPROTO;
 			break;
 		}
 		rc = more ? 1 : -EPROTO;
@@ -324,9 +340,12 @@ static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns
 	uint8_t key[16];
 	if (rc == 0 && !auth_is_anonymous(a) && !l->info.guest && auth_session_key(a, key) == 0) {
 		struct smb2_keys keys;
-		rc = smb2_derive_keys(l->info.dialect, 0, key, ns->preauth.hash, &keys);
-		if (rc == 0)
+		rc = smb2_derive_keys(l->info.dialect, l->cipher, key, ns->preauth.hash, &keys);
+		if (rc == 0) {
 			memcpy(l->sign_key, keys.signing, 16);
+			memcpy(l->enc_key, keys.enc_c2s, sizeof(l->enc_key));
+			memcpy(l->dec_key, keys.dec_s2c, sizeof(l->dec_key));
+		}
 		smb2_keys_wipe(&keys);
 		explicit_bzero(key, sizeof(key));
 	}
@@ -362,6 +381,51 @@ static int setup_signing(struct sess *s, struct link *l, const struct neg_state 
 		conn_set_require_signed_rsp(l->conn, true);
 		l->info.signing = true;
 	}
+	return 0;
+}
+
+static int link_seal(void *ctx, const struct iovec *iov, int iovcnt, struct wbuf *out)
+{
+	struct link *l = ctx;
+	uint8_t nonce[16] = {0};
+	size_t nl = smb2_cipher_nonce_len(l->cipher);
+	uint64_t ctr = atomic_fetch_add(&l->nonce_ctr, 1);
+	memcpy(nonce, l->nonce_salt, nl - 8);
+	put_le64(nonce + nl - 8, ctr);
+	return smb2_seal(l->cipher, l->enc_key, nonce, l->session_id, iov, iovcnt, out);
+}
+
+static int link_unseal(void *ctx, const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
+{
+	struct link *l = ctx;
+	uint64_t sid;
+	struct wbuf w;
+	if (smb2_transform_session_id(in, n, &sid) < 0 || sid != l->session_id)
+		return -EBADMSG;
+	wbuf_init(&w, XPORT_MAX_FRAME);
+	int rc = smb2_unseal(l->cipher, l->dec_key, in, n, &w);
+	*out = rc == 0 ? wbuf_steal(&w, out_len) : NULL;
+	wbuf_free(&w);
+	return rc < 0 ? rc : (*out ? 0 : -ENOMEM);
+}
+
+/* Encrypt everything on this link from now on (MS-SMB2 3.2.4.1.8). */
+static int start_encryption(struct sess *s, struct link *l, const char *why, char *errbuf, size_t errlen)
+{
+	if (!l->has_key) {
+		set_err(errbuf, errlen, "encryption is needed (%s) but a guest session has no key to encrypt with", why);
+		return -EACCES;
+	}
+	if (!l->cipher || !smb2_cipher_nonce_len(l->cipher)) {
+		set_err(errbuf, errlen, "encryption is needed (%s) but %s offers no cipher for SMB %s", why, s->cfg.host,
+			smb2_dialect_name(l->info.dialect));
+		return -EPROTONOSUPPORT;
+	}
+	if (getrandom(l->nonce_salt, sizeof(l->nonce_salt), 0) != (ssize_t)sizeof(l->nonce_salt))
+		return -EIO;
+	l->xf = (struct xport_transform){.seal = link_seal, .unseal = link_unseal, .ctx = l};
+	conn_set_transform(l->conn, &l->xf);
+	l->info.encrypted = true;
 	return 0;
 }
 
@@ -403,10 +467,9 @@ static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t 
 	} else if (rsp.share_type != SMB2_SHARE_TYPE_DISK) {
 		set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
 		rc = -ENOTDIR;
-	} else if (rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) {
-		set_err(errbuf, errlen, "share \"%s\" requires encryption, which smbfuse does not speak yet",
-			s->cfg.share);
-		rc = -EPROTONOSUPPORT;
+	} else if ((rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) && !l->info.encrypted &&
+		   (rc = start_encryption(s, l, "the share requires it", errbuf, errlen)) < 0) {
+		/* start_encryption said why */
 	} else {
 		l->tree_id = m.rsp_hdr.tree_id;
 		l->info.share_flags = rsp.share_flags;
@@ -463,6 +526,8 @@ static int link_build(struct sess *s, struct link **out, char *errbuf, size_t er
 		.request_timeout_ms = s->cfg.request_timeout_ms,
 		.on_unsolicited = sess_unsolicited,
 		.arg = s,
+		.nb_called = s->cfg.nb_called,
+		.nb_calling = s->cfg.nb_calling,
 	};
 	struct neg_state ns;
 	struct conn_msg final;
@@ -478,6 +543,8 @@ static int link_build(struct sess *s, struct link **out, char *errbuf, size_t er
 		rc = do_session_setup(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0)
 		rc = setup_signing(s, l, &ns, &final, errbuf, errlen);
+	if (rc == 0 && (s->cfg.seal || l->session_encrypt))
+		rc = start_encryption(s, l, s->cfg.seal ? "seal" : "the server requires it", errbuf, errlen);
 	if (rc == 0)
 		rc = do_tree_connect(s, l, errbuf, errlen);
 out:
@@ -487,8 +554,8 @@ out:
 		link_free(l);
 		return rc;
 	}
-	log_info("connected to %s: SMB %s%s%s", s->unc, smb2_dialect_name(l->info.dialect),
-		 l->info.signing ? ", signed" : "", l->info.guest ? ", guest" : "");
+	log_info("connected to %s: SMB %s%s%s%s", s->unc, smb2_dialect_name(l->info.dialect),
+		 l->info.encrypted ? ", encrypted" : "", l->info.signing ? ", signed" : "", l->info.guest ? ", guest" : "");
 	*out = l;
 	return 0;
 }
@@ -510,6 +577,8 @@ static void cfg_free(struct sess_cfg *c)
 	free((char *)c->domain);
 	free((char *)c->workstation);
 	free((char *)c->addr);
+	free((char *)c->nb_called);
+	free((char *)c->nb_calling);
 }
 
 /*
@@ -581,6 +650,8 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	s->cfg.domain = xstrdup(cfg->domain);
 	s->cfg.workstation = xstrdup(cfg->workstation);
 	s->cfg.addr = xstrdup(cfg->addr);
+	s->cfg.nb_called = xstrdup(cfg->nb_called);
+	s->cfg.nb_calling = xstrdup(cfg->nb_calling);
 	if (!s->cfg.port)
 		s->cfg.port = 445;
 	if (s->cfg.connect_timeout_ms <= 0)
@@ -699,6 +770,9 @@ static int rebuild_locked(struct sess *s)
 	s->gen++;
 	s->state = SESS_UP;
 	s->last_err = 0;
+	if (s->hard_warned)
+		log_warn("%s is responding again", s->cfg.host);
+	s->hard_warned = false;
 	if (old && old->users == 0)
 		link_free(old);
 	log_info("reconnected to %s (generation %llu)", s->unc, (unsigned long long)s->gen);
@@ -712,6 +786,26 @@ static int rebuild_locked(struct sess *s)
 	return 0;
 }
 
+/*
+ * hard (mount.cifs's option): instead of failing while the server is unreachable, wait for it, one
+ * reconnect attempt per backoff interval, until it answers or the mount is torn down (sess_free wakes us).
+ * Requests that were in flight when the connection died are not resent blindly: that would run a rename or
+ * a write twice; only read-only ones are, as without hard.
+ */
+static void hard_wait_locked(struct sess *s)
+{
+	if (!s->hard_warned) {
+		log_warn("%s is not responding; still trying (hard mount)", s->cfg.host);
+		s->hard_warned = true;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)RECONNECT_BACKOFF_MS * 1000000;
+	ts.tv_sec += (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	pthread_cond_timedwait(&s->stop_cond, &s->lock, &ts);
+}
+
 /* Take a reference on a live current link, rebuilding it if it died. */
 static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 {
@@ -723,6 +817,11 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 		if (s->state == SESS_UP && conn_alive(s->cur->conn))
 			break;
 		rc = rebuild_locked(s);
+		if (rc < 0 && s->cfg.hard && !s->stopping) {
+			hard_wait_locked(s);
+			rc = 0;
+			continue;
+		}
 		if (rc < 0)
 			break;
 	}

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smbfuse/nbt.h"
 #include "engine_i.h"
 #include "sock_i.h"
 #include "smbfuse/log.h"
@@ -66,8 +67,26 @@ struct conn {
 	unsigned users;		  /* mu: threads inside conn_call/submit/cancel */
 	struct xport_signer signer; /* mu; copied out before use */
 	bool has_signer;	    /* mu */
+	struct xport_transform xf;  /* mu; copied out before use */
+	bool seal;		    /* mu: encrypt every request (xf installed) */
 	_Atomic uint64_t last_rx_ms; /* now_ms() when the last frame arrived; written by the receive thread */
 };
+
+/* What a send needs, copied under c->mu so that signing, sealing and writing run unlocked. */
+struct txsnap {
+	struct xport_signer sig;
+	struct xport_transform xf;
+	bool seal;
+};
+
+static void snap_locked(struct conn *c, struct txsnap *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (c->has_signer)
+		t->sig = c->signer;
+	t->xf = c->xf;
+	t->seal = c->seal;
+}
 
 /* ---- requests ---- */
 
@@ -182,15 +201,33 @@ void conn_kill(struct conn *c, int err)
 
 /* Sign (no lock held) and write one frame. A failure here leaves MessageIds spent but unsent, so the
  * connection must die (see the engine essay). */
-static int send_frame(struct conn *c, struct xout *o, const struct xport_signer *s)
+/* Encrypt the frame's messages (everything after the 4-byte prefix) into one transform message. */
+static int seal_frame(struct xout *o, const struct xport_transform *xf, struct wbuf *w)
 {
-	int rc = xout_sign(o, s);
+	xout_iov(o);
+	wbuf_init(w, XPORT_MAX_FRAME);
+	size_t pfx = wbuf_reserve(w, 4);
+	int rc = xf->seal(xf->ctx, o->iov + 1, o->iovcnt - 1, w) ?: wbuf_err(w);
+	if (rc == 0 && w->len - 4 > 0xFFFFFF)
+		rc = -EMSGSIZE;
+	if (rc == 0)
+		wbuf_set_be32(w, pfx, (uint32_t)(w->len - 4));
+	return rc;
+}
+
+static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
+{
+	struct wbuf sealed = {0};
+	int rc = s->seal ? seal_frame(o, &s->xf, &sealed) : xout_sign(o, &s->sig);
 	if (rc == 0) {
-		xout_iov(o);
+		struct iovec one = {sealed.p, sealed.len};
+		if (!s->seal)
+			xout_iov(o);
 		pthread_mutex_lock(&c->send_mu);
-		rc = sock_writev_hook(c->fd, o->iov, o->iovcnt);
+		rc = s->seal ? sock_writev_hook(c->fd, &one, 1) : sock_writev_hook(c->fd, o->iov, o->iovcnt);
 		pthread_mutex_unlock(&c->send_mu);
 	}
+	wbuf_free(&sealed);
 	if (rc < 0) {
 		log_err("send failed: %s", strerror(-rc));
 		conn_kill(c, rc);
@@ -204,9 +241,11 @@ static int send_frame(struct conn *c, struct xout *o, const struct xport_signer 
  */
 static int submit_locked(struct conn *c, struct conn_async *r, const struct conn_msg *msgs, int n,
 			 unsigned flags, bool has_deadline, const struct timespec *ts, struct xout *o,
-			 struct xport_signer *s)
+			 struct txsnap *s)
 {
 	int rc;
+	if (c->seal)
+		flags &= ~(unsigned)CONN_F_SIGN; /* sealed messages are authenticated by the AEAD, not signed */
 	/* Refuse before MessageIds are spent: a frame that cannot be signed could never be sent. */
 	if ((flags & CONN_F_SIGN) && !c->has_signer)
 		return -ENOKEY;
@@ -224,9 +263,7 @@ static int submit_locked(struct conn *c, struct conn_async *r, const struct conn
 	if (log_get_level() >= LOG_LVL_DEBUG)
 		r->t0_us = now_us();
 	atomic_fetch_add(&r->refs, 2);
-	*s = c->signer;
-	if (!c->has_signer)
-		memset(s, 0, sizeof(*s));
+	snap_locked(c, s);
 	return 0;
 }
 
@@ -259,7 +296,7 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	      size_t *req_copy_len)
 {
 	struct timespec ts;
-	struct xport_signer s;
+	struct txsnap s;
 	struct xout o;
 	if (req_copy)
 		*req_copy = NULL;
@@ -312,7 +349,7 @@ int conn_submit(struct conn *c, struct conn_msg *msg, unsigned flags, conn_done_
 		struct conn_async **out)
 {
 	struct timespec ts;
-	struct xport_signer s;
+	struct txsnap s;
 	struct xout o;
 	if (out)
 		*out = NULL;
@@ -356,16 +393,14 @@ int conn_submit(struct conn *c, struct conn_msg *msg, unsigned flags, conn_done_
 
 void conn_cancel(struct conn *c, struct conn_async *a)
 {
-	struct xport_signer s;
+	struct txsnap s;
 	struct xout o;
 	xout_init(&o);
 	pthread_mutex_lock(&c->mu);
 	int rc = enter_locked(c) ? 0 : -ENOTCONN;
 	if (rc == 0) {
 		rc = a->finished ? -ENOENT : xeng_cancel(c->e, &a->x, &o);
-		s = c->signer;
-		if (!c->has_signer)
-			memset(&s, 0, sizeof(s));
+		snap_locked(c, &s);
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (rc == 0)
@@ -444,25 +479,47 @@ static void run_callbacks(struct conn *c, struct conn_async *r, struct xunsol *u
 	}
 }
 
+/* Replace a received transform message by its plaintext (MS-SMB2 3.2.5.1.1.1); frees the input. */
+static int rx_unseal(const struct xport_transform *xf, uint8_t **frame, size_t *n)
+{
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc = xf->unseal ? xf->unseal(xf->ctx, *frame, *n, &plain, &plen) : -EBADMSG;
+	free(*frame);
+	*frame = NULL;
+	if (rc < 0) {
+		log_info("an encrypted frame did not decrypt (%s); resetting", xf->unseal ? "bad tag" : "no keys");
+		return -EBADMSG;
+	}
+	*frame = plain;
+	*n = plen;
+	return 0;
+}
+
 /* Feed one frame to the engine; frame ownership passes here. */
 static int rx_frame(struct conn *c, uint8_t *frame, size_t n)
 {
 	struct xview v[XENG_MAX_FRAME_MSGS];
-	struct xport_signer s;
+	struct txsnap s;
 	struct conn_async *async;
 	int count, rc;
-	if (n >= 4 && get_le32(frame) == SMB2_TRANSFORM_MAGIC)
-		log_info("encrypted frame received, but encryption is not supported");
+	pthread_mutex_lock(&c->mu);
+	snap_locked(c, &s);
+	bool has_signer = c->has_signer;
+	pthread_mutex_unlock(&c->mu);
+	bool sealed = n >= 4 && get_le32(frame) == SMB2_TRANSFORM_MAGIC;
+	if (sealed && (rc = rx_unseal(&s.xf, &frame, &n)) < 0)
+		return rc;
 	rc = xframe_split(frame, n, v, XENG_MAX_FRAME_MSGS, &count);
 	if (rc < 0) {
 		free(frame);
 		return rc;
 	}
-	pthread_mutex_lock(&c->mu);
-	bool has_signer = c->has_signer;
-	s = c->signer;
-	pthread_mutex_unlock(&c->mu);
-	xframe_verify(frame, v, count, has_signer ? &s : NULL);
+	if (sealed) /* a message that decrypted is authentic already (3.2.5.1.3) */
+		for (int i = 0; i < count; i++)
+			v[i].sig = 1;
+	else
+		xframe_verify(frame, v, count, has_signer ? &s.sig : NULL);
 	pthread_mutex_lock(&c->mu);
 	rc = xeng_deliver(c->e, &frame, n, v, count);
 	finish_locked(c, xeng_take_done(c->e), &async);
@@ -610,7 +667,10 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out)
 	c->e = xeng_new();
 	c->cfg.host = c->host;
 	int rc = c->host && c->e ? 0 : -ENOMEM;
-	if (rc == 0)
+	if (rc == 0 && cfg->nb_called)
+		rc = nbt_session_connect(cfg->host, cfg->port, cfg->nb_called, cfg->nb_calling, cfg->connect_timeout_ms,
+					 cfg->request_timeout_ms, &c->fd);
+	else if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, cfg->request_timeout_ms, &c->fd);
 	if (rc == 0) {
 		c->last_rx_ms = now_ms();
@@ -653,6 +713,15 @@ void conn_set_signer(struct conn *c, const struct xport_signer *s)
 	c->has_signer = s != NULL;
 	if (s)
 		c->signer = *s;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void conn_set_transform(struct conn *c, const struct xport_transform *t)
+{
+	pthread_mutex_lock(&c->mu);
+	c->xf = *t;
+	c->seal = true;
+	xeng_set_transform(c->e, t);
 	pthread_mutex_unlock(&c->mu);
 }
 

@@ -143,14 +143,6 @@ bool xframe_needs_verify(const struct xview *v);
 /* Run s->verify on every view that needs it, recording the verdict in v->sig. */
 void xframe_verify(const uint8_t *f, struct xview *v, int count, const struct xport_signer *s);
 
-/* Encryption seam (MS-SMB2 3.1.4.3 / 3.2.5.1.1.1): not implemented yet. A future transform turns a whole
- * frame payload into a TRANSFORM_HEADER message and back; with none installed, 0xFD frames are fatal. */
-struct xport_transform {
-	int (*seal)(void *ctx, const struct iovec *iov, int iovcnt, struct wbuf *out);
-	int (*unseal)(void *ctx, const uint8_t *in, size_t n, uint8_t **out, size_t *out_len);
-	void *ctx;
-};
-
 /* ---- The engine ---- */
 
 struct xeng;

@@ -483,8 +483,6 @@ def test_ip_option_and_noserverino(mount, server):
 
 # ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("opt,message", [
-    ("seal", r"seal: SMB3 encryption is not supported"),
-    ("hard", r"hard: requests fail"),
     ("mapchars", r"mapchars: reserved characters"),
     ("mapposix", r"mapposix"),
     ("sec=krb5i", r"sec=krb5i: Kerberos is not supported"),

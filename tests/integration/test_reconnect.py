@@ -120,3 +120,36 @@ def test_silent_server_is_dropped_by_keepalive(server, mount):
     finally:
         os.kill(pid, signal.SIGKILL)
         os.kill(pid, signal.SIGCONT)
+
+
+@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
+def test_hard_waits_for_the_server_soft_fails(samba_server, mount, hard):
+    # Paired: with soft (the default) a request fails while the server is down; with hard the same
+    # request waits, and completes once the server is back.
+    import threading
+    srv = samba_server(**{"server string": f"smbfuse {'hard' if hard else 'soft'} test"})
+    m = mount(srv=srv, opts={"hard": None} if hard else None)
+    (m.path / "before.txt").write_text("before")
+    srv.stop()
+    result = {}
+
+    def probe():
+        try:
+            result["st"] = os.stat(m.path / "made-while-down")
+        except OSError as e:
+            result["err"] = e.errno
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    if not hard:
+        t.join(30)
+        assert not t.is_alive() and result.get("err") in DOWN_ERRNOS, result
+        srv.start()
+        return
+    t.join(5)
+    assert t.is_alive(), f"a hard mount returned while the server was down: {result}"
+    m.disk_write("made-while-down", "x")  # on the server's disk, to be found once it is back
+    srv.start()
+    t.join(60)
+    assert not t.is_alive() and "st" in result and result["st"].st_size == 1, result
+    assert "still trying" in m.stderr()

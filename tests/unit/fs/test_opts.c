@@ -251,8 +251,33 @@ static void test_wipe(void)
 	CHECK(strcmp(a4, "-opass=xxx") == 0);
 }
 
+/* NetBIOS options (issue 4): names of at most 15 bytes, nbns=IPV4[:PORT], into smb_client_cfg. */
+static void test_netbios_opts(void)
+{
+	struct opts o;
+	char err[256];
+	struct smb_client_cfg cfg;
+	const char *ok[] = {"//srv/s", "/mnt", "-o", "servern=FILESRV,netbiosname=me,nbns=10.1.2.3:1137,netbios",
+			    NULL};
+	CHECK(parse(&o, err, sizeof(err), ok) == 0);
+	opt_client_cfg(&o, &cfg);
+	CHECK(cfg.netbios && streq(cfg.netbios_called, "FILESRV") && streq(cfg.netbios_calling, "me"));
+	CHECK(streq(cfg.nbns, "10.1.2.3") && cfg.nbns_port == 1137);
+	opt_free(&o);
+	const char *bad[][4] = {{"//srv/s", "/mnt", "-o", "servern=SIXTEEN-CHARS-XX"},
+				{"//srv/s", "/mnt", "-o", "netbiosname="},
+				{"//srv/s", "/mnt", "-o", "nbns=host.example"},
+				{"//srv/s", "/mnt", "-o", "nbns=10.1.2.3:0"}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = {bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL};
+		CHECK(parse(&o, err, sizeof(err), args) == -EINVAL && strstr(err, "bad "));
+		opt_free(&o);
+	}
+}
+
 int main(void)
 {
+	test_netbios_opts();
 	test_unc_sources();
 	test_url_sources();
 	test_vers();

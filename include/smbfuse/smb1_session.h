@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * smb1_session.h - an SMB1 (NT LM 0.12) logon: connection, NEGOTIATE, SESSION_SETUP_ANDX, TREE_CONNECT_ANDX,
+ * and calls on the resulting UID and TID (src/session/smb1_session.c).
+ *
+ * Authentication: extended security (SPNEGO/NTLMSSP through auth_step, MS-SMB 3.2.4.2.4) whenever the server
+ * offers it; otherwise the NT LM 0.12 challenge/response with NTLMv2 (MS-CIFS 3.2.4.2.4), or NTLMv1 only when
+ * cfg.ntlmv1 (sec=ntlm). Signing (MD5, MS-CIFS 3.1.4.1) when the server requires it or cfg.sign asks.
+ * Not yet: reconnection after a loss (a dead connection fails calls with -ENOTCONN); that comes with
+ * the SMB1 operations table.
+ * Threads: smb1_sess_call may be called from many threads at once; new and free from one.
+ */
+#ifndef SMBFUSE_SMB1_SESSION_H
+#define SMBFUSE_SMB1_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smbfuse/session.h"
+
+struct smb1_sess;
+
+struct smb1_sess_opts {
+	bool ntlmv1;	 /* sec=ntlm: NTLMv1, never chosen otherwise */
+	bool no_ext_sec; /* do not offer extended security (tests the plain challenge/response) */
+};
+
+struct smb1_sess_info {
+	uint32_t capabilities; /* the server's SMB1_CAP_* */
+	uint32_t max_buffer_size;
+	uint16_t max_mpx;
+	bool extended_security;
+	bool signing;
+	bool guest;
+	uint16_t uid, tid;
+};
+
+int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, struct smb1_sess **out, char *errbuf,
+		  size_t errlen);
+/* TREE_DISCONNECT and LOGOFF_ANDX (best effort), then close. */
+void smb1_sess_free(struct smb1_sess *s);
+void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out);
+
+/*
+ * Start a request in w: the header for command with this session's UID and TID, flags for Unicode, NT
+ * status codes and long names. Append the command's blocks with the smb1.h encoders, then smb1_sess_call.
+ */
+void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command);
+/* As smb1_conn_call; *status receives the response's NTSTATUS. */
+int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
+		   size_t *rsp_len, uint32_t *status);
+/* SMB_COM_ECHO with a few bytes, checked to come back (keepalive, tests). */
+int smb1_sess_echo(struct smb1_sess *s);
+
+#endif

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SMB1 logon (smb1_session.h): NEGOTIATE "NT LM 0.12" (MS-CIFS 3.2.4.2.2), SESSION_SETUP_ANDX with
+ * extended security (MS-SMB 3.2.4.2.4) or the plain challenge/response (MS-CIFS 3.2.4.2.4), signing from
+ * the session setup that establishes the key (MS-CIFS 3.2.4.1.1: that request is sequence 0, its response
+ * 1, so the next request is 2), TREE_CONNECT_ANDX (MS-CIFS 3.2.4.5).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "smbfuse/auth.h"
+#include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/smb1.h"
+#include "smbfuse/smb1_session.h"
+#include "smbfuse/smb1_xport.h"
+
+#define SMB1_MAX_SETUP_ROUNDS 8
+#define SMB1_MAX_MPX 50 /* Samba and Windows offer 50; more is never needed */
+#define SMB1_CLIENT_BUFFER 0xFFFF
+#define SMB1_CLIENT_CAPS                                                                                               \
+	(SMB1_CAP_UNICODE | SMB1_CAP_LARGE_FILES | SMB1_CAP_NT_SMBS | SMB1_CAP_STATUS32 | SMB1_CAP_LEVEL_II_OPLOCKS |  \
+	 SMB1_CAP_NT_FIND | SMB1_CAP_LARGE_READX | SMB1_CAP_LARGE_WRITEX)
+#define SMB1_NEEDED_CAPS (SMB1_CAP_UNICODE | SMB1_CAP_NT_SMBS | SMB1_CAP_STATUS32)
+
+struct smb1_sess {
+	struct sess_cfg cfg; /* strings borrowed during smb1_sess_new only */
+	uint8_t *final_rsp;  /* the successful SESSION_SETUP response, until its signature is checked */
+	size_t final_rsp_len;
+	char *host;
+	struct smb1_sess_opts opts;
+	struct smb1_conn *conn;
+	struct smb1_sess_info info;
+	uint8_t mac_key[16 + 512];
+	size_t mac_key_len;
+	uint8_t challenge[8];
+	uint8_t domain16[256];
+	size_t domain16_len;
+	uint16_t pid;
+};
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+{
+	if (!buf || !len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static uint16_t req_flags2(const struct smb1_sess *s)
+{
+	return SMB1_FLAGS2_LONG_NAMES | SMB1_FLAGS2_IS_LONG_NAME | SMB1_FLAGS2_NT_STATUS | SMB1_FLAGS2_UNICODE |
+	       (s->info.extended_security || !s->opts.no_ext_sec ? SMB1_FLAGS2_EXTENDED_SECURITY : 0);
+}
+
+void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command)
+{
+	struct smb1_hdr h = {.command = command,
+			     .flags = SMB1_FLAGS_CASE_INSENSITIVE | SMB1_FLAGS_CANONICALIZED_PATHS,
+			     .flags2 = req_flags2(s),
+			     .tid = s->info.tid,
+			     .uid = s->info.uid,
+			     .pid_low = s->pid};
+	wbuf_init(w, 0);
+	smb1_hdr_encode(w, &h);
+}
+
+int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
+		   size_t *rsp_len, uint32_t *status)
+{
+	struct smb1_hdr h;
+	*status = 0;
+	int rc = wbuf_err(w);
+	if (rc == 0)
+		rc = smb1_conn_call(s->conn, w->p, w->len, data, data_len, 0, rsp, rsp_len);
+	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0) {
+		*status = h.status;
+		/* Without NT status codes the server has not honoured CAP_STATUS32: DOS errors map to EIO. */
+		if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
+			*status = 0xC0000001u; /* STATUS_UNSUCCESSFUL */
+	}
+	return rc;
+}
+
+/* ---- negotiate ---- */
+
+static int check_negotiate(struct smb1_sess *s, const struct smb1_negotiate_rsp *r, char *errbuf, size_t errlen)
+{
+	if (r->dialect_index != 0) {
+		set_err(errbuf, errlen,
+			"%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
+			"mount without vers=1.0",
+			s->host);
+		return -EPROTONOSUPPORT;
+	}
+	if ((r->capabilities & SMB1_NEEDED_CAPS) != SMB1_NEEDED_CAPS) {
+		set_err(errbuf, errlen, "%s speaks SMB1 without Unicode, NT commands or NT status codes", s->host);
+		return -EPROTONOSUPPORT;
+	}
+	if (!(r->security_mode & SMB1_NEG_USER_SECURITY) || !(r->security_mode & SMB1_NEG_ENCRYPT_PASSWORDS)) {
+		set_err(errbuf, errlen, "%s wants share-level or plain-text passwords, which smbfuse refuses", s->host);
+		return -EPROTONOSUPPORT;
+	}
+	if (!r->extended_security && r->challenge_len != 8) {
+		set_err(errbuf, errlen, "%s sent no 8-byte challenge", s->host);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, struct smb1_negotiate_rsp *r, char *errbuf,
+			size_t errlen)
+{
+	static const char *const dialects[] = {SMB1_DIALECT_NT_LM};
+	struct wbuf w;
+	uint32_t st;
+	smb1_sess_req_init(s, &w, SMB1_COM_NEGOTIATE);
+	smb1_negotiate_req_encode(&w, dialects, 1);
+	int rc = smb1_sess_call(s, &w, NULL, 0, rsp, rsp_len, &st);
+	wbuf_free(&w);
+	if (rc == 0 && smb_proto_version(*rsp, *rsp_len) == 2)
+		rc = -EPROTONOSUPPORT;
+	else if (rc == 0)
+		rc = smb1_negotiate_rsp_decode(*rsp, *rsp_len, r);
+	if (rc == -ECONNRESET || rc == -EPROTONOSUPPORT) {
+		set_err(errbuf, errlen,
+			"%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
+			"mount without vers=1.0",
+			s->host);
+		return -EPROTONOSUPPORT;
+	}
+	if (rc < 0) {
+		set_err(errbuf, errlen, "no SMB1 negotiate reply from %s: %s", s->host, strerror(-rc));
+		return rc;
+	}
+	rc = check_negotiate(s, r, errbuf, errlen);
+	if (rc)
+		return rc;
+	s->info.capabilities = r->capabilities;
+	s->info.max_buffer_size = r->max_buffer_size;
+	s->info.max_mpx = r->max_mpx_count ? r->max_mpx_count : 1;
+	s->info.extended_security = r->extended_security;
+	s->info.signing = (r->security_mode & SMB1_NEG_SIGNATURES_REQUIRED) || s->cfg.sign;
+	if (s->cfg.sign && !(r->security_mode & SMB1_NEG_SIGNATURES_ENABLED)) {
+		set_err(errbuf, errlen, "signing was asked for, but %s does not sign", s->host);
+		return -EPROTONOSUPPORT;
+	}
+	if (!r->extended_security) {
+		memcpy(s->challenge, r->challenge, 8);
+		s->domain16_len = r->domain_name_len < sizeof(s->domain16) ? r->domain_name_len : 0;
+		memcpy(s->domain16, r->domain_name, s->domain16_len);
+	}
+	smb1_conn_set_max_mpx(s->conn, s->info.max_mpx < SMB1_MAX_MPX ? s->info.max_mpx : SMB1_MAX_MPX);
+	return 0;
+}
+
+/* ---- session setup ---- */
+
+static int setup_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t errlen)
+{
+	if (st == STATUS_LOGON_FAILURE) {
+		set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
+			s->cfg.user ? s->cfg.user : "");
+		return -EACCES;
+	}
+	set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(st));
+	int e = ntstatus_to_errno(st);
+	return e ? e : -EPROTO;
+}
+
+/* One SESSION_SETUP_ANDX; the UID the server assigns arrives in the first response's header. */
+static int setup_round(struct smb1_sess *s, const struct smb1_sess_setup_req *in, uint8_t **rsp, size_t *rsp_len,
+		       uint32_t *st)
+{
+	struct wbuf w;
+	smb1_sess_req_init(s, &w, SMB1_COM_SESSION_SETUP_ANDX);
+	int rc = smb1_sess_setup_req_encode(&w, in);
+	if (rc == 0)
+		rc = smb1_sess_call(s, &w, NULL, 0, rsp, rsp_len, st);
+	wbuf_free(&w);
+	struct smb1_hdr h;
+	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0 && h.uid)
+		s->info.uid = h.uid;
+	return rc;
+}
+
+static void setup_base(struct smb1_sess_setup_req *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->max_buffer_size = SMB1_CLIENT_BUFFER;
+	in->max_mpx_count = SMB1_MAX_MPX;
+	in->capabilities = SMB1_CLIENT_CAPS;
+}
+
+static int setup_extended(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, const struct auth_creds *cr,
+			  char *errbuf, size_t errlen)
+{
+	struct auth_ctx *a = NULL;
+	struct wbuf out;
+	struct smb1_sess_setup_req in;
+	wbuf_init(&out, 0);
+	int rc = auth_new(cr, &a);
+	if (rc == 0)
+		rc = auth_step(a, neg->security_blob, neg->security_blob_len, &out);
+	for (int round = 0; rc >= 0 && round < SMB1_MAX_SETUP_ROUNDS; round++) {
+		int more = rc;
+		uint8_t *rsp = NULL;
+		size_t rlen = 0;
+		uint32_t st = 0;
+		struct smb1_sess_setup_rsp r;
+		setup_base(&in);
+		in.capabilities |= SMB1_CAP_EXTENDED_SECURITY;
+		in.blob = out.p ? out.p : (const uint8_t *)"";
+		in.blob_len = out.len;
+		rc = setup_round(s, &in, &rsp, &rlen, &st);
+		if (rc == 0 && st != STATUS_SUCCESS && (st != STATUS_MORE_PROCESSING_REQUIRED || !more))
+			rc = setup_error(s, st, errbuf, errlen);
+		else if (rc < 0)
+			set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
+		if (rc == 0 && (rc = smb1_sess_setup_rsp_decode(rsp, rlen, &r)) == 0) {
+			s->info.guest = r.action & 1;
+			wbuf_reset(&out);
+			rc = auth_step(a, r.blob, r.blob_len, &out);
+			if (rc < 0)
+				set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
+		}
+		if (rc >= 0 && st == STATUS_SUCCESS) {
+			s->final_rsp = rsp;
+			s->final_rsp_len = rlen;
+			rc = rc == 0 ? 0 : -EPROTO;
+			break;
+		}
+		free(rsp);
+		if (rc >= 0)
+			rc = more ? 1 : -EPROTO;
+	}
+	if (rc > 0)
+		rc = -EPROTO;
+	if (rc == 0 && !cr->anonymous && !s->info.guest && auth_session_key(a, s->mac_key) == 0)
+		s->mac_key_len = 16;
+	auth_free(a);
+	wbuf_free(&out);
+	return rc;
+}
+
+static int setup_plain(struct smb1_sess *s, const struct auth_creds *cr, char *errbuf, size_t errlen)
+{
+	struct smb1_plain_auth pa;
+	struct smb1_sess_setup_req in;
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	uint32_t st = 0;
+	int rc = smb1_plain_auth(cr, s->opts.ntlmv1, s->challenge, s->domain16, s->domain16_len, &pa);
+	if (rc < 0) {
+		set_err(errbuf, errlen, "cannot compute the %s response: %s", s->opts.ntlmv1 ? "NTLMv1" : "NTLMv2",
+			strerror(-rc));
+		return rc;
+	}
+	setup_base(&in);
+	in.oem_password = pa.lm;
+	in.oem_password_len = sizeof(pa.lm);
+	in.unicode_password = pa.nt;
+	in.unicode_password_len = pa.nt_len;
+	in.account = cr->user;
+	in.domain = cr->domain;
+	rc = setup_round(s, &in, &rsp, &rlen, &st);
+	if (rc == 0 && st != STATUS_SUCCESS)
+		rc = setup_error(s, st, errbuf, errlen);
+	else if (rc < 0)
+		set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
+	struct smb1_sess_setup_rsp r;
+	if (rc == 0 && (rc = smb1_sess_setup_rsp_decode(rsp, rlen, &r)) == 0)
+		s->info.guest = r.action & 1;
+	if (rc == 0) {
+		memcpy(s->mac_key, pa.mac_key, pa.mac_key_len);
+		s->mac_key_len = pa.mac_key_len;
+		s->final_rsp = rsp;
+		s->final_rsp_len = rlen;
+	} else {
+		free(rsp);
+	}
+	OPENSSL_cleanse(&pa, sizeof(pa));
+	return rc;
+}
+
+static int sign_hook(void *ctx, uint32_t seq, const struct iovec *iov, int iovcnt, uint8_t sig[8])
+{
+	struct smb1_sess *s = ctx;
+	return smb1_sign(s->mac_key, s->mac_key_len, seq, iov, iovcnt, sig);
+}
+
+static int verify_hook(void *ctx, uint32_t seq, const uint8_t *msg, size_t n)
+{
+	struct smb1_sess *s = ctx;
+	return smb1_verify(s->mac_key, s->mac_key_len, seq, msg, n);
+}
+
+static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen);
+
+static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen)
+{
+	struct auth_creds cr = {.user = s->cfg.user,
+				.password = s->cfg.password,
+				.domain = s->cfg.domain,
+				.workstation = s->cfg.workstation,
+				.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
+				.target_host = s->cfg.host};
+	if (s->opts.ntlmv1 && neg->extended_security) {
+		set_err(errbuf, errlen, "sec=ntlm needs a server without extended security");
+		return -EPROTONOSUPPORT;
+	}
+	int rc =
+	    neg->extended_security ? setup_extended(s, neg, &cr, errbuf, errlen) : setup_plain(s, &cr, errbuf, errlen);
+	if (rc == 0)
+		rc = start_signing(s, neg, errbuf, errlen);
+	free(s->final_rsp);
+	s->final_rsp = NULL;
+	return rc;
+}
+
+static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen)
+{
+	if (s->info.signing && !s->mac_key_len) {
+		set_err(errbuf, errlen, "signing is required, but a guest or anonymous logon has no key");
+		return -EACCES;
+	}
+	/* The response that completes the logon is the first signed message, sequence 1 (MS-CIFS 3.2.5.3). A
+	 * server that leaves it unsigned has not started signing, and going on would accept forged answers.
+	 * smbd does this after a logon outside SPNEGO, for which it derives no signing key. */
+	if (s->info.signing && smb1_verify(s->mac_key, s->mac_key_len, 1, s->final_rsp, s->final_rsp_len) < 0) {
+		set_err(errbuf, errlen, "%s did not sign its logon response%s; signing cannot be established", s->host,
+			neg->extended_security ? "" : " (to a logon without extended security)");
+		return -EACCES;
+	}
+	if (s->info.signing) {
+		struct smb1_signer sg = {.sign = sign_hook, .verify = verify_hook, .ctx = s};
+		smb1_conn_start_signing(s->conn, &sg, 2);
+	}
+	return 0;
+}
+
+/* ---- tree connect ---- */
+
+static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
+{
+	struct wbuf w;
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	uint32_t st = 0;
+	char *path = NULL;
+	if (asprintf(&path, "\\\\%s\\%s", s->host, s->cfg.share) < 0)
+		return -ENOMEM;
+	smb1_sess_req_init(s, &w, SMB1_COM_TREE_CONNECT_ANDX);
+	smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, path);
+	int rc = smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
+	wbuf_free(&w);
+	free(path);
+	struct smb1_tree_connect_rsp t;
+	struct smb1_hdr h;
+	if (rc == 0 && st != STATUS_SUCCESS) {
+		rc = ntstatus_to_errno(st);
+		set_err(errbuf, errlen, st == 0xC00000CCu ? "share \"%s\" not found" : "tree connect to \"%s\": %s",
+			s->cfg.share, ntstatus_name(st));
+		rc = rc ? rc : -EIO;
+	} else if (rc == 0 && (rc = smb1_tree_connect_rsp_decode(rsp, rlen, &t)) == 0) {
+		smb1_hdr_decode(rsp, rlen, &h);
+		s->info.tid = h.tid;
+		if (!t.is_disk) {
+			set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+			rc = -ENOTDIR;
+		}
+	} else if (rc < 0) {
+		set_err(errbuf, errlen, "tree connect: %s", strerror(-rc));
+	}
+	free(rsp);
+	return rc;
+}
+
+/* ---- lifetime ---- */
+
+int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, struct smb1_sess **out, char *errbuf,
+		  size_t errlen)
+{
+	*out = NULL;
+	struct smb1_sess *s = calloc(1, sizeof(*s));
+	if (!s || !(s->host = strdup(cfg->host))) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->cfg = *cfg;
+	s->opts = o ? *o : (struct smb1_sess_opts){0};
+	s->pid = (uint16_t)getpid();
+	struct smb1_conn_cfg cc = {.host = cfg->host,
+				   .port = cfg->port ? cfg->port : 445,
+				   .nb_called = cfg->nb_called,
+				   .nb_calling = cfg->nb_calling,
+				   .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000,
+				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000};
+	struct smb1_negotiate_rsp neg;
+	uint8_t *negbuf = NULL;
+	size_t neglen = 0;
+	int rc = smb1_conn_new(&cc, &s->conn);
+	if (rc < 0)
+		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", cfg->host, cc.port, strerror(-rc));
+	if (rc == 0)
+		rc = do_negotiate(s, &negbuf, &neglen, &neg, errbuf, errlen);
+	if (rc == 0)
+		rc = do_session_setup(s, &neg, errbuf, errlen);
+	free(negbuf);
+	if (rc == 0)
+		rc = do_tree_connect(s, errbuf, errlen);
+	/* The strings of cfg are the caller's: nothing after this point may use them. */
+	s->cfg.user = s->cfg.password = s->cfg.domain = s->cfg.workstation = NULL;
+	s->cfg.share = s->cfg.nb_called = s->cfg.nb_calling = NULL;
+	s->cfg.host = s->host;
+	if (rc < 0) {
+		smb1_sess_free(s);
+		return rc;
+	}
+	log_warn("connected to %s with SMB1 (NT LM 0.12%s): SMB1 is insecure and obsolete; use SMB2 or later "
+		 "where the server allows it",
+		 s->host, s->info.signing ? ", signed" : "");
+	*out = s;
+	return 0;
+}
+
+static void call_quietly(struct smb1_sess *s, uint8_t command)
+{
+	struct wbuf w;
+	uint8_t *rsp = NULL;
+	size_t rlen;
+	uint32_t st;
+	smb1_sess_req_init(s, &w, command);
+	if (command == SMB1_COM_LOGOFF_ANDX)
+		smb1_logoff_req_encode(&w);
+	else
+		smb1_empty_req_encode(&w);
+	if (smb1_conn_alive(s->conn))
+		(void)smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
+	wbuf_free(&w);
+	free(rsp);
+}
+
+void smb1_sess_free(struct smb1_sess *s)
+{
+	if (!s)
+		return;
+	if (s->conn && s->info.tid)
+		call_quietly(s, SMB1_COM_TREE_DISCONNECT);
+	if (s->conn && s->info.uid)
+		call_quietly(s, SMB1_COM_LOGOFF_ANDX);
+	smb1_conn_free(s->conn);
+	OPENSSL_cleanse(s->mac_key, sizeof(s->mac_key));
+	free(s->host);
+	free(s);
+}
+
+void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out)
+{
+	*out = s->info;
+}
+
+int smb1_sess_echo(struct smb1_sess *s)
+{
+	static const uint8_t probe[4] = {'s', 'm', 'b', '1'};
+	struct wbuf w;
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	uint32_t st = 0;
+	const uint8_t *d;
+	size_t dl;
+	smb1_sess_req_init(s, &w, SMB1_COM_ECHO);
+	smb1_echo_req_encode(&w, 1, probe, sizeof(probe));
+	int rc = smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
+	wbuf_free(&w);
+	if (rc == 0 && st)
+		rc = ntstatus_to_errno(st);
+	if (rc == 0 && (rc = smb1_echo_rsp_decode(rsp, rlen, &d, &dl)) == 0 &&
+	    (dl != sizeof(probe) || memcmp(d, probe, dl) != 0))
+		rc = -EPROTO;
+	free(rsp);
+	return rc;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MS-CIFS 2.2.3 SMB message structure: the 32-byte header (2.2.3.1), the parameter block (2.2.3.2) and
+ * data block (2.2.3.3), and the AndX chain (2.2.3.4) walked one block at a time. Encoders write messages
+ * that start at offset 0 of their wbuf, so wbuf offsets are offsets from the header.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "smb1_i.h"
+
+static const uint8_t smb1_magic[4] = {0xFF, 'S', 'M', 'B'};
+
+int smb1_hdr_encode(struct wbuf *w, const struct smb1_hdr *h)
+{
+	wbuf_bytes(w, smb1_magic, 4);
+	wbuf_u8(w, h->command);
+	wbuf_u32(w, h->status);
+	wbuf_u8(w, h->flags);
+	wbuf_u16(w, h->flags2);
+	wbuf_u16(w, h->pid_high);
+	wbuf_bytes(w, h->signature, 8);
+	wbuf_u16(w, 0);
+	wbuf_u16(w, h->tid);
+	wbuf_u16(w, h->pid_low);
+	wbuf_u16(w, h->uid);
+	wbuf_u16(w, h->mid);
+	return wbuf_err(w);
+}
+
+int smb_proto_version(const uint8_t *p, size_t n)
+{
+	if (n < 4 || p[1] != 'S' || p[2] != 'M' || p[3] != 'B')
+		return 0;
+	return p[0] == 0xFF ? 1 : p[0] == 0xFE || p[0] == 0xFD ? 2 : 0;
+}
+
+int smb1_hdr_decode(const uint8_t *p, size_t n, struct smb1_hdr *out)
+{
+	struct cur c;
+	struct smb1_hdr h;
+	memset(out, 0, sizeof(*out));
+	if (n < SMB1_HDR_SIZE)
+		return -EBADMSG;
+	if (smb_proto_version(p, n) != 1)
+		return smb_proto_version(p, n) == 2 ? -EPROTO : -EBADMSG;
+	cur_init(&c, p, n);
+	cur_skip(&c, 4);
+	h.command = cur_u8(&c);
+	h.status = cur_u32(&c);
+	h.flags = cur_u8(&c);
+	h.flags2 = cur_u16(&c);
+	h.pid_high = cur_u16(&c);
+	cur_copy(&c, h.signature, 8);
+	cur_skip(&c, 2);
+	h.tid = cur_u16(&c);
+	h.pid_low = cur_u16(&c);
+	h.uid = cur_u16(&c);
+	h.mid = cur_u16(&c);
+	if (cur_err(&c))
+		return -EBADMSG;
+	*out = h;
+	return 0;
+}
+
+int smb1_block_decode(const uint8_t *msg, size_t n, size_t off, bool andx, struct smb1_block *out)
+{
+	struct cur c;
+	struct smb1_block b = {.andx_command = SMB1_COM_NO_ANDX_COMMAND};
+	memset(out, 0, sizeof(*out));
+	cur_init(&c, msg, n);
+	cur_seek(&c, off);
+	b.word_count = cur_u8(&c);
+	b.words = cur_bytes(&c, 2u * b.word_count);
+	b.byte_count = cur_u16(&c);
+	b.bytes_off = c.pos;
+	b.bytes = cur_bytes(&c, b.byte_count);
+	if (cur_err(&c))
+		return -EBADMSG;
+	/* AndXCommand, AndXReserved, AndXOffset head every AndX block that has words at all. */
+	if (andx && b.word_count >= 2) {
+		b.andx_command = b.words[0];
+		b.andx_offset = (uint16_t)(b.words[2] | b.words[3] << 8);
+		/* The next block must start after this one ends, or a server could make us loop. */
+		if (b.andx_command != SMB1_COM_NO_ANDX_COMMAND && (b.andx_offset < c.pos || b.andx_offset >= n))
+			return -EBADMSG;
+	}
+	*out = b;
+	return 0;
+}
+
+int smb1_rsp_start(const uint8_t *msg, size_t n, uint8_t command, bool andx, uint8_t min_wct, uint8_t max_wct,
+		   struct smb1_block *b)
+{
+	struct smb1_hdr h;
+	memset(b, 0, sizeof(*b));
+	int r = smb1_hdr_decode(msg, n, &h);
+	if (r)
+		return r;
+	if (!(h.flags & SMB1_FLAGS_REPLY) || h.command != command)
+		return -EPROTO;
+	r = smb1_block_decode(msg, n, SMB1_HDR_SIZE, andx, b);
+	if (r)
+		return r;
+	if (b->word_count == 0 && h.status != 0 && min_wct > 0) {
+		memset(b, 0, sizeof(*b));
+		return -EPROTO;
+	}
+	if (b->word_count < min_wct || b->word_count > max_wct) {
+		memset(b, 0, sizeof(*b));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+size_t smb1_words_begin(struct wbuf *w, uint8_t word_count)
+{
+	wbuf_u8(w, word_count);
+	return wbuf_reserve(w, 2u * word_count);
+}
+
+size_t smb1_bytes_begin(struct wbuf *w)
+{
+	return wbuf_reserve(w, 2);
+}
+
+int smb1_bytes_end(struct wbuf *w, size_t bcc_off)
+{
+	size_t len = w->len - bcc_off - 2;
+	if (!wbuf_err(w) && len > UINT16_MAX)
+		return -EMSGSIZE;
+	wbuf_set_u16(w, bcc_off, (uint16_t)len);
+	return wbuf_err(w);
+}
+
+void smb1_put_ustr(struct wbuf *w, const char *s)
+{
+	if (w->len & 1)
+		wbuf_u8(w, 0);
+	wbuf_utf16(w, s ? s : "", s ? strlen(s) : 0);
+	wbuf_u16(w, 0);
+}
+
+void smb1_put_ostr(struct wbuf *w, const char *s)
+{
+	wbuf_bytes(w, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+int smb1_empty_req_encode(struct wbuf *w)
+{
+	wbuf_u8(w, 0);
+	wbuf_u16(w, 0);
+	return wbuf_err(w);
+}
+
+int smb1_empty_rsp_decode(const uint8_t *msg, size_t n, uint8_t command)
+{
+	struct smb1_block b;
+	return smb1_rsp_start(msg, n, command, false, 0, 0, &b);
+}

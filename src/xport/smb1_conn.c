@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The SMB1 connection (smb1_xport.h). Each call owns a condition variable and waits on it; the receive
+ * thread matches responses to calls by MID (MS-CIFS 3.2.5.1) and verifies signatures with the call's
+ * sequence number + 1. A call that times out leaves the list at once: a late response then matches no MID
+ * and is dropped, and its MID is free again. The sequence counter still advanced for it, as on the server.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sock_i.h"
+#include "smbfuse/log.h"
+#include "smbfuse/nbt.h"
+#include "smbfuse/smb1.h"
+#include "smbfuse/smb1_xport.h"
+#include "smbfuse/xport.h"
+
+#define MID_OFF 30
+#define FLAGS2_OFF 10
+#define SIG_OFF 14
+#define MID_UNSOLICITED 0xFFFF
+
+struct s1call {
+	struct s1call *next;
+	uint16_t mid;
+	uint32_t seq;
+	bool done;
+	int err;
+	uint8_t *rsp;
+	size_t rsp_len;
+	pthread_cond_t cv;
+};
+
+struct smb1_conn {
+	int fd;
+	pthread_t rx;
+	struct smb1_conn_cfg cfg;
+	char *host;
+	pthread_mutex_t mu;    /* guards everything below up to send_mu */
+	pthread_cond_t mpx_cv; /* a slot or the connection's death */
+	struct s1call *calls;
+	unsigned inflight, max_mpx;
+	uint16_t next_mid;
+	bool dead;
+	pthread_mutex_t send_mu; /* guards the socket's write side and the signing state */
+	bool signing;
+	struct smb1_signer signer;
+	uint32_t next_seq;
+};
+
+static void deadline_in(int ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	uint64_t ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+static bool mid_in_use_locked(struct smb1_conn *c, uint16_t mid)
+{
+	for (struct s1call *k = c->calls; k; k = k->next)
+		if (k->mid == mid)
+			return true;
+	return false;
+}
+
+/* Wait for a slot under MaxMpxCount, then take a free MID. */
+static int enter_locked(struct smb1_conn *c, struct s1call *k, const struct timespec *ts)
+{
+	while (!c->dead && c->inflight >= c->max_mpx)
+		if (pthread_cond_timedwait(&c->mpx_cv, &c->mu, ts) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	if (c->dead)
+		return -ENOTCONN;
+	do
+		k->mid = c->next_mid++;
+	while (k->mid == MID_UNSOLICITED || mid_in_use_locked(c, k->mid));
+	k->next = c->calls;
+	c->calls = k;
+	c->inflight++;
+	return 0;
+}
+
+static void leave_locked(struct smb1_conn *c, struct s1call *k)
+{
+	for (struct s1call **pp = &c->calls; *pp; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			c->inflight--;
+			pthread_cond_signal(&c->mpx_cv);
+			return;
+		}
+	}
+}
+
+/* Stamp MID and signature, then write. Sequence numbers are taken here, in wire order. */
+static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size_t len, const uint8_t *data,
+		       size_t dlen, bool expect_rsp)
+{
+	uint8_t pfx[4];
+	size_t total = len + dlen;
+	if (total > XPORT_MAX_FRAME || len < SMB1_HDR_SIZE)
+		return -EMSGSIZE;
+	req[MID_OFF] = (uint8_t)k->mid;
+	req[MID_OFF + 1] = (uint8_t)(k->mid >> 8);
+	struct iovec iov[3] = {{pfx, 4}, {req, len}, {(void *)data, dlen}};
+	if (c->signing) {
+		req[FLAGS2_OFF] |= SMB1_FLAGS2_SMB_SECURITY_SIGNATURE;
+		pthread_mutex_lock(&c->mu);
+		k->seq = c->next_seq;
+		pthread_mutex_unlock(&c->mu);
+		c->next_seq += expect_rsp ? 2 : 1;
+		int r = c->signer.sign(c->signer.ctx, k->seq, iov + 1, dlen ? 2 : 1, req + SIG_OFF);
+		if (r)
+			return r;
+	}
+	pfx[0] = 0;
+	pfx[1] = (uint8_t)(total >> 16);
+	pfx[2] = (uint8_t)(total >> 8);
+	pfx[3] = (uint8_t)total;
+	return sock_writev_full(c->fd, iov, dlen ? 3 : 2);
+}
+
+static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct timespec *ts)
+{
+	while (!k->done)
+		if (pthread_cond_timedwait(&k->cv, &c->mu, ts) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return k->err;
+}
+
+int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+		   int timeout_ms, uint8_t **rsp, size_t *rsp_len)
+{
+	struct s1call k = {0};
+	struct timespec ts;
+	*rsp = NULL;
+	*rsp_len = 0;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &ts);
+	pthread_mutex_lock(&c->mu);
+	int rc = enter_locked(c, &k, &ts);
+	pthread_mutex_unlock(&c->mu);
+	if (rc == 0) {
+		pthread_mutex_lock(&c->send_mu);
+		rc = send_locked(c, &k, req, req_len, data, data_len, true);
+		pthread_mutex_unlock(&c->send_mu);
+		/* A failed write leaves the stream in an unknown state: end the connection, and let the
+		 * receive thread fail this call like every other (-ECONNRESET). */
+		if (rc < 0 && rc != -EMSGSIZE) {
+			smb1_conn_kill(c, rc);
+			rc = 0;
+		}
+	}
+	pthread_mutex_lock(&c->mu);
+	if (rc == 0)
+		rc = wait_done_locked(c, &k, &ts);
+	leave_locked(c, &k); /* a no-op if it never entered */
+	pthread_mutex_unlock(&c->mu);
+	pthread_cond_destroy(&k.cv);
+	if (rc == 0) {
+		*rsp = k.rsp;
+		*rsp_len = k.rsp_len;
+	} else {
+		free(k.rsp);
+	}
+	return rc;
+}
+
+int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len)
+{
+	struct s1call k = {.mid = MID_UNSOLICITED};
+	pthread_mutex_lock(&c->send_mu);
+	int rc = c->dead ? -ENOTCONN : send_locked(c, &k, req, req_len, NULL, 0, false);
+	pthread_mutex_unlock(&c->send_mu);
+	return rc;
+}
+
+/* ---- receive thread ---- */
+
+static void complete_locked(struct s1call *k, uint8_t *msg, size_t n, int err)
+{
+	k->rsp = msg;
+	k->rsp_len = n;
+	k->err = err;
+	k->done = true;
+	pthread_cond_signal(&k->cv);
+}
+
+/* One response: to its call, or to on_unsolicited. Takes msg. */
+static int rx_msg(struct smb1_conn *c, uint8_t *msg, size_t n)
+{
+	struct smb1_hdr h;
+	if (smb1_hdr_decode(msg, n, &h) < 0) {
+		free(msg);
+		return -EBADMSG;
+	}
+	if (h.mid == MID_UNSOLICITED && !(h.flags & SMB1_FLAGS_REPLY)) {
+		if (c->cfg.on_unsolicited)
+			c->cfg.on_unsolicited(c->cfg.arg, msg, n);
+		free(msg);
+		return 0;
+	}
+	pthread_mutex_lock(&c->mu);
+	struct s1call *k = c->calls;
+	while (k && (k->mid != h.mid || k->done))
+		k = k->next;
+	if (!k) {
+		pthread_mutex_unlock(&c->mu);
+		free(msg); /* an abandoned call's late answer */
+		return 0;
+	}
+	int err = 0;
+	if (c->signing && c->signer.verify(c->signer.ctx, k->seq + 1, msg, n) < 0) {
+		log_warn("bad SMB1 signature on the response to MID %u from %s", h.mid, c->host);
+		err = -EACCES;
+	}
+	complete_locked(k, err ? NULL : msg, err ? 0 : n, err);
+	pthread_mutex_unlock(&c->mu);
+	if (err)
+		free(msg);
+	return 0;
+}
+
+static int rx_one(struct smb1_conn *c)
+{
+	uint8_t pfx[4];
+	size_t len;
+	int rc = sock_read_full(c->fd, pfx, sizeof(pfx));
+	if (rc < 0)
+		return rc;
+	/* Direct TCP and NetBIOS session messages share this prefix; keepalives (0x85) carry nothing. */
+	len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
+	if (pfx[0] == NBSS_KEEPALIVE && len == 0)
+		return 0;
+	if (pfx[0] != 0 || len > XPORT_MAX_FRAME || len < SMB1_HDR_SIZE)
+		return -EBADMSG;
+	uint8_t *msg = malloc(len);
+	if (!msg)
+		return -ENOMEM;
+	rc = sock_read_full(c->fd, msg, len);
+	if (rc < 0) {
+		free(msg);
+		return rc;
+	}
+	return rx_msg(c, msg, len);
+}
+
+static void rx_die(struct smb1_conn *c, int err)
+{
+	pthread_mutex_lock(&c->mu);
+	c->dead = true;
+	for (struct s1call *k = c->calls; k; k = k->next)
+		if (!k->done)
+			complete_locked(k, NULL, 0, -ECONNRESET);
+	pthread_cond_broadcast(&c->mpx_cv);
+	pthread_mutex_unlock(&c->mu);
+	shutdown(c->fd, SHUT_RDWR);
+	log_info("SMB1 connection to %s closed: %s", c->host, strerror(-err));
+	if (c->cfg.on_dead)
+		c->cfg.on_dead(c->cfg.arg, err);
+}
+
+static void *rx_main(void *arg)
+{
+	struct smb1_conn *c = arg;
+	int rc;
+	do
+		rc = rx_one(c);
+	while (rc == 0);
+	rx_die(c, rc);
+	return NULL;
+}
+
+/* ---- lifetime ---- */
+
+static void conn_destroy(struct smb1_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	pthread_cond_destroy(&c->mpx_cv);
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->send_mu);
+	free(c->host);
+	free(c);
+}
+
+int smb1_conn_new(const struct smb1_conn_cfg *cfg, struct smb1_conn **out)
+{
+	*out = NULL;
+	if (!cfg || !cfg->host)
+		return -EINVAL;
+	struct smb1_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->mpx_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->send_mu, NULL);
+	c->fd = -1;
+	c->cfg = *cfg;
+	c->max_mpx = 1;
+	c->next_mid = 1;
+	if (c->cfg.request_timeout_ms <= 0)
+		c->cfg.request_timeout_ms = 60000;
+	c->host = strdup(cfg->host);
+	c->cfg.host = c->host;
+	int rc = c->host ? 0 : -ENOMEM;
+	if (rc == 0 && cfg->nb_called)
+		rc = nbt_session_connect(cfg->host, cfg->port, cfg->nb_called, cfg->nb_calling, cfg->connect_timeout_ms,
+					 c->cfg.request_timeout_ms, &c->fd);
+	else if (rc == 0)
+		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, c->cfg.request_timeout_ms, &c->fd);
+	c->cfg.nb_called = c->cfg.nb_calling = NULL;
+	if (rc == 0)
+		rc = -pthread_create(&c->rx, NULL, rx_main, c);
+	if (rc < 0) {
+		conn_destroy(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void smb1_conn_kill(struct smb1_conn *c, int err)
+{
+	(void)err;
+	shutdown(c->fd, SHUT_RDWR); /* the receive thread sees EOF and fails every call */
+}
+
+void smb1_conn_free(struct smb1_conn *c)
+{
+	if (!c)
+		return;
+	shutdown(c->fd, SHUT_RDWR);
+	pthread_join(c->rx, NULL);
+	conn_destroy(c);
+}
+
+void smb1_conn_set_max_mpx(struct smb1_conn *c, unsigned n)
+{
+	pthread_mutex_lock(&c->mu);
+	c->max_mpx = n ? n : 1;
+	pthread_cond_broadcast(&c->mpx_cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void smb1_conn_start_signing(struct smb1_conn *c, const struct smb1_signer *s, uint32_t next_seq)
+{
+	pthread_mutex_lock(&c->send_mu);
+	pthread_mutex_lock(&c->mu);
+	c->signer = *s;
+	c->signing = true;
+	c->next_seq = next_seq;
+	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&c->send_mu);
+}
+
+bool smb1_conn_alive(struct smb1_conn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	bool alive = !c->dead;
+	pthread_mutex_unlock(&c->mu);
+	return alive;
+}

@@ -1,0 +1,62 @@
+"""SMB3 encryption (MS-SMB2 3.1.4.3): the seal option, a server that requires it, and the refusals.
+
+What was negotiated is read back from smbstatus, so a test cannot pass on an unencrypted session. Samba
+reports a session "partial(CIPHER)" when the client chose to encrypt (the session setup itself is in the
+clear), and a tree connect with the bare cipher name only when every request on it was encrypted."""
+import pytest
+
+import smbfixture as sf
+from test_mount import core_ops
+
+# vers=, smbstatus protocol, cipher smbfuse gets: 3.0.x has only AES-128-CCM; 3.1.1 negotiates GCM first.
+SEALED = [("3.0", "SMB3_00", "AES-128-CCM"), ("3.0.2", "SMB3_02", "AES-128-CCM"),
+          ("3.1.1", "SMB3_11", "AES-128-GCM")]
+
+
+def tcon_encryption(server, pid):
+    """The Encryption column of `smbstatus -S` for the tree connect of smbd process pid."""
+    for line in server.smbstatus("-S").splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[1] == str(pid):
+            return f[-2]
+    raise AssertionError(f"no tree connect of pid {pid} in smbstatus -S")
+
+
+@pytest.mark.parametrize("vers,protocol,cipher", SEALED, ids=[s[0] for s in SEALED])
+def test_seal_option(mount, server, vers, protocol, cipher):
+    m = mount(opts={"vers": vers, "seal": None})
+    core_ops(m)
+    (s,) = sf.mount_sessions(server, m)
+    assert s["protocol"] == protocol
+    assert s["encryption"] == f"partial({cipher})", s
+    assert tcon_encryption(server, s["pid"]) == cipher
+
+
+def test_no_seal_is_not_encrypted(mount, server):
+    # The pair of test_seal_option: the same server, without seal, does not encrypt.
+    m = mount(opts={"vers": "3.1.1"})
+    core_ops(m)
+    (s,) = sf.mount_sessions(server, m)
+    assert s["encryption"] == "-", s
+    assert tcon_encryption(server, s["pid"]) == "-"
+
+
+@pytest.mark.parametrize("vers", ["3.0", "3.1.1"])
+def test_server_that_requires_encryption(mount, samba_server, vers):
+    srv = samba_server(**{"server smb encrypt": "required"})
+    m = mount(srv, opts={"vers": vers})
+    core_ops(m)
+    (s,) = sf.mount_sessions(srv, m)
+    assert s["encryption"].startswith("AES-"), s  # required: the bare cipher, no "partial"
+    assert tcon_encryption(srv, s["pid"]).startswith("AES-")
+
+
+def test_seal_refused_on_smb2(run_smbfuse, server, tmp_path):
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o",
+                     f"port={server.port},username={server.user},password={server.password},vers=2.1,seal"],
+                    mountpoint=mp)
+    assert f.rc > 0, f
+    lines = f.stderr.strip().splitlines()
+    assert len(lines) == 1 and "encryption" in lines[0] and "2.1" in lines[0], f
