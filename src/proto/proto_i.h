@@ -80,11 +80,15 @@ void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid);
 int pcache_new(struct smb_client *cl);
 void pcache_stop(struct smb_client *cl); /* before sess_free: worker, parked handles, watch handles */
 void pcache_free(struct smb_client *cl); /* after sess_free */
-/* The lease for path (created on first use; one reference for the caller), or NULL when the dialect has
- * no leases. lease_ctx adds its RqLs context to a CREATE's context chain; lease_granted records what the
+/* The lease for path (created on first use; one reference for the caller), or NULL without a cache; on
+ * a dialect without leases it stands for the file's oplocks (lease_is_oplock). lease_ctx adds its RqLs context to a CREATE's context chain; lease_granted records what the
  * CREATE response granted; lease_put drops the reference (an open that failed, or a handle closed). */
 struct lease *lease_get(struct smb_client *cl, const char *path);
 int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev);
+/* True when l stands for our opens' oplocks (no leasing): CREATE asks for a batch oplock, no context. */
+bool lease_is_oplock(struct lease *l);
+/* fh's FileId is about to be closed: an oplock break for it is no longer ours. */
+void pcache_fid_gone(struct smb_client *cl, struct smb_fh *fh);
 void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen);
 void lease_put(struct smb_client *cl, struct lease *l);
 /* Handle cache: a parked handle of path opened with this access and options, or NULL. */

@@ -87,6 +87,7 @@ struct lease {
 	bool attr_valid; /* attr is the file's current attributes (nothing written since) */
 	struct smb_attr attr;
 	struct wb *wb; /* writes gathered under Write caching (smb2_wb.c, its own locks); immutable */
+	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
 };
 
 struct watch {
@@ -123,6 +124,7 @@ struct pcache {
 	pthread_cond_t cond; /* a job was queued, a handle parked, or stopping */
 	GHashTable *by_path; /* path -> struct lease (not owning: refs do) */
 	GHashTable *by_id;   /* &lease.id -> struct lease */
+	GHashTable *by_fid;  /* FileId.Volatile (g_malloc'd key) -> struct lease, for oplock breaks */
 	GQueue parked;	     /* struct smb_fh *, oldest first */
 	GHashTable *watches; /* path -> struct watch (not owning) */
 	unsigned nwatch;     /* watches not ending */
@@ -197,8 +199,9 @@ static int lease_version(struct smb_client *cl)
 struct lease *lease_get(struct smb_client *cl, const char *path)
 {
 	struct pcache *pc = pc_of(cl);
-	if (!pc || lease_version(cl) == 0)
+	if (!pc)
 		return NULL;
+	bool oplock = lease_version(cl) == 0;
 	pthread_mutex_lock(&pc->lock);
 	struct lease *l = g_hash_table_lookup(pc->by_path, path);
 	if (!l) {
@@ -214,6 +217,7 @@ struct lease *lease_get(struct smb_client *cl, const char *path)
 			return NULL;
 		}
 		memcpy(&l->id, l->key, sizeof(l->id));
+		l->oplock = oplock;
 		l->hashed = true;
 		g_hash_table_insert(pc->by_path, l->path, l);
 		g_hash_table_insert(pc->by_id, &l->id, l);
@@ -223,9 +227,16 @@ struct lease *lease_get(struct smb_client *cl, const char *path)
 	return l;
 }
 
+bool lease_is_oplock(struct lease *l)
+{
+	return l->oplock;
+}
+
 int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev)
 {
 	struct pcache *pc = pc_of(cl);
+	if (l->oplock)
+		return 0;
 	pthread_mutex_lock(&pc->lock);
 	uint16_t epoch = l->epoch;
 	pthread_mutex_unlock(&pc->lock);
@@ -233,9 +244,58 @@ int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *
 	return smb2_create_ctx_add_lease(ctx, prev, l->key, want, NULL, epoch, lease_version(cl));
 }
 
+/*
+ * Oplocks (SMB 2.0.2, and 3.x servers without leasing). An oplock belongs to one open, not to the file, so
+ * the file's state is what the latest grant or break said: a second open of ours makes the server break
+ * the first one's batch oplock to level II before it grants the second level II, and both events land
+ * here in that order. Batch reads as Read+Write+Handle, exclusive as Read+Write, level II as Read. The
+ * break names the FileId, hence by_fid.
+ */
+static uint32_t oplock_state(uint8_t level)
+{
+	switch (level) {
+	case SMB2_OPLOCK_LEVEL_BATCH:
+		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING | SMB2_LEASE_HANDLE_CACHING;
+	case SMB2_OPLOCK_LEVEL_EXCLUSIVE:
+		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING;
+	case SMB2_OPLOCK_LEVEL_II:
+		return SMB2_LEASE_READ_CACHING;
+	default:
+		return 0;
+	}
+}
+
+static void oplock_granted(struct pcache *pc, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
+{
+	uint64_t *key = g_new(uint64_t, 1);
+	*key = r->fid.volatile_;
+	pthread_mutex_lock(&pc->lock);
+	l->state = oplock_state(r->oplock_level);
+	l->gen = gen;
+	g_hash_table_replace(pc->by_fid, key, l);
+	pthread_mutex_unlock(&pc->lock);
+}
+
+void pcache_fid_gone(struct smb_client *cl, struct smb_fh *fh)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc || !fh->lease || !fh->lease->oplock)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	if (g_hash_table_lookup(pc->by_fid, &fh->fid.volatile_) == fh->lease)
+		g_hash_table_remove(pc->by_fid, &fh->fid.volatile_);
+	pthread_mutex_unlock(&pc->lock);
+}
+
 void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
 {
 	struct pcache *pc = pc_of(cl);
+	if (l->oplock) {
+		oplock_granted(pc, l, r, gen);
+		if (r->oplock_level != SMB2_OPLOCK_LEVEL_NONE)
+			stat_add(&cl->st.leases_granted, 1);
+		return;
+	}
 	struct smb2_lease_rsp lr;
 	const uint8_t *d;
 	uint32_t dl;
@@ -531,13 +591,22 @@ static void do_break(struct pcache *pc, const struct smb2_break *b)
 	uint64_t id;
 	memcpy(&id, b->lease_key, sizeof(id));
 	struct lease *l = b->is_lease ? g_hash_table_lookup(pc->by_id, &id) : NULL;
-	if (l && memcmp(l->key, b->lease_key, 16) == 0) {
+	bool ours = l && memcmp(l->key, b->lease_key, 16) == 0;
+	if (!b->is_lease) {
+		l = g_hash_table_lookup(pc->by_fid, &b->fid.volatile_);
+		ours = l != NULL;
+	}
+	if (ours) {
 		l->refs++; /* ours, until the writeback below is done */
 		old = l->state;
-		l->state = b->new_state;
-		l->epoch = b->new_epoch;
+		if (b->is_lease) {
+			l->state = b->new_state;
+			l->epoch = b->new_epoch;
+		} else {
+			l->state = oplock_state(b->oplock_level);
+		}
 		path = strdup(l->path);
-		if (!(b->new_state & SMB2_LEASE_HANDLE_CACHING)) {
+		if (!(l->state & SMB2_LEASE_HANDLE_CACHING)) {
 			for (GList *e = pc->parked.head; e;) {
 				GList *next = e->next;
 				struct smb_fh *f = e->data;
@@ -552,16 +621,17 @@ static void do_break(struct pcache *pc, const struct smb2_break *b)
 		l = NULL;
 	}
 	pthread_mutex_unlock(&pc->lock);
-	log_dbg("lease break %s: 0x%x -> 0x%x", path ? path : "(unknown lease)", old, b->new_state);
+	uint32_t now = b->is_lease ? b->new_state : oplock_state(b->oplock_level);
+	log_dbg("%s break %s: 0x%x -> 0x%x", b->is_lease ? "lease" : "oplock", path ? path : "(unknown)", old, now);
 	/* Write caching lost: what we gathered must be on the server before the other client's open goes on,
 	 * that is before the ack. New writes already see the lease without W (smb2_wb.c). */
-	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(b->new_state & SMB2_LEASE_WRITE_CACHING)) {
+	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(now & SMB2_LEASE_WRITE_CACHING)) {
 		bool had = wb_busy(l->wb); /* for the counter only: a writer may be just gathering */
 		wb_writeback(cl, l->wb, false);
 		if (had)
 			stat_add(&cl->st.write_breaks, 1);
 	}
-	if (path && (old & SMB2_LEASE_READ_CACHING) && !(b->new_state & SMB2_LEASE_READ_CACHING))
+	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
 		emit(pc, SMB_EV_FILE, path, NULL);
 	destroy_all(cl, close);
 	if (!b->is_lease || (b->flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED))
@@ -822,6 +892,7 @@ static void do_rebuilt(struct pcache *pc)
 		le->state = 0;
 		le->attr_valid = false;
 	}
+	g_hash_table_remove_all(pc->by_fid);
 	pthread_mutex_unlock(&pc->lock);
 	destroy_all(pc->cl, l);
 	emit(pc, SMB_EV_ALL, "", NULL);
@@ -938,6 +1009,7 @@ int pcache_new(struct smb_client *cl)
 	g_queue_init(&pc->bjobs);
 	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);
 	pc->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
@@ -1026,6 +1098,7 @@ void pcache_free(struct smb_client *cl)
 	g_hash_table_destroy(pc->watches);
 	g_hash_table_destroy(pc->by_path);
 	g_hash_table_destroy(pc->by_id);
+	g_hash_table_destroy(pc->by_fid);
 	pthread_mutex_destroy(&pc->lock);
 	pthread_rwlock_destroy(&pc->ev_lock);
 	pthread_cond_destroy(&pc->cond);

@@ -124,8 +124,11 @@ static void add_create_lease(struct smb_client *cl, struct cmp *c, const char *w
 		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
 	if (lease)
 		lease_ctx(cl, lease, &ctx, &prev);
+	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
+	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
+		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
 	struct smb2_create_req req = {
-		.oplock_level = lease ? SMB2_OPLOCK_LEVEL_LEASE : SMB2_OPLOCK_LEVEL_NONE,
+		.oplock_level = level,
 		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
 		.desired_access = access,
 		.share_access = SHARE_ALL,
@@ -406,6 +409,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	/* Gathered data may be this handle's to send, and WRITEs in flight may use its FileId. */
 	if (fh->lease && wb_busy(lease_wb(fh->lease)))
 		wb_writeback(cl, lease_wb(fh->lease), false);
+	pcache_fid_gone(cl, fh);
 	if (fh->gen == sess_generation(cl->sess)) {
 		struct cmp c;
 		cmp_init(&c);
