@@ -70,6 +70,7 @@ struct fs {
 	/* Open files not yet released, so an exit before the kernel's RELEASE (a signal right after a
 	 * close) still closes them on the server and frees them. A leaf lock. */
 	pthread_mutex_t files_lock;
+	pthread_cond_t files_cond; /* an open file was dropped (fs_file_drop) */
 	struct fs_file *files; /* files_lock */
 
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
@@ -99,6 +100,8 @@ void fs_file_drop(struct fs *fs, struct fs_file *f);
 /* An open file of inode ino with a reference taken, or NULL; give it back with fs_file_put. */
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino);
 void fs_file_put(struct fs *fs, struct fs_file *f);
+/* Wait up to timeout_ms until no open file of inode ino is left. True if none is. */
+bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms);
 
 struct fs_dirent {
 	char *name;
@@ -127,6 +130,8 @@ void fs_inode_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
 /* The name (parent, name) no longer exists on the server. */
 void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name);
 /* A rename succeeded: move the node, unhashing whatever it replaced. */
+/* The nodeid of (parent, name) if the kernel knows it, else 0. */
+fuse_ino_t fs_inode_child(struct fs *fs, fuse_ino_t parent, const char *name);
 void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname);
 /*
  * Store fresh server attributes. attr is in/out: while the server still reports an mtime older than this

@@ -171,6 +171,18 @@ static void merge_wrote_locked(struct fs_inode *n, struct smb_attr *attr)
 		attr->ctime = n->wrote;
 }
 
+fuse_ino_t fs_inode_child(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	fuse_ino_t ino = 0;
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = by_id_locked(fs, parent);
+	struct fs_inode *n = p ? by_name_locked(fs, p, name) : NULL;
+	if (n)
+		ino = n->nodeid;
+	pthread_mutex_unlock(&fs->lock);
+	return ino;
+}
+
 fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *attr)
 {
 	fuse_ino_t ino = 0;

@@ -500,6 +500,22 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	remove_name(req, parent, name, false);
 }
 
+/*
+ * SMB refuses to replace a file that is still open (ACCESS_DENIED), and the kernel sends RELEASE, which
+ * closes our handle, only after close(2) has returned: "write b; rename a over b" can reach the server
+ * before b's CLOSE does. When the target still has open files here, wait for their release (bounded; a
+ * file an application really keeps open stays a refusal, as on every SMB client) and try once more.
+ */
+static int rename_replacing(struct fs *fs, const char *from, const char *to, fuse_ino_t target, unsigned flags)
+{
+	unsigned f = (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0;
+	int r = CALL(fs, rename, from, to, f);
+	if ((r == -EACCES || r == -EBUSY) && target && !(flags & RENAME_NOREPLACE) && !fs_files_wait_released(fs, target, 0))
+		if (fs_files_wait_released(fs, target, 2000))
+			r = CALL(fs, rename, from, to, f);
+	return r;
+}
+
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
 		      unsigned int flags)
 {
@@ -514,7 +530,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		r = -EROFS;
 	else if ((r = fs_inode_path(fs, parent, name, &from)) == 0 &&
 		 (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
-		r = CALL(fs, rename, from, to, (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0);
+		r = rename_replacing(fs, from, to, fs_inode_child(fs, newparent, newname), flags);
 	fs_cache_changed(fs, parent, true);
 	fs_cache_changed(fs, newparent, true);
 	if (r == 0)
@@ -600,6 +616,37 @@ void fs_file_drop(struct fs *fs, struct fs_file *f)
 	}
 	pthread_mutex_unlock(&fs->files_lock);
 	fs_file_put(fs, f);
+	pthread_mutex_lock(&fs->files_lock);
+	pthread_cond_broadcast(&fs->files_cond);
+	pthread_mutex_unlock(&fs->files_lock);
+}
+
+static bool has_open_file_locked(struct fs *fs, fuse_ino_t ino)
+{
+	for (struct fs_file *f = fs->files; f; f = f->next)
+		if (f->ino == ino)
+			return true;
+	return false;
+}
+
+bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&fs->files_lock);
+	bool busy;
+	while ((busy = has_open_file_locked(fs, ino)) &&
+	       pthread_cond_timedwait(&fs->files_cond, &fs->files_lock, &ts) == 0)
+		;
+	busy = has_open_file_locked(fs, ino);
+	pthread_mutex_unlock(&fs->files_lock);
+	return !busy;
 }
 
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)

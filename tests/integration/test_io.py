@@ -194,3 +194,20 @@ def test_large_sequential_copy(mnt, tmp_path):
     subprocess.run(["cp", str(src), str(mnt.path / "big")], check=True, timeout=300)
     subprocess.run(["cmp", str(src), str(mnt.backing / "big")], check=True, timeout=300)
     subprocess.run(["cmp", str(src), str(mnt.path / "big")], check=True, timeout=300)
+
+
+def test_rename_over_file_whose_close_is_pending(mnt):
+    # The server refuses to replace an open file, and the daemon hears of a close only through the
+    # kernel's asynchronous RELEASE: a rename right after the target's close must wait for it, not fail.
+    import threading
+    (mnt.path / "a").write_text("new")
+    fd = os.open(mnt.path / "b", os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, b"old")
+    closer = threading.Timer(0.3, os.close, [fd])
+    closer.start()
+    try:
+        os.rename(mnt.path / "a", mnt.path / "b")
+    finally:
+        closer.join()
+    assert (mnt.backing / "b").read_text() == "new"
+    assert not (mnt.backing / "a").exists()
