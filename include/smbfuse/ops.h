@@ -113,7 +113,8 @@ struct smb_events {
 struct smb_ops {
 	/* Attributes of a path: one round trip (compound CREATE + QUERY_INFO + CLOSE on SMB2). */
 	int (*stat)(struct smb_client *cl, const char *path, struct smb_attr *out);
-	/* Open (flags: O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY). With O_CREAT a missing
+	/* Open (flags: O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_SYNC: writes through
+	 * this handle are never gathered, whatever the lease allows). With O_CREAT a missing
 	 * file is created; mode carries only what SMB can keep (write permission -> READONLY). attr_out, if
 	 * not NULL, receives the attributes after open. */
 	int (*open)(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
@@ -123,9 +124,14 @@ struct smb_ops {
 	/* Read up to size bytes at off into buf; returns bytes read (0 at end of file). Large reads are split
 	 * into several READs in flight at once. */
 	ssize_t (*read)(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
-	/* Write size bytes at off; returns bytes written (all of them, or an error). */
+	/* Write size bytes at off; returns bytes written (all of them, or an error). Under a Write lease the
+	 * data may only be gathered, and an error of an earlier gathered write may be returned instead (see
+	 * flush). */
 	ssize_t (*write)(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
-	/* Make written data durable on the server (SMB2 FLUSH). */
+	/* Send writes that were gathered for fh's file under a Write lease and wait for them (close(2) calls
+	 * this). Returns the first write error not reported yet (ENOSPC, EIO), once. NULL: writes go through. */
+	int (*flush)(struct smb_client *cl, struct smb_fh *fh);
+	/* flush, then make written data durable on the server (SMB2 FLUSH). */
 	int (*fsync)(struct smb_client *cl, struct smb_fh *fh);
 	int (*fstat)(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
 	/* Change attributes by handle when fh != NULL, else by path (opening it briefly). */

@@ -563,7 +563,10 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 /* Flags for ops->open from the kernel's open flags. */
 static int open_flags(const struct fs *fs, int kflags)
 {
-	int flags = kflags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC);
+	int flags = kflags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_SYNC | O_DSYNC);
+	/* cache=none: every write goes to the server before write(2) returns, lease or not. */
+	if (fs->cfg.cache == FS_CACHE_NONE)
+		flags |= O_SYNC;
 	/* With the writeback cache the kernel reads to fill partial pages, even on a write-only file. */
 	if (fs->cfg.writeback && (flags & O_ACCMODE) == O_WRONLY)
 		flags = (flags & ~O_ACCMODE) | O_RDWR;
@@ -795,11 +798,12 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	fuse_reply_write(req, (size_t)n);
 }
 
-/* Every write reached the server before its reply (write-through), and the writeback cache, when on, is
- * flushed by the kernel before FLUSH: nothing is left to send. Durability is fsync's job. */
+/* close(2): writes gathered under a Write lease go out now, and an error of any of them is close's (the
+ * kernel's writeback cache, when on, is flushed by the kernel before FLUSH). Durability is fsync's job. */
 static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	reply_err(req, 0);
+	struct fs *fs = fs_of(req);
+	reply_err(req, OP(fs, flush) ? CALL(fs, flush, file_of(fi)->fh) : 0);
 }
 
 static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

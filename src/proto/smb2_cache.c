@@ -4,15 +4,16 @@
  * 3.2.4.14) and the one worker thread that serves them. The glue (src/fs) hears of it only through
  * struct smb_events (ops.h).
  *
- * Leases. Every open of a path asks for a Read+Handle lease under the same 16-byte key, so the server sees
- * one lease per file for this client and never breaks us against ourselves. A struct lease lives while a
- * handle (in use or parked) holds it; when the last one goes the server forgets the lease too, and the glue
- * is told (SMB_EV_FILE) so that the long attribute timeouts it gave under the lease end at once. We ask for
- * no Write caching because writes are write-through (src/fs/fs.c explains why); a W lease would promise the
- * server a flush on break that we never need, and costs other clients a break round trip.
+ * Leases. Every open of a path asks for a Read+Handle+Write lease under the same 16-byte key, so the server
+ * sees one lease per file for this client and never breaks us against ourselves. A struct lease lives while
+ * a handle (in use or parked) holds it; when the last one goes the server forgets the lease too, and the
+ * glue is told (SMB_EV_FILE) so that the long attribute timeouts it gave under the lease end at once. While
+ * the lease holds Write caching, writes are gathered (smb2_wb.c); a break that takes W away writes them
+ * back before anything else, so the other client's open, which the server holds until our ack, finds them.
  *
  * Breaks. A break notification arrives on the connection's receive thread, which must never block, so
- * on_unsolicited only copies it into the job queue. The worker then, in this order: (1) closes parked
+ * on_unsolicited only copies it into the job queue. The worker then, in this order: (0) writes back what
+ * was gathered if Write caching is lost (smb2_wb.c says why that cannot deadlock); (1) closes parked
  * handles if Handle caching is lost (the server is often waiting exactly for those closes: another client's
  * open that wants to delete or rename); (2) tells the glue, which invalidates the kernel's attributes and
  * page cache for the file (fuse_lowlevel_notify_inval_inode) if Read caching is lost; (3) acknowledges when
@@ -85,6 +86,8 @@ struct lease {
 	unsigned refs;	 /* one per smb_fh using it (parked or not), one per lease_get not yet put */
 	bool attr_valid; /* attr is the file's current attributes (nothing written since) */
 	struct smb_attr attr;
+	struct wb *wb; /* writes gathered under Write caching (smb2_wb.c, its own locks); immutable */
+	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
 };
 
 struct watch {
@@ -121,6 +124,7 @@ struct pcache {
 	pthread_cond_t cond; /* a job was queued, a handle parked, or stopping */
 	GHashTable *by_path; /* path -> struct lease (not owning: refs do) */
 	GHashTable *by_id;   /* &lease.id -> struct lease */
+	GHashTable *by_fid;  /* FileId.Volatile (g_malloc'd key) -> struct lease, for oplock breaks */
 	GQueue parked;	     /* struct smb_fh *, oldest first */
 	GHashTable *watches; /* path -> struct watch (not owning) */
 	unsigned nwatch;     /* watches not ending */
@@ -133,6 +137,8 @@ struct pcache {
 	pthread_t worker, bworker; /* immutable */
 	bool has_worker, has_bworker;
 };
+
+static bool path_under(const char *p, const char *top);
 
 static struct pcache *pc_of(struct smb_client *cl)
 {
@@ -193,21 +199,25 @@ static int lease_version(struct smb_client *cl)
 struct lease *lease_get(struct smb_client *cl, const char *path)
 {
 	struct pcache *pc = pc_of(cl);
-	if (!pc || lease_version(cl) == 0)
+	if (!pc)
 		return NULL;
+	bool oplock = lease_version(cl) == 0;
 	pthread_mutex_lock(&pc->lock);
 	struct lease *l = g_hash_table_lookup(pc->by_path, path);
 	if (!l) {
 		l = calloc(1, sizeof(*l));
-		if (!l || !(l->path = strdup(path)) ||
+		if (!l || !(l->path = strdup(path)) || !(l->wb = wb_new()) ||
 		    getrandom(l->key, sizeof(l->key), 0) != (ssize_t)sizeof(l->key)) {
-			if (l)
+			if (l) {
 				free(l->path);
+				wb_free(l->wb);
+			}
 			free(l);
 			pthread_mutex_unlock(&pc->lock);
 			return NULL;
 		}
 		memcpy(&l->id, l->key, sizeof(l->id));
+		l->oplock = oplock;
 		l->hashed = true;
 		g_hash_table_insert(pc->by_path, l->path, l);
 		g_hash_table_insert(pc->by_id, &l->id, l);
@@ -217,19 +227,75 @@ struct lease *lease_get(struct smb_client *cl, const char *path)
 	return l;
 }
 
+bool lease_is_oplock(struct lease *l)
+{
+	return l->oplock;
+}
+
 int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev)
 {
 	struct pcache *pc = pc_of(cl);
+	if (l->oplock)
+		return 0;
 	pthread_mutex_lock(&pc->lock);
 	uint16_t epoch = l->epoch;
 	pthread_mutex_unlock(&pc->lock);
-	return smb2_create_ctx_add_lease(ctx, prev, l->key, SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING,
-					 NULL, epoch, lease_version(cl));
+	uint32_t want = SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING | SMB2_LEASE_WRITE_CACHING;
+	return smb2_create_ctx_add_lease(ctx, prev, l->key, want, NULL, epoch, lease_version(cl));
+}
+
+/*
+ * Oplocks (SMB 2.0.2, and 3.x servers without leasing). An oplock belongs to one open, not to the file, so
+ * the file's state is what the latest grant or break said: a second open of ours makes the server break
+ * the first one's batch oplock to level II before it grants the second level II, and both events land
+ * here in that order. Batch reads as Read+Write+Handle, exclusive as Read+Write, level II as Read. The
+ * break names the FileId, hence by_fid.
+ */
+static uint32_t oplock_state(uint8_t level)
+{
+	switch (level) {
+	case SMB2_OPLOCK_LEVEL_BATCH:
+		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING | SMB2_LEASE_HANDLE_CACHING;
+	case SMB2_OPLOCK_LEVEL_EXCLUSIVE:
+		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING;
+	case SMB2_OPLOCK_LEVEL_II:
+		return SMB2_LEASE_READ_CACHING;
+	default:
+		return 0;
+	}
+}
+
+static void oplock_granted(struct pcache *pc, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
+{
+	uint64_t *key = g_new(uint64_t, 1);
+	*key = r->fid.volatile_;
+	pthread_mutex_lock(&pc->lock);
+	l->state = oplock_state(r->oplock_level);
+	l->gen = gen;
+	g_hash_table_replace(pc->by_fid, key, l);
+	pthread_mutex_unlock(&pc->lock);
+}
+
+void pcache_fid_gone(struct smb_client *cl, struct smb_fh *fh)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc || !fh->lease || !fh->lease->oplock)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	if (g_hash_table_lookup(pc->by_fid, &fh->fid.volatile_) == fh->lease)
+		g_hash_table_remove(pc->by_fid, &fh->fid.volatile_);
+	pthread_mutex_unlock(&pc->lock);
 }
 
 void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
 {
 	struct pcache *pc = pc_of(cl);
+	if (l->oplock) {
+		oplock_granted(pc, l, r, gen);
+		if (r->oplock_level != SMB2_OPLOCK_LEVEL_NONE)
+			stat_add(&cl->st.leases_granted, 1);
+		return;
+	}
 	struct smb2_lease_rsp lr;
 	const uint8_t *d;
 	uint32_t dl;
@@ -254,6 +320,7 @@ void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_cre
 
 static void lease_free(struct lease *l)
 {
+	wb_free(l->wb);
 	free(l->path);
 	free(l);
 }
@@ -283,6 +350,56 @@ void lease_put(struct smb_client *cl, struct lease *l)
 	if (had_read)
 		queue_event(pc, SMB_EV_FILE, l->path);
 	lease_free(l);
+}
+
+struct wb *lease_wb(struct lease *l)
+{
+	return l ? l->wb : NULL;
+}
+
+bool lease_write_cached(struct smb_client *cl, struct lease *l)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc || !l)
+		return false;
+	uint64_t gen = sess_generation(cl->sess);
+	pthread_mutex_lock(&pc->lock);
+	bool w = l->gen == gen && (l->state & SMB2_LEASE_WRITE_CACHING) && !pc->stopping;
+	pthread_mutex_unlock(&pc->lock);
+	return w;
+}
+
+void pcache_writeback(struct smb_client *cl, const char *path, bool under)
+{
+	struct pcache *pc = pc_of(cl);
+	GSList *todo = NULL;
+	if (!pc)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	if (!under) {
+		struct lease *l = g_hash_table_lookup(pc->by_path, path);
+		if (l && wb_busy(l->wb)) {
+			l->refs++;
+			todo = g_slist_prepend(todo, l);
+		}
+	} else {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, pc->by_id);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			struct lease *l = v;
+			if (path_under(l->path, path) && wb_busy(l->wb)) {
+				l->refs++;
+				todo = g_slist_prepend(todo, l);
+			}
+		}
+	}
+	pthread_mutex_unlock(&pc->lock);
+	for (GSList *e = todo; e; e = e->next) {
+		wb_writeback(cl, lease_wb(e->data), false);
+		lease_put(cl, e->data);
+	}
+	g_slist_free(todo);
 }
 
 unsigned pcache_cached(struct smb_client *cl, const char *path)
@@ -474,12 +591,22 @@ static void do_break(struct pcache *pc, const struct smb2_break *b)
 	uint64_t id;
 	memcpy(&id, b->lease_key, sizeof(id));
 	struct lease *l = b->is_lease ? g_hash_table_lookup(pc->by_id, &id) : NULL;
-	if (l && memcmp(l->key, b->lease_key, 16) == 0) {
+	bool ours = l && memcmp(l->key, b->lease_key, 16) == 0;
+	if (!b->is_lease) {
+		l = g_hash_table_lookup(pc->by_fid, &b->fid.volatile_);
+		ours = l != NULL;
+	}
+	if (ours) {
+		l->refs++; /* ours, until the writeback below is done */
 		old = l->state;
-		l->state = b->new_state;
-		l->epoch = b->new_epoch;
+		if (b->is_lease) {
+			l->state = b->new_state;
+			l->epoch = b->new_epoch;
+		} else {
+			l->state = oplock_state(b->oplock_level);
+		}
 		path = strdup(l->path);
-		if (!(b->new_state & SMB2_LEASE_HANDLE_CACHING)) {
+		if (!(l->state & SMB2_LEASE_HANDLE_CACHING)) {
 			for (GList *e = pc->parked.head; e;) {
 				GList *next = e->next;
 				struct smb_fh *f = e->data;
@@ -490,14 +617,26 @@ static void do_break(struct pcache *pc, const struct smb2_break *b)
 				e = next;
 			}
 		}
+	} else {
+		l = NULL;
 	}
 	pthread_mutex_unlock(&pc->lock);
-	log_dbg("lease break %s: 0x%x -> 0x%x", path ? path : "(unknown lease)", old, b->new_state);
-	if (path && (old & SMB2_LEASE_READ_CACHING) && !(b->new_state & SMB2_LEASE_READ_CACHING))
+	uint32_t now = b->is_lease ? b->new_state : oplock_state(b->oplock_level);
+	log_dbg("%s break %s: 0x%x -> 0x%x", b->is_lease ? "lease" : "oplock", path ? path : "(unknown)", old, now);
+	/* Write caching lost: what we gathered must be on the server before the other client's open goes on,
+	 * that is before the ack. New writes already see the lease without W (smb2_wb.c). */
+	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(now & SMB2_LEASE_WRITE_CACHING)) {
+		bool had = wb_busy(l->wb); /* for the counter only: a writer may be just gathering */
+		wb_writeback(cl, l->wb, false);
+		if (had)
+			stat_add(&cl->st.write_breaks, 1);
+	}
+	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
 		emit(pc, SMB_EV_FILE, path, NULL);
 	destroy_all(cl, close);
 	if (!b->is_lease || (b->flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED))
 		send_ack(cl, b);
+	lease_put(cl, l);
 	free(path);
 }
 
@@ -753,6 +892,7 @@ static void do_rebuilt(struct pcache *pc)
 		le->state = 0;
 		le->attr_valid = false;
 	}
+	g_hash_table_remove_all(pc->by_fid);
 	pthread_mutex_unlock(&pc->lock);
 	destroy_all(pc->cl, l);
 	emit(pc, SMB_EV_ALL, "", NULL);
@@ -869,6 +1009,7 @@ int pcache_new(struct smb_client *cl)
 	g_queue_init(&pc->bjobs);
 	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);
 	pc->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
@@ -957,6 +1098,7 @@ void pcache_free(struct smb_client *cl)
 	g_hash_table_destroy(pc->watches);
 	g_hash_table_destroy(pc->by_path);
 	g_hash_table_destroy(pc->by_id);
+	g_hash_table_destroy(pc->by_fid);
 	pthread_mutex_destroy(&pc->lock);
 	pthread_rwlock_destroy(&pc->ev_lock);
 	pthread_cond_destroy(&pc->cond);
@@ -997,6 +1139,7 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "leases.granted", LOAD(leases_granted));
 	o = put(buf, len, o, "breaks.received", LOAD(breaks));
 	o = put(buf, len, o, "breaks.acknowledged", LOAD(break_acks));
+	o = put(buf, len, o, "breaks.write_back", LOAD(write_breaks));
 	o = put(buf, len, o, "handles.cache_hits", LOAD(handle_hits));
 	o = put(buf, len, o, "handles.cache_misses", LOAD(handle_misses));
 	o = put(buf, len, o, "notify.watches_started", LOAD(watches_started));

@@ -34,6 +34,7 @@
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 #define ALL_INFO_LEN 4096
 #define IO_CHUNK_MAX (1024u * 1024)
+#define WB_CHUNK_MAX (1024u * 1024) /* gathered WRITEs: measured faster than 4 MiB against Samba 4.17 here */
 
 /* A compound (or single request) under construction; bodies are owned here until cmp_free. */
 struct cmp {
@@ -123,8 +124,11 @@ static void add_create_lease(struct smb_client *cl, struct cmp *c, const char *w
 		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
 	if (lease)
 		lease_ctx(cl, lease, &ctx, &prev);
+	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
+	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
+		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
 	struct smb2_create_req req = {
-		.oplock_level = lease ? SMB2_OPLOCK_LEVEL_LEASE : SMB2_OPLOCK_LEVEL_NONE,
+		.oplock_level = level,
 		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
 		.desired_access = access,
 		.share_access = SHARE_ALL,
@@ -265,6 +269,7 @@ static void work_query_all(struct cmp *c, const void *arg)
 
 static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 {
+	pcache_writeback(cl, path, false);
 	struct cmp c;
 	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
 			       work_query_all, NULL, true, &c);
@@ -339,6 +344,9 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	*out = NULL;
 	struct smb_attr a;
 	uint32_t options = (flags & O_DIRECTORY) ? FILE_DIRECTORY_FILE : (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
+	/* Gathered writes of another handle are older than this open's truncation. */
+	if (flags & O_TRUNC)
+		pcache_writeback(cl, path, false);
 	struct smb_fh *fh = open_cached(cl, path, flags, open_access(flags), options, &a);
 	if (fh)
 		goto done;
@@ -366,6 +374,7 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	pthread_mutex_init(&fh->lock, NULL);
 	pcache_note_attr(cl, fh, &a);
 done:
+	fh->sync = flags & O_DSYNC; /* O_SYNC includes O_DSYNC */
 	if (attr_out)
 		*attr_out = a;
 	*out = fh;
@@ -379,7 +388,7 @@ fail:
 }
 
 /* The handle's FileId on the current session, reopening it if a reconnect made it stale. */
-static int fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid)
+int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid)
 {
 	uint64_t cur = sess_generation(cl->sess);
 	pthread_mutex_lock(&fh->lock);
@@ -397,6 +406,10 @@ static int fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 {
 	int rc = 0;
+	/* Gathered data may be this handle's to send, and WRITEs in flight may use its FileId. */
+	if (fh->lease && wb_busy(lease_wb(fh->lease)))
+		wb_writeback(cl, lease_wb(fh->lease), false);
+	pcache_fid_gone(cl, fh);
 	if (fh->gen == sess_generation(cl->sess)) {
 		struct cmp c;
 		cmp_init(&c);
@@ -468,7 +481,7 @@ static void io_done(void *arg, struct conn_msg *m)
 	pthread_mutex_unlock(&b->lock);
 }
 
-static uint32_t io_chunk(struct smb_client *cl, bool write)
+static uint32_t io_chunk_max(struct smb_client *cl, bool write, uint32_t cap)
 {
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
@@ -476,7 +489,12 @@ static uint32_t io_chunk(struct smb_client *cl, bool write)
 	/* 2.0.2 has no multi-credit requests: one credit carries at most 64 KiB. */
 	if (si.dialect == SMB2_DIALECT_202 || !(si.capabilities & SMB2_GLOBAL_CAP_LARGE_MTU))
 		max = MIN(max, 65536u);
-	return MAX(4096u, MIN(max, IO_CHUNK_MAX));
+	return MAX(4096u, MIN(max, cap));
+}
+
+static uint32_t io_chunk(struct smb_client *cl, bool write)
+{
+	return io_chunk_max(cl, write, IO_CHUNK_MAX);
 }
 
 /* Submit every piece, then wait for all. Pieces whose submit failed count as done with that error. */
@@ -536,10 +554,18 @@ static int piece_errno(const struct io_piece *p)
 	return st == STATUS_SUCCESS ? 0 : (ntstatus_to_errno(st) ?: -EIO);
 }
 
+/* What was gathered must reach the server before anything asks the server about the file. */
+static void writeback_fh(struct smb_client *cl, struct smb_fh *fh)
+{
+	if (fh->lease && wb_busy(lease_wb(fh->lease)))
+		wb_writeback(cl, lease_wb(fh->lease), false);
+}
+
 static ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off)
 {
+	writeback_fh(cl, fh);
 	struct smb2_fid fid;
-	int rc = fh_fid(cl, fh, &fid);
+	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0 || size == 0)
 		return rc;
 	int n;
@@ -582,7 +608,23 @@ static ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, si
 static ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
 {
 	struct smb2_fid fid;
-	int rc = fh_fid(cl, fh, &fid);
+	if (fh->lease && !fh->sync && size > 0) {
+		ssize_t g = wb_write(cl, fh, buf, size, off, io_chunk_max(cl, true, WB_CHUNK_MAX));
+		if (g != -EAGAIN) {
+			if (g > 0) {
+				fh->wrote = true;
+				pcache_note_attr(cl, fh, NULL);
+			}
+			return g;
+		}
+	}
+	/* Write-through: after what was gathered, and reporting its error if it failed. */
+	if (fh->lease && wb_busy(lease_wb(fh->lease))) {
+		int e = wb_writeback(cl, lease_wb(fh->lease), true);
+		if (e < 0)
+			return e;
+	}
+	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0 || size == 0)
 		return rc;
 	int n;
@@ -624,7 +666,7 @@ static int fid_simple(struct smb_client *cl, struct smb_fh *fh, void (*add)(stru
 		      struct cmp *c)
 {
 	struct smb2_fid fid;
-	int rc = fh_fid(cl, fh, &fid);
+	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0)
 		return rc;
 	cmp_init(c);
@@ -639,12 +681,19 @@ static void add_flush(struct cmp *c, struct smb2_fid fid)
 	smb2_flush_req_encode(cmp_add(c, SMB2_FLUSH, 0), &req);
 }
 
+/* Send what was gathered and wait for it; the first error since the last report. */
+static int smb2_flush(struct smb_client *cl, struct smb_fh *fh)
+{
+	return fh->lease ? wb_writeback(cl, lease_wb(fh->lease), true) : 0;
+}
+
 static int smb2_fsync(struct smb_client *cl, struct smb_fh *fh)
 {
 	struct cmp c;
+	int e = smb2_flush(cl, fh);
 	int rc = fid_simple(cl, fh, add_flush, &c);
 	cmp_free(&c);
-	return rc;
+	return e ?: rc;
 }
 
 static void add_query_all(struct cmp *c, struct smb2_fid fid)
@@ -654,6 +703,7 @@ static void add_query_all(struct cmp *c, struct smb2_fid fid)
 
 static int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 {
+	writeback_fh(cl, fh);
 	struct cmp c;
 	int rc = fid_simple(cl, fh, add_query_all, &c);
 	if (rc == 0)
@@ -701,7 +751,11 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 	struct wbuf p[2];
 	char *wpath = NULL;
 	struct smb2_fid fid = FID_RELATED;
-	int rc = fh ? fh_fid(cl, fh, &fid) : proto_wire_path(cl, path, &wpath);
+	if (fh)
+		writeback_fh(cl, fh);
+	else
+		pcache_writeback(cl, path, false);
+	int rc = fh ? smb2_fh_fid(cl, fh, &fid) : proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
 	cmp_init(&c);
@@ -784,6 +838,7 @@ static void work_query_dir(struct cmp *c, const void *arg)
 
 static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
 {
+	pcache_writeback(cl, path, true); /* the listing's sizes */
 	char *wpath;
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
@@ -953,6 +1008,7 @@ const struct smb_ops smb2_ops = {
 	.close = smb2_close,
 	.read = smb2_read,
 	.write = smb2_write,
+	.flush = smb2_flush,
 	.fsync = smb2_fsync,
 	.fstat = smb2_fstat,
 	.setattr = smb2_setattr,
