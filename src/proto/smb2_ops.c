@@ -146,31 +146,10 @@ static void add_create_lease(struct smb_client *cl, struct cmp *c, const char *w
 	wbuf_free(&ctx);
 }
 
-static void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
-		       uint32_t attrs, bool qfid)
+/* A CREATE without lease or contexts, for the compounds that hold a handle only briefly. */
+static void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options)
 {
-	struct wbuf ctx;
-	size_t prev = SIZE_MAX;
-	wbuf_init(&ctx, 0);
-	if (qfid)
-		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
-	struct smb2_create_req req = {
-		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
-		.desired_access = access,
-		.file_attributes = attrs,
-		.share_access = SHARE_ALL,
-		.disposition = disposition,
-		.options = options,
-		.name = wpath,
-		.name_len = strlen(wpath),
-		.contexts = ctx.len ? ctx.p : NULL,
-		.contexts_len = (uint32_t)ctx.len,
-	};
-	struct wbuf *w = cmp_add(c, SMB2_CREATE, 0);
-	int rc = wbuf_err(&ctx) ?: smb2_create_req_encode(w, &req);
-	if (rc < 0 && !w->err)
-		w->err = rc;
-	wbuf_free(&ctx);
+	add_create_lease(NULL, c, wpath, access, disposition, options, false, NULL);
 }
 
 static void add_close(struct cmp *c, struct smb2_fid fid)
@@ -253,7 +232,7 @@ static int path_compound(struct smb_client *cl, const char *path, uint32_t acces
 	if (rc < 0)
 		return rc;
 	cmp_init(c);
-	add_create(c, wpath, access, disposition, options, 0, false);
+	add_create(c, wpath, access, disposition, options);
 	if (work)
 		work(c, arg);
 	add_close(c, FID_RELATED);
@@ -763,7 +742,7 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 		uint32_t access = FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
 		if (sa->valid & SMB_SET_SIZE)
 			access |= FILE_WRITE_DATA;
-		add_create(&c, wpath, access, FILE_OPEN, 0, 0, false);
+		add_create(&c, wpath, access, FILE_OPEN, 0);
 	}
 	add_setattr(&c, fid, sa, p);
 	add_query(&c, fid, SMB2_0_INFO_FILE, FileAllInformation, ALL_INFO_LEN);
@@ -849,8 +828,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	/* First round trip: open the directory and read the first batch together. */
 	struct cmp c;
 	cmp_init(&c);
-	add_create(&c, wpath, FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_DIRECTORY_FILE, 0,
-		   false);
+	add_create(&c, wpath, FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_DIRECTORY_FILE);
 	work_query_dir(&c, &len);
 	free(wpath);
 	rc = cmp_send(cl, &c, true);
