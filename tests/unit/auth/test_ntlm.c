@@ -244,6 +244,8 @@ static void test_python_crosscheck(void)
 		CHECK(get_le64(av.nt_response + 24) == get_le64(ts));
 
 		char cmd[4096], h_sc[17], h_cc[17], h_ts[17], h_key[33], *h_ti = malloc(2 * sent_len + 1);
+		if (!h_ti)
+			abort();
 		hex(h_sc, sc, 8), hex(h_cc, cchal, 8), hex(h_ts, ts, 8), hex(h_key, key, 16), hex(h_ti, sent, sent_len);
 		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/ntlm_ref.py v2 '%s' Dom '%s' %s %s %s %s %s",
 			 SMBFUSE_AUTH_TESTDIR, names[round], pw, h_sc, h_cc, h_ts, h_ti, h_key);
