@@ -50,6 +50,17 @@ int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 	return 0;
 }
 
+bool proto_listable_name(const char *name)
+{
+	if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	if (strchr(name, '/')) {
+		log_warn("skipping a directory entry whose name contains '/'");
+		return false;
+	}
+	return true;
+}
+
 static char *subdir_prefix(const char *subdir)
 {
 	if (!subdir)

@@ -57,6 +57,13 @@ void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
  */
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out);
 
+/*
+ * Whether a directory entry name from the server may be handed to the kernel: not ".", "..", empty, and
+ * without '/' (the kernel fails a whole readdir with EIO on such a name, and a hostile server could use it
+ * to hide every other entry). Entries that fail are skipped with a warning.
+ */
+bool proto_listable_name(const char *name);
+
 /* An open file (ops.h struct smb_fh), shared by smb2_ops.c and the handle cache in smb2_cache.c. */
 struct smb_fh {
 	pthread_mutex_t lock; /* guards fid and gen (a reopen replaces both) */

@@ -794,7 +794,7 @@ static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint
 		}
 		free(f->last);
 		f->last = name;
-		if (!strcmp(name, ".") || !strcmp(name, ".."))
+		if (!proto_listable_name(name))
 			continue;
 		struct smb_attr a = {0};
 		a.btime = filetime_to_timespec(e.creation_time);

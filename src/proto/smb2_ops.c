@@ -784,7 +784,7 @@ static int dir_emit(const struct conn_msg *m, smb_dirent_fn fn, void *arg)
 			continue;
 		}
 		int stop = 0;
-		if (strcmp(name, ".") && strcmp(name, "..")) {
+		if (proto_listable_name(name)) {
 			struct smb_attr a = {0};
 			attr_from_times(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time);
 			a.size = e.end_of_file;
