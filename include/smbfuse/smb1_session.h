@@ -28,6 +28,8 @@ struct smb1_sess_opts {
 	 * in SMB2, and smb1_sess_new fails with -EPROTONOSUPPORT. Used by the default-version fallback, so it
 	 * proceeds only with a server whose best dialect is NT LM 0.12. */
 	bool offer_smb2;
+	/* Send TREE_CONNECT_ANDX on its own rather than chained to the last SESSION_SETUP_ANDX. */
+	bool no_chain;
 };
 
 struct smb1_sess_info {
@@ -47,6 +49,8 @@ void smb1_sess_free(struct smb1_sess *s);
 void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out);
 /* False once the connection has died (the caller then builds a new session). */
 bool smb1_sess_alive(struct smb1_sess *s);
+/* SMB1 messages sent on this session's connection so far (a test's count of round trips). */
+uint64_t smb1_sess_sent(struct smb1_sess *s);
 
 /*
  * Start a request in w: the header for command with this session's UID and TID, flags for Unicode, NT

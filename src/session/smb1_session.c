@@ -43,7 +43,28 @@ struct smb1_sess {
 	uint8_t domain16[256];
 	size_t domain16_len;
 	uint16_t pid;
+	/* TREE_CONNECT_ANDX chained to the session setup legs that follow the server's challenge (MS-CIFS
+	 * 2.2.4.53: SESSION_SETUP_ANDX may be followed by TREE_CONNECT_ANDX), saving the round trip of a separate
+	 * tree connect. tc_state and tc_status say how the chained one went (SMB1_CHAIN_*). */
+	char *tcon_path;
+	bool chain;
+	bool chain_refused; /* the server failed the chained request as such: log on again without chaining */
+	int tc_state;
+	uint32_t tc_status;
+	struct smb1_tree_connect_rsp tc;
+	uint16_t tc_tid;
 };
+
+/*
+ * The statuses with which a server refuses an AndX chain it does not implement: STATUS_NOT_SUPPORTED, or a DOS
+ * error (smb1_sess_call maps those to STATUS_UNSUCCESSFUL), such as ERRSRV/ERRerror. Samba and Windows accept
+ * this chain (Windows NT clients sent it); the refusal path is for minimal embedded SMB1 servers (NAS and
+ * printer firmware) that parse only the first command. No specific server was available to test it against.
+ */
+static bool chain_refusal(uint32_t st)
+{
+	return st == 0xC00000BBu /* STATUS_NOT_SUPPORTED */ || st == 0xC0000001u /* STATUS_UNSUCCESSFUL */;
+}
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
 {
@@ -177,19 +198,54 @@ static int setup_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t er
 	return e ? e : -EPROTO;
 }
 
-/* One SESSION_SETUP_ANDX; the UID the server assigns arrives in the first response's header. */
-static int setup_round(struct smb1_sess *s, const struct smb1_sess_setup_req *in, uint8_t **rsp, size_t *rsp_len,
-		       uint32_t *st)
+/*
+ * Read the chained tree connect's outcome from a session setup response. A tree connect that failed leaves
+ * the status to the caller only when it was the session setup's: *st becomes STATUS_SUCCESS when the session
+ * setup succeeded and only the tree connect failed (kept in tc_status for do_tree_connect).
+ */
+static void chain_result(struct smb1_sess *s, const uint8_t *rsp, size_t rlen, uint32_t *st)
+{
+	struct smb1_sess_setup_rsp ss;
+	struct smb1_hdr h;
+	int rc = smb1_sess_setup_tcon_rsp_decode(rsp, rlen, &ss, &s->tc, &s->tc_state);
+	if (rc == -EPROTO && chain_refusal(*st))
+		s->chain_refused = true;
+	if (rc < 0 || smb1_hdr_decode(rsp, rlen, &h) < 0) {
+		s->tc_state = SMB1_CHAIN_NOT_RUN;
+		return;
+	}
+	if (s->tc_state == SMB1_CHAIN_DONE) {
+		s->tc_tid = h.tid;
+	} else if (s->tc_state == SMB1_CHAIN_FAILED) {
+		s->tc_status = *st;
+		*st = STATUS_SUCCESS;
+	}
+}
+
+/* One SESSION_SETUP_ANDX, with TREE_CONNECT_ANDX chained if asked; the UID the server assigns arrives in the
+ * first response's header. */
+static int setup_round(struct smb1_sess *s, const struct smb1_sess_setup_req *in, bool chain, uint8_t **rsp,
+		       size_t *rsp_len, uint32_t *st)
 {
 	struct wbuf w;
 	smb1_sess_req_init(s, &w, SMB1_COM_SESSION_SETUP_ANDX);
 	int rc = smb1_sess_setup_req_encode(&w, in);
+	/* Not on a signed session: the server starts signing with the response to this request (MS-CIFS
+	 * 3.3.5.3), after it ran the chained tree connect, and smbd then counts that tree as unsigned (smbstatus
+	 * shows the session as "partial(HMAC-MD5)"). The round trip is saved only where nothing is signed. */
+	chain = chain && s->chain && !s->info.signing;
+	if (rc == 0 && chain)
+		rc = smb1_andx_link(&w, SMB1_HDR_SIZE, SMB1_COM_TREE_CONNECT_ANDX);
+	if (rc == 0 && chain)
+		rc = smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, s->tcon_path);
 	if (rc == 0)
 		rc = smb1_sess_call(s, &w, NULL, 0, rsp, rsp_len, st);
 	wbuf_free(&w);
 	struct smb1_hdr h;
 	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0 && h.uid)
 		s->info.uid = h.uid;
+	if (rc == 0 && chain)
+		chain_result(s, *rsp, *rsp_len, st);
 	return rc;
 }
 
@@ -221,7 +277,8 @@ static int setup_extended(struct smb1_sess *s, const struct smb1_negotiate_rsp *
 		in.capabilities |= SMB1_CAP_EXTENDED_SECURITY;
 		in.blob = out.p ? out.p : (const uint8_t *)"";
 		in.blob_len = out.len;
-		rc = setup_round(s, &in, &rsp, &rlen, &st);
+		/* The legs after the server's challenge may be the last: chain the tree connect to them. */
+		rc = setup_round(s, &in, round > 0, &rsp, &rlen, &st);
 		if (rc == 0 && st != STATUS_SUCCESS && (st != STATUS_MORE_PROCESSING_REQUIRED || !more))
 			rc = setup_error(s, st, errbuf, errlen);
 		else if (rc < 0)
@@ -272,7 +329,7 @@ static int setup_plain(struct smb1_sess *s, const struct auth_creds *cr, char *e
 	in.unicode_password_len = pa.nt_len;
 	in.account = cr->user;
 	in.domain = cr->domain;
-	rc = setup_round(s, &in, &rsp, &rlen, &st);
+	rc = setup_round(s, &in, true, &rsp, &rlen, &st);
 	if (rc == 0 && st != STATUS_SUCCESS)
 		rc = setup_error(s, st, errbuf, errlen);
 	else if (rc < 0)
@@ -350,34 +407,48 @@ static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *n
 
 /* ---- tree connect ---- */
 
+static int tcon_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t errlen)
+{
+	int rc = ntstatus_to_errno(st);
+	set_err(errbuf, errlen, st == 0xC00000CCu ? "share \"%s\" not found" : "tree connect to \"%s\": %s",
+		s->cfg.share, ntstatus_name(st));
+	return rc ? rc : -EIO;
+}
+
+static int tcon_done(struct smb1_sess *s, const struct smb1_tree_connect_rsp *t, uint16_t tid, char *errbuf,
+		     size_t errlen)
+{
+	s->info.tid = tid;
+	if (!t->is_disk) {
+		set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+/* Finish the tree connect chained to the logon, or send it on its own when it was not chained, not run, or
+ * refused as part of a chain. */
 static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
 {
 	struct wbuf w;
 	uint8_t *rsp = NULL;
 	size_t rlen = 0;
 	uint32_t st = 0;
-	char *path = NULL;
-	if (asprintf(&path, "\\\\%s\\%s", s->host, s->cfg.share) < 0)
-		return -ENOMEM;
+	if (s->tc_state == SMB1_CHAIN_DONE)
+		return tcon_done(s, &s->tc, s->tc_tid, errbuf, errlen);
+	if (s->tc_state == SMB1_CHAIN_FAILED && !chain_refusal(s->tc_status))
+		return tcon_error(s, s->tc_status, errbuf, errlen);
 	smb1_sess_req_init(s, &w, SMB1_COM_TREE_CONNECT_ANDX);
-	smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, path);
+	smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, s->tcon_path);
 	int rc = smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
 	wbuf_free(&w);
-	free(path);
 	struct smb1_tree_connect_rsp t;
 	struct smb1_hdr h;
 	if (rc == 0 && st != STATUS_SUCCESS) {
-		rc = ntstatus_to_errno(st);
-		set_err(errbuf, errlen, st == 0xC00000CCu ? "share \"%s\" not found" : "tree connect to \"%s\": %s",
-			s->cfg.share, ntstatus_name(st));
-		rc = rc ? rc : -EIO;
+		rc = tcon_error(s, st, errbuf, errlen);
 	} else if (rc == 0 && (rc = smb1_tree_connect_rsp_decode(rsp, rlen, &t)) == 0) {
 		smb1_hdr_decode(rsp, rlen, &h);
-		s->info.tid = h.tid;
-		if (!t.is_disk) {
-			set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
-			rc = -ENOTDIR;
-		}
+		rc = tcon_done(s, &t, h.tid, errbuf, errlen);
 	} else if (rc < 0) {
 		set_err(errbuf, errlen, "tree connect: %s", strerror(-rc));
 	}
@@ -386,6 +457,25 @@ static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
 }
 
 /* ---- lifetime ---- */
+
+/* Connect, negotiate, log on and connect the tree, with the tree connect chained unless s->chain is off. */
+static int logon(struct smb1_sess *s, const struct smb1_conn_cfg *cc, char *errbuf, size_t errlen)
+{
+	struct smb1_negotiate_rsp neg;
+	uint8_t *negbuf = NULL;
+	size_t neglen = 0;
+	int rc = smb1_conn_new(cc, &s->conn);
+	if (rc < 0)
+		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, cc->port, strerror(-rc));
+	if (rc == 0)
+		rc = do_negotiate(s, &negbuf, &neglen, &neg, errbuf, errlen);
+	if (rc == 0)
+		rc = do_session_setup(s, &neg, errbuf, errlen);
+	free(negbuf);
+	if (rc == 0)
+		rc = do_tree_connect(s, errbuf, errlen);
+	return rc;
+}
 
 int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, struct smb1_sess **out, char *errbuf,
 		  size_t errlen)
@@ -399,25 +489,35 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 	s->cfg = *cfg;
 	s->opts = o ? *o : (struct smb1_sess_opts){0};
 	s->pid = (uint16_t)getpid();
+	s->chain = !s->opts.no_chain;
 	struct smb1_conn_cfg cc = {.host = cfg->addr ? cfg->addr : cfg->host,
 				   .port = cfg->port ? cfg->port : 445,
 				   .nb_called = cfg->nb_called,
 				   .nb_calling = cfg->nb_calling,
 				   .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000,
 				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000};
-	struct smb1_negotiate_rsp neg;
-	uint8_t *negbuf = NULL;
-	size_t neglen = 0;
-	int rc = smb1_conn_new(&cc, &s->conn);
-	if (rc < 0)
-		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", cfg->host, cc.port, strerror(-rc));
+	int rc = 0;
+	if (asprintf(&s->tcon_path, "\\\\%s\\%s", s->host, cfg->share) < 0) {
+		s->tcon_path = NULL;
+		rc = -ENOMEM;
+	}
 	if (rc == 0)
-		rc = do_negotiate(s, &negbuf, &neglen, &neg, errbuf, errlen);
-	if (rc == 0)
-		rc = do_session_setup(s, &neg, errbuf, errlen);
-	free(negbuf);
-	if (rc == 0)
-		rc = do_tree_connect(s, errbuf, errlen);
+		rc = logon(s, &cc, errbuf, errlen);
+	if (rc < 0 && s->chain_refused) {
+		/* The chained logon failed as a chain: start again on a new connection, one command at a time. */
+		log_info("%s refused SESSION_SETUP_ANDX chained with TREE_CONNECT_ANDX; logging on without it",
+			 s->host);
+		smb1_conn_free(s->conn);
+		s->conn = NULL;
+		memset(&s->info, 0, sizeof(s->info));
+		OPENSSL_cleanse(s->mac_key, sizeof(s->mac_key));
+		s->mac_key_len = 0;
+		s->chain = false;
+		s->tc_state = SMB1_CHAIN_NOT_RUN;
+		if (errbuf && errlen)
+			errbuf[0] = '\0';
+		rc = logon(s, &cc, errbuf, errlen);
+	}
 	/* The strings of cfg are the caller's: nothing after this point may use them. */
 	s->cfg.user = s->cfg.password = s->cfg.domain = s->cfg.workstation = NULL;
 	s->cfg.share = s->cfg.nb_called = s->cfg.nb_calling = NULL;
@@ -460,6 +560,7 @@ void smb1_sess_free(struct smb1_sess *s)
 		call_quietly(s, SMB1_COM_LOGOFF_ANDX);
 	smb1_conn_free(s->conn);
 	OPENSSL_cleanse(s->mac_key, sizeof(s->mac_key));
+	free(s->tcon_path);
 	free(s->host);
 	free(s);
 }
@@ -467,6 +568,11 @@ void smb1_sess_free(struct smb1_sess *s)
 void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out)
 {
 	*out = s->info;
+}
+
+uint64_t smb1_sess_sent(struct smb1_sess *s)
+{
+	return smb1_conn_sent(s->conn);
 }
 
 bool smb1_sess_alive(struct smb1_sess *s)

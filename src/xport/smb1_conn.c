@@ -51,6 +51,7 @@ struct smb1_conn {
 	bool signing;
 	struct smb1_signer signer;
 	uint32_t next_seq;
+	uint64_t sent; /* messages written, for tests that count round trips */
 };
 
 static void deadline_in(int ms, struct timespec *ts)
@@ -123,7 +124,10 @@ static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size
 	pfx[1] = (uint8_t)(total >> 16);
 	pfx[2] = (uint8_t)(total >> 8);
 	pfx[3] = (uint8_t)total;
-	return sock_writev_full(c->fd, iov, dlen ? 3 : 2);
+	int rc = sock_writev_full(c->fd, iov, dlen ? 3 : 2);
+	if (rc == 0)
+		__atomic_add_fetch(&c->sent, 1, __ATOMIC_RELAXED);
+	return rc;
 }
 
 static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct timespec *ts)
@@ -366,6 +370,11 @@ void smb1_conn_start_signing(struct smb1_conn *c, const struct smb1_signer *s, u
 	c->next_seq = next_seq;
 	pthread_mutex_unlock(&c->mu);
 	pthread_mutex_unlock(&c->send_mu);
+}
+
+uint64_t smb1_conn_sent(struct smb1_conn *c)
+{
+	return __atomic_load_n(&c->sent, __ATOMIC_RELAXED);
 }
 
 bool smb1_conn_alive(struct smb1_conn *c)
