@@ -60,6 +60,12 @@ void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command);
 /* As smb1_conn_call; *status receives the response's NTSTATUS. */
 int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
 		   size_t *rsp_len, uint32_t *status);
+/* smb1_sess_call in two halves (smb1_conn_submit, smb1_conn_wait), for several requests in flight from one
+ * thread. w may be freed once submit returns; every submitted call must be waited for. */
+struct smb1_pending;
+int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len,
+		     struct smb1_pending **p);
+int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status);
 /* SMB_COM_ECHO with a few bytes, checked to come back (keepalive, tests). */
 int smb1_sess_echo(struct smb1_sess *s);
 

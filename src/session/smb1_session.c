@@ -94,6 +94,27 @@ void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command)
 	smb1_hdr_encode(w, &h);
 }
 
+int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len,
+		     struct smb1_pending **p)
+{
+	*p = NULL;
+	int rc = wbuf_err(w);
+	return rc ? rc : smb1_conn_submit(s->conn, w->p, w->len, data, data_len, 0, p);
+}
+
+int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status)
+{
+	struct smb1_hdr h;
+	*status = 0;
+	int rc = smb1_conn_wait(s->conn, p, rsp, rsp_len);
+	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0) {
+		*status = h.status;
+		if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
+			*status = 0xC0000001u; /* STATUS_UNSUCCESSFUL, as smb1_sess_call */
+	}
+	return rc;
+}
+
 int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
 		   size_t *rsp_len, uint32_t *status)
 {

@@ -138,25 +138,32 @@ static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct 
 	return k->err;
 }
 
-int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
-		   int timeout_ms, uint8_t **rsp, size_t *rsp_len)
+/* A request sent and not yet waited for (smb1_conn_submit); the call is on the list until smb1_conn_wait. */
+struct smb1_pending {
+	struct s1call k;
+	struct timespec deadline;
+	int rc; /* a failure before the request went out */
+};
+
+int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+		     int timeout_ms, struct smb1_pending **out)
 {
-	struct s1call k = {0};
-	struct timespec ts;
-	*rsp = NULL;
-	*rsp_len = 0;
+	struct smb1_pending *p = calloc(1, sizeof(*p));
+	*out = p;
+	if (!p)
+		return -ENOMEM;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&k.cv, &ca);
+	pthread_cond_init(&p->k.cv, &ca);
 	pthread_condattr_destroy(&ca);
-	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &ts);
+	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &p->deadline);
 	pthread_mutex_lock(&c->mu);
-	int rc = enter_locked(c, &k, &ts);
+	int rc = enter_locked(c, &p->k, &p->deadline);
 	pthread_mutex_unlock(&c->mu);
 	if (rc == 0) {
 		pthread_mutex_lock(&c->send_mu);
-		rc = send_locked(c, &k, req, req_len, data, data_len, true);
+		rc = send_locked(c, &p->k, req, req_len, data, data_len, true);
 		pthread_mutex_unlock(&c->send_mu);
 		/* A failed write leaves the stream in an unknown state: end the connection, and let the
 		 * receive thread fail this call like every other (-ECONNRESET). */
@@ -165,19 +172,39 @@ int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint
 			rc = 0;
 		}
 	}
+	p->rc = rc;
+	return 0;
+}
+
+int smb1_conn_wait(struct smb1_conn *c, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len)
+{
+	*rsp = NULL;
+	*rsp_len = 0;
+	int rc = p->rc;
 	pthread_mutex_lock(&c->mu);
 	if (rc == 0)
-		rc = wait_done_locked(c, &k, &ts);
-	leave_locked(c, &k); /* a no-op if it never entered */
+		rc = wait_done_locked(c, &p->k, &p->deadline);
+	leave_locked(c, &p->k); /* a no-op if it never entered */
 	pthread_mutex_unlock(&c->mu);
-	pthread_cond_destroy(&k.cv);
+	pthread_cond_destroy(&p->k.cv);
 	if (rc == 0) {
-		*rsp = k.rsp;
-		*rsp_len = k.rsp_len;
+		*rsp = p->k.rsp;
+		*rsp_len = p->k.rsp_len;
 	} else {
-		free(k.rsp);
+		free(p->k.rsp);
 	}
+	free(p);
 	return rc;
+}
+
+int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+		   int timeout_ms, uint8_t **rsp, size_t *rsp_len)
+{
+	struct smb1_pending *p;
+	*rsp = NULL;
+	*rsp_len = 0;
+	int rc = smb1_conn_submit(c, req, req_len, data, data_len, timeout_ms, &p);
+	return rc ? rc : smb1_conn_wait(c, p, rsp, rsp_len);
 }
 
 int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len)
