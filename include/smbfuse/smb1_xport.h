@@ -81,6 +81,8 @@ int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len);
 bool smb1_conn_alive(struct smb1_conn *c);
 /* How many SMB1 messages have been written (requests and unsolicited sends), for counting round trips. */
 uint64_t smb1_conn_sent(struct smb1_conn *c);
+/* Milliseconds since the last frame arrived (or since the connection was made). */
+uint64_t smb1_conn_idle_ms(struct smb1_conn *c);
 void smb1_conn_kill(struct smb1_conn *c, int err);
 
 #endif

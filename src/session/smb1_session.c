@@ -6,10 +6,12 @@
  * 1, so the next request is 2), TREE_CONNECT_ANDX (MS-CIFS 3.2.4.5).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -53,6 +55,12 @@ struct smb1_sess {
 	uint32_t tc_status;
 	struct smb1_tree_connect_rsp tc;
 	uint16_t tc_tid;
+	/* The keepalive (watchdog_main); wd_mu guards wd_stop. */
+	pthread_t wd;
+	bool has_wd;
+	bool wd_stop;
+	pthread_mutex_t wd_mu;
+	pthread_cond_t wd_cv; /* CLOCK_MONOTONIC; smb1_sess_free wakes the watchdog */
 };
 
 /*
@@ -94,8 +102,7 @@ void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command)
 	smb1_hdr_encode(w, &h);
 }
 
-int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len,
-		     struct smb1_pending **p)
+int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, struct smb1_pending **p)
 {
 	*p = NULL;
 	int rc = wbuf_err(w);
@@ -477,6 +484,116 @@ static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
 	return rc;
 }
 
+/* ---- echo and keepalive ---- */
+
+static int echo_within(struct smb1_sess *s, int timeout_ms);
+
+int smb1_sess_echo(struct smb1_sess *s)
+{
+	return echo_within(s, 0);
+}
+
+/*
+ * Keepalive, as the SMB2 session's (session.c, the kernel client's echo_interval). A server that stops
+ * answering without closing the connection would leave every request waiting for its full deadline. Every
+ * half interval, if nothing has arrived for a whole one, an ECHO (MS-CIFS 2.2.4.39, 3.2.6.2) goes out with
+ * the interval as its deadline; if it does not come back, the connection is killed, waiters fail as on any
+ * loss, and smb1_ops.c's next request builds a new session (smb1_sess_alive is false).
+ */
+static void watchdog_probe(struct smb1_sess *s)
+{
+	if (!smb1_conn_alive(s->conn) || smb1_conn_idle_ms(s->conn) < (uint64_t)s->cfg.echo_interval_ms)
+		return;
+	int rc = echo_within(s, s->cfg.echo_interval_ms);
+	if (rc == -ETIMEDOUT) {
+		log_warn("%s did not answer an echo within %d s; dropping the connection", s->host,
+			 s->cfg.echo_interval_ms / 1000);
+		smb1_conn_kill(s->conn, -ETIMEDOUT);
+	}
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct smb1_sess *s = arg;
+	pthread_mutex_lock(&s->wd_mu);
+	while (!s->wd_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)s->cfg.echo_interval_ms / 2 * 1000000;
+		ts.tv_sec += (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&s->wd_cv, &s->wd_mu, &ts);
+		if (s->wd_stop)
+			break;
+		pthread_mutex_unlock(&s->wd_mu);
+		watchdog_probe(s);
+		pthread_mutex_lock(&s->wd_mu);
+	}
+	pthread_mutex_unlock(&s->wd_mu);
+	return NULL;
+}
+
+static int watchdog_start(struct smb1_sess *s)
+{
+	pthread_condattr_t ca;
+	if (s->cfg.echo_interval_ms <= 0)
+		s->cfg.echo_interval_ms = 60000;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wd_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->wd_mu, NULL);
+	int rc = -pthread_create(&s->wd, NULL, watchdog_main, s);
+	if (rc < 0) {
+		pthread_cond_destroy(&s->wd_cv);
+		pthread_mutex_destroy(&s->wd_mu);
+		return rc;
+	}
+	s->has_wd = true;
+	return 0;
+}
+
+static void watchdog_stop(struct smb1_sess *s)
+{
+	if (!s->has_wd)
+		return;
+	pthread_mutex_lock(&s->wd_mu);
+	s->wd_stop = true;
+	pthread_cond_broadcast(&s->wd_cv);
+	pthread_mutex_unlock(&s->wd_mu);
+	pthread_join(s->wd, NULL);
+	pthread_cond_destroy(&s->wd_cv);
+	pthread_mutex_destroy(&s->wd_mu);
+	s->has_wd = false;
+}
+
+static int echo_within(struct smb1_sess *s, int timeout_ms)
+{
+	static const uint8_t probe[4] = {'s', 'm', 'b', '1'};
+	struct wbuf w;
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	uint32_t st = 0;
+	const uint8_t *d;
+	size_t dl;
+	smb1_sess_req_init(s, &w, SMB1_COM_ECHO);
+	smb1_echo_req_encode(&w, 1, probe, sizeof(probe));
+	int rc = wbuf_err(&w);
+	if (rc == 0)
+		rc = smb1_conn_call(s->conn, w.p, w.len, NULL, 0, timeout_ms, &rsp, &rlen);
+	struct smb1_hdr h;
+	if (rc == 0 && smb1_hdr_decode(rsp, rlen, &h) == 0)
+		st = (h.flags2 & SMB1_FLAGS2_NT_STATUS) || !h.status ? h.status : 0xC0000001u;
+	wbuf_free(&w);
+	if (rc == 0 && st)
+		rc = ntstatus_to_errno(st);
+	if (rc == 0 && (rc = smb1_echo_rsp_decode(rsp, rlen, &d, &dl)) == 0 &&
+	    (dl != sizeof(probe) || memcmp(d, probe, dl) != 0))
+		rc = -EPROTO;
+	free(rsp);
+	return rc;
+}
+
 /* ---- lifetime ---- */
 
 /* Connect, negotiate, log on and connect the tree, with the tree connect chained unless s->chain is off. */
@@ -543,6 +660,8 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 	s->cfg.user = s->cfg.password = s->cfg.domain = s->cfg.workstation = NULL;
 	s->cfg.share = s->cfg.nb_called = s->cfg.nb_calling = NULL;
 	s->cfg.host = s->host;
+	if (rc == 0)
+		rc = watchdog_start(s);
 	if (rc < 0) {
 		smb1_sess_free(s);
 		return rc;
@@ -575,6 +694,7 @@ void smb1_sess_free(struct smb1_sess *s)
 {
 	if (!s)
 		return;
+	watchdog_stop(s);
 	if (s->conn && s->info.tid)
 		call_quietly(s, SMB1_COM_TREE_DISCONNECT);
 	if (s->conn && s->info.uid)
@@ -599,26 +719,4 @@ uint64_t smb1_sess_sent(struct smb1_sess *s)
 bool smb1_sess_alive(struct smb1_sess *s)
 {
 	return smb1_conn_alive(s->conn);
-}
-
-int smb1_sess_echo(struct smb1_sess *s)
-{
-	static const uint8_t probe[4] = {'s', 'm', 'b', '1'};
-	struct wbuf w;
-	uint8_t *rsp = NULL;
-	size_t rlen = 0;
-	uint32_t st = 0;
-	const uint8_t *d;
-	size_t dl;
-	smb1_sess_req_init(s, &w, SMB1_COM_ECHO);
-	smb1_echo_req_encode(&w, 1, probe, sizeof(probe));
-	int rc = smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
-	wbuf_free(&w);
-	if (rc == 0 && st)
-		rc = ntstatus_to_errno(st);
-	if (rc == 0 && (rc = smb1_echo_rsp_decode(rsp, rlen, &d, &dl)) == 0 &&
-	    (dl != sizeof(probe) || memcmp(d, probe, dl) != 0))
-		rc = -EPROTO;
-	free(rsp);
-	return rc;
 }

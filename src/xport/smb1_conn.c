@@ -51,8 +51,16 @@ struct smb1_conn {
 	bool signing;
 	struct smb1_signer signer;
 	uint32_t next_seq;
-	uint64_t sent; /* messages written, for tests that count round trips */
+	uint64_t sent;		     /* messages written, for tests that count round trips */
+	_Atomic uint64_t last_rx_ms; /* when the last frame arrived (the keepalive's idle test) */
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void deadline_in(int ms, struct timespec *ts)
 {
@@ -271,6 +279,7 @@ static int rx_one(struct smb1_conn *c)
 		return rc;
 	/* Direct TCP and NetBIOS session messages share this prefix; keepalives (0x85) carry nothing. */
 	len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
+	c->last_rx_ms = mono_ms(); /* any frame, a NetBIOS keepalive too, shows the server is there */
 	if (pfx[0] == NBSS_KEEPALIVE && len == 0)
 		return 0;
 	if (pfx[0] != 0 || len > XPORT_MAX_FRAME || len < SMB1_HDR_SIZE)
@@ -355,6 +364,7 @@ int smb1_conn_new(const struct smb1_conn_cfg *cfg, struct smb1_conn **out)
 	else if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, c->cfg.request_timeout_ms, &c->fd);
 	c->cfg.nb_called = c->cfg.nb_calling = NULL;
+	c->last_rx_ms = mono_ms();
 	if (rc == 0)
 		rc = -pthread_create(&c->rx, NULL, rx_main, c);
 	if (rc < 0) {
@@ -397,6 +407,12 @@ void smb1_conn_start_signing(struct smb1_conn *c, const struct smb1_signer *s, u
 	c->next_seq = next_seq;
 	pthread_mutex_unlock(&c->mu);
 	pthread_mutex_unlock(&c->send_mu);
+}
+
+uint64_t smb1_conn_idle_ms(struct smb1_conn *c)
+{
+	uint64_t last = c->last_rx_ms, now = mono_ms();
+	return now > last ? now - last : 0;
 }
 
 uint64_t smb1_conn_sent(struct smb1_conn *c)
