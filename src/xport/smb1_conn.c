@@ -29,6 +29,7 @@ struct s1call {
 	struct s1call *next;
 	uint16_t mid;
 	uint32_t seq;
+	bool counted; /* holds one of the MaxMpxCount slots: sent and not yet answered */
 	bool done;
 	int err;
 	uint8_t *rsp;
@@ -91,8 +92,23 @@ static int enter_locked(struct smb1_conn *c, struct s1call *k, const struct time
 	while (k->mid == MID_UNSOLICITED || mid_in_use_locked(c, k->mid));
 	k->next = c->calls;
 	c->calls = k;
+	k->counted = true;
 	c->inflight++;
 	return 0;
+}
+
+/*
+ * A slot is free again once the answer is in, not once its caller collects it: MaxMpxCount bounds the
+ * requests the server has outstanding (MS-CIFS 3.2.4.1.2). Freeing it only at collection would let threads
+ * that each hold answered calls while waiting to submit more (smb1_conn_submit) block one another for good.
+ */
+static void uncount_locked(struct smb1_conn *c, struct s1call *k)
+{
+	if (!k->counted)
+		return;
+	k->counted = false;
+	c->inflight--;
+	pthread_cond_signal(&c->mpx_cv);
 }
 
 static void leave_locked(struct smb1_conn *c, struct s1call *k)
@@ -100,8 +116,7 @@ static void leave_locked(struct smb1_conn *c, struct s1call *k)
 	for (struct s1call **pp = &c->calls; *pp; pp = &(*pp)->next) {
 		if (*pp == k) {
 			*pp = k->next;
-			c->inflight--;
-			pthread_cond_signal(&c->mpx_cv);
+			uncount_locked(c, k);
 			return;
 		}
 	}
@@ -264,6 +279,7 @@ static int rx_msg(struct smb1_conn *c, uint8_t *msg, size_t n)
 		err = -EACCES;
 	}
 	complete_locked(k, err ? NULL : msg, err ? 0 : n, err);
+	uncount_locked(c, k);
 	pthread_mutex_unlock(&c->mu);
 	if (err)
 		free(msg);

@@ -117,3 +117,40 @@ def test_large_io_keeps_several_requests_in_flight(mount, samba_server, capture,
     if signed:
         most, reqs, rsps = cap.max_outstanding(READ_ANDX)
         assert reqs >= 1 and 2 <= most <= 50, (most, reqs, rsps)
+
+
+def test_concurrent_large_io_shares_the_slots(mount, samba_server):
+    """Several threads' pieces compete for MaxMpxCount (50) slots: 6 signed 1 MiB streams at once want 108.
+    A slot frees when its answer arrives, so no thread blocks another for good: all finish, well within the
+    60 s request deadline that a stall would run into, with the right bytes."""
+    srv = samba_server(**NT1, **{"server signing": "mandatory"})
+    m = mount(srv=srv, opts={"vers": "1.0"})
+    blobs = [os.urandom(6 << 20) for _ in range(6)]
+    errors = []
+
+    def stream(i):
+        try:
+            with open(m.path / f"s{i}", "wb") as f:
+                for k in range(0, len(blobs[i]), 1 << 20):
+                    f.write(blobs[i][k:k + (1 << 20)])
+            fd = os.open(m.path / f"s{i}", os.O_RDONLY)
+            try:
+                back = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+            finally:
+                os.close(fd)
+            if back != blobs[i]:
+                errors.append(f"stream {i}: read back differs")
+        except OSError as e:
+            errors.append(f"stream {i}: {e}")
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(len(blobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=150)
+    assert not any(t.is_alive() for t in threads), "a stream is stuck"
+    assert not errors, errors
+    assert time.monotonic() - t0 < 45
+    for i, b in enumerate(blobs):
+        assert (m.backing / f"s{i}").read_bytes() == b
