@@ -129,6 +129,12 @@ struct smb1_block {
 	uint16_t andx_offset;
 };
 int smb1_block_decode(const uint8_t *msg, size_t n, size_t off, bool andx, struct smb1_block *out);
+/*
+ * Chain another command after the AndX block whose WordCount is at block_off of w (MS-CIFS 2.2.3.4): pad w to
+ * 4 bytes and point that block's AndXCommand and AndXOffset at w->len, where the caller then encodes the next
+ * command's blocks. -EINVAL if there is no AndX block at block_off.
+ */
+int smb1_andx_link(struct wbuf *w, size_t block_off, uint8_t next_command);
 /* Emit WordCount and reserve words; returns the offset of the first word in w (for patching). */
 size_t smb1_words_begin(struct wbuf *w, uint8_t word_count);
 /* Reserve ByteCount; returns its offset. smb1_bytes_end patches it with the bytes written since. */
@@ -197,6 +203,19 @@ struct smb1_tree_connect_rsp {
 	bool is_disk;		 /* Service is "A:" */
 };
 int smb1_tree_connect_rsp_decode(const uint8_t *msg, size_t n, struct smb1_tree_connect_rsp *out);
+
+/*
+ * A SESSION_SETUP_ANDX response with a chained TREE_CONNECT_ANDX (MS-CIFS 2.2.4.53.2, 3.3.5.2.2). The server
+ * runs a chain until a command fails, and the header's status is then that command's error, so:
+ * -EPROTO when the session setup itself failed (WordCount 0); else ss is set, and *tc_state is SMB1_CHAIN_DONE
+ * (tc set; the TID is in the header), SMB1_CHAIN_FAILED (the header's status is the tree connect's error) or
+ * SMB1_CHAIN_NOT_RUN (the server stopped after the session setup, e.g. STATUS_MORE_PROCESSING_REQUIRED).
+ */
+#define SMB1_CHAIN_NOT_RUN 0
+#define SMB1_CHAIN_FAILED 1
+#define SMB1_CHAIN_DONE 2
+int smb1_sess_setup_tcon_rsp_decode(const uint8_t *msg, size_t n, struct smb1_sess_setup_rsp *ss,
+				    struct smb1_tree_connect_rsp *tc, int *tc_state);
 
 /* Commands with no parameters and no data either way (TREE_DISCONNECT, plain responses). */
 int smb1_empty_req_encode(struct wbuf *w);

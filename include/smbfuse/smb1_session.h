@@ -28,6 +28,8 @@ struct smb1_sess_opts {
 	 * in SMB2, and smb1_sess_new fails with -EPROTONOSUPPORT. Used by the default-version fallback, so it
 	 * proceeds only with a server whose best dialect is NT LM 0.12. */
 	bool offer_smb2;
+	/* Send TREE_CONNECT_ANDX on its own rather than chained to the last SESSION_SETUP_ANDX. */
+	bool no_chain;
 };
 
 struct smb1_sess_info {
@@ -47,6 +49,8 @@ void smb1_sess_free(struct smb1_sess *s);
 void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out);
 /* False once the connection has died (the caller then builds a new session). */
 bool smb1_sess_alive(struct smb1_sess *s);
+/* SMB1 messages sent on this session's connection so far (a test's count of round trips). */
+uint64_t smb1_sess_sent(struct smb1_sess *s);
 
 /*
  * Start a request in w: the header for command with this session's UID and TID, flags for Unicode, NT
@@ -56,6 +60,12 @@ void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command);
 /* As smb1_conn_call; *status receives the response's NTSTATUS. */
 int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
 		   size_t *rsp_len, uint32_t *status);
+/* smb1_sess_call in two halves (smb1_conn_submit, smb1_conn_wait), for several requests in flight from one
+ * thread. w may be freed once submit returns; every submitted call must be waited for. */
+struct smb1_pending;
+int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len,
+		     struct smb1_pending **p);
+int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status);
 /* SMB_COM_ECHO with a few bytes, checked to come back (keepalive, tests). */
 int smb1_sess_echo(struct smb1_sess *s);
 

@@ -65,10 +65,24 @@ void smb1_conn_start_signing(struct smb1_conn *c, const struct smb1_signer *s, u
  */
 int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
 		   int timeout_ms, uint8_t **rsp, size_t *rsp_len);
+/*
+ * smb1_conn_call in two halves, so that one thread keeps several requests in flight (MS-CIFS 3.2.4.1.2:
+ * up to MaxMpxCount): submit sends (waiting for a slot if all are taken) and returns a pending call in *p,
+ * or -ENOMEM and no call; wait collects its response or error as smb1_conn_call would, and frees *p. Every
+ * submitted call must be waited for: it holds its slot until then. The timeout counts from submit.
+ */
+struct smb1_pending;
+int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+		     int timeout_ms, struct smb1_pending **p);
+int smb1_conn_wait(struct smb1_conn *c, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len);
 /* Send without waiting for an answer (an oplock break acknowledgement has none). */
 int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len);
 
 bool smb1_conn_alive(struct smb1_conn *c);
+/* How many SMB1 messages have been written (requests and unsolicited sends), for counting round trips. */
+uint64_t smb1_conn_sent(struct smb1_conn *c);
+/* Milliseconds since the last frame arrived (or since the connection was made). */
+uint64_t smb1_conn_idle_ms(struct smb1_conn *c);
 void smb1_conn_kill(struct smb1_conn *c, int err);
 
 #endif

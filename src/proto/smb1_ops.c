@@ -574,41 +574,121 @@ struct io_args {
 	ssize_t done;
 };
 
-static int read_piece(struct s1link *l, uint16_t fid, uint64_t off, uint8_t *buf, uint32_t len, uint32_t *got)
+/*
+ * Large reads and writes go out as pieces of io_chunk bytes, up to IO_WINDOW of them in flight at once and
+ * never more than the server's MaxMpxCount (MS-CIFS 3.2.4.1.2; the transport also waits for a free slot), so
+ * a 1 MiB FUSE request over 60 KiB pieces takes about one round trip rather than seventeen. Pieces are
+ * collected in order: a read stops at the first short piece (end of file), and what follows it is dropped.
+ */
+#define IO_WINDOW 32
+
+struct piece {
+	struct smb1_pending *p;
+	uint64_t off;
+	uint8_t *buf;
+	uint32_t len;
+	int rc; /* a failure to submit */
+};
+
+static void piece_submit(struct s1link *l, uint8_t command, uint16_t fid, struct piece *pc)
 {
-	struct call c;
-	const uint8_t *d;
-	uint32_t dl;
-	call_init(&c, l, SMB1_COM_READ_ANDX);
-	int rc = smb1_read_req_encode(&c.w, fid, off, len) ?: call_run(&c, NULL, 0);
-	if (rc == -ENODATA || (rc < 0 && c.status == STATUS_END_OF_FILE))
-		rc = 0, dl = 0, d = NULL;
-	else if (rc == 0 && smb1_read_rsp_decode(c.rsp, c.rsp_len, &d, &dl) < 0)
-		rc = -EIO;
-	if (rc == 0 && dl > len)
-		rc = -EIO; /* more than asked: a confused or hostile server */
-	if (rc == 0 && dl)
-		memcpy(buf, d, dl);
-	*got = rc == 0 ? dl : 0;
-	call_free(&c);
+	struct wbuf w;
+	smb1_sess_req_init(l->s, &w, command);
+	if (command == SMB1_COM_READ_ANDX)
+		pc->rc = smb1_read_req_encode(&w, fid, pc->off, pc->len);
+	else
+		pc->rc = smb1_write_req_encode(&w, fid, pc->off, pc->len, false);
+	if (pc->rc == 0)
+		pc->rc = smb1_sess_submit(l->s, &w, command == SMB1_COM_WRITE_ANDX ? pc->buf : NULL,
+					  command == SMB1_COM_WRITE_ANDX ? pc->len : 0, &pc->p);
+	wbuf_free(&w);
+}
+
+/* Collect one piece: 0 with the bytes read or written in *n, or a negative errno. */
+static int piece_wait(struct s1link *l, uint8_t command, struct piece *pc, uint32_t *n)
+{
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	uint32_t st = 0, dl = 0;
+	const uint8_t *d = NULL;
+	*n = 0;
+	int rc = pc->rc;
+	if (pc->p)
+		rc = smb1_sess_wait(l->s, pc->p, &rsp, &rlen, &st);
+	pc->p = NULL;
+	if (rc == 0 && st != STATUS_SUCCESS)
+		rc = command == SMB1_COM_READ_ANDX && st == STATUS_END_OF_FILE ? -ENODATA
+									 : ntstatus_to_errno(st) ?: -EIO;
+	if (command == SMB1_COM_READ_ANDX) {
+		if (rc == -ENODATA)
+			rc = 0;
+		else if (rc == 0 && smb1_read_rsp_decode(rsp, rlen, &d, &dl) < 0)
+			rc = -EIO;
+		if (rc == 0 && dl > pc->len)
+			rc = -EIO; /* more than asked: a confused or hostile server */
+		if (rc == 0 && dl)
+			memcpy(pc->buf, d, dl);
+	} else {
+		if (rc == 0 && smb1_write_rsp_decode(rsp, rlen, &dl) < 0)
+			rc = -EIO;
+		/* A write not done in full is an error: callers must not see data silently dropped. */
+		if (rc == 0 && dl != pc->len)
+			rc = dl < pc->len ? -ENOSPC : -EIO;
+	}
+	free(rsp);
+	*n = rc == 0 ? dl : 0;
+	return rc;
+}
+
+/*
+ * Move a->size bytes in pieces, several in flight. a->done counts the bytes of the leading pieces that all
+ * completed in full (plus a short one's bytes, for a read). Returns the first error in offset order, which
+ * op_read forgives once something was read.
+ */
+static int io_pipelined(struct s1link *l, uint16_t fid, uint8_t command, struct io_args *a)
+{
+	struct piece ring[IO_WINDOW];
+	uint32_t chunk = io_chunk(l, command == SMB1_COM_WRITE_ANDX);
+	unsigned window = MIN((unsigned)IO_WINDOW, (unsigned)(l->info.max_mpx ? l->info.max_mpx : 1));
+	size_t sent = 0;
+	unsigned head = 0, count = 0;
+	int rc = 0;
+	bool stop = false;
+	a->done = 0;
+	while (count || (!stop && sent < a->size)) {
+		/* Keep the window full while there is more to send and nothing went wrong. */
+		while (!stop && sent < a->size && count < window) {
+			struct piece *pc = &ring[(head + count) % IO_WINDOW];
+			*pc = (struct piece){.off = a->off + sent,
+					     .buf = a->buf + sent,
+					     .len = (uint32_t)MIN((size_t)chunk, a->size - sent)};
+			piece_submit(l, command, fid, pc);
+			sent += pc->len;
+			count++;
+		}
+		struct piece *pc = &ring[head];
+		uint32_t n;
+		int r = piece_wait(l, command, pc, &n);
+		head = (head + 1) % IO_WINDOW;
+		count--;
+		if (stop)
+			continue; /* after a short or failed piece, the rest are only collected */
+		if (r < 0) {
+			rc = r;
+			stop = true;
+		} else {
+			a->done += n;
+			stop = n < pc->len;
+		}
+	}
 	return rc;
 }
 
 static int op_read(struct s1link *l, uint16_t fid, void *arg)
 {
 	struct io_args *a = arg;
-	uint32_t chunk = io_chunk(l, false);
-	a->done = 0;
-	while ((size_t)a->done < a->size) {
-		uint32_t want = (uint32_t)MIN((size_t)chunk, a->size - (size_t)a->done), got;
-		int rc = read_piece(l, fid, a->off + (uint64_t)a->done, a->buf + a->done, want, &got);
-		if (rc < 0)
-			return a->done ? 0 : rc;
-		a->done += got;
-		if (got < want)
-			break;
-	}
-	return 0;
+	int rc = io_pipelined(l, fid, SMB1_COM_READ_ANDX, a);
+	return rc < 0 && !a->done ? rc : 0;
 }
 
 static ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off)
@@ -620,34 +700,9 @@ static ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, si
 	return rc < 0 ? rc : a.done;
 }
 
-static int write_piece(struct s1link *l, uint16_t fid, uint64_t off, const uint8_t *buf, uint32_t len)
-{
-	struct call c;
-	uint32_t n = 0;
-	call_init(&c, l, SMB1_COM_WRITE_ANDX);
-	int rc = smb1_write_req_encode(&c.w, fid, off, len, false) ?: call_run(&c, buf, len);
-	if (rc == 0 && smb1_write_rsp_decode(c.rsp, c.rsp_len, &n) < 0)
-		rc = -EIO;
-	/* A write not done in full is an error: callers must not see data silently dropped. */
-	if (rc == 0 && n != len)
-		rc = n < len ? -ENOSPC : -EIO;
-	call_free(&c);
-	return rc;
-}
-
 static int op_write(struct s1link *l, uint16_t fid, void *arg)
 {
-	struct io_args *a = arg;
-	uint32_t chunk = io_chunk(l, true);
-	a->done = 0;
-	while ((size_t)a->done < a->size) {
-		uint32_t len = (uint32_t)MIN((size_t)chunk, a->size - (size_t)a->done);
-		int rc = write_piece(l, fid, a->off + (uint64_t)a->done, a->buf + a->done, len);
-		if (rc < 0)
-			return rc;
-		a->done += len;
-	}
-	return 0;
+	return io_pipelined(l, fid, SMB1_COM_WRITE_ANDX, arg);
 }
 
 static ssize_t smb1_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)

@@ -6,10 +6,12 @@
  * 1, so the next request is 2), TREE_CONNECT_ANDX (MS-CIFS 3.2.4.5).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -43,7 +45,34 @@ struct smb1_sess {
 	uint8_t domain16[256];
 	size_t domain16_len;
 	uint16_t pid;
+	/* TREE_CONNECT_ANDX chained to the session setup legs that follow the server's challenge (MS-CIFS
+	 * 2.2.4.53: SESSION_SETUP_ANDX may be followed by TREE_CONNECT_ANDX), saving the round trip of a separate
+	 * tree connect. tc_state and tc_status say how the chained one went (SMB1_CHAIN_*). */
+	char *tcon_path;
+	bool chain;
+	bool chain_refused; /* the server failed the chained request as such: log on again without chaining */
+	int tc_state;
+	uint32_t tc_status;
+	struct smb1_tree_connect_rsp tc;
+	uint16_t tc_tid;
+	/* The keepalive (watchdog_main); wd_mu guards wd_stop. */
+	pthread_t wd;
+	bool has_wd;
+	bool wd_stop;
+	pthread_mutex_t wd_mu;
+	pthread_cond_t wd_cv; /* CLOCK_MONOTONIC; smb1_sess_free wakes the watchdog */
 };
+
+/*
+ * The statuses with which a server refuses an AndX chain it does not implement: STATUS_NOT_SUPPORTED, or a DOS
+ * error (smb1_sess_call maps those to STATUS_UNSUCCESSFUL), such as ERRSRV/ERRerror. Samba and Windows accept
+ * this chain (Windows NT clients sent it); the refusal path is for minimal embedded SMB1 servers (NAS and
+ * printer firmware) that parse only the first command. No specific server was available to test it against.
+ */
+static bool chain_refusal(uint32_t st)
+{
+	return st == 0xC00000BBu /* STATUS_NOT_SUPPORTED */ || st == 0xC0000001u /* STATUS_UNSUCCESSFUL */;
+}
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
 {
@@ -71,6 +100,26 @@ void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command)
 			     .pid_low = s->pid};
 	wbuf_init(w, 0);
 	smb1_hdr_encode(w, &h);
+}
+
+int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, struct smb1_pending **p)
+{
+	*p = NULL;
+	int rc = wbuf_err(w);
+	return rc ? rc : smb1_conn_submit(s->conn, w->p, w->len, data, data_len, 0, p);
+}
+
+int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status)
+{
+	struct smb1_hdr h;
+	*status = 0;
+	int rc = smb1_conn_wait(s->conn, p, rsp, rsp_len);
+	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0) {
+		*status = h.status;
+		if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
+			*status = 0xC0000001u; /* STATUS_UNSUCCESSFUL, as smb1_sess_call */
+	}
+	return rc;
 }
 
 int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
@@ -177,19 +226,54 @@ static int setup_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t er
 	return e ? e : -EPROTO;
 }
 
-/* One SESSION_SETUP_ANDX; the UID the server assigns arrives in the first response's header. */
-static int setup_round(struct smb1_sess *s, const struct smb1_sess_setup_req *in, uint8_t **rsp, size_t *rsp_len,
-		       uint32_t *st)
+/*
+ * Read the chained tree connect's outcome from a session setup response. A tree connect that failed leaves
+ * the status to the caller only when it was the session setup's: *st becomes STATUS_SUCCESS when the session
+ * setup succeeded and only the tree connect failed (kept in tc_status for do_tree_connect).
+ */
+static void chain_result(struct smb1_sess *s, const uint8_t *rsp, size_t rlen, uint32_t *st)
+{
+	struct smb1_sess_setup_rsp ss;
+	struct smb1_hdr h;
+	int rc = smb1_sess_setup_tcon_rsp_decode(rsp, rlen, &ss, &s->tc, &s->tc_state);
+	if (rc == -EPROTO && chain_refusal(*st))
+		s->chain_refused = true;
+	if (rc < 0 || smb1_hdr_decode(rsp, rlen, &h) < 0) {
+		s->tc_state = SMB1_CHAIN_NOT_RUN;
+		return;
+	}
+	if (s->tc_state == SMB1_CHAIN_DONE) {
+		s->tc_tid = h.tid;
+	} else if (s->tc_state == SMB1_CHAIN_FAILED) {
+		s->tc_status = *st;
+		*st = STATUS_SUCCESS;
+	}
+}
+
+/* One SESSION_SETUP_ANDX, with TREE_CONNECT_ANDX chained if asked; the UID the server assigns arrives in the
+ * first response's header. */
+static int setup_round(struct smb1_sess *s, const struct smb1_sess_setup_req *in, bool chain, uint8_t **rsp,
+		       size_t *rsp_len, uint32_t *st)
 {
 	struct wbuf w;
 	smb1_sess_req_init(s, &w, SMB1_COM_SESSION_SETUP_ANDX);
 	int rc = smb1_sess_setup_req_encode(&w, in);
+	/* Not on a signed session: the server starts signing with the response to this request (MS-CIFS
+	 * 3.3.5.3), after it ran the chained tree connect, and smbd then counts that tree as unsigned (smbstatus
+	 * shows the session as "partial(HMAC-MD5)"). The round trip is saved only where nothing is signed. */
+	chain = chain && s->chain && !s->info.signing;
+	if (rc == 0 && chain)
+		rc = smb1_andx_link(&w, SMB1_HDR_SIZE, SMB1_COM_TREE_CONNECT_ANDX);
+	if (rc == 0 && chain)
+		rc = smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, s->tcon_path);
 	if (rc == 0)
 		rc = smb1_sess_call(s, &w, NULL, 0, rsp, rsp_len, st);
 	wbuf_free(&w);
 	struct smb1_hdr h;
 	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0 && h.uid)
 		s->info.uid = h.uid;
+	if (rc == 0 && chain)
+		chain_result(s, *rsp, *rsp_len, st);
 	return rc;
 }
 
@@ -221,7 +305,8 @@ static int setup_extended(struct smb1_sess *s, const struct smb1_negotiate_rsp *
 		in.capabilities |= SMB1_CAP_EXTENDED_SECURITY;
 		in.blob = out.p ? out.p : (const uint8_t *)"";
 		in.blob_len = out.len;
-		rc = setup_round(s, &in, &rsp, &rlen, &st);
+		/* The legs after the server's challenge may be the last: chain the tree connect to them. */
+		rc = setup_round(s, &in, round > 0, &rsp, &rlen, &st);
 		if (rc == 0 && st != STATUS_SUCCESS && (st != STATUS_MORE_PROCESSING_REQUIRED || !more))
 			rc = setup_error(s, st, errbuf, errlen);
 		else if (rc < 0)
@@ -272,7 +357,7 @@ static int setup_plain(struct smb1_sess *s, const struct auth_creds *cr, char *e
 	in.unicode_password_len = pa.nt_len;
 	in.account = cr->user;
 	in.domain = cr->domain;
-	rc = setup_round(s, &in, &rsp, &rlen, &st);
+	rc = setup_round(s, &in, true, &rsp, &rlen, &st);
 	if (rc == 0 && st != STATUS_SUCCESS)
 		rc = setup_error(s, st, errbuf, errlen);
 	else if (rc < 0)
@@ -350,34 +435,48 @@ static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *n
 
 /* ---- tree connect ---- */
 
+static int tcon_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t errlen)
+{
+	int rc = ntstatus_to_errno(st);
+	set_err(errbuf, errlen, st == 0xC00000CCu ? "share \"%s\" not found" : "tree connect to \"%s\": %s",
+		s->cfg.share, ntstatus_name(st));
+	return rc ? rc : -EIO;
+}
+
+static int tcon_done(struct smb1_sess *s, const struct smb1_tree_connect_rsp *t, uint16_t tid, char *errbuf,
+		     size_t errlen)
+{
+	s->info.tid = tid;
+	if (!t->is_disk) {
+		set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+/* Finish the tree connect chained to the logon, or send it on its own when it was not chained, not run, or
+ * refused as part of a chain. */
 static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
 {
 	struct wbuf w;
 	uint8_t *rsp = NULL;
 	size_t rlen = 0;
 	uint32_t st = 0;
-	char *path = NULL;
-	if (asprintf(&path, "\\\\%s\\%s", s->host, s->cfg.share) < 0)
-		return -ENOMEM;
+	if (s->tc_state == SMB1_CHAIN_DONE)
+		return tcon_done(s, &s->tc, s->tc_tid, errbuf, errlen);
+	if (s->tc_state == SMB1_CHAIN_FAILED && !chain_refusal(s->tc_status))
+		return tcon_error(s, s->tc_status, errbuf, errlen);
 	smb1_sess_req_init(s, &w, SMB1_COM_TREE_CONNECT_ANDX);
-	smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, path);
+	smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, s->tcon_path);
 	int rc = smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
 	wbuf_free(&w);
-	free(path);
 	struct smb1_tree_connect_rsp t;
 	struct smb1_hdr h;
 	if (rc == 0 && st != STATUS_SUCCESS) {
-		rc = ntstatus_to_errno(st);
-		set_err(errbuf, errlen, st == 0xC00000CCu ? "share \"%s\" not found" : "tree connect to \"%s\": %s",
-			s->cfg.share, ntstatus_name(st));
-		rc = rc ? rc : -EIO;
+		rc = tcon_error(s, st, errbuf, errlen);
 	} else if (rc == 0 && (rc = smb1_tree_connect_rsp_decode(rsp, rlen, &t)) == 0) {
 		smb1_hdr_decode(rsp, rlen, &h);
-		s->info.tid = h.tid;
-		if (!t.is_disk) {
-			set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
-			rc = -ENOTDIR;
-		}
+		rc = tcon_done(s, &t, h.tid, errbuf, errlen);
 	} else if (rc < 0) {
 		set_err(errbuf, errlen, "tree connect: %s", strerror(-rc));
 	}
@@ -385,7 +484,136 @@ static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
 	return rc;
 }
 
+/* ---- echo and keepalive ---- */
+
+static int echo_within(struct smb1_sess *s, int timeout_ms);
+
+int smb1_sess_echo(struct smb1_sess *s)
+{
+	return echo_within(s, 0);
+}
+
+/*
+ * Keepalive, as the SMB2 session's (session.c, the kernel client's echo_interval). A server that stops
+ * answering without closing the connection would leave every request waiting for its full deadline. Every
+ * half interval, if nothing has arrived for a whole one, an ECHO (MS-CIFS 2.2.4.39, 3.2.6.2) goes out with
+ * the interval as its deadline; if it does not come back, the connection is killed, waiters fail as on any
+ * loss, and smb1_ops.c's next request builds a new session (smb1_sess_alive is false).
+ */
+static void watchdog_probe(struct smb1_sess *s)
+{
+	if (!smb1_conn_alive(s->conn) || smb1_conn_idle_ms(s->conn) < (uint64_t)s->cfg.echo_interval_ms)
+		return;
+	int rc = echo_within(s, s->cfg.echo_interval_ms);
+	if (rc == -ETIMEDOUT) {
+		log_warn("%s did not answer an echo within %d s; dropping the connection", s->host,
+			 s->cfg.echo_interval_ms / 1000);
+		smb1_conn_kill(s->conn, -ETIMEDOUT);
+	}
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct smb1_sess *s = arg;
+	pthread_mutex_lock(&s->wd_mu);
+	while (!s->wd_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)s->cfg.echo_interval_ms / 2 * 1000000;
+		ts.tv_sec += (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&s->wd_cv, &s->wd_mu, &ts);
+		if (s->wd_stop)
+			break;
+		pthread_mutex_unlock(&s->wd_mu);
+		watchdog_probe(s);
+		pthread_mutex_lock(&s->wd_mu);
+	}
+	pthread_mutex_unlock(&s->wd_mu);
+	return NULL;
+}
+
+static int watchdog_start(struct smb1_sess *s)
+{
+	pthread_condattr_t ca;
+	if (s->cfg.echo_interval_ms <= 0)
+		s->cfg.echo_interval_ms = 60000;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wd_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->wd_mu, NULL);
+	int rc = -pthread_create(&s->wd, NULL, watchdog_main, s);
+	if (rc < 0) {
+		pthread_cond_destroy(&s->wd_cv);
+		pthread_mutex_destroy(&s->wd_mu);
+		return rc;
+	}
+	s->has_wd = true;
+	return 0;
+}
+
+static void watchdog_stop(struct smb1_sess *s)
+{
+	if (!s->has_wd)
+		return;
+	pthread_mutex_lock(&s->wd_mu);
+	s->wd_stop = true;
+	pthread_cond_broadcast(&s->wd_cv);
+	pthread_mutex_unlock(&s->wd_mu);
+	pthread_join(s->wd, NULL);
+	pthread_cond_destroy(&s->wd_cv);
+	pthread_mutex_destroy(&s->wd_mu);
+	s->has_wd = false;
+}
+
+static int echo_within(struct smb1_sess *s, int timeout_ms)
+{
+	static const uint8_t probe[4] = {'s', 'm', 'b', '1'};
+	struct wbuf w;
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	uint32_t st = 0;
+	const uint8_t *d;
+	size_t dl;
+	smb1_sess_req_init(s, &w, SMB1_COM_ECHO);
+	smb1_echo_req_encode(&w, 1, probe, sizeof(probe));
+	int rc = wbuf_err(&w);
+	if (rc == 0)
+		rc = smb1_conn_call(s->conn, w.p, w.len, NULL, 0, timeout_ms, &rsp, &rlen);
+	struct smb1_hdr h;
+	if (rc == 0 && smb1_hdr_decode(rsp, rlen, &h) == 0)
+		st = (h.flags2 & SMB1_FLAGS2_NT_STATUS) || !h.status ? h.status : 0xC0000001u;
+	wbuf_free(&w);
+	if (rc == 0 && st)
+		rc = ntstatus_to_errno(st);
+	if (rc == 0 && (rc = smb1_echo_rsp_decode(rsp, rlen, &d, &dl)) == 0 &&
+	    (dl != sizeof(probe) || memcmp(d, probe, dl) != 0))
+		rc = -EPROTO;
+	free(rsp);
+	return rc;
+}
+
 /* ---- lifetime ---- */
+
+/* Connect, negotiate, log on and connect the tree, with the tree connect chained unless s->chain is off. */
+static int logon(struct smb1_sess *s, const struct smb1_conn_cfg *cc, char *errbuf, size_t errlen)
+{
+	struct smb1_negotiate_rsp neg;
+	uint8_t *negbuf = NULL;
+	size_t neglen = 0;
+	int rc = smb1_conn_new(cc, &s->conn);
+	if (rc < 0)
+		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, cc->port, strerror(-rc));
+	if (rc == 0)
+		rc = do_negotiate(s, &negbuf, &neglen, &neg, errbuf, errlen);
+	if (rc == 0)
+		rc = do_session_setup(s, &neg, errbuf, errlen);
+	free(negbuf);
+	if (rc == 0)
+		rc = do_tree_connect(s, errbuf, errlen);
+	return rc;
+}
 
 int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, struct smb1_sess **out, char *errbuf,
 		  size_t errlen)
@@ -399,29 +627,41 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 	s->cfg = *cfg;
 	s->opts = o ? *o : (struct smb1_sess_opts){0};
 	s->pid = (uint16_t)getpid();
+	s->chain = !s->opts.no_chain;
 	struct smb1_conn_cfg cc = {.host = cfg->addr ? cfg->addr : cfg->host,
 				   .port = cfg->port ? cfg->port : 445,
 				   .nb_called = cfg->nb_called,
 				   .nb_calling = cfg->nb_calling,
 				   .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000,
 				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000};
-	struct smb1_negotiate_rsp neg;
-	uint8_t *negbuf = NULL;
-	size_t neglen = 0;
-	int rc = smb1_conn_new(&cc, &s->conn);
-	if (rc < 0)
-		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", cfg->host, cc.port, strerror(-rc));
+	int rc = 0;
+	if (asprintf(&s->tcon_path, "\\\\%s\\%s", s->host, cfg->share) < 0) {
+		s->tcon_path = NULL;
+		rc = -ENOMEM;
+	}
 	if (rc == 0)
-		rc = do_negotiate(s, &negbuf, &neglen, &neg, errbuf, errlen);
-	if (rc == 0)
-		rc = do_session_setup(s, &neg, errbuf, errlen);
-	free(negbuf);
-	if (rc == 0)
-		rc = do_tree_connect(s, errbuf, errlen);
+		rc = logon(s, &cc, errbuf, errlen);
+	if (rc < 0 && s->chain_refused) {
+		/* The chained logon failed as a chain: start again on a new connection, one command at a time. */
+		log_info("%s refused SESSION_SETUP_ANDX chained with TREE_CONNECT_ANDX; logging on without it",
+			 s->host);
+		smb1_conn_free(s->conn);
+		s->conn = NULL;
+		memset(&s->info, 0, sizeof(s->info));
+		OPENSSL_cleanse(s->mac_key, sizeof(s->mac_key));
+		s->mac_key_len = 0;
+		s->chain = false;
+		s->tc_state = SMB1_CHAIN_NOT_RUN;
+		if (errbuf && errlen)
+			errbuf[0] = '\0';
+		rc = logon(s, &cc, errbuf, errlen);
+	}
 	/* The strings of cfg are the caller's: nothing after this point may use them. */
 	s->cfg.user = s->cfg.password = s->cfg.domain = s->cfg.workstation = NULL;
 	s->cfg.share = s->cfg.nb_called = s->cfg.nb_calling = NULL;
 	s->cfg.host = s->host;
+	if (rc == 0)
+		rc = watchdog_start(s);
 	if (rc < 0) {
 		smb1_sess_free(s);
 		return rc;
@@ -454,12 +694,14 @@ void smb1_sess_free(struct smb1_sess *s)
 {
 	if (!s)
 		return;
+	watchdog_stop(s);
 	if (s->conn && s->info.tid)
 		call_quietly(s, SMB1_COM_TREE_DISCONNECT);
 	if (s->conn && s->info.uid)
 		call_quietly(s, SMB1_COM_LOGOFF_ANDX);
 	smb1_conn_free(s->conn);
 	OPENSSL_cleanse(s->mac_key, sizeof(s->mac_key));
+	free(s->tcon_path);
 	free(s->host);
 	free(s);
 }
@@ -469,29 +711,12 @@ void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out)
 	*out = s->info;
 }
 
+uint64_t smb1_sess_sent(struct smb1_sess *s)
+{
+	return smb1_conn_sent(s->conn);
+}
+
 bool smb1_sess_alive(struct smb1_sess *s)
 {
 	return smb1_conn_alive(s->conn);
-}
-
-int smb1_sess_echo(struct smb1_sess *s)
-{
-	static const uint8_t probe[4] = {'s', 'm', 'b', '1'};
-	struct wbuf w;
-	uint8_t *rsp = NULL;
-	size_t rlen = 0;
-	uint32_t st = 0;
-	const uint8_t *d;
-	size_t dl;
-	smb1_sess_req_init(s, &w, SMB1_COM_ECHO);
-	smb1_echo_req_encode(&w, 1, probe, sizeof(probe));
-	int rc = smb1_sess_call(s, &w, NULL, 0, &rsp, &rlen, &st);
-	wbuf_free(&w);
-	if (rc == 0 && st)
-		rc = ntstatus_to_errno(st);
-	if (rc == 0 && (rc = smb1_echo_rsp_decode(rsp, rlen, &d, &dl)) == 0 &&
-	    (dl != sizeof(probe) || memcmp(d, probe, dl) != 0))
-		rc = -EPROTO;
-	free(rsp);
-	return rc;
 }

@@ -113,6 +113,25 @@ int smb1_rsp_start(const uint8_t *msg, size_t n, uint8_t command, bool andx, uin
 	return 0;
 }
 
+int smb1_andx_link(struct wbuf *w, size_t block_off, uint8_t next_command)
+{
+	if (wbuf_err(w))
+		return wbuf_err(w);
+	if (block_off + 5 > w->len || w->p[block_off] < 2)
+		return -EINVAL;
+	/* Start the next block on a 4-byte boundary, as Windows and smbd lay out their chained responses; the
+	 * pad lies outside both blocks (MS-CIFS 2.2.3.4: AndXOffset is all that locates the next one). */
+	wbuf_zero(w, (4 - (w->len & 3)) & 3);
+	if (wbuf_err(w))
+		return wbuf_err(w);
+	if (w->len > UINT16_MAX)
+		return -EMSGSIZE;
+	w->p[block_off + 1] = next_command;
+	w->p[block_off + 2] = 0; /* AndXReserved */
+	wbuf_set_u16(w, block_off + 3, (uint16_t)w->len);
+	return 0;
+}
+
 size_t smb1_words_begin(struct wbuf *w, uint8_t word_count)
 {
 	wbuf_u8(w, word_count);

@@ -112,21 +112,61 @@ int smb1_tree_connect_req_encode(struct wbuf *w, uint16_t flags, const char *pat
 	return smb1_bytes_end(w, bcc);
 }
 
+static void tcon_from_block(const struct smb1_block *b, struct smb1_tree_connect_rsp *out)
+{
+	struct cur c;
+	cur_init(&c, b->words + 4, 2u * b->word_count - 4);
+	struct smb1_tree_connect_rsp t = {.optional_support = cur_u16(&c)};
+	if (b->word_count >= 5)
+		t.maximal_access = cur_u32(&c);
+	/* Service is an OEM string: "A:" for a disk share, "IPC" for IPC$ (MS-CIFS 2.2.4.55.2). */
+	t.is_disk = b->byte_count >= 3 && memcmp(b->bytes, "A:", 3) == 0;
+	*out = t;
+}
+
 int smb1_tree_connect_rsp_decode(const uint8_t *msg, size_t n, struct smb1_tree_connect_rsp *out)
 {
 	struct smb1_block b;
-	struct cur c;
 	memset(out, 0, sizeof(*out));
 	int r = smb1_rsp_start(msg, n, SMB1_COM_TREE_CONNECT_ANDX, true, TC_RSP_WCT, TC_RSP_EXT_WCT, &b);
 	if (r)
 		return r;
-	cur_init(&c, b.words + 4, 2u * b.word_count - 4);
-	struct smb1_tree_connect_rsp t = {.optional_support = cur_u16(&c)};
-	if (b.word_count >= 5)
-		t.maximal_access = cur_u32(&c);
-	/* Service is an OEM string: "A:" for a disk share, "IPC" for IPC$ (MS-CIFS 2.2.4.55.2). */
-	t.is_disk = b.byte_count >= 3 && memcmp(b.bytes, "A:", 3) == 0;
-	*out = t;
+	tcon_from_block(&b, out);
+	return 0;
+}
+
+int smb1_sess_setup_tcon_rsp_decode(const uint8_t *msg, size_t n, struct smb1_sess_setup_rsp *ss,
+				    struct smb1_tree_connect_rsp *tc, int *tc_state)
+{
+	struct smb1_block b, t;
+	memset(tc, 0, sizeof(*tc));
+	*tc_state = SMB1_CHAIN_NOT_RUN;
+	int r = smb1_sess_setup_rsp_decode(msg, n, ss);
+	if (r)
+		return r;
+	/* The session setup's block again, for its AndX header (checked to lead forward and stay inside). */
+	r = smb1_block_decode(msg, n, SMB1_HDR_SIZE, true, &b);
+	if (r == 0 && b.andx_command == SMB1_COM_NO_ANDX_COMMAND)
+		return 0;
+	if (r == 0 && b.andx_command != SMB1_COM_TREE_CONNECT_ANDX)
+		r = -EBADMSG;
+	if (r == 0)
+		r = smb1_block_decode(msg, n, b.andx_offset, true, &t);
+	if (r) {
+		memset(ss, 0, sizeof(*ss));
+		return r;
+	}
+	/* WordCount 0 is the failed command's error block; the header carries its status. */
+	if (t.word_count == 0) {
+		*tc_state = SMB1_CHAIN_FAILED;
+		return 0;
+	}
+	if (t.word_count < TC_RSP_WCT || t.word_count > TC_RSP_EXT_WCT) {
+		memset(ss, 0, sizeof(*ss));
+		return -EBADMSG;
+	}
+	tcon_from_block(&t, tc);
+	*tc_state = SMB1_CHAIN_DONE;
 	return 0;
 }
 

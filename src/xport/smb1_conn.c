@@ -29,6 +29,7 @@ struct s1call {
 	struct s1call *next;
 	uint16_t mid;
 	uint32_t seq;
+	bool counted; /* holds one of the MaxMpxCount slots: sent and not yet answered */
 	bool done;
 	int err;
 	uint8_t *rsp;
@@ -51,7 +52,16 @@ struct smb1_conn {
 	bool signing;
 	struct smb1_signer signer;
 	uint32_t next_seq;
+	uint64_t sent;		     /* messages written, for tests that count round trips */
+	_Atomic uint64_t last_rx_ms; /* when the last frame arrived (the keepalive's idle test) */
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void deadline_in(int ms, struct timespec *ts)
 {
@@ -82,8 +92,23 @@ static int enter_locked(struct smb1_conn *c, struct s1call *k, const struct time
 	while (k->mid == MID_UNSOLICITED || mid_in_use_locked(c, k->mid));
 	k->next = c->calls;
 	c->calls = k;
+	k->counted = true;
 	c->inflight++;
 	return 0;
+}
+
+/*
+ * A slot is free again once the answer is in, not once its caller collects it: MaxMpxCount bounds the
+ * requests the server has outstanding (MS-CIFS 3.2.4.1.2). Freeing it only at collection would let threads
+ * that each hold answered calls while waiting to submit more (smb1_conn_submit) block one another for good.
+ */
+static void uncount_locked(struct smb1_conn *c, struct s1call *k)
+{
+	if (!k->counted)
+		return;
+	k->counted = false;
+	c->inflight--;
+	pthread_cond_signal(&c->mpx_cv);
 }
 
 static void leave_locked(struct smb1_conn *c, struct s1call *k)
@@ -91,8 +116,7 @@ static void leave_locked(struct smb1_conn *c, struct s1call *k)
 	for (struct s1call **pp = &c->calls; *pp; pp = &(*pp)->next) {
 		if (*pp == k) {
 			*pp = k->next;
-			c->inflight--;
-			pthread_cond_signal(&c->mpx_cv);
+			uncount_locked(c, k);
 			return;
 		}
 	}
@@ -123,7 +147,10 @@ static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size
 	pfx[1] = (uint8_t)(total >> 16);
 	pfx[2] = (uint8_t)(total >> 8);
 	pfx[3] = (uint8_t)total;
-	return sock_writev_full(c->fd, iov, dlen ? 3 : 2);
+	int rc = sock_writev_full(c->fd, iov, dlen ? 3 : 2);
+	if (rc == 0)
+		__atomic_add_fetch(&c->sent, 1, __ATOMIC_RELAXED);
+	return rc;
 }
 
 static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct timespec *ts)
@@ -134,25 +161,32 @@ static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct 
 	return k->err;
 }
 
-int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
-		   int timeout_ms, uint8_t **rsp, size_t *rsp_len)
+/* A request sent and not yet waited for (smb1_conn_submit); the call is on the list until smb1_conn_wait. */
+struct smb1_pending {
+	struct s1call k;
+	struct timespec deadline;
+	int rc; /* a failure before the request went out */
+};
+
+int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+		     int timeout_ms, struct smb1_pending **out)
 {
-	struct s1call k = {0};
-	struct timespec ts;
-	*rsp = NULL;
-	*rsp_len = 0;
+	struct smb1_pending *p = calloc(1, sizeof(*p));
+	*out = p;
+	if (!p)
+		return -ENOMEM;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&k.cv, &ca);
+	pthread_cond_init(&p->k.cv, &ca);
 	pthread_condattr_destroy(&ca);
-	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &ts);
+	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &p->deadline);
 	pthread_mutex_lock(&c->mu);
-	int rc = enter_locked(c, &k, &ts);
+	int rc = enter_locked(c, &p->k, &p->deadline);
 	pthread_mutex_unlock(&c->mu);
 	if (rc == 0) {
 		pthread_mutex_lock(&c->send_mu);
-		rc = send_locked(c, &k, req, req_len, data, data_len, true);
+		rc = send_locked(c, &p->k, req, req_len, data, data_len, true);
 		pthread_mutex_unlock(&c->send_mu);
 		/* A failed write leaves the stream in an unknown state: end the connection, and let the
 		 * receive thread fail this call like every other (-ECONNRESET). */
@@ -161,19 +195,39 @@ int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint
 			rc = 0;
 		}
 	}
+	p->rc = rc;
+	return 0;
+}
+
+int smb1_conn_wait(struct smb1_conn *c, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len)
+{
+	*rsp = NULL;
+	*rsp_len = 0;
+	int rc = p->rc;
 	pthread_mutex_lock(&c->mu);
 	if (rc == 0)
-		rc = wait_done_locked(c, &k, &ts);
-	leave_locked(c, &k); /* a no-op if it never entered */
+		rc = wait_done_locked(c, &p->k, &p->deadline);
+	leave_locked(c, &p->k); /* a no-op if it never entered */
 	pthread_mutex_unlock(&c->mu);
-	pthread_cond_destroy(&k.cv);
+	pthread_cond_destroy(&p->k.cv);
 	if (rc == 0) {
-		*rsp = k.rsp;
-		*rsp_len = k.rsp_len;
+		*rsp = p->k.rsp;
+		*rsp_len = p->k.rsp_len;
 	} else {
-		free(k.rsp);
+		free(p->k.rsp);
 	}
+	free(p);
 	return rc;
+}
+
+int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+		   int timeout_ms, uint8_t **rsp, size_t *rsp_len)
+{
+	struct smb1_pending *p;
+	*rsp = NULL;
+	*rsp_len = 0;
+	int rc = smb1_conn_submit(c, req, req_len, data, data_len, timeout_ms, &p);
+	return rc ? rc : smb1_conn_wait(c, p, rsp, rsp_len);
 }
 
 int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len)
@@ -225,6 +279,7 @@ static int rx_msg(struct smb1_conn *c, uint8_t *msg, size_t n)
 		err = -EACCES;
 	}
 	complete_locked(k, err ? NULL : msg, err ? 0 : n, err);
+	uncount_locked(c, k);
 	pthread_mutex_unlock(&c->mu);
 	if (err)
 		free(msg);
@@ -240,6 +295,7 @@ static int rx_one(struct smb1_conn *c)
 		return rc;
 	/* Direct TCP and NetBIOS session messages share this prefix; keepalives (0x85) carry nothing. */
 	len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
+	c->last_rx_ms = mono_ms(); /* any frame, a NetBIOS keepalive too, shows the server is there */
 	if (pfx[0] == NBSS_KEEPALIVE && len == 0)
 		return 0;
 	if (pfx[0] != 0 || len > XPORT_MAX_FRAME || len < SMB1_HDR_SIZE)
@@ -324,6 +380,7 @@ int smb1_conn_new(const struct smb1_conn_cfg *cfg, struct smb1_conn **out)
 	else if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, c->cfg.request_timeout_ms, &c->fd);
 	c->cfg.nb_called = c->cfg.nb_calling = NULL;
+	c->last_rx_ms = mono_ms();
 	if (rc == 0)
 		rc = -pthread_create(&c->rx, NULL, rx_main, c);
 	if (rc < 0) {
@@ -366,6 +423,17 @@ void smb1_conn_start_signing(struct smb1_conn *c, const struct smb1_signer *s, u
 	c->next_seq = next_seq;
 	pthread_mutex_unlock(&c->mu);
 	pthread_mutex_unlock(&c->send_mu);
+}
+
+uint64_t smb1_conn_idle_ms(struct smb1_conn *c)
+{
+	uint64_t last = c->last_rx_ms, now = mono_ms();
+	return now > last ? now - last : 0;
+}
+
+uint64_t smb1_conn_sent(struct smb1_conn *c)
+{
+	return __atomic_load_n(&c->sent, __ATOMIC_RELAXED);
 }
 
 bool smb1_conn_alive(struct smb1_conn *c)

@@ -123,7 +123,14 @@ static int smb1_sess_setup(const uint8_t *p, size_t n)
 	struct smb1_sess_setup_rsp r;
 	int e = smb1_sess_setup_rsp_decode(p, n, &r);
 	view(p, n, r.blob, r.blob_len);
-	return e;
+	/* And as the head of a SESSION_SETUP + TREE_CONNECT chain: nothing is set on failure. */
+	struct smb1_tree_connect_rsp t;
+	int state;
+	int e2 = smb1_sess_setup_tcon_rsp_decode(p, n, &r, &t, &state);
+	view(p, n, r.blob, r.blob_len);
+	if (e2 && (r.blob || r.action || t.is_disk || state != SMB1_CHAIN_NOT_RUN))
+		abort();
+	return e & e2;
 }
 
 static int smb1_tree_etc(const uint8_t *p, size_t n)

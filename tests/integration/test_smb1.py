@@ -12,13 +12,15 @@ over SMB1 only.
 import errno
 import os
 import re
+import signal
+import time
 
 import pytest
 
 import smbfixture as sf
 import test_basic
 import test_io
-from test_reconnect import kill_and_wait
+from test_reconnect import kill_and_wait, serving_pid
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -163,3 +165,23 @@ def test_smb1_reconnect_reopens_handles(mount, samba_server):
     assert (m.backing / "f").read_bytes() == b"after!"
     # One logon at mount, one after the kill.
     assert m.stderr().count("connected to 127.0.0.1 with SMB1") == 2, m.stderr()
+
+
+def test_smb1_silent_server_is_dropped_by_keepalive(mount, samba_server):
+    """smbd paused, not killed: the connection stays open but nothing answers. The SMB1 echo watchdog must
+    notice, drop it, and the retried stat must succeed on a new connection, long before the 60 s request
+    deadline (as test_reconnect.py's test for SMB2)."""
+    srv = samba_server(**NT1)
+    m = mount(srv=srv, opts={"vers": "1.0", "echo_interval": "1"})
+    m.disk_write("here.txt", "x")
+    pid = serving_pid(srv, m)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        assert os.stat(m.path / "here.txt").st_size == 1
+        assert time.monotonic() - t0 < 15
+        assert "did not answer an echo" in m.stderr()
+        assert m.stderr().count("connected to 127.0.0.1 with SMB1") == 2, m.stderr()
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGCONT)

@@ -6,6 +6,7 @@ smbstatus proves what the server negotiated (protocol NT1, signing). The SMB1 op
 integration suite over SMB1, is the next slice; this one stops at a connected tree.
 """
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -139,3 +140,49 @@ def test_netbios_retry_and_keepalives(samba_server, probe):
         assert [q[0] for q in g.requests] == ["PROBESERVER", "*SMBSERVER"]
     finally:
         g.close()
+
+
+def logon_msgs(line):
+    m = re.search(r"\blogon_msgs=(\d+)\b", line)
+    assert m, line
+    return int(m.group(1))
+
+
+@pytest.mark.parametrize("mode", ["ext", "plain", "signed"])
+def test_tree_connect_chained_to_logon_saves_a_round_trip(samba_server, probe, mode):
+    """TREE_CONNECT_ANDX rides on the last SESSION_SETUP_ANDX (MS-CIFS 2.2.4.53), so the transport's own count
+    of messages sent drops by one, and smbd has the tree. Not when signing: the chain would precede signing."""
+    conf = {"raw NTLMv2 auth": "yes"} if mode == "plain" else {"server signing": "mandatory"} if mode == "signed" \
+        else {}
+    srv = samba_server(**NT1, **conf)
+    args = ("noext",) if mode == "plain" else ()
+    # NEGOTIATE, then SESSION_SETUP x2 (NTLMSSP NEGOTIATE, AUTHENTICATE) or x1 (plain), then TREE_CONNECT.
+    alone = 3 if mode == "plain" else 4
+    line, _ = held_session(probe, srv, *args, "nochain")
+    assert logon_msgs(line) == alone, line
+    p = run(probe, srv, *args, hold=True)
+    try:
+        line = p.stdout.readline().strip()
+        assert line.startswith("ok "), line + p.stderr.read()
+        # smbd lists the tree that the (chained) TREE_CONNECT_ANDX made.
+        trees = srv.smbstatus("-S")
+        assert re.search(r"^share\s+\d+\s", trees, re.M), trees
+        sessions = sf.negotiated(srv)
+    finally:
+        out, err = p.communicate("", timeout=30)
+    assert p.returncode == 0, out + err
+    assert not sf.SANITIZER.search(err), err
+    assert ("signing=1" in line) == (mode == "signed"), line
+    assert logon_msgs(line) == (alone if mode == "signed" else alone - 1), line
+    if mode == "signed":
+        assert sf.signed(sessions[0]), sessions[0]["signing"]
+
+
+def test_chained_tree_connect_to_a_missing_share(samba_server, probe):
+    srv = samba_server(**NT1)
+    env = {**os.environ, **sf.sanitizer_env(), "USER": srv.user, "PASSWD": srv.password}
+    for extra in ((), ("nochain",)):
+        r = subprocess.run([str(probe), "127.0.0.1", str(srv.port), "no-such-share", *extra], capture_output=True,
+                           text=True, timeout=60, env=env)
+        assert r.returncode == 1 and 'share "no-such-share" not found' in r.stdout, r.stdout + r.stderr
+        assert not sf.SANITIZER.search(r.stderr), r.stderr

@@ -3,9 +3,10 @@
  * smb1-probe: log on to a server with SMB1 through src/session/smb1_session.c, send ECHO and a burst of
  * concurrent ECHOs (MID multiplexing), log off. For tests/integration/test_smb1_logon.py.
  *
- *   USER=u PASSWD=p smb1-probe HOST PORT SHARE [ntlmv1] [noext] [sign] [netbios] [guest] [hold]
+ *   USER=u PASSWD=p smb1-probe HOST PORT SHARE [ntlmv1] [noext] [sign] [netbios] [guest] [nochain] [hold]
  *
- * Prints "ok ext=E signing=S guest=G mpx=M" and exits 0, or prints the error and exits 1. With hold, it
+ * Prints "ok ext=E signing=S guest=G mpx=M logon_msgs=N" (N: SMB1 messages sent to log on and connect the
+ * tree) and exits 0, or prints the error and exits 1. With hold, it
  * keeps the session until stdin reaches end of file, so the test can ask smbstatus about it.
  */
 #include <pthread.h>
@@ -41,7 +42,8 @@ static int burst(struct smb1_sess *s)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: smb1-probe HOST PORT SHARE [ntlmv1] [noext] [sign] [netbios] [guest]\n");
+		fprintf(stderr,
+			"usage: smb1-probe HOST PORT SHARE [ntlmv1] [noext] [sign] [netbios] [guest] [nochain]\n");
 		return 2;
 	}
 	struct sess_cfg cfg = {.host = argv[1],
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 			cfg.sign = true;
 		else if (strcmp(argv[i], "netbios") == 0)
 			cfg.nb_called = "PROBESERVER", cfg.nb_calling = "SMB1PROBE";
+		else if (strcmp(argv[i], "nochain") == 0)
+			o.no_chain = true;
 		else if (strcmp(argv[i], "hold") == 0)
 			hold = true;
 		else if (strcmp(argv[i], "guest") == 0)
@@ -76,12 +80,13 @@ int main(int argc, char **argv)
 	}
 	struct smb1_sess_info info;
 	smb1_sess_get_info(s, &info);
+	unsigned long long logon_msgs = (unsigned long long)smb1_sess_sent(s);
 	rc = smb1_sess_echo(s);
 	if (rc == 0)
 		rc = burst(s);
 	if (rc == 0)
-		printf("ok ext=%d signing=%d guest=%d mpx=%u\n", info.extended_security, info.signing, info.guest,
-		       info.max_mpx);
+		printf("ok ext=%d signing=%d guest=%d mpx=%u logon_msgs=%llu\n", info.extended_security, info.signing,
+		       info.guest, info.max_mpx, logon_msgs);
 	else
 		printf("error %d: echo failed\n", -rc);
 	fflush(stdout);

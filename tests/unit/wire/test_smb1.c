@@ -214,6 +214,81 @@ static void test_andx(void)
 	free(p);
 }
 
+/*
+ * SESSION_SETUP_ANDX + TREE_CONNECT_ANDX in one message (MS-CIFS 2.2.4.53, 2.2.3.4). The response is built
+ * from smbd's two captured responses, laid out as smbd chains them: the next block 4-aligned.
+ */
+static void test_chain(void)
+{
+	struct wbuf w;
+	struct smb1_block b, t;
+	wbuf_init(&w, 0);
+	struct smb1_hdr h = {.command = SMB1_COM_SESSION_SETUP_ANDX};
+	smb1_hdr_encode(&w, &h);
+	uint8_t blob[3] = {1, 2, 3};
+	struct smb1_sess_setup_req in = {.max_buffer_size = 0xFFFF, .blob = blob, .blob_len = sizeof(blob)};
+	CHECK(smb1_sess_setup_req_encode(&w, &in) == 0);
+	size_t ss_end = w.len;
+	CHECK(smb1_andx_link(&w, SMB1_HDR_SIZE, SMB1_COM_TREE_CONNECT_ANDX) == 0);
+	CHECK(w.len % 4 == 0 && w.len >= ss_end && w.len < ss_end + 4);
+	size_t tc_off = w.len;
+	CHECK(smb1_tree_connect_req_encode(&w, SMB1_TREE_CONNECT_EXTENDED_RESPONSE, "\\\\h\\s") == 0);
+	CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, true, &b) == 0);
+	CHECK(b.andx_command == SMB1_COM_TREE_CONNECT_ANDX && b.andx_offset == tc_off);
+	CHECK(smb1_block_decode(w.p, w.len, b.andx_offset, true, &t) == 0);
+	CHECK(t.word_count == 4 && t.andx_command == SMB1_COM_NO_ANDX_COMMAND);
+	/* No AndX block to link from: a NEGOTIATE-like block without words. */
+	CHECK(smb1_andx_link(&w, w.len - 1, SMB1_COM_TREE_CONNECT_ANDX) == -EINVAL);
+	wbuf_free(&w);
+
+	size_t ns, nt;
+	uint8_t *ss = tap_load_hex("smb1_sess_setup_rsp_nonext.hex", &ns);
+	uint8_t *tc = tap_load_hex("smb1_tree_connect_rsp.hex", &nt);
+	size_t off = (ns + 3) & ~(size_t)3;
+	size_t n = off + nt - SMB1_HDR_SIZE;
+	uint8_t *p = calloc(1, n);
+	memcpy(p, ss, ns);
+	memcpy(p + off, tc + SMB1_HDR_SIZE, nt - SMB1_HDR_SIZE);
+	p[33] = SMB1_COM_TREE_CONNECT_ANDX;
+	p[35] = (uint8_t)off;
+	p[36] = (uint8_t)(off >> 8);
+	p[37] = 1; /* Action: guest, so that a cleared output shows */
+	struct smb1_sess_setup_rsp r;
+	struct smb1_tree_connect_rsp tr;
+	int state;
+	CHECK(smb1_sess_setup_tcon_rsp_decode(p, n, &r, &tr, &state) == 0);
+	CHECK(state == SMB1_CHAIN_DONE && tr.is_disk && tr.maximal_access == 0x001f01ff && r.action == 1);
+	sweep_all(p, n);
+
+	/* The tree connect failed: an error block (WordCount 0, ByteCount 0) and the status in the header. */
+	memset(p + off, 0, 3);
+	p[5] = 0xCC, p[6] = 0x00, p[7] = 0x00, p[8] = 0xC0; /* STATUS_BAD_NETWORK_NAME */
+	CHECK(smb1_sess_setup_tcon_rsp_decode(p, off + 3, &r, &tr, &state) == 0 && state == SMB1_CHAIN_FAILED);
+	CHECK(!tr.is_disk && r.action == 1);
+	/* ... and a session setup that failed itself. */
+	uint8_t err[SMB1_HDR_SIZE + 3] = {0};
+	memcpy(err, p, SMB1_HDR_SIZE);
+	CHECK(smb1_sess_setup_tcon_rsp_decode(err, sizeof(err), &r, &tr, &state) == -EPROTO);
+	CHECK(state == SMB1_CHAIN_NOT_RUN && r.action == 0);
+	/* Not chained at all: the session setup alone. */
+	CHECK(smb1_sess_setup_tcon_rsp_decode(ss, ns, &r, &tr, &state) == 0 && state == SMB1_CHAIN_NOT_RUN);
+
+	/* Hostile: a chained command other than the one asked for, a block running past the end, an offset back. */
+	p[5] = p[6] = p[7] = p[8] = 0;
+	memcpy(p + off, tc + SMB1_HDR_SIZE, nt - SMB1_HDR_SIZE);
+	p[33] = SMB1_COM_NT_CREATE_ANDX;
+	CHECK(smb1_sess_setup_tcon_rsp_decode(p, n, &r, &tr, &state) == -EBADMSG && r.action == 0);
+	CHECK(state == SMB1_CHAIN_NOT_RUN);
+	p[33] = SMB1_COM_TREE_CONNECT_ANDX;
+	CHECK(smb1_sess_setup_tcon_rsp_decode(p, n - 1, &r, &tr, &state) == -EBADMSG && !tr.is_disk);
+	p[35] = SMB1_HDR_SIZE;
+	p[36] = 0;
+	CHECK(smb1_sess_setup_tcon_rsp_decode(p, n, &r, &tr, &state) == -EBADMSG);
+	free(p);
+	free(ss);
+	free(tc);
+}
+
 /* A wbuf holding vector's header, so offsets are computed as on the wire. */
 static uint8_t *with_hdr(const char *vector, struct wbuf *w, size_t *n)
 {
@@ -385,6 +460,7 @@ int main(void)
 	test_sess_setup();
 	test_tree();
 	test_andx();
+	test_chain();
 	test_files();
 	test_oplock();
 	test_trans2();
