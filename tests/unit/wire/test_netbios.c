@@ -6,30 +6,13 @@
 #include <string.h>
 
 #include "../tap.h"
+#include "sweep.h"
 #include "../../fuzz/decoders_nb.h"
 #include "smbfuse/netbios.h"
 
 static void sweep(const char *decoder, const uint8_t *p, size_t n)
 {
-	const struct fz_decoder *d = fz_nb_find(decoder);
-	CHECK(d != NULL);
-	if (!d)
-		return;
-	for (size_t k = 0; k < n; k++) {
-		uint8_t *t = malloc(k ? k : 1);
-		memcpy(t, p, k);
-		(void)d->fn(t, k);
-		free(t);
-	}
-	uint8_t *t = malloc(n);
-	memcpy(t, p, n);
-	for (size_t i = 0; i < n * 8; i++) {
-		t[i / 8] ^= (uint8_t)(1u << (i % 8));
-		(void)d->fn(t, n);
-		t[i / 8] ^= (uint8_t)(1u << (i % 8));
-	}
-	free(t);
-	CHECK(1);
+	sweep_decoder(fz_nb_find(decoder), p, n);
 }
 
 static void check_encoded(int r, struct wbuf *w, const char *vector)
