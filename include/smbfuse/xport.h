@@ -118,6 +118,12 @@ struct conn_cfg {
 	 * during conn_new. */
 	const char *nb_called;
 	const char *nb_calling;
+	/* One exchange on the new connection before SMB2 starts: the multi-protocol SMB1 NEGOTIATE (MS-SMB2
+	 * 3.2.4.2.1). If first_req is not NULL, conn_new sends it (a whole message, without the 4-byte prefix)
+	 * and waits, within connect_timeout_ms, for one message back, which conn_take_first_reply() hands
+	 * over. conn_new fails with the connection's error (-ECONNRESET when the server closes on it). */
+	const uint8_t *first_req;
+	size_t first_req_len;
 };
 
 /*
@@ -130,6 +136,12 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out);
  * on_dead on the receive thread), join the thread, wait for callers still inside, free. See the rules
  * above: no call may start after conn_free() has. */
 void conn_free(struct conn *c);
+
+/* The reply to conn_cfg.first_req (malloc'd, the caller frees it), once; NULL without first_req. */
+void conn_take_first_reply(struct conn *c, uint8_t **msg, size_t *len);
+/* The server answered first_req in SMB2 (MessageId 0, granting credits): SMB2 goes on from MessageId 1.
+ * Call before any other request. */
+void conn_first_was_smb2(struct conn *c, uint16_t credits);
 
 /* After NEGOTIATE: multi-credit requests (CreditCharge > 1) are legal from SMB 2.1 on. */
 void conn_set_multicredit(struct conn *c, bool on);

@@ -70,6 +70,8 @@ struct conn {
 	struct xport_transform xf;  /* mu; copied out before use */
 	bool seal;		    /* mu: encrypt every request (xf installed) */
 	_Atomic uint64_t last_rx_ms; /* now_ms() when the last frame arrived; written by the receive thread */
+	uint8_t *first_rsp;	     /* the reply to cfg.first_req until taken; written before rx starts */
+	size_t first_rsp_len;
 };
 
 /* What a send needs, copied under c->mu so that signing, sealing and writing run unlocked. */
@@ -641,6 +643,7 @@ static int conn_init_locks(struct conn *c)
 
 static void conn_destroy(struct conn *c)
 {
+	free(c->first_rsp);
 	if (c->fd >= 0)
 		close(c->fd);
 	xeng_free(c->e);
@@ -650,6 +653,53 @@ static void conn_destroy(struct conn *c)
 	pthread_mutex_destroy(&c->mu);
 	free(c->host);
 	free(c);
+}
+
+#define FIRST_RSP_MAX 65536u /* a NEGOTIATE reply with every context fits many times over */
+
+/* cfg.first_req and its reply, on the bare socket before the receive thread exists. */
+static int first_exchange(struct conn *c)
+{
+	size_t n = c->cfg.first_req_len;
+	uint8_t pfx[4] = {0, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+	struct iovec iov[2] = {{pfx, 4}, {(void *)c->cfg.first_req, n}};
+	if (n > 0xFFFFFF)
+		return -EINVAL;
+	int rc = sock_writev_full(c->fd, iov, 2);
+	int64_t deadline = (int64_t)now_ms() + (c->cfg.connect_timeout_ms > 0 ? c->cfg.connect_timeout_ms : 30000);
+	size_t len = 0;
+	while (rc == 0) {
+		rc = sock_read_deadline(c->fd, pfx, 4, deadline);
+		if (rc == 0)
+			rc = xframe_prefix(pfx, &len);
+		if (rc != 1)
+			break;
+		uint8_t skip[256]; /* a keepalive: its body, if any, is at most a few bytes */
+		rc = len <= sizeof(skip) ? sock_read_deadline(c->fd, skip, len, deadline) : -EBADMSG;
+	}
+	if (rc == 0 && len > FIRST_RSP_MAX)
+		rc = -EBADMSG;
+	if (rc == 0 && !(c->first_rsp = malloc(len ? len : 1)))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = sock_read_deadline(c->fd, c->first_rsp, len, deadline);
+	c->first_rsp_len = len;
+	return rc == -EBADMSG ? -EPROTO : rc;
+}
+
+void conn_take_first_reply(struct conn *c, uint8_t **msg, size_t *len)
+{
+	*msg = c->first_rsp;
+	*len = c->first_rsp_len;
+	c->first_rsp = NULL;
+	c->first_rsp_len = 0;
+}
+
+void conn_first_was_smb2(struct conn *c, uint16_t credits)
+{
+	pthread_mutex_lock(&c->mu);
+	xeng_skip_first(c->e, credits);
+	pthread_mutex_unlock(&c->mu);
 }
 
 int conn_new(const struct conn_cfg *cfg, struct conn **out)
@@ -672,6 +722,8 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out)
 					 cfg->request_timeout_ms, &c->fd);
 	else if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, cfg->request_timeout_ms, &c->fd);
+	if (rc == 0 && cfg->first_req)
+		rc = first_exchange(c);
 	if (rc == 0) {
 		c->last_rx_ms = now_ms();
 		rc = -pthread_create(&c->rx, NULL, rx_main, c);

@@ -591,6 +591,16 @@ static void unsol_push(struct xeng *e, const uint8_t *p, size_t n)
 	e->unsol_tail = u;
 }
 
+void xeng_skip_first(struct xeng *e, uint16_t credits)
+{
+	if (e->next_mid != 0)
+		return;
+	e->next_mid = 1;
+	/* The request used the connection's first credit; a server that grants none would leave us unable
+	 * to send at all, so one is assumed (Windows and Samba grant one). */
+	e->credits = credits ? credits : 1;
+}
+
 static void credits_add(struct xeng *e, uint16_t n)
 {
 	e->credits = MIN(e->credits + n, XENG_CREDIT_MAX);

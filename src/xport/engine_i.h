@@ -153,6 +153,9 @@ struct xeng *xeng_new(void);
 void xeng_free(struct xeng *e);
 
 void xeng_set_multicredit(struct xeng *e, bool on);
+/* MessageId 0 went out before the engine ran (a multi-protocol SMB1 NEGOTIATE answered in SMB2 with
+ * these credits): start at 1. */
+void xeng_skip_first(struct xeng *e, uint16_t credits);
 void xeng_set_require_signed(struct xeng *e, bool on);
 /* Used by xeng_input*() only; conn.c verifies outside its lock with xframe_verify(). */
 void xeng_set_signer(struct xeng *e, const struct xport_signer *s);

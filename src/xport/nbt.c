@@ -26,50 +26,11 @@
 
 #include "smbfuse/log.h"
 #include "smbfuse/nbt.h"
+#include "smbfuse/util.h"
 #include "sock_i.h"
 
 #define NBT_MAX_RETARGETS 3
 #define NBNS_MAX_PACKET 1500
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until fd is readable or the deadline passes: 1, 0 (timeout) or -errno. */
-static int wait_readable(int fd, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, (int)left);
-		if (r >= 0)
-			return r;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-static int read_deadline(int fd, uint8_t *p, size_t n, int64_t deadline)
-{
-	size_t have = 0;
-	while (have < n) {
-		int r = wait_readable(fd, deadline);
-		if (r <= 0)
-			return r == 0 ? -ETIMEDOUT : r;
-		ssize_t k = recv(fd, p + have, n - have, 0);
-		if (k == 0)
-			return -ECONNRESET;
-		if (k < 0 && errno != EINTR && errno != EAGAIN)
-			return -errno;
-		have += k > 0 ? (size_t)k : 0;
-	}
-	return 0;
-}
 
 /* One SESSION REQUEST on a connected socket, and its answer. */
 static int session_request(int fd, const char *called, const char *calling, int64_t deadline,
@@ -87,13 +48,13 @@ static int session_request(int fd, const char *called, const char *calling, int6
 	}
 	wbuf_free(&w);
 	if (rc == 0)
-		rc = read_deadline(fd, buf, NBSS_HDR_SIZE, deadline);
+		rc = sock_read_deadline(fd, buf, NBSS_HDR_SIZE, deadline);
 	if (rc == 0)
 		rc = nbss_hdr_decode(buf, NBSS_HDR_SIZE, &type, &len);
 	if (rc == 0 && len > sizeof(buf) - NBSS_HDR_SIZE)
 		rc = -EBADMSG;
 	if (rc == 0)
-		rc = read_deadline(fd, buf + NBSS_HDR_SIZE, len, deadline);
+		rc = sock_read_deadline(fd, buf + NBSS_HDR_SIZE, len, deadline);
 	return rc ? rc : nbss_session_rsp_decode(buf, NBSS_HDR_SIZE + len, rsp);
 }
 
@@ -109,7 +70,7 @@ static int session_try(const char *host, uint16_t port, const char *called, cons
 {
 	char addr[INET_ADDRSTRLEN];
 	for (int hop = 0; hop <= NBT_MAX_RETARGETS; hop++) {
-		int fd, left = (int)(deadline - now_ms());
+		int fd, left = (int)(deadline - (int64_t)now_ms());
 		struct nbss_session_rsp r;
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -143,7 +104,7 @@ int nbt_session_connect(const char *host, uint16_t port, const char *called, con
 			int send_timeout_ms, int *fd_out)
 {
 	*fd_out = -1;
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int64_t deadline = (int64_t)now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	int rc = session_try(host, port, called, calling, deadline, send_timeout_ms, fd_out);
 	if (rc == 1 && strcmp(called, NB_SMBSERVER) != 0)
 		rc = session_try(host, port, NB_SMBSERVER, calling, deadline, send_timeout_ms, fd_out);
@@ -203,7 +164,7 @@ static int nbns_wait(int fd, const struct sockaddr_in *from_only, int64_t deadli
 {
 	uint8_t pkt[NBNS_MAX_PACKET];
 	for (;;) {
-		int r = wait_readable(fd, deadline);
+		int r = sock_wait_readable(fd, deadline);
 		if (r <= 0)
 			return r == 0 ? -ETIMEDOUT : r;
 		struct sockaddr_in from;
@@ -242,7 +203,7 @@ static int nbns_exchange(const struct nbns_cfg *cfg, const char *dest, bool bcas
 			rc = -errno;
 			break;
 		}
-		rc = nbns_wait(fd, bcast ? NULL : &to, now_ms() + per, dec, out, trn_id);
+		rc = nbns_wait(fd, bcast ? NULL : &to, (int64_t)now_ms() + per, dec, out, trn_id);
 	}
 	close(fd);
 	return rc;
@@ -252,7 +213,7 @@ static uint16_t new_trn_id(void)
 {
 	uint16_t id = 0;
 	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
-		id = (uint16_t)now_ms();
+		id = (uint16_t)(int64_t)now_ms();
 	return id;
 }
 

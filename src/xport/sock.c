@@ -143,6 +143,39 @@ int sock_read_full(int fd, void *p, size_t n)
 	return 0;
 }
 
+int sock_wait_readable(int fd, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - (int64_t)now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, (int)MIN(left, (int64_t)INT32_MAX));
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int sock_read_deadline(int fd, void *p, size_t n, int64_t deadline)
+{
+	uint8_t *b = p;
+	size_t have = 0;
+	while (have < n) {
+		int r = sock_wait_readable(fd, deadline);
+		if (r <= 0)
+			return r == 0 ? -ETIMEDOUT : r;
+		ssize_t k = recv(fd, b + have, n - have, 0);
+		if (k == 0)
+			return -ECONNRESET;
+		if (k < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		have += k > 0 ? (size_t)k : 0;
+	}
+	return 0;
+}
+
 int sock_writev_full(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {

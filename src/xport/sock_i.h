@@ -19,6 +19,10 @@
 int sock_connect(const char *host, uint16_t port, int timeout_ms, int send_timeout_ms, int *fd_out);
 /* Read exactly n bytes. -ECONNRESET on EOF. */
 int sock_read_full(int fd, void *p, size_t n);
+/* Wait until fd is readable or deadline (now_ms() clock) passes: 1, 0 (timeout) or -errno. */
+int sock_wait_readable(int fd, int64_t deadline);
+/* Read exactly n bytes before deadline: -ETIMEDOUT, -ECONNRESET on EOF. */
+int sock_read_deadline(int fd, void *p, size_t n, int64_t deadline);
 /* Write all of iov (modified in place). Never raises SIGPIPE. */
 int sock_writev_full(int fd, struct iovec *iov, int iovcnt);
 /* What conn.c writes frames with; tests swap it to fail the N-th send. */

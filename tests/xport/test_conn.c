@@ -37,6 +37,11 @@ struct fsrv {
 	uint64_t silent_mids[64]; /* mu */
 	bool cancel_seen;	  /* mu */
 	uint16_t cancel_charge;
+	/* conn_cfg.first_req: what the server does with the first frame (F_NONE: it is SMB2 like the rest) */
+	enum { F_NONE, F_ANSWER, F_CLOSE, F_SILENT } first;
+	uint8_t first_seen[64];
+	size_t first_len;
+	uint64_t mid_after_first; /* MessageId of the first SMB2 request after it */
 };
 
 static void srv_send(struct fsrv *s, const struct srv_rsp *r)
@@ -104,13 +109,34 @@ static void on_request(struct fsrv *s, uint8_t *f, const struct srv_req *q)
 	free(f);
 }
 
+/* The first frame, not SMB2: kept raw; answered after a NetBIOS keepalive, which the client must skip. */
+static bool srv_first(struct fsrv *s)
+{
+	uint8_t pfx[4];
+	if (sock_read_full(s->fd, pfx, 4) < 0)
+		return false;
+	s->first_len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
+	if (s->first_len > sizeof(s->first_seen) || sock_read_full(s->fd, s->first_seen, s->first_len) < 0)
+		return false;
+	if (s->first == F_CLOSE)
+		return false;
+	if (s->first == F_SILENT) {
+		sock_read_full(s->fd, pfx, 1); /* until the client gives up and closes */
+		return false;
+	}
+	static const uint8_t ans[] = {0x85, 0, 0, 0, 0, 0, 0, 6, 0xFE, 'S', 'M', 'B', 'o', 'k'};
+	struct iovec v = {.iov_base = (void *)ans, .iov_len = sizeof(ans)};
+	return sock_writev_full(s->fd, &v, 1) == 0;
+}
+
 static void *srv_main(void *arg)
 {
 	struct fsrv *s = arg;
 	s->fd = accept(s->lfd, NULL, NULL);
 	if (s->fd < 0)
 		return NULL;
-	for (;;) {
+	bool ok = s->first == F_NONE || srv_first(s);
+	for (bool after_first = s->first != F_NONE; ok;) {
 		uint8_t pfx[4];
 		if (s->mode == M_ECHO && s->npend) {
 			struct pollfd p = {.fd = s->fd, .events = POLLIN};
@@ -127,6 +153,9 @@ static void *srv_main(void *arg)
 			free(f);
 			break;
 		}
+		if (after_first)
+			s->mid_after_first = q[0].h.message_id;
+		after_first = false;
 		on_request(s, f, &q[0]);
 		if (s->mode == M_CLOSE_AFTER && s->nreq >= s->close_after)
 			break;
@@ -150,15 +179,21 @@ static int listen_lo(uint16_t *port, int backlog)
 	return fd;
 }
 
-static void srv_start(struct fsrv *s, enum mode m)
+static void srv_start_first(struct fsrv *s, enum mode m, int first)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = m;
+	s->first = first;
 	s->fd = -1;
 	s->lfd = listen_lo(&s->port, 8);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	pthread_create(&s->th, NULL, srv_main, s);
+}
+
+static void srv_start(struct fsrv *s, enum mode m)
+{
+	srv_start_first(s, m, F_NONE);
 }
 
 static void srv_wait_reqs(struct fsrv *s, int n)
@@ -500,8 +535,50 @@ static void test_send_faults(void)
 	}
 }
 
+static int first_conn(struct fsrv *s, int first, struct conn **c)
+{
+	static const uint8_t req[] = {0xFF, 'S', 'M', 'B', 'r', 'q'};
+	srv_start_first(s, M_NOTIFY, first);
+	struct conn_cfg cfg = {.host = "127.0.0.1", .port = s->port, .connect_timeout_ms = 300,
+			       .first_req = req, .first_req_len = sizeof(req)};
+	ev_reset();
+	return conn_new(&cfg, c);
+}
+
+/* conn_cfg.first_req (the multi-protocol negotiate): sent raw, its reply handed over after a keepalive,
+ * SMB2 going on from MessageId 1; a server that closes or stays silent fails conn_new. */
+static void test_first_exchange(void)
+{
+	struct fsrv s;
+	struct conn *c = NULL;
+	CHECK(first_conn(&s, F_ANSWER, &c) == 0 && c);
+	CHECK(s.first_len == 6 && memcmp(s.first_seen, "\xffSMBrq", 6) == 0);
+	uint8_t *rsp;
+	size_t n;
+	conn_take_first_reply(c, &rsp, &n);
+	CHECK(rsp && n == 6 && memcmp(rsp, "\xfeSMBok", 6) == 0);
+	free(rsp);
+	conn_take_first_reply(c, &rsp, &n);
+	CHECK(rsp == NULL && n == 0);
+	conn_first_was_smb2(c, 2);
+	CHECK(conn_credits(c) == 2);
+	bool echo_ok = false;
+	CHECK(call_tag(c, 9, 0, 2000, &echo_ok) == 0 && echo_ok && s.mid_after_first == 1);
+	conn_free(c);
+	srv_stop(&s);
+
+	c = NULL;
+	CHECK(first_conn(&s, F_CLOSE, &c) == -ECONNRESET && !c);
+	srv_stop(&s);
+	uint64_t t0 = now_ms();
+	CHECK(first_conn(&s, F_SILENT, &c) == -ETIMEDOUT && !c);
+	CHECK(now_ms() - t0 >= 290 && now_ms() - t0 < 3000);
+	srv_stop(&s);
+}
+
 int main(void)
 {
+	test_first_exchange();
 	test_concurrent();
 	test_server_close();
 	test_timeout_and_late_reply();
