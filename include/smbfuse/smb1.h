@@ -166,6 +166,22 @@ struct smb1_negotiate_rsp {
 };
 int smb1_negotiate_rsp_decode(const uint8_t *msg, size_t n, struct smb1_negotiate_rsp *out);
 
+/*
+ * The multi-protocol negotiate (MS-SMB2 3.2.4.2.1, 3.2.5.2): one SMB1 NEGOTIATE offering NT LM 0.12,
+ * SMB 2.002 and SMB 2.??? that lets the server say which family it speaks. The request is a whole message
+ * (header included, MID 0). The reply is an SMB1 NEGOTIATE response choosing NT LM 0.12, or an SMB2
+ * NEGOTIATE response (MessageId 0) with dialect 0x0202 (SMB 2.0.2, negotiated already) or 0x02FF (send an
+ * SMB2 NEGOTIATE next, as MessageId 1). credits is that reply's CreditResponse (0 for SMB1).
+ * -EPROTO for a reply that chose none of ours or carries an error status; -EBADMSG if malformed.
+ */
+enum smb_mp_choice {
+	SMB_MP_SMB1 = 1,
+	SMB_MP_SMB2_002,      /* the reply is the whole SMB2 negotiate */
+	SMB_MP_SMB2_WILDCARD, /* negotiate again in SMB2 */
+};
+int smb_mp_negotiate_req_encode(struct wbuf *w);
+int smb_mp_negotiate_rsp_decode(const uint8_t *msg, size_t n, enum smb_mp_choice *choice, uint16_t *credits);
+
 /* SESSION_SETUP_ANDX. Extended security (MS-SMB 2.2.4.6.1) when blob is set, else the NT LM 0.12 form
  * with case-insensitive (OEM) and case-sensitive (Unicode) responses (MS-CIFS 2.2.4.53.1). */
 struct smb1_sess_setup_req {

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "smb1_i.h"
+#include "smbfuse/err.h"
+#include "smbfuse/smb2.h"
 
 #define NEG_RSP_WCT 17
 #define NEG_GUID_LEN 16
@@ -93,4 +95,67 @@ int smb1_negotiate_rsp_decode(const uint8_t *msg, size_t n, struct smb1_negotiat
 		return rc;
 	*out = r;
 	return 0;
+}
+
+/* ---- multi-protocol negotiate ---- */
+
+#define MP_PID 0xFEFF /* what Windows sends; any value is legal before a session exists */
+
+int smb_mp_negotiate_req_encode(struct wbuf *w)
+{
+	/* NT LM 0.12 is index 0, so an SMB1 answer is read the same way as for an SMB1-only negotiate. */
+	static const char *const dialects[] = {SMB1_DIALECT_NT_LM, SMB1_DIALECT_SMB2_002, SMB1_DIALECT_SMB2_WILDCARD};
+	struct smb1_hdr h = {.command = SMB1_COM_NEGOTIATE,
+			     .flags = SMB1_FLAGS_CASE_INSENSITIVE | SMB1_FLAGS_CANONICALIZED_PATHS,
+			     .flags2 = SMB1_FLAGS2_LONG_NAMES | SMB1_FLAGS2_NT_STATUS | SMB1_FLAGS2_UNICODE |
+				       SMB1_FLAGS2_EXTENDED_SECURITY,
+			     .pid_low = MP_PID};
+	int rc = smb1_hdr_encode(w, &h);
+	return rc ? rc : smb1_negotiate_req_encode(w, dialects, 3);
+}
+
+static int mp_smb2(const uint8_t *msg, size_t n, enum smb_mp_choice *choice, uint16_t *credits)
+{
+	struct smb2_hdr h;
+	struct smb2_negotiate_rsp r;
+	int rc = smb2_hdr_decode(msg, n, &h);
+	if (rc)
+		return rc;
+	if (h.command != SMB2_NEGOTIATE || !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR) || h.message_id != 0 ||
+	    (h.flags & SMB2_FLAGS_ASYNC_COMMAND))
+		return -EBADMSG;
+	if (h.status != STATUS_SUCCESS)
+		return -EPROTO;
+	rc = smb2_negotiate_rsp_decode(msg, n, &r);
+	if (rc)
+		return rc;
+	if (r.dialect == SMB2_DIALECT_WILDCARD)
+		*choice = SMB_MP_SMB2_WILDCARD;
+	else if (r.dialect == SMB2_DIALECT_202)
+		*choice = SMB_MP_SMB2_002;
+	else
+		return -EPROTO; /* 3.2.5.2: nothing else answers a multi-protocol negotiate */
+	*credits = h.credits;
+	return 0;
+}
+
+int smb_mp_negotiate_rsp_decode(const uint8_t *msg, size_t n, enum smb_mp_choice *choice, uint16_t *credits)
+{
+	*choice = 0;
+	*credits = 0;
+	switch (smb_proto_version(msg, n)) {
+	case 2:
+		return mp_smb2(msg, n, choice, credits);
+	case 1: {
+		struct smb1_negotiate_rsp r;
+		int rc = smb1_negotiate_rsp_decode(msg, n, &r);
+		if (rc == 0 && r.dialect_index != 0)
+			rc = -EPROTO;
+		if (rc == 0)
+			*choice = SMB_MP_SMB1;
+		return rc;
+	}
+	default:
+		return -EBADMSG;
+	}
 }

@@ -118,6 +118,16 @@ static int smb1_negotiate(const uint8_t *p, size_t n)
 	return e;
 }
 
+static int smb_mp_negotiate(const uint8_t *p, size_t n)
+{
+	enum smb_mp_choice c;
+	uint16_t credits;
+	int e = smb_mp_negotiate_rsp_decode(p, n, &c, &credits);
+	if (e ? c || credits : c < SMB_MP_SMB1 || c > SMB_MP_SMB2_WILDCARD)
+		abort();
+	return e;
+}
+
 static int smb1_sess_setup(const uint8_t *p, size_t n)
 {
 	struct smb1_sess_setup_rsp r;
@@ -195,6 +205,7 @@ const struct fz_decoder fz_nb_decoders[] = {
     {"nbns_status", nbns_status},
     {"smb1_chain", smb1_chain},
     {"smb1_negotiate", smb1_negotiate},
+    {"smb_mp_negotiate", smb_mp_negotiate},
     {"smb1_sess_setup", smb1_sess_setup},
     {"smb1_tree_etc", smb1_tree_etc},
     {"smb1_nt_create", smb1_nt_create},

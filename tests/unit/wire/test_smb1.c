@@ -19,8 +19,8 @@ static void sweep(const char *decoder, const uint8_t *p, size_t n)
 /* Every response vector through every decoder: no crash, no view outside the input. */
 static void sweep_all(const uint8_t *p, size_t n)
 {
-	static const char *const all[] = {"smb1_chain",	    "smb1_negotiate", "smb1_sess_setup", "smb1_tree_etc",
-					  "smb1_nt_create", "smb1_rw",	      "smb1_trans2"};
+	static const char *const all[] = {"smb1_chain",	     "smb1_negotiate", "smb_mp_negotiate", "smb1_sess_setup",
+					  "smb1_tree_etc",   "smb1_nt_create", "smb1_rw",	   "smb1_trans2"};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sweep(all[i], p, n);
 }
@@ -93,6 +93,49 @@ static void test_negotiate(void)
 	p = tap_load_hex("smb1_tree_connect_rsp.hex", &n);
 	CHECK(smb1_negotiate_rsp_decode(p, n, &r) == -EPROTO);
 	free(p);
+}
+
+static int mp_decode(const char *vector, int patch_off, uint8_t patch, enum smb_mp_choice *c, uint16_t *credits)
+{
+	size_t n;
+	uint8_t *p = tap_load_hex(vector, &n);
+	if (patch_off >= 0 && (size_t)patch_off < n)
+		p[patch_off] = patch;
+	int rc = smb_mp_negotiate_rsp_decode(p, n, c, credits);
+	if (patch_off < 0)
+		sweep("smb_mp_negotiate", p, n);
+	free(p);
+	return rc;
+}
+
+/* The multi-protocol negotiate (MS-SMB2 3.2.4.2.1): our request byte for byte, and each kind of answer. */
+static void test_mp_negotiate(void)
+{
+	struct wbuf w;
+	size_t n;
+	wbuf_init(&w, 0);
+	CHECK(smb_mp_negotiate_req_encode(&w) == 0);
+	uint8_t *want = tap_load_hex("smb1_mp_negotiate_req.hex", &n);
+	CHECK(w.len == n && memcmp(w.p, want, n) == 0);
+	free(want);
+	wbuf_free(&w);
+
+	enum smb_mp_choice c;
+	uint16_t credits;
+	CHECK(mp_decode("smb1_mp_rsp_smb2_wildcard.hex", -1, 0, &c, &credits) == 0 && c == SMB_MP_SMB2_WILDCARD &&
+	      credits == 1);
+	CHECK(mp_decode("smb1_mp_rsp_smb2_002.hex", -1, 0, &c, &credits) == 0 && c == SMB_MP_SMB2_002 && credits == 1);
+	CHECK(mp_decode("smb1_negotiate_rsp_extsec.hex", -1, 0, &c, &credits) == 0 && c == SMB_MP_SMB1 && credits == 0);
+	/* An SMB1 answer choosing another index (byte 33: DialectIndex) chose none of ours to go on with. */
+	CHECK(mp_decode("smb1_negotiate_rsp_extsec.hex", 33, 1, &c, &credits) == -EPROTO && c == 0);
+	/* DialectRevision 0x0210 (byte 64 + 4) never answers a multi-protocol negotiate (MS-SMB2 3.2.5.2). */
+	CHECK(mp_decode("smb1_mp_rsp_smb2_002.hex", 68, 0x10, &c, &credits) == -EPROTO && c == 0 && credits == 0);
+	/* An error status (byte 8), a MessageId other than 0 (byte 24), a request (flags, byte 16). */
+	CHECK(mp_decode("smb1_mp_rsp_smb2_wildcard.hex", 8, 0x22, &c, &credits) == -EPROTO && c == 0);
+	CHECK(mp_decode("smb1_mp_rsp_smb2_wildcard.hex", 24, 1, &c, &credits) == -EBADMSG && c == 0);
+	CHECK(mp_decode("smb1_mp_rsp_smb2_wildcard.hex", 16, 0, &c, &credits) == -EBADMSG && c == 0);
+	/* Neither SMB1 nor SMB2. */
+	CHECK(mp_decode("smb1_mp_rsp_smb2_wildcard.hex", 0, 0x42, &c, &credits) == -EBADMSG && c == 0);
 }
 
 static void test_sess_setup(void)
@@ -440,6 +483,7 @@ int main(void)
 {
 	test_header();
 	test_negotiate();
+	test_mp_negotiate();
 	test_sess_setup();
 	test_tree();
 	test_andx();
