@@ -43,7 +43,14 @@ struct sess_cfg {
 	uint32_t rsize, wsize; /* caps on READ/WRITE sizes (mount.cifs rsize=, wsize=); 0: the server's */
 	const char *nb_called;	/* NetBIOS session service (conn_cfg): NULL for Direct TCP */
 	const char *nb_calling;
+	/* Open the first connection with the multi-protocol SMB1 NEGOTIATE (MS-SMB2 3.2.4.2.1) and go on in
+	 * SMB2 if the server picks it; if it picks NT LM 0.12, sess_new fails with SESS_E_SMB1. A server that
+	 * closes the connection on it is asked again with an SMB2 NEGOTIATE alone. Reconnects never use it. */
+	bool multi_protocol;
 };
+
+/* sess_new with multi_protocol: the server speaks SMB1 only (it chose NT LM 0.12); log on with SMB1. */
+#define SESS_E_SMB1 (-EPROTOTYPE)
 
 /* What negotiate and tree connect decided; stable for one generation. */
 struct sess_info {

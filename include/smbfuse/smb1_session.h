@@ -24,10 +24,6 @@ struct smb1_sess;
 struct smb1_sess_opts {
 	bool ntlmv1;	 /* sec=ntlm: NTLMv1, never chosen otherwise */
 	bool no_ext_sec; /* do not offer extended security (tests the plain challenge/response) */
-	/* Also offer "SMB 2.002" and "SMB 2.???" (MS-SMB2 3.2.4.2.1): a server that speaks SMB2 then answers
-	 * in SMB2, and smb1_sess_new fails with -EPROTONOSUPPORT. Used by the default-version fallback, so it
-	 * proceeds only with a server whose best dialect is NT LM 0.12. */
-	bool offer_smb2;
 	/* Send TREE_CONNECT_ANDX on its own rather than chained to the last SESSION_SETUP_ANDX. */
 	bool no_chain;
 };

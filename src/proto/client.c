@@ -3,13 +3,15 @@
  * smb_client: one mounted share. Picks the dialect table after negotiate.
  *
  * Dialect selection. vers=1.0 (min = max = SMB_DIALECT_SMB1) logs on with SMB1 alone. vers=2.0 and later
- * speak SMB2/3 alone. With no vers=, SMB2/3 is tried first, and SMB1 only when the SMB2 NEGOTIATE showed
- * an SMB1-only server: the connection closed on it (smbd with "server max protocol = NT1" does this) or
- * the reply was not SMB2 (-EPROTO). Even then SMB1 is used only if a multi-protocol NEGOTIATE offering
- * "NT LM 0.12", "SMB 2.002" and "SMB 2.???" (MS-SMB2 3.2.4.2.1) is answered with NT LM 0.12, i.e. the
- * server itself says SMB1 is the best it speaks; a server that answers it in SMB2 gets the SMB2 error.
- * An attacker on the path can still force this downgrade by resetting connections: vers=2.0 or later
- * prevents it.
+ * send an SMB2 NEGOTIATE and speak SMB2/3 alone. With no vers=, the first connection opens with the
+ * multi-protocol SMB1 NEGOTIATE offering "NT LM 0.12", "SMB 2.002" and "SMB 2.???" (MS-SMB2 3.2.4.2.1), as
+ * Windows and pysmb do: the server itself says which family it speaks best, on one connection, so an
+ * SMB1-only server is neither sent an SMB2 frame it may silently drop nor costs a second connection. A
+ * server that picks SMB2 costs one more round trip (it answers "SMB 2.???", then the SMB2 NEGOTIATE runs
+ * as MessageId 1, and 3.1.1's preauth hash starts there); one that picks NT LM 0.12 gets an SMB1 logon on a
+ * new connection, with a warning. A server that closes the connection on an SMB1 frame is asked again
+ * with an SMB2 NEGOTIATE alone (session.c). An attacker on the path can force SMB1 by rewriting the
+ * answer, as with any negotiate that allows it: vers=2.0 or later prevents it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -146,14 +148,8 @@ static bool smb1_only(const struct smb_client_cfg *cfg)
 	return cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1;
 }
 
-/* How a failed SMB2 logon may show an SMB1-only server (see the top of this file). */
-static bool may_fall_back(const struct smb_client_cfg *cfg, int rc)
-{
-	return !cfg->min_dialect && !cfg->max_dialect && (rc == -ECONNRESET || rc == -EPROTO);
-}
-
-/* Log on with SMB2/3, with SMB1, or with SMB2/3 falling back to SMB1, as the top of this file says. */
-static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, const struct sess_cfg *sc, char *errbuf,
+/* Log on with SMB2/3 or SMB1, as the top of this file says. */
+static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct sess_cfg *sc, char *errbuf,
 		 size_t errlen)
 {
 	/* NTLMv1 exists only in the plain NT LM 0.12 logon, so sec=ntlm does not offer extended security. */
@@ -162,20 +158,15 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, const 
 		cl->ops = &smb1_ops;
 		return smb1_client_start(cl, sc, &o, errbuf, errlen);
 	}
+	sc->multi_protocol = !cfg->min_dialect && !cfg->max_dialect;
 	int rc = sess_new(sc, &cl->sess, errbuf, errlen);
-	if (rc == 0 || !may_fall_back(cfg, rc))
+	if (rc != SESS_E_SMB1)
 		return rc;
-	char err1[256] = "";
-	o.offer_smb2 = true;
-	if (smb1_client_start(cl, sc, &o, err1, sizeof(err1)) < 0) {
-		log_dbg("no SMB1 fallback: %s", err1);
-		return rc;
-	}
-	log_warn("%s closed or refused an SMB2 negotiate but speaks SMB1: falling back to SMB1 (mount with "
-		 "vers=2.0 or later to forbid this)",
-		 cfg->host);
+	log_warn("%s speaks only SMB1: using it (mount with vers=2.0 or later to forbid this)", cfg->host);
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
 	cl->ops = &smb1_ops;
-	return 0;
+	return smb1_client_start(cl, sc, &o, errbuf, errlen);
 }
 
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)

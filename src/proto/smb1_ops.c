@@ -1149,8 +1149,6 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 		state_free(st);
 		return rc;
 	}
-	/* Reconnects speak NT LM 0.12 only: the server has shown it is what it speaks. */
-	st->opts.offer_smb2 = false;
 	cl->smb1 = st;
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/session.h"
+#include "smbfuse/smb1.h"
 #include "smbfuse/util.h"
 
 #define RECONNECT_BACKOFF_MS 1000
@@ -149,6 +150,35 @@ struct neg_state {
 	struct smb2_preauth preauth;
 };
 
+/* Record what the negotiate response in ns decided for this link. sent is the SMB2 NEGOTIATE request; none
+ * (NULL) when a multi-protocol negotiate was answered with 2.0.2 directly, which has no preauth hash. */
+static void negotiated(struct sess *s, struct link *l, struct neg_state *ns, const uint8_t *sent, size_t sent_len)
+{
+	smb2_preauth_init(&ns->preauth);
+	if (ns->rsp.dialect == SMB2_DIALECT_311) {
+		smb2_preauth_update(&ns->preauth, sent, sent_len);
+		smb2_preauth_update(&ns->preauth, ns->m.rsp, ns->m.rsp_len);
+	}
+	struct sess_info *in = &l->info;
+	in->dialect = ns->rsp.dialect;
+	in->capabilities = ns->rsp.capabilities;
+	in->max_read = ns->rsp.max_read_size;
+	in->max_write = ns->rsp.max_write_size;
+	if (s->cfg.rsize && s->cfg.rsize < in->max_read)
+		in->max_read = s->cfg.rsize;
+	if (s->cfg.wsize && s->cfg.wsize < in->max_write)
+		in->max_write = s->cfg.wsize;
+	in->max_transact = ns->rsp.max_transact_size;
+	conn_set_multicredit(l->conn, in->dialect >= SMB2_DIALECT_210);
+	l->sign_algo = ns->rsp.has_sign_algo ? (enum smb2_sign_algo)ns->rsp.sign_algo
+					     : smb2_default_sign_algo(in->dialect);
+	/* 3.1.1 names its cipher in a context; 3.0 and 3.0.2 have only AES-128-CCM, announced by a capability. */
+	if (in->dialect == SMB2_DIALECT_311)
+		l->cipher = ns->rsp.cipher;
+	else if (in->dialect >= SMB2_DIALECT_300 && (in->capabilities & SMB2_GLOBAL_CAP_ENCRYPTION))
+		l->cipher = SMB2_ENCRYPTION_AES128_CCM;
+}
+
 static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen)
 {
 	uint16_t dialects[5];
@@ -207,30 +237,42 @@ static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, ch
 		set_err(errbuf, errlen, "invalid negotiate reply (dialect 0x%04x)", ns->rsp.dialect);
 		return -EPROTO;
 	}
-	smb2_preauth_init(&ns->preauth);
-	if (ns->rsp.dialect == SMB2_DIALECT_311) {
-		smb2_preauth_update(&ns->preauth, sent, sent_len);
-		smb2_preauth_update(&ns->preauth, ns->m.rsp, ns->m.rsp_len);
-	}
+	negotiated(s, l, ns, sent, sent_len);
 	free(sent);
-	struct sess_info *in = &l->info;
-	in->dialect = ns->rsp.dialect;
-	in->capabilities = ns->rsp.capabilities;
-	in->max_read = ns->rsp.max_read_size;
-	in->max_write = ns->rsp.max_write_size;
-	if (s->cfg.rsize && s->cfg.rsize < in->max_read)
-		in->max_read = s->cfg.rsize;
-	if (s->cfg.wsize && s->cfg.wsize < in->max_write)
-		in->max_write = s->cfg.wsize;
-	in->max_transact = ns->rsp.max_transact_size;
-	conn_set_multicredit(l->conn, in->dialect >= SMB2_DIALECT_210);
-	l->sign_algo = ns->rsp.has_sign_algo ? (enum smb2_sign_algo)ns->rsp.sign_algo
-					     : smb2_default_sign_algo(in->dialect);
-	/* 3.1.1 names its cipher in a context; 3.0 and 3.0.2 have only AES-128-CCM, announced by a capability. */
-	if (in->dialect == SMB2_DIALECT_311)
-		l->cipher = ns->rsp.cipher;
-	else if (in->dialect >= SMB2_DIALECT_300 && (in->capabilities & SMB2_GLOBAL_CAP_ENCRYPTION))
-		l->cipher = SMB2_ENCRYPTION_AES128_CCM;
+	return 0;
+}
+
+/* The answer to the multi-protocol NEGOTIATE that conn_new sent. *again: send an SMB2 NEGOTIATE next
+ * (dialect 0x02FF); otherwise the answer was SMB 2.0.2 itself and ns holds it. */
+static int mp_answer(struct sess *s, struct link *l, struct neg_state *ns, bool *again, char *errbuf, size_t errlen)
+{
+	uint8_t *msg;
+	size_t n;
+	enum smb_mp_choice choice;
+	uint16_t credits;
+	conn_take_first_reply(l->conn, &msg, &n);
+	int rc = smb_mp_negotiate_rsp_decode(msg, n, &choice, &credits);
+	if (rc == 0 && choice == SMB_MP_SMB2_002)
+		rc = smb2_hdr_decode(msg, n, &ns->m.rsp_hdr) ?: smb2_negotiate_rsp_decode(msg, n, &ns->rsp);
+	if (rc < 0 || choice == SMB_MP_SMB1) {
+		free(msg);
+		if (rc == 0) {
+			set_err(errbuf, errlen, "%s speaks only SMB1 (NT LM 0.12)", s->cfg.host);
+			return SESS_E_SMB1;
+		}
+		set_err(errbuf, errlen, "%s answered the negotiate with %s", s->cfg.host,
+			rc == -EPROTO ? "no dialect smbfuse speaks" : "a malformed message");
+		return -EPROTO;
+	}
+	conn_first_was_smb2(l->conn, credits);
+	*again = choice == SMB_MP_SMB2_WILDCARD;
+	if (*again) {
+		free(msg);
+		return 0;
+	}
+	ns->m.rsp = msg;
+	ns->m.rsp_len = n;
+	negotiated(s, l, ns, NULL, 0);
 	return 0;
 }
 
@@ -512,8 +554,9 @@ void sess_set_hooks(struct sess *s, const struct sess_hooks *h)
 	s->hooks_set = true;
 }
 
-/* Build a complete link: connect, negotiate, authenticate, sign, connect the tree. No lock held. */
-static int link_build(struct sess *s, struct link **out, char *errbuf, size_t errlen)
+/* Build a complete link: connect, negotiate (mp: multi-protocol first), authenticate, sign, connect the tree.
+ * *mp_refused: the server closed the connection on the multi-protocol negotiate (or answered garbage). */
+static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused, char *errbuf, size_t errlen)
 {
 	*out = NULL;
 	struct link *l = calloc(1, sizeof(*l));
@@ -531,14 +574,26 @@ static int link_build(struct sess *s, struct link **out, char *errbuf, size_t er
 	};
 	struct neg_state ns;
 	struct conn_msg final;
+	struct wbuf mpreq;
+	bool again = true;
 	memset(&ns, 0, sizeof(ns));
 	memset(&final, 0, sizeof(final));
+	wbuf_init(&mpreq, 0);
+	if (mp && smb_mp_negotiate_req_encode(&mpreq) == 0) {
+		cc.first_req = mpreq.p;
+		cc.first_req_len = mpreq.len;
+	}
 	int rc = conn_new(&cc, &l->conn);
+	wbuf_free(&mpreq);
+	*mp_refused = mp && (rc == -ECONNRESET || rc == -EPROTO);
 	if (rc < 0) {
 		connect_error(s, rc, errbuf, errlen);
 		goto out;
 	}
-	rc = do_negotiate(s, l, &ns, errbuf, errlen);
+	if (mp)
+		rc = mp_answer(s, l, &ns, &again, errbuf, errlen);
+	if (rc == 0 && again)
+		rc = do_negotiate(s, l, &ns, errbuf, errlen);
 	if (rc == 0)
 		rc = do_session_setup(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0)
@@ -558,6 +613,19 @@ out:
 		 l->info.encrypted ? ", encrypted" : "", l->info.signing ? ", signed" : "", l->info.guest ? ", guest" : "");
 	*out = l;
 	return 0;
+}
+
+static int link_build(struct sess *s, struct link **out, char *errbuf, size_t errlen)
+{
+	bool mp_refused = false;
+	int rc = link_try(s, out, s->cfg.multi_protocol, &mp_refused, errbuf, errlen);
+	if (mp_refused) {
+		log_info("%s closed the connection on a multi-protocol negotiate; negotiating SMB2 alone", s->cfg.host);
+		rc = link_try(s, out, false, &mp_refused, errbuf, errlen);
+	}
+	if (rc == 0)
+		s->cfg.multi_protocol = false; /* it speaks SMB2: reconnects need not ask again */
+	return rc;
 }
 
 static char *xstrdup(const char *s)

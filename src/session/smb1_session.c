@@ -168,12 +168,13 @@ static int check_negotiate(struct smb1_sess *s, const struct smb1_negotiate_rsp 
 static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, struct smb1_negotiate_rsp *r, char *errbuf,
 			size_t errlen)
 {
-	/* NT LM 0.12 stays index 0, so check_negotiate's test holds for both lists. */
-	static const char *const dialects[] = {SMB1_DIALECT_NT_LM, SMB1_DIALECT_SMB2_002, SMB1_DIALECT_SMB2_WILDCARD};
+	/* NT LM 0.12 alone: the default's multi-protocol negotiate (session.c) has already found an SMB1-only
+	 * server, and vers=1.0 asks for SMB1 whatever else the server speaks. */
+	static const char *const dialects[] = {SMB1_DIALECT_NT_LM};
 	struct wbuf w;
 	uint32_t st;
 	smb1_sess_req_init(s, &w, SMB1_COM_NEGOTIATE);
-	smb1_negotiate_req_encode(&w, dialects, s->opts.offer_smb2 ? 3 : 1);
+	smb1_negotiate_req_encode(&w, dialects, 1);
 	int rc = smb1_sess_call(s, &w, NULL, 0, rsp, rsp_len, &st);
 	wbuf_free(&w);
 	if (rc == 0 && smb_proto_version(*rsp, *rsp_len) == 2)

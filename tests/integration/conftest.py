@@ -232,3 +232,19 @@ def run_smbfuse(smbfuse_bin, tmp_path):
         return f
 
     return run
+
+
+@pytest.fixture
+def capture(tmp_path):
+    if not shutil.which("tshark"):
+        pytest.skip("tshark not installed")
+    caps = []
+
+    def start(port):
+        caps.append(sf.Capture(port, tmp_path / f"cap{len(caps)}.pcap"))
+        return caps[-1]
+
+    yield start
+    for c in caps:
+        if c.p.poll() is None:
+            c.stop()

@@ -10,12 +10,13 @@ Used as a program (by tools/demo.sh):  smbfixture.py setup DIR PORT  -- writes D
 nss_wrapper files and the passdb, and prints shell assignments (CONF=, SMB_USER=, ...).
 """
 import os
+import selectors
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -429,6 +430,75 @@ class Mount:
             self.proc.wait(10)
         if is_mounted(self.mountpoint):
             subprocess.run(["fusermount3", "-u", "-z", str(self.mountpoint)], capture_output=True)
+
+
+class Capture:
+    """tshark on lo for one TCP port, into a pcap file; started once dumpcap says it is capturing."""
+
+    def __init__(self, port, path):
+        self.path, self.port = path, port
+        # -P -l: also print each packet as it is captured, so the test can see the capture has begun.
+        self.p = subprocess.Popen(["tshark", "-i", "lo", "-B", "64", "-f", f"tcp port {port}", "-w", str(path),
+                                   "-P", "-l"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        # "Capturing on" can come before packets are really taken: knock on the port until tshark prints one.
+        sel = selectors.DefaultSelector()
+        sel.register(self.p.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.p.poll() is None:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            if sel.select(timeout=0.5):
+                self.p.stdout.readline()
+                break
+        else:
+            raise RuntimeError("tshark captured nothing")
+        sel.close()
+        self.lines, self._cv = [], threading.Condition()
+        threading.Thread(target=self._drain, daemon=True).start()  # so tshark never blocks on its stdout
+
+    def _drain(self):
+        for line in self.p.stdout:
+            with self._cv:
+                self.lines.append(line)
+                self._cv.notify_all()
+
+    def stop(self):
+        """Stop once tshark has taken every packet so far: knock once more and wait until it prints that
+        connection (it handles packets in order), since SIGINT drops what it has not yet processed."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as k:
+            mark = re.compile(rf"\b{k.getsockname()[1]}\b.*\b{self.port}\b")
+        with self._cv:
+            if not self._cv.wait_for(lambda: any(mark.search(x) for x in self.lines), timeout=30):
+                raise RuntimeError("tshark did not see the final knock")
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(timeout=30)
+
+    def fields(self, display_filter, *fields):
+        """One list of field values per packet matching display_filter, in wire order. A packet may hold
+        several SMB messages: each field then has one value per message, comma-separated."""
+        # smbd listens on a test port, which tshark decodes as SMB only when told (NBSS framing).
+        r = subprocess.run(["tshark", "-r", str(self.path), "-d", f"tcp.port=={self.port},nbss", "-Y", display_filter,
+                            "-T", "fields", *[a for f in fields for a in ("-e", f)], "-E", "occurrence=a"],
+                           capture_output=True, text=True, timeout=120, check=True)
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def max_outstanding(self, command):
+        """Most requests of command on the wire at once: requests seen minus their (same MID) responses."""
+        rows = self.fields(f"smb.cmd == 0x{command:02x}", "smb.mid", "smb.flags.response", "smb.cmd")
+        out, most, reqs, rsps = set(), 0, 0, 0
+        # A frame may hold several SMB messages (and other commands): its fields list one value per message.
+        for row in rows:
+            mids, flags, cmds = (f.split(",") for f in row)
+            for mid, rsp, cmd in zip(mids, flags, cmds):
+                if int(cmd, 0) != command:
+                    continue
+                if rsp in ("1", "True"):
+                    out.discard(mid)
+                    rsps += 1
+                else:
+                    out.add(mid)
+                    reqs += 1
+                    most = max(most, len(out))
+        return most, reqs, rsps
 
 
 class MountFailed(Exception):

@@ -99,7 +99,7 @@ def test_default_vers_falls_back_to_smb1(mount, samba_server):
     (m.path / "f").write_text("over SMB1")
     assert (m.backing / "f").read_text() == "over SMB1"
     assert [s["protocol"] for s in sf.negotiated(srv)] == ["NT1"]
-    assert re.search(r"falling back to SMB1", m.stderr()), m.stderr()
+    assert re.search(r"speaks only SMB1: using it", m.stderr()), m.stderr()
     assert re.search(r"SMB1 is insecure", m.stderr()), m.stderr()
 
 

@@ -5,87 +5,16 @@ many requests of each command were outstanding (sent, not yet answered, by MID) 
 Signed mounts carry reads in 60 KiB pieces as well as writes, so a 1 MiB FUSE request is 17 pieces.
 """
 import os
-import selectors
-import shutil
-import signal
-import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-import smbfixture as sf
 
 pytestmark = pytest.mark.timeout(180)
 
 NT1 = {"server min protocol": "NT1", "server max protocol": "NT1"}
 READ_ANDX, WRITE_ANDX = 0x2E, 0x2F
-
-
-class Capture:
-    """tshark on lo for one TCP port, into a pcap file; started once dumpcap says it is capturing."""
-
-    def __init__(self, port, path):
-        self.path, self.port = path, port
-        # -P -l: also print each packet as it is captured, so the test can see the capture has begun.
-        self.p = subprocess.Popen(["tshark", "-i", "lo", "-B", "64", "-f", f"tcp port {port}", "-w", str(path),
-                                   "-P", "-l"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        # "Capturing on" can come before packets are really taken: knock on the port until tshark prints one.
-        sel = selectors.DefaultSelector()
-        sel.register(self.p.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.p.poll() is None:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
-            if sel.select(timeout=0.5):
-                self.p.stdout.readline()
-                break
-        else:
-            raise RuntimeError("tshark captured nothing")
-        sel.close()
-        threading.Thread(target=self.p.stdout.read, daemon=True).start()  # drain, so tshark never blocks
-
-    def stop(self):
-        self.p.send_signal(signal.SIGINT)
-        self.p.wait(timeout=30)
-
-    def max_outstanding(self, command):
-        """Most requests of command on the wire at once: requests seen minus their (same MID) responses."""
-        # smbd listens on a test port, which tshark decodes as SMB only when told (NBSS framing).
-        r = subprocess.run(["tshark", "-r", str(self.path), "-d", f"tcp.port=={self.port},nbss", "-Y", f"smb.cmd == 0x{command:02x}", "-T", "fields",
-                            "-e", "smb.mid", "-e", "smb.flags.response", "-e", "smb.cmd", "-E", "occurrence=a"],
-                           capture_output=True, text=True, timeout=120, check=True)
-        out, most, reqs, rsps = set(), 0, 0, 0
-        # A frame may hold several SMB messages (and other commands): its fields list one value per message.
-        for line in r.stdout.splitlines():
-            mids, flags, cmds = (f.split(",") for f in line.split("\t"))
-            for mid, rsp, cmd in zip(mids, flags, cmds):
-                if int(cmd, 0) != command:
-                    continue
-                if rsp in ("1", "True"):
-                    out.discard(mid)
-                    rsps += 1
-                else:
-                    out.add(mid)
-                    reqs += 1
-                    most = max(most, len(out))
-        return most, reqs, rsps
-
-
-@pytest.fixture
-def capture(tmp_path):
-    if not shutil.which("tshark"):
-        pytest.skip("tshark not installed")
-    caps = []
-
-    def start(port):
-        caps.append(Capture(port, tmp_path / f"cap{len(caps)}.pcap"))
-        return caps[-1]
-
-    yield start
-    for c in caps:
-        if c.p.poll() is None:
-            c.stop()
 
 
 @pytest.mark.parametrize("signed", [False, True], ids=["plain", "signed"])
