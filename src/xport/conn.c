@@ -332,8 +332,16 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	xout_free(&o);
 	pthread_mutex_lock(&c->mu);
 	if (rc == 0) {
-		while (!r->finished && rc == 0)
+		while (!r->finished && rc == 0) {
 			rc = wait_until(c, &r->cv, has_deadline, &ts) == -ETIMEDOUT ? -ETIMEDOUT : 0;
+			/* MS-SMB2 3.2.5.1.5: an interim response says the server is at work (an open waiting for
+			 * another client's break, a blocking lock): wait on without a deadline, as the kernel client
+			 * does. A server that dies meanwhile is found by the echo keepalive, which fails the call. */
+			if (rc == -ETIMEDOUT && r->x.in_engine && xcall_pending_async(&r->x)) {
+				has_deadline = false;
+				rc = 0;
+			}
+		}
 		if (r->finished)
 			rc = creq_results(r, msgs);
 		else

@@ -121,6 +121,14 @@ void xcall_fini(struct xcall *x)
 
 /* ---- outgoing frames ---- */
 
+bool xcall_pending_async(const struct xcall *x)
+{
+	for (int i = 0; i < x->n; i++)
+		if (x->m[i].async && !x->m[i].done)
+			return true;
+	return false;
+}
+
 void xout_init(struct xout *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -70,6 +70,8 @@ struct xcall {
 };
 
 int xcall_init(struct xcall *x, int n);
+/* Some message of x is still waiting after a STATUS_PENDING interim response: the server has it in hand. */
+bool xcall_pending_async(const struct xcall *x);
 /* Free the message array and every result the owner has not taken. */
 void xcall_fini(struct xcall *x);
 

@@ -20,7 +20,7 @@
 #include "sock_i.h"
 #include "srv.h"
 
-enum mode { M_ECHO, M_CLOSE_AFTER, M_SILENT, M_HUGE, M_NOTIFY };
+enum mode { M_ECHO, M_CLOSE_AFTER, M_SILENT, M_HUGE, M_NOTIFY, M_PENDING };
 
 struct fsrv {
 	int lfd, fd;
@@ -104,6 +104,16 @@ static void on_request(struct fsrv *s, uint8_t *f, const struct srv_req *q)
 		srv_send(s, &r);
 	} else if (s->mode == M_NOTIFY) {
 		struct srv_rsp r = echo_of(q);
+		srv_send(s, &r);
+	} else if (s->mode == M_PENDING) {
+		/* Interim at once, the answer well after the caller's deadline. */
+		struct srv_rsp r = {.mid = q->h.message_id, .cmd = q->h.command, .status = STATUS_PENDING,
+				    .credits = 1, .flags = SMB2_FLAGS_ASYNC_COMMAND, .async_id = 7};
+		srv_send(s, &r);
+		usleep(400 * 1000);
+		r = echo_of(q);
+		r.flags = SMB2_FLAGS_ASYNC_COMMAND;
+		r.async_id = 7;
 		srv_send(s, &r);
 	}
 	free(f);
@@ -576,8 +586,23 @@ static void test_first_exchange(void)
 	srv_stop(&s);
 }
 
+/* A request the server has answered with STATUS_PENDING outlives its deadline (MS-SMB2 3.2.5.1.5). */
+static void test_pending_outlives_deadline(void)
+{
+	struct fsrv s;
+	srv_start(&s, M_PENDING);
+	struct conn *c = open_conn(s.port, 0);
+	uint64_t t0 = now_ms();
+	bool echo_ok = false;
+	CHECK(call_tag(c, 5, 0, 150, &echo_ok) == 0 && echo_ok);
+	CHECK(now_ms() - t0 >= 390);
+	conn_free(c);
+	srv_stop(&s);
+}
+
 int main(void)
 {
+	test_pending_outlives_deadline();
 	test_first_exchange();
 	test_concurrent();
 	test_server_close();
