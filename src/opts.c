@@ -926,6 +926,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->echo_interval_ms = o->echo_interval_ms;
 	cfg->hard = o->hard;
 	cfg->seal = o->seal;
+	cfg->no_leases = o->fs.cache == FS_CACHE_NONE;
 	cfg->addr = o->addr;
 	cfg->rsize = o->rsize;
 	cfg->wsize = o->wsize;

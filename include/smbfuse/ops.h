@@ -182,6 +182,9 @@ struct smb_client_cfg {
 	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */
 	bool hard;		    /* wait for an unreachable server instead of failing requests */
 	bool seal;		    /* encrypt every request (SMB 3.x) */
+	/* cache=none: ask for no lease or oplock, keep no closed handle, watch no directory. Nothing is cached
+	 * anyway, and a lease held for nothing only makes other clients wait for our breaks. */
+	bool no_leases;
 	const char *addr;	    /* address to connect to; host still names the server (UNC, SPN) */
 	uint32_t rsize, wsize;	    /* caps on READ/WRITE sizes; 0: what the server offers */
 	/* NetBIOS (RFC 1001/1002). The session service is used on port 139, or on any port with netbios;

@@ -210,7 +210,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	if (rc < 0)
 		goto fail;
 	/* Leases, handle cache and watches are SMB2's. */
-	rc = cl->sess ? pcache_new(cl) : 0;
+	rc = cl->sess && !cfg->no_leases ? pcache_new(cl) : 0;
 	if (rc < 0)
 		goto fail;
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */

@@ -5,6 +5,8 @@ cache feature has a paired case where turning it off (cache=none) changes the ou
 by accident. Two clients: two smbfuse mounts of the same directory, or smbfuse and smbclient.
 """
 import os
+import signal
+import threading
 import subprocess
 import time
 
@@ -243,3 +245,55 @@ def test_many_breaks_at_once(mount):
     finally:
         for h in handles:
             h.close()
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("cache", ["strict", "none"])
+def test_break_never_acknowledged_leaves_nobody_waiting(mount, cache):
+    """A holds a lease on f and stops (SIGSTOP): the server's break to it is never acknowledged. B's open
+    of f waits at the server (STATUS_PENDING) until the server gives up on A (Samba: 35 s), then completes:
+    not failed by a client-side deadline, not hung. Meanwhile B's other requests on the same connection go
+    on. A, let go again, handles the stale break: it drops its cached pages and reads B's data.
+    With cache=none A holds no lease, so nothing is broken and B's open does not wait at all."""
+    a, b = mount(opts={"cache": cache}), mount()
+    (a.path / "f").write_bytes(b"A" * 4096)
+    fa = open(a.path / "f", "rb")
+    assert fa.read() == b"A" * 4096
+    result = {}
+
+    def writer():
+        t0 = time.monotonic()
+        try:
+            with open(b.path / "f", "r+b") as w:
+                w.write(b"B" * 4096)
+            result["took"] = time.monotonic() - t0
+        except OSError as e:
+            result["error"] = e
+    os.kill(a.proc.pid, signal.SIGSTOP)
+    try:
+        t = threading.Thread(target=writer, daemon=True)
+        t.start()
+        for i in range(20):
+            t0 = time.monotonic()
+            (b.path / f"other{i}").write_bytes(b"x")
+            assert time.monotonic() - t0 < 2, "B's other requests wait behind the pending open"
+        assert (b.backing / "other19").read_bytes() == b"x"
+        if cache == "strict":
+            assert t.is_alive(), f"the open did not wait for the break to A: {result}"
+        t.join(timeout=150)
+        assert not t.is_alive(), "B's open never completed"
+    finally:
+        os.kill(a.proc.pid, signal.SIGCONT)
+        if "took" not in result:
+            fa.close()  # the mount must unmount after a failure
+    assert "took" in result, result
+    print(f"cache={cache}: the open waited {result['took']:.1f}s")
+    if cache == "none":
+        assert result["took"] < 2, result
+    assert (b.backing / "f").read_bytes() == b"B" * 4096
+
+    def fresh():
+        fa.seek(0)
+        return fa.read() == b"B" * 4096
+    wait_for(fresh, 5, "A to see B's data after the stale break")
+    fa.close()

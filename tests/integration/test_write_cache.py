@@ -390,7 +390,8 @@ def test_smb202_batch_oplock_gathers_and_breaks(mount, tmp_path, cache):
     s1 = stats(m)
     assert (m.backing / "g").read_bytes() == data
     assert delta(s1, s0, "requests.WRITE") == (16 if cache == "strict" else 256)
-    assert delta(s1, s0, "leases.granted") >= 1  # oplock grants count here
+    # Oplock grants count here; cache=none asks for none.
+    assert (delta(s1, s0, "leases.granted") >= 1) == (cache == "strict")
 
     d = Driver(m.path / "f")
     try:
@@ -402,7 +403,7 @@ def test_smb202_batch_oplock_gathers_and_breaks(mount, tmp_path, cache):
         assert out.read_bytes() == b"d" * 10 * KiB
         s3 = stats(m)
         assert delta(s3, s2, "breaks.write_back") == (1 if cache == "strict" else 0)
-        assert delta(s3, s2, "requests.OPLOCK_BREAK") >= 1
+        assert (delta(s3, s2, "requests.OPLOCK_BREAK") >= 1) == (cache == "strict")
         assert d.do("close") == 0
     finally:
         d.stop()
