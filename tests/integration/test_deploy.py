@@ -410,7 +410,9 @@ def test_debug_trace_has_requests_and_no_secret(mount, server):
     lines = re.findall(r"(\w+) mid=(\d+) status=0x([0-9a-f]{8})(?: \(no reply\))? (\d+\.\d{3}) ms", log)
     cmds = {c for c, *_ in lines}
     assert {"NEGOTIATE", "SESSION_SETUP", "TREE_CONNECT", "CREATE", "READ", "CLOSE"} <= cmds, cmds
-    assert ("SESSION_SETUP", "1", "c0000016") in [(c, mid, st) for c, mid, st, _ in lines]  # MORE_PROCESSING
+    # MessageId 0 is the multi-protocol negotiate, sent before the engine runs; SMB2 NEGOTIATE is 1.
+    assert ("NEGOTIATE", "1") == lines[0][:2], lines[:3]
+    assert ("SESSION_SETUP", "2", "c0000016") in [(c, mid, st) for c, mid, st, _ in lines]  # MORE_PROCESSING
     assert sum(1 for c, *_ in lines if c == "READ") >= 200 * 1024 // 16384
     pw = server.password
     for form in (pw, pw.encode("utf-16-le").hex(), pw.encode().hex()):
