@@ -34,6 +34,7 @@ struct fs_inode {
 	unsigned refs;		 /* one per child node (the child's parent pointer) and one for the root */
 	bool hashed;		 /* in fs->by_name; false once unlinked or replaced by a rename */
 	struct smb_attr attr;	 /* last attributes seen from the server */
+	bool has_attr;		 /* attr has been set: its file_id is fixed from then on (keep_file_id_locked) */
 	/* Directories only (cache.c): the last listing, trusted while the directory's watch holds. dir_epoch
 	 * counts invalidations, so a listing fetched across one is not stored (sshfs cache_add_attr). */
 	GPtrArray *list;      /* struct fs_dirent *, shared (g_ptr_array_ref) with open fs_dir handles */

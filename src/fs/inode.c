@@ -183,6 +183,19 @@ fuse_ino_t fs_inode_child(struct fs *fs, fuse_ino_t parent, const char *name)
 	return ino;
 }
 
+/*
+ * st_ino comes from the file id, and the kernel takes st_ino from every attribute reply, so an inode's
+ * file id must not change while it lives: a program that compares fstat(fd) with stat(path) (SQLite does,
+ * and opens read-only when they differ) would see its file replaced. Some replies carry no id (SMB1's
+ * NT_CREATE_ANDX) and later ones do; the first one this inode was given stays.
+ */
+static void keep_file_id_locked(struct fs_inode *n, struct smb_attr *attr)
+{
+	if (n->has_attr)
+		attr->file_id = n->attr.file_id;
+	n->has_attr = true;
+}
+
 fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *attr)
 {
 	fuse_ino_t ino = 0;
@@ -191,8 +204,9 @@ fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, str
 	if (!p)
 		goto out;
 	struct fs_inode *n = by_name_locked(fs, p, name);
-	if (n && smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr)) {
-		/* Replaced on the server by an object of the other type: the kernel must see a new inode. */
+	if (n && (smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr) ||
+		  (n->attr.file_id && attr->file_id && n->attr.file_id != attr->file_id))) {
+		/* Replaced on the server by another object: the kernel must see a new inode. */
 		unhash_locked(fs, n);
 		n = NULL;
 	}
@@ -212,6 +226,7 @@ fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, str
 	if (n->nlookup++ == 0)
 		fs->live++;
 	merge_wrote_locked(n, attr);
+	keep_file_id_locked(n, attr);
 	n->attr = *attr;
 	ino = n->nodeid;
 out:
@@ -285,6 +300,7 @@ void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr)
 	struct fs_inode *n = by_id_locked(fs, ino);
 	if (n) {
 		merge_wrote_locked(n, attr);
+		keep_file_id_locked(n, attr);
 		n->attr = *attr;
 	}
 	pthread_mutex_unlock(&fs->lock);

@@ -13,6 +13,7 @@
  *   MEMFS_DELAY="substr:ms"               every op on a path containing substr sleeps ms first
  *   MEMFS_PASSWORD=secret                 smb_client_new refuses any other password
  *   MEMFS_NO_FILE_IDS=1                   report file_id 0 (the glue then uses nodeids)
+ *   MEMFS_NO_IDS_ON_OPEN=1                open reports file_id 0, stat the real one (SMB1's NT_CREATE_ANDX)
  *   MEMFS_STATS=file                      at smb_client_free write "open_handles=N\n" there
  * Host "unreachable" fails smb_client_new like a closed port; share "missing" like an unknown share.
  * One global mutex: this is a test double, not a model of concurrency.
@@ -64,6 +65,7 @@ static char delay_substr[128];
 static int delay_ms;
 static long open_handles;
 static bool no_file_ids;
+static bool no_ids_on_open;
 
 static const struct {
 	const char *name;
@@ -257,6 +259,8 @@ static int m_open(struct smb_client *cl, const char *path, int flags, mode_t mod
 		(*out)->flags = flags;
 		if (attr_out)
 			fill(n, attr_out);
+		if (attr_out && no_ids_on_open)
+			attr_out->file_id = 0;
 	}
 	pthread_mutex_unlock(&mlock);
 	return r;
@@ -369,6 +373,8 @@ static int m_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh,
 		n->attr.ctime = now();
 		if (attr_out)
 			fill(n, attr_out);
+		if (attr_out && no_ids_on_open)
+			attr_out->file_id = 0;
 	}
 	pthread_mutex_unlock(&mlock);
 	return r;
@@ -429,6 +435,8 @@ static int m_mkdir(struct smb_client *cl, const char *path, struct smb_attr *att
 		p->attr.mtime = p->attr.ctime = now();
 		if (attr_out)
 			fill(n, attr_out);
+		if (attr_out && no_ids_on_open)
+			attr_out->file_id = 0;
 	}
 	pthread_mutex_unlock(&mlock);
 	return r;
@@ -576,6 +584,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	}
 	parse_faults();
 	no_file_ids = getenv("MEMFS_NO_FILE_IDS") != NULL;
+	no_ids_on_open = getenv("MEMFS_NO_IDS_ON_OPEN") != NULL;
 	root = node_new("", true);
 	*out = calloc(1, sizeof(**out));
 	snprintf((*out)->desc, sizeof((*out)->desc), "memfs");

@@ -109,6 +109,25 @@ def test_inode_numbers_without_file_ids(tmp_path):
         assert m.umount() == 0
 
 
+def test_inode_number_kept_when_ids_arrive_late(tmp_path):
+    """A create answered without a file id (SMB1) and a later stat with one: st_ino must not change while
+    the kernel holds the inode, or SQLite, comparing fstat(fd) with stat(path), takes the file for
+    replaced. The first fstat is served from the create reply; a write invalidates the attributes, so the
+    next ones ask the daemon, which has heard the real id by then."""
+    m = Mount(tmp_path, env={"MEMFS_NO_IDS_ON_OPEN": "1"})
+    try:
+        fd = os.open(m.p("db"), os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            first = os.fstat(fd).st_ino
+            os.write(fd, b"SQLite format 3")
+            assert os.fstat(fd).st_ino == first
+            assert os.stat(m.p("db")).st_ino == first
+        finally:
+            os.close(fd)
+    finally:
+        assert m.umount() == 0
+
+
 def test_readdirplus_2000_and_no_lookup_leak(tmp_path):
     m = Mount(tmp_path, debug=True)
     try:
