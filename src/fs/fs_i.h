@@ -71,8 +71,11 @@ struct fs {
 	/* Open files not yet released, so an exit before the kernel's RELEASE (a signal right after a
 	 * close) still closes them on the server and frees them. A leaf lock. */
 	pthread_mutex_t files_lock;
-	pthread_cond_t files_cond; /* an open file was dropped (fs_file_drop) */
+	pthread_cond_t files_cond; /* an open file was closed on the server (fs_file_put) */
 	struct fs_file *files; /* files_lock */
+	/* files_lock: released files whose CLOSE is on its way. Until it has been answered the server still
+	 * has the file open and refuses to replace it, so a rename waits for these too. */
+	struct fs_file *closing;
 
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
 	pthread_mutex_t append_lock;
@@ -93,7 +96,7 @@ struct fs_file {
 	fuse_ino_t ino;		     /* immutable */
 	struct fs_file *prev, *next; /* fs.files_lock */
 	unsigned refs;		     /* fs.files_lock: the kernel's (until RELEASE) and each borrower's */
-	bool listed;		     /* fs.files_lock: still in fs->files */
+	bool listed;		     /* fs.files_lock: in fs->files (not released); else in fs->closing */
 };
 
 /* Unlink f from fs->files and drop the kernel's reference: the last reference closes and frees it. */

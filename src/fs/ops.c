@@ -589,16 +589,42 @@ static int do_open(struct fs *fs, const char *path, int kflags, mode_t mode, str
 }
 
 /* Wrap fh into fi and decide the caching of this open; see the essay in fs.c. */
+static void list_add_locked(struct fs_file **head, struct fs_file *f)
+{
+	f->prev = NULL;
+	f->next = *head;
+	if (*head)
+		(*head)->prev = f;
+	*head = f;
+}
+
+static void list_del_locked(struct fs_file **head, struct fs_file *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		*head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	f->prev = f->next = NULL;
+}
+
 void fs_file_put(struct fs *fs, struct fs_file *f)
 {
 	pthread_mutex_lock(&fs->files_lock);
 	bool last = --f->refs == 0;
+	if (last)
+		list_add_locked(&fs->closing, f); /* unlisted from files by fs_file_drop before the last put */
 	pthread_mutex_unlock(&fs->files_lock);
 	if (!last)
 		return;
 	int r = CALL(fs, close, f->fh);
 	if (r < 0)
 		log_dbg("close: %s", strerror(-r));
+	pthread_mutex_lock(&fs->files_lock);
+	list_del_locked(&fs->closing, f);
+	pthread_cond_broadcast(&fs->files_cond);
+	pthread_mutex_unlock(&fs->files_lock);
 	free(f);
 }
 
@@ -606,24 +632,19 @@ void fs_file_drop(struct fs *fs, struct fs_file *f)
 {
 	pthread_mutex_lock(&fs->files_lock);
 	if (f->listed) {
-		if (f->prev)
-			f->prev->next = f->next;
-		else
-			fs->files = f->next;
-		if (f->next)
-			f->next->prev = f->prev;
+		list_del_locked(&fs->files, f);
 		f->listed = false;
 	}
 	pthread_mutex_unlock(&fs->files_lock);
 	fs_file_put(fs, f);
-	pthread_mutex_lock(&fs->files_lock);
-	pthread_cond_broadcast(&fs->files_cond);
-	pthread_mutex_unlock(&fs->files_lock);
 }
 
 static bool has_open_file_locked(struct fs *fs, fuse_ino_t ino)
 {
 	for (struct fs_file *f = fs->files; f; f = f->next)
+		if (f->ino == ino)
+			return true;
+	for (struct fs_file *f = fs->closing; f; f = f->next)
 		if (f->ino == ino)
 			return true;
 	return false;
@@ -673,10 +694,7 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 	f->listed = true;
 	f->append = (fi->flags & O_APPEND) && !fs->cfg.writeback;
 	pthread_mutex_lock(&fs->files_lock);
-	f->next = fs->files;
-	if (f->next)
-		f->next->prev = f;
-	fs->files = f;
+	list_add_locked(&fs->files, f);
 	pthread_mutex_unlock(&fs->files_lock);
 	fi->fh = (uintptr_t)f;
 	fi->direct_io = f->append;
