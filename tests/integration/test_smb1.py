@@ -20,6 +20,7 @@ import pytest
 import smbfixture as sf
 import test_basic
 import test_io
+import test_programs
 from test_reconnect import kill_and_wait, serving_pid
 
 pytestmark = pytest.mark.timeout(180)
@@ -70,18 +71,28 @@ CORE = [
     "test_rename_across_directories", "test_rename_dir_over_nonempty_dir_fails",
     "test_non_ascii_names_through_mount", "test_non_ascii_names_from_disk", "test_non_ascii_directory_rename",
     "test_long_name", "test_statfs_close_to_backing", "test_fsync_makes_data_visible_on_server_while_open",
-    "test_fsync_directory", "test_inode_numbers_stable",
+    "test_fsync_directory", "test_inode_numbers_stable", "test_default_owner_is_mounting_user",
+    "test_create_2000_files_through_mount",
 ]
 IO = [
     "test_sparse_5gib_file_written_at_offset", "test_o_append_to_existing_file", "test_o_append_two_writers",
     "test_o_rdwr_random_against_model", "test_read_at_and_past_eof", "test_writable_shared_mmap",
     "test_mmap_read_of_disk_file", "test_file_opened_by_two_processes",
-    "test_read_while_another_process_writes_elsewhere",
+    "test_read_while_another_process_writes_elsewhere", "test_large_sequential_copy",
+    "test_rename_over_file_whose_close_is_pending",
+]
+# Real programs over SMB1 too; test_programs's own fixtures come with them.
+PROGRAMS = [
+    "test_git_init_commit_status_log_gc", "test_git_clone_local_repo_into_mount", "test_make_builds_c_program",
+    "test_rsync_second_run_transfers_nothing", "test_editor_atomic_save", "test_sqlite_create_insert_select",
+    "test_tar_extract_into_and_create_from_mount", "git_env",
 ]
 for _name in CORE:
     globals()[_name] = getattr(test_basic, _name)
 for _name in IO:
     globals()[_name] = getattr(test_io, _name)
+for _name in PROGRAMS:
+    globals()[_name] = getattr(test_programs, _name)
 
 
 def test_many_files_listed_in_several_find_replies(mnt):
