@@ -262,6 +262,13 @@ void smb_client_free(struct smb_client *cl)
 	free(cl);
 }
 
+void smb_client_set_stop_check(struct smb_client *cl, bool (*fn)(void *arg), void *arg)
+{
+	/* SMB1 has no hard waits yet. */
+	if (cl->sess)
+		sess_set_stop_check(cl->sess, fn, arg);
+}
+
 const struct smb_ops *smb_client_ops(const struct smb_client *cl)
 {
 	return cl->ops;
