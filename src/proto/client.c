@@ -264,8 +264,9 @@ void smb_client_free(struct smb_client *cl)
 
 void smb_client_set_stop_check(struct smb_client *cl, bool (*fn)(void *arg), void *arg)
 {
-	/* SMB1 has no hard waits yet. */
-	if (cl->sess)
+	if (cl->smb1)
+		smb1_client_set_stop_check(cl, fn, arg);
+	else
 		sess_set_stop_check(cl->sess, fn, arg);
 }
 

@@ -124,7 +124,9 @@ def test_silent_server_is_dropped_by_keepalive(server, mount):
         os.kill(pid, signal.SIGCONT)
 
 
-DIALECTS = {"smb2": ({}, {})}
+# hard and soft behave the same over SMB2 and SMB1 (one policy: src/session/reconnect.c).
+DIALECTS = {"smb2": ({}, {}),
+            "smb1": ({"server min protocol": "NT1", "server max protocol": "NT1"}, {"vers": "1.0"})}
 
 
 def private_mount(samba_server, mount, dialect, tag, hard):
