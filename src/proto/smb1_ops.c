@@ -1023,10 +1023,49 @@ static int enc_rename(struct wbuf *w, const void *arg)
 	return smb1_rename_req_encode(w, p[0].wpath, p[1].wpath);
 }
 
+/* The name after the last separator of a wire path; *dir_len gets the length of the directory before it. */
+static const char *wire_leaf(const char *wpath, size_t *dir_len)
+{
+	const char *sep = strrchr(wpath, '\\');
+	*dir_len = sep ? (size_t)(sep - wpath) : 0;
+	return sep ? sep + 1 : wpath;
+}
+
 /*
- * RENAME (MS-CIFS 2.2.4.8) refuses an existing target, and SET_FILE_INFORMATION's rename is limited by
- * smbd to the same directory under SMB1. So to replace, the target is deleted first (a file, or an empty
- * directory as rename(2) allows) and RENAME repeated: not atomic, and another client may win the gap.
+ * Replace in one step: FileRenameInformation with ReplaceIfExists at the pass-through level (MS-SMB
+ * 2.2.2.3.5, MS-FSCC 2.4.42.1) on a handle of the source, so the target is never missing. The form carries a
+ * bare name, the target's directory being the source's (smbd answers a path with STATUS_NOT_SUPPORTED):
+ * 1 when wfrom and wto are not in one directory or the server lacks CAP_INFOLEVEL_PASSTHRU, for the caller
+ * to replace another way.
+ */
+static int replace_on_fid(struct s1link *l, const char *wfrom, const char *wto)
+{
+	size_t from_dir, to_dir;
+	const char *leaf = wire_leaf(wto, &to_dir);
+	wire_leaf(wfrom, &from_dir);
+	if (!(l->info.capabilities & SMB1_CAP_INFOLEVEL_PASSTHRU) || from_dir != to_dir ||
+	    strncmp(wfrom, wto, from_dir) != 0)
+		return 1;
+	struct create_args a = {.access = DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				.disposition = FILE_OPEN,
+				.options = FILE_OPEN_REPARSE_POINT};
+	int rc = op_create(l, wfrom, &a);
+	if (rc < 0)
+		return rc;
+	struct wbuf p;
+	wbuf_init(&p, 0);
+	rc = smb1_file_rename_info_encode(&p, true, leaf, strlen(leaf));
+	if (rc == 0)
+		rc = set_info(l, NULL, a.fid, FileRenameInformation, &p);
+	wbuf_free(&p);
+	close_fid(l, a.fid); /* the rename stands (or not) whatever the close says */
+	return rc;
+}
+
+/*
+ * RENAME (MS-CIFS 2.2.4.8) refuses an existing target. To replace it, replace_on_fid where it can; elsewhere
+ * the target is deleted first (a file, or an empty directory as rename(2) allows) and RENAME repeated: not
+ * atomic, and another client may win the gap.
  */
 static int op_rename(struct s1link *l, const char *wfrom, void *arg)
 {
@@ -1035,6 +1074,9 @@ static int op_rename(struct s1link *l, const char *wfrom, void *arg)
 	int rc = simple(l, SMB1_COM_RENAME, enc_rename, p);
 	if (rc != -EEXIST || (a->flags & SMB_RENAME_NOREPLACE))
 		return rc;
+	if ((rc = replace_on_fid(l, wfrom, a->wto)) <= 0)
+		return rc;
+	rc = -EEXIST;
 	struct smb_attr from, to;
 	if (query_all(l, wfrom, 0, &from) < 0 || query_all(l, a->wto, 0, &to) < 0)
 		return rc;

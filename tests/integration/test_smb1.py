@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -90,6 +91,56 @@ def test_many_files_listed_in_several_find_replies(mnt):
     for n in names:
         mnt.disk_write(n, b"1")
     assert sorted(os.listdir(mnt.path)) == sorted(names)
+
+
+def test_rename_over_existing_file_never_hides_the_target(mnt):
+    """Replacing a file by rename is one step on the server (FileRenameInformation with ReplaceIfExists on a
+    handle): a reader that opens the target on the server's disk in a loop while it is replaced 200 times
+    finds it every time. Deleting the target first, then renaming, leaves a gap the reader falls into."""
+    target = mnt.backing / "target"
+    mnt.disk_write("target", b"v0")
+    stop = threading.Event()
+    seen = {"opens": 0, "missing": 0, "contents": set()}
+
+    def reader():
+        while not stop.is_set():
+            try:
+                with open(target, "rb") as f:
+                    seen["contents"].add(f.read())
+                seen["opens"] += 1
+            except FileNotFoundError:
+                seen["missing"] += 1
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        for i in range(1, 201):
+            (mnt.path / "tmp").write_bytes(b"v%d" % i)
+            os.rename(mnt.path / "tmp", mnt.path / "target")
+    finally:
+        stop.set()
+        t.join(10)
+    assert seen["missing"] == 0 and seen["opens"] > 200, seen["missing"]
+    assert seen["contents"] <= {b"v%d" % i for i in range(201)}, seen["contents"] - {b"v%d" % i for i in range(201)}
+    assert target.read_bytes() == b"v200" and not (mnt.backing / "tmp").exists()
+    assert (mnt.path / "target").read_bytes() == b"v200"
+
+
+def test_rename_over_existing_file_in_another_directory(mnt):
+    """The one-step replace names the target without its directory, so across directories the target is
+    replaced the old way (delete, then rename); the result is the same."""
+    (mnt.path / "x").mkdir()
+    (mnt.path / "y").mkdir()
+    (mnt.path / "x" / "f").write_text("new")
+    (mnt.path / "y" / "g").write_text("old")
+    os.rename(mnt.path / "x" / "f", mnt.path / "y" / "g")
+    assert (mnt.backing / "y" / "g").read_text() == "new" and os.listdir(mnt.backing / "x") == []
+
+
+def test_rename_directory_over_empty_directory(mnt):
+    (mnt.path / "a" / "in").mkdir(parents=True)
+    (mnt.path / "b").mkdir()
+    os.rename(mnt.path / "a", mnt.path / "b")
+    assert (mnt.backing / "b" / "in").is_dir() and not (mnt.backing / "a").exists()
 
 
 # ---------------------------------------------------------------------------------------------------
