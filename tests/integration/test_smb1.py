@@ -21,6 +21,7 @@ import pytest
 import smbfixture as sf
 import test_basic
 import test_io
+from smb1_chain_proxy import ChainRefusingProxy
 from test_reconnect import kill_and_wait, serving_pid
 
 pytestmark = pytest.mark.timeout(180)
@@ -188,6 +189,30 @@ def test_sec_ntlm_over_smb1(mount, samba_server):
     m = mount(srv=srv, opts={"vers": "1.0", "sec": "ntlm"})
     (m.path / "f").write_text("v1")
     assert (m.backing / "f").read_text() == "v1"
+
+
+@pytest.mark.parametrize("status", ["nt", "dos"])
+def test_logon_when_the_server_refuses_the_andx_chain(mount, samba_server, status):
+    """A server that fails SESSION_SETUP_ANDX with TREE_CONNECT_ANDX chained to it (STATUS_NOT_SUPPORTED, or a
+    DOS error from a server without NT status codes) gets a second logon on a new connection, one command at
+    a time, and the mount works. The refusal comes from smb1_chain_proxy.py in front of smbd (which accepts
+    chains); signing is not required, or smbfuse would not chain in the first place."""
+    srv = samba_server(**NT1)
+    proxy = ChainRefusingProxy(srv.port, status)
+    try:
+        m = mount(srv=srv, opts={"vers": "1.0", "port": proxy.port}, extra_args=("--verbose",))
+        assert proxy.refused == 1 and proxy.connections == 2, (proxy.refused, proxy.connections)
+        assert "refused SESSION_SETUP_ANDX chained with TREE_CONNECT_ANDX; logging on without it" in m.stderr()
+        (m.path / "f").write_text("through the proxy")
+        os.rename(m.path / "f", m.path / "g")
+        assert (m.backing / "g").read_text() == "through the proxy"
+        assert os.listdir(m.path) == ["g"] and (m.path / "g").read_text() == "through the proxy"
+        os.unlink(m.path / "g")
+        assert not (m.backing / "g").exists()
+        assert m.unmount() == 0
+    finally:
+        proxy.close()
+    assert proxy.refused == 1, proxy.refused
 
 
 def test_sec_ntlm_refused_without_vers_1(run_smbfuse, server, tmp_path):
