@@ -57,6 +57,9 @@ int fs_loop(struct fs *fs);
 /* Unmount if mounted, remove the signal handlers, free everything. NULL is a no-op. */
 void fs_free(struct fs *fs);
 
+/* True once fs_loop is ending (a signal or an unmount): libfuse is about to wait for its workers. Any thread. */
+bool fs_exiting(struct fs *fs);
+
 /* Inodes the kernel still holds a lookup reference on, the root included (for diagnostics and tests). */
 size_t fs_inode_count(struct fs *fs);
 

@@ -898,6 +898,10 @@ int smb2_file_eof_info_encode(struct wbuf *w, uint64_t eof);
 int smb2_file_allocation_info_encode(struct wbuf *w, uint64_t size);
 /* MS-FSCC 2.4.42.2, the SMB2 form; utf8_name is the target path from the share root, with '\\'. */
 int smb2_file_rename_info_encode(struct wbuf *w, bool replace, const char *utf8_name, size_t len);
+/* MS-FSCC 2.4.42.1, the SMB1 form, for TRANS2 SET_FILE_INFORMATION at the pass-through level (MS-SMB 2.2.2.3.5).
+ * utf8_name is the new name alone: the target stays in the source's directory (MS-FSCC types it as a file
+ * name, and smbd answers a name with a separator with STATUS_NOT_SUPPORTED). */
+int smb1_file_rename_info_encode(struct wbuf *w, bool replace, const char *utf8_name, size_t len);
 int smb2_file_disposition_info_encode(struct wbuf *w, bool del);
 
 /* 2.2.23 / 2.2.24 / 2.2.25 OPLOCK_BREAK: notifications, acknowledgments and responses */

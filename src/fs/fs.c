@@ -165,6 +165,11 @@ int fs_loop(struct fs *fs)
 	return r < 0 ? r : 0;
 }
 
+bool fs_exiting(struct fs *fs)
+{
+	return fuse_session_exited(fs->se);
+}
+
 void fs_free(struct fs *fs)
 {
 	if (!fs)

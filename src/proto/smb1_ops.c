@@ -17,7 +17,8 @@
  * the next request builds a new link under the state lock (the others wait on the lock), and handles reopen
  * themselves by path on first use when their generation is stale, as in smb2_ops.c. A retired link is freed
  * by its last user. Requests that never left (-ENOTCONN) are retried once on the new link, read-only ones
- * also when the connection died under them (-ECONNRESET).
+ * also when the connection died under them (-ECONNRESET). A rebuild that fails is handled as over SMB2
+ * (struct sess_outage): soft fails with a backoff, hard waits for the server.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,10 +57,11 @@ struct s1link {
 };
 
 struct smb1_state {
-	pthread_mutex_t lock; /* guards cur, gen and users; held while a new link is built */
+	pthread_mutex_t lock; /* guards cur, gen, users and outage; held while a new link is built */
 	struct s1link *cur;
 	uint64_t gen;
-	struct sess_cfg cfg; /* strings owned (copied) for reconnects */
+	struct sess_outage outage; /* soft/hard, shared with SMB2 (session.h) */
+	struct sess_cfg cfg;	   /* strings owned (copied) for reconnects */
 	struct smb1_sess_opts opts;
 	char *str[10];
 };
@@ -90,26 +92,37 @@ static int link_build(struct smb1_state *st, struct s1link **out, char *errbuf, 
 	return 0;
 }
 
+/* Replace the dead current link; *old gets it when nobody uses it any more, for the caller to free. */
+static int link_rebuild_locked(struct smb1_state *st, struct s1link **old)
+{
+	struct s1link *l;
+	char err[256] = "";
+	int rc = sess_outage_backoff_locked(&st->outage);
+	if (rc < 0)
+		return rc;
+	sess_outage_lost_locked(&st->outage);
+	rc = link_build(st, &l, err, sizeof(err));
+	if (rc < 0)
+		return sess_outage_failed_locked(&st->outage, rc, err);
+	st->cur->retired = true;
+	if (st->cur->users == 0)
+		*old = st->cur;
+	st->cur = l;
+	sess_outage_over_locked(&st->outage, l->gen);
+	return 0;
+}
+
 /* The current link, rebuilt first when its connection has died; one reference for the caller. */
 static int link_get(struct smb1_state *st, struct s1link **out)
 {
 	struct s1link *old = NULL;
 	int rc = 0;
 	pthread_mutex_lock(&st->lock);
-	if (!smb1_sess_alive(st->cur->s)) {
-		struct s1link *l;
-		char err[256] = "";
-		rc = link_build(st, &l, err, sizeof(err));
-		if (rc == 0) {
-			log_info("SMB1 connection rebuilt (generation %llu)", (unsigned long long)l->gen);
-			st->cur->retired = true;
-			if (st->cur->users == 0)
-				old = st->cur;
-			st->cur = l;
-		} else {
-			log_warn("SMB1 reconnect failed: %s", err[0] ? err : strerror(-rc));
-			rc = -ENOTCONN;
-		}
+	while (!smb1_sess_alive(st->cur->s)) {
+		rc = link_rebuild_locked(st, &old);
+		if (rc == 0 || !sess_outage_wait_locked(&st->outage, &st->lock))
+			break;
+		rc = 0; /* waited (hard): look again, another caller may have rebuilt it */
 	}
 	if (rc == 0) {
 		st->cur->users++;
@@ -1010,10 +1023,49 @@ static int enc_rename(struct wbuf *w, const void *arg)
 	return smb1_rename_req_encode(w, p[0].wpath, p[1].wpath);
 }
 
+/* The name after the last separator of a wire path; *dir_len gets the length of the directory before it. */
+static const char *wire_leaf(const char *wpath, size_t *dir_len)
+{
+	const char *sep = strrchr(wpath, '\\');
+	*dir_len = sep ? (size_t)(sep - wpath) : 0;
+	return sep ? sep + 1 : wpath;
+}
+
 /*
- * RENAME (MS-CIFS 2.2.4.8) refuses an existing target, and SET_FILE_INFORMATION's rename is limited by
- * smbd to the same directory under SMB1. So to replace, the target is deleted first (a file, or an empty
- * directory as rename(2) allows) and RENAME repeated: not atomic, and another client may win the gap.
+ * Replace in one step: FileRenameInformation with ReplaceIfExists at the pass-through level (MS-SMB
+ * 2.2.2.3.5, MS-FSCC 2.4.42.1) on a handle of the source, so the target is never missing. The form carries a
+ * bare name, the target's directory being the source's (smbd answers a path with STATUS_NOT_SUPPORTED):
+ * 1 when wfrom and wto are not in one directory or the server lacks CAP_INFOLEVEL_PASSTHRU, for the caller
+ * to replace another way.
+ */
+static int replace_on_fid(struct s1link *l, const char *wfrom, const char *wto)
+{
+	size_t from_dir, to_dir;
+	const char *leaf = wire_leaf(wto, &to_dir);
+	wire_leaf(wfrom, &from_dir);
+	if (!(l->info.capabilities & SMB1_CAP_INFOLEVEL_PASSTHRU) || from_dir != to_dir ||
+	    strncmp(wfrom, wto, from_dir) != 0)
+		return 1;
+	struct create_args a = {.access = DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				.disposition = FILE_OPEN,
+				.options = FILE_OPEN_REPARSE_POINT};
+	int rc = op_create(l, wfrom, &a);
+	if (rc < 0)
+		return rc;
+	struct wbuf p;
+	wbuf_init(&p, 0);
+	rc = smb1_file_rename_info_encode(&p, true, leaf, strlen(leaf));
+	if (rc == 0)
+		rc = set_info(l, NULL, a.fid, FileRenameInformation, &p);
+	wbuf_free(&p);
+	close_fid(l, a.fid); /* the rename stands (or not) whatever the close says */
+	return rc;
+}
+
+/*
+ * RENAME (MS-CIFS 2.2.4.8) refuses an existing target. To replace it, replace_on_fid where it can; elsewhere
+ * the target is deleted first (a file, or an empty directory as rename(2) allows) and RENAME repeated: not
+ * atomic, and another client may win the gap.
  */
 static int op_rename(struct s1link *l, const char *wfrom, void *arg)
 {
@@ -1022,6 +1074,9 @@ static int op_rename(struct s1link *l, const char *wfrom, void *arg)
 	int rc = simple(l, SMB1_COM_RENAME, enc_rename, p);
 	if (rc != -EEXIST || (a->flags & SMB_RENAME_NOREPLACE))
 		return rc;
+	if ((rc = replace_on_fid(l, wfrom, a->wto)) <= 0)
+		return rc;
+	rc = -EEXIST;
 	struct smb_attr from, to;
 	if (query_all(l, wfrom, 0, &from) < 0 || query_all(l, a->wto, 0, &to) < 0)
 		return rc;
@@ -1120,6 +1175,7 @@ static void state_free(struct smb1_state *st)
 	if (!st)
 		return;
 	link_free(st->cur);
+	sess_outage_destroy(&st->outage);
 	for (size_t i = 0; i < ARRAY_SIZE(st->str); i++)
 		free(st->str[i]);
 	pthread_mutex_destroy(&st->lock);
@@ -1144,6 +1200,9 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	st->cfg.addr = keep(st, 6, cfg->addr);
 	st->cfg.nb_called = keep(st, 7, cfg->nb_called);
 	st->cfg.nb_calling = keep(st, 8, cfg->nb_calling);
+	if (asprintf(&st->str[9], "\\\\%s\\%s", cfg->host, cfg->share) < 0)
+		st->str[9] = NULL;
+	sess_outage_init(&st->outage, st->cfg.host, st->str[9] ? st->str[9] : st->cfg.host, cfg->hard);
 	int rc = link_build(st, &st->cur, errbuf, errlen);
 	if (rc < 0) {
 		state_free(st);
@@ -1159,6 +1218,13 @@ void smb1_client_stop(struct smb_client *cl)
 		memset(cl->smb1->str[3], 0, strlen(cl->smb1->str[3]));
 	state_free(cl->smb1);
 	cl->smb1 = NULL;
+}
+
+void smb1_client_set_stop_check(struct smb_client *cl, sess_stop_fn fn, void *arg)
+{
+	pthread_mutex_lock(&cl->smb1->lock);
+	sess_outage_set_stop_locked(&cl->smb1->outage, fn, arg);
+	pthread_mutex_unlock(&cl->smb1->lock);
 }
 
 void smb1_client_describe(struct smb_client *cl, char *buf, size_t len)

@@ -10,8 +10,7 @@
  * only when its last user leaves, so a thread still inside conn_call() on a dead connection never touches
  * freed memory. Bumping the generation is how the proto layer learns that its FileIds are gone.
  *
- * Storms. After a failed rebuild, callers within RECONNECT_BACKOFF_MS get the same error at once instead of
- * each trying again, so a dead server costs one connect attempt per interval, not one per FUSE request.
+ * What callers do while the server is unreachable (backoff, soft and hard) is reconnect.c's, shared with SMB1.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,7 +29,6 @@
 #include "smbfuse/smb1.h"
 #include "smbfuse/util.h"
 
-#define RECONNECT_BACKOFF_MS 1000
 #define SESS_MAX_SETUP_ROUNDS 8
 
 /* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). */
@@ -66,16 +64,15 @@ struct sess {
 	enum sess_state state;
 	struct link *cur;
 	uint64_t gen;
-	int last_err;	       /* error of the last failed rebuild */
-	uint64_t last_fail_ms; /* when it failed, for the backoff */
-	bool stopping;	       /* sess_free has started: the watchdog and hard waiters leave */
-	bool hard_warned;      /* "not responding" was logged for the current outage */
+	struct sess_outage outage; /* backoff and hard waits (reconnect.c) */
+	bool stopping;		   /* sess_free has started: the watchdog leaves */
 
 	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
 	_Atomic bool hooks_set;
 
 	pthread_t watchdog; /* keepalive thread; see watchdog_main */
 	bool has_watchdog;  /* immutable after sess_new */
+	bool has_outage;    /* outage initialised; immutable after sess_new */
 };
 
 /* Error text for the one-line mount error; errbuf may be NULL. */
@@ -740,6 +737,8 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 		s->unc = NULL;
 		goto fail;
 	}
+	sess_outage_init(&s->outage, s->cfg.host, s->unc, s->cfg.hard);
+	s->has_outage = true;
 	if (getrandom(s->client_guid, sizeof(s->client_guid), 0) != (ssize_t)sizeof(s->client_guid)) {
 		rc = -EIO;
 		goto fail;
@@ -793,6 +792,8 @@ void sess_free(struct sess *s)
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
 	pthread_cond_destroy(&s->stop_cond);
+	if (s->has_outage)
+		sess_outage_destroy(&s->outage);
 	free(s);
 }
 
@@ -806,11 +807,12 @@ static void link_put_locked(struct sess *s, struct link *l)
 /* Replace a dead current link. Called with s->lock held; releases it while building. */
 static int rebuild_locked(struct sess *s)
 {
-	if (s->last_err && now_ms() - s->last_fail_ms < RECONNECT_BACKOFF_MS)
-		return s->last_err;
-	/* The transport logs the cause at info level; the user hears of it once, here. */
-	if (s->state == SESS_UP && s->last_err == 0)
-		log_warn("connection to %s lost; reconnecting", s->unc);
+	int rc = sess_outage_backoff_locked(&s->outage);
+	if (rc < 0)
+		return rc;
+	/* Not when a forgotten session (mark_down) is why: the connection itself is fine. */
+	if (s->state == SESS_UP)
+		sess_outage_lost_locked(&s->outage);
 	s->state = SESS_REBUILDING;
 	/*
 	 * A new ClientGuid for the new connection. Samba (4.17, multichannel) hands a connection whose
@@ -823,27 +825,20 @@ static int rebuild_locked(struct sess *s)
 	pthread_mutex_unlock(&s->lock);
 	struct link *l = NULL;
 	char why[256] = "";
-	int rc = link_build(s, &l, why, sizeof(why));
+	rc = link_build(s, &l, why, sizeof(why));
 	pthread_mutex_lock(&s->lock);
 	if (rc < 0) {
-		log_warn("reconnect to %s failed: %s", s->unc, why);
 		s->state = SESS_DOWN;
-		s->last_err = rc == -EACCES ? -EACCES : -EHOSTDOWN;
-		s->last_fail_ms = now_ms();
 		pthread_cond_broadcast(&s->cond);
-		return s->last_err;
+		return sess_outage_failed_locked(&s->outage, rc, why);
 	}
 	struct link *old = s->cur;
 	s->cur = l;
 	s->gen++;
 	s->state = SESS_UP;
-	s->last_err = 0;
-	if (s->hard_warned)
-		log_warn("%s is responding again", s->cfg.host);
-	s->hard_warned = false;
 	if (old && old->users == 0)
 		link_free(old);
-	log_info("reconnected to %s (generation %llu)", s->unc, (unsigned long long)s->gen);
+	sess_outage_over_locked(&s->outage, s->gen);
 	pthread_cond_broadcast(&s->cond);
 	if (s->hooks_set && s->hooks.on_rebuilt) {
 		uint64_t gen = s->gen;
@@ -852,26 +847,6 @@ static int rebuild_locked(struct sess *s)
 		pthread_mutex_lock(&s->lock);
 	}
 	return 0;
-}
-
-/*
- * hard (mount.cifs's option): instead of failing while the server is unreachable, wait for it, one
- * reconnect attempt per backoff interval, until it answers or the mount is torn down (sess_free wakes us).
- * Requests that were in flight when the connection died are not resent blindly: that would run a rename or
- * a write twice; only read-only ones are, as without hard.
- */
-static void hard_wait_locked(struct sess *s)
-{
-	if (!s->hard_warned) {
-		log_warn("%s is not responding; still trying (hard mount)", s->cfg.host);
-		s->hard_warned = true;
-	}
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)RECONNECT_BACKOFF_MS * 1000000;
-	ts.tv_sec += (time_t)(ns / 1000000000);
-	ts.tv_nsec = (long)(ns % 1000000000);
-	pthread_cond_timedwait(&s->stop_cond, &s->lock, &ts);
 }
 
 /* Take a reference on a live current link, rebuilding it if it died. */
@@ -885,13 +860,9 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 		if (s->state == SESS_UP && conn_alive(s->cur->conn))
 			break;
 		rc = rebuild_locked(s);
-		if (rc < 0 && s->cfg.hard && !s->stopping) {
-			hard_wait_locked(s);
-			rc = 0;
-			continue;
-		}
-		if (rc < 0)
+		if (rc < 0 && !sess_outage_wait_locked(&s->outage, &s->lock))
 			break;
+		rc = 0; /* rebuilt, or waited (hard): look again */
 	}
 	if (rc == 0) {
 		s->cur->users++;
@@ -993,6 +964,13 @@ void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
 		return;
 	conn_cancel(l->conn, a);
 	link_put(s, l);
+}
+
+void sess_set_stop_check(struct sess *s, sess_stop_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->lock);
+	sess_outage_set_stop_locked(&s->outage, fn, arg);
+	pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t sess_generation(struct sess *s)

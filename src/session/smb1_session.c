@@ -67,7 +67,8 @@ struct smb1_sess {
  * The statuses with which a server refuses an AndX chain it does not implement: STATUS_NOT_SUPPORTED, or a DOS
  * error (smb1_sess_call maps those to STATUS_UNSUCCESSFUL), such as ERRSRV/ERRerror. Samba and Windows accept
  * this chain (Windows NT clients sent it); the refusal path is for minimal embedded SMB1 servers (NAS and
- * printer firmware) that parse only the first command. No specific server was available to test it against.
+ * printer firmware) that parse only the first command. No such server was available: the integration test
+ * puts a proxy that answers the chain with either error (tests/integration/smb1_chain_proxy.py) before smbd.
  */
 static bool chain_refusal(uint32_t st)
 {

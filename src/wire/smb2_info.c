@@ -2,7 +2,8 @@
 /*
  * MS-SMB2 2.2.37 / 2.2.38 QUERY_INFO and 2.2.39 / 2.2.40 SET_INFO, with the information classes we use:
  * MS-FSCC 2.4.2 FileAllInformation, 2.4.7 Basic, 2.4.11 Disposition, 2.4.13 EndOfFile, 2.4.4 Allocation,
- * 2.4.22 Internal, 2.4.29 NetworkOpen, 2.4.41 Standard, 2.4.42.2 Rename (SMB2 form);
+ * 2.4.22 Internal, 2.4.29 NetworkOpen, 2.4.41 Standard, 2.4.42 Rename (the SMB2 form, and the SMB1 one that
+ * SMB1 pass-through levels carry);
  * 2.5.1 FileFsAttributeInformation, 2.5.4 FileFsFullSizeInformation, 2.5.8 FileFsSizeInformation.
  *
  * The info decoders take the OutputBuffer of a QUERY_INFO response and accept trailing bytes: servers
@@ -251,7 +252,9 @@ int smb2_file_allocation_info_encode(struct wbuf *w, uint64_t size)
  * A UTF-16 NUL follows the name, outside FileNameLength, as the Linux client sends it: Windows refuses a
  * buffer shorter than its 24-byte FILE_RENAME_INFORMATION, which a one-character name would otherwise be.
  */
-int smb2_file_rename_info_encode(struct wbuf *w, bool replace, const char *utf8_name, size_t len)
+/* The two forms differ only in the width of RootDirectory (and the alignment before it): 4 bytes in TYPE_1
+ * (SMB1), 8 in TYPE_2 (SMB2). RootDirectory is always 0 on the network. */
+static int rename_info_encode(struct wbuf *w, bool replace, size_t root_len, const char *utf8_name, size_t len)
 {
 	if (len && !utf8_name)
 		return -EINVAL;
@@ -261,12 +264,22 @@ int smb2_file_rename_info_encode(struct wbuf *w, bool replace, const char *utf8_
 	if (ulen == 0 || ulen > 0xFFFF)
 		return ulen ? -ENAMETOOLONG : -EINVAL;
 	wbuf_u8(w, replace ? 1 : 0);
-	wbuf_zero(w, 7);
-	wbuf_u64(w, 0); /* RootDirectory: must be 0 over SMB2 */
+	wbuf_zero(w, root_len - 1);
+	wbuf_zero(w, root_len);
 	wbuf_u32(w, (uint32_t)ulen);
 	wbuf_utf16(w, utf8_name, len);
 	wbuf_u16(w, 0);
 	return wbuf_err(w);
+}
+
+int smb2_file_rename_info_encode(struct wbuf *w, bool replace, const char *utf8_name, size_t len)
+{
+	return rename_info_encode(w, replace, 8, utf8_name, len);
+}
+
+int smb1_file_rename_info_encode(struct wbuf *w, bool replace, const char *utf8_name, size_t len)
+{
+	return rename_info_encode(w, replace, 4, utf8_name, len);
 }
 
 int smb2_file_disposition_info_encode(struct wbuf *w, bool del)

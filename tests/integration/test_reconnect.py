@@ -2,9 +2,11 @@
 
 The smbd child that serves one client connection is killed (the listening parent stays), or the whole
 server is stopped and started again. Files are checked in the backing directory as everywhere else."""
+import contextlib
 import errno
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -122,34 +124,127 @@ def test_silent_server_is_dropped_by_keepalive(server, mount):
         os.kill(pid, signal.SIGCONT)
 
 
-@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
-def test_hard_waits_for_the_server_soft_fails(samba_server, mount, hard):
-    # Paired: with soft (the default) a request fails while the server is down; with hard the same
-    # request waits, and completes once the server is back.
+# hard and soft behave the same over SMB2 and SMB1 (one policy: src/session/reconnect.c).
+DIALECTS = {"smb2": ({}, {}),
+            "smb1": ({"server min protocol": "NT1", "server max protocol": "NT1"}, {"vers": "1.0"})}
+
+
+def private_mount(samba_server, mount, dialect, tag, hard):
+    """A mount of a server of its own (this test stops it), over dialect, hard or soft."""
+    srv = samba_server(**{"server string": f"smbfuse {tag} {dialect}", **DIALECTS[dialect][0]})
+    opts = {**DIALECTS[dialect][1], **({"hard": None} if hard else {})}
+    return srv, mount(srv=srv, opts=opts)
+
+
+def in_thread(fn):
+    """Run fn in a daemon thread; the returned dict gets "ok" (fn's result) or "err" (an errno)."""
     import threading
-    srv = samba_server(**{"server string": f"smbfuse {'hard' if hard else 'soft'} test"})
-    m = mount(srv=srv, opts={"hard": None} if hard else None)
-    (m.path / "before.txt").write_text("before")
-    srv.stop()
     result = {}
 
-    def probe():
+    def run():
         try:
-            result["st"] = os.stat(m.path / "made-while-down")
+            result["ok"] = fn()
         except OSError as e:
             result["err"] = e.errno
-
-    t = threading.Thread(target=probe, daemon=True)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
-    if not hard:
-        t.join(30)
-        assert not t.is_alive() and result.get("err") in DOWN_ERRNOS, result
+    return t, result
+
+
+def release(m, t):
+    """After a failure, a thread still blocked in the mount would keep pytest (and an unmount) from ending:
+    kill the daemon, which fails the request."""
+    if t.is_alive():
+        m.kill()
+        t.join(10)
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
+def test_hard_waits_for_the_server_soft_fails(samba_server, mount, hard, dialect):
+    # Paired: with soft (the default) a request fails while the server is down; with hard the same
+    # request waits, and completes once the server is back.
+    srv, m = private_mount(samba_server, mount, dialect, "hard" if hard else "soft", hard)
+    (m.path / "before.txt").write_text("before")
+    srv.stop()
+    t, result = in_thread(lambda: os.stat(m.path / "made-while-down"))
+    try:
+        if not hard:
+            t.join(30)
+            assert not t.is_alive() and result.get("err") in DOWN_ERRNOS, result
+            srv.start()
+            return
+        t.join(5)
+        assert t.is_alive(), f"a hard mount returned while the server was down: {result}"
+        m.disk_write("made-while-down", "x")  # on the server's disk, to be found once it is back
         srv.start()
-        return
-    t.join(5)
-    assert t.is_alive(), f"a hard mount returned while the server was down: {result}"
-    m.disk_write("made-while-down", "x")  # on the server's disk, to be found once it is back
-    srv.start()
-    t.join(60)
-    assert not t.is_alive() and "st" in result and result["st"].st_size == 1, result
-    assert "still trying" in m.stderr()
+        t.join(60)
+        assert not t.is_alive() and "ok" in result and result["ok"].st_size == 1, result
+    finally:
+        release(m, t)
+    assert "still trying" in m.stderr() and "responding again" in m.stderr(), m.stderr()
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
+def test_hard_read_and_write_wait_for_the_server(samba_server, mount, hard, dialect):
+    # On a handle opened before the outage: with hard a read and a write issued while the server is
+    # down complete, correctly, once it is back (the handle reopens on the new connection); with soft
+    # they fail within seconds. O_SYNC: the write must reach the daemon and the server, not a cache.
+    srv, m = private_mount(samba_server, mount, dialect, "io-hard" if hard else "io-soft", hard)
+    data = os.urandom(256 * 1024)
+    m.disk_write("f.bin", data)
+    fd = os.open(m.path / "f.bin", os.O_RDWR | os.O_SYNC)
+    try:
+        assert os.pread(fd, 4096, 0) == data[:4096]
+        srv.stop()
+        drop_page_cache(fd)
+
+        def io():
+            got = os.pread(fd, 64 * 1024, 128 * 1024)
+            return got, os.pwrite(fd, b"written while down", 1000)
+        t0 = time.monotonic()
+        t, result = in_thread(io)
+        try:
+            if not hard:
+                t.join(30)
+                assert not t.is_alive() and result.get("err") in DOWN_ERRNOS, result
+                assert time.monotonic() - t0 < 15
+                srv.start()
+                return
+            t.join(5)
+            assert t.is_alive(), f"a hard mount returned while the server was down: {result}"
+            srv.start()
+            t.join(60)
+            assert not t.is_alive() and "ok" in result, result
+            assert result["ok"] == (data[128 * 1024:192 * 1024], len(b"written while down"))
+        finally:
+            release(m, t)
+    finally:
+        os.close(fd)
+    assert (m.backing / "f.bin").read_bytes()[1000:1018] == b"written while down"
+    assert "still trying" in m.stderr() and "responding again" in m.stderr(), m.stderr()
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_sigterm_ends_a_hard_wait(samba_server, mount, dialect):
+    # A hard mount waits for as long as the server is away, but not past the end of the mount: SIGTERM
+    # makes the waiting request fail and the daemon exit cleanly (libfuse joins its workers first, so a
+    # wait that did not end would keep the daemon, and the mount, alive).
+    srv, m = private_mount(samba_server, mount, dialect, "sigterm", True)
+    (m.path / "before.txt").write_text("before")
+    srv.stop()
+    t, result = in_thread(lambda: os.stat(m.path / "made-while-down"))
+    try:
+        t.join(3)
+        assert t.is_alive(), f"a hard mount returned while the server was down: {result}"
+        t0 = time.monotonic()
+        m.proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            m.proc.wait(15)
+        assert m.proc.returncode == 0 and time.monotonic() - t0 < 10, (m.proc.returncode, m.stderr()[-2000:])
+        t.join(10)
+        assert not t.is_alive() and "err" in result, result
+        assert not sf.is_mounted(m.root)
+    finally:
+        release(m, t)

@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -21,6 +22,7 @@ import smbfixture as sf
 import test_basic
 import test_io
 import test_programs
+from smb1_chain_proxy import ChainRefusingProxy
 from test_reconnect import kill_and_wait, serving_pid
 
 pytestmark = pytest.mark.timeout(180)
@@ -103,6 +105,56 @@ def test_many_files_listed_in_several_find_replies(mnt):
     assert sorted(os.listdir(mnt.path)) == sorted(names)
 
 
+def test_rename_over_existing_file_never_hides_the_target(mnt):
+    """Replacing a file by rename is one step on the server (FileRenameInformation with ReplaceIfExists on a
+    handle): a reader that opens the target on the server's disk in a loop while it is replaced 200 times
+    finds it every time. Deleting the target first, then renaming, leaves a gap the reader falls into."""
+    target = mnt.backing / "target"
+    mnt.disk_write("target", b"v0")
+    stop = threading.Event()
+    seen = {"opens": 0, "missing": 0, "contents": set()}
+
+    def reader():
+        while not stop.is_set():
+            try:
+                with open(target, "rb") as f:
+                    seen["contents"].add(f.read())
+                seen["opens"] += 1
+            except FileNotFoundError:
+                seen["missing"] += 1
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        for i in range(1, 201):
+            (mnt.path / "tmp").write_bytes(b"v%d" % i)
+            os.rename(mnt.path / "tmp", mnt.path / "target")
+    finally:
+        stop.set()
+        t.join(10)
+    assert seen["missing"] == 0 and seen["opens"] > 200, seen["missing"]
+    assert seen["contents"] <= {b"v%d" % i for i in range(201)}, seen["contents"] - {b"v%d" % i for i in range(201)}
+    assert target.read_bytes() == b"v200" and not (mnt.backing / "tmp").exists()
+    assert (mnt.path / "target").read_bytes() == b"v200"
+
+
+def test_rename_over_existing_file_in_another_directory(mnt):
+    """The one-step replace names the target without its directory, so across directories the target is
+    replaced the old way (delete, then rename); the result is the same."""
+    (mnt.path / "x").mkdir()
+    (mnt.path / "y").mkdir()
+    (mnt.path / "x" / "f").write_text("new")
+    (mnt.path / "y" / "g").write_text("old")
+    os.rename(mnt.path / "x" / "f", mnt.path / "y" / "g")
+    assert (mnt.backing / "y" / "g").read_text() == "new" and os.listdir(mnt.backing / "x") == []
+
+
+def test_rename_directory_over_empty_directory(mnt):
+    (mnt.path / "a" / "in").mkdir(parents=True)
+    (mnt.path / "b").mkdir()
+    os.rename(mnt.path / "a", mnt.path / "b")
+    assert (mnt.backing / "b" / "in").is_dir() and not (mnt.backing / "a").exists()
+
+
 # ---------------------------------------------------------------------------------------------------
 def test_default_vers_falls_back_to_smb1(mount, samba_server):
     srv = samba_server(**NT1)
@@ -148,6 +200,30 @@ def test_sec_ntlm_over_smb1(mount, samba_server):
     m = mount(srv=srv, opts={"vers": "1.0", "sec": "ntlm"})
     (m.path / "f").write_text("v1")
     assert (m.backing / "f").read_text() == "v1"
+
+
+@pytest.mark.parametrize("status", ["nt", "dos"])
+def test_logon_when_the_server_refuses_the_andx_chain(mount, samba_server, status):
+    """A server that fails SESSION_SETUP_ANDX with TREE_CONNECT_ANDX chained to it (STATUS_NOT_SUPPORTED, or a
+    DOS error from a server without NT status codes) gets a second logon on a new connection, one command at
+    a time, and the mount works. The refusal comes from smb1_chain_proxy.py in front of smbd (which accepts
+    chains); signing is not required, or smbfuse would not chain in the first place."""
+    srv = samba_server(**NT1)
+    proxy = ChainRefusingProxy(srv.port, status)
+    try:
+        m = mount(srv=srv, opts={"vers": "1.0", "port": proxy.port}, extra_args=("--verbose",))
+        assert proxy.refused == 1 and proxy.connections == 2, (proxy.refused, proxy.connections)
+        assert "refused SESSION_SETUP_ANDX chained with TREE_CONNECT_ANDX; logging on without it" in m.stderr()
+        (m.path / "f").write_text("through the proxy")
+        os.rename(m.path / "f", m.path / "g")
+        assert (m.backing / "g").read_text() == "through the proxy"
+        assert os.listdir(m.path) == ["g"] and (m.path / "g").read_text() == "through the proxy"
+        os.unlink(m.path / "g")
+        assert not (m.backing / "g").exists()
+        assert m.unmount() == 0
+    finally:
+        proxy.close()
+    assert proxy.refused == 1, proxy.refused
 
 
 def test_sec_ntlm_refused_without_vers_1(run_smbfuse, server, tmp_path):

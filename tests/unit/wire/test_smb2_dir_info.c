@@ -245,6 +245,12 @@ static void test_set_info(void)
 	CHECK(info.p[0] == 1 && get_le64(info.p + 8) == 0 && get_le32(info.p + 16) == 6 && get_le16(info.p + 24) == 'b');
 	CHECK(smb2_file_rename_info_encode(&info, false, "", 0) == -EINVAL);
 	wbuf_reset(&info);
+	CHECK(smb1_file_rename_info_encode(&info, false, "ab", 2) == 0 && info.len == 12 + 4 + 2);
+	CHECK(info.p[0] == 0 && get_le32(info.p + 4) == 0 && get_le32(info.p + 8) == 4 && get_le16(info.p + 14) == 'b');
+	wbuf_reset(&info);
+	CHECK(smb1_file_rename_info_encode(&info, true, "x", 1) == 0 && info.p[0] == 1 && info.len == 12 + 2 + 2);
+	CHECK(smb1_file_rename_info_encode(&info, true, "\xff", 1) == -EILSEQ);
+	wbuf_reset(&info);
 	CHECK(smb2_file_disposition_info_encode(&info, true) == 0 && info.len == 1 && info.p[0] == 1);
 	CHECK(smb2_file_eof_info_encode(&info, 1234) == 0 && info.len == 9 && get_le64(info.p + 1) == 1234);
 	CHECK(smb2_file_allocation_info_encode(&info, 8) == 0 && info.len == 17);
