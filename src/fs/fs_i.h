@@ -106,6 +106,8 @@ struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino);
 void fs_file_put(struct fs *fs, struct fs_file *f);
 /* Wait up to timeout_ms until no open file of inode ino is left. True if none is. */
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms);
+/* Wait until no CLOSE of ours is in flight; true if one was and all ended within timeout_ms. */
+bool fs_files_wait_closes(struct fs *fs, int timeout_ms);
 
 struct fs_dirent {
 	char *name;

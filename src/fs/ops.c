@@ -503,17 +503,23 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 /*
  * SMB refuses to replace a file that is still open (ACCESS_DENIED), and the kernel sends RELEASE, which
  * closes our handle, only after close(2) has returned: "write b; rename a over b" can reach the server
- * before b's CLOSE does. When the target still has open files here, wait for their release (bounded; a
- * file an application really keeps open stays a refusal, as on every SMB client) and try once more.
+ * before b's CLOSE does. The same holds for renaming a directory while a file inside it is being closed.
+ * So after a refusal: when the target still has open files here, wait for their release; otherwise, when
+ * CLOSEs of ours are in flight, wait for them; then try once more. Both waits are bounded: a file an
+ * application really keeps open stays a refusal, as on every SMB client.
  */
 static int rename_replacing(struct fs *fs, const char *from, const char *to, fuse_ino_t target, unsigned flags)
 {
 	unsigned f = (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0;
 	int r = CALL(fs, rename, from, to, f);
-	if ((r == -EACCES || r == -EBUSY) && target && !(flags & RENAME_NOREPLACE) && !fs_files_wait_released(fs, target, 0))
-		if (fs_files_wait_released(fs, target, 2000))
-			r = CALL(fs, rename, from, to, f);
-	return r;
+	if (r != -EACCES && r != -EBUSY)
+		return r;
+	bool again;
+	if (target && !(flags & RENAME_NOREPLACE) && !fs_files_wait_released(fs, target, 0))
+		again = fs_files_wait_released(fs, target, 2000);
+	else
+		again = fs_files_wait_closes(fs, 2000);
+	return again ? CALL(fs, rename, from, to, f) : r;
 }
 
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
@@ -650,16 +656,21 @@ static bool has_open_file_locked(struct fs *fs, fuse_ino_t ino)
 	return false;
 }
 
+static void deadline_in(struct timespec *ts, int timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += timeout_ms / 1000;
+	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	deadline_in(&ts, timeout_ms);
 	pthread_mutex_lock(&fs->files_lock);
 	bool busy;
 	while ((busy = has_open_file_locked(fs, ino)) &&
@@ -668,6 +679,19 @@ bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms)
 	busy = has_open_file_locked(fs, ino);
 	pthread_mutex_unlock(&fs->files_lock);
 	return !busy;
+}
+
+bool fs_files_wait_closes(struct fs *fs, int timeout_ms)
+{
+	struct timespec ts;
+	deadline_in(&ts, timeout_ms);
+	pthread_mutex_lock(&fs->files_lock);
+	bool had = fs->closing != NULL;
+	while (fs->closing && pthread_cond_timedwait(&fs->files_cond, &fs->files_lock, &ts) == 0)
+		;
+	bool done = had && !fs->closing;
+	pthread_mutex_unlock(&fs->files_lock);
+	return done;
 }
 
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)

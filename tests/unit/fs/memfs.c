@@ -14,6 +14,8 @@
  *   MEMFS_PASSWORD=secret                 smb_client_new refuses any other password
  *   MEMFS_NO_FILE_IDS=1                   report file_id 0 (the glue then uses nodeids)
  *   MEMFS_NO_IDS_ON_OPEN=1                open reports file_id 0, stat the real one (SMB1's NT_CREATE_ANDX)
+ *   MEMFS_SMB_RENAME=ms                   as an SMB server: rename fails with EACCES while the target or
+ *                                         anything under a source directory is open; every close takes ms
  *   MEMFS_STATS=file                      at smb_client_free write "open_handles=N\n" there
  * Host "unreachable" fails smb_client_new like a closed port; share "missing" like an unknown share.
  * One global mutex: this is a test double, not a model of concurrency.
@@ -66,6 +68,7 @@ static int delay_ms;
 static long open_handles;
 static bool no_file_ids;
 static bool no_ids_on_open;
+static int smb_rename_close_ms = -1;
 
 static const struct {
 	const char *name;
@@ -268,6 +271,8 @@ static int m_open(struct smb_client *cl, const char *path, int flags, mode_t mod
 
 static int m_close(struct smb_client *cl, struct smb_fh *fh)
 {
+	if (smb_rename_close_ms > 0)
+		usleep((useconds_t)smb_rename_close_ms * 1000);
 	pthread_mutex_lock(&mlock);
 	node_put(fh->node);
 	open_handles--;
@@ -490,6 +495,22 @@ static bool is_ancestor(const struct mnode *a, const struct mnode *n)
 	return false;
 }
 
+/* Some node at or below n has an open handle (refs beyond the link's). */
+static bool open_under(struct mnode *n)
+{
+	if (n->refs > 1)
+		return true;
+	if (!n->children)
+		return false;
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, n->children);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (open_under(v))
+			return true;
+	return false;
+}
+
 static int rename_locked(const char *from, const char *to, unsigned flags)
 {
 	const char *last;
@@ -504,6 +525,8 @@ static int rename_locked(const char *from, const char *to, unsigned flags)
 		return 0;
 	if (n->children && is_ancestor(n, np))
 		return -EINVAL;
+	if (smb_rename_close_ms >= 0 && ((n->children && open_under(n)) || (victim && open_under(victim))))
+		return -EACCES;
 	if (victim) {
 		if (flags & SMB_RENAME_NOREPLACE)
 			return -EEXIST;
@@ -585,6 +608,8 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	parse_faults();
 	no_file_ids = getenv("MEMFS_NO_FILE_IDS") != NULL;
 	no_ids_on_open = getenv("MEMFS_NO_IDS_ON_OPEN") != NULL;
+	if (getenv("MEMFS_SMB_RENAME"))
+		smb_rename_close_ms = atoi(getenv("MEMFS_SMB_RENAME"));
 	root = node_new("", true);
 	*out = calloc(1, sizeof(**out));
 	snprintf((*out)->desc, sizeof((*out)->desc), "memfs");

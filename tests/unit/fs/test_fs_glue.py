@@ -128,6 +128,30 @@ def test_inode_number_kept_when_ids_arrive_late(tmp_path):
         assert m.umount() == 0
 
 
+def test_rename_waits_for_closes_in_flight(tmp_path):
+    """SMB refuses to rename a directory with an open file inside, or to replace an open file, and the
+    kernel closes a file (RELEASE) only after close(2) returned: a rename right after a close must wait for
+    that CLOSE (here slowed to 300 ms), not fail with EACCES. A file really kept open stays a refusal."""
+    m = Mount(tmp_path, env={"MEMFS_SMB_RENAME": "300"})
+    try:
+        os.mkdir(m.p("d"))
+        with open(m.p("d", "f"), "w") as f:
+            f.write("x")
+        os.rename(m.p("d"), m.p("e"))
+        with open(m.p("b"), "w") as f:
+            f.write("old")
+        with open(m.p("a"), "w") as f:
+            f.write("new")
+        os.rename(m.p("a"), m.p("b"))
+        assert open(m.p("b")).read() == "new"
+        with open(m.p("e", "f")) as kept:
+            with pytest.raises(PermissionError):
+                os.rename(m.p("e"), m.p("g"))
+            assert kept.read() == "x"
+    finally:
+        assert m.umount() == 0
+
+
 def test_readdirplus_2000_and_no_lookup_leak(tmp_path):
     m = Mount(tmp_path, debug=True)
     try:
