@@ -75,5 +75,7 @@ uint64_t timespec_to_filetime(struct timespec ts);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 uint64_t now_ms(void);
+/* *ts = CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on a condition using that clock. */
+void mono_deadline(struct timespec *ts, int ms);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "fs_i.h"
 #include "smbfuse/log.h"
+#include "smbfuse/util.h"
 
 #define OP(fs, name) ((fs)->ops->name)
 /* ops.h: a NULL op means the dialect cannot do it. */
@@ -656,21 +657,10 @@ static bool has_open_file_locked(struct fs *fs, fuse_ino_t ino)
 	return false;
 }
 
-static void deadline_in(struct timespec *ts, int timeout_ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += timeout_ms / 1000;
-	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms)
 {
 	struct timespec ts;
-	deadline_in(&ts, timeout_ms);
+	mono_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&fs->files_lock);
 	bool busy;
 	while ((busy = has_open_file_locked(fs, ino)) &&
@@ -684,7 +674,7 @@ bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms)
 bool fs_files_wait_closes(struct fs *fs, int timeout_ms)
 {
 	struct timespec ts;
-	deadline_in(&ts, timeout_ms);
+	mono_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&fs->files_lock);
 	bool had = fs->closing != NULL;
 	while (fs->closing && pthread_cond_timedwait(&fs->files_cond, &fs->files_lock, &ts) == 0)

@@ -159,13 +159,7 @@ static int deadline_of(const struct conn *c, unsigned flags, int timeout_ms, str
 	int ms = timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms;
 	if (ms <= 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
+	mono_deadline(ts, ms);
 	return 1;
 }
 
