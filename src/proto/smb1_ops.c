@@ -1059,7 +1059,9 @@ static int replace_on_fid(struct s1link *l, const char *wfrom, const char *wto)
 		rc = set_info(l, NULL, a.fid, FileRenameInformation, &p);
 	wbuf_free(&p);
 	close_fid(l, a.fid); /* the rename stands (or not) whatever the close says */
-	return rc;
+	/* smbd 4.17 answers STATUS_NO_SUCH_FILE for a source it counts as hidden (a dot file, with its default
+	 * "hide dot files"), though the handle is open: replace the old way then. */
+	return rc == -ENOENT ? 1 : rc;
 }
 
 /*
