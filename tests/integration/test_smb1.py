@@ -266,7 +266,8 @@ def test_smb1_silent_server_is_dropped_by_keepalive(mount, samba_server):
     try:
         t0 = time.monotonic()
         assert os.stat(m.path / "here.txt").st_size == 1
-        assert time.monotonic() - t0 < 15
+        took = time.monotonic() - t0
+        assert took < 15, (took, m.stderr())
         assert "did not answer an echo" in m.stderr()
         assert m.stderr().count("connected to 127.0.0.1 with SMB1") == 2, m.stderr()
     finally:
