@@ -42,6 +42,7 @@
 #define SMB1_COM_READ_ANDX 0x2E
 #define SMB1_COM_WRITE_ANDX 0x2F
 #define SMB1_COM_TRANSACTION2 0x32
+#define SMB1_COM_FIND_CLOSE2 0x34
 #define SMB1_COM_TREE_DISCONNECT 0x71
 #define SMB1_COM_NEGOTIATE 0x72
 #define SMB1_COM_SESSION_SETUP_ANDX 0x73
@@ -50,6 +51,9 @@
 #define SMB1_COM_NT_CREATE_ANDX 0xA2
 #define SMB1_COM_NT_RENAME 0xA5
 #define SMB1_COM_NO_ANDX_COMMAND 0xFF
+
+/* The command's name for logs and counters ("NT_CREATE_ANDX"); "UNKNOWN" for one this client never sends. */
+const char *smb1_command_name(uint8_t cmd);
 
 /* Flags and Flags2 (MS-CIFS 2.2.3.1) */
 #define SMB1_FLAGS_CASE_INSENSITIVE 0x08
@@ -278,6 +282,15 @@ int smb1_flush_req_encode(struct wbuf *w, uint16_t fid);
 int smb1_path_req_encode(struct wbuf *w, uint8_t command, const char *path);
 /* RENAME (MS-CIFS 2.2.4.8): fails if to exists; replacing goes through SET_FILE_INFORMATION. */
 int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to);
+
+/* OplockLevel of the NT_CREATE_ANDX response (MS-CIFS 2.2.4.64.2). */
+#define SMB1_OPLOCK_NONE 0
+#define SMB1_OPLOCK_EXCLUSIVE 1
+#define SMB1_OPLOCK_BATCH 2
+#define SMB1_OPLOCK_LEVEL_II 3
+/* NewOplockLevel of a break and its acknowledgement (MS-CIFS 2.2.4.32.1). */
+#define SMB1_BREAK_TO_NONE 0
+#define SMB1_BREAK_TO_LEVEL_II 1
 
 /* LOCKING_ANDX (MS-CIFS 2.2.4.32) as an oplock break acknowledgement (no ranges). */
 #define SMB1_LOCKING_OPLOCK_RELEASE 0x02

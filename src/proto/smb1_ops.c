@@ -40,7 +40,6 @@
 #define FIND_LEVEL 0x0105 /* SMB_FIND_FILE_ID_FULL_DIRECTORY_INFO (MS-SMB 2.2.8.1.2) = FileIdFullDirectoryInformation  \
 			   */
 #define FIND_COUNT 512
-#define SMB1_COM_FIND_CLOSE2 0x34 /* MS-CIFS 2.2.4.48 */
 #define INFO_MAX 4096
 #define T2_OVERHEAD 128		/* header, words and padding of a TRANS2 response */
 #define IO_LARGE (1024u * 1024) /* per READ_ANDX/WRITE_ANDX with the large capabilities */

@@ -377,6 +377,23 @@ static void test_oplock(void)
 	w.p[9] |= SMB1_FLAGS_REPLY;
 	CHECK(smb1_oplock_break_decode(w.p, w.len, &fid, &level) == -EPROTO);
 	wbuf_free(&w);
+	/* A break to level II carries NewOplockLevel 1 (MS-CIFS 2.2.4.32.1), and the ack repeats it. */
+	wbuf_init(&w, 0);
+	smb1_hdr_encode(&w, &h);
+	CHECK(smb1_oplock_ack_encode(&w, 0x0007, SMB1_BREAK_TO_LEVEL_II) == 0);
+	CHECK(smb1_oplock_break_decode(w.p, w.len, &fid, &level) == 0 && fid == 7 && level == SMB1_BREAK_TO_LEVEL_II);
+	/* A LOCKING_ANDX request without OPLOCK_RELEASE (a byte-range lock) is not a break. */
+	w.p[32 + 1 + 6] = 0;
+	CHECK(smb1_oplock_break_decode(w.p, w.len, &fid, &level) == -EPROTO);
+	wbuf_free(&w);
+}
+
+static void test_command_names(void)
+{
+	CHECK(strcmp(smb1_command_name(SMB1_COM_NT_CREATE_ANDX), "NT_CREATE_ANDX") == 0);
+	CHECK(strcmp(smb1_command_name(SMB1_COM_LOCKING_ANDX), "LOCKING_ANDX") == 0);
+	CHECK(strcmp(smb1_command_name(SMB1_COM_FIND_CLOSE2), "FIND_CLOSE2") == 0);
+	CHECK(strcmp(smb1_command_name(0xFE), "UNKNOWN") == 0);
 }
 
 static void test_trans2(void)
@@ -446,6 +463,7 @@ int main(void)
 	test_chain();
 	test_files();
 	test_oplock();
+	test_command_names();
 	test_trans2();
 	return tap_done();
 }
