@@ -1,30 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * smb2_cache.c - leases (MS-SMB2 3.2.4.3.8, 3.2.5.19.2), the handle cache, directory watches (CHANGE_NOTIFY,
- * 3.2.4.14) and the one worker thread that serves them. The glue (src/fs) hears of it only through
- * struct smb_events (ops.h).
+ * cache.c - leases (MS-SMB2 3.2.4.3.8, 3.2.5.19.2), oplocks (SMB 2.0.2, MS-SMB2 3.2.5.19.1; SMB1, MS-CIFS
+ * 3.2.4.1.x and 3.2.5.42), the handle cache, directory watches (CHANGE_NOTIFY, MS-SMB2 3.2.4.14) and the
+ * worker threads that serve them. The glue (src/fs) hears of it only through struct smb_events (ops.h).
+ *
+ * One cache for every dialect. Nothing here builds or parses a message: what differs between SMB2 and
+ * SMB1 (closing a handle, acknowledging a break, sending a WRITE or a change notification request, the
+ * current session generation) is asked of the dialect's struct cache_io (proto_i.h), and breaks arrive
+ * already decoded into a struct cache_break. State is kept in SMB2 lease bits; an oplock level, of either
+ * dialect, is one combination of them.
  *
  * Leases. Every open of a path asks for a Read+Handle+Write lease under the same 16-byte key, so the server
  * sees one lease per file for this client and never breaks us against ourselves. A struct lease lives while
  * a handle (in use or parked) holds it; when the last one goes the server forgets the lease too, and the
  * glue is told (SMB_EV_FILE) so that the long attribute timeouts it gave under the lease end at once. While
- * the lease holds Write caching, writes are gathered (smb2_wb.c); a break that takes W away writes them
+ * the lease holds Write caching, writes are gathered (wb.c); a break that takes W away writes them
  * back before anything else, so the other client's open, which the server holds until our ack, finds them.
  *
  * Breaks. A break notification arrives on the connection's receive thread, which must never block, so
- * on_unsolicited only copies it into the job queue. The worker then, in this order: (0) writes back what
- * was gathered if Write caching is lost (smb2_wb.c says why that cannot deadlock); (1) closes parked
- * handles if Handle caching is lost (the server is often waiting exactly for those closes: another client's
- * open that wants to delete or rename); (2) tells the glue, which invalidates the kernel's attributes and
- * page cache for the file (fuse_lowlevel_notify_inval_inode) if Read caching is lost; (3) acknowledges when
- * the server asked for it, with the state it offered. The order matters: after the ack the server lets the
- * other client write, so our kernel must have dropped its pages before. None of these steps waits for a
- * FUSE request: invalidation waits at most for page locks of reads already in flight, and those complete
- * on the receive thread, which is never blocked by us. FUSE threads waiting on the same connection or inode
- * therefore cannot deadlock the worker, and the server's 35 s break timeout is met by a margin of round
- * trips. If we never answer (the daemon is stopped), the server times the break out itself and gives the
- * other client its open; our next request then finds the lease state gone, which is why every ack failure
- * is only logged.
+ * the dialect decodes it there and pcache_break_queue only copies it into the job queue (an SMB1 break is
+ * a LOCKING_ANDX request from the server, MID 0xFFFF, MS-CIFS 3.2.5.42). The worker then, in this order: (0) writes
+ * back what was gathered if Write caching is lost (wb.c says why that cannot deadlock); (1) closes parked handles if
+ * Handle caching is lost (the server is often waiting exactly for those closes: another client's open that wants to
+ * delete or rename); (2) tells the glue, which invalidates the kernel's attributes and page cache for the file
+ * (fuse_lowlevel_notify_inval_inode) if Read caching is lost; (3) acknowledges when the server asked for it, with the
+ * state it offered (an oplock break from level II to none is never acknowledged, MS-SMB2 2.2.24.1 and MS-CIFS 3.3.4.2;
+ * nor is a break that arrived on a connection that has since been replaced: its handles, and the server's wait for us,
+ * died with it). The order matters: after the ack the server lets the other client write, so our kernel must have
+ * dropped its pages before. None of these steps waits for a FUSE request: invalidation waits at most for page locks of
+ * reads already in flight, and those complete on the receive thread, which is never blocked by us. FUSE threads waiting
+ * on the same connection or inode therefore cannot deadlock the worker, and the server's 35 s break timeout is met by a
+ * margin of round trips. If we never answer (the daemon is stopped), the server times the break out itself and gives
+ * the other client its open; our next request then finds the lease state gone, which is why every ack failure is only
+ * logged.
  *
  * Handle cache. A handle closed while its lease has Handle caching is parked instead of closed, for
  * PARK_MS, and a later open of the same path with the same access takes it back without a round trip. Our
@@ -46,14 +54,15 @@
  * break timeout. The break worker only invalidates inodes (page locks, released by reads that complete on
  * the receive thread) and sends CLOSEs and acks, so it never waits for a FUSE request.
  *
- * Reconnects. A new session voids every lease and watch: on_rebuilt queues one job that drops all lease
- * state and tells the glue SMB_EV_ALL; the watches end by themselves as their requests fail.
+ * Reconnects. A new session voids every lease, oplock and watch: pcache_rebuilt queues one job that drops
+ * all lease state and tells the glue SMB_EV_ALL; the watches end by themselves as their requests fail.
  *
  * Locking. pcache.lock guards the tables, the queues and the mutable fields named below. It is a leaf: it
  * is never held across a round trip, a session call or an event callback. Lock order: smb_fh.lock ->
  * pcache.lock (fh_fid reopens, never the reverse).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,36 +75,31 @@
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
 
-#define PARK_MS 5000	/* how long a closed handle stays open under a Handle lease */
-#define PARK_MAX 256	/* parked handles per mount at most */
-#define WATCH_MAX 64	/* watched directories per mount at most */
-#define NOTIFY_BUF 65536u
-#define NOTIFY_FILTER                                                                                         \
-	(FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME | FILE_NOTIFY_CHANGE_ATTRIBUTES |         \
-	 FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_CREATION)
+#define PARK_MS 5000 /* how long a closed handle stays open under a Handle lease */
+#define PARK_MAX 256 /* parked handles per mount at most */
+#define WATCH_MAX 64 /* watched directories per mount at most */
 
 struct lease {
 	uint8_t key[16]; /* immutable */
 	uint64_t id;	 /* first 8 bytes of key: the by_id key; immutable */
 	/* pcache.lock: */
-	char *path;	 /* share-relative; a rename moves it */
-	bool hashed;	 /* in by_path under path */
-	uint32_t state;	 /* SMB2_LEASE_* granted now */
+	char *path;	/* share-relative; a rename moves it */
+	bool hashed;	/* in by_path under path */
+	uint32_t state; /* SMB2_LEASE_* granted now */
 	uint16_t epoch;
 	uint64_t gen;	 /* session generation of the grant */
 	unsigned refs;	 /* one per smb_fh using it (parked or not), one per lease_get not yet put */
 	bool attr_valid; /* attr is the file's current attributes (nothing written since) */
 	struct smb_attr attr;
-	struct wb *wb; /* writes gathered under Write caching (smb2_wb.c, its own locks); immutable */
+	struct wb *wb; /* writes gathered under Write caching (wb.c, its own locks); immutable */
 	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
 };
 
 struct watch {
-	struct pcache *pc;   /* immutable */
-	char *path;	     /* immutable */
-	struct smb2_fid fid; /* immutable */
-	uint64_t gen;	     /* immutable: session generation of the open */
-	struct conn_msg m;   /* the CHANGE_NOTIFY; the transport's while in flight */
+	struct pcache *pc; /* immutable */
+	char *path;	   /* immutable */
+	void *h;	   /* the dialect's handle (cache_io.watch_open); immutable */
+	uint64_t gen;	   /* immutable: session generation of the open */
 	/* pcache.lock: */
 	unsigned refs;	  /* the table, the request in flight, each queued job */
 	bool ending;	  /* no new request: evicted, stopping, or failed */
@@ -108,9 +112,9 @@ enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_REBUILT, JOB_EVENT };
 
 struct job {
 	enum job_kind kind;
-	struct smb2_break brk; /* JOB_BREAK */
-	struct watch *w;       /* JOB_NOTIFY, JOB_END_WATCH: holds one watch reference */
-	int err;	       /* JOB_NOTIFY: transport result */
+	struct cache_break brk; /* JOB_BREAK */
+	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH: holds one watch reference */
+	int err;		/* JOB_NOTIFY: transport result */
 	uint32_t status;
 	uint8_t *rsp; /* JOB_NOTIFY: the reply, owned */
 	size_t rsp_len;
@@ -121,19 +125,20 @@ struct job {
 struct pcache {
 	struct smb_client *cl; /* immutable */
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a job was queued, a handle parked, or stopping */
-	GHashTable *by_path; /* path -> struct lease (not owning: refs do) */
-	GHashTable *by_id;   /* &lease.id -> struct lease */
-	GHashTable *by_fid;  /* FileId.Volatile (g_malloc'd key) -> struct lease, for oplock breaks */
-	GQueue parked;	     /* struct smb_fh *, oldest first */
-	GHashTable *watches; /* path -> struct watch (not owning) */
-	unsigned nwatch;     /* watches not ending */
-	GQueue jobs;	     /* struct job *: everything but breaks */
-	GQueue bjobs;	     /* struct job *: breaks, served by their own worker (see below) */
+	pthread_cond_t cond;  /* a job was queued, a handle parked, or stopping */
+	GHashTable *by_path;  /* path -> struct lease (not owning: refs do) */
+	GHashTable *by_id;    /* &lease.id -> struct lease */
+	GHashTable *by_fid;   /* fid_key (g_malloc'd) -> struct lease, for oplock breaks */
+	GHashTable *early;    /* fid_key (g_malloc'd) -> state + 1: breaks that overtook their grant */
+	GQueue parked;	      /* struct smb_fh *, oldest first */
+	GHashTable *watches;  /* path -> struct watch (not owning) */
+	unsigned nwatch;      /* watches not ending */
+	GQueue jobs;	      /* struct job *: everything but breaks */
+	GQueue bjobs;	      /* struct job *: breaks, served by their own worker (see below) */
 	pthread_cond_t bcond; /* a break was queued, or stopping */
 	bool stopping;
-	pthread_rwlock_t ev_lock; /* guards ev: workers deliver under the read lock, set_events writes */
-	struct smb_events ev;	  /* event NULL: nobody listens */
+	pthread_rwlock_t ev_lock;  /* guards ev: workers deliver under the read lock, set_events writes */
+	struct smb_events ev;	   /* event NULL: nobody listens */
 	pthread_t worker, bworker; /* immutable */
 	bool has_worker, has_bworker;
 };
@@ -143,6 +148,11 @@ static bool path_under(const char *p, const char *top);
 static struct pcache *pc_of(struct smb_client *cl)
 {
 	return cl->cache;
+}
+
+static uint64_t gen_of(struct smb_client *cl)
+{
+	return cl->cio->generation(cl);
 }
 
 static void job_push_locked(struct pcache *pc, struct job *j)
@@ -187,21 +197,12 @@ static void emit(struct pcache *pc, enum smb_event_kind kind, const char *path, 
 
 /* ---- leases ---- */
 
-static int lease_version(struct smb_client *cl)
-{
-	struct sess_info si;
-	sess_get_info(cl->sess, &si);
-	if (si.dialect >= SMB2_DIALECT_300)
-		return (si.capabilities & SMB2_GLOBAL_CAP_LEASING) ? 2 : 0;
-	return si.dialect == SMB2_DIALECT_210 ? 1 : 0;
-}
-
 struct lease *lease_get(struct smb_client *cl, const char *path)
 {
 	struct pcache *pc = pc_of(cl);
 	if (!pc)
 		return NULL;
-	bool oplock = lease_version(cl) == 0;
+	bool oplock = !cl->cio->leasing(cl);
 	pthread_mutex_lock(&pc->lock);
 	struct lease *l = g_hash_table_lookup(pc->by_path, path);
 	if (!l) {
@@ -232,82 +233,79 @@ bool lease_is_oplock(struct lease *l)
 	return l->oplock;
 }
 
-int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev)
+void lease_key_epoch(struct smb_client *cl, struct lease *l, uint8_t key[16], uint16_t *epoch)
 {
 	struct pcache *pc = pc_of(cl);
-	if (l->oplock)
-		return 0;
+	memcpy(key, l->key, 16);
 	pthread_mutex_lock(&pc->lock);
-	uint16_t epoch = l->epoch;
+	*epoch = l->epoch;
 	pthread_mutex_unlock(&pc->lock);
-	uint32_t want = SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING | SMB2_LEASE_WRITE_CACHING;
-	return smb2_create_ctx_add_lease(ctx, prev, l->key, want, NULL, epoch, lease_version(cl));
 }
 
 /*
- * Oplocks (SMB 2.0.2, and 3.x servers without leasing). An oplock belongs to one open, not to the file, so
- * the file's state is what the latest grant or break said: a second open of ours makes the server break
+ * Oplocks (SMB 2.0.2, 3.x servers without leasing, and SMB1). An oplock belongs to one open, not to the file,
+ * so the file's state is what the latest grant or break said: a second open of ours makes the server break
  * the first one's batch oplock to level II before it grants the second level II, and both events land
  * here in that order. Batch reads as Read+Write+Handle, exclusive as Read+Write, level II as Read. The
- * break names the FileId, hence by_fid.
+ * break names the open, hence by_fid.
+ *
+ * A break can overtake its grant: the server sends it right after the open's answer, the receive thread
+ * queues it, and the break worker may handle it before the thread that opened records the grant. The break
+ * then finds no open in by_fid and leaves its state in early, where oplock_granted takes it: the break is
+ * the newer word. Entries of opens that never record a grant go with pcache_fid_gone or a reconnect.
  */
-static uint32_t oplock_state(uint8_t level)
+#define EARLY_MAX 256
+
+static void early_note_locked(struct pcache *pc, const struct cache_break *b)
 {
-	switch (level) {
-	case SMB2_OPLOCK_LEVEL_BATCH:
-		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING | SMB2_LEASE_HANDLE_CACHING;
-	case SMB2_OPLOCK_LEVEL_EXCLUSIVE:
-		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING;
-	case SMB2_OPLOCK_LEVEL_II:
-		return SMB2_LEASE_READ_CACHING;
-	default:
-		return 0;
-	}
+	if (g_hash_table_size(pc->early) >= EARLY_MAX)
+		g_hash_table_remove_all(pc->early); /* only races land here; never let a server grow it */
+	uint64_t *key = g_new(uint64_t, 1);
+	*key = b->fid_key;
+	g_hash_table_replace(pc->early, key, GUINT_TO_POINTER(b->new_state + 1));
 }
 
-static void oplock_granted(struct pcache *pc, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
+void oplock_granted(struct smb_client *cl, struct lease *l, uint32_t state, uint64_t fid_key, uint64_t gen)
 {
+	struct pcache *pc = pc_of(cl);
 	uint64_t *key = g_new(uint64_t, 1);
-	*key = r->fid.volatile_;
+	*key = fid_key;
 	pthread_mutex_lock(&pc->lock);
-	l->state = oplock_state(r->oplock_level);
+	gpointer early = g_hash_table_lookup(pc->early, &fid_key);
+	if (early) {
+		state &= GPOINTER_TO_UINT(early) - 1;
+		g_hash_table_remove(pc->early, &fid_key);
+	}
+	l->state = state;
 	l->gen = gen;
 	g_hash_table_replace(pc->by_fid, key, l);
 	pthread_mutex_unlock(&pc->lock);
+	if (state)
+		stat_add(&cl->st.leases_granted, 1);
 }
 
-void pcache_fid_gone(struct smb_client *cl, struct smb_fh *fh)
+void pcache_fid_gone(struct smb_client *cl, struct lease *l, uint64_t fid_key)
 {
 	struct pcache *pc = pc_of(cl);
-	if (!pc || !fh->lease || !fh->lease->oplock)
+	if (!pc || !l || !l->oplock)
 		return;
 	pthread_mutex_lock(&pc->lock);
-	if (g_hash_table_lookup(pc->by_fid, &fh->fid.volatile_) == fh->lease)
-		g_hash_table_remove(pc->by_fid, &fh->fid.volatile_);
+	if (g_hash_table_lookup(pc->by_fid, &fid_key) == l)
+		g_hash_table_remove(pc->by_fid, &fid_key);
+	g_hash_table_remove(pc->early, &fid_key);
 	pthread_mutex_unlock(&pc->lock);
 }
 
-void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
+void lease_granted(struct smb_client *cl, struct lease *l, bool ok, uint32_t state, uint16_t epoch, int version,
+		   uint64_t gen)
 {
 	struct pcache *pc = pc_of(cl);
-	if (l->oplock) {
-		oplock_granted(pc, l, r, gen);
-		if (r->oplock_level != SMB2_OPLOCK_LEVEL_NONE)
-			stat_add(&cl->st.leases_granted, 1);
-		return;
-	}
-	struct smb2_lease_rsp lr;
-	const uint8_t *d;
-	uint32_t dl;
-	bool ok = r->oplock_level == SMB2_OPLOCK_LEVEL_LEASE &&
-		  smb2_create_ctx_find(r->contexts, r->contexts_len, SMB2_CREATE_REQUEST_LEASE, &d, &dl) == 0 &&
-		  smb2_lease_rsp_decode(d, dl, &lr) == 0 && memcmp(lr.key, l->key, 16) == 0;
 	pthread_mutex_lock(&pc->lock);
 	if (ok) {
 		/* An older epoch is a reply that crossed a break: the break's state is the newer truth. */
-		if (lr.version == 1 || l->gen != gen || (int16_t)(lr.epoch - l->epoch) >= 0 || !l->state) {
-			l->state = lr.state;
-			l->epoch = lr.epoch;
+		if (version == 1 || l->gen != gen || (int16_t)(epoch - l->epoch) >= 0 || !l->state) {
+			l->state = state;
+			l->epoch = epoch;
 		}
 		l->gen = gen;
 	} else if (l->gen != gen) {
@@ -362,7 +360,7 @@ bool lease_write_cached(struct smb_client *cl, struct lease *l)
 	struct pcache *pc = pc_of(cl);
 	if (!pc || !l)
 		return false;
-	uint64_t gen = sess_generation(cl->sess);
+	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
 	bool w = l->gen == gen && (l->state & SMB2_LEASE_WRITE_CACHING) && !pc->stopping;
 	pthread_mutex_unlock(&pc->lock);
@@ -408,7 +406,7 @@ unsigned pcache_cached(struct smb_client *cl, const char *path)
 	unsigned out = 0;
 	if (!pc)
 		return 0;
-	uint64_t gen = sess_generation(cl->sess);
+	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
 	struct lease *l = g_hash_table_lookup(pc->by_path, path);
 	if (l && l->gen == gen) {
@@ -432,6 +430,51 @@ void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb
 	pthread_mutex_unlock(&pc->lock);
 }
 
+/* ---- what the dialects' handles do about the cache ---- */
+
+void pcache_fh_writeback(struct smb_client *cl, struct smb_fh *fh)
+{
+	if (fh->lease && wb_busy(lease_wb(fh->lease)))
+		wb_writeback(cl, lease_wb(fh->lease), false);
+}
+
+ssize_t pcache_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap)
+{
+	if (fh->lease && !fh->sync && size > 0) {
+		ssize_t g = wb_write(cl, fh, buf, size, off, cap);
+		if (g != -EAGAIN) {
+			if (g > 0)
+				pcache_wrote(cl, fh);
+			return g;
+		}
+	}
+	/* Write-through: after what was gathered, and reporting its error if it failed. */
+	if (fh->lease && wb_busy(lease_wb(fh->lease))) {
+		int e = wb_writeback(cl, lease_wb(fh->lease), true);
+		if (e < 0)
+			return e;
+	}
+	return -EAGAIN;
+}
+
+void pcache_wrote(struct smb_client *cl, struct smb_fh *fh)
+{
+	fh->wrote = true;
+	pcache_note_attr(cl, fh, NULL);
+}
+
+int pcache_flush(struct smb_client *cl, struct smb_fh *fh)
+{
+	return fh->lease ? wb_writeback(cl, lease_wb(fh->lease), true) : 0;
+}
+
+void pcache_fh_closing(struct smb_client *cl, struct smb_fh *fh, uint64_t fid_key)
+{
+	/* Gathered data may be this handle's to send, and WRITEs in flight may use its handle. */
+	pcache_fh_writeback(cl, fh);
+	pcache_fid_gone(cl, fh->lease, fid_key);
+}
+
 /* ---- the handle cache ---- */
 
 bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
@@ -442,10 +485,10 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 	 * closes, which would overwrite an mtime set meanwhile by path (rsync: write, close, utime, rename). */
 	if (!pc || !fh->lease || fh->wrote)
 		return false;
-	uint64_t gen = sess_generation(cl->sess);
+	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
-	bool ok = !pc->stopping && fh->gen == gen && fh->lease->gen == gen &&
-		  (fh->lease->state & SMB2_LEASE_HANDLE_CACHING);
+	bool ok =
+	    !pc->stopping && fh->gen == gen && fh->lease->gen == gen && (fh->lease->state & SMB2_LEASE_HANDLE_CACHING);
 	if (ok) {
 		if (g_queue_get_length(&pc->parked) >= PARK_MAX)
 			victim = g_queue_pop_head(&pc->parked);
@@ -455,18 +498,19 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 	}
 	pthread_mutex_unlock(&pc->lock);
 	if (victim)
-		smb2_fh_destroy(cl, victim);
+		cl->cio->fh_destroy(cl, victim);
 	return ok;
 }
 
-struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uint32_t access, uint32_t options,
-			     struct smb_attr *attr)
+/* A parked handle of path opened with this access and options, or NULL. */
+static struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uint32_t access, uint32_t options,
+				    struct smb_attr *attr)
 {
 	struct pcache *pc = pc_of(cl);
 	struct smb_fh *fh = NULL;
 	if (!pc)
 		return NULL;
-	uint64_t gen = sess_generation(cl->sess);
+	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
 	struct lease *l = g_hash_table_lookup(pc->by_path, path);
 	bool usable = l && l->gen == gen && (l->state & SMB2_LEASE_HANDLE_CACHING) &&
@@ -484,6 +528,14 @@ struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uint32_t a
 	pthread_mutex_unlock(&pc->lock);
 	stat_add(fh ? &cl->st.handle_hits : &cl->st.handle_misses, 1);
 	return fh;
+}
+
+struct smb_fh *pcache_open_cached(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
+				  struct smb_attr *attr)
+{
+	if ((flags & (O_TRUNC | O_EXCL)) || (flags & O_DIRECTORY))
+		return NULL;
+	return pcache_unpark(cl, path, access, options, attr);
 }
 
 static bool path_under(const char *p, const char *top)
@@ -515,7 +567,7 @@ static GSList *unpark_matching_locked(struct pcache *pc, const char *path, uint6
 static void destroy_all(struct smb_client *cl, GSList *l)
 {
 	for (GSList *e = l; e; e = e->next)
-		smb2_fh_destroy(cl, e->data);
+		cl->cio->fh_destroy(cl, e->data);
 	g_slist_free(l);
 }
 
@@ -532,99 +584,98 @@ void pcache_flush_path(struct smb_client *cl, const char *path)
 
 /* ---- breaks ---- */
 
-static void on_unsolicited(void *arg, const uint8_t *msg, size_t n)
+void pcache_break_queue(struct smb_client *cl, const struct cache_break *b)
 {
-	struct smb_client *cl = arg;
+	struct pcache *pc = pc_of(cl);
+	if (!pc)
+		return; /* no open has asked for anything yet */
 	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return; /* the server times the break out */
-	if (smb2_break_decode(msg, n, &j->brk) < 0) {
-		log_warn("ignoring a malformed break notification");
-		free(j);
+	stat_add(&cl->st.breaks, 1);
+	if (!j) {
+		log_warn("out of memory: a break is lost (the server times it out)");
 		return;
 	}
 	j->kind = JOB_BREAK;
-	stat_add(&cl->st.breaks, 1);
-	job_push(pc_of(cl), j);
+	j->brk = *b;
+	job_push(pc, j);
 }
 
-static void send_ack(struct smb_client *cl, const struct smb2_break *b)
+/* Acknowledge unless the break came from level II (nothing to acknowledge) or from a connection that is
+ * gone; a failure is only logged: the server times the break out itself. */
+static void ack_break(struct smb_client *cl, const struct cache_break *b, bool known, uint32_t old)
 {
-	struct wbuf w;
-	struct conn_msg m;
-	wbuf_init(&w, 0);
-	int rc;
-	if (b->is_lease) {
-		struct smb2_lease_break_ack a = {.lease_state = b->new_state};
-		memcpy(a.lease_key, b->lease_key, 16);
-		rc = smb2_lease_break_ack_encode(&w, &a);
-	} else {
-		struct smb2_oplock_break_ack a = {.oplock_level = b->oplock_level, .fid = b->fid};
-		rc = smb2_oplock_break_ack_encode(&w, &a);
+	if (!b->is_lease && known && old == SMB2_LEASE_READ_CACHING)
+		return;
+	if (b->gen != gen_of(cl)) {
+		log_dbg("break from an earlier connection: not acknowledged");
+		return;
 	}
-	memset(&m, 0, sizeof(m));
-	m.hdr.command = SMB2_OPLOCK_BREAK;
-	m.hdr.credit_charge = 1;
-	m.body = w.p;
-	m.body_len = w.len;
-	if (rc == 0) {
-		stat_add(&cl->st.cmd[SMB2_OPLOCK_BREAK], 1);
-		rc = sess_call(cl->sess, &m, 1, NULL);
-	}
-	if (rc == 0 && m.rsp_hdr.status != STATUS_SUCCESS)
-		log_dbg("break acknowledgment: %s", ntstatus_name(m.rsp_hdr.status));
-	else if (rc < 0)
+	int rc = cl->cio->ack(cl, b);
+	if (rc < 0)
 		log_dbg("break acknowledgment not sent: %s", strerror(-rc));
 	else
 		stat_add(&cl->st.break_acks, 1);
-	free(m.rsp);
-	wbuf_free(&w);
 }
 
-static void do_break(struct pcache *pc, const struct smb2_break *b)
+/* The lease or oplock a break names, with one reference for the caller, or NULL (not ours any more). */
+static struct lease *break_target_locked(struct pcache *pc, const struct cache_break *b)
+{
+	struct lease *l;
+	if (b->is_lease) {
+		uint64_t id;
+		memcpy(&id, b->lease_key, sizeof(id));
+		l = g_hash_table_lookup(pc->by_id, &id);
+		if (l && memcmp(l->key, b->lease_key, 16) != 0)
+			l = NULL;
+	} else {
+		l = g_hash_table_lookup(pc->by_fid, &b->fid_key);
+		if (!l && b->gen == gen_of(pc->cl))
+			early_note_locked(pc, b);
+	}
+	if (l && l->gen != b->gen)
+		l = NULL; /* granted on a later connection: this break is about a handle that died */
+	if (l)
+		l->refs++;
+	return l;
+}
+
+/* Take l's parked handles when Handle caching is gone. */
+static GSList *unpark_lease_locked(struct pcache *pc, struct lease *l)
+{
+	GSList *close = NULL;
+	for (GList *e = pc->parked.head; e;) {
+		GList *next = e->next;
+		struct smb_fh *f = e->data;
+		if (f->lease == l) {
+			g_queue_delete_link(&pc->parked, e);
+			close = g_slist_prepend(close, f);
+		}
+		e = next;
+	}
+	return close;
+}
+
+static void do_break(struct pcache *pc, const struct cache_break *b)
 {
 	struct smb_client *cl = pc->cl;
 	GSList *close = NULL;
 	char *path = NULL;
-	uint32_t old = 0;
+	uint32_t old = 0, now = b->new_state;
 	pthread_mutex_lock(&pc->lock);
-	uint64_t id;
-	memcpy(&id, b->lease_key, sizeof(id));
-	struct lease *l = b->is_lease ? g_hash_table_lookup(pc->by_id, &id) : NULL;
-	bool ours = l && memcmp(l->key, b->lease_key, 16) == 0;
-	if (!b->is_lease) {
-		l = g_hash_table_lookup(pc->by_fid, &b->fid.volatile_);
-		ours = l != NULL;
-	}
-	if (ours) {
-		l->refs++; /* ours, until the writeback below is done */
+	struct lease *l = break_target_locked(pc, b);
+	if (l) {
 		old = l->state;
-		if (b->is_lease) {
-			l->state = b->new_state;
+		l->state = now;
+		if (b->is_lease)
 			l->epoch = b->new_epoch;
-		} else {
-			l->state = oplock_state(b->oplock_level);
-		}
 		path = strdup(l->path);
-		if (!(l->state & SMB2_LEASE_HANDLE_CACHING)) {
-			for (GList *e = pc->parked.head; e;) {
-				GList *next = e->next;
-				struct smb_fh *f = e->data;
-				if (f->lease == l) {
-					g_queue_delete_link(&pc->parked, e);
-					close = g_slist_prepend(close, f);
-				}
-				e = next;
-			}
-		}
-	} else {
-		l = NULL;
+		if (!(now & SMB2_LEASE_HANDLE_CACHING))
+			close = unpark_lease_locked(pc, l);
 	}
 	pthread_mutex_unlock(&pc->lock);
-	uint32_t now = b->is_lease ? b->new_state : oplock_state(b->oplock_level);
 	log_dbg("%s break %s: 0x%x -> 0x%x", b->is_lease ? "lease" : "oplock", path ? path : "(unknown)", old, now);
 	/* Write caching lost: what we gathered must be on the server before the other client's open goes on,
-	 * that is before the ack. New writes already see the lease without W (smb2_wb.c). */
+	 * that is before the ack. New writes already see the lease without W (wb.c). */
 	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(now & SMB2_LEASE_WRITE_CACHING)) {
 		bool had = wb_busy(l->wb); /* for the counter only: a writer may be just gathering */
 		wb_writeback(cl, l->wb, false);
@@ -634,8 +685,8 @@ static void do_break(struct pcache *pc, const struct smb2_break *b)
 	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
 		emit(pc, SMB_EV_FILE, path, NULL);
 	destroy_all(cl, close);
-	if (!b->is_lease || (b->flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED))
-		send_ack(cl, b);
+	if (!b->is_lease || b->ack_required)
+		ack_break(cl, b, l != NULL, old);
 	lease_put(cl, l);
 	free(path);
 }
@@ -646,58 +697,44 @@ static void watch_put_locked(struct pcache *pc, struct watch *w)
 {
 	if (--w->refs > 0)
 		return;
-	free(w->m.rsp);
+	if (w->h)
+		pc->cl->cio->watch_free(w->h);
 	free(w->path);
 	free(w);
 }
 
 /* Receive thread: move the reply into a job for the worker. */
-static void notify_done(void *arg, struct conn_msg *m)
+static void notify_done(void *arg, int err, uint32_t status, uint8_t *rsp, size_t rsp_len)
 {
 	struct watch *w = arg;
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j) {
 		/* Cannot happen often; the watch then stays silent until evicted, so end it the slow way. */
 		log_warn("out of memory in a change notification");
+		free(rsp);
 		return;
 	}
 	j->kind = JOB_NOTIFY;
 	j->w = w; /* takes over the in-flight reference */
-	j->err = m->err;
-	j->status = m->rsp ? m->rsp_hdr.status : 0;
-	j->rsp = m->rsp;
-	j->rsp_len = m->rsp_len;
-	m->rsp = NULL;
+	j->err = err;
+	j->status = status;
+	j->rsp = rsp;
+	j->rsp_len = rsp_len;
 	job_push(w->pc, j);
 }
 
-/* Send the next CHANGE_NOTIFY of w; on failure the watch ends. Not on the receive thread. */
+/* Send the next change notification request of w; on failure the watch ends. Not on the receive thread. */
 static int watch_submit(struct pcache *pc, struct watch *w)
 {
 	struct smb_client *cl = pc->cl;
-	struct wbuf b;
-	struct smb2_change_notify_req req = {
-		.output_buffer_length = NOTIFY_BUF, .fid = w->fid, .completion_filter = NOTIFY_FILTER};
-	wbuf_init(&b, 0);
-	int rc = smb2_change_notify_req_encode(&b, &req);
-	memset(&w->m, 0, sizeof(w->m));
-	w->m.hdr.command = SMB2_CHANGE_NOTIFY;
-	w->m.hdr.credit_charge = 1;
-	w->m.body = b.p;
-	w->m.body_len = b.len;
 	pthread_mutex_lock(&pc->lock);
 	w->refs++; /* the request's */
 	pthread_mutex_unlock(&pc->lock);
-	uint64_t gen = 0;
-	if (rc == 0) {
-		stat_add(&cl->st.cmd[SMB2_CHANGE_NOTIFY], 1);
-		rc = sess_submit_long(cl->sess, &w->m, notify_done, w, &gen, NULL);
-	}
-	if (rc == 0 && gen != w->gen) {
-		/* The session was rebuilt in between: the request went out with a stale FileId and will fail. */
+	if (w->gen != gen_of(cl)) {
+		/* The session was rebuilt in between: the handle is stale, the request would fail. */
 		log_dbg("watch of \"%s\" outlived its session", w->path);
 	}
-	wbuf_free(&b);
+	int rc = cl->cio->watch_arm(cl, w->h, notify_done, w);
 	if (rc < 0) {
 		pthread_mutex_lock(&pc->lock);
 		w->refs--;
@@ -723,22 +760,22 @@ static void watch_end(struct pcache *pc, struct watch *w)
 	w->hashed = false;
 	pthread_mutex_unlock(&pc->lock);
 	if (close) {
-		if (w->gen == sess_generation(cl->sess))
-			smb2_close_fid(cl, w->fid);
+		cl->cio->watch_close(cl, w->h);
 		emit(pc, SMB_EV_DIR, w->path, NULL);
 	}
 }
 
 static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
 {
-	struct smb2_change_notify_rsp r;
 	struct smb2_notify_iter it;
 	struct smb2_notify_entry e;
-	if (smb2_change_notify_rsp_decode(rsp, n, &r) < 0) {
+	const uint8_t *buf;
+	uint32_t len;
+	if (pc->cl->cio->watch_changes(rsp, n, &buf, &len) < 0) {
 		emit(pc, SMB_EV_DIR, w->path, NULL);
 		return;
 	}
-	smb2_notify_iter_init(&it, r.buf, r.len);
+	smb2_notify_iter_init(&it, buf, len);
 	int rc;
 	while ((rc = smb2_notify_next(&it, &e)) > 0) {
 		char *name;
@@ -749,7 +786,7 @@ static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, 
 			emit(pc, SMB_EV_ENTRY, w->path, name);
 		free(name);
 	}
-	if (rc < 0 || r.len == 0)
+	if (rc < 0 || len == 0)
 		emit(pc, SMB_EV_DIR, w->path, NULL); /* unreadable or empty: assume anything changed */
 }
 
@@ -768,7 +805,7 @@ static void do_notify(struct pcache *pc, struct job *j)
 		}
 	}
 	pthread_mutex_lock(&pc->lock);
-	bool again = ok && !w->ending && !pc->stopping && w->gen == sess_generation(cl->sess);
+	bool again = ok && !w->ending && !pc->stopping && w->gen == gen_of(cl);
 	pthread_mutex_unlock(&pc->lock);
 	if (!again || watch_submit(pc, w) < 0)
 		watch_end(pc, w);
@@ -784,8 +821,7 @@ static int watch_start(struct pcache *pc, const char *path)
 		return -ENOMEM;
 	}
 	w->pc = pc;
-	int rc = smb2_open_fid(cl, path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-			       FILE_DIRECTORY_FILE, &w->fid, &w->gen);
+	int rc = cl->cio->watch_open(cl, path, &w->h, &w->gen);
 	if (rc < 0) {
 		free(w->path);
 		free(w);
@@ -809,7 +845,8 @@ static int watch_start(struct pcache *pc, const char *path)
 	pthread_mutex_unlock(&pc->lock);
 	if (lost) {
 		/* Another thread started the same watch meanwhile (or we are unmounting). */
-		smb2_close_fid(cl, w->fid);
+		cl->cio->watch_close(cl, w->h);
+		cl->cio->watch_free(w->h);
 		free(w->path);
 		free(w);
 		return pc->stopping ? 0 : 1;
@@ -840,9 +877,9 @@ static struct watch *lru_watch_locked(struct pcache *pc)
 int pcache_watch(struct smb_client *cl, const char *path)
 {
 	struct pcache *pc = pc_of(cl);
-	if (!pc)
+	if (!pc || !cl->cio->watch_open)
 		return 0;
-	uint64_t gen = sess_generation(cl->sess);
+	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
 	struct watch *w = g_hash_table_lookup(pc->watches, path);
 	if (w && !w->ending && w->gen == gen) {
@@ -868,13 +905,14 @@ int pcache_watch(struct smb_client *cl, const char *path)
 
 /* ---- the worker ---- */
 
-static void on_rebuilt(void *arg, uint64_t gen)
+void pcache_rebuilt(struct smb_client *cl)
 {
-	struct smb_client *cl = arg;
 	struct job *j = calloc(1, sizeof(*j));
 	stat_add(&cl->st.reconnects, 1);
-	if (!j)
+	if (!j || !pc_of(cl)) {
+		free(j);
 		return;
+	}
 	j->kind = JOB_REBUILT;
 	job_push(pc_of(cl), j);
 }
@@ -893,6 +931,7 @@ static void do_rebuilt(struct pcache *pc)
 		le->attr_valid = false;
 	}
 	g_hash_table_remove_all(pc->by_fid);
+	g_hash_table_remove_all(pc->early);
 	pthread_mutex_unlock(&pc->lock);
 	destroy_all(pc->cl, l);
 	emit(pc, SMB_EV_ALL, "", NULL);
@@ -1010,6 +1049,7 @@ int pcache_new(struct smb_client *cl)
 	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);
 	pc->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	pc->early = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
@@ -1022,8 +1062,6 @@ int pcache_new(struct smb_client *cl)
 	if (rc < 0)
 		return rc;
 	pc->has_bworker = true;
-	struct sess_hooks h = {.on_unsolicited = on_unsolicited, .on_rebuilt = on_rebuilt, .arg = cl};
-	sess_set_hooks(cl->sess, &h);
 	return 0;
 }
 
@@ -1070,8 +1108,7 @@ void pcache_stop(struct smb_client *cl)
 	/* Closing completes each pending CHANGE_NOTIFY; its job waits in the queue for pcache_free. */
 	for (GSList *e = ws; e; e = e->next) {
 		struct watch *w = e->data;
-		if (w->gen == sess_generation(cl->sess))
-			smb2_close_fid(cl, w->fid);
+		cl->cio->watch_close(cl, w->h);
 	}
 	g_slist_free(ws);
 }
@@ -1099,6 +1136,7 @@ void pcache_free(struct smb_client *cl)
 	g_hash_table_destroy(pc->by_path);
 	g_hash_table_destroy(pc->by_id);
 	g_hash_table_destroy(pc->by_fid);
+	g_hash_table_destroy(pc->early);
 	pthread_mutex_destroy(&pc->lock);
 	pthread_rwlock_destroy(&pc->ev_lock);
 	pthread_cond_destroy(&pc->cond);
@@ -1125,12 +1163,12 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	size_t o = 0;
 	uint64_t total = 0;
 	char name[64];
-	for (int c = 0; c < SMB2_NCOMMANDS; c++) {
+	for (unsigned c = 0; c < ARRAY_SIZE(cl->st.cmd); c++) {
 		uint64_t v = atomic_load_explicit(&cl->st.cmd[c], memory_order_relaxed);
 		total += v;
 		if (!v)
 			continue;
-		snprintf(name, sizeof(name), "requests.%s", smb2_command_name((uint16_t)c));
+		snprintf(name, sizeof(name), "requests.%s", cl->cio->command_name(c));
 		o = put(buf, len, o, name, v);
 	}
 	o = put(buf, len, o, "requests.total", total);

@@ -185,6 +185,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	if (!cl)
 		return -ENOMEM;
 	cl->ops = &smb2_ops;
+	cl->cio = &smb2_cache_io;
 	cl->prefix = subdir_prefix(cfg->subdir);
 	if (!cl->prefix) {
 		free(cl);
@@ -215,13 +216,15 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	int rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
+	/* Before logon: an SMB1 link delivers breaks to the cache from its first connection on. */
+	rc = pcache_new(cl);
+	if (rc < 0)
+		goto fail;
 	rc = logon(cl, cfg, &sc, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
-	/* Leases, handle cache and watches are SMB2's. */
-	rc = cl->sess ? pcache_new(cl) : 0;
-	if (rc < 0)
-		goto fail;
+	if (cl->sess)
+		smb2_cache_hooks(cl);
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */
 	struct smb_attr a;
 	rc = cl->ops->stat(cl, "", &a);
