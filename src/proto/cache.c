@@ -95,6 +95,12 @@ struct lease {
 	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
 };
 
+/* One open's oplock: the file's lease (not owning: the open's handle holds it) and what this open holds. */
+struct oplock {
+	struct lease *l;
+	uint32_t state;
+};
+
 struct watch {
 	struct pcache *pc; /* immutable */
 	char *path;	   /* immutable */
@@ -128,8 +134,8 @@ struct pcache {
 	pthread_cond_t cond;  /* a job was queued, a handle parked, or stopping */
 	GHashTable *by_path;  /* path -> struct lease (not owning: refs do) */
 	GHashTable *by_id;    /* &lease.id -> struct lease */
-	GHashTable *by_fid;   /* fid_key (g_malloc'd) -> struct lease, for oplock breaks */
-	GHashTable *early;    /* fid_key (g_malloc'd) -> state + 1: breaks that overtook their grant */
+	GHashTable *by_fid;   /* fid_key (g_malloc'd) -> struct oplock (g_malloc'd), for oplock breaks */
+	GHashTable *early;    /* fid_key (g_malloc'd) -> struct cache_break (g_malloc'd): breaks before grants */
 	GQueue parked;	      /* struct smb_fh *, oldest first */
 	GHashTable *watches;  /* path -> struct watch (not owning) */
 	unsigned nwatch;      /* watches not ending */
@@ -247,12 +253,16 @@ void lease_key_epoch(struct smb_client *cl, struct lease *l, uint8_t key[16], ui
  * so the file's state is what the latest grant or break said: a second open of ours makes the server break
  * the first one's batch oplock to level II before it grants the second level II, and both events land
  * here in that order. Batch reads as Read+Write+Handle, exclusive as Read+Write, level II as Read. The
- * break names the open, hence by_fid.
+ * break names the open, hence by_fid, which also keeps each open's own level: whether a break needs an
+ * acknowledgment depends on it (not on a level II, MS-CIFS 3.3.4.2), and another open's grant may have
+ * changed the file's state in between.
  *
  * A break can overtake its grant: the server sends it right after the open's answer, the receive thread
  * queues it, and the break worker may handle it before the thread that opened records the grant. The break
- * then finds no open in by_fid and leaves its state in early, where oplock_granted takes it: the break is
- * the newer word. Entries of opens that never record a grant go with pcache_fid_gone or a reconnect.
+ * then finds no open in by_fid and waits in early; oplock_granted queues it again, and the break worker
+ * handles it as any other (write back, invalidate, acknowledge). A break for an open we have closed
+ * meanwhile also waits there, unanswered (the close released the oplock), until pcache_fid_gone, a
+ * reconnect, or a later open that the server gave the same FID, which it then merely downgrades.
  */
 #define EARLY_MAX 256
 
@@ -262,7 +272,7 @@ static void early_note_locked(struct pcache *pc, const struct cache_break *b)
 		g_hash_table_remove_all(pc->early); /* only races land here; never let a server grow it */
 	uint64_t *key = g_new(uint64_t, 1);
 	*key = b->fid_key;
-	g_hash_table_replace(pc->early, key, GUINT_TO_POINTER(b->new_state + 1));
+	g_hash_table_replace(pc->early, key, g_memdup2(b, sizeof(*b)));
 }
 
 void oplock_granted(struct smb_client *cl, struct lease *l, uint32_t state, uint64_t fid_key, uint64_t gen)
@@ -270,16 +280,23 @@ void oplock_granted(struct smb_client *cl, struct lease *l, uint32_t state, uint
 	struct pcache *pc = pc_of(cl);
 	uint64_t *key = g_new(uint64_t, 1);
 	*key = fid_key;
+	struct oplock *o = g_new(struct oplock, 1);
+	*o = (struct oplock){l, state};
+	struct job *j = calloc(1, sizeof(*j));
 	pthread_mutex_lock(&pc->lock);
-	gpointer early = g_hash_table_lookup(pc->early, &fid_key);
-	if (early) {
-		state &= GPOINTER_TO_UINT(early) - 1;
-		g_hash_table_remove(pc->early, &fid_key);
-	}
 	l->state = state;
 	l->gen = gen;
-	g_hash_table_replace(pc->by_fid, key, l);
+	g_hash_table_replace(pc->by_fid, key, o);
+	struct cache_break *early = g_hash_table_lookup(pc->early, &fid_key);
+	if (early && j && early->gen == gen) {
+		j->kind = JOB_BREAK;
+		j->brk = *early;
+		job_push_locked(pc, j);
+		j = NULL;
+	}
+	g_hash_table_remove(pc->early, &fid_key);
 	pthread_mutex_unlock(&pc->lock);
+	free(j);
 	if (state)
 		stat_add(&cl->st.leases_granted, 1);
 }
@@ -290,7 +307,8 @@ void pcache_fid_gone(struct smb_client *cl, struct lease *l, uint64_t fid_key)
 	if (!pc || !l || !l->oplock)
 		return;
 	pthread_mutex_lock(&pc->lock);
-	if (g_hash_table_lookup(pc->by_fid, &fid_key) == l)
+	struct oplock *o = g_hash_table_lookup(pc->by_fid, &fid_key);
+	if (o && o->l == l)
 		g_hash_table_remove(pc->by_fid, &fid_key);
 	g_hash_table_remove(pc->early, &fid_key);
 	pthread_mutex_unlock(&pc->lock);
@@ -600,11 +618,11 @@ void pcache_break_queue(struct smb_client *cl, const struct cache_break *b)
 	job_push(pc, j);
 }
 
-/* Acknowledge unless the break came from level II (nothing to acknowledge) or from a connection that is
- * gone; a failure is only logged: the server times the break out itself. */
-static void ack_break(struct smb_client *cl, const struct cache_break *b, bool known, uint32_t old)
+/* Acknowledge unless the break took a level II oplock from its open (nothing to acknowledge) or came from
+ * a connection that is gone; a failure is only logged: the server times the break out itself. */
+static void ack_break(struct smb_client *cl, const struct cache_break *b, uint32_t open_old)
 {
-	if (!b->is_lease && known && old == SMB2_LEASE_READ_CACHING)
+	if (!b->is_lease && open_old == SMB2_LEASE_READ_CACHING)
 		return;
 	if (b->gen != gen_of(cl)) {
 		log_dbg("break from an earlier connection: not acknowledged");
@@ -617,20 +635,28 @@ static void ack_break(struct smb_client *cl, const struct cache_break *b, bool k
 		stat_add(&cl->st.break_acks, 1);
 }
 
-/* The lease or oplock a break names, with one reference for the caller, or NULL (not ours any more). */
-static struct lease *break_target_locked(struct pcache *pc, const struct cache_break *b)
+/* The lease or oplock a break names, with one reference for the caller, or NULL: not ours (any more), or
+ * an oplock break that overtook its grant (kept in early). *open_old: what the named open held (a lease:
+ * the lease's state). */
+static struct lease *break_target_locked(struct pcache *pc, const struct cache_break *b, uint32_t *open_old)
 {
-	struct lease *l;
+	struct lease *l = NULL;
 	if (b->is_lease) {
 		uint64_t id;
 		memcpy(&id, b->lease_key, sizeof(id));
 		l = g_hash_table_lookup(pc->by_id, &id);
 		if (l && memcmp(l->key, b->lease_key, 16) != 0)
 			l = NULL;
+		*open_old = l ? l->state : 0;
 	} else {
-		l = g_hash_table_lookup(pc->by_fid, &b->fid_key);
-		if (!l && b->gen == gen_of(pc->cl))
+		struct oplock *o = g_hash_table_lookup(pc->by_fid, &b->fid_key);
+		if (o) {
+			l = o->l;
+			*open_old = o->state;
+			o->state = b->new_state;
+		} else if (b->gen == gen_of(pc->cl)) {
 			early_note_locked(pc, b);
+		}
 	}
 	if (l && l->gen != b->gen)
 		l = NULL; /* granted on a later connection: this break is about a handle that died */
@@ -660,9 +686,9 @@ static void do_break(struct pcache *pc, const struct cache_break *b)
 	struct smb_client *cl = pc->cl;
 	GSList *close = NULL;
 	char *path = NULL;
-	uint32_t old = 0, now = b->new_state;
+	uint32_t old = 0, open_old = 0, now = b->new_state;
 	pthread_mutex_lock(&pc->lock);
-	struct lease *l = break_target_locked(pc, b);
+	struct lease *l = break_target_locked(pc, b, &open_old);
 	if (l) {
 		old = l->state;
 		l->state = now;
@@ -685,8 +711,9 @@ static void do_break(struct pcache *pc, const struct cache_break *b)
 	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
 		emit(pc, SMB_EV_FILE, path, NULL);
 	destroy_all(cl, close);
-	if (!b->is_lease || b->ack_required)
-		ack_break(cl, b, l != NULL, old);
+	/* A lease is acknowledged by its key even after our handles are gone; an oplock only through its open. */
+	if (b->is_lease ? b->ack_required : l != NULL)
+		ack_break(cl, b, open_old);
 	lease_put(cl, l);
 	free(path);
 }
@@ -1048,8 +1075,8 @@ int pcache_new(struct smb_client *cl)
 	g_queue_init(&pc->bjobs);
 	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);
 	pc->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
-	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	pc->early = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	pc->early = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
