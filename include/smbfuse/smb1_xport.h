@@ -87,7 +87,8 @@ int smb1_conn_wait(struct smb1_conn *c, struct smb1_pending *p, uint8_t **rsp, s
 typedef void (*smb1_done_fn)(void *arg, int err, uint8_t *rsp, size_t rsp_len);
 int smb1_conn_submit_cb(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
 			smb1_done_fn done, void *arg);
-/* Send without waiting for an answer (an oplock break acknowledgement has none). */
+/* Send a request that has no answer (an oplock break acknowledgement); it still takes two signing sequence
+ * numbers, as smbd counts them. */
 int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len);
 
 bool smb1_conn_alive(struct smb1_conn *c);

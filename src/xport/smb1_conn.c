@@ -130,9 +130,14 @@ static bool leave_locked(struct smb1_conn *c, struct s1call *k)
 	return false;
 }
 
-/* Stamp MID and signature, then write. Sequence numbers are taken here, in wire order. */
+/*
+ * Stamp MID and signature, then write. Sequence numbers are taken here, in wire order: two per request,
+ * the second for its response. A request that has none (an oplock break acknowledgment) takes two as well:
+ * smbd 4.17 counts it so and fails every later signature when the client counts one (its log: "out of
+ * seq"), and Linux's cifs client also counts two for it; only NT_CANCEL, which we never send, takes one.
+ */
 static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size_t len, const uint8_t *data,
-		       size_t dlen, bool expect_rsp)
+		       size_t dlen)
 {
 	uint8_t pfx[4];
 	size_t total = len + dlen;
@@ -146,7 +151,7 @@ static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size
 		pthread_mutex_lock(&c->mu);
 		k->seq = c->next_seq;
 		pthread_mutex_unlock(&c->mu);
-		c->next_seq += expect_rsp ? 2 : 1;
+		c->next_seq += 2;
 		int r = c->signer.sign(c->signer.ctx, k->seq, iov + 1, dlen ? 2 : 1, req + SIG_OFF);
 		if (r)
 			return r;
@@ -207,7 +212,7 @@ int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const ui
 	pthread_mutex_unlock(&c->mu);
 	if (rc == 0) {
 		pthread_mutex_lock(&c->send_mu);
-		rc = send_locked(c, &p->k, req, req_len, data, data_len, true);
+		rc = send_locked(c, &p->k, req, req_len, data, data_len);
 		pthread_mutex_unlock(&c->send_mu);
 		/* A failed write leaves the stream in an unknown state: end the connection, and let the
 		 * receive thread fail this call like every other (-ECONNRESET). */
@@ -270,7 +275,7 @@ int smb1_conn_submit_cb(struct smb1_conn *c, uint8_t *req, size_t req_len, const
 		return rc;
 	}
 	pthread_mutex_lock(&c->send_mu);
-	rc = send_locked(c, k, req, req_len, data, data_len, true);
+	rc = send_locked(c, k, req, req_len, data, data_len);
 	pthread_mutex_unlock(&c->send_mu);
 	if (rc == -EMSGSIZE) {
 		/* Nothing was written: withdraw k, unless the connection died meanwhile and completes it. */
@@ -293,7 +298,7 @@ int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len)
 {
 	struct s1call k = {.mid = MID_UNSOLICITED};
 	pthread_mutex_lock(&c->send_mu);
-	int rc = c->dead ? -ENOTCONN : send_locked(c, &k, req, req_len, NULL, 0, false);
+	int rc = c->dead ? -ENOTCONN : send_locked(c, &k, req, req_len, NULL, 0);
 	pthread_mutex_unlock(&c->send_mu);
 	return rc;
 }
