@@ -548,9 +548,12 @@ static struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uin
 	return fh;
 }
 
-struct smb_fh *pcache_open_cached(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
-				  struct smb_attr *attr)
+struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
+				 struct smb_attr *attr)
 {
+	/* Gathered writes of another handle are older than this open's truncation. */
+	if (flags & O_TRUNC)
+		pcache_writeback(cl, path, false);
 	if ((flags & (O_TRUNC | O_EXCL)) || (flags & O_DIRECTORY))
 		return NULL;
 	return pcache_unpark(cl, path, access, options, attr);

@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,31 @@ int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 	s[o] = '\0';
 	*out = s;
 	return 0;
+}
+
+uint32_t proto_open_access(int flags)
+{
+	uint32_t rd = FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | READ_CONTROL | SYNCHRONIZE;
+	uint32_t wr = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
+	/* Read access even for O_WRONLY: with the kernel's writeback cache, partial-page writes make the kernel
+	 * read the rest of the page through the same handle. */
+	return (flags & O_ACCMODE) == O_RDONLY ? rd : rd | wr;
+}
+
+uint32_t proto_open_disposition(int flags)
+{
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return FILE_CREATE;
+	if (flags & O_CREAT)
+		return (flags & O_TRUNC) ? FILE_OVERWRITE_IF : FILE_OPEN_IF;
+	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
+}
+
+uint32_t proto_open_options(int flags)
+{
+	if (flags & O_DIRECTORY)
+		return FILE_DIRECTORY_FILE;
+	return (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
 }
 
 bool proto_listable_name(const char *name)
@@ -160,6 +186,7 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, const 
 	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
 	if (smb1_only(cfg)) {
 		cl->ops = &smb1_ops;
+		cl->cio = &smb1_cache_io;
 		return smb1_client_start(cl, sc, &o, errbuf, errlen);
 	}
 	int rc = sess_new(sc, &cl->sess, errbuf, errlen);
@@ -175,6 +202,7 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, const 
 		 "vers=2.0 or later to forbid this)",
 		 cfg->host);
 	cl->ops = &smb1_ops;
+	cl->cio = &smb1_cache_io;
 	return 0;
 }
 

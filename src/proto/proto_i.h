@@ -65,6 +65,12 @@ void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
  */
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out);
 
+/* What an ops->open with these open(2) flags asks the server for, in both dialects (MS-SMB2 2.2.13 values,
+ * which NT_CREATE_ANDX shares): DesiredAccess, CreateDisposition, CreateOptions. */
+uint32_t proto_open_access(int flags);
+uint32_t proto_open_disposition(int flags);
+uint32_t proto_open_options(int flags);
+
 /*
  * Whether a directory entry name from the server may be handed to the kernel: not ".", "..", empty, and
  * without '/' (the kernel fails a whole readdir with EIO on such a name, and a hostile server could use it
@@ -187,10 +193,11 @@ void lease_granted(struct smb_client *cl, struct lease *l, bool ok, uint32_t sta
 void oplock_granted(struct smb_client *cl, struct lease *l, uint32_t state, uint64_t fid_key, uint64_t gen);
 /* The open fid_key of l is about to be closed: an oplock break for it is no longer ours. */
 void pcache_fid_gone(struct smb_client *cl, struct lease *l, uint64_t fid_key);
-/* Handle cache: a parked handle of path the open flags may take back (no create, truncate or directory),
- * with this access and options, and its attributes; or NULL. */
-struct smb_fh *pcache_open_cached(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
-				  struct smb_attr *attr);
+/* The start of every ops->open: what is gathered goes out before a truncating open, and a parked handle
+ * of path that the flags may take back (no create, truncate or directory) with this access and options
+ * is returned with its attributes; NULL: open on the server. */
+struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
+				 struct smb_attr *attr);
 /* Keep fh open instead of closing it, if its lease allows; true when it was taken. */
 bool pcache_park(struct smb_client *cl, struct smb_fh *fh);
 /* Close parked handles of path and of everything under it (before unlink, rmdir, rename). */

@@ -260,29 +260,6 @@ static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 
 /* ---- handles ---- */
 
-static uint32_t open_access(int flags)
-{
-	uint32_t rd = FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | READ_CONTROL | SYNCHRONIZE;
-	uint32_t wr = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
-	switch (flags & O_ACCMODE) {
-	case O_RDONLY:
-		return rd;
-	default:
-		/* Read access even for O_WRONLY: with the kernel's writeback cache, partial-page writes make the
-		 * kernel read the rest of the page through the same handle. */
-		return rd | wr;
-	}
-}
-
-static uint32_t open_disposition(int flags)
-{
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-		return FILE_CREATE;
-	if (flags & O_CREAT)
-		return (flags & O_TRUNC) ? FILE_OVERWRITE_IF : FILE_OPEN_IF;
-	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
-}
-
 /* CREATE with QFid (and the lease's context when lease is not NULL); fills fid and attributes. */
 static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
 		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
@@ -313,11 +290,8 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 {
 	*out = NULL;
 	struct smb_attr a;
-	uint32_t options = (flags & O_DIRECTORY) ? FILE_DIRECTORY_FILE : (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
-	/* Gathered writes of another handle are older than this open's truncation. */
-	if (flags & O_TRUNC)
-		pcache_writeback(cl, path, false);
-	struct smb_fh *fh = pcache_open_cached(cl, path, flags, open_access(flags), options, &a);
+	uint32_t options = proto_open_options(flags);
+	struct smb_fh *fh = pcache_open_begin(cl, path, flags, proto_open_access(flags), options, &a);
 	if (fh)
 		goto done;
 	fh = calloc(1, sizeof(*fh));
@@ -328,16 +302,16 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		rc = rc < 0 ? rc : -ENOMEM;
 		goto fail;
 	}
-	fh->access = open_access(flags);
+	fh->access = proto_open_access(flags);
 	fh->options = options;
 	if (!(flags & O_DIRECTORY))
 		fh->lease = lease_get(cl, path);
-	rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
+	rc = do_open(cl, fh->wpath, fh->access, proto_open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
 		     fh->lease);
 	if (rc == -EACCES && (flags & O_ACCMODE) == O_WRONLY) {
 		fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
-		rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
-			     fh->lease);
+		rc = do_open(cl, fh->wpath, fh->access, proto_open_disposition(flags), fh->options, &fh->fid, &a,
+			     &fh->gen, fh->lease);
 	}
 	if (rc < 0)
 		goto fail;
