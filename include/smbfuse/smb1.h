@@ -48,6 +48,7 @@
 #define SMB1_COM_SESSION_SETUP_ANDX 0x73
 #define SMB1_COM_LOGOFF_ANDX 0x74
 #define SMB1_COM_TREE_CONNECT_ANDX 0x75
+#define SMB1_COM_NT_TRANSACT 0xA0
 #define SMB1_COM_NT_CREATE_ANDX 0xA2
 #define SMB1_COM_NT_RENAME 0xA5
 #define SMB1_COM_NO_ANDX_COMMAND 0xFF
@@ -297,6 +298,21 @@ int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to);
 int smb1_oplock_ack_encode(struct wbuf *w, uint16_t fid, uint8_t new_level);
 /* An oplock break the server sends as a LOCKING_ANDX *request* (MS-CIFS 3.2.5.42): its FID and level. */
 int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_t *level);
+
+/* ---- NT_TRANSACT (smb1_nt_trans.c, MS-CIFS 2.2.4.62) ---- */
+
+/* NT_TRANSACT_NOTIFY_CHANGE (2.2.7.4) on directory fid: filter is MS-FSCC's CompletionFilter
+ * (FILE_NOTIFY_CHANGE_*, smb2.h), tree watches the whole subtree, max_param bounds the changes returned. */
+int smb1_notify_req_encode(struct wbuf *w, uint16_t fid, uint32_t filter, bool tree, uint32_t max_param);
+struct smb1_nt_trans_rsp {
+	uint32_t total_param_count, total_data_count;
+	const uint8_t *params; /* this piece's parameters, at params_disp of the whole */
+	uint32_t params_len, params_disp;
+	const uint8_t *data;
+	uint32_t data_len, data_disp;
+};
+/* One response piece (a NOTIFY_CHANGE answer's parameters are FILE_NOTIFY_INFORMATION entries). */
+int smb1_nt_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_nt_trans_rsp *out);
 
 /* ---- TRANS2 (smb1_trans2.c, MS-CIFS 2.2.4.46) ---- */
 #define SMB1_TRANS2_FIND_FIRST2 0x0001
