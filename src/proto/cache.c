@@ -42,7 +42,8 @@
  * Watches. A directory the glue lists gets a CHANGE_NOTIFY (Samba 4.17 grants no directory leases). The
  * request has no deadline; its completion runs on the receive thread, moves the reply into a job, and the
  * worker turns it into SMB_EV_ENTRY events (SMB_EV_DIR for STATUS_NOTIFY_ENUM_DIR, the server's overflow)
- * and sends the next request. At most WATCH_MAX directories are watched; the least recently used is
+ * and sends the next request. At most WATCH_MAX directories are watched (fewer where the dialect says so:
+ * over SMB1 each pending request holds one of the server's MaxMpxCount slots); the least recently used is
  * dropped by closing its handle, which completes its request (STATUS_NOTIFY_CLEANUP) and so ends the watch
  * through the same path as any failure: one SMB_EV_DIR, after which the glue stops trusting that listing.
  * Cancel is not used, so no reference to an in-flight request is ever shared between threads.
@@ -910,6 +911,9 @@ int pcache_watch(struct smb_client *cl, const char *path)
 	if (!pc || !cl->cio->watch_open)
 		return 0;
 	uint64_t gen = gen_of(cl);
+	unsigned max = cl->cio->watch_max ? cl->cio->watch_max(cl) : WATCH_MAX;
+	if (max == 0)
+		return 0;
 	pthread_mutex_lock(&pc->lock);
 	struct watch *w = g_hash_table_lookup(pc->watches, path);
 	if (w && !w->ending && w->gen == gen) {
@@ -917,7 +921,7 @@ int pcache_watch(struct smb_client *cl, const char *path)
 		pthread_mutex_unlock(&pc->lock);
 		return 1;
 	}
-	if (pc->nwatch >= WATCH_MAX) {
+	if (pc->nwatch >= max) {
 		struct watch *old = lru_watch_locked(pc);
 		struct job *j = old ? calloc(1, sizeof(*j)) : NULL;
 		if (j) {

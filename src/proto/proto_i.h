@@ -135,6 +135,11 @@ typedef void (*cache_write_done)(void *arg, int err, uint32_t status, uint32_t c
 /* A change notification's end: err as for a write; rsp (owned by the callee) is the whole answer. */
 typedef void (*cache_notify_done)(void *arg, int err, uint32_t status, uint8_t *rsp, size_t rsp_len);
 
+/* What a directory watch asks to hear of (MS-FSCC 2.4.42 CompletionFilter): names, attributes, sizes, times. */
+#define PROTO_NOTIFY_FILTER                                                                                            \
+	(FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME | FILE_NOTIFY_CHANGE_ATTRIBUTES |                  \
+	 FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_CREATION)
+
 struct cache_io {
 	/* The current session generation (bumped by every reconnect); no round trip, no blocking. */
 	uint64_t (*generation)(struct smb_client *cl);
@@ -160,6 +165,8 @@ struct cache_io {
 	int (*watch_changes)(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len);
 	void (*watch_close)(struct smb_client *cl, void *h);
 	void (*watch_free)(void *h);
+	/* How many directories may be watched at once (each holds a request in flight); NULL: 64. */
+	unsigned (*watch_max)(struct smb_client *cl);
 };
 
 extern const struct cache_io smb2_cache_io;

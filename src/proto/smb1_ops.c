@@ -59,7 +59,8 @@ struct smb1_state {
 	pthread_mutex_t lock; /* guards cur, gen and users; held while a new link is built */
 	struct s1link *cur;
 	uint64_t gen;
-	_Atomic uint64_t cur_gen; /* cur->gen, readable without the lock (which a reconnect holds long) */
+	_Atomic uint64_t cur_gen;   /* cur->gen, readable without the lock (which a reconnect holds long) */
+	_Atomic unsigned watch_max; /* from cur's MaxMpxCount (smb1_watch_max) */
 	struct smb_client *cl;	  /* immutable */
 	struct sess_cfg cfg;	  /* strings owned (copied) for reconnects */
 	struct smb1_sess_opts opts;
@@ -96,6 +97,7 @@ static int link_build(struct smb1_state *st, struct s1link **out, char *errbuf, 
 	smb1_sess_get_info(l->s, &l->info);
 	st->gen = l->gen;
 	atomic_store(&st->cur_gen, l->gen);
+	atomic_store(&st->watch_max, l->info.max_mpx >= 8 ? MIN(64u, l->info.max_mpx / 4u) : 0u);
 	*out = l;
 	return 0;
 }
@@ -1282,6 +1284,113 @@ static int smb1_write_async(struct smb_client *cl, struct smb_fh *fh, const uint
 	return rc;
 }
 
+/*
+ * Directory watches: NT_TRANSACT_NOTIFY_CHANGE (MS-CIFS 2.2.7.4) on a directory FID, without a deadline,
+ * answered on the receive thread. Closing the FID ends a pending request (smbd answers it then), which is
+ * how the cache ends a watch. Each pending request holds one of the server's MaxMpxCount slots, so only a
+ * quarter of them may be watches, and none when the server allows fewer than 8 requests at once.
+ */
+#define NOTIFY_PARAM_MAX 16384u /* changes per answer; more and the server reports an overflow instead */
+
+struct s1watch {
+	uint16_t fid; /* immutable */
+	uint64_t gen; /* immutable: the link it belongs to */
+	uint32_t max; /* MaxParameterCount: what one answer of that server can carry */
+	cache_notify_done done;
+	void *arg;
+};
+
+static int op_watch_open(struct s1link *l, const char *wpath, void *arg)
+{
+	struct s1watch *w = arg;
+	struct create_args a = {.access = FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				.disposition = FILE_OPEN,
+				.options = FILE_DIRECTORY_FILE};
+	int rc = op_create(l, wpath, &a);
+	if (rc == 0) {
+		w->fid = a.fid;
+		w->gen = l->gen;
+		w->max = MIN(NOTIFY_PARAM_MAX, (uint32_t)t2_max_data(l, NOTIFY_PARAM_MAX));
+	}
+	return rc;
+}
+
+static int smb1_watch_open(struct smb_client *cl, const char *path, void **h, uint64_t *gen)
+{
+	struct s1watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	int rc = on_link(cl, path, op_watch_open, w, true);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	*h = w;
+	*gen = w->gen;
+	return 0;
+}
+
+/* Receive thread: hand the answer over. */
+static void notify_done(void *arg, int err, uint8_t *rsp, size_t n)
+{
+	struct s1watch *w = arg;
+	w->done(w->arg, err, err ? 0 : smb1_rsp_status(rsp, n), rsp, n);
+}
+
+static int smb1_watch_arm(struct smb_client *cl, void *h, cache_notify_done done, void *arg)
+{
+	struct s1watch *w = h;
+	struct s1link *l = link_if_current(cl->smb1, w->gen);
+	if (!l)
+		return -ENOTCONN; /* the FID died with its connection */
+	struct wbuf b;
+	w->done = done;
+	w->arg = arg;
+	smb1_sess_req_init(l->s, &b, SMB1_COM_NT_TRANSACT);
+	int rc = smb1_notify_req_encode(&b, w->fid, PROTO_NOTIFY_FILTER, false, w->max);
+	if (rc == 0) {
+		stat_cmd(cl, SMB1_COM_NT_TRANSACT);
+		rc = smb1_sess_submit_cb(l->s, &b, NULL, 0, notify_done, w);
+	}
+	wbuf_free(&b);
+	link_put(cl->smb1, l);
+	return rc;
+}
+
+/* The changes of one answer; an answer in pieces (never asked for: see max) is refused. */
+static int smb1_watch_changes(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len)
+{
+	struct smb1_nt_trans_rsp r;
+	int rc = smb1_nt_trans_rsp_decode(rsp, n, &r);
+	if (rc == 0 && (r.params_len != r.total_param_count || r.params_disp))
+		rc = -EBADMSG;
+	if (rc == 0) {
+		*buf = r.params;
+		*len = r.params_len;
+	}
+	return rc;
+}
+
+static void smb1_watch_close(struct smb_client *cl, void *h)
+{
+	struct s1watch *w = h;
+	struct s1link *l = link_if_current(cl->smb1, w->gen);
+	if (l) {
+		close_fid(l, w->fid);
+		link_put(cl->smb1, l);
+	}
+}
+
+static void smb1_watch_free(void *h)
+{
+	free(h);
+}
+
+static unsigned smb1_watch_max(struct smb_client *cl)
+{
+	return atomic_load(&cl->smb1->watch_max);
+}
+
 static uint64_t smb1_generation(struct smb_client *cl)
 {
 	return atomic_load(&cl->smb1->cur_gen);
@@ -1304,6 +1413,12 @@ const struct cache_io smb1_cache_io = {
     .fh_destroy = smb1_fh_destroy,
     .ack = smb1_ack,
     .write_async = smb1_write_async,
+    .watch_open = smb1_watch_open,
+    .watch_arm = smb1_watch_arm,
+    .watch_changes = smb1_watch_changes,
+    .watch_close = smb1_watch_close,
+    .watch_free = smb1_watch_free,
+    .watch_max = smb1_watch_max,
 };
 
 const struct smb_ops smb1_ops = {
@@ -1325,7 +1440,7 @@ const struct smb_ops smb1_ops = {
     .set_events = pcache_set_events,
     .cached = pcache_cached,
     .stats = pcache_stats,
-    /* No directory watches: NT_TRANSACT_NOTIFY_CHANGE is not implemented; listings follow actimeo. */
+    .watch = pcache_watch,
 };
 
 /* ---- lifetime ---- */

@@ -15,9 +15,6 @@
 #include "smbfuse/util.h"
 
 #define NOTIFY_BUF 65536u
-#define NOTIFY_FILTER                                                                                         \
-	(FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME | FILE_NOTIFY_CHANGE_ATTRIBUTES |         \
-	 FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_CREATION)
 
 /* The lease context version this session uses; 0 when it has no leasing (2.0.2, or a 3.x server
  * without SMB2_GLOBAL_CAP_LEASING): then opens ask for batch oplocks. */
@@ -252,7 +249,7 @@ static int watch_arm(struct smb_client *cl, void *h, cache_notify_done done, voi
 	struct swatch *w = h;
 	struct wbuf b;
 	struct smb2_change_notify_req req = {
-	    .output_buffer_length = NOTIFY_BUF, .fid = w->fid, .completion_filter = NOTIFY_FILTER};
+	    .output_buffer_length = NOTIFY_BUF, .fid = w->fid, .completion_filter = PROTO_NOTIFY_FILTER};
 	wbuf_init(&b, 0);
 	int rc = smb2_change_notify_req_encode(&b, &req);
 	memset(&w->m, 0, sizeof(w->m));

@@ -4,8 +4,8 @@ The cases are those of test_cache.py and test_write_cache.py, imported (not copi
 module's `mount`, which mounts an smbd that speaks only NT1 with vers=1.0, over Direct TCP and with
 mandatory signing (a break's acknowledgment has no response, so the signing sequence is at stake). Every
 case proves its saving with the counters (under SMB1's own command names: NT_CREATE_ANDX, WRITE_ANDX,
-LOCKING_ANDX...) and is paired with cache=none, where the outcome changes. Left out: the listing, negative
-lookup and notify cases, since directory watches (NT_TRANSACT_NOTIFY_CHANGE) are not implemented over SMB1.
+LOCKING_ANDX, NT_TRANSACT...) and is paired with cache=none, where the outcome changes. The listing and
+negative-lookup cases run on NT_TRANSACT_NOTIFY_CHANGE watches.
 
 Then what is SMB1's own: each open asks for a batch oplock, our own second open breaks the first to
 level II, and a reconnect voids every oplock.
@@ -55,6 +55,7 @@ CACHE = [
     "test_stats_cli_and_xattr", "test_fstat_of_open_file_trusted_under_lease", "test_read_twice_under_lease",
     "test_two_mounts_see_each_others_changes", "test_open_file_sees_other_clients_write_after_break",
     "test_smbclient_put_seen_and_data_on_server", "test_break_while_reads_in_flight", "test_many_breaks_at_once",
+    "test_ls_twice_served_from_listing", "test_negative_lookup_from_listing",
 ]
 WRITE_CACHE = [
     "test_small_writes_gathered", "test_gathered_data_reaches_server_on_fsync",
@@ -120,3 +121,21 @@ def test_reconnect_voids_oplocks(mount, smb1_server, cache):
         (m.path / "new").write_bytes(b"n")  # a new name is never in a cache: the request rebuilds the link
         wait_for(lambda: stats(m)["session.reconnects"] == 1, 10, "the reconnect")
         wait_for(lambda: os.fstat(f.fileno()).st_size == 8, 1.0, "the new size through the open handle")
+
+
+def test_watches_beyond_the_servers_slots(mount):
+    """Each watch's pending NT_TRANSACT holds one of smbd's 50 MaxMpxCount slots: listing 100 directories
+    keeps at most a quarter watched, and every evicted watch's close ends its request, so no slot is lost
+    and nothing waits for one (a leak would stall every request after the 50th watch)."""
+    m = mount()
+    for i in range(100):
+        m.disk_write(f"d{i}/x", b"1")
+    s0 = stats(m)
+    t0 = time.monotonic()
+    for i in range(100):
+        assert os.listdir(m.path / f"d{i}") == ["x"]
+        assert (m.path / f"d{i}" / "x").read_bytes() == b"1"
+    assert time.monotonic() - t0 < 20
+    s1 = stats(m)
+    assert s1["notify.watches_started"] - s0["notify.watches_started"] == 100
+    assert s1["requests.NT_TRANSACT"] - s0.get("requests.NT_TRANSACT", 0) >= 100
