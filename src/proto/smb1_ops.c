@@ -17,7 +17,17 @@
  * the next request builds a new link under the state lock (the others wait on the lock), and handles reopen
  * themselves by path on first use when their generation is stale, as in smb2_ops.c. A retired link is freed
  * by its last user. Requests that never left (-ENOTCONN) are retried once on the new link, read-only ones
- * also when the connection died under them (-ECONNRESET).
+ * also when the connection died under them (-ECONNRESET). A new link voids every oplock (pcache_rebuilt).
+ *
+ * Caching. Every handle that stays open asks for a batch oplock, and cache.c/wb.c do with it what they do
+ * with SMB 2.0.2's (attribute timeouts, page cache, parked handles, gathered writes, breaks); this file only
+ * provides SMB1's side of struct cache_io at its end. Each link's receive thread hands oplock breaks to the
+ * cache (on_break) without blocking; the acknowledgment goes out on the link the break came from, from the
+ * cache's break worker, which never waits for a FUSE request, so FUSE threads waiting on the same link
+ * cannot deadlock with it. One caveat is smbd's: an open of ours that breaks another of our oplocks waits at
+ * the server for our acknowledgment, holding a MaxMpxCount slot meanwhile, so a writeback before the ack
+ * could only starve if all the server's slots were such opens (50 with smbd); the server's break timeout
+ * ends even that.
  */
 #include <errno.h>
 #include <fcntl.h>
