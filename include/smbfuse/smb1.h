@@ -42,14 +42,19 @@
 #define SMB1_COM_READ_ANDX 0x2E
 #define SMB1_COM_WRITE_ANDX 0x2F
 #define SMB1_COM_TRANSACTION2 0x32
+#define SMB1_COM_FIND_CLOSE2 0x34
 #define SMB1_COM_TREE_DISCONNECT 0x71
 #define SMB1_COM_NEGOTIATE 0x72
 #define SMB1_COM_SESSION_SETUP_ANDX 0x73
 #define SMB1_COM_LOGOFF_ANDX 0x74
 #define SMB1_COM_TREE_CONNECT_ANDX 0x75
+#define SMB1_COM_NT_TRANSACT 0xA0
 #define SMB1_COM_NT_CREATE_ANDX 0xA2
 #define SMB1_COM_NT_RENAME 0xA5
 #define SMB1_COM_NO_ANDX_COMMAND 0xFF
+
+/* The command's name for logs and counters ("NT_CREATE_ANDX"); "UNKNOWN" for one this client never sends. */
+const char *smb1_command_name(uint8_t cmd);
 
 /* Flags and Flags2 (MS-CIFS 2.2.3.1) */
 #define SMB1_FLAGS_CASE_INSENSITIVE 0x08
@@ -295,11 +300,35 @@ int smb1_path_req_encode(struct wbuf *w, uint8_t command, const char *path);
 /* RENAME (MS-CIFS 2.2.4.8): fails if to exists; replacing goes through SET_FILE_INFORMATION. */
 int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to);
 
+/* OplockLevel of the NT_CREATE_ANDX response (MS-CIFS 2.2.4.64.2). */
+#define SMB1_OPLOCK_NONE 0
+#define SMB1_OPLOCK_EXCLUSIVE 1
+#define SMB1_OPLOCK_BATCH 2
+#define SMB1_OPLOCK_LEVEL_II 3
+/* NewOplockLevel of a break and its acknowledgement (MS-CIFS 2.2.4.32.1). */
+#define SMB1_BREAK_TO_NONE 0
+#define SMB1_BREAK_TO_LEVEL_II 1
+
 /* LOCKING_ANDX (MS-CIFS 2.2.4.32) as an oplock break acknowledgement (no ranges). */
 #define SMB1_LOCKING_OPLOCK_RELEASE 0x02
 int smb1_oplock_ack_encode(struct wbuf *w, uint16_t fid, uint8_t new_level);
 /* An oplock break the server sends as a LOCKING_ANDX *request* (MS-CIFS 3.2.5.42): its FID and level. */
 int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_t *level);
+
+/* ---- NT_TRANSACT (smb1_nt_trans.c, MS-CIFS 2.2.4.62) ---- */
+
+/* NT_TRANSACT_NOTIFY_CHANGE (2.2.7.4) on directory fid: filter is MS-FSCC's CompletionFilter
+ * (FILE_NOTIFY_CHANGE_*, smb2.h), tree watches the whole subtree, max_param bounds the changes returned. */
+int smb1_notify_req_encode(struct wbuf *w, uint16_t fid, uint32_t filter, bool tree, uint32_t max_param);
+struct smb1_nt_trans_rsp {
+	uint32_t total_param_count, total_data_count;
+	const uint8_t *params; /* this piece's parameters, at params_disp of the whole */
+	uint32_t params_len, params_disp;
+	const uint8_t *data;
+	uint32_t data_len, data_disp;
+};
+/* One response piece (a NOTIFY_CHANGE answer's parameters are FILE_NOTIFY_INFORMATION entries). */
+int smb1_nt_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_nt_trans_rsp *out);
 
 /* ---- TRANS2 (smb1_trans2.c, MS-CIFS 2.2.4.46) ---- */
 #define SMB1_TRANS2_FIND_FIRST2 0x0001

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "smbfuse/session.h"
+#include "smbfuse/smb1_xport.h"
 
 struct smb1_sess;
 
@@ -26,6 +27,9 @@ struct smb1_sess_opts {
 	bool no_ext_sec; /* do not offer extended security (tests the plain challenge/response) */
 	/* Send TREE_CONNECT_ANDX on its own rather than chained to the last SESSION_SETUP_ANDX. */
 	bool no_chain;
+	/* Oplock breaks (smb1_conn_cfg.on_unsolicited: the receive thread, no blocking); NULL: dropped. */
+	void (*on_unsolicited)(void *arg, const uint8_t *msg, size_t n);
+	void *arg;
 };
 
 struct smb1_sess_info {
@@ -62,6 +66,14 @@ struct smb1_pending;
 int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len,
 		     struct smb1_pending **p);
 int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status);
+/* smb1_conn_submit_cb on this session: done gets the whole response (smb1_rsp_status reads its status). */
+int smb1_sess_submit_cb(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, smb1_done_fn done,
+			void *arg);
+/* Send a request that has no response (an oplock break acknowledgement, MS-CIFS 2.2.4.32.2). */
+int smb1_sess_send(struct smb1_sess *s, struct wbuf *w);
+/* The NTSTATUS of a response: a DOS error (the server ignored CAP_STATUS32) reads as STATUS_UNSUCCESSFUL, an
+ * undecodable header as STATUS_INVALID_NETWORK_RESPONSE. */
+uint32_t smb1_rsp_status(const uint8_t *rsp, size_t n);
 /* SMB_COM_ECHO with a few bytes, checked to come back (keepalive, tests). */
 int smb1_sess_echo(struct smb1_sess *s);
 

@@ -75,7 +75,20 @@ struct smb1_pending;
 int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
 		     int timeout_ms, struct smb1_pending **p);
 int smb1_conn_wait(struct smb1_conn *c, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len);
-/* Send without waiting for an answer (an oplock break acknowledgement has none). */
+/*
+ * Send without a waiter: done(arg, err, rsp, rsp_len) runs exactly once, on the receive thread (or on the
+ * thread that ends the connection), with no lock held, and takes rsp (malloc'd, NULL on error; err as for
+ * smb1_conn_wait, -ECONNRESET when the connection ended first). It may run before this returns, so
+ * nothing that done frees may be used after the call; req and data may be freed once it returns. Waits for
+ * a MaxMpxCount slot up to the request timeout, but the answer has no deadline: a silent server is the
+ * keepalive's to drop (smb1_session.h). Returns 0 (done will run), or a negative errno when nothing was
+ * sent (done never runs).
+ */
+typedef void (*smb1_done_fn)(void *arg, int err, uint8_t *rsp, size_t rsp_len);
+int smb1_conn_submit_cb(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+			smb1_done_fn done, void *arg);
+/* Send a request that has no answer (an oplock break acknowledgement); it still takes two signing sequence
+ * numbers, as smbd counts them. */
 int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len);
 
 bool smb1_conn_alive(struct smb1_conn *c);

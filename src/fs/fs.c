@@ -8,7 +8,7 @@
  * defaults are close-to-open, as NFS and cifs cache=strict do:
  *  - writes are write-through: each write(2) is a WRITE to the server before it returns, so a second
  *    client sees it at once. Under a Write lease nobody else can look, and the proto layer gathers writes
- *    instead (src/proto/smb2_wb.c), sending them on close (FLUSH), fsync, or when the lease breaks; the
+ *    instead (src/proto/wb.c), sending them on close (FLUSH), fsync, or when the lease breaks; the
  *    glue only passes FLUSH on and marks cache=none opens O_SYNC so that they write through;
  *  - attributes and names are trusted for actimeo seconds (1 by default), then asked again;
  *  - the page cache survives an open only if the file's size and mtime are what they were at the previous
@@ -20,8 +20,8 @@
  * over the other client's data. That is acceptable only when nobody else writes the share, so it is an
  * option (-o writeback_cache), off by default. A lease does not make it safe: the capability is per mount
  * and fixed at INIT, and no notification makes the kernel take a size from us again for a cached inode;
- * that is why write caching lives in the daemon (smb2_wb.c has the comparison). Shared writable mmap works either way: without writeback
- * the kernel writes dirty pages back with FUSE_WRITE (fi->writepage) through any writable handle.
+ * that is why write caching lives in the daemon (wb.c has the comparison). Shared writable mmap works either way:
+ * without writeback the kernel writes dirty pages back with FUSE_WRITE (fi->writepage) through any writable handle.
  *
  * O_APPEND. Without the writeback cache the kernel computes an append's offset from its cached i_size, which
  * may be stale. So an O_APPEND open is served with direct_io (its data must not enter the page cache at the

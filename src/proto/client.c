@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,31 @@ int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 	s[o] = '\0';
 	*out = s;
 	return 0;
+}
+
+uint32_t proto_open_access(int flags)
+{
+	uint32_t rd = FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | READ_CONTROL | SYNCHRONIZE;
+	uint32_t wr = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
+	/* Read access even for O_WRONLY: with the kernel's writeback cache, partial-page writes make the kernel
+	 * read the rest of the page through the same handle. */
+	return (flags & O_ACCMODE) == O_RDONLY ? rd : rd | wr;
+}
+
+uint32_t proto_open_disposition(int flags)
+{
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return FILE_CREATE;
+	if (flags & O_CREAT)
+		return (flags & O_TRUNC) ? FILE_OVERWRITE_IF : FILE_OPEN_IF;
+	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
+}
+
+uint32_t proto_open_options(int flags)
+{
+	if (flags & O_DIRECTORY)
+		return FILE_DIRECTORY_FILE;
+	return (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
 }
 
 bool proto_listable_name(const char *name)
@@ -156,6 +182,7 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct
 	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
 	if (smb1_only(cfg)) {
 		cl->ops = &smb1_ops;
+		cl->cio = &smb1_cache_io;
 		return smb1_client_start(cl, sc, &o, errbuf, errlen);
 	}
 	sc->multi_protocol = !cfg->min_dialect && !cfg->max_dialect;
@@ -166,6 +193,7 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
 	cl->ops = &smb1_ops;
+	cl->cio = &smb1_cache_io;
 	return smb1_client_start(cl, sc, &o, errbuf, errlen);
 }
 
@@ -176,6 +204,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	if (!cl)
 		return -ENOMEM;
 	cl->ops = &smb2_ops;
+	cl->cio = &smb2_cache_io;
 	cl->prefix = subdir_prefix(cfg->subdir);
 	if (!cl->prefix) {
 		free(cl);
@@ -206,13 +235,16 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	int rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
+	/* Before logon: an SMB1 link delivers breaks to the cache from its first connection on. cache=none
+	 * starts none: no lease, oplock, parked handle or watch. */
+	rc = cfg->no_leases ? 0 : pcache_new(cl);
+	if (rc < 0)
+		goto fail;
 	rc = logon(cl, cfg, &sc, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
-	/* Leases, handle cache and watches are SMB2's. */
-	rc = cl->sess && !cfg->no_leases ? pcache_new(cl) : 0;
-	if (rc < 0)
-		goto fail;
+	if (cl->sess && cl->cache)
+		smb2_cache_hooks(cl);
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */
 	struct smb_attr a;
 	rc = cl->ops->stat(cl, "", &a);

@@ -12,7 +12,7 @@
 
 /* Counters of one mount (ops->stats). Relaxed atomics: each is exact, the set is not a snapshot. */
 struct proto_stats {
-	_Atomic uint64_t cmd[SMB2_NCOMMANDS]; /* requests sent, compound members counted one by one */
+	_Atomic uint64_t cmd[256]; /* requests sent by command code of the dialect, compound members one by one */
 	_Atomic uint64_t bytes_read, bytes_written;
 	_Atomic uint64_t leases_granted, breaks, break_acks;
 	_Atomic uint64_t write_breaks; /* breaks that took Write caching away and found data to write back */
@@ -23,20 +23,28 @@ struct proto_stats {
 
 struct pcache;
 struct smb1_state;
+struct cache_io;
 
 struct smb_client {
-	const struct smb_ops *ops; /* immutable after smb_client_new */
+	const struct smb_ops *ops;  /* immutable after smb_client_new */
+	const struct cache_io *cio; /* the dialect's half of the cache; set with ops */
 	struct sess *sess;
 	char *prefix; /* subdir in wire form ("a\\b"), "" for the share root; immutable */
 	char desc[160];
 	struct proto_stats st;
-	struct pcache *cache; /* smb2_cache.c: leases, cached handles, watches, the worker; immutable pointer */
+	struct pcache *cache;	 /* cache.c: leases and oplocks, cached handles, watches, the workers; immutable */
 	struct smb1_state *smb1; /* smb1_ops.c: the SMB1 link; NULL on SMB2 (then sess is set) */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Count one request of the dialect's command code cmd. */
+static inline void stat_cmd(struct smb_client *cl, unsigned cmd)
+{
+	stat_add(&cl->st.cmd[cmd & 0xFF], 1);
 }
 
 extern const struct smb_ops smb2_ops;
@@ -59,6 +67,12 @@ void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
  */
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out);
 
+/* What an ops->open with these open(2) flags asks the server for, in both dialects (MS-SMB2 2.2.13 values,
+ * which NT_CREATE_ANDX shares): DesiredAccess, CreateDisposition, CreateOptions. */
+uint32_t proto_open_access(int flags);
+uint32_t proto_open_disposition(int flags);
+uint32_t proto_open_options(int flags);
+
 /*
  * Whether a directory entry name from the server may be handed to the kernel: not ".", "..", empty, and
  * without '/' (the kernel fails a whole readdir with EIO on such a name, and a hostile server could use it
@@ -66,9 +80,9 @@ int proto_wire_path(const struct smb_client *cl, const char *path, char **out);
  */
 bool proto_listable_name(const char *name);
 
-/* An open file (ops.h struct smb_fh), shared by smb2_ops.c and the handle cache in smb2_cache.c. */
+/* An open file (ops.h struct smb_fh), shared by the dialect tables and the handle cache in cache.c. */
 struct smb_fh {
-	pthread_mutex_t lock; /* guards fid and gen (a reopen replaces both) */
+	pthread_mutex_t lock; /* guards fid, fid1 and gen (a reopen replaces them) */
 	struct smb2_fid fid;
 	uint64_t gen;
 	uint16_t fid1; /* SMB1 FID (smb1_ops.c), guarded by lock like fid */
@@ -81,7 +95,7 @@ struct smb_fh {
 	struct lease *lease; /* one reference, or NULL; immutable */
 	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
 	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
-	bool sync;	     /* opened O_SYNC: writes never gathered (smb2_wb.c); set before the handle is shared */
+	bool sync;	     /* opened O_SYNC: writes never gathered (wb.c); set before the handle is shared */
 };
 
 /* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */
@@ -92,29 +106,107 @@ int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid);
 int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
 		  uint64_t *gen);
 void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid);
+/* smb2_cache.c: a CREATE's lease request context for l (nothing for an oplock), and what the CREATE's answer
+ * granted; the session hooks that deliver breaks and reconnects to the cache. */
+int smb2_lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev);
+void smb2_lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen);
+void smb2_cache_hooks(struct smb_client *cl);
 
 /*
- * smb2_cache.c: leases, the handle cache, directory watches and the cache worker (essay there).
- * pcache_new registers the session hooks and starts the worker; pcache_free stops it and closes what is
- * cached, before the session goes.
+ * The cache's side of a dialect. cache.c and wb.c hold every piece of caching policy (lease and oplock state,
+ * the handle cache, write gathering, breaks, watches, the workers, counters) once, for SMB2 and SMB1 alike;
+ * what differs is only how a handle is closed, a break acknowledged, a WRITE or CHANGE_NOTIFY sent, and which
+ * session generation is current. Each dialect provides that as a struct cache_io (smb2_cache.c, smb1_ops.c).
+ * States are SMB2_LEASE_* bits whatever the dialect: an oplock level is one combination of them.
+ */
+struct cache_break {
+	bool is_lease;
+	uint8_t lease_key[16];	 /* is_lease */
+	uint32_t new_state;	 /* SMB2_LEASE_* the server leaves us */
+	uint16_t new_epoch;	 /* lease v2 */
+	bool ack_required;	 /* lease: the server's flag; oplock: true (cache.c skips a break from level II) */
+	uint64_t fid_key;	 /* oplock: the open, as oplock_granted was told */
+	uint64_t fid_persistent; /* oplock on SMB2: the rest of the FileId, for the ack */
+	uint8_t level;		 /* oplock: the new level as the wire says it, for the ack */
+	uint64_t gen;		 /* the session generation it arrived on */
+};
+
+/* A WRITE's end: err < 0 when the connection died under it or its answer was unreadable (the data is
+ * lost); else the answer's NTSTATUS and the bytes written. Runs on the receive thread: must not block. */
+typedef void (*cache_write_done)(void *arg, int err, uint32_t status, uint32_t count);
+/* A change notification's end: err as for a write; rsp (owned by the callee) is the whole answer. */
+typedef void (*cache_notify_done)(void *arg, int err, uint32_t status, uint8_t *rsp, size_t rsp_len);
+
+/* What a directory watch asks to hear of (MS-FSCC 2.4.42 CompletionFilter): names, attributes, sizes, times. */
+#define PROTO_NOTIFY_FILTER                                                                                            \
+	(FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME | FILE_NOTIFY_CHANGE_ATTRIBUTES |                  \
+	 FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_CREATION)
+
+struct cache_io {
+	/* The current session generation (bumped by every reconnect); no round trip, no blocking. */
+	uint64_t (*generation)(struct smb_client *cl);
+	/* Whether opens ask for leases (else for batch oplocks). */
+	bool (*leasing)(struct smb_client *cl);
+	/* Counter names: the dialect's name of a command code. */
+	const char *(*command_name)(unsigned cmd);
+	/* Close fh on the server (if its handle is still valid), drop its lease reference and free it. */
+	int (*fh_destroy)(struct smb_client *cl, struct smb_fh *fh);
+	/* Acknowledge b on the connection it came from: 0 when sent. Counts its request. */
+	int (*ack)(struct smb_client *cl, const struct cache_break *b);
+	/* Send len bytes of data at off through fh and return without waiting: 0 and done runs once later (maybe
+	 * before this returns), or a negative errno and done never runs. data may be freed when this returns. */
+	int (*write_async)(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
+			   cache_write_done done, void *arg);
+	/* Directory watches; all NULL when the dialect has none. watch_open opens path and returns the dialect's
+	 * handle *h and its generation; watch_arm sends the next change notification request (no deadline) on
+	 * it; watch_changes finds the FILE_NOTIFY_INFORMATION entries (MS-FSCC 2.4.42) in an answer; watch_close
+	 * closes the handle on the server if its generation is current, which ends a request in flight;
+	 * watch_free frees h once no request is in flight. */
+	int (*watch_open)(struct smb_client *cl, const char *path, void **h, uint64_t *gen);
+	int (*watch_arm)(struct smb_client *cl, void *h, cache_notify_done done, void *arg);
+	int (*watch_changes)(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len);
+	void (*watch_close)(struct smb_client *cl, void *h);
+	void (*watch_free)(void *h);
+	/* How many directories may be watched at once (each holds a request in flight); NULL: 64. */
+	unsigned (*watch_max)(struct smb_client *cl);
+};
+
+extern const struct cache_io smb2_cache_io;
+extern const struct cache_io smb1_cache_io;
+
+/*
+ * cache.c: leases and oplocks, the handle cache, directory watches and the cache workers (essay there).
+ * pcache_new starts the workers (before logon: breaks may come as soon as a handle is open); pcache_stop
+ * stops them and closes what is cached, before the session goes; pcache_free after it.
  */
 int pcache_new(struct smb_client *cl);
-void pcache_stop(struct smb_client *cl); /* before sess_free: worker, parked handles, watch handles */
-void pcache_free(struct smb_client *cl); /* after sess_free */
-/* The lease for path (created on first use; one reference for the caller), or NULL without a cache; on
- * a dialect without leases it stands for the file's oplocks (lease_is_oplock). lease_ctx adds its RqLs context to a CREATE's context chain; lease_granted records what the
- * CREATE response granted; lease_put drops the reference (an open that failed, or a handle closed). */
+void pcache_stop(struct smb_client *cl);
+void pcache_free(struct smb_client *cl);
+/* Receive thread: a break arrived (copied; never blocks). Any thread: the session was rebuilt, every
+ * lease, oplock and watch is void (never blocks). */
+void pcache_break_queue(struct smb_client *cl, const struct cache_break *b);
+void pcache_rebuilt(struct smb_client *cl);
+/* The lease for path (created on first use; one reference for the caller), or NULL without a cache; without
+ * leasing it stands for the file's oplocks (lease_is_oplock). lease_put drops the reference (an open that
+ * failed, or a handle closed). */
 struct lease *lease_get(struct smb_client *cl, const char *path);
-int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev);
-/* True when l stands for our opens' oplocks (no leasing): CREATE asks for a batch oplock, no context. */
-bool lease_is_oplock(struct lease *l);
-/* fh's FileId is about to be closed: an oplock break for it is no longer ours. */
-void pcache_fid_gone(struct smb_client *cl, struct smb_fh *fh);
-void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen);
 void lease_put(struct smb_client *cl, struct lease *l);
-/* Handle cache: a parked handle of path opened with this access and options, or NULL. */
-struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uint32_t access, uint32_t options,
-			     struct smb_attr *attr);
+/* True when l stands for our opens' oplocks (no leasing): opens ask for a batch oplock. */
+bool lease_is_oplock(struct lease *l);
+/* What a lease request carries: the key and the epoch of the state we hold. */
+void lease_key_epoch(struct smb_client *cl, struct lease *l, uint8_t key[16], uint16_t *epoch);
+/* An open's answer under generation gen: lease_granted when the server answered our lease (ok false: it
+ * granted none), oplock_granted with the state its oplock level means and the open's fid_key. */
+void lease_granted(struct smb_client *cl, struct lease *l, bool ok, uint32_t state, uint16_t epoch, int version,
+		   uint64_t gen);
+void oplock_granted(struct smb_client *cl, struct lease *l, uint32_t state, uint64_t fid_key, uint64_t gen);
+/* The open fid_key of l is about to be closed: an oplock break for it is no longer ours. */
+void pcache_fid_gone(struct smb_client *cl, struct lease *l, uint64_t fid_key);
+/* The start of every ops->open: what is gathered goes out before a truncating open, and a parked handle
+ * of path that the flags may take back (no create, truncate or directory) with this access and options
+ * is returned with its attributes; NULL: open on the server. */
+struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
+				 struct smb_attr *attr);
 /* Keep fh open instead of closing it, if its lease allows; true when it was taken. */
 bool pcache_park(struct smb_client *cl, struct smb_fh *fh);
 /* Close parked handles of path and of everything under it (before unlink, rmdir, rename). */
@@ -127,13 +219,25 @@ void pcache_set_events(struct smb_client *cl, const struct smb_events *ev);
 size_t pcache_stats(struct smb_client *cl, char *buf, size_t len);
 /* Write back what is gathered for path's file (or, with under, for every file below directory path). */
 void pcache_writeback(struct smb_client *cl, const char *path, bool under);
+/* Write back what is gathered for fh's file, before anything asks the server about it. */
+void pcache_fh_writeback(struct smb_client *cl, struct smb_fh *fh);
+/* A write through fh: gathered when its lease holds Write caching (returns size, or an error kept from an
+ * earlier gathered write); else -EAGAIN once what was gathered is on the server, and the caller writes
+ * through and then calls pcache_wrote. */
+ssize_t pcache_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap);
+void pcache_wrote(struct smb_client *cl, struct smb_fh *fh);
+/* ops->flush: send what was gathered for fh's file and wait; the first error not reported yet. */
+int pcache_flush(struct smb_client *cl, struct smb_fh *fh);
+/* Before fh's handle is closed: what was gathered goes out, and oplock breaks for fid_key are no longer
+ * ours. */
+void pcache_fh_closing(struct smb_client *cl, struct smb_fh *fh, uint64_t fid_key);
 /* The lease's write cache (never NULL for a lease from lease_get; NULL for NULL), and whether the lease
  * holds Write caching on the current session right now. */
 struct wb *lease_wb(struct lease *l);
 bool lease_write_cached(struct smb_client *cl, struct lease *l);
 
 /*
- * smb2_wb.c: gathered writes under a Write lease (essay there). One struct wb per lease.
+ * wb.c: gathered writes under Write caching (essay there). One struct wb per lease.
  * wb_write copies a write into the file's buffer (sending full buffers without waiting, in pieces of at
  * most cap bytes) and returns size; -EAGAIN when the lease holds no Write caching (the caller writes
  * through, after wb_writeback); or an error kept from an earlier gathered WRITE, reported once.

@@ -18,7 +18,18 @@
  * themselves by path on first use when their generation is stale, as in smb2_ops.c. A retired link is freed
  * by its last user. Requests that never left (-ENOTCONN) are retried once on the new link, read-only ones
  * also when the connection died under them (-ECONNRESET). A rebuild that fails is handled as over SMB2
- * (struct sess_outage): soft fails with a backoff, hard waits for the server.
+ * (struct sess_outage): soft fails with a backoff, hard waits for the server. A new link voids every oplock
+ * (pcache_rebuilt).
+ *
+ * Caching. Every handle that stays open asks for a batch oplock, and cache.c/wb.c do with it what they do
+ * with SMB 2.0.2's (attribute timeouts, page cache, parked handles, gathered writes, breaks); this file only
+ * provides SMB1's side of struct cache_io at its end. Each link's receive thread hands oplock breaks to the
+ * cache (on_break) without blocking; the acknowledgment goes out on the link the break came from, from the
+ * cache's break worker, which never waits for a FUSE request, so FUSE threads waiting on the same link
+ * cannot deadlock with it. One caveat is smbd's: an open of ours that breaks another of our oplocks waits at
+ * the server for our acknowledgment, holding a MaxMpxCount slot meanwhile, so a writeback before the ack
+ * could only starve if all the server's slots were such opens (50 with smbd); the server's break timeout
+ * ends even that.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +52,6 @@
 #define FIND_LEVEL 0x0105 /* SMB_FIND_FILE_ID_FULL_DIRECTORY_INFO (MS-SMB 2.2.8.1.2) = FileIdFullDirectoryInformation  \
 			   */
 #define FIND_COUNT 512
-#define SMB1_COM_FIND_CLOSE2 0x34 /* MS-CIFS 2.2.4.48 */
 #define INFO_MAX 4096
 #define T2_OVERHEAD 128		/* header, words and padding of a TRANS2 response */
 #define IO_LARGE (1024u * 1024) /* per READ_ANDX/WRITE_ANDX with the large capabilities */
@@ -50,9 +60,10 @@
 
 struct s1link {
 	struct smb1_sess *s;
-	uint64_t gen;
-	int users;    /* guarded by smb1_state.lock */
-	bool retired; /* replaced: freed by the last user */
+	struct smb_client *cl; /* immutable: where its receive thread delivers oplock breaks */
+	uint64_t gen;	       /* immutable, set before the connection exists (its breaks carry it) */
+	int users;	       /* guarded by smb1_state.lock */
+	bool retired;	       /* replaced: freed by the last user */
 	struct smb1_sess_info info;
 };
 
@@ -60,11 +71,16 @@ struct smb1_state {
 	pthread_mutex_t lock; /* guards cur, gen, users and outage; held while a new link is built */
 	struct s1link *cur;
 	uint64_t gen;
-	struct sess_outage outage; /* soft/hard, shared with SMB2 (session.h) */
-	struct sess_cfg cfg;	   /* strings owned (copied) for reconnects */
+	struct sess_outage outage;  /* soft/hard, shared with SMB2 (session.h) */
+	_Atomic uint64_t cur_gen;   /* cur->gen, readable without the lock (which a reconnect holds long) */
+	_Atomic unsigned watch_max; /* from cur's MaxMpxCount (smb1_watch_max) */
+	struct smb_client *cl;	    /* immutable */
+	struct sess_cfg cfg;	    /* strings owned (copied) for reconnects */
 	struct smb1_sess_opts opts;
 	char *str[10];
 };
+
+static void on_break(void *arg, const uint8_t *msg, size_t n);
 
 /* ---- links ---- */
 
@@ -81,13 +97,20 @@ static int link_build(struct smb1_state *st, struct s1link **out, char *errbuf, 
 	struct s1link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	int rc = smb1_sess_new(&st->cfg, &st->opts, &l->s, errbuf, errlen);
+	l->cl = st->cl;
+	l->gen = st->gen + 1;
+	struct smb1_sess_opts o = st->opts;
+	o.on_unsolicited = on_break;
+	o.arg = l; /* outlives its receive thread: link_free joins it */
+	int rc = smb1_sess_new(&st->cfg, &o, &l->s, errbuf, errlen);
 	if (rc < 0) {
 		free(l);
 		return rc;
 	}
 	smb1_sess_get_info(l->s, &l->info);
-	l->gen = ++st->gen;
+	st->gen = l->gen;
+	atomic_store(&st->cur_gen, l->gen);
+	atomic_store(&st->watch_max, l->info.max_mpx >= 8 ? MIN(64u, l->info.max_mpx / 4u) : 0u);
 	*out = l;
 	return 0;
 }
@@ -116,10 +139,12 @@ static int link_rebuild_locked(struct smb1_state *st, struct s1link **old)
 static int link_get(struct smb1_state *st, struct s1link **out)
 {
 	struct s1link *old = NULL;
+	bool rebuilt = false;
 	int rc = 0;
 	pthread_mutex_lock(&st->lock);
 	while (!smb1_sess_alive(st->cur->s)) {
 		rc = link_rebuild_locked(st, &old);
+		rebuilt |= rc == 0;
 		if (rc == 0 || !sess_outage_wait_locked(&st->outage, &st->lock))
 			break;
 		rc = 0; /* waited (hard): look again, another caller may have rebuilt it */
@@ -130,6 +155,9 @@ static int link_get(struct smb1_state *st, struct s1link **out)
 	}
 	pthread_mutex_unlock(&st->lock);
 	link_free(old);
+	/* Every oplock of the old connection died with it. */
+	if (rebuilt)
+		pcache_rebuilt(st->cl);
 	return rc;
 }
 
@@ -157,6 +185,7 @@ static bool retry(int rc, bool idempotent)
 
 struct call {
 	struct s1link *l;
+	uint8_t command;
 	struct wbuf w;
 	uint8_t *rsp;
 	size_t rsp_len;
@@ -167,18 +196,20 @@ static void call_init(struct call *c, struct s1link *l, uint8_t command)
 {
 	memset(c, 0, sizeof(*c));
 	c->l = l;
+	c->command = command;
 	smb1_sess_req_init(l->s, &c->w, command);
 }
 
 /* Send with data after the blocks; 0, a transport error, or the response's NTSTATUS as an errno. */
 static int call_run(struct call *c, const void *data, size_t len)
 {
+	stat_cmd(c->l->cl, c->command);
 	int rc = smb1_sess_call(c->l->s, &c->w, data, len, &c->rsp, &c->rsp_len, &c->status);
 	if (rc < 0)
 		return rc;
 	if (c->status == STATUS_SUCCESS)
 		return 0;
-	log_dbg("SMB1 command 0x%02x: %s", c->w.p[4], ntstatus_name(c->status));
+	log_dbg("%s: %s", smb1_command_name(c->command), ntstatus_name(c->status));
 	return ntstatus_to_errno(c->status) ?: -EIO;
 }
 
@@ -363,6 +394,7 @@ static int op_stat(struct s1link *l, const char *wpath, void *arg)
 
 static int smb1_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 {
+	pcache_writeback(cl, path, false);
 	return on_link(cl, path, op_stat, out, true);
 }
 
@@ -370,7 +402,9 @@ static int smb1_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 
 struct create_args {
 	uint32_t access, disposition, options, attrs;
-	uint16_t fid;
+	bool oplock;	      /* ask for a batch oplock */
+	uint16_t fid;	      /* out */
+	uint8_t oplock_level; /* out: SMB1_OPLOCK_* granted */
 	struct smb_attr *attr;
 };
 
@@ -387,12 +421,17 @@ static void attr_from_create(const struct smb1_nt_create_rsp *r, struct smb_attr
 	out->file_id = r->file_id;
 }
 
-/* NT_CREATE_ANDX without an oplock: nothing for the server to break, so no break handling is needed. */
+/*
+ * NT_CREATE_ANDX. Opens that will hold a handle ask for a batch oplock (MS-CIFS 2.2.4.64.1: REQUEST_OPLOCK
+ * and REQUEST_OPBATCH) and take what is granted: batch, exclusive, level II (we offer
+ * CAP_LEVEL_II_OPLOCKS) or none. Brief opens ask for none, so there is nothing for the server to break.
+ */
 static int op_create(struct s1link *l, const char *wpath, void *arg)
 {
 	struct create_args *a = arg;
+	uint32_t oplock = a->oplock ? SMB1_NT_CREATE_REQUEST_OPLOCK | SMB1_NT_CREATE_REQUEST_OPBATCH : 0;
 	struct smb1_nt_create_req req = {
-	    .flags = SMB1_NT_CREATE_REQUEST_EXTENDED_RESPONSE,
+	    .flags = SMB1_NT_CREATE_REQUEST_EXTENDED_RESPONSE | oplock,
 	    .desired_access = a->access,
 	    .file_attributes = a->attrs,
 	    .share_access = SHARE_ALL,
@@ -409,11 +448,37 @@ static int op_create(struct s1link *l, const char *wpath, void *arg)
 		rc = -EIO;
 	if (rc == 0) {
 		a->fid = r.fid;
+		a->oplock_level = r.oplock_level;
 		if (a->attr)
 			attr_from_create(&r, a->attr);
 	}
 	call_free(&c);
 	return rc;
+}
+
+/* What an SMB1 oplock level lets us cache, in lease bits (as SMB2's levels, smb2_cache.c). */
+static uint32_t oplock_state(uint8_t level)
+{
+	switch (level) {
+	case SMB1_OPLOCK_BATCH:
+		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING | SMB2_LEASE_HANDLE_CACHING;
+	case SMB1_OPLOCK_EXCLUSIVE:
+		return SMB2_LEASE_READ_CACHING | SMB2_LEASE_WRITE_CACHING;
+	case SMB1_OPLOCK_LEVEL_II:
+		return SMB2_LEASE_READ_CACHING;
+	default:
+		return 0;
+	}
+}
+
+/* fh was (re)opened on l: record its FID and the oplock the server granted. Under fh.lock or before fh is
+ * shared. */
+static void fh_opened(struct smb_client *cl, struct smb_fh *fh, struct s1link *l, const struct create_args *a)
+{
+	fh->fid1 = a->fid;
+	fh->gen = l->gen;
+	if (fh->lease)
+		oplock_granted(cl, fh->lease, oplock_state(a->oplock_level), a->fid, l->gen);
 }
 
 static int enc_close(struct wbuf *w, const void *arg)
@@ -431,25 +496,9 @@ static int close_fid(struct s1link *l, uint16_t fid)
 	return simple(l, SMB1_COM_CLOSE, enc_close, &fid);
 }
 
-static uint32_t open_access(int flags)
+static void fh_free(struct smb_client *cl, struct smb_fh *fh)
 {
-	uint32_t rd = FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | READ_CONTROL | SYNCHRONIZE;
-	uint32_t wr = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
-	/* Read access even for O_WRONLY, as in smb2_ops.c: the kernel reads partial pages through it. */
-	return (flags & O_ACCMODE) == O_RDONLY ? rd : rd | wr;
-}
-
-static uint32_t open_disposition(int flags)
-{
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-		return FILE_CREATE;
-	if (flags & O_CREAT)
-		return (flags & O_TRUNC) ? FILE_OVERWRITE_IF : FILE_OPEN_IF;
-	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
-}
-
-static void fh_free(struct smb_fh *fh)
-{
+	lease_put(cl, fh->lease);
 	free(fh->path);
 	free(fh->wpath);
 	free(fh);
@@ -461,12 +510,14 @@ static int open_once(struct smb_client *cl, struct smb_fh *fh, uint32_t disposit
 	int rc = link_get(cl->smb1, &l);
 	if (rc < 0)
 		return rc;
-	struct create_args a = {.access = fh->access, .disposition = disposition, .options = fh->options, .attr = attr};
+	struct create_args a = {.access = fh->access,
+				.disposition = disposition,
+				.options = fh->options,
+				.oplock = fh->lease != NULL,
+				.attr = attr};
 	rc = op_create(l, fh->wpath, &a);
-	if (rc == 0) {
-		fh->fid1 = a.fid;
-		fh->gen = l->gen;
-	}
+	if (rc == 0)
+		fh_opened(cl, fh, l, &a);
 	link_put(cl->smb1, l);
 	return rc;
 }
@@ -476,17 +527,23 @@ static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t 
 {
 	*out = NULL;
 	struct smb_attr a;
-	struct smb_fh *fh = calloc(1, sizeof(*fh));
+	uint32_t options = proto_open_options(flags);
+	struct smb_fh *fh = pcache_open_begin(cl, path, flags, proto_open_access(flags), options, &a);
+	if (fh)
+		goto done;
+	fh = calloc(1, sizeof(*fh));
 	if (!fh)
 		return -ENOMEM;
 	int rc = proto_wire_path(cl, path, &fh->wpath);
 	if (rc < 0 || !(fh->path = strdup(path))) {
-		fh_free(fh);
+		fh_free(cl, fh);
 		return rc < 0 ? rc : -ENOMEM;
 	}
-	fh->access = open_access(flags);
-	fh->options = (flags & O_DIRECTORY) ? FILE_DIRECTORY_FILE : (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
-	uint32_t disp = open_disposition(flags);
+	fh->access = proto_open_access(flags);
+	fh->options = options;
+	if (!(flags & O_DIRECTORY))
+		fh->lease = lease_get(cl, path);
+	uint32_t disp = proto_open_disposition(flags);
 	rc = open_once(cl, fh, disp, &a);
 	if (retry(rc, disp == FILE_OPEN))
 		rc = open_once(cl, fh, disp, &a);
@@ -495,10 +552,13 @@ static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		rc = open_once(cl, fh, disp, &a);
 	}
 	if (rc < 0) {
-		fh_free(fh);
+		fh_free(cl, fh);
 		return rc;
 	}
 	pthread_mutex_init(&fh->lock, NULL);
+	pcache_note_attr(cl, fh, &a);
+done:
+	fh->sync = flags & O_DSYNC; /* O_SYNC includes O_DSYNC */
 	if (attr_out)
 		*attr_out = a;
 	*out = fh;
@@ -516,11 +576,13 @@ static int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, 
 		return rc;
 	pthread_mutex_lock(&fh->lock);
 	if (fh->gen != (*l)->gen) {
-		struct create_args a = {.access = fh->access, .disposition = FILE_OPEN, .options = fh->options};
+		struct create_args a = {.access = fh->access,
+					.disposition = FILE_OPEN,
+					.options = fh->options,
+					.oplock = fh->lease != NULL};
 		rc = op_create(*l, fh->wpath, &a);
 		if (rc == 0) {
-			fh->fid1 = a.fid;
-			fh->gen = (*l)->gen;
+			fh_opened(cl, fh, *l, &a);
 		} else {
 			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 		}
@@ -552,10 +614,12 @@ static int on_fid(struct smb_client *cl, struct smb_fh *fh, fid_op op, void *arg
 	return rc;
 }
 
-static int smb1_close(struct smb_client *cl, struct smb_fh *fh)
+/* CLOSE the handle (when its FID is still valid) and free it. */
+static int smb1_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 {
 	int rc = 0;
 	struct s1link *l;
+	pcache_fh_closing(cl, fh, fh->fid1);
 	if (link_get(cl->smb1, &l) == 0) {
 		/* A FID of an older link died with its connection. */
 		if (fh->gen == l->gen)
@@ -563,8 +627,16 @@ static int smb1_close(struct smb_client *cl, struct smb_fh *fh)
 		link_put(cl->smb1, l);
 	}
 	pthread_mutex_destroy(&fh->lock);
-	fh_free(fh);
+	fh_free(cl, fh);
 	return lost(rc) ? 0 : rc;
+}
+
+/* Under a batch oplock the handle is parked for a later open of the same file (cache.c). */
+static int smb1_close(struct smb_client *cl, struct smb_fh *fh)
+{
+	if (pcache_park(cl, fh))
+		return 0;
+	return smb1_fh_destroy(cl, fh);
 }
 
 /* ---- read and write ---- */
@@ -611,9 +683,11 @@ static void piece_submit(struct s1link *l, uint8_t command, uint16_t fid, struct
 		pc->rc = smb1_read_req_encode(&w, fid, pc->off, pc->len);
 	else
 		pc->rc = smb1_write_req_encode(&w, fid, pc->off, pc->len, false);
-	if (pc->rc == 0)
+	if (pc->rc == 0) {
+		stat_cmd(l->cl, command);
 		pc->rc = smb1_sess_submit(l->s, &w, command == SMB1_COM_WRITE_ANDX ? pc->buf : NULL,
 					  command == SMB1_COM_WRITE_ANDX ? pc->len : 0, &pc->p);
+	}
 	wbuf_free(&w);
 }
 
@@ -708,8 +782,11 @@ static ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, si
 {
 	if (size == 0)
 		return 0;
+	pcache_fh_writeback(cl, fh);
 	struct io_args a = {.buf = buf, .size = size, .off = off};
 	int rc = on_fid(cl, fh, op_read, &a, true);
+	if (rc == 0 && a.done > 0)
+		stat_add(&cl->st.bytes_read, (uint64_t)a.done);
 	return rc < 0 ? rc : a.done;
 }
 
@@ -718,13 +795,20 @@ static int op_write(struct s1link *l, uint16_t fid, void *arg)
 	return io_pipelined(l, fid, SMB1_COM_WRITE_ANDX, arg);
 }
 
+/* Gathered under an exclusive or batch oplock (wb.c) into WRITE_ANDX of the size smbd writes in full. */
 static ssize_t smb1_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
 {
 	if (size == 0)
 		return 0;
+	ssize_t g = pcache_write(cl, fh, buf, size, off, IO_SMALL);
+	if (g != -EAGAIN)
+		return g;
 	struct io_args a = {.buf = (uint8_t *)buf, .size = size, .off = off};
 	/* Writing the same bytes at the same offset twice is harmless, so a lost write is resent. */
 	int rc = on_fid(cl, fh, op_write, &a, true);
+	pcache_wrote(cl, fh);
+	if (a.done > 0)
+		stat_add(&cl->st.bytes_written, (uint64_t)a.done);
 	return rc < 0 ? rc : a.done;
 }
 
@@ -735,7 +819,9 @@ static int op_flush(struct s1link *l, uint16_t fid, void *arg)
 
 static int smb1_fsync(struct smb_client *cl, struct smb_fh *fh)
 {
-	return on_fid(cl, fh, op_flush, NULL, true);
+	int e = pcache_flush(cl, fh);
+	int rc = on_fid(cl, fh, op_flush, NULL, true);
+	return e ?: rc;
 }
 
 static int op_fstat(struct s1link *l, uint16_t fid, void *arg)
@@ -745,7 +831,11 @@ static int op_fstat(struct s1link *l, uint16_t fid, void *arg)
 
 static int smb1_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 {
-	return on_fid(cl, fh, op_fstat, out, true);
+	pcache_fh_writeback(cl, fh);
+	int rc = on_fid(cl, fh, op_fstat, out, true);
+	if (rc == 0)
+		pcache_note_attr(cl, fh, out);
+	return rc;
 }
 
 /* ---- setattr ---- */
@@ -804,10 +894,15 @@ static int smb1_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 			struct smb_attr *attr_out)
 {
 	struct setattr_args a = {sa, attr_out};
-	/* Setting the same values twice is harmless. */
-	if (fh)
-		return on_fid(cl, fh, op_setattr_fid, &a, true);
-	return on_link(cl, path, op_setattr_path, &a, true);
+	if (!fh) {
+		pcache_writeback(cl, path, false);
+		/* Setting the same values twice is harmless. */
+		return on_link(cl, path, op_setattr_path, &a, true);
+	}
+	pcache_fh_writeback(cl, fh);
+	int rc = on_fid(cl, fh, op_setattr_fid, &a, true);
+	pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
+	return rc;
 }
 
 /* ---- directories ---- */
@@ -947,6 +1042,7 @@ static int op_readdir(struct s1link *l, const char *wpath, void *arg)
 static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
 {
 	struct find_state f = {.fn = fn, .arg = arg};
+	pcache_writeback(cl, path, true); /* the listing's sizes */
 	/* Not resent: fn has already seen some entries. */
 	int rc = on_link(cl, path, op_readdir, &f, false);
 	free(f.last);
@@ -988,6 +1084,7 @@ static int op_rmdir(struct s1link *l, const char *wpath, void *arg)
 
 static int smb1_rmdir(struct smb_client *cl, const char *path)
 {
+	pcache_flush_path(cl, path);
 	return on_link(cl, path, op_rmdir, NULL, false);
 }
 
@@ -1007,8 +1104,10 @@ static int op_unlink(struct s1link *l, const char *wpath, void *arg)
 	return path_command(l, SMB1_COM_DELETE, wpath);
 }
 
+/* Parked handles go first: smbd would leave the file delete-pending, or break our own oplock. */
 static int smb1_unlink(struct smb_client *cl, const char *path)
 {
+	pcache_flush_path(cl, path);
 	return on_link(cl, path, op_unlink, NULL, false);
 }
 
@@ -1094,6 +1193,8 @@ static int smb1_rename(struct smb_client *cl, const char *from, const char *to, 
 {
 	struct rename_args a = {NULL, flags};
 	char *wto;
+	pcache_flush_path(cl, from);
+	pcache_flush_path(cl, to);
 	int rc = proto_wire_path(cl, to, &wto);
 	if (rc < 0)
 		return rc;
@@ -1147,6 +1248,247 @@ static int smb1_statfs(struct smb_client *cl, struct smb_statfs *out)
 	return on_link(cl, "", op_statfs, out, true);
 }
 
+/* ---- the cache's side (struct cache_io): oplock breaks, acks, WRITEs without a waiter ---- */
+
+/*
+ * Receive thread of link l: an oplock break is a LOCKING_ANDX request from the server (MS-CIFS 3.2.5.42)
+ * naming our FID and the level we keep (none or level II). Only decoded and queued: the break worker
+ * (cache.c) writes back, invalidates and acknowledges, never this thread.
+ */
+static void on_break(void *arg, const uint8_t *msg, size_t n)
+{
+	struct s1link *l = arg;
+	uint16_t fid;
+	uint8_t level;
+	if (smb1_oplock_break_decode(msg, n, &fid, &level) < 0) {
+		log_warn("ignoring an unsolicited SMB1 message that is not an oplock break");
+		return;
+	}
+	struct cache_break b = {
+	    .new_state = level == SMB1_BREAK_TO_LEVEL_II ? oplock_state(SMB1_OPLOCK_LEVEL_II) : 0,
+	    .ack_required = true,
+	    .fid_key = fid,
+	    .level = level,
+	    .gen = l->gen,
+	};
+	pcache_break_queue(l->cl, &b);
+}
+
+/* The current link if it is generation gen and alive (one reference), without building a new one. */
+static struct s1link *link_if_current(struct smb1_state *st, uint64_t gen)
+{
+	pthread_mutex_lock(&st->lock);
+	struct s1link *l = st->cur->gen == gen && smb1_sess_alive(st->cur->s) ? st->cur : NULL;
+	if (l)
+		l->users++;
+	pthread_mutex_unlock(&st->lock);
+	return l;
+}
+
+/* LOCKING_ANDX with OPLOCK_RELEASE and the level the server offered (MS-CIFS 2.2.4.32.1): no response. */
+static int smb1_ack(struct smb_client *cl, const struct cache_break *b)
+{
+	struct s1link *l = link_if_current(cl->smb1, b->gen);
+	if (!l)
+		return -ENOTCONN; /* the FID died with its connection */
+	struct wbuf w;
+	smb1_sess_req_init(l->s, &w, SMB1_COM_LOCKING_ANDX);
+	int rc = smb1_oplock_ack_encode(&w, (uint16_t)b->fid_key, b->level);
+	if (rc == 0) {
+		stat_cmd(cl, SMB1_COM_LOCKING_ANDX);
+		rc = smb1_sess_send(l->s, &w);
+	}
+	wbuf_free(&w);
+	link_put(cl->smb1, l);
+	return rc;
+}
+
+struct awrite {
+	cache_write_done done;
+	void *arg;
+	uint32_t len;
+};
+
+/* Receive thread: a gathered WRITE_ANDX's answer. */
+static void awrite_done(void *arg, int err, uint8_t *rsp, size_t rsp_len)
+{
+	struct awrite *a = arg;
+	uint32_t status = 0, count = 0;
+	if (err == 0) {
+		status = smb1_rsp_status(rsp, rsp_len);
+		if (status == STATUS_SUCCESS && smb1_write_rsp_decode(rsp, rsp_len, &count) < 0)
+			err = -EBADMSG;
+	}
+	a->done(a->arg, err, status, count);
+	free(rsp);
+	free(a);
+}
+
+static int smb1_write_async(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
+			    cache_write_done done, void *arg)
+{
+	struct s1link *l;
+	uint16_t fid;
+	struct wbuf w;
+	struct awrite *a = malloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*a = (struct awrite){done, arg, len};
+	int rc = fh_link(cl, fh, &l, &fid);
+	if (rc < 0) {
+		free(a);
+		return rc;
+	}
+	smb1_sess_req_init(l->s, &w, SMB1_COM_WRITE_ANDX);
+	rc = smb1_write_req_encode(&w, fid, off, len, false);
+	if (rc == 0) {
+		stat_cmd(cl, SMB1_COM_WRITE_ANDX);
+		rc = smb1_sess_submit_cb(l->s, &w, data, len, awrite_done, a);
+	}
+	if (rc < 0)
+		free(a);
+	wbuf_free(&w);
+	link_put(cl->smb1, l);
+	return rc;
+}
+
+/*
+ * Directory watches: NT_TRANSACT_NOTIFY_CHANGE (MS-CIFS 2.2.7.4) on a directory FID, without a deadline,
+ * answered on the receive thread. Closing the FID ends a pending request (smbd answers it then), which is
+ * how the cache ends a watch. Each pending request holds one of the server's MaxMpxCount slots, so only a
+ * quarter of them may be watches, and none when the server allows fewer than 8 requests at once.
+ */
+#define NOTIFY_PARAM_MAX 16384u /* changes per answer; more and the server reports an overflow instead */
+
+struct s1watch {
+	uint16_t fid; /* immutable */
+	uint64_t gen; /* immutable: the link it belongs to */
+	uint32_t max; /* MaxParameterCount: what one answer of that server can carry */
+	cache_notify_done done;
+	void *arg;
+};
+
+static int op_watch_open(struct s1link *l, const char *wpath, void *arg)
+{
+	struct s1watch *w = arg;
+	struct create_args a = {.access = FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				.disposition = FILE_OPEN,
+				.options = FILE_DIRECTORY_FILE};
+	int rc = op_create(l, wpath, &a);
+	if (rc == 0) {
+		w->fid = a.fid;
+		w->gen = l->gen;
+		w->max = MIN(NOTIFY_PARAM_MAX, (uint32_t)t2_max_data(l, NOTIFY_PARAM_MAX));
+	}
+	return rc;
+}
+
+static int smb1_watch_open(struct smb_client *cl, const char *path, void **h, uint64_t *gen)
+{
+	struct s1watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	int rc = on_link(cl, path, op_watch_open, w, true);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	*h = w;
+	*gen = w->gen;
+	return 0;
+}
+
+/* Receive thread: hand the answer over. */
+static void notify_done(void *arg, int err, uint8_t *rsp, size_t n)
+{
+	struct s1watch *w = arg;
+	w->done(w->arg, err, err ? 0 : smb1_rsp_status(rsp, n), rsp, n);
+}
+
+static int smb1_watch_arm(struct smb_client *cl, void *h, cache_notify_done done, void *arg)
+{
+	struct s1watch *w = h;
+	struct s1link *l = link_if_current(cl->smb1, w->gen);
+	if (!l)
+		return -ENOTCONN; /* the FID died with its connection */
+	struct wbuf b;
+	w->done = done;
+	w->arg = arg;
+	smb1_sess_req_init(l->s, &b, SMB1_COM_NT_TRANSACT);
+	int rc = smb1_notify_req_encode(&b, w->fid, PROTO_NOTIFY_FILTER, false, w->max);
+	if (rc == 0) {
+		stat_cmd(cl, SMB1_COM_NT_TRANSACT);
+		rc = smb1_sess_submit_cb(l->s, &b, NULL, 0, notify_done, w);
+	}
+	wbuf_free(&b);
+	link_put(cl->smb1, l);
+	return rc;
+}
+
+/* The changes of one answer; an answer in pieces (never asked for: see max) is refused. */
+static int smb1_watch_changes(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len)
+{
+	struct smb1_nt_trans_rsp r;
+	int rc = smb1_nt_trans_rsp_decode(rsp, n, &r);
+	if (rc == 0 && (r.params_len != r.total_param_count || r.params_disp))
+		rc = -EBADMSG;
+	if (rc == 0) {
+		*buf = r.params;
+		*len = r.params_len;
+	}
+	return rc;
+}
+
+static void smb1_watch_close(struct smb_client *cl, void *h)
+{
+	struct s1watch *w = h;
+	struct s1link *l = link_if_current(cl->smb1, w->gen);
+	if (l) {
+		close_fid(l, w->fid);
+		link_put(cl->smb1, l);
+	}
+}
+
+static void smb1_watch_free(void *h)
+{
+	free(h);
+}
+
+static unsigned smb1_watch_max(struct smb_client *cl)
+{
+	return atomic_load(&cl->smb1->watch_max);
+}
+
+static uint64_t smb1_generation(struct smb_client *cl)
+{
+	return atomic_load(&cl->smb1->cur_gen);
+}
+
+static bool smb1_leasing(struct smb_client *cl)
+{
+	return false; /* SMB1 has oplocks only */
+}
+
+static const char *command_name(unsigned cmd)
+{
+	return smb1_command_name((uint8_t)cmd);
+}
+
+const struct cache_io smb1_cache_io = {
+    .generation = smb1_generation,
+    .leasing = smb1_leasing,
+    .command_name = command_name,
+    .fh_destroy = smb1_fh_destroy,
+    .ack = smb1_ack,
+    .write_async = smb1_write_async,
+    .watch_open = smb1_watch_open,
+    .watch_arm = smb1_watch_arm,
+    .watch_changes = smb1_watch_changes,
+    .watch_close = smb1_watch_close,
+    .watch_free = smb1_watch_free,
+    .watch_max = smb1_watch_max,
+};
+
 const struct smb_ops smb1_ops = {
     .stat = smb1_stat,
     .open = smb1_open,
@@ -1162,7 +1504,11 @@ const struct smb_ops smb1_ops = {
     .unlink = smb1_unlink,
     .rename = smb1_rename,
     .statfs = smb1_statfs,
-    /* No oplocks are requested and SMB1 has no leases or change notification here: the cache hooks stay NULL. */
+    .flush = pcache_flush,
+    .set_events = pcache_set_events,
+    .cached = pcache_cached,
+    .stats = pcache_stats,
+    .watch = pcache_watch,
 };
 
 /* ---- lifetime ---- */
@@ -1191,6 +1537,7 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
+	st->cl = cl;
 	st->cfg = *cfg;
 	st->opts = *o;
 	st->cfg.host = keep(st, 0, cfg->host);

@@ -1,192 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * smb2_cache.c - leases (MS-SMB2 3.2.4.3.8, 3.2.5.19.2), the handle cache, directory watches (CHANGE_NOTIFY,
- * 3.2.4.14) and the one worker thread that serves them. The glue (src/fs) hears of it only through
- * struct smb_events (ops.h).
- *
- * Leases. Every open of a path asks for a Read+Handle+Write lease under the same 16-byte key, so the server
- * sees one lease per file for this client and never breaks us against ourselves. A struct lease lives while
- * a handle (in use or parked) holds it; when the last one goes the server forgets the lease too, and the
- * glue is told (SMB_EV_FILE) so that the long attribute timeouts it gave under the lease end at once. While
- * the lease holds Write caching, writes are gathered (smb2_wb.c); a break that takes W away writes them
- * back before anything else, so the other client's open, which the server holds until our ack, finds them.
- *
- * Breaks. A break notification arrives on the connection's receive thread, which must never block, so
- * on_unsolicited only copies it into the job queue. The worker then, in this order: (0) writes back what
- * was gathered if Write caching is lost (smb2_wb.c says why that cannot deadlock); (1) closes parked
- * handles if Handle caching is lost (the server is often waiting exactly for those closes: another client's
- * open that wants to delete or rename); (2) tells the glue, which invalidates the kernel's attributes and
- * page cache for the file (fuse_lowlevel_notify_inval_inode) if Read caching is lost; (3) acknowledges when
- * the server asked for it, with the state it offered. The order matters: after the ack the server lets the
- * other client write, so our kernel must have dropped its pages before. None of these steps waits for a
- * FUSE request: invalidation waits at most for page locks of reads already in flight, and those complete
- * on the receive thread, which is never blocked by us. FUSE threads waiting on the same connection or inode
- * therefore cannot deadlock the worker, and the server's 35 s break timeout is met by a margin of round
- * trips. If we never answer (the daemon is stopped), the server times the break out itself and gives the
- * other client its open; our next request then finds the lease state gone, which is why every ack failure
- * is only logged.
- *
- * Handle cache. A handle closed while its lease has Handle caching is parked instead of closed, for
- * PARK_MS, and a later open of the same path with the same access takes it back without a round trip. Our
- * own unlink, rmdir and rename close parked handles under the path first: Samba would otherwise leave a
- * deleted file delete-pending, or break our own lease and make us wait for our own worker.
- *
- * Watches. A directory the glue lists gets a CHANGE_NOTIFY (Samba 4.17 grants no directory leases). The
- * request has no deadline; its completion runs on the receive thread, moves the reply into a job, and the
- * worker turns it into SMB_EV_ENTRY events (SMB_EV_DIR for STATUS_NOTIFY_ENUM_DIR, the server's overflow)
- * and sends the next request. At most WATCH_MAX directories are watched; the least recently used is
- * dropped by closing its handle, which completes its request (STATUS_NOTIFY_CLEANUP) and so ends the watch
- * through the same path as any failure: one SMB_EV_DIR, after which the glue stops trusting that listing.
- * Cancel is not used, so no reference to an in-flight request is ever shared between threads.
- *
- * Two workers. Breaks have a worker of their own. The other worker invalidates directory entries
- * (fuse_lowlevel_notify_inval_entry), which takes the kernel's lock on the directory; a FUSE unlink in that
- * directory holds the same lock while its DELETE open waits at the server for a break of one of our own
- * leases. Were the break queued behind the entry invalidation, that would be a deadlock until the server's
- * break timeout. The break worker only invalidates inodes (page locks, released by reads that complete on
- * the receive thread) and sends CLOSEs and acks, so it never waits for a FUSE request.
- *
- * Reconnects. A new session voids every lease and watch: on_rebuilt queues one job that drops all lease
- * state and tells the glue SMB_EV_ALL; the watches end by themselves as their requests fail.
- *
- * Locking. pcache.lock guards the tables, the queues and the mutable fields named below. It is a leaf: it
- * is never held across a round trip, a session call or an event callback. Lock order: smb_fh.lock ->
- * pcache.lock (fh_fid reopens, never the reverse).
+ * smb2_cache.c - SMB2's half of the cache (struct cache_io, proto_i.h): the lease create context and its
+ * answer (MS-SMB2 2.2.13.2.8, 2.2.14.2.10), oplock levels (2.2.14), break notifications and their
+ * acknowledgments (2.2.23, 2.2.24), WRITEs sent without waiting, CHANGE_NOTIFY (2.2.35). The policy, the
+ * state and the workers are cache.c's and wb.c's, shared with SMB1.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-
-#include <glib.h>
 
 #include "proto_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
 
-#define PARK_MS 5000	/* how long a closed handle stays open under a Handle lease */
-#define PARK_MAX 256	/* parked handles per mount at most */
-#define WATCH_MAX 64	/* watched directories per mount at most */
 #define NOTIFY_BUF 65536u
-#define NOTIFY_FILTER                                                                                         \
-	(FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME | FILE_NOTIFY_CHANGE_ATTRIBUTES |         \
-	 FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_CREATION)
 
-struct lease {
-	uint8_t key[16]; /* immutable */
-	uint64_t id;	 /* first 8 bytes of key: the by_id key; immutable */
-	/* pcache.lock: */
-	char *path;	 /* share-relative; a rename moves it */
-	bool hashed;	 /* in by_path under path */
-	uint32_t state;	 /* SMB2_LEASE_* granted now */
-	uint16_t epoch;
-	uint64_t gen;	 /* session generation of the grant */
-	unsigned refs;	 /* one per smb_fh using it (parked or not), one per lease_get not yet put */
-	bool attr_valid; /* attr is the file's current attributes (nothing written since) */
-	struct smb_attr attr;
-	struct wb *wb; /* writes gathered under Write caching (smb2_wb.c, its own locks); immutable */
-	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
-};
-
-struct watch {
-	struct pcache *pc;   /* immutable */
-	char *path;	     /* immutable */
-	struct smb2_fid fid; /* immutable */
-	uint64_t gen;	     /* immutable: session generation of the open */
-	struct conn_msg m;   /* the CHANGE_NOTIFY; the transport's while in flight */
-	/* pcache.lock: */
-	unsigned refs;	  /* the table, the request in flight, each queued job */
-	bool ending;	  /* no new request: evicted, stopping, or failed */
-	bool closed;	  /* its handle was closed (or died with its session) */
-	bool hashed;	  /* in watches under path */
-	uint64_t used_ms; /* LRU */
-};
-
-enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_REBUILT, JOB_EVENT };
-
-struct job {
-	enum job_kind kind;
-	struct smb2_break brk; /* JOB_BREAK */
-	struct watch *w;       /* JOB_NOTIFY, JOB_END_WATCH: holds one watch reference */
-	int err;	       /* JOB_NOTIFY: transport result */
-	uint32_t status;
-	uint8_t *rsp; /* JOB_NOTIFY: the reply, owned */
-	size_t rsp_len;
-	enum smb_event_kind ev; /* JOB_EVENT */
-	char *path;		/* JOB_EVENT, owned */
-};
-
-struct pcache {
-	struct smb_client *cl; /* immutable */
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a job was queued, a handle parked, or stopping */
-	GHashTable *by_path; /* path -> struct lease (not owning: refs do) */
-	GHashTable *by_id;   /* &lease.id -> struct lease */
-	GHashTable *by_fid;  /* FileId.Volatile (g_malloc'd key) -> struct lease, for oplock breaks */
-	GQueue parked;	     /* struct smb_fh *, oldest first */
-	GHashTable *watches; /* path -> struct watch (not owning) */
-	unsigned nwatch;     /* watches not ending */
-	GQueue jobs;	     /* struct job *: everything but breaks */
-	GQueue bjobs;	     /* struct job *: breaks, served by their own worker (see below) */
-	pthread_cond_t bcond; /* a break was queued, or stopping */
-	bool stopping;
-	pthread_rwlock_t ev_lock; /* guards ev: workers deliver under the read lock, set_events writes */
-	struct smb_events ev;	  /* event NULL: nobody listens */
-	pthread_t worker, bworker; /* immutable */
-	bool has_worker, has_bworker;
-};
-
-static bool path_under(const char *p, const char *top);
-
-static struct pcache *pc_of(struct smb_client *cl)
-{
-	return cl->cache;
-}
-
-static void job_push_locked(struct pcache *pc, struct job *j)
-{
-	if (j->kind == JOB_BREAK) {
-		g_queue_push_tail(&pc->bjobs, j);
-		pthread_cond_signal(&pc->bcond);
-		return;
-	}
-	g_queue_push_tail(&pc->jobs, j);
-	pthread_cond_signal(&pc->cond);
-}
-
-static void job_push(struct pcache *pc, struct job *j)
-{
-	pthread_mutex_lock(&pc->lock);
-	job_push_locked(pc, j);
-	pthread_mutex_unlock(&pc->lock);
-}
-
-static void queue_event(struct pcache *pc, enum smb_event_kind kind, const char *path)
-{
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j || !(j->path = strdup(path))) {
-		free(j);
-		log_warn("out of memory: a cache invalidation for \"%s\" is lost", path);
-		return;
-	}
-	j->kind = JOB_EVENT;
-	j->ev = kind;
-	job_push(pc, j);
-}
-
-/* Worker only. */
-static void emit(struct pcache *pc, enum smb_event_kind kind, const char *path, const char *name)
-{
-	pthread_rwlock_rdlock(&pc->ev_lock);
-	if (pc->ev.event)
-		pc->ev.event(pc->ev.arg, kind, path, name);
-	pthread_rwlock_unlock(&pc->ev_lock);
-}
-
-/* ---- leases ---- */
-
+/* The lease context version this session uses; 0 when it has no leasing (2.0.2, or a 3.x server
+ * without SMB2_GLOBAL_CAP_LEASING): then opens ask for batch oplocks. */
 static int lease_version(struct smb_client *cl)
 {
 	struct sess_info si;
@@ -196,61 +27,23 @@ static int lease_version(struct smb_client *cl)
 	return si.dialect == SMB2_DIALECT_210 ? 1 : 0;
 }
 
-struct lease *lease_get(struct smb_client *cl, const char *path)
+static bool smb2_leasing(struct smb_client *cl)
 {
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return NULL;
-	bool oplock = lease_version(cl) == 0;
-	pthread_mutex_lock(&pc->lock);
-	struct lease *l = g_hash_table_lookup(pc->by_path, path);
-	if (!l) {
-		l = calloc(1, sizeof(*l));
-		if (!l || !(l->path = strdup(path)) || !(l->wb = wb_new()) ||
-		    getrandom(l->key, sizeof(l->key), 0) != (ssize_t)sizeof(l->key)) {
-			if (l) {
-				free(l->path);
-				wb_free(l->wb);
-			}
-			free(l);
-			pthread_mutex_unlock(&pc->lock);
-			return NULL;
-		}
-		memcpy(&l->id, l->key, sizeof(l->id));
-		l->oplock = oplock;
-		l->hashed = true;
-		g_hash_table_insert(pc->by_path, l->path, l);
-		g_hash_table_insert(pc->by_id, &l->id, l);
-	}
-	l->refs++;
-	pthread_mutex_unlock(&pc->lock);
-	return l;
+	return lease_version(cl) != 0;
 }
 
-bool lease_is_oplock(struct lease *l)
+int smb2_lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev)
 {
-	return l->oplock;
-}
-
-int lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, size_t *prev)
-{
-	struct pcache *pc = pc_of(cl);
-	if (l->oplock)
+	uint8_t key[16];
+	uint16_t epoch;
+	if (lease_is_oplock(l))
 		return 0;
-	pthread_mutex_lock(&pc->lock);
-	uint16_t epoch = l->epoch;
-	pthread_mutex_unlock(&pc->lock);
+	lease_key_epoch(cl, l, key, &epoch);
 	uint32_t want = SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING | SMB2_LEASE_WRITE_CACHING;
-	return smb2_create_ctx_add_lease(ctx, prev, l->key, want, NULL, epoch, lease_version(cl));
+	return smb2_create_ctx_add_lease(ctx, prev, key, want, NULL, epoch, lease_version(cl));
 }
 
-/*
- * Oplocks (SMB 2.0.2, and 3.x servers without leasing). An oplock belongs to one open, not to the file, so
- * the file's state is what the latest grant or break said: a second open of ours makes the server break
- * the first one's batch oplock to level II before it grants the second level II, and both events land
- * here in that order. Batch reads as Read+Write+Handle, exclusive as Read+Write, level II as Read. The
- * break names the FileId, hence by_fid.
- */
+/* What an SMB2 oplock level lets us cache, in lease bits (MS-SMB2 2.2.14: batch stands in for R+W+H). */
 static uint32_t oplock_state(uint8_t level)
 {
 	switch (level) {
@@ -265,290 +58,64 @@ static uint32_t oplock_state(uint8_t level)
 	}
 }
 
-static void oplock_granted(struct pcache *pc, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
+void smb2_lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
 {
-	uint64_t *key = g_new(uint64_t, 1);
-	*key = r->fid.volatile_;
-	pthread_mutex_lock(&pc->lock);
-	l->state = oplock_state(r->oplock_level);
-	l->gen = gen;
-	g_hash_table_replace(pc->by_fid, key, l);
-	pthread_mutex_unlock(&pc->lock);
-}
-
-void pcache_fid_gone(struct smb_client *cl, struct smb_fh *fh)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc || !fh->lease || !fh->lease->oplock)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	if (g_hash_table_lookup(pc->by_fid, &fh->fid.volatile_) == fh->lease)
-		g_hash_table_remove(pc->by_fid, &fh->fid.volatile_);
-	pthread_mutex_unlock(&pc->lock);
-}
-
-void lease_granted(struct smb_client *cl, struct lease *l, const struct smb2_create_rsp *r, uint64_t gen)
-{
-	struct pcache *pc = pc_of(cl);
-	if (l->oplock) {
-		oplock_granted(pc, l, r, gen);
-		if (r->oplock_level != SMB2_OPLOCK_LEVEL_NONE)
-			stat_add(&cl->st.leases_granted, 1);
+	if (lease_is_oplock(l)) {
+		oplock_granted(cl, l, oplock_state(r->oplock_level), r->fid.volatile_, gen);
 		return;
 	}
 	struct smb2_lease_rsp lr;
+	uint8_t key[16];
+	uint16_t epoch;
 	const uint8_t *d;
 	uint32_t dl;
+	lease_key_epoch(cl, l, key, &epoch);
 	bool ok = r->oplock_level == SMB2_OPLOCK_LEVEL_LEASE &&
 		  smb2_create_ctx_find(r->contexts, r->contexts_len, SMB2_CREATE_REQUEST_LEASE, &d, &dl) == 0 &&
-		  smb2_lease_rsp_decode(d, dl, &lr) == 0 && memcmp(lr.key, l->key, 16) == 0;
-	pthread_mutex_lock(&pc->lock);
-	if (ok) {
-		/* An older epoch is a reply that crossed a break: the break's state is the newer truth. */
-		if (lr.version == 1 || l->gen != gen || (int16_t)(lr.epoch - l->epoch) >= 0 || !l->state) {
-			l->state = lr.state;
-			l->epoch = lr.epoch;
-		}
-		l->gen = gen;
-	} else if (l->gen != gen) {
-		l->state = 0;
-	}
-	pthread_mutex_unlock(&pc->lock);
+		  smb2_lease_rsp_decode(d, dl, &lr) == 0 && memcmp(lr.key, key, 16) == 0;
 	if (ok)
-		stat_add(&cl->st.leases_granted, 1);
-}
-
-static void lease_free(struct lease *l)
-{
-	wb_free(l->wb);
-	free(l->path);
-	free(l);
-}
-
-static void lease_unhash_locked(struct pcache *pc, struct lease *l)
-{
-	if (l->hashed && g_hash_table_lookup(pc->by_path, l->path) == l)
-		g_hash_table_remove(pc->by_path, l->path);
-	l->hashed = false;
-}
-
-void lease_put(struct smb_client *cl, struct lease *l)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!l)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	if (--l->refs > 0) {
-		pthread_mutex_unlock(&pc->lock);
-		return;
-	}
-	lease_unhash_locked(pc, l);
-	g_hash_table_remove(pc->by_id, &l->id);
-	bool had_read = l->state & SMB2_LEASE_READ_CACHING;
-	pthread_mutex_unlock(&pc->lock);
-	/* The server dropped the lease with our last handle: the glue's lease-long timeouts must end. */
-	if (had_read)
-		queue_event(pc, SMB_EV_FILE, l->path);
-	lease_free(l);
-}
-
-struct wb *lease_wb(struct lease *l)
-{
-	return l ? l->wb : NULL;
-}
-
-bool lease_write_cached(struct smb_client *cl, struct lease *l)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc || !l)
-		return false;
-	uint64_t gen = sess_generation(cl->sess);
-	pthread_mutex_lock(&pc->lock);
-	bool w = l->gen == gen && (l->state & SMB2_LEASE_WRITE_CACHING) && !pc->stopping;
-	pthread_mutex_unlock(&pc->lock);
-	return w;
-}
-
-void pcache_writeback(struct smb_client *cl, const char *path, bool under)
-{
-	struct pcache *pc = pc_of(cl);
-	GSList *todo = NULL;
-	if (!pc)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	if (!under) {
-		struct lease *l = g_hash_table_lookup(pc->by_path, path);
-		if (l && wb_busy(l->wb)) {
-			l->refs++;
-			todo = g_slist_prepend(todo, l);
-		}
-	} else {
-		GHashTableIter it;
-		gpointer k, v;
-		g_hash_table_iter_init(&it, pc->by_id);
-		while (g_hash_table_iter_next(&it, &k, &v)) {
-			struct lease *l = v;
-			if (path_under(l->path, path) && wb_busy(l->wb)) {
-				l->refs++;
-				todo = g_slist_prepend(todo, l);
-			}
-		}
-	}
-	pthread_mutex_unlock(&pc->lock);
-	for (GSList *e = todo; e; e = e->next) {
-		wb_writeback(cl, lease_wb(e->data), false);
-		lease_put(cl, e->data);
-	}
-	g_slist_free(todo);
-}
-
-unsigned pcache_cached(struct smb_client *cl, const char *path)
-{
-	struct pcache *pc = pc_of(cl);
-	unsigned out = 0;
-	if (!pc)
-		return 0;
-	uint64_t gen = sess_generation(cl->sess);
-	pthread_mutex_lock(&pc->lock);
-	struct lease *l = g_hash_table_lookup(pc->by_path, path);
-	if (l && l->gen == gen) {
-		out |= (l->state & SMB2_LEASE_READ_CACHING) ? SMB_CACHE_READ : 0;
-		out |= (l->state & SMB2_LEASE_HANDLE_CACHING) ? SMB_CACHE_HANDLE : 0;
-		out |= (l->state & SMB2_LEASE_WRITE_CACHING) ? SMB_CACHE_WRITE : 0;
-	}
-	pthread_mutex_unlock(&pc->lock);
-	return out;
-}
-
-void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc || !fh->lease)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	fh->lease->attr_valid = a != NULL;
-	if (a)
-		fh->lease->attr = *a;
-	pthread_mutex_unlock(&pc->lock);
-}
-
-/* ---- the handle cache ---- */
-
-bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
-{
-	struct pcache *pc = pc_of(cl);
-	struct smb_fh *victim = NULL;
-	/* A handle that wrote is closed at once: Samba sets the file's last write time when that handle
-	 * closes, which would overwrite an mtime set meanwhile by path (rsync: write, close, utime, rename). */
-	if (!pc || !fh->lease || fh->wrote)
-		return false;
-	uint64_t gen = sess_generation(cl->sess);
-	pthread_mutex_lock(&pc->lock);
-	bool ok = !pc->stopping && fh->gen == gen && fh->lease->gen == gen &&
-		  (fh->lease->state & SMB2_LEASE_HANDLE_CACHING);
-	if (ok) {
-		if (g_queue_get_length(&pc->parked) >= PARK_MAX)
-			victim = g_queue_pop_head(&pc->parked);
-		fh->parked_ms = now_ms() ?: 1;
-		g_queue_push_tail(&pc->parked, fh);
-		pthread_cond_signal(&pc->cond);
-	}
-	pthread_mutex_unlock(&pc->lock);
-	if (victim)
-		smb2_fh_destroy(cl, victim);
-	return ok;
-}
-
-struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uint32_t access, uint32_t options,
-			     struct smb_attr *attr)
-{
-	struct pcache *pc = pc_of(cl);
-	struct smb_fh *fh = NULL;
-	if (!pc)
-		return NULL;
-	uint64_t gen = sess_generation(cl->sess);
-	pthread_mutex_lock(&pc->lock);
-	struct lease *l = g_hash_table_lookup(pc->by_path, path);
-	bool usable = l && l->gen == gen && (l->state & SMB2_LEASE_HANDLE_CACHING) &&
-		      (l->state & SMB2_LEASE_READ_CACHING) && l->attr_valid;
-	for (GList *e = usable ? pc->parked.head : NULL; e; e = e->next) {
-		struct smb_fh *f = e->data;
-		if (f->lease == l && f->access == access && f->options == options && f->gen == gen) {
-			g_queue_delete_link(&pc->parked, e);
-			f->parked_ms = 0;
-			*attr = l->attr;
-			fh = f;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&pc->lock);
-	stat_add(fh ? &cl->st.handle_hits : &cl->st.handle_misses, 1);
-	return fh;
-}
-
-static bool path_under(const char *p, const char *top)
-{
-	size_t n = strlen(top);
-	return n == 0 || (strncmp(p, top, n) == 0 && (p[n] == 0 || p[n] == '/'));
-}
-
-/* Take parked handles matching (path, or all when path is NULL; or only those older than cutoff_ms). */
-static GSList *unpark_matching_locked(struct pcache *pc, const char *path, uint64_t cutoff_ms)
-{
-	GSList *out = NULL;
-	GList *e = pc->parked.head;
-	while (e) {
-		GList *next = e->next;
-		struct smb_fh *f = e->data;
-		bool take = path ? path_under(f->path, path) : f->parked_ms <= cutoff_ms;
-		if (take) {
-			g_queue_delete_link(&pc->parked, e);
-			out = g_slist_prepend(out, f);
-		} else if (!path) {
-			break; /* oldest first: the rest are younger */
-		}
-		e = next;
-	}
-	return out;
-}
-
-static void destroy_all(struct smb_client *cl, GSList *l)
-{
-	for (GSList *e = l; e; e = e->next)
-		smb2_fh_destroy(cl, e->data);
-	g_slist_free(l);
-}
-
-void pcache_flush_path(struct smb_client *cl, const char *path)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	GSList *l = unpark_matching_locked(pc, path, 0);
-	pthread_mutex_unlock(&pc->lock);
-	destroy_all(cl, l);
+		lease_granted(cl, l, true, lr.state, lr.epoch, lr.version, gen);
+	else
+		lease_granted(cl, l, false, 0, 0, 0, gen);
 }
 
 /* ---- breaks ---- */
 
+/* Receive thread: decode and queue; the server times out a break we cannot read. */
 static void on_unsolicited(void *arg, const uint8_t *msg, size_t n)
 {
 	struct smb_client *cl = arg;
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return; /* the server times the break out */
-	if (smb2_break_decode(msg, n, &j->brk) < 0) {
+	struct smb2_break b;
+	if (smb2_break_decode(msg, n, &b) < 0) {
 		log_warn("ignoring a malformed break notification");
-		free(j);
 		return;
 	}
-	j->kind = JOB_BREAK;
-	stat_add(&cl->st.breaks, 1);
-	job_push(pc_of(cl), j);
+	struct cache_break cb = {
+	    .is_lease = b.is_lease,
+	    .new_state = b.is_lease ? b.new_state : oplock_state(b.oplock_level),
+	    .new_epoch = b.new_epoch,
+	    .ack_required = !b.is_lease || (b.flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED),
+	    .fid_key = b.fid.volatile_,
+	    .fid_persistent = b.fid.persistent,
+	    .level = b.oplock_level,
+	    .gen = sess_generation(cl->sess),
+	};
+	memcpy(cb.lease_key, b.lease_key, 16);
+	pcache_break_queue(cl, &cb);
 }
 
-static void send_ack(struct smb_client *cl, const struct smb2_break *b)
+static void on_rebuilt(void *arg, uint64_t gen)
+{
+	pcache_rebuilt(arg);
+}
+
+void smb2_cache_hooks(struct smb_client *cl)
+{
+	struct sess_hooks h = {.on_unsolicited = on_unsolicited, .on_rebuilt = on_rebuilt, .arg = cl};
+	sess_set_hooks(cl->sess, &h);
+}
+
+static int smb2_ack(struct smb_client *cl, const struct cache_break *b)
 {
 	struct wbuf w;
 	struct conn_msg m;
@@ -559,7 +126,7 @@ static void send_ack(struct smb_client *cl, const struct smb2_break *b)
 		memcpy(a.lease_key, b->lease_key, 16);
 		rc = smb2_lease_break_ack_encode(&w, &a);
 	} else {
-		struct smb2_oplock_break_ack a = {.oplock_level = b->oplock_level, .fid = b->fid};
+		struct smb2_oplock_break_ack a = {.oplock_level = b->level, .fid = {b->fid_persistent, b->fid_key}};
 		rc = smb2_oplock_break_ack_encode(&w, &a);
 	}
 	memset(&m, 0, sizeof(m));
@@ -568,116 +135,121 @@ static void send_ack(struct smb_client *cl, const struct smb2_break *b)
 	m.body = w.p;
 	m.body_len = w.len;
 	if (rc == 0) {
-		stat_add(&cl->st.cmd[SMB2_OPLOCK_BREAK], 1);
+		stat_cmd(cl, SMB2_OPLOCK_BREAK);
 		rc = sess_call(cl->sess, &m, 1, NULL);
 	}
+	/* The ack went out; an error answer (the break timed out meanwhile) changes nothing for us. */
 	if (rc == 0 && m.rsp_hdr.status != STATUS_SUCCESS)
 		log_dbg("break acknowledgment: %s", ntstatus_name(m.rsp_hdr.status));
-	else if (rc < 0)
-		log_dbg("break acknowledgment not sent: %s", strerror(-rc));
-	else
-		stat_add(&cl->st.break_acks, 1);
 	free(m.rsp);
 	wbuf_free(&w);
+	return rc;
 }
 
-static void do_break(struct pcache *pc, const struct smb2_break *b)
-{
-	struct smb_client *cl = pc->cl;
-	GSList *close = NULL;
-	char *path = NULL;
-	uint32_t old = 0;
-	pthread_mutex_lock(&pc->lock);
-	uint64_t id;
-	memcpy(&id, b->lease_key, sizeof(id));
-	struct lease *l = b->is_lease ? g_hash_table_lookup(pc->by_id, &id) : NULL;
-	bool ours = l && memcmp(l->key, b->lease_key, 16) == 0;
-	if (!b->is_lease) {
-		l = g_hash_table_lookup(pc->by_fid, &b->fid.volatile_);
-		ours = l != NULL;
-	}
-	if (ours) {
-		l->refs++; /* ours, until the writeback below is done */
-		old = l->state;
-		if (b->is_lease) {
-			l->state = b->new_state;
-			l->epoch = b->new_epoch;
-		} else {
-			l->state = oplock_state(b->oplock_level);
-		}
-		path = strdup(l->path);
-		if (!(l->state & SMB2_LEASE_HANDLE_CACHING)) {
-			for (GList *e = pc->parked.head; e;) {
-				GList *next = e->next;
-				struct smb_fh *f = e->data;
-				if (f->lease == l) {
-					g_queue_delete_link(&pc->parked, e);
-					close = g_slist_prepend(close, f);
-				}
-				e = next;
-			}
-		}
-	} else {
-		l = NULL;
-	}
-	pthread_mutex_unlock(&pc->lock);
-	uint32_t now = b->is_lease ? b->new_state : oplock_state(b->oplock_level);
-	log_dbg("%s break %s: 0x%x -> 0x%x", b->is_lease ? "lease" : "oplock", path ? path : "(unknown)", old, now);
-	/* Write caching lost: what we gathered must be on the server before the other client's open goes on,
-	 * that is before the ack. New writes already see the lease without W (smb2_wb.c). */
-	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(now & SMB2_LEASE_WRITE_CACHING)) {
-		bool had = wb_busy(l->wb); /* for the counter only: a writer may be just gathering */
-		wb_writeback(cl, l->wb, false);
-		if (had)
-			stat_add(&cl->st.write_breaks, 1);
-	}
-	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
-		emit(pc, SMB_EV_FILE, path, NULL);
-	destroy_all(cl, close);
-	if (!b->is_lease || (b->flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED))
-		send_ack(cl, b);
-	lease_put(cl, l);
-	free(path);
-}
+/* ---- WRITEs without a waiter ---- */
 
-/* ---- watches ---- */
+struct awrite {
+	struct conn_msg m;
+	struct wbuf w;
+	cache_write_done done;
+	void *arg;
+	_Atomic int refs; /* the submitter's and the completion's: sess_submit may return after the reply */
+};
 
-static void watch_put_locked(struct pcache *pc, struct watch *w)
+static void awrite_put(struct awrite *a)
 {
-	if (--w->refs > 0)
+	if (atomic_fetch_sub(&a->refs, 1) != 1)
 		return;
-	free(w->m.rsp);
-	free(w->path);
-	free(w);
+	free(a->m.rsp);
+	wbuf_free(&a->w);
+	free(a);
 }
 
-/* Receive thread: move the reply into a job for the worker. */
+/* Receive thread. */
+static void awrite_done(void *arg, struct conn_msg *m)
+{
+	struct awrite *a = arg;
+	struct smb2_write_rsp wr = {0};
+	int err = m->err < 0 ? m->err : !m->rsp ? -EIO : 0;
+	if (err == 0 && m->rsp_hdr.status == STATUS_SUCCESS && smb2_write_rsp_decode(m->rsp, m->rsp_len, &wr) < 0)
+		err = -EBADMSG;
+	a->done(a->arg, err, err ? 0 : m->rsp_hdr.status, wr.count);
+	awrite_put(a);
+}
+
+static int smb2_write_async(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
+			    cache_write_done done, void *arg)
+{
+	struct smb2_fid fid;
+	int rc = smb2_fh_fid(cl, fh, &fid);
+	if (rc < 0)
+		return rc;
+	struct awrite *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->done = done;
+	a->arg = arg;
+	atomic_init(&a->refs, 2);
+	wbuf_init(&a->w, 0);
+	struct smb2_write_req req = {.length = len, .offset = off, .fid = fid};
+	rc = smb2_write_req_encode(&a->w, &req) ?: wbuf_err(&a->w);
+	a->m.hdr.command = SMB2_WRITE;
+	a->m.hdr.credit_charge = (uint16_t)((len + 65535) / 65536);
+	a->m.body = a->w.p;
+	a->m.body_len = a->w.len;
+	a->m.data = data;
+	a->m.data_len = len;
+	if (rc == 0) {
+		stat_cmd(cl, SMB2_WRITE);
+		rc = sess_submit(cl->sess, &a->m, awrite_done, a, NULL);
+	}
+	if (rc < 0)
+		awrite_put(a); /* the completion's: it never runs */
+	awrite_put(a);
+	return rc;
+}
+
+/* ---- CHANGE_NOTIFY ---- */
+
+struct swatch {
+	struct smb2_fid fid;
+	uint64_t gen;
+	struct conn_msg m; /* the CHANGE_NOTIFY; the transport's while in flight */
+	cache_notify_done done;
+	void *arg;
+};
+
+static int watch_open(struct smb_client *cl, const char *path, void **h, uint64_t *gen)
+{
+	struct swatch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	int rc = smb2_open_fid(cl, path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_DIRECTORY_FILE,
+			       &w->fid, &w->gen);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	*h = w;
+	*gen = w->gen;
+	return 0;
+}
+
+/* Receive thread: hand the answer over. */
 static void notify_done(void *arg, struct conn_msg *m)
 {
-	struct watch *w = arg;
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j) {
-		/* Cannot happen often; the watch then stays silent until evicted, so end it the slow way. */
-		log_warn("out of memory in a change notification");
-		return;
-	}
-	j->kind = JOB_NOTIFY;
-	j->w = w; /* takes over the in-flight reference */
-	j->err = m->err;
-	j->status = m->rsp ? m->rsp_hdr.status : 0;
-	j->rsp = m->rsp;
-	j->rsp_len = m->rsp_len;
+	struct swatch *w = arg;
+	uint8_t *rsp = m->rsp;
 	m->rsp = NULL;
-	job_push(w->pc, j);
+	w->done(w->arg, m->err, rsp ? m->rsp_hdr.status : 0, rsp, m->rsp_len);
 }
 
-/* Send the next CHANGE_NOTIFY of w; on failure the watch ends. Not on the receive thread. */
-static int watch_submit(struct pcache *pc, struct watch *w)
+static int watch_arm(struct smb_client *cl, void *h, cache_notify_done done, void *arg)
 {
-	struct smb_client *cl = pc->cl;
+	struct swatch *w = h;
 	struct wbuf b;
 	struct smb2_change_notify_req req = {
-		.output_buffer_length = NOTIFY_BUF, .fid = w->fid, .completion_filter = NOTIFY_FILTER};
+	    .output_buffer_length = NOTIFY_BUF, .fid = w->fid, .completion_filter = PROTO_NOTIFY_FILTER};
 	wbuf_init(&b, 0);
 	int rc = smb2_change_notify_req_encode(&b, &req);
 	memset(&w->m, 0, sizeof(w->m));
@@ -685,466 +257,63 @@ static int watch_submit(struct pcache *pc, struct watch *w)
 	w->m.hdr.credit_charge = 1;
 	w->m.body = b.p;
 	w->m.body_len = b.len;
-	pthread_mutex_lock(&pc->lock);
-	w->refs++; /* the request's */
-	pthread_mutex_unlock(&pc->lock);
-	uint64_t gen = 0;
+	w->done = done;
+	w->arg = arg;
 	if (rc == 0) {
-		stat_add(&cl->st.cmd[SMB2_CHANGE_NOTIFY], 1);
-		rc = sess_submit_long(cl->sess, &w->m, notify_done, w, &gen, NULL);
-	}
-	if (rc == 0 && gen != w->gen) {
-		/* The session was rebuilt in between: the request went out with a stale FileId and will fail. */
-		log_dbg("watch of \"%s\" outlived its session", w->path);
+		stat_cmd(cl, SMB2_CHANGE_NOTIFY);
+		rc = sess_submit_long(cl->sess, &w->m, notify_done, w, NULL, NULL);
 	}
 	wbuf_free(&b);
-	if (rc < 0) {
-		pthread_mutex_lock(&pc->lock);
-		w->refs--;
-		pthread_mutex_unlock(&pc->lock);
+	return rc;
+}
+
+static int watch_changes(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len)
+{
+	struct smb2_change_notify_rsp r;
+	int rc = smb2_change_notify_rsp_decode(rsp, n, &r);
+	if (rc == 0) {
+		*buf = r.buf;
+		*len = r.len;
 	}
 	return rc;
 }
 
-/* Worker: close w's handle once and forget it; the glue stops trusting the directory. */
-static void watch_end(struct pcache *pc, struct watch *w)
+static void watch_close(struct smb_client *cl, void *h)
 {
-	struct smb_client *cl = pc->cl;
-	pthread_mutex_lock(&pc->lock);
-	bool close = !w->closed;
-	w->closed = true;
-	if (!w->ending)
-		pc->nwatch--;
-	w->ending = true;
-	if (w->hashed && g_hash_table_lookup(pc->watches, w->path) == w) {
-		g_hash_table_remove(pc->watches, w->path);
-		w->refs--; /* the table's */
-	}
-	w->hashed = false;
-	pthread_mutex_unlock(&pc->lock);
-	if (close) {
-		if (w->gen == sess_generation(cl->sess))
-			smb2_close_fid(cl, w->fid);
-		emit(pc, SMB_EV_DIR, w->path, NULL);
-	}
-}
-
-static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
-{
-	struct smb2_change_notify_rsp r;
-	struct smb2_notify_iter it;
-	struct smb2_notify_entry e;
-	if (smb2_change_notify_rsp_decode(rsp, n, &r) < 0) {
-		emit(pc, SMB_EV_DIR, w->path, NULL);
-		return;
-	}
-	smb2_notify_iter_init(&it, r.buf, r.len);
-	int rc;
-	while ((rc = smb2_notify_next(&it, &e)) > 0) {
-		char *name;
-		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0)
-			continue;
-		/* WATCH_TREE is off, so a name is one component; be strict anyway. */
-		if (!strchr(name, '\\'))
-			emit(pc, SMB_EV_ENTRY, w->path, name);
-		free(name);
-	}
-	if (rc < 0 || r.len == 0)
-		emit(pc, SMB_EV_DIR, w->path, NULL); /* unreadable or empty: assume anything changed */
-}
-
-static void do_notify(struct pcache *pc, struct job *j)
-{
-	struct smb_client *cl = pc->cl;
-	struct watch *w = j->w;
-	bool ok = j->err == 0 && (j->status == STATUS_SUCCESS || j->status == STATUS_NOTIFY_ENUM_DIR);
-	if (ok) {
-		stat_add(&cl->st.notifications, 1);
-		if (j->status == STATUS_NOTIFY_ENUM_DIR) {
-			stat_add(&cl->st.notify_overflows, 1);
-			emit(pc, SMB_EV_DIR, w->path, NULL);
-		} else {
-			notify_emit(pc, w, j->rsp, j->rsp_len);
-		}
-	}
-	pthread_mutex_lock(&pc->lock);
-	bool again = ok && !w->ending && !pc->stopping && w->gen == sess_generation(cl->sess);
-	pthread_mutex_unlock(&pc->lock);
-	if (!again || watch_submit(pc, w) < 0)
-		watch_end(pc, w);
-}
-
-/* FUSE thread. Open the directory and start watching it. */
-static int watch_start(struct pcache *pc, const char *path)
-{
-	struct smb_client *cl = pc->cl;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
-		free(w);
-		return -ENOMEM;
-	}
-	w->pc = pc;
-	int rc = smb2_open_fid(cl, path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-			       FILE_DIRECTORY_FILE, &w->fid, &w->gen);
-	if (rc < 0) {
-		free(w->path);
-		free(w);
-		return rc;
-	}
-	pthread_mutex_lock(&pc->lock);
-	struct watch *other = g_hash_table_lookup(pc->watches, path);
-	bool lost = pc->stopping || (other && !other->ending);
-	if (!lost) {
-		if (other) {
-			other->hashed = false;
-			g_hash_table_remove(pc->watches, path);
-			watch_put_locked(pc, other);
-		}
-		w->refs = 1; /* the table's */
-		w->hashed = true;
-		w->used_ms = now_ms();
-		g_hash_table_insert(pc->watches, w->path, w);
-		pc->nwatch++;
-	}
-	pthread_mutex_unlock(&pc->lock);
-	if (lost) {
-		/* Another thread started the same watch meanwhile (or we are unmounting). */
+	struct swatch *w = h;
+	if (w->gen == sess_generation(cl->sess))
 		smb2_close_fid(cl, w->fid);
-		free(w->path);
-		free(w);
-		return pc->stopping ? 0 : 1;
-	}
-	stat_add(&cl->st.watches_started, 1);
-	if (watch_submit(pc, w) < 0) {
-		watch_end(pc, w);
-		return 0;
-	}
-	return 1;
 }
 
-/* The least recently used live watch, to make room; NULL if none. */
-static struct watch *lru_watch_locked(struct pcache *pc)
+static void watch_free(void *h)
 {
-	GHashTableIter it;
-	gpointer k, v;
-	struct watch *best = NULL;
-	g_hash_table_iter_init(&it, pc->watches);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct watch *w = v;
-		if (!w->ending && (!best || w->used_ms < best->used_ms))
-			best = w;
-	}
-	return best;
+	struct swatch *w = h;
+	free(w->m.rsp);
+	free(w);
 }
 
-int pcache_watch(struct smb_client *cl, const char *path)
+/* ---- the table ---- */
+
+static uint64_t smb2_generation(struct smb_client *cl)
 {
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return 0;
-	uint64_t gen = sess_generation(cl->sess);
-	pthread_mutex_lock(&pc->lock);
-	struct watch *w = g_hash_table_lookup(pc->watches, path);
-	if (w && !w->ending && w->gen == gen) {
-		w->used_ms = now_ms();
-		pthread_mutex_unlock(&pc->lock);
-		return 1;
-	}
-	if (pc->nwatch >= WATCH_MAX) {
-		struct watch *old = lru_watch_locked(pc);
-		struct job *j = old ? calloc(1, sizeof(*j)) : NULL;
-		if (j) {
-			old->ending = true;
-			pc->nwatch--;
-			old->refs++;
-			j->kind = JOB_END_WATCH;
-			j->w = old;
-			job_push_locked(pc, j);
-		}
-	}
-	pthread_mutex_unlock(&pc->lock);
-	return watch_start(pc, path);
+	return sess_generation(cl->sess);
 }
 
-/* ---- the worker ---- */
-
-static void on_rebuilt(void *arg, uint64_t gen)
+static const char *command_name(unsigned cmd)
 {
-	struct smb_client *cl = arg;
-	struct job *j = calloc(1, sizeof(*j));
-	stat_add(&cl->st.reconnects, 1);
-	if (!j)
-		return;
-	j->kind = JOB_REBUILT;
-	job_push(pc_of(cl), j);
+	return smb2_command_name((uint16_t)cmd);
 }
 
-/* Every lease of the old session is gone: parked handles are useless, state is void. */
-static void do_rebuilt(struct pcache *pc)
-{
-	pthread_mutex_lock(&pc->lock);
-	GSList *l = unpark_matching_locked(pc, "", 0);
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, pc->by_id);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct lease *le = v;
-		le->state = 0;
-		le->attr_valid = false;
-	}
-	g_hash_table_remove_all(pc->by_fid);
-	pthread_mutex_unlock(&pc->lock);
-	destroy_all(pc->cl, l);
-	emit(pc, SMB_EV_ALL, "", NULL);
-}
-
-static void job_free(struct pcache *pc, struct job *j)
-{
-	free(j->rsp);
-	free(j->path);
-	free(j);
-}
-
-static void do_job(struct pcache *pc, struct job *j)
-{
-	switch (j->kind) {
-	case JOB_BREAK:
-		do_break(pc, &j->brk);
-		break;
-	case JOB_NOTIFY:
-		do_notify(pc, j);
-		break;
-	case JOB_END_WATCH:
-		watch_end(pc, j->w);
-		break;
-	case JOB_REBUILT:
-		do_rebuilt(pc);
-		break;
-	case JOB_EVENT:
-		emit(pc, j->ev, j->path, NULL);
-		break;
-	}
-	if (j->w) {
-		pthread_mutex_lock(&pc->lock);
-		watch_put_locked(pc, j->w);
-		pthread_mutex_unlock(&pc->lock);
-	}
-	job_free(pc, j);
-}
-
-/* Wait for a job or for the oldest parked handle to expire; returns expired handles in *expired. */
-static struct job *next_job_locked(struct pcache *pc, GSList **expired)
-{
-	*expired = NULL;
-	while (!pc->stopping && g_queue_is_empty(&pc->jobs)) {
-		struct smb_fh *oldest = g_queue_peek_head(&pc->parked);
-		uint64_t now = now_ms();
-		if (oldest && oldest->parked_ms + PARK_MS <= now) {
-			*expired = unpark_matching_locked(pc, NULL, now - PARK_MS);
-			return NULL;
-		}
-		if (!oldest) {
-			pthread_cond_wait(&pc->cond, &pc->lock);
-			continue;
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (oldest->parked_ms + PARK_MS - now) * 1000000;
-		ts.tv_sec += (time_t)(ns / 1000000000);
-		ts.tv_nsec = (long)(ns % 1000000000);
-		pthread_cond_timedwait(&pc->cond, &pc->lock, &ts);
-	}
-	return g_queue_pop_head(&pc->jobs);
-}
-
-static void *bworker_main(void *arg)
-{
-	struct pcache *pc = arg;
-	pthread_mutex_lock(&pc->lock);
-	while (!pc->stopping) {
-		struct job *j = g_queue_pop_head(&pc->bjobs);
-		if (!j) {
-			pthread_cond_wait(&pc->bcond, &pc->lock);
-			continue;
-		}
-		pthread_mutex_unlock(&pc->lock);
-		do_job(pc, j);
-		pthread_mutex_lock(&pc->lock);
-	}
-	pthread_mutex_unlock(&pc->lock);
-	return NULL;
-}
-
-static void *worker_main(void *arg)
-{
-	struct pcache *pc = arg;
-	pthread_mutex_lock(&pc->lock);
-	while (!pc->stopping) {
-		GSList *expired;
-		struct job *j = next_job_locked(pc, &expired);
-		pthread_mutex_unlock(&pc->lock);
-		destroy_all(pc->cl, expired);
-		if (j)
-			do_job(pc, j);
-		pthread_mutex_lock(&pc->lock);
-	}
-	pthread_mutex_unlock(&pc->lock);
-	return NULL;
-}
-
-int pcache_new(struct smb_client *cl)
-{
-	struct pcache *pc = calloc(1, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	pc->cl = cl;
-	pthread_mutex_init(&pc->lock, NULL);
-	pthread_rwlock_init(&pc->ev_lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pc->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&pc->bcond, NULL);
-	g_queue_init(&pc->bjobs);
-	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);
-	pc->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
-	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
-	g_queue_init(&pc->parked);
-	g_queue_init(&pc->jobs);
-	cl->cache = pc;
-	int rc = -pthread_create(&pc->worker, NULL, worker_main, pc);
-	if (rc < 0)
-		return rc; /* pcache_free cleans up */
-	pc->has_worker = true;
-	rc = -pthread_create(&pc->bworker, NULL, bworker_main, pc);
-	if (rc < 0)
-		return rc;
-	pc->has_bworker = true;
-	struct sess_hooks h = {.on_unsolicited = on_unsolicited, .on_rebuilt = on_rebuilt, .arg = cl};
-	sess_set_hooks(cl->sess, &h);
-	return 0;
-}
-
-void pcache_set_events(struct smb_client *cl, const struct smb_events *ev)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return;
-	pthread_rwlock_wrlock(&pc->ev_lock);
-	pc->ev = *ev;
-	pthread_rwlock_unlock(&pc->ev_lock);
-}
-
-void pcache_stop(struct smb_client *cl)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	pc->stopping = true;
-	pthread_cond_broadcast(&pc->cond);
-	pthread_cond_broadcast(&pc->bcond);
-	pthread_mutex_unlock(&pc->lock);
-	if (pc->has_worker)
-		pthread_join(pc->worker, NULL);
-	if (pc->has_bworker)
-		pthread_join(pc->bworker, NULL);
-	pc->has_worker = pc->has_bworker = false;
-	pthread_mutex_lock(&pc->lock);
-	GSList *l = unpark_matching_locked(pc, "", 0);
-	GSList *ws = NULL;
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, pc->watches);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct watch *w = v;
-		if (!w->closed) {
-			w->closed = true;
-			ws = g_slist_prepend(ws, w);
-		}
-	}
-	pthread_mutex_unlock(&pc->lock);
-	destroy_all(cl, l);
-	/* Closing completes each pending CHANGE_NOTIFY; its job waits in the queue for pcache_free. */
-	for (GSList *e = ws; e; e = e->next) {
-		struct watch *w = e->data;
-		if (w->gen == sess_generation(cl->sess))
-			smb2_close_fid(cl, w->fid);
-	}
-	g_slist_free(ws);
-}
-
-void pcache_free(struct smb_client *cl)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return;
-	/* The session is gone, so every done callback has run: the queue holds the last references. */
-	struct job *j;
-	while ((j = g_queue_pop_head(&pc->bjobs)))
-		job_free(pc, j);
-	while ((j = g_queue_pop_head(&pc->jobs))) {
-		if (j->w)
-			watch_put_locked(pc, j->w);
-		job_free(pc, j);
-	}
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, pc->watches);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		watch_put_locked(pc, v);
-	g_hash_table_destroy(pc->watches);
-	g_hash_table_destroy(pc->by_path);
-	g_hash_table_destroy(pc->by_id);
-	g_hash_table_destroy(pc->by_fid);
-	pthread_mutex_destroy(&pc->lock);
-	pthread_rwlock_destroy(&pc->ev_lock);
-	pthread_cond_destroy(&pc->cond);
-	pthread_cond_destroy(&pc->bcond);
-	free(pc);
-	cl->cache = NULL;
-}
-
-/* ---- counters ---- */
-
-static size_t put(char *buf, size_t len, size_t o, const char *name, uint64_t v)
-{
-	if (o < len) {
-		int n = snprintf(buf + o, len - o, "%s %llu\n", name, (unsigned long long)v);
-		o += n > 0 ? (size_t)n : 0;
-	}
-	return MIN(o, len ? len - 1 : 0);
-}
-
-#define LOAD(x) atomic_load_explicit(&cl->st.x, memory_order_relaxed)
-
-size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
-{
-	size_t o = 0;
-	uint64_t total = 0;
-	char name[64];
-	for (int c = 0; c < SMB2_NCOMMANDS; c++) {
-		uint64_t v = atomic_load_explicit(&cl->st.cmd[c], memory_order_relaxed);
-		total += v;
-		if (!v)
-			continue;
-		snprintf(name, sizeof(name), "requests.%s", smb2_command_name((uint16_t)c));
-		o = put(buf, len, o, name, v);
-	}
-	o = put(buf, len, o, "requests.total", total);
-	o = put(buf, len, o, "bytes.read", LOAD(bytes_read));
-	o = put(buf, len, o, "bytes.written", LOAD(bytes_written));
-	o = put(buf, len, o, "leases.granted", LOAD(leases_granted));
-	o = put(buf, len, o, "breaks.received", LOAD(breaks));
-	o = put(buf, len, o, "breaks.acknowledged", LOAD(break_acks));
-	o = put(buf, len, o, "breaks.write_back", LOAD(write_breaks));
-	o = put(buf, len, o, "handles.cache_hits", LOAD(handle_hits));
-	o = put(buf, len, o, "handles.cache_misses", LOAD(handle_misses));
-	o = put(buf, len, o, "notify.watches_started", LOAD(watches_started));
-	o = put(buf, len, o, "notify.received", LOAD(notifications));
-	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
-	o = put(buf, len, o, "session.reconnects", LOAD(reconnects));
-	return o;
-}
+const struct cache_io smb2_cache_io = {
+    .generation = smb2_generation,
+    .leasing = smb2_leasing,
+    .command_name = command_name,
+    .fh_destroy = smb2_fh_destroy,
+    .ack = smb2_ack,
+    .write_async = smb2_write_async,
+    .watch_open = watch_open,
+    .watch_arm = watch_arm,
+    .watch_changes = watch_changes,
+    .watch_close = watch_close,
+    .watch_free = watch_free,
+};

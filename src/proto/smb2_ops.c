@@ -84,11 +84,11 @@ static int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent)
 		c->m[i].body_len = c->w[i].len;
 	}
 	for (int i = 0; i < c->n; i++)
-		stat_add(&cl->st.cmd[c->m[i].hdr.command % SMB2_NCOMMANDS], 1);
+		stat_cmd(cl, c->m[i].hdr.command);
 	int rc = sess_call(cl->sess, c->m, c->n, &c->gen);
 	if (rc == -ECONNRESET && idempotent) {
 		for (int i = 0; i < c->n; i++)
-			stat_add(&cl->st.cmd[c->m[i].hdr.command % SMB2_NCOMMANDS], 1);
+			stat_cmd(cl, c->m[i].hdr.command);
 		for (int i = 0; i < c->n; i++) {
 			free(c->m[i].rsp);
 			c->m[i].rsp = NULL;
@@ -123,7 +123,7 @@ static void add_create_lease(struct smb_client *cl, struct cmp *c, const char *w
 	if (qfid)
 		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
 	if (lease)
-		lease_ctx(cl, lease, &ctx, &prev);
+		smb2_lease_ctx(cl, lease, &ctx, &prev);
 	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
 	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
 		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
@@ -260,29 +260,6 @@ static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 
 /* ---- handles ---- */
 
-static uint32_t open_access(int flags)
-{
-	uint32_t rd = FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | READ_CONTROL | SYNCHRONIZE;
-	uint32_t wr = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
-	switch (flags & O_ACCMODE) {
-	case O_RDONLY:
-		return rd;
-	default:
-		/* Read access even for O_WRONLY: with the kernel's writeback cache, partial-page writes make the
-		 * kernel read the rest of the page through the same handle. */
-		return rd | wr;
-	}
-}
-
-static uint32_t open_disposition(int flags)
-{
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-		return FILE_CREATE;
-	if (flags & O_CREAT)
-		return (flags & O_TRUNC) ? FILE_OVERWRITE_IF : FILE_OPEN_IF;
-	return (flags & O_TRUNC) ? FILE_OVERWRITE : FILE_OPEN;
-}
-
 /* CREATE with QFid (and the lease's context when lease is not NULL); fills fid and attributes. */
 static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
 		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
@@ -302,19 +279,10 @@ static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, ui
 		if (attr)
 			attr_from_create(&r, attr);
 		if (lease)
-			lease_granted(cl, lease, &r, c.gen);
+			smb2_lease_granted(cl, lease, &r, c.gen);
 	}
 	cmp_free(&c);
 	return rc;
-}
-
-/* A handle of path parked by the handle cache, when flags allow taking one back (no create, no truncate). */
-static struct smb_fh *open_cached(struct smb_client *cl, const char *path, int flags, uint32_t access,
-				  uint32_t options, struct smb_attr *attr)
-{
-	if ((flags & (O_TRUNC | O_EXCL)) || (flags & O_DIRECTORY))
-		return NULL;
-	return pcache_unpark(cl, path, access, options, attr);
 }
 
 static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
@@ -322,11 +290,8 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 {
 	*out = NULL;
 	struct smb_attr a;
-	uint32_t options = (flags & O_DIRECTORY) ? FILE_DIRECTORY_FILE : (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
-	/* Gathered writes of another handle are older than this open's truncation. */
-	if (flags & O_TRUNC)
-		pcache_writeback(cl, path, false);
-	struct smb_fh *fh = open_cached(cl, path, flags, open_access(flags), options, &a);
+	uint32_t options = proto_open_options(flags);
+	struct smb_fh *fh = pcache_open_begin(cl, path, flags, proto_open_access(flags), options, &a);
 	if (fh)
 		goto done;
 	fh = calloc(1, sizeof(*fh));
@@ -337,16 +302,16 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		rc = rc < 0 ? rc : -ENOMEM;
 		goto fail;
 	}
-	fh->access = open_access(flags);
+	fh->access = proto_open_access(flags);
 	fh->options = options;
 	if (!(flags & O_DIRECTORY))
 		fh->lease = lease_get(cl, path);
-	rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
+	rc = do_open(cl, fh->wpath, fh->access, proto_open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
 		     fh->lease);
 	if (rc == -EACCES && (flags & O_ACCMODE) == O_WRONLY) {
 		fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
-		rc = do_open(cl, fh->wpath, fh->access, open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
-			     fh->lease);
+		rc = do_open(cl, fh->wpath, fh->access, proto_open_disposition(flags), fh->options, &fh->fid, &a,
+			     &fh->gen, fh->lease);
 	}
 	if (rc < 0)
 		goto fail;
@@ -385,10 +350,7 @@ int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid)
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 {
 	int rc = 0;
-	/* Gathered data may be this handle's to send, and WRITEs in flight may use its FileId. */
-	if (fh->lease && wb_busy(lease_wb(fh->lease)))
-		wb_writeback(cl, lease_wb(fh->lease), false);
-	pcache_fid_gone(cl, fh);
+	pcache_fh_closing(cl, fh, fh->fid.volatile_);
 	if (fh->gen == sess_generation(cl->sess)) {
 		struct cmp c;
 		cmp_init(&c);
@@ -406,7 +368,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	return rc;
 }
 
-/* Under a Handle lease the handle is parked for a later open of the same file (smb2_cache.c). */
+/* Under a Handle lease the handle is parked for a later open of the same file (cache.c). */
 static int smb2_close(struct smb_client *cl, struct smb_fh *fh)
 {
 	if (pcache_park(cl, fh))
@@ -485,7 +447,7 @@ static void io_run(struct smb_client *cl, struct io_piece *p, int n)
 	for (int i = 0; i < n; i++) {
 		p[i].m.body = p[i].w.p;
 		p[i].m.body_len = p[i].w.len;
-		stat_add(&cl->st.cmd[p[i].m.hdr.command % SMB2_NCOMMANDS], 1);
+		stat_cmd(cl, p[i].m.hdr.command);
 		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, &b, NULL);
 		if (rc < 0) {
 			p[i].m.err = rc;
@@ -533,16 +495,9 @@ static int piece_errno(const struct io_piece *p)
 	return st == STATUS_SUCCESS ? 0 : (ntstatus_to_errno(st) ?: -EIO);
 }
 
-/* What was gathered must reach the server before anything asks the server about the file. */
-static void writeback_fh(struct smb_client *cl, struct smb_fh *fh)
-{
-	if (fh->lease && wb_busy(lease_wb(fh->lease)))
-		wb_writeback(cl, lease_wb(fh->lease), false);
-}
-
 static ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off)
 {
-	writeback_fh(cl, fh);
+	pcache_fh_writeback(cl, fh);
 	struct smb2_fid fid;
 	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0 || size == 0)
@@ -587,22 +542,9 @@ static ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, si
 static ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
 {
 	struct smb2_fid fid;
-	if (fh->lease && !fh->sync && size > 0) {
-		ssize_t g = wb_write(cl, fh, buf, size, off, io_chunk_max(cl, true, WB_CHUNK_MAX));
-		if (g != -EAGAIN) {
-			if (g > 0) {
-				fh->wrote = true;
-				pcache_note_attr(cl, fh, NULL);
-			}
-			return g;
-		}
-	}
-	/* Write-through: after what was gathered, and reporting its error if it failed. */
-	if (fh->lease && wb_busy(lease_wb(fh->lease))) {
-		int e = wb_writeback(cl, lease_wb(fh->lease), true);
-		if (e < 0)
-			return e;
-	}
+	ssize_t g = pcache_write(cl, fh, buf, size, off, io_chunk_max(cl, true, WB_CHUNK_MAX));
+	if (g != -EAGAIN)
+		return g;
 	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0 || size == 0)
 		return rc;
@@ -634,8 +576,7 @@ static ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *
 		total += r.count;
 	}
 	io_free(p, n);
-	fh->wrote = true;
-	pcache_note_attr(cl, fh, NULL);
+	pcache_wrote(cl, fh);
 	if (total > 0)
 		stat_add(&cl->st.bytes_written, (uint64_t)total);
 	return total;
@@ -660,16 +601,10 @@ static void add_flush(struct cmp *c, struct smb2_fid fid)
 	smb2_flush_req_encode(cmp_add(c, SMB2_FLUSH, 0), &req);
 }
 
-/* Send what was gathered and wait for it; the first error since the last report. */
-static int smb2_flush(struct smb_client *cl, struct smb_fh *fh)
-{
-	return fh->lease ? wb_writeback(cl, lease_wb(fh->lease), true) : 0;
-}
-
 static int smb2_fsync(struct smb_client *cl, struct smb_fh *fh)
 {
 	struct cmp c;
-	int e = smb2_flush(cl, fh);
+	int e = pcache_flush(cl, fh);
 	int rc = fid_simple(cl, fh, add_flush, &c);
 	cmp_free(&c);
 	return e ?: rc;
@@ -682,7 +617,7 @@ static void add_query_all(struct cmp *c, struct smb2_fid fid)
 
 static int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 {
-	writeback_fh(cl, fh);
+	pcache_fh_writeback(cl, fh);
 	struct cmp c;
 	int rc = fid_simple(cl, fh, add_query_all, &c);
 	if (rc == 0)
@@ -731,7 +666,7 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 	char *wpath = NULL;
 	struct smb2_fid fid = FID_RELATED;
 	if (fh)
-		writeback_fh(cl, fh);
+		pcache_fh_writeback(cl, fh);
 	else
 		pcache_writeback(cl, path, false);
 	int rc = fh ? smb2_fh_fid(cl, fh, &fid) : proto_wire_path(cl, path, &wpath);
@@ -981,23 +916,23 @@ static int smb2_statfs(struct smb_client *cl, struct smb_statfs *out)
 }
 
 const struct smb_ops smb2_ops = {
-	.stat = smb2_stat,
-	.open = smb2_open,
-	.close = smb2_close,
-	.read = smb2_read,
-	.write = smb2_write,
-	.flush = smb2_flush,
-	.fsync = smb2_fsync,
-	.fstat = smb2_fstat,
-	.setattr = smb2_setattr,
-	.readdir = smb2_readdir,
-	.mkdir = smb2_mkdir,
-	.rmdir = smb2_rmdir,
-	.unlink = smb2_unlink,
-	.rename = smb2_rename,
-	.statfs = smb2_statfs,
-	.set_events = pcache_set_events,
-	.cached = pcache_cached,
-	.watch = pcache_watch,
-	.stats = pcache_stats,
+    .stat = smb2_stat,
+    .open = smb2_open,
+    .close = smb2_close,
+    .read = smb2_read,
+    .write = smb2_write,
+    .flush = pcache_flush,
+    .fsync = smb2_fsync,
+    .fstat = smb2_fstat,
+    .setattr = smb2_setattr,
+    .readdir = smb2_readdir,
+    .mkdir = smb2_mkdir,
+    .rmdir = smb2_rmdir,
+    .unlink = smb2_unlink,
+    .rename = smb2_rename,
+    .statfs = smb2_statfs,
+    .set_events = pcache_set_events,
+    .cached = pcache_cached,
+    .watch = pcache_watch,
+    .stats = pcache_stats,
 };

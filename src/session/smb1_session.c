@@ -110,34 +110,49 @@ int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, s
 	return rc ? rc : smb1_conn_submit(s->conn, w->p, w->len, data, data_len, 0, p);
 }
 
-int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status)
+uint32_t smb1_rsp_status(const uint8_t *rsp, size_t n)
 {
 	struct smb1_hdr h;
+	if (smb1_hdr_decode(rsp, n, &h) < 0)
+		return 0xC00000C3u; /* STATUS_INVALID_NETWORK_RESPONSE */
+	/* Without NT status codes the server has not honoured CAP_STATUS32: DOS errors map to EIO. */
+	if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
+		return 0xC0000001u; /* STATUS_UNSUCCESSFUL */
+	return h.status;
+}
+
+int smb1_sess_wait(struct smb1_sess *s, struct smb1_pending *p, uint8_t **rsp, size_t *rsp_len, uint32_t *status)
+{
 	*status = 0;
 	int rc = smb1_conn_wait(s->conn, p, rsp, rsp_len);
-	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0) {
-		*status = h.status;
-		if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
-			*status = 0xC0000001u; /* STATUS_UNSUCCESSFUL, as smb1_sess_call */
-	}
+	if (rc == 0)
+		*status = smb1_rsp_status(*rsp, *rsp_len);
 	return rc;
 }
 
 int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
 		   size_t *rsp_len, uint32_t *status)
 {
-	struct smb1_hdr h;
 	*status = 0;
 	int rc = wbuf_err(w);
 	if (rc == 0)
 		rc = smb1_conn_call(s->conn, w->p, w->len, data, data_len, 0, rsp, rsp_len);
-	if (rc == 0 && smb1_hdr_decode(*rsp, *rsp_len, &h) == 0) {
-		*status = h.status;
-		/* Without NT status codes the server has not honoured CAP_STATUS32: DOS errors map to EIO. */
-		if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
-			*status = 0xC0000001u; /* STATUS_UNSUCCESSFUL */
-	}
+	if (rc == 0)
+		*status = smb1_rsp_status(*rsp, *rsp_len);
 	return rc;
+}
+
+int smb1_sess_submit_cb(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, smb1_done_fn done,
+			void *arg)
+{
+	int rc = wbuf_err(w);
+	return rc ? rc : smb1_conn_submit_cb(s->conn, w->p, w->len, data, data_len, done, arg);
+}
+
+int smb1_sess_send(struct smb1_sess *s, struct wbuf *w)
+{
+	int rc = wbuf_err(w);
+	return rc ? rc : smb1_conn_send(s->conn, w->p, w->len);
 }
 
 /* ---- negotiate ---- */
@@ -583,9 +598,8 @@ static int echo_within(struct smb1_sess *s, int timeout_ms)
 	int rc = wbuf_err(&w);
 	if (rc == 0)
 		rc = smb1_conn_call(s->conn, w.p, w.len, NULL, 0, timeout_ms, &rsp, &rlen);
-	struct smb1_hdr h;
-	if (rc == 0 && smb1_hdr_decode(rsp, rlen, &h) == 0)
-		st = (h.flags2 & SMB1_FLAGS2_NT_STATUS) || !h.status ? h.status : 0xC0000001u;
+	if (rc == 0)
+		st = smb1_rsp_status(rsp, rlen);
 	wbuf_free(&w);
 	if (rc == 0 && st)
 		rc = ntstatus_to_errno(st);
@@ -635,7 +649,9 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 				   .nb_called = cfg->nb_called,
 				   .nb_calling = cfg->nb_calling,
 				   .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000,
-				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000};
+				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000,
+				   .on_unsolicited = s->opts.on_unsolicited,
+				   .arg = s->opts.arg};
 	int rc = 0;
 	if (asprintf(&s->tcon_path, "\\\\%s\\%s", s->host, cfg->share) < 0) {
 		s->tcon_path = NULL;

@@ -11,6 +11,35 @@
 
 static const uint8_t smb1_magic[4] = {0xFF, 'S', 'M', 'B'};
 
+/* The commands this client sends (MS-CIFS 2.2.2.1), for logs and the per-command counters. */
+static const char *const command_names[256] = {
+    [SMB1_COM_CREATE_DIRECTORY] = "CREATE_DIRECTORY",
+    [SMB1_COM_DELETE_DIRECTORY] = "DELETE_DIRECTORY",
+    [SMB1_COM_CLOSE] = "CLOSE",
+    [SMB1_COM_FLUSH] = "FLUSH",
+    [SMB1_COM_DELETE] = "DELETE",
+    [SMB1_COM_RENAME] = "RENAME",
+    [SMB1_COM_LOCKING_ANDX] = "LOCKING_ANDX",
+    [SMB1_COM_ECHO] = "ECHO",
+    [SMB1_COM_READ_ANDX] = "READ_ANDX",
+    [SMB1_COM_WRITE_ANDX] = "WRITE_ANDX",
+    [SMB1_COM_TRANSACTION2] = "TRANSACTION2",
+    [SMB1_COM_FIND_CLOSE2] = "FIND_CLOSE2",
+    [SMB1_COM_TREE_DISCONNECT] = "TREE_DISCONNECT",
+    [SMB1_COM_NEGOTIATE] = "NEGOTIATE",
+    [SMB1_COM_SESSION_SETUP_ANDX] = "SESSION_SETUP_ANDX",
+    [SMB1_COM_LOGOFF_ANDX] = "LOGOFF_ANDX",
+    [SMB1_COM_TREE_CONNECT_ANDX] = "TREE_CONNECT_ANDX",
+    [SMB1_COM_NT_TRANSACT] = "NT_TRANSACT",
+    [SMB1_COM_NT_CREATE_ANDX] = "NT_CREATE_ANDX",
+    [SMB1_COM_NT_RENAME] = "NT_RENAME",
+};
+
+const char *smb1_command_name(uint8_t cmd)
+{
+	return command_names[cmd] ? command_names[cmd] : "UNKNOWN";
+}
+
 int smb1_hdr_encode(struct wbuf *w, const struct smb1_hdr *h)
 {
 	wbuf_bytes(w, smb1_magic, 4);

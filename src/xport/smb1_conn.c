@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,11 @@ struct s1call {
 	uint8_t *rsp;
 	size_t rsp_len;
 	pthread_cond_t cv;
+	/* smb1_conn_submit_cb: nobody waits; the receive thread hands the answer over. Freed by the last of
+	 * the submitter and the completion (refs), since a completion may run before the send returns. */
+	smb1_done_fn done_fn;
+	void *done_arg;
+	_Atomic int refs;
 };
 
 struct smb1_conn {
@@ -111,20 +117,27 @@ static void uncount_locked(struct smb1_conn *c, struct s1call *k)
 	pthread_cond_signal(&c->mpx_cv);
 }
 
-static void leave_locked(struct smb1_conn *c, struct s1call *k)
+/* Take k off the list; false if it was not on it. */
+static bool leave_locked(struct smb1_conn *c, struct s1call *k)
 {
 	for (struct s1call **pp = &c->calls; *pp; pp = &(*pp)->next) {
 		if (*pp == k) {
 			*pp = k->next;
 			uncount_locked(c, k);
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
-/* Stamp MID and signature, then write. Sequence numbers are taken here, in wire order. */
+/*
+ * Stamp MID and signature, then write. Sequence numbers are taken here, in wire order: two per request,
+ * the second for its response. A request that has none (an oplock break acknowledgment) takes two as well:
+ * smbd 4.17 counts it so and fails every later signature when the client counts one (its log: "out of
+ * seq"), and Linux's cifs client also counts two for it; only NT_CANCEL, which we never send, takes one.
+ */
 static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size_t len, const uint8_t *data,
-		       size_t dlen, bool expect_rsp)
+		       size_t dlen)
 {
 	uint8_t pfx[4];
 	size_t total = len + dlen;
@@ -138,7 +151,7 @@ static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size
 		pthread_mutex_lock(&c->mu);
 		k->seq = c->next_seq;
 		pthread_mutex_unlock(&c->mu);
-		c->next_seq += expect_rsp ? 2 : 1;
+		c->next_seq += 2;
 		int r = c->signer.sign(c->signer.ctx, k->seq, iov + 1, dlen ? 2 : 1, req + SIG_OFF);
 		if (r)
 			return r;
@@ -159,6 +172,19 @@ static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct 
 		if (pthread_cond_timedwait(&k->cv, &c->mu, ts) == ETIMEDOUT)
 			return -ETIMEDOUT;
 	return k->err;
+}
+
+static void cb_put(struct s1call *k)
+{
+	if (atomic_fetch_sub(&k->refs, 1) == 1)
+		free(k);
+}
+
+/* A callback call's end: hand the answer (owned) over, outside every lock, and drop the list's reference. */
+static void cb_finish(struct s1call *k, uint8_t *msg, size_t n, int err)
+{
+	k->done_fn(k->done_arg, err, msg, n);
+	cb_put(k);
 }
 
 /* A request sent and not yet waited for (smb1_conn_submit); the call is on the list until smb1_conn_wait. */
@@ -186,7 +212,7 @@ int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const ui
 	pthread_mutex_unlock(&c->mu);
 	if (rc == 0) {
 		pthread_mutex_lock(&c->send_mu);
-		rc = send_locked(c, &p->k, req, req_len, data, data_len, true);
+		rc = send_locked(c, &p->k, req, req_len, data, data_len);
 		pthread_mutex_unlock(&c->send_mu);
 		/* A failed write leaves the stream in an unknown state: end the connection, and let the
 		 * receive thread fail this call like every other (-ECONNRESET). */
@@ -230,11 +256,49 @@ int smb1_conn_call(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint
 	return rc ? rc : smb1_conn_wait(c, p, rsp, rsp_len);
 }
 
+int smb1_conn_submit_cb(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
+			smb1_done_fn done, void *arg)
+{
+	struct timespec deadline; /* for the wait for a slot only, as SMB2's credit wait (conn_submit) */
+	struct s1call *k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->done_fn = done;
+	k->done_arg = arg;
+	atomic_init(&k->refs, 2); /* the list's (the completion's) and ours */
+	deadline_in(c->cfg.request_timeout_ms, &deadline);
+	pthread_mutex_lock(&c->mu);
+	int rc = enter_locked(c, k, &deadline);
+	pthread_mutex_unlock(&c->mu);
+	if (rc < 0) {
+		free(k);
+		return rc;
+	}
+	pthread_mutex_lock(&c->send_mu);
+	rc = send_locked(c, k, req, req_len, data, data_len);
+	pthread_mutex_unlock(&c->send_mu);
+	if (rc == -EMSGSIZE) {
+		/* Nothing was written: withdraw k, unless the connection died meanwhile and completes it. */
+		pthread_mutex_lock(&c->mu);
+		bool withdrawn = leave_locked(c, k);
+		pthread_mutex_unlock(&c->mu);
+		if (withdrawn) {
+			free(k);
+			return rc;
+		}
+	} else if (rc < 0) {
+		/* The stream is broken: end the connection, which completes k with -ECONNRESET. */
+		smb1_conn_kill(c, rc);
+	}
+	cb_put(k);
+	return 0;
+}
+
 int smb1_conn_send(struct smb1_conn *c, uint8_t *req, size_t req_len)
 {
 	struct s1call k = {.mid = MID_UNSOLICITED};
 	pthread_mutex_lock(&c->send_mu);
-	int rc = c->dead ? -ENOTCONN : send_locked(c, &k, req, req_len, NULL, 0, false);
+	int rc = c->dead ? -ENOTCONN : send_locked(c, &k, req, req_len, NULL, 0);
 	pthread_mutex_unlock(&c->send_mu);
 	return rc;
 }
@@ -278,6 +342,14 @@ static int rx_msg(struct smb1_conn *c, uint8_t *msg, size_t n)
 		log_warn("bad SMB1 signature on the response to MID %u from %s", h.mid, c->host);
 		err = -EACCES;
 	}
+	if (k->done_fn) {
+		leave_locked(c, k);
+		pthread_mutex_unlock(&c->mu);
+		cb_finish(k, err ? NULL : msg, err ? 0 : n, err);
+		if (err)
+			free(msg);
+		return 0;
+	}
 	complete_locked(k, err ? NULL : msg, err ? 0 : n, err);
 	uncount_locked(c, k);
 	pthread_mutex_unlock(&c->mu);
@@ -313,13 +385,30 @@ static int rx_one(struct smb1_conn *c)
 
 static void rx_die(struct smb1_conn *c, int err)
 {
+	struct s1call *cbs = NULL;
 	pthread_mutex_lock(&c->mu);
 	c->dead = true;
-	for (struct s1call *k = c->calls; k; k = k->next)
+	for (struct s1call **pp = &c->calls; *pp;) {
+		struct s1call *k = *pp;
+		if (k->done_fn) {
+			/* Callback calls leave the list; their callbacks run below, without the lock. */
+			*pp = k->next;
+			uncount_locked(c, k);
+			k->next = cbs;
+			cbs = k;
+			continue;
+		}
 		if (!k->done)
 			complete_locked(k, NULL, 0, -ECONNRESET);
+		pp = &k->next;
+	}
 	pthread_cond_broadcast(&c->mpx_cv);
 	pthread_mutex_unlock(&c->mu);
+	while (cbs) {
+		struct s1call *k = cbs;
+		cbs = k->next;
+		cb_finish(k, NULL, 0, -ECONNRESET);
+	}
 	shutdown(c->fd, SHUT_RDWR);
 	log_info("SMB1 connection to %s closed: %s", c->host, strerror(-err));
 	if (c->cfg.on_dead)

@@ -198,6 +198,23 @@ static int smb1_trans2(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* An NT_TRANSACT answer and the change notifications in its parameters, as smb1_ops reads them. */
+static int smb1_nt_trans(const uint8_t *p, size_t n)
+{
+	struct smb1_nt_trans_rsp r;
+	int e = smb1_nt_trans_rsp_decode(p, n, &r);
+	view(p, n, r.params, r.params_len);
+	view(p, n, r.data, r.data_len);
+	if (e)
+		return e;
+	struct smb2_notify_iter it;
+	struct smb2_notify_entry ne;
+	smb2_notify_iter_init(&it, r.params, r.params_len);
+	while (smb2_notify_next(&it, &ne) == 1)
+		view(p, n, ne.name, ne.name_len);
+	return 0;
+}
+
 const struct fz_decoder fz_nb_decoders[] = {
     {"nb_name", nb_name},
     {"nbss_rsp", nbss_rsp},
@@ -211,6 +228,7 @@ const struct fz_decoder fz_nb_decoders[] = {
     {"smb1_nt_create", smb1_nt_create},
     {"smb1_rw", smb1_rw},
     {"smb1_trans2", smb1_trans2},
+    {"smb1_nt_trans", smb1_nt_trans},
 };
 const unsigned fz_nb_ndecoders = sizeof(fz_nb_decoders) / sizeof(fz_nb_decoders[0]);
 

@@ -3,6 +3,8 @@
 Every saving is proved with the mount's own counters (user.smbfuse.stats, `smbfuse --stats`), and every
 cache feature has a paired case where turning it off (cache=none) changes the outcome, so no test passes
 by accident. Two clients: two smbfuse mounts of the same directory, or smbfuse and smbclient.
+test_smb1_cache.py runs these cases again over SMB1 (oplocks instead of leases): counters that name a
+command go through req(), which knows the SMB1 command doing that work.
 """
 import os
 import signal
@@ -24,8 +26,26 @@ def stats(m):
     return {k: int(v) for k, v in (line.split() for line in out.splitlines())}
 
 
+def parse_stats(raw):
+    return {k: int(v) for k, v in (line.split() for line in raw.decode().splitlines())}
+
+
 def requests(m):
     return stats(m)["requests.total"]
+
+
+# The SMB1 command that does what an SMB2 command does here (src/proto/smb1_ops.c).
+SMB1_COMMANDS = {"CREATE": "NT_CREATE_ANDX", "READ": "READ_ANDX", "WRITE": "WRITE_ANDX", "FLUSH": "FLUSH",
+                 "OPLOCK_BREAK": "LOCKING_ANDX"}
+
+
+def is_smb1(m):
+    return m.opts.get("vers") == "1.0"
+
+
+def req(m, cmd):
+    """The counter name of SMB2 command cmd on m's dialect."""
+    return "requests." + (SMB1_COMMANDS[cmd] if is_smb1(m) else cmd)
 
 
 def wait_for(cond, timeout, what):
@@ -39,13 +59,15 @@ def wait_for(cond, timeout, what):
 
 def test_stats_cli_and_xattr(mnt):
     s = stats(mnt)
-    for key in ("requests.total", "requests.CREATE", "bytes.read", "bytes.written", "breaks.received",
-                "notify.received", "cache.lookup_hits", "handles.cache_hits"):
+    for key in ("requests.total", "bytes.read", "bytes.written", "breaks.received", "notify.received",
+                "cache.lookup_hits", "handles.cache_hits"):
         assert key in s, key
     raw = os.getxattr(mnt.root, "user.smbfuse.stats").decode()
     assert "requests.total" in raw
     (mnt.path / "f").write_bytes(b"x" * 1000)
-    assert stats(mnt)["bytes.written"] >= s["bytes.written"] + 1000
+    s2 = stats(mnt)
+    assert s2["bytes.written"] >= s["bytes.written"] + 1000
+    assert s2[req(mnt, "CREATE")] >= 1  # counted under the dialect's own command names
 
 
 def test_stats_cli_rejects_non_mount(smbfuse_bin, tmp_path):
@@ -69,6 +91,36 @@ def test_repeated_stat_sends_nothing(mount, cache, expect_zero):
     finally:
         os.close(d)
     if expect_zero:
+        assert sent == 0
+    else:
+        assert sent >= 100
+
+
+@pytest.mark.parametrize("cache", ["strict", "none"])
+def test_fstat_of_open_file_trusted_under_lease(mount, cache):
+    """While a lease (or oplock) holds Read caching, an open file's attributes are trusted longer than
+    actimeo (1 s): 100 fstat over 2.5 s send nothing. Without the cache each one asks the server."""
+    m = mount(opts={"cache": cache})
+    m.disk_write("f", b"abc")
+    # The counters through a descriptor of the root: a path walk would ask for the root's attributes,
+    # which time out after actimeo too (the kernel checks permissions on the way).
+    root = os.open(m.root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with open(m.path / "f", "rb") as f:
+            # The lookup's attributes predate the lease: trusted for actimeo. Once that is over, the
+            # next fstat fetches them again, and these are trusted as long as the lease holds.
+            time.sleep(1.1)
+            os.fstat(f.fileno())
+            s0 = parse_stats(os.getxattr(root, "user.smbfuse.stats"))
+            for _ in range(100):
+                os.fstat(f.fileno())
+                time.sleep(0.025)
+            s1 = parse_stats(os.getxattr(root, "user.smbfuse.stats"))
+    finally:
+        os.close(root)
+    sent = s1["requests.total"] - s0["requests.total"]
+    if cache == "strict":
+        assert s0["leases.granted"] >= 1
         assert sent == 0
     else:
         assert sent >= 100
@@ -168,6 +220,10 @@ def test_open_file_sees_other_clients_write_after_break(mount):
     (a.path / "f").write_bytes(b"A" * 8192)
     with open(b.path / "f", "rb") as r:
         assert r.read() == b"A" * 8192
+        # Past actimeo, so that the reader's attributes are the lease's (trusted 60 s): only the break
+        # can make its kernel drop the pages now.
+        time.sleep(1.1)
+        os.fstat(r.fileno())
         s0 = stats(b)
         with open(a.path / "f", "r+b") as w:
             w.write(b"B" * 8192)

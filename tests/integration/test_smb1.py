@@ -45,12 +45,16 @@ def smb1_server(samba_server, transport):
     return samba_server(**NT1, **TRANSPORTS[transport][0])
 
 
+def nt1_smbclient(server, monkeypatch):
+    """Let smbclient (which some tests use as the other client) speak NT1 to server."""
+    plain = server.smbclient
+    monkeypatch.setattr(server, "smbclient", lambda share, commands, extra=(), **kw: plain(
+        share, commands, extra=("--option=client min protocol=NT1", *extra), **kw))
+
+
 @pytest.fixture
 def mnt(mount, smb1_server, transport, monkeypatch):
-    # smbclient (used by some tests to look at the server's side) must be allowed to speak NT1 too.
-    plain = smb1_server.smbclient
-    monkeypatch.setattr(smb1_server, "smbclient", lambda share, commands, extra=(), **kw: plain(
-        share, commands, extra=("--option=client min protocol=NT1", *extra), **kw))
+    nt1_smbclient(smb1_server, monkeypatch)
     m = mount(srv=smb1_server, opts={"vers": "1.0", **TRANSPORTS[transport][1]})
     sessions = sf.negotiated(smb1_server)
     assert {s["protocol"] for s in sessions} == {"NT1"}, sessions

@@ -19,8 +19,9 @@ static void sweep(const char *decoder, const uint8_t *p, size_t n)
 /* Every response vector through every decoder: no crash, no view outside the input. */
 static void sweep_all(const uint8_t *p, size_t n)
 {
-	static const char *const all[] = {"smb1_chain",	     "smb1_negotiate", "smb_mp_negotiate", "smb1_sess_setup",
-					  "smb1_tree_etc",   "smb1_nt_create", "smb1_rw",	   "smb1_trans2"};
+	static const char *const all[] = {"smb1_chain",	   "smb1_negotiate", "smb_mp_negotiate", "smb1_sess_setup",
+					  "smb1_tree_etc", "smb1_nt_create", "smb1_rw",		 "smb1_trans2",
+					  "smb1_nt_trans"};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sweep(all[i], p, n);
 }
@@ -420,6 +421,67 @@ static void test_oplock(void)
 	w.p[9] |= SMB1_FLAGS_REPLY;
 	CHECK(smb1_oplock_break_decode(w.p, w.len, &fid, &level) == -EPROTO);
 	wbuf_free(&w);
+	/* A break to level II carries NewOplockLevel 1 (MS-CIFS 2.2.4.32.1), and the ack repeats it. */
+	wbuf_init(&w, 0);
+	smb1_hdr_encode(&w, &h);
+	CHECK(smb1_oplock_ack_encode(&w, 0x0007, SMB1_BREAK_TO_LEVEL_II) == 0);
+	CHECK(smb1_oplock_break_decode(w.p, w.len, &fid, &level) == 0 && fid == 7 && level == SMB1_BREAK_TO_LEVEL_II);
+	/* A LOCKING_ANDX request without OPLOCK_RELEASE (a byte-range lock) is not a break. */
+	w.p[32 + 1 + 6] = 0;
+	CHECK(smb1_oplock_break_decode(w.p, w.len, &fid, &level) == -EPROTO);
+	wbuf_free(&w);
+}
+
+/* smbd's break and our acknowledgement, as captured (tests/vectors/smb1_oplock_*). */
+static void test_oplock_captured(void)
+{
+	size_t n;
+	uint16_t fid;
+	uint8_t level;
+	uint8_t *p = tap_load_hex("smb1_oplock_break_req.hex", &n);
+	CHECK(smb1_oplock_break_decode(p, n, &fid, &level) == 0 && fid == 0xfa79 && level == SMB1_BREAK_TO_LEVEL_II);
+	sweep("smb1_rw", p, n);
+	sweep_all(p, n);
+	free(p);
+	struct wbuf w;
+	p = with_hdr("smb1_oplock_ack_req.hex", &w, &n);
+	CHECK(smb1_oplock_ack_encode(&w, 0xfa79, SMB1_BREAK_TO_LEVEL_II) == 0);
+	check_whole(&w, p, n);
+}
+
+/* NT_TRANSACT_NOTIFY_CHANGE: our request as smbd took it, and smbd's answer naming the file added. */
+static void test_notify(void)
+{
+	struct wbuf w;
+	size_t n;
+	uint8_t *p = with_hdr("smb1_nt_notify_req.hex", &w, &n);
+	CHECK(smb1_notify_req_encode(&w, 0x8e28, 0x5f, false, 16384) == 0);
+	check_whole(&w, p, n);
+
+	struct smb1_nt_trans_rsp r;
+	p = tap_load_hex("smb1_nt_notify_rsp.hex", &n);
+	CHECK(smb1_nt_trans_rsp_decode(p, n, &r) == 0 && r.total_param_count == 28 && r.params_len == 28);
+	CHECK(r.data_len == 0 && r.params_disp == 0);
+	struct smb2_notify_iter it;
+	struct smb2_notify_entry e;
+	smb2_notify_iter_init(&it, r.params, r.params_len);
+	CHECK(smb2_notify_next(&it, &e) == 1 && e.action == 1 && e.name_len == 14 &&
+	      memcmp(e.name, "n\0e\0w\0", 6) == 0);
+	CHECK(smb2_notify_next(&it, &e) == 0);
+	sweep("smb1_nt_trans", p, n);
+	sweep_all(p, n);
+	/* A parameter block said to lie past the data block is refused, not read. */
+	p[32 + 1 + 15] = 0xff;
+	CHECK(smb1_nt_trans_rsp_decode(p, n, &r) == -EBADMSG);
+	free(p);
+}
+
+static void test_command_names(void)
+{
+	CHECK(strcmp(smb1_command_name(SMB1_COM_NT_CREATE_ANDX), "NT_CREATE_ANDX") == 0);
+	CHECK(strcmp(smb1_command_name(SMB1_COM_LOCKING_ANDX), "LOCKING_ANDX") == 0);
+	CHECK(strcmp(smb1_command_name(SMB1_COM_FIND_CLOSE2), "FIND_CLOSE2") == 0);
+	CHECK(strcmp(smb1_command_name(0xFE), "UNKNOWN") == 0);
 }
 
 static void test_trans2(void)
@@ -490,6 +552,9 @@ int main(void)
 	test_chain();
 	test_files();
 	test_oplock();
+	test_oplock_captured();
+	test_notify();
+	test_command_names();
 	test_trans2();
 	return tap_done();
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * smb2_wb.c - write caching under a Write lease (MS-SMB2 3.2.4.3.8: SMB2_LEASE_WRITE_CACHING): small writes
- * gathered into large WRITEs and sent behind the writer's back, written back on flush (close), fsync, a
- * break that takes Write caching away, and before anything that must see the server's copy (read, stat).
+ * wb.c - write caching under a Write lease (MS-SMB2 3.2.4.3.8: SMB2_LEASE_WRITE_CACHING) or an exclusive or
+ * batch oplock (SMB 2.0.2 and SMB1): small writes gathered into large WRITEs (WRITE_ANDX over SMB1) and sent
+ * behind the writer's back, written back on flush (close), fsync, a break that takes Write caching away,
+ * and before anything that must see the server's copy (read, stat). The dialect sends each WRITE
+ * (cache_io.write_async); everything else here is the same for both.
  *
  * Why here, and not the kernel's writeback cache. Three ways were on the table: (a) FUSE's writeback cache
  * per mount, (b) a dirty buffer per file in the daemon, (c) write-behind in the daemon with several WRITEs
@@ -21,14 +23,15 @@
  *
  * Only under Write caching: nobody else may read or write the file while it holds (the server breaks it
  * first), so data that sits here for a while is invisible to no one. A file without a lease, a handle
- * opened O_SYNC (cache=none opens every handle so) and a dialect without leases write through as before.
+ * opened O_SYNC (cache=none opens every handle so) and an open the server granted no exclusive or batch
+ * oplock write through as before.
  *
  * Errors. A gathered write returns success to write(2) before the server has seen it. A failed WRITE
  * (ENOSPC, EIO after a connection loss, which also loses what was in flight) is kept and reported once: at
  * the next write, flush (close(2)) or fsync of the file, whichever comes first, as NFS and Linux's errseq
  * do. close(2) therefore reports it at the latest, because FUSE's FLUSH is synchronous with close.
  *
- * Breaks. The break worker (smb2_cache.c) first records the new lease state, then calls wb_writeback, then
+ * Breaks. The break worker (cache.c) first records the new lease state, then calls wb_writeback, then
  * acknowledges. Writers check Write caching while holding wb.submit, and the writeback takes wb.submit
  * too, so once it returns no write can still slip into the buffer: later writers see the lease without W
  * and write through. The writeback waits only for WRITE replies, which complete on the receive thread, and
@@ -127,15 +130,13 @@ struct wb {
 };
 
 struct wb_req {
-	struct conn_msg m;
-	struct wbuf w;
 	struct smb_client *cl;
 	struct wb *wb;
 	const uint8_t *data; /* owned when cap > 0 (cap bytes, the pool's); else the writer's, until submitted */
 	size_t cap;
 	uint32_t len;
 	int slot;
-	/* The submitter's and the completion's: the transport may read data until sess_submit returns, which
+	/* The submitter's and the completion's: the transport may read data until write_async returns, which
 	 * can be after the reply has been handled. */
 	_Atomic int refs;
 };
@@ -144,8 +145,6 @@ static void req_put(struct wb_req *r)
 {
 	if (atomic_fetch_sub(&r->refs, 1) != 1)
 		return;
-	free(r->m.rsp);
-	wbuf_free(&r->w);
 	if (r->cap)
 		buf_put((void *)r->data, r->cap);
 	free(r);
@@ -186,20 +185,15 @@ bool wb_busy(struct wb *wb)
 }
 
 /* Receive thread: record the result; never blocks beyond wb.lock. */
-static void wb_done(void *arg, struct conn_msg *m)
+static void wb_done(void *arg, int err, uint32_t status, uint32_t count)
 {
 	struct wb_req *r = arg;
 	struct wb *wb = r->wb;
-	struct smb2_write_rsp wr;
-	int e = m->err < 0 ? -EIO : 0; /* the connection died under it: the data is lost */
-	if (e == 0 && !m->rsp)
-		e = -EIO;
-	if (e == 0 && m->rsp_hdr.status != STATUS_SUCCESS)
-		e = ntstatus_to_errno(m->rsp_hdr.status) ?: -EIO;
-	if (e == 0 && smb2_write_rsp_decode(m->rsp, m->rsp_len, &wr) < 0)
-		e = -EIO;
-	if (e == 0 && wr.count != r->len)
-		e = wr.count < r->len ? -ENOSPC : -EIO;
+	int e = err < 0 ? -EIO : 0; /* the connection died under it: the data is lost */
+	if (e == 0 && status != STATUS_SUCCESS)
+		e = ntstatus_to_errno(status) ?: -EIO;
+	if (e == 0 && count != r->len)
+		e = count < r->len ? -ENOSPC : -EIO;
 	if (e == 0)
 		stat_add(&r->cl->st.bytes_written, r->len);
 	else
@@ -225,8 +219,9 @@ static bool overlaps_locked(struct wb *wb, uint64_t off, uint64_t end)
 /*
  * Send len bytes at off through fh without waiting for the reply; the caller holds wb.submit. With cap > 0
  * data is the gathered buffer and the request takes it over; with cap 0 it is the writer's own buffer,
- * which the transport has written to the socket when sess_submit returns (conn.c sends synchronously), so
- * a full-sized write goes out without a copy. A failure becomes the deferred error, like a failed reply.
+ * which the transport has written to the socket when write_async returns (both transports send
+ * synchronously), so a full-sized write goes out without a copy. A failure becomes the deferred error, like a failed
+ * reply.
  */
 static void send_range_locked(struct smb_client *cl, struct wb *wb, struct smb_fh *fh, const uint8_t *data, size_t cap,
 			      uint64_t off, size_t len)
@@ -262,29 +257,9 @@ static void send_range_locked(struct smb_client *cl, struct wb *wb, struct smb_f
 	r->data = data;
 	r->cap = cap;
 	r->len = (uint32_t)len;
-
-	struct smb2_fid fid;
-	wbuf_init(&r->w, 0);
-	int rc = smb2_fh_fid(cl, fh, &fid);
-	if (rc == 0) {
-		struct smb2_write_req req = {.length = r->len, .offset = off, .fid = fid};
-		rc = smb2_write_req_encode(&r->w, &req) ?: wbuf_err(&r->w);
-	}
-	r->m.hdr.command = SMB2_WRITE;
-	r->m.hdr.credit_charge = (uint16_t)((r->len + 65535) / 65536);
-	r->m.body = r->w.p;
-	r->m.body_len = r->w.len;
-	r->m.data = r->data;
-	r->m.data_len = r->len;
-	if (rc == 0) {
-		stat_add(&cl->st.cmd[SMB2_WRITE], 1);
-		rc = sess_submit(cl->sess, &r->m, wb_done, r, NULL);
-	}
-	if (rc < 0) {
-		r->m.err = rc;
-		r->m.rsp = NULL;
-		wb_done(r, &r->m);
-	}
+	int rc = cl->cio->write_async(cl, fh, r->data, r->len, off, wb_done, r);
+	if (rc < 0)
+		wb_done(r, rc, 0, 0);
 	req_put(r);
 }
 
