@@ -56,6 +56,7 @@ CACHE = [
     "test_two_mounts_see_each_others_changes", "test_open_file_sees_other_clients_write_after_break",
     "test_smbclient_put_seen_and_data_on_server", "test_break_while_reads_in_flight", "test_many_breaks_at_once",
     "test_ls_twice_served_from_listing", "test_negative_lookup_from_listing",
+    "test_break_never_acknowledged_leaves_nobody_waiting",
 ]
 WRITE_CACHE = [
     "test_small_writes_gathered", "test_gathered_data_reaches_server_on_fsync",
