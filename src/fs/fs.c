@@ -91,7 +91,7 @@ static int mount_devno(const char *path, char *out, size_t outlen)
 	int rc = -ENOENT;
 	if (!f)
 		return -errno;
-	while (rc != 0 && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		char dev[64], mnt[4096];
 		if (sscanf(line, "%*s %*s %63s %*s %4095s", dev, mnt) == 2 && strcmp(mnt, path) == 0 &&
 		    strlen(dev) < outlen) {
