@@ -12,6 +12,8 @@ root (echo 3 > /proc/sys/vm/drop_caches); every write goes to a fresh file name.
 
   tools/bench.py [--size-mib 1024] [--files 2000] [--binary PATH]
 
+$BENCH_OPTS adds mount options to every smbfuse mount (for example BENCH_OPTS=vers=3.1.1,cache=none).
+
 The smbfuse binary defaults to build/src/smbfuse (a release build: tools/demo.sh or meson setup build
 --buildtype=release); $SMBFUSE_BIN overrides it. Without the binary the smbclient half still runs and
 the smbfuse column reads "not built".
@@ -122,7 +124,8 @@ def main():
         print("bench: cannot drop page caches; read figures may come from memory", flush=True)
 
     def mount():
-        m = sf.Mount(server, base / f"mnt{len(mounts)}", binary=binary, workdir=base)
+        m = sf.Mount(server, base / f"mnt{len(mounts)}", binary=binary, workdir=base,
+                     opts=dict(o.split("=", 1) for o in os.environ.get("BENCH_OPTS", "").split(",") if o))
         mounts.append(m)
         m.start()
         return m
