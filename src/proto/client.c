@@ -78,6 +78,58 @@ uint32_t proto_open_options(int flags)
 	return (flags & O_CREAT) ? FILE_NON_DIRECTORY_FILE : 0;
 }
 
+void proto_fh_free(struct smb_client *cl, struct smb_fh *fh)
+{
+	lease_put(cl, fh->lease);
+	free(fh->path);
+	free(fh->wpath);
+	free(fh);
+}
+
+int proto_fh_begin(struct smb_client *cl, const char *path, int flags, struct smb_attr *a, struct smb_fh **out,
+		   bool *cached)
+{
+	uint32_t options = proto_open_options(flags);
+	*out = pcache_open_begin(cl, path, flags, proto_open_access(flags), options, a);
+	*cached = *out != NULL;
+	if (*cached)
+		return 0;
+	struct smb_fh *fh = calloc(1, sizeof(*fh));
+	if (!fh)
+		return -ENOMEM;
+	int rc = proto_wire_path(cl, path, &fh->wpath);
+	if (rc < 0 || !(fh->path = strdup(path))) {
+		proto_fh_free(cl, fh);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	fh->access = proto_open_access(flags);
+	fh->options = options;
+	if (!(flags & O_DIRECTORY))
+		fh->lease = lease_get(cl, path);
+	*out = fh;
+	return 0;
+}
+
+bool proto_open_narrow(struct smb_fh *fh, int flags, int rc)
+{
+	if (rc != -EACCES || (flags & O_ACCMODE) != O_WRONLY)
+		return false;
+	fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
+	return true;
+}
+
+void proto_fh_end(struct smb_client *cl, struct smb_fh *fh, int flags, bool cached, const struct smb_attr *a,
+		  struct smb_attr *attr_out)
+{
+	if (!cached) {
+		pthread_mutex_init(&fh->lock, NULL);
+		pcache_note_attr(cl, fh, a);
+	}
+	fh->sync = flags & O_DSYNC; /* O_SYNC includes O_DSYNC */
+	if (attr_out)
+		*attr_out = *a;
+}
+
 bool proto_listable_name(const char *name)
 {
 	if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))

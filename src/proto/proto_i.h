@@ -74,6 +74,21 @@ uint32_t proto_open_disposition(int flags);
 uint32_t proto_open_options(int flags);
 
 /*
+ * Every dialect's open, around its own CREATE: proto_fh_begin gives a handle from the handle cache
+ * (*cached, attributes in *a) or a new smb_fh with its wire path, access, options and, for a file, its
+ * lease, to be opened on the server; proto_open_narrow drops the read access an O_WRONLY open asked for
+ * when the server refused it (true: try again); proto_fh_end finishes a successful open; proto_fh_free
+ * frees one that failed.
+ */
+struct smb_fh;
+int proto_fh_begin(struct smb_client *cl, const char *path, int flags, struct smb_attr *a, struct smb_fh **out,
+		   bool *cached);
+bool proto_open_narrow(struct smb_fh *fh, int flags, int rc);
+void proto_fh_end(struct smb_client *cl, struct smb_fh *fh, int flags, bool cached, const struct smb_attr *a,
+		  struct smb_attr *attr_out);
+void proto_fh_free(struct smb_client *cl, struct smb_fh *fh);
+
+/*
  * Whether a directory entry name from the server may be handed to the kernel: not ".", "..", empty, and
  * without '/' (the kernel fails a whole readdir with EIO on such a name, and a hostile server could use it
  * to hide every other entry). Entries that fail are skipped with a warning.

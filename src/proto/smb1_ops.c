@@ -496,14 +496,6 @@ static int close_fid(struct s1link *l, uint16_t fid)
 	return simple(l, SMB1_COM_CLOSE, enc_close, &fid);
 }
 
-static void fh_free(struct smb_client *cl, struct smb_fh *fh)
-{
-	lease_put(cl, fh->lease);
-	free(fh->path);
-	free(fh->wpath);
-	free(fh);
-}
-
 static int open_once(struct smb_client *cl, struct smb_fh *fh, uint32_t disposition, struct smb_attr *attr)
 {
 	struct s1link *l;
@@ -527,40 +519,24 @@ static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t 
 {
 	*out = NULL;
 	struct smb_attr a;
-	uint32_t options = proto_open_options(flags);
-	struct smb_fh *fh = pcache_open_begin(cl, path, flags, proto_open_access(flags), options, &a);
-	if (fh)
-		goto done;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh)
-		return -ENOMEM;
-	int rc = proto_wire_path(cl, path, &fh->wpath);
-	if (rc < 0 || !(fh->path = strdup(path))) {
-		fh_free(cl, fh);
-		return rc < 0 ? rc : -ENOMEM;
-	}
-	fh->access = proto_open_access(flags);
-	fh->options = options;
-	if (!(flags & O_DIRECTORY))
-		fh->lease = lease_get(cl, path);
-	uint32_t disp = proto_open_disposition(flags);
-	rc = open_once(cl, fh, disp, &a);
-	if (retry(rc, disp == FILE_OPEN))
-		rc = open_once(cl, fh, disp, &a);
-	if (rc == -EACCES && (flags & O_ACCMODE) == O_WRONLY) {
-		fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
-		rc = open_once(cl, fh, disp, &a);
-	}
-	if (rc < 0) {
-		fh_free(cl, fh);
+	struct smb_fh *fh;
+	bool cached;
+	int rc = proto_fh_begin(cl, path, flags, &a, &fh, &cached);
+	if (rc < 0)
 		return rc;
+	if (!cached) {
+		uint32_t disp = proto_open_disposition(flags);
+		rc = open_once(cl, fh, disp, &a);
+		if (retry(rc, disp == FILE_OPEN))
+			rc = open_once(cl, fh, disp, &a);
+		if (proto_open_narrow(fh, flags, rc))
+			rc = open_once(cl, fh, disp, &a);
+		if (rc < 0) {
+			proto_fh_free(cl, fh);
+			return rc;
+		}
 	}
-	pthread_mutex_init(&fh->lock, NULL);
-	pcache_note_attr(cl, fh, &a);
-done:
-	fh->sync = flags & O_DSYNC; /* O_SYNC includes O_DSYNC */
-	if (attr_out)
-		*attr_out = a;
+	proto_fh_end(cl, fh, flags, cached, &a, attr_out);
 	*out = fh;
 	return 0;
 }
@@ -627,7 +603,7 @@ static int smb1_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 		link_put(cl->smb1, l);
 	}
 	pthread_mutex_destroy(&fh->lock);
-	fh_free(cl, fh);
+	proto_fh_free(cl, fh);
 	return lost(rc) ? 0 : rc;
 }
 

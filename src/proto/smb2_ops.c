@@ -290,45 +290,24 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 {
 	*out = NULL;
 	struct smb_attr a;
-	uint32_t options = proto_open_options(flags);
-	struct smb_fh *fh = pcache_open_begin(cl, path, flags, proto_open_access(flags), options, &a);
-	if (fh)
-		goto done;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh)
-		return -ENOMEM;
-	int rc = proto_wire_path(cl, path, &fh->wpath);
-	if (rc < 0 || !(fh->path = strdup(path))) {
-		rc = rc < 0 ? rc : -ENOMEM;
-		goto fail;
-	}
-	fh->access = proto_open_access(flags);
-	fh->options = options;
-	if (!(flags & O_DIRECTORY))
-		fh->lease = lease_get(cl, path);
-	rc = do_open(cl, fh->wpath, fh->access, proto_open_disposition(flags), fh->options, &fh->fid, &a, &fh->gen,
-		     fh->lease);
-	if (rc == -EACCES && (flags & O_ACCMODE) == O_WRONLY) {
-		fh->access &= ~(uint32_t)(FILE_READ_DATA | FILE_READ_EA | READ_CONTROL);
-		rc = do_open(cl, fh->wpath, fh->access, proto_open_disposition(flags), fh->options, &fh->fid, &a,
-			     &fh->gen, fh->lease);
-	}
+	struct smb_fh *fh;
+	bool cached;
+	int rc = proto_fh_begin(cl, path, flags, &a, &fh, &cached);
 	if (rc < 0)
-		goto fail;
-	pthread_mutex_init(&fh->lock, NULL);
-	pcache_note_attr(cl, fh, &a);
-done:
-	fh->sync = flags & O_DSYNC; /* O_SYNC includes O_DSYNC */
-	if (attr_out)
-		*attr_out = a;
+		return rc;
+	if (!cached) {
+		uint32_t disp = proto_open_disposition(flags);
+		rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease);
+		if (proto_open_narrow(fh, flags, rc))
+			rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease);
+		if (rc < 0) {
+			proto_fh_free(cl, fh);
+			return rc;
+		}
+	}
+	proto_fh_end(cl, fh, flags, cached, &a, attr_out);
 	*out = fh;
 	return 0;
-fail:
-	lease_put(cl, fh->lease);
-	free(fh->path);
-	free(fh->wpath);
-	free(fh);
-	return rc;
 }
 
 /* The handle's FileId on the current session, reopening it if a reconnect made it stale. */
