@@ -266,6 +266,9 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct fs_file *borrowed = fh ? NULL : fs_file_get_by_ino(fs, ino);
 	if (borrowed)
 		fh = borrowed->fh;
+	/* Released but its CLOSE still on the way: that close would stamp its own time over ours. */
+	if (!fh && (sa.valid & (SMB_SET_MTIME | SMB_SET_ATIME)))
+		fs_files_wait_released(fs, ino, 2000);
 	r = fs_inode_path(fs, ino, NULL, &path);
 	if (r < 0 && !fh)
 		goto out;

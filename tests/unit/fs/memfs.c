@@ -16,6 +16,8 @@
  *   MEMFS_NO_IDS_ON_OPEN=1                open reports file_id 0, stat the real one (SMB1's NT_CREATE_ANDX)
  *   MEMFS_SMB_RENAME=ms                   as an SMB server: rename fails with EACCES while the target or
  *                                         anything under a source directory is open; every close takes ms
+ *                                         and, after a write through the handle, stamps the file's mtime
+ *                                         unless it was set through that handle (as smbd does)
  *   MEMFS_STATS=file                      at smb_client_free write "open_handles=N\n" there
  * Host "unreachable" fails smb_client_new like a closed port; share "missing" like an unknown share.
  * One global mutex: this is a test double, not a model of concurrency.
@@ -46,6 +48,7 @@ struct mnode {
 struct smb_fh {
 	struct mnode *node;
 	int flags;
+	bool wrote, time_set; /* MEMFS_SMB_RENAME: a close after a write stamps mtime unless set through it */
 };
 
 struct smb_client {
@@ -274,6 +277,8 @@ static int m_close(struct smb_client *cl, struct smb_fh *fh)
 	if (smb_rename_close_ms > 0)
 		usleep((useconds_t)smb_rename_close_ms * 1000);
 	pthread_mutex_lock(&mlock);
+	if (smb_rename_close_ms >= 0 && fh->wrote && !fh->time_set)
+		clock_gettime(CLOCK_REALTIME, &fh->node->attr.mtime);
 	node_put(fh->node);
 	open_handles--;
 	pthread_mutex_unlock(&mlock);
@@ -316,6 +321,7 @@ static ssize_t m_write(struct smb_client *cl, struct smb_fh *fh, const void *buf
 		return -EBADF;
 	pthread_mutex_lock(&mlock);
 	struct mnode *n = fh->node;
+	fh->wrote = true;
 	for (size_t done = 0; done < size;) {
 		uint64_t pos = off + done, idx = pos / CHUNK;
 		size_t in = (size_t)(pos % CHUNK), len = MIN(size - done, (size_t)(CHUNK - in));
@@ -362,6 +368,8 @@ static int m_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh,
 		return r;
 	pthread_mutex_lock(&mlock);
 	struct mnode *n = fh ? fh->node : walk(path);
+	if (fh && (sa->valid & SMB_SET_MTIME))
+		fh->time_set = true;
 	if (!n) {
 		r = -ENOENT;
 	} else if ((sa->valid & SMB_SET_SIZE) && !n->chunks) {

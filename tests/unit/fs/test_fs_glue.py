@@ -152,6 +152,22 @@ def test_rename_waits_for_closes_in_flight(tmp_path):
         assert m.umount() == 0
 
 
+def test_utime_after_close_survives_the_close_in_flight(tmp_path):
+    """An SMB server stamps the close time over the mtime of a file written through the closing handle, and
+    our CLOSE follows the kernel's RELEASE, after close(2): utime() by path right after the close must wait
+    for that CLOSE (slowed to 300 ms here), or the close's stamp replaces the time it set. cache=none: the
+    last stat asks the daemon."""
+    m = Mount(tmp_path, opts="cache=none", env={"MEMFS_SMB_RENAME": "300"})
+    try:
+        with open(m.p("f"), "w") as f:
+            f.write("x")
+        os.utime(m.p("f"), ns=(10**18, 10**18))
+        time.sleep(0.5)  # not synchronisation: long enough for a close that did not wait to land after us
+        assert os.stat(m.p("f")).st_mtime_ns == 10**18
+    finally:
+        assert m.umount() == 0
+
+
 def test_readdirplus_2000_and_no_lookup_leak(tmp_path):
     m = Mount(tmp_path, debug=True)
     try:
