@@ -926,7 +926,9 @@ int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 	}
 }
 
-int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen)
+/* One request on the current link without waiting; extra adds CONN_F_* flags (no deadline). */
+static int submit_on_link(struct sess *s, struct conn_msg *msg, unsigned extra, conn_done_fn done, void *arg,
+			  uint64_t *gen, struct conn_async **out)
 {
 	struct link *l = NULL;
 	int rc = link_get(s, &l, gen);
@@ -934,23 +936,20 @@ int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *a
 		return rc;
 	msg->hdr.session_id = l->session_id;
 	msg->hdr.tree_id = l->tree_id;
-	rc = conn_submit(l->conn, msg, l->info.signing ? CONN_F_SIGN : 0, done, arg, NULL);
+	rc = conn_submit(l->conn, msg, (l->info.signing ? CONN_F_SIGN : 0) | extra, done, arg, out);
 	link_put(s, l);
 	return rc;
+}
+
+int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen)
+{
+	return submit_on_link(s, msg, 0, done, arg, gen, NULL);
 }
 
 int sess_submit_long(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen,
 		     struct conn_async **out)
 {
-	struct link *l = NULL;
-	int rc = link_get(s, &l, gen);
-	if (rc < 0)
-		return rc;
-	msg->hdr.session_id = l->session_id;
-	msg->hdr.tree_id = l->tree_id;
-	rc = conn_submit(l->conn, msg, (l->info.signing ? CONN_F_SIGN : 0) | CONN_F_NO_TIMEOUT, done, arg, out);
-	link_put(s, l);
-	return rc;
+	return submit_on_link(s, msg, CONN_F_NO_TIMEOUT, done, arg, gen, out);
 }
 
 void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
