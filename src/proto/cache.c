@@ -39,14 +39,7 @@
  * own unlink, rmdir and rename close parked handles under the path first: Samba would otherwise leave a
  * deleted file delete-pending, or break our own lease and make us wait for our own worker.
  *
- * Watches. A directory the glue lists gets a CHANGE_NOTIFY (Samba 4.17 grants no directory leases). The
- * request has no deadline; its completion runs on the receive thread, moves the reply into a job, and the
- * worker turns it into SMB_EV_ENTRY events (SMB_EV_DIR for STATUS_NOTIFY_ENUM_DIR, the server's overflow)
- * and sends the next request. At most WATCH_MAX directories are watched (fewer where the dialect says so:
- * over SMB1 each pending request holds one of the server's MaxMpxCount slots); the least recently used is
- * dropped by closing its handle, which completes its request (STATUS_NOTIFY_CLEANUP) and so ends the watch
- * through the same path as any failure: one SMB_EV_DIR, after which the glue stops trusting that listing.
- * Cancel is not used, so no reference to an in-flight request is ever shared between threads.
+ * Watches: watch.c.
  *
  * Two workers. Breaks have a worker of their own. The other worker invalidates directory entries
  * (fuse_lowlevel_notify_inval_entry), which takes the kernel's lock on the directory; a FUSE unlink in that
@@ -71,98 +64,12 @@
 
 #include <glib.h>
 
-#include "proto_i.h"
+#include "cache_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
 
-#define PARK_MS 5000 /* how long a closed handle stays open under a Handle lease */
-#define PARK_MAX 256 /* parked handles per mount at most */
-#define WATCH_MAX 64 /* watched directories per mount at most */
-
-struct lease {
-	uint8_t key[16]; /* immutable */
-	uint64_t id;	 /* first 8 bytes of key: the by_id key; immutable */
-	/* pcache.lock: */
-	char *path;	/* share-relative; a rename moves it */
-	bool hashed;	/* in by_path under path */
-	uint32_t state; /* SMB2_LEASE_* granted now */
-	uint16_t epoch;
-	uint64_t gen;	 /* session generation of the grant */
-	unsigned refs;	 /* one per smb_fh using it (parked or not), one per lease_get not yet put */
-	bool attr_valid; /* attr is the file's current attributes (nothing written since) */
-	struct smb_attr attr;
-	struct wb *wb; /* writes gathered under Write caching (wb.c, its own locks); immutable */
-	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
-};
-
-/* One open's oplock: the file's lease (not owning: the open's handle holds it) and what this open holds. */
-struct oplock {
-	struct lease *l;
-	uint32_t state;
-};
-
-struct watch {
-	struct pcache *pc; /* immutable */
-	char *path;	   /* immutable */
-	void *h;	   /* the dialect's handle (cache_io.watch_open); immutable */
-	uint64_t gen;	   /* immutable: session generation of the open */
-	/* pcache.lock: */
-	unsigned refs;	  /* the table, the request in flight, each queued job */
-	bool ending;	  /* no new request: evicted, stopping, or failed */
-	bool closed;	  /* its handle was closed (or died with its session) */
-	bool hashed;	  /* in watches under path */
-	uint64_t used_ms; /* LRU */
-};
-
-enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_REBUILT, JOB_EVENT };
-
-struct job {
-	enum job_kind kind;
-	struct cache_break brk; /* JOB_BREAK */
-	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH: holds one watch reference */
-	int err;		/* JOB_NOTIFY: transport result */
-	uint32_t status;
-	uint8_t *rsp; /* JOB_NOTIFY: the reply, owned */
-	size_t rsp_len;
-	enum smb_event_kind ev; /* JOB_EVENT */
-	char *path;		/* JOB_EVENT, owned */
-};
-
-struct pcache {
-	struct smb_client *cl; /* immutable */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;  /* a job was queued, a handle parked, or stopping */
-	GHashTable *by_path;  /* path -> struct lease (not owning: refs do) */
-	GHashTable *by_id;    /* &lease.id -> struct lease */
-	GHashTable *by_fid;   /* fid_key (g_malloc'd) -> struct oplock (g_malloc'd), for oplock breaks */
-	GHashTable *early;    /* fid_key (g_malloc'd) -> struct cache_break (g_malloc'd): breaks before grants */
-	GQueue parked;	      /* struct smb_fh *, oldest first */
-	GHashTable *watches;  /* path -> struct watch (not owning) */
-	unsigned nwatch;      /* watches not ending */
-	GQueue jobs;	      /* struct job *: everything but breaks */
-	GQueue bjobs;	      /* struct job *: breaks, served by their own worker (see below) */
-	pthread_cond_t bcond; /* a break was queued, or stopping */
-	bool stopping;
-	pthread_rwlock_t ev_lock;  /* guards ev: workers deliver under the read lock, set_events writes */
-	struct smb_events ev;	   /* event NULL: nobody listens */
-	pthread_t worker, bworker; /* immutable */
-	bool has_worker, has_bworker;
-};
-
-static bool path_under(const char *p, const char *top);
-
-static struct pcache *pc_of(struct smb_client *cl)
-{
-	return cl->cache;
-}
-
-static uint64_t gen_of(struct smb_client *cl)
-{
-	return cl->cio->generation(cl);
-}
-
-static void job_push_locked(struct pcache *pc, struct job *j)
+void pc_job_push_locked(struct pcache *pc, struct job *j)
 {
 	if (j->kind == JOB_BREAK) {
 		g_queue_push_tail(&pc->bjobs, j);
@@ -173,14 +80,14 @@ static void job_push_locked(struct pcache *pc, struct job *j)
 	pthread_cond_signal(&pc->cond);
 }
 
-static void job_push(struct pcache *pc, struct job *j)
+void pc_job_push(struct pcache *pc, struct job *j)
 {
 	pthread_mutex_lock(&pc->lock);
-	job_push_locked(pc, j);
+	pc_job_push_locked(pc, j);
 	pthread_mutex_unlock(&pc->lock);
 }
 
-static void queue_event(struct pcache *pc, enum smb_event_kind kind, const char *path)
+void pc_queue_event(struct pcache *pc, enum smb_event_kind kind, const char *path)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j || !(j->path = strdup(path))) {
@@ -190,17 +97,24 @@ static void queue_event(struct pcache *pc, enum smb_event_kind kind, const char 
 	}
 	j->kind = JOB_EVENT;
 	j->ev = kind;
-	job_push(pc, j);
+	pc_job_push(pc, j);
 }
 
 /* Worker only. */
-static void emit(struct pcache *pc, enum smb_event_kind kind, const char *path, const char *name)
+void pc_emit(struct pcache *pc, enum smb_event_kind kind, const char *path, const char *name)
 {
 	pthread_rwlock_rdlock(&pc->ev_lock);
 	if (pc->ev.event)
 		pc->ev.event(pc->ev.arg, kind, path, name);
 	pthread_rwlock_unlock(&pc->ev_lock);
 }
+
+bool pc_path_under(const char *p, const char *top)
+{
+	size_t n = strlen(top);
+	return n == 0 || (strncmp(p, top, n) == 0 && (p[n] == 0 || p[n] == '/'));
+}
+
 
 /* ---- leases ---- */
 
@@ -267,7 +181,7 @@ void lease_key_epoch(struct smb_client *cl, struct lease *l, uint8_t key[16], ui
  */
 #define EARLY_MAX 256
 
-static void early_note_locked(struct pcache *pc, const struct cache_break *b)
+void pc_early_note_locked(struct pcache *pc, const struct cache_break *b)
 {
 	if (g_hash_table_size(pc->early) >= EARLY_MAX)
 		g_hash_table_remove_all(pc->early); /* only races land here; never let a server grow it */
@@ -292,7 +206,7 @@ void oplock_granted(struct smb_client *cl, struct lease *l, uint32_t state, uint
 	if (early && j && early->gen == gen) {
 		j->kind = JOB_BREAK;
 		j->brk = *early;
-		job_push_locked(pc, j);
+		pc_job_push_locked(pc, j);
 		j = NULL;
 	}
 	g_hash_table_remove(pc->early, &fid_key);
@@ -365,7 +279,7 @@ void lease_put(struct smb_client *cl, struct lease *l)
 	pthread_mutex_unlock(&pc->lock);
 	/* The server dropped the lease with our last handle: the glue's lease-long timeouts must end. */
 	if (had_read)
-		queue_event(pc, SMB_EV_FILE, l->path);
+		pc_queue_event(pc, SMB_EV_FILE, l->path);
 	lease_free(l);
 }
 
@@ -405,7 +319,7 @@ void pcache_writeback(struct smb_client *cl, const char *path, bool under)
 		g_hash_table_iter_init(&it, pc->by_id);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			struct lease *l = v;
-			if (path_under(l->path, path) && wb_busy(l->wb)) {
+			if (pc_path_under(l->path, path) && wb_busy(l->wb)) {
 				l->refs++;
 				todo = g_slist_prepend(todo, l);
 			}
@@ -560,12 +474,6 @@ struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int fl
 	return pcache_unpark(cl, path, access, options, attr);
 }
 
-static bool path_under(const char *p, const char *top)
-{
-	size_t n = strlen(top);
-	return n == 0 || (strncmp(p, top, n) == 0 && (p[n] == 0 || p[n] == '/'));
-}
-
 /* Take parked handles matching (path, or all when path is NULL; or only those older than cutoff_ms). */
 static GSList *unpark_matching_locked(struct pcache *pc, const char *path, uint64_t cutoff_ms)
 {
@@ -574,7 +482,7 @@ static GSList *unpark_matching_locked(struct pcache *pc, const char *path, uint6
 	while (e) {
 		GList *next = e->next;
 		struct smb_fh *f = e->data;
-		bool take = path ? path_under(f->path, path) : f->parked_ms <= cutoff_ms;
+		bool take = path ? pc_path_under(f->path, path) : f->parked_ms <= cutoff_ms;
 		if (take) {
 			g_queue_delete_link(&pc->parked, e);
 			out = g_slist_prepend(out, f);
@@ -586,7 +494,7 @@ static GSList *unpark_matching_locked(struct pcache *pc, const char *path, uint6
 	return out;
 }
 
-static void destroy_all(struct smb_client *cl, GSList *l)
+void pc_destroy_all(struct smb_client *cl, GSList *l)
 {
 	for (GSList *e = l; e; e = e->next)
 		cl->cio->fh_destroy(cl, e->data);
@@ -601,340 +509,8 @@ void pcache_flush_path(struct smb_client *cl, const char *path)
 	pthread_mutex_lock(&pc->lock);
 	GSList *l = unpark_matching_locked(pc, path, 0);
 	pthread_mutex_unlock(&pc->lock);
-	destroy_all(cl, l);
-}
-
-/* ---- breaks ---- */
-
-void pcache_break_queue(struct smb_client *cl, const struct cache_break *b)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return; /* no open has asked for anything yet */
-	struct job *j = calloc(1, sizeof(*j));
-	stat_add(&cl->st.breaks, 1);
-	if (!j) {
-		log_warn("out of memory: a break is lost (the server times it out)");
-		return;
-	}
-	j->kind = JOB_BREAK;
-	j->brk = *b;
-	job_push(pc, j);
-}
-
-/* Acknowledge unless the break took a level II oplock from its open (nothing to acknowledge) or came from
- * a connection that is gone; a failure is only logged: the server times the break out itself. */
-static void ack_break(struct smb_client *cl, const struct cache_break *b, uint32_t open_old)
-{
-	if (!b->is_lease && open_old == SMB2_LEASE_READ_CACHING)
-		return;
-	if (b->gen != gen_of(cl)) {
-		log_dbg("break from an earlier connection: not acknowledged");
-		return;
-	}
-	int rc = cl->cio->ack(cl, b);
-	if (rc < 0)
-		log_dbg("break acknowledgment not sent: %s", strerror(-rc));
-	else
-		stat_add(&cl->st.break_acks, 1);
-}
-
-/* The lease or oplock a break names, with one reference for the caller, or NULL: not ours (any more), or
- * an oplock break that overtook its grant (kept in early). *open_old: what the named open held (a lease:
- * the lease's state). */
-static struct lease *break_target_locked(struct pcache *pc, const struct cache_break *b, uint32_t *open_old)
-{
-	struct lease *l = NULL;
-	if (b->is_lease) {
-		uint64_t id;
-		memcpy(&id, b->lease_key, sizeof(id));
-		l = g_hash_table_lookup(pc->by_id, &id);
-		if (l && memcmp(l->key, b->lease_key, 16) != 0)
-			l = NULL;
-		*open_old = l ? l->state : 0;
-	} else {
-		struct oplock *o = g_hash_table_lookup(pc->by_fid, &b->fid_key);
-		if (o) {
-			l = o->l;
-			*open_old = o->state;
-			o->state = b->new_state;
-		} else if (b->gen == gen_of(pc->cl)) {
-			early_note_locked(pc, b);
-		}
-	}
-	if (l && l->gen != b->gen)
-		l = NULL; /* granted on a later connection: this break is about a handle that died */
-	if (l)
-		l->refs++;
-	return l;
-}
-
-/* Take l's parked handles when Handle caching is gone. */
-static GSList *unpark_lease_locked(struct pcache *pc, struct lease *l)
-{
-	GSList *close = NULL;
-	for (GList *e = pc->parked.head; e;) {
-		GList *next = e->next;
-		struct smb_fh *f = e->data;
-		if (f->lease == l) {
-			g_queue_delete_link(&pc->parked, e);
-			close = g_slist_prepend(close, f);
-		}
-		e = next;
-	}
-	return close;
-}
-
-static void do_break(struct pcache *pc, const struct cache_break *b)
-{
-	struct smb_client *cl = pc->cl;
-	GSList *close = NULL;
-	char *path = NULL;
-	uint32_t old = 0, open_old = 0, now = b->new_state;
-	pthread_mutex_lock(&pc->lock);
-	struct lease *l = break_target_locked(pc, b, &open_old);
-	if (l) {
-		old = l->state;
-		l->state = now;
-		if (b->is_lease)
-			l->epoch = b->new_epoch;
-		path = strdup(l->path);
-		if (!(now & SMB2_LEASE_HANDLE_CACHING))
-			close = unpark_lease_locked(pc, l);
-	}
-	pthread_mutex_unlock(&pc->lock);
-	log_dbg("%s break %s: 0x%x -> 0x%x", b->is_lease ? "lease" : "oplock", path ? path : "(unknown)", old, now);
-	/* Write caching lost: what we gathered must be on the server before the other client's open goes on,
-	 * that is before the ack. New writes already see the lease without W (wb.c). */
-	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(now & SMB2_LEASE_WRITE_CACHING)) {
-		bool had = wb_busy(l->wb); /* for the counter only: a writer may be just gathering */
-		wb_writeback(cl, l->wb, false);
-		if (had)
-			stat_add(&cl->st.write_breaks, 1);
-	}
-	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
-		emit(pc, SMB_EV_FILE, path, NULL);
-	destroy_all(cl, close);
-	/* A lease is acknowledged by its key even after our handles are gone; an oplock only through its open. */
-	if (b->is_lease ? b->ack_required : l != NULL)
-		ack_break(cl, b, open_old);
-	lease_put(cl, l);
-	free(path);
-}
-
-/* ---- watches ---- */
-
-static void watch_put_locked(struct pcache *pc, struct watch *w)
-{
-	if (--w->refs > 0)
-		return;
-	if (w->h)
-		pc->cl->cio->watch_free(w->h);
-	free(w->path);
-	free(w);
-}
-
-/* Receive thread: move the reply into a job for the worker. */
-static void notify_done(void *arg, int err, uint32_t status, uint8_t *rsp, size_t rsp_len)
-{
-	struct watch *w = arg;
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j) {
-		/* Cannot happen often; the watch then stays silent until evicted, so end it the slow way. */
-		log_warn("out of memory in a change notification");
-		free(rsp);
-		return;
-	}
-	j->kind = JOB_NOTIFY;
-	j->w = w; /* takes over the in-flight reference */
-	j->err = err;
-	j->status = status;
-	j->rsp = rsp;
-	j->rsp_len = rsp_len;
-	job_push(w->pc, j);
-}
-
-/* Send the next change notification request of w; on failure the watch ends. Not on the receive thread. */
-static int watch_submit(struct pcache *pc, struct watch *w)
-{
-	struct smb_client *cl = pc->cl;
-	pthread_mutex_lock(&pc->lock);
-	w->refs++; /* the request's */
-	pthread_mutex_unlock(&pc->lock);
-	if (w->gen != gen_of(cl)) {
-		/* The session was rebuilt in between: the handle is stale, the request would fail. */
-		log_dbg("watch of \"%s\" outlived its session", w->path);
-	}
-	int rc = cl->cio->watch_arm(cl, w->h, notify_done, w);
-	if (rc < 0) {
-		pthread_mutex_lock(&pc->lock);
-		w->refs--;
-		pthread_mutex_unlock(&pc->lock);
-	}
-	return rc;
-}
-
-/* Worker: close w's handle once and forget it; the glue stops trusting the directory. */
-static void watch_end(struct pcache *pc, struct watch *w)
-{
-	struct smb_client *cl = pc->cl;
-	pthread_mutex_lock(&pc->lock);
-	bool close = !w->closed;
-	w->closed = true;
-	if (!w->ending)
-		pc->nwatch--;
-	w->ending = true;
-	if (w->hashed && g_hash_table_lookup(pc->watches, w->path) == w) {
-		g_hash_table_remove(pc->watches, w->path);
-		w->refs--; /* the table's */
-	}
-	w->hashed = false;
-	pthread_mutex_unlock(&pc->lock);
-	if (close) {
-		cl->cio->watch_close(cl, w->h);
-		emit(pc, SMB_EV_DIR, w->path, NULL);
-	}
-}
-
-static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
-{
-	struct smb2_notify_iter it;
-	struct smb2_notify_entry e;
-	const uint8_t *buf;
-	uint32_t len;
-	if (pc->cl->cio->watch_changes(rsp, n, &buf, &len) < 0) {
-		emit(pc, SMB_EV_DIR, w->path, NULL);
-		return;
-	}
-	smb2_notify_iter_init(&it, buf, len);
-	int rc;
-	while ((rc = smb2_notify_next(&it, &e)) > 0) {
-		char *name;
-		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0)
-			continue;
-		/* WATCH_TREE is off, so a name is one component; be strict anyway. */
-		if (!strchr(name, '\\'))
-			emit(pc, SMB_EV_ENTRY, w->path, name);
-		free(name);
-	}
-	if (rc < 0 || len == 0)
-		emit(pc, SMB_EV_DIR, w->path, NULL); /* unreadable or empty: assume anything changed */
-}
-
-static void do_notify(struct pcache *pc, struct job *j)
-{
-	struct smb_client *cl = pc->cl;
-	struct watch *w = j->w;
-	bool ok = j->err == 0 && (j->status == STATUS_SUCCESS || j->status == STATUS_NOTIFY_ENUM_DIR);
-	if (ok) {
-		stat_add(&cl->st.notifications, 1);
-		if (j->status == STATUS_NOTIFY_ENUM_DIR) {
-			stat_add(&cl->st.notify_overflows, 1);
-			emit(pc, SMB_EV_DIR, w->path, NULL);
-		} else {
-			notify_emit(pc, w, j->rsp, j->rsp_len);
-		}
-	}
-	pthread_mutex_lock(&pc->lock);
-	bool again = ok && !w->ending && !pc->stopping && w->gen == gen_of(cl);
-	pthread_mutex_unlock(&pc->lock);
-	if (!again || watch_submit(pc, w) < 0)
-		watch_end(pc, w);
-}
-
-/* FUSE thread. Open the directory and start watching it. */
-static int watch_start(struct pcache *pc, const char *path)
-{
-	struct smb_client *cl = pc->cl;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
-		free(w);
-		return -ENOMEM;
-	}
-	w->pc = pc;
-	int rc = cl->cio->watch_open(cl, path, &w->h, &w->gen);
-	if (rc < 0) {
-		free(w->path);
-		free(w);
-		return rc;
-	}
-	pthread_mutex_lock(&pc->lock);
-	struct watch *other = g_hash_table_lookup(pc->watches, path);
-	bool lost = pc->stopping || (other && !other->ending);
-	if (!lost) {
-		if (other) {
-			other->hashed = false;
-			g_hash_table_remove(pc->watches, path);
-			watch_put_locked(pc, other);
-		}
-		w->refs = 1; /* the table's */
-		w->hashed = true;
-		w->used_ms = now_ms();
-		g_hash_table_insert(pc->watches, w->path, w);
-		pc->nwatch++;
-	}
-	pthread_mutex_unlock(&pc->lock);
-	if (lost) {
-		/* Another thread started the same watch meanwhile (or we are unmounting). */
-		cl->cio->watch_close(cl, w->h);
-		cl->cio->watch_free(w->h);
-		free(w->path);
-		free(w);
-		return pc->stopping ? 0 : 1;
-	}
-	stat_add(&cl->st.watches_started, 1);
-	if (watch_submit(pc, w) < 0) {
-		watch_end(pc, w);
-		return 0;
-	}
-	return 1;
-}
-
-/* The least recently used live watch, to make room; NULL if none. */
-static struct watch *lru_watch_locked(struct pcache *pc)
-{
-	GHashTableIter it;
-	gpointer k, v;
-	struct watch *best = NULL;
-	g_hash_table_iter_init(&it, pc->watches);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct watch *w = v;
-		if (!w->ending && (!best || w->used_ms < best->used_ms))
-			best = w;
-	}
-	return best;
-}
-
-int pcache_watch(struct smb_client *cl, const char *path)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc || !cl->cio->watch_open)
-		return 0;
-	uint64_t gen = gen_of(cl);
-	unsigned max = cl->cio->watch_max ? cl->cio->watch_max(cl) : WATCH_MAX;
-	if (max == 0)
-		return 0;
-	pthread_mutex_lock(&pc->lock);
-	struct watch *w = g_hash_table_lookup(pc->watches, path);
-	if (w && !w->ending && w->gen == gen) {
-		w->used_ms = now_ms();
-		pthread_mutex_unlock(&pc->lock);
-		return 1;
-	}
-	if (pc->nwatch >= max) {
-		struct watch *old = lru_watch_locked(pc);
-		struct job *j = old ? calloc(1, sizeof(*j)) : NULL;
-		if (j) {
-			old->ending = true;
-			pc->nwatch--;
-			old->refs++;
-			j->kind = JOB_END_WATCH;
-			j->w = old;
-			job_push_locked(pc, j);
-		}
-	}
-	pthread_mutex_unlock(&pc->lock);
-	return watch_start(pc, path);
+	pc_destroy_all(cl, l);
+	watch_close_under(pc, path);
 }
 
 /* ---- the worker ---- */
@@ -948,7 +524,7 @@ void pcache_rebuilt(struct smb_client *cl)
 		return;
 	}
 	j->kind = JOB_REBUILT;
-	job_push(pc_of(cl), j);
+	pc_job_push(pc_of(cl), j);
 }
 
 /* Every lease of the old session is gone: parked handles are useless, state is void. */
@@ -967,8 +543,8 @@ static void do_rebuilt(struct pcache *pc)
 	g_hash_table_remove_all(pc->by_fid);
 	g_hash_table_remove_all(pc->early);
 	pthread_mutex_unlock(&pc->lock);
-	destroy_all(pc->cl, l);
-	emit(pc, SMB_EV_ALL, "", NULL);
+	pc_destroy_all(pc->cl, l);
+	pc_emit(pc, SMB_EV_ALL, "", NULL);
 }
 
 static void job_free(struct pcache *pc, struct job *j)
@@ -982,10 +558,10 @@ static void do_job(struct pcache *pc, struct job *j)
 {
 	switch (j->kind) {
 	case JOB_BREAK:
-		do_break(pc, &j->brk);
+		break_serve(pc, &j->brk);
 		break;
 	case JOB_NOTIFY:
-		do_notify(pc, j);
+		watch_notify_job(pc, j);
 		break;
 	case JOB_END_WATCH:
 		watch_end(pc, j->w);
@@ -994,7 +570,7 @@ static void do_job(struct pcache *pc, struct job *j)
 		do_rebuilt(pc);
 		break;
 	case JOB_EVENT:
-		emit(pc, j->ev, j->path, NULL);
+		pc_emit(pc, j->ev, j->path, NULL);
 		break;
 	}
 	if (j->w) {
@@ -1056,7 +632,7 @@ static void *worker_main(void *arg)
 		GSList *expired;
 		struct job *j = next_job_locked(pc, &expired);
 		pthread_mutex_unlock(&pc->lock);
-		destroy_all(pc->cl, expired);
+		pc_destroy_all(pc->cl, expired);
 		if (j)
 			do_job(pc, j);
 		pthread_mutex_lock(&pc->lock);
@@ -1126,25 +702,10 @@ void pcache_stop(struct smb_client *cl)
 	pc->has_worker = pc->has_bworker = false;
 	pthread_mutex_lock(&pc->lock);
 	GSList *l = unpark_matching_locked(pc, "", 0);
-	GSList *ws = NULL;
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, pc->watches);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct watch *w = v;
-		if (!w->closed) {
-			w->closed = true;
-			ws = g_slist_prepend(ws, w);
-		}
-	}
 	pthread_mutex_unlock(&pc->lock);
-	destroy_all(cl, l);
-	/* Closing completes each pending CHANGE_NOTIFY; its job waits in the queue for pcache_free. */
-	for (GSList *e = ws; e; e = e->next) {
-		struct watch *w = e->data;
-		cl->cio->watch_close(cl, w->h);
-	}
-	g_slist_free(ws);
+	pc_destroy_all(cl, l);
+	/* Completes each pending request; its job waits in the queue for pcache_free. */
+	watch_close_under(pc, "");
 }
 
 void pcache_free(struct smb_client *cl)
@@ -1161,12 +722,7 @@ void pcache_free(struct smb_client *cl)
 			watch_put_locked(pc, j->w);
 		job_free(pc, j);
 	}
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, pc->watches);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		watch_put_locked(pc, v);
-	g_hash_table_destroy(pc->watches);
+	watch_free_all(pc);
 	g_hash_table_destroy(pc->by_path);
 	g_hash_table_destroy(pc->by_id);
 	g_hash_table_destroy(pc->by_fid);

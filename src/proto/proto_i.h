@@ -224,7 +224,10 @@ struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int fl
 				 struct smb_attr *attr);
 /* Keep fh open instead of closing it, if its lease allows; true when it was taken. */
 bool pcache_park(struct smb_client *cl, struct smb_fh *fh);
-/* Close parked handles of path and of everything under it (before unlink, rmdir, rename). */
+/* Close everything the cache holds open at or below path, parked handles and directory watches, and wait
+ * for the CLOSEs (before our unlink, rmdir, rename: a handle of ours would make the server refuse a rename
+ * or leave a deleted directory delete-pending). Watches closed this way are started again by later
+ * listings. */
 void pcache_flush_path(struct smb_client *cl, const char *path);
 /* Attributes seen for fh's file (NULL: they changed, e.g. after a WRITE). */
 void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a);

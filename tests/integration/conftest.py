@@ -248,3 +248,46 @@ def capture(tmp_path):
     for c in caps:
         if c.p.poll() is None:
             c.stop()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Every dialect and cache mode: namespace and data tests take `any_mnt` (or `any_mount` for more mounts
+# of the same kind) and run once per combination. "A cache never changes the outcome of an operation."
+NT1_OPTIONS = {"server min protocol": "NT1", "server max protocol": "NT1"}
+DIALECTS = {"smb2": ({}, {}), "smb1": (NT1_OPTIONS, {"vers": "1.0"})}
+CACHE_MODES = ("strict", "loose", "none")
+
+
+@pytest.fixture(params=[(d, c) for d in DIALECTS for c in CACHE_MODES],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def any_kind(request):
+    return request.param
+
+
+@pytest.fixture
+def any_server(samba_server, any_kind):
+    return samba_server(**DIALECTS[any_kind[0]][0])
+
+
+@pytest.fixture
+def any_mount(mount, any_server, any_kind, monkeypatch):
+    """Factory like `mount`, for the dialect and cache mode of this run: any_mount(opts=None, **kw)."""
+    dialect, cache = any_kind
+    if dialect == "smb1":
+        plain = any_server.smbclient
+        monkeypatch.setattr(any_server, "smbclient", lambda share, commands, extra=(), **kw: plain(
+            share, commands, extra=("--option=client min protocol=NT1", *extra), **kw))
+
+    def make(opts=None, **kw):
+        o = {**DIALECTS[dialect][1], "cache": cache, **(opts or {})}
+        return mount(srv=any_server, opts=o, **kw)
+
+    make.dialect, make.cache = dialect, cache
+    return make
+
+
+@pytest.fixture
+def any_mnt(any_mount):
+    m = any_mount()
+    m.dialect, m.cache = any_mount.dialect, any_mount.cache
+    return m

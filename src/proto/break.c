@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * break.c - lease and oplock breaks (MS-SMB2 3.2.5.19, MS-CIFS 3.2.5.42): queued from the receive thread,
+ * served on the break worker in the order cache.c's essay gives (write back, close parked handles, tell
+ * the glue, acknowledge).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_i.h"
+#include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/util.h"
+
+void pcache_break_queue(struct smb_client *cl, const struct cache_break *b)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc)
+		return; /* no open has asked for anything yet */
+	struct job *j = calloc(1, sizeof(*j));
+	stat_add(&cl->st.breaks, 1);
+	if (!j) {
+		log_warn("out of memory: a break is lost (the server times it out)");
+		return;
+	}
+	j->kind = JOB_BREAK;
+	j->brk = *b;
+	pc_job_push(pc, j);
+}
+
+/* Acknowledge unless the break took a level II oplock from its open (nothing to acknowledge) or came from
+ * a connection that is gone; a failure is only logged: the server times the break out itself. */
+static void ack_break(struct smb_client *cl, const struct cache_break *b, uint32_t open_old)
+{
+	if (!b->is_lease && open_old == SMB2_LEASE_READ_CACHING)
+		return;
+	if (b->gen != gen_of(cl)) {
+		log_dbg("break from an earlier connection: not acknowledged");
+		return;
+	}
+	int rc = cl->cio->ack(cl, b);
+	if (rc < 0)
+		log_dbg("break acknowledgment not sent: %s", strerror(-rc));
+	else
+		stat_add(&cl->st.break_acks, 1);
+}
+
+/* The lease or oplock a break names, with one reference for the caller, or NULL: not ours (any more), or
+ * an oplock break that overtook its grant (kept in early). *open_old: what the named open held (a lease:
+ * the lease's state). */
+static struct lease *break_target_locked(struct pcache *pc, const struct cache_break *b, uint32_t *open_old)
+{
+	struct lease *l = NULL;
+	if (b->is_lease) {
+		uint64_t id;
+		memcpy(&id, b->lease_key, sizeof(id));
+		l = g_hash_table_lookup(pc->by_id, &id);
+		if (l && memcmp(l->key, b->lease_key, 16) != 0)
+			l = NULL;
+		*open_old = l ? l->state : 0;
+	} else {
+		struct oplock *o = g_hash_table_lookup(pc->by_fid, &b->fid_key);
+		if (o) {
+			l = o->l;
+			*open_old = o->state;
+			o->state = b->new_state;
+		} else if (b->gen == gen_of(pc->cl)) {
+			pc_early_note_locked(pc, b);
+		}
+	}
+	if (l && l->gen != b->gen)
+		l = NULL; /* granted on a later connection: this break is about a handle that died */
+	if (l)
+		l->refs++;
+	return l;
+}
+
+/* Take l's parked handles when Handle caching is gone. */
+static GSList *unpark_lease_locked(struct pcache *pc, struct lease *l)
+{
+	GSList *close = NULL;
+	for (GList *e = pc->parked.head; e;) {
+		GList *next = e->next;
+		struct smb_fh *f = e->data;
+		if (f->lease == l) {
+			g_queue_delete_link(&pc->parked, e);
+			close = g_slist_prepend(close, f);
+		}
+		e = next;
+	}
+	return close;
+}
+
+void break_serve(struct pcache *pc, const struct cache_break *b)
+{
+	struct smb_client *cl = pc->cl;
+	GSList *close = NULL;
+	char *path = NULL;
+	uint32_t old = 0, open_old = 0, now = b->new_state;
+	pthread_mutex_lock(&pc->lock);
+	struct lease *l = break_target_locked(pc, b, &open_old);
+	if (l) {
+		old = l->state;
+		l->state = now;
+		if (b->is_lease)
+			l->epoch = b->new_epoch;
+		path = strdup(l->path);
+		if (!(now & SMB2_LEASE_HANDLE_CACHING))
+			close = unpark_lease_locked(pc, l);
+	}
+	pthread_mutex_unlock(&pc->lock);
+	log_dbg("%s break %s: 0x%x -> 0x%x", b->is_lease ? "lease" : "oplock", path ? path : "(unknown)", old, now);
+	/* Write caching lost: what we gathered must be on the server before the other client's open goes on,
+	 * that is before the ack. New writes already see the lease without W (wb.c). */
+	if (l && (old & SMB2_LEASE_WRITE_CACHING) && !(now & SMB2_LEASE_WRITE_CACHING)) {
+		bool had = wb_busy(l->wb); /* for the counter only: a writer may be just gathering */
+		wb_writeback(cl, l->wb, false);
+		if (had)
+			stat_add(&cl->st.write_breaks, 1);
+	}
+	if (path && (old & SMB2_LEASE_READ_CACHING) && !(now & SMB2_LEASE_READ_CACHING))
+		pc_emit(pc, SMB_EV_FILE, path, NULL);
+	pc_destroy_all(cl, close);
+	/* A lease is acknowledged by its key even after our handles are gone; an oplock only through its open. */
+	if (b->is_lease ? b->ack_required : l != NULL)
+		ack_break(cl, b, open_old);
+	lease_put(cl, l);
+	free(path);
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watch.c - directory watches: CHANGE_NOTIFY (MS-SMB2 3.2.4.14) and SMB1's NT_TRANSACT_NOTIFY_CHANGE
+ * (MS-CIFS 2.2.7.4), through the dialect's struct cache_io, feeding the glue's listing cache.
+ *
+ * A directory the glue lists gets a CHANGE_NOTIFY (Samba 4.17 grants no directory leases). The
+ * request has no deadline; its completion runs on the receive thread, moves the reply into a job, and the
+ * worker turns it into SMB_EV_ENTRY events (SMB_EV_DIR for STATUS_NOTIFY_ENUM_DIR, the server's overflow)
+ * and sends the next request. At most WATCH_MAX directories are watched (fewer where the dialect says so:
+ * over SMB1 each pending request holds one of the server's MaxMpxCount slots); the least recently used is
+ * dropped by closing its handle, which completes its request (STATUS_NOTIFY_CLEANUP) and so ends the watch
+ * through the same path as any failure: one SMB_EV_DIR, after which the glue stops trusting that listing.
+ * Cancel is not used, so no reference to an in-flight request is ever shared between threads.
+ *
+ * Namespace operations. A watch is a handle we hold open on a directory, and a server refuses to rename a
+ * directory with handles open below it (Samba: ACCESS_DENIED) and leaves one it deleted delete-pending while
+ * a handle is open on it (the next rmdir of its parent then finds it and says NOT_EMPTY). So before our own
+ * rename, rmdir or unlink of a path, watch_close_under closes every watch at or below it, deepest first, and
+ * waits for the CLOSEs: a cache never changes the outcome of an operation. The glue hears SMB_EV_DIR for
+ * each and watches again the next time it lists the directory. Another client's handles are that client's
+ * business: Samba, with its default "strict rename = no", checks only the process serving us; Windows
+ * refuses the rename while any client holds a handle below.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_i.h"
+#include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/util.h"
+
+void watch_put_locked(struct pcache *pc, struct watch *w)
+{
+	if (--w->refs > 0)
+		return;
+	if (w->h)
+		pc->cl->cio->watch_free(w->h);
+	free(w->path);
+	free(w);
+}
+
+/* Receive thread: move the reply into a job for the worker. */
+static void notify_done(void *arg, int err, uint32_t status, uint8_t *rsp, size_t rsp_len)
+{
+	struct watch *w = arg;
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		/* Cannot happen often; the watch then stays silent until evicted, so end it the slow way. */
+		log_warn("out of memory in a change notification");
+		free(rsp);
+		return;
+	}
+	j->kind = JOB_NOTIFY;
+	j->w = w; /* takes over the in-flight reference */
+	j->err = err;
+	j->status = status;
+	j->rsp = rsp;
+	j->rsp_len = rsp_len;
+	pc_job_push(w->pc, j);
+}
+
+/* Send the next change notification request of w; on failure the watch ends. Not on the receive thread. */
+static int watch_submit(struct pcache *pc, struct watch *w)
+{
+	struct smb_client *cl = pc->cl;
+	pthread_mutex_lock(&pc->lock);
+	w->refs++; /* the request's */
+	pthread_mutex_unlock(&pc->lock);
+	if (w->gen != gen_of(cl)) {
+		/* The session was rebuilt in between: the handle is stale, the request would fail. */
+		log_dbg("watch of \"%s\" outlived its session", w->path);
+	}
+	int rc = cl->cio->watch_arm(cl, w->h, notify_done, w);
+	if (rc < 0) {
+		pthread_mutex_lock(&pc->lock);
+		w->refs--;
+		pthread_mutex_unlock(&pc->lock);
+	}
+	return rc;
+}
+
+/* Worker: close w's handle once and forget it; the glue stops trusting the directory. */
+void watch_end(struct pcache *pc, struct watch *w)
+{
+	struct smb_client *cl = pc->cl;
+	pthread_mutex_lock(&pc->lock);
+	bool close = !w->closed;
+	w->closed = true;
+	if (!w->ending)
+		pc->nwatch--;
+	w->ending = true;
+	if (w->hashed && g_hash_table_lookup(pc->watches, w->path) == w) {
+		g_hash_table_remove(pc->watches, w->path);
+		w->refs--; /* the table's */
+	}
+	w->hashed = false;
+	pthread_mutex_unlock(&pc->lock);
+	if (close) {
+		cl->cio->watch_close(cl, w->h);
+		pc_emit(pc, SMB_EV_DIR, w->path, NULL);
+	}
+}
+
+static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
+{
+	struct smb2_notify_iter it;
+	struct smb2_notify_entry e;
+	const uint8_t *buf;
+	uint32_t len;
+	if (pc->cl->cio->watch_changes(rsp, n, &buf, &len) < 0) {
+		pc_emit(pc, SMB_EV_DIR, w->path, NULL);
+		return;
+	}
+	smb2_notify_iter_init(&it, buf, len);
+	int rc;
+	while ((rc = smb2_notify_next(&it, &e)) > 0) {
+		char *name;
+		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0)
+			continue;
+		/* WATCH_TREE is off, so a name is one component; be strict anyway. */
+		if (!strchr(name, '\\'))
+			pc_emit(pc, SMB_EV_ENTRY, w->path, name);
+		free(name);
+	}
+	if (rc < 0 || len == 0)
+		pc_emit(pc, SMB_EV_DIR, w->path, NULL); /* unreadable or empty: assume anything changed */
+}
+
+void watch_notify_job(struct pcache *pc, struct job *j)
+{
+	struct smb_client *cl = pc->cl;
+	struct watch *w = j->w;
+	bool ok = j->err == 0 && (j->status == STATUS_SUCCESS || j->status == STATUS_NOTIFY_ENUM_DIR);
+	if (ok) {
+		stat_add(&cl->st.notifications, 1);
+		if (j->status == STATUS_NOTIFY_ENUM_DIR) {
+			stat_add(&cl->st.notify_overflows, 1);
+			pc_emit(pc, SMB_EV_DIR, w->path, NULL);
+		} else {
+			notify_emit(pc, w, j->rsp, j->rsp_len);
+		}
+	}
+	pthread_mutex_lock(&pc->lock);
+	bool again = ok && !w->ending && !pc->stopping && w->gen == gen_of(cl);
+	pthread_mutex_unlock(&pc->lock);
+	if (!again || watch_submit(pc, w) < 0)
+		watch_end(pc, w);
+}
+
+/* FUSE thread. Open the directory and start watching it. */
+static int watch_start(struct pcache *pc, const char *path)
+{
+	struct smb_client *cl = pc->cl;
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path))) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->pc = pc;
+	int rc = cl->cio->watch_open(cl, path, &w->h, &w->gen);
+	if (rc < 0) {
+		free(w->path);
+		free(w);
+		return rc;
+	}
+	pthread_mutex_lock(&pc->lock);
+	struct watch *other = g_hash_table_lookup(pc->watches, path);
+	bool lost = pc->stopping || (other && !other->ending);
+	if (!lost) {
+		if (other) {
+			other->hashed = false;
+			g_hash_table_remove(pc->watches, path);
+			watch_put_locked(pc, other);
+		}
+		w->refs = 1; /* the table's */
+		w->hashed = true;
+		w->used_ms = now_ms();
+		g_hash_table_insert(pc->watches, w->path, w);
+		pc->nwatch++;
+	}
+	pthread_mutex_unlock(&pc->lock);
+	if (lost) {
+		/* Another thread started the same watch meanwhile (or we are unmounting). */
+		cl->cio->watch_close(cl, w->h);
+		cl->cio->watch_free(w->h);
+		free(w->path);
+		free(w);
+		return pc->stopping ? 0 : 1;
+	}
+	stat_add(&cl->st.watches_started, 1);
+	if (watch_submit(pc, w) < 0) {
+		watch_end(pc, w);
+		return 0;
+	}
+	return 1;
+}
+
+/* The least recently used live watch, to make room; NULL if none. */
+static struct watch *lru_watch_locked(struct pcache *pc)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	struct watch *best = NULL;
+	g_hash_table_iter_init(&it, pc->watches);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct watch *w = v;
+		if (!w->ending && (!best || w->used_ms < best->used_ms))
+			best = w;
+	}
+	return best;
+}
+
+int pcache_watch(struct smb_client *cl, const char *path)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc || !cl->cio->watch_open)
+		return 0;
+	uint64_t gen = gen_of(cl);
+	unsigned max = cl->cio->watch_max ? cl->cio->watch_max(cl) : WATCH_MAX;
+	if (max == 0)
+		return 0;
+	pthread_mutex_lock(&pc->lock);
+	struct watch *w = g_hash_table_lookup(pc->watches, path);
+	if (w && !w->ending && w->gen == gen) {
+		w->used_ms = now_ms();
+		pthread_mutex_unlock(&pc->lock);
+		return 1;
+	}
+	if (pc->nwatch >= max) {
+		struct watch *old = lru_watch_locked(pc);
+		struct job *j = old ? calloc(1, sizeof(*j)) : NULL;
+		if (j) {
+			old->ending = true;
+			pc->nwatch--;
+			old->refs++;
+			j->kind = JOB_END_WATCH;
+			j->w = old;
+			pc_job_push_locked(pc, j);
+		}
+	}
+	pthread_mutex_unlock(&pc->lock);
+	return watch_start(pc, path);
+}
+
+/* Deepest first, so a directory's handle closes after those below it. */
+static gint deeper_first(gconstpointer a, gconstpointer b)
+{
+	size_t la = strlen(((const struct watch *)a)->path), lb = strlen(((const struct watch *)b)->path);
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+void watch_close_under(struct pcache *pc, const char *path)
+{
+	struct smb_client *cl = pc->cl;
+	GSList *ws = NULL;
+	pthread_mutex_lock(&pc->lock);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, pc->watches);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct watch *w = v;
+		if (!pc_path_under(w->path, path))
+			continue;
+		if (!w->ending)
+			pc->nwatch--;
+		w->ending = true;
+		w->hashed = false;
+		g_hash_table_iter_remove(&it); /* the table's reference becomes ours */
+		if (w->closed) {
+			watch_put_locked(pc, w);
+			continue;
+		}
+		w->closed = true;
+		ws = g_slist_prepend(ws, w);
+	}
+	pthread_mutex_unlock(&pc->lock);
+	ws = g_slist_sort(ws, deeper_first);
+	for (GSList *e = ws; e; e = e->next) {
+		struct watch *w = e->data;
+		/* Completes the request in flight (NOTIFY_CLEANUP); its job finds the watch closed and ending. */
+		cl->cio->watch_close(cl, w->h);
+		pc_queue_event(pc, SMB_EV_DIR, w->path);
+	}
+	pthread_mutex_lock(&pc->lock);
+	for (GSList *e = ws; e; e = e->next)
+		watch_put_locked(pc, e->data);
+	pthread_mutex_unlock(&pc->lock);
+	g_slist_free(ws);
+}
+
+void watch_free_all(struct pcache *pc)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, pc->watches);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		watch_put_locked(pc, v);
+	g_hash_table_destroy(pc->watches);
+	pc->watches = NULL;
+}

@@ -1,0 +1,151 @@
+"""Namespace operations behave as on a local disk, whatever we cached (issue namespace).
+
+Each test runs over SMB2 and SMB1 in every cache mode (any_mnt, conftest.py) and checks the server's backing
+directory, not only what the mount says. The sequences are the ones people type: list a tree, then move or
+remove it. Before the fix, our own directory watches (CHANGE_NOTIFY handles) inside the tree made Samba refuse
+the rename (EACCES) and left removed directories delete-pending (rm -rf: ENOTEMPTY or leftovers); with
+cache=none there are no watches, so that mode is the control.
+"""
+import errno
+import os
+import subprocess
+
+import pytest
+
+import smbfixture as sf
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def sh(cmd, cwd):
+    r = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"{cmd}: rc={r.returncode}\n{r.stderr}"
+    return r.stdout
+
+
+def tree(root):
+    """Every path below root, relative, sorted: what the server's disk holds."""
+    out = []
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            out.append(os.path.relpath(os.path.join(d, n), root))
+    return sorted(out)
+
+
+def test_mv_directory_after_listing_its_subdirectory(any_mnt):
+    m = any_mnt
+    sh("mkdir -p i/j && echo x > i/j/f && ls i/j >/dev/null && mv i k", m.path)
+    assert tree(m.backing) == ["k", "k/j", "k/j/f"]
+    assert (m.path / "k/j/f").read_text() == "x\n"
+    assert not (m.path / "i").exists()
+
+
+def test_mv_directory_after_ls_lR_with_100_watched_subdirectories(any_mnt):
+    m = any_mnt
+    top = m.path / "top"
+    top.mkdir()
+    for i in range(100):
+        (top / f"d{i:03}").mkdir()
+        (top / f"d{i:03}" / "f").write_text(str(i))
+    sh("ls -lR top >/dev/null", m.path)
+    sh("mv top moved", m.path)
+    disk = tree(m.backing)
+    assert "top" not in disk and len([p for p in disk if p.endswith("/f")]) == 100
+    assert sorted(os.listdir(m.path)) == ["moved"]
+    assert (m.path / "moved/d042/f").read_text() == "42"
+    # The watches come back on the new names: a change made on the server is seen after a new listing.
+    sh("ls -lR moved >/dev/null", m.path)
+    m.disk_write("moved/d007/new", "n")
+    sf.wait_until(lambda: "new" in os.listdir(m.path / "moved/d007"), 10, what="new entry listed")
+
+
+def test_rm_rf_nested_directories_right_after_listing(any_mnt):
+    m = any_mnt
+    sh("mkdir -p t/a/b/c && touch t/a/f t/a/b/f t/a/b/c/f && ls -lR t >/dev/null && rm -rf t", m.path)
+    assert tree(m.backing) == []
+    assert os.listdir(m.path) == []
+    # Another client sees it gone too (nothing delete-pending until our unmount).
+    out = m.server.smbclient("share", f"ls {m.path.name}/*", check=False).stdout
+    assert not any(l.split()[:1] == ["t"] for l in out.splitlines()), out
+
+
+def test_rm_r_directory_with_file_after_ls_R(any_mnt):
+    m = any_mnt
+    for _ in range(10):
+        sh("mkdir d && touch d/f && ls -R d >/dev/null && rm -r d", m.path)
+        assert tree(m.backing) == []
+
+
+def test_rm_rf_30_level_tree_after_listing(any_mnt):
+    m = any_mnt
+    deep = "/".join(f"l{i}" for i in range(30))
+    sh(f"mkdir -p {deep} && touch {deep}/f l0/f && ls -lR l0 >/dev/null && rm -rf l0", m.path)
+    assert tree(m.backing) == []
+
+
+@pytest.mark.heavy
+def test_rm_rf_2000_entries_right_after_listing(any_mnt):
+    m = any_mnt
+    m.disk_mkdir("big")
+    for i in range(20):
+        m.disk_mkdir(f"big/d{i}")
+        for j in range(99):
+            m.disk_write(f"big/d{i}/f{j}")
+    sh("ls -lR big >/dev/null && rm -rf big", m.path)
+    assert tree(m.backing) == []
+
+
+def test_mv_directory_while_a_second_mount_has_listed_it(any_mount):
+    """The other mount's watches are its own business. Samba (strict rename = no, its default) checks
+    only the process serving the renaming client, so the rename succeeds; the other mount then sees the
+    new name. (Windows refuses while any client holds a handle below: EACCES.)"""
+    a = any_mount()
+    b = any_mount()
+    sh("mkdir -p p/q && touch p/q/f", a.path)
+    sh("ls -lR p >/dev/null", b.path)
+    sh("ls -lR p >/dev/null && mv p r", a.path)
+    assert tree(a.backing) == ["r", "r/q", "r/q/f"]
+    sf.wait_until(lambda: os.path.exists(b.path / "r/q/f") and not os.path.exists(b.path / "p"), 10,
+                  what="second mount sees the rename")
+
+
+def test_rename_refused_while_an_application_holds_a_file_below(any_mnt):
+    """The one legitimate refusal: a file an application keeps open below the directory. The error is
+    the server's (EACCES or EBUSY), and nothing moved."""
+    m = any_mnt
+    sh("mkdir -p o/p && echo x > o/p/f", m.path)
+    with open(m.path / "o/p/f") as f:
+        with pytest.raises(OSError) as e:
+            os.rename(m.path / "o", m.path / "o2")
+        assert e.value.errno in (errno.EACCES, errno.EBUSY), e.value
+        assert f.read() == "x\n"
+    assert tree(m.backing) == ["o", "o/p", "o/p/f"]
+    os.rename(m.path / "o", m.path / "o2")  # once it is closed, the rename works
+    assert tree(m.backing) == ["o2", "o2/p", "o2/p/f"]
+
+
+def test_rmdir_after_listing_then_recreate(any_mnt):
+    m = any_mnt
+    for _ in range(5):
+        sh("mkdir -p x/y && ls x x/y >/dev/null && rmdir x/y && rmdir x && mkdir x && rmdir x", m.path)
+    assert tree(m.backing) == []
+
+
+def test_stat_of_name_with_backslash_never_kills_the_daemon(any_mnt):
+    m = any_mnt
+    for i in range(60):
+        try:
+            os.stat(m.path / "a\\b")
+        except OSError as e:
+            assert e.errno in (errno.ENOENT, errno.EINVAL), e
+        if i % 10 == 0:
+            os.listdir(m.path)
+    for op in (lambda p: os.mkdir(p), lambda p: os.unlink(p), lambda p: os.rmdir(p),
+               lambda p: os.rename(m.path / "nothere", p), lambda p: os.truncate(p, 0)):
+        try:
+            op(m.path / "c\\d")
+        except OSError:
+            pass
+    assert m.proc.poll() is None, m.stderr()
+    (m.path / "ok").write_text("alive")
+    assert (m.backing / "ok").read_text() == "alive"
