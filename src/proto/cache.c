@@ -506,11 +506,26 @@ void pcache_flush_path(struct smb_client *cl, const char *path)
 	struct pcache *pc = pc_of(cl);
 	if (!pc)
 		return;
+	pc_forget_path(pc, path);
+	watch_close_under(pc, path);
+}
+
+void pc_forget_path(struct pcache *pc, const char *path)
+{
 	pthread_mutex_lock(&pc->lock);
 	GSList *l = unpark_matching_locked(pc, path, 0);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, pc->by_path);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct lease *le = v;
+		if (pc_path_under(le->path, path)) {
+			le->hashed = false;
+			g_hash_table_iter_remove(&it);
+		}
+	}
 	pthread_mutex_unlock(&pc->lock);
-	pc_destroy_all(cl, l);
-	watch_close_under(pc, path);
+	pc_destroy_all(pc->cl, l);
 }
 
 /* ---- the worker ---- */

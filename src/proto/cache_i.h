@@ -108,6 +108,10 @@ bool pc_path_under(const char *p, const char *top);
  * free the list. */
 void pc_early_note_locked(struct pcache *pc, const struct cache_break *b);
 void pc_destroy_all(struct smb_client *cl, GSList *l);
+/* The name path (and everything below it) no longer names the file we knew: close its parked handles and
+ * unhash its leases, so that a later open asks afresh, with a new lease key, and never gets the old
+ * file's handle. Handles in use keep their lease (found by key for its breaks). No lock held. */
+void pc_forget_path(struct pcache *pc, const char *path);
 /* break.c, worker: serve one break. */
 void break_serve(struct pcache *pc, const struct cache_break *b);
 

@@ -102,6 +102,21 @@ void watch_end(struct pcache *pc, struct watch *w)
 	}
 }
 
+/* Actions after which the name may stand for another file, or none: another client removed it, renamed
+ * it away, or renamed something over it. */
+static bool name_gone(uint32_t action)
+{
+	return action == FILE_ACTION_REMOVED || action == FILE_ACTION_RENAMED_OLD_NAME ||
+	       action == FILE_ACTION_RENAMED_NEW_NAME || action == FILE_ACTION_REMOVED_BY_DELETE;
+}
+
+static void forget_child(struct pcache *pc, const char *dir, const char *name)
+{
+	char *p = g_strconcat(dir, *dir ? "/" : "", name, NULL);
+	pc_forget_path(pc, p);
+	g_free(p);
+}
+
 static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
 {
 	struct smb2_notify_iter it;
@@ -119,8 +134,11 @@ static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, 
 		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0)
 			continue;
 		/* WATCH_TREE is off, so a name is one component; be strict anyway. */
-		if (!strchr(name, '\\'))
+		if (!strchr(name, '\\')) {
+			if (name_gone(e.action))
+				forget_child(pc, w->path, name);
 			pc_emit(pc, SMB_EV_ENTRY, w->path, name);
+		}
 		free(name);
 	}
 	if (rc < 0 || len == 0)
@@ -136,6 +154,7 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 		stat_add(&cl->st.notifications, 1);
 		if (j->status == STATUS_NOTIFY_ENUM_DIR) {
 			stat_add(&cl->st.notify_overflows, 1);
+			pc_forget_path(pc, w->path); /* any name in it may now stand for another file */
 			pc_emit(pc, SMB_EV_DIR, w->path, NULL);
 		} else {
 			notify_emit(pc, w, j->rsp, j->rsp_len);

@@ -61,6 +61,14 @@ def require_binary():
     pytest.skip(msg)
 
 
+def pytest_configure(config):
+    # pytest.ini gives every test a timeout, but only pytest-timeout enforces it: without the plugin a
+    # hung mount would hang the whole run instead of failing one test.
+    if not config.pluginmanager.hasplugin("timeout"):
+        raise pytest.UsageError("the integration tests need pytest-timeout (apt-get install "
+                                "python3-pytest-timeout): every test has a timeout")
+
+
 # ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def samba_server(tmp_path_factory):

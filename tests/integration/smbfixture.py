@@ -92,6 +92,15 @@ def is_mounted(path):
     return mount_entry(path) is not None
 
 
+def kill_pid(pid):
+    """SIGKILL pid, stopped or not (SIGKILL ends a stopped process too: no SIGCONT needed, and one sent
+    after it races the parent reaping the child). A process already gone is fine."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def stop_pid(proc, term_timeout=10.0):
     """SIGTERM a Popen we started, SIGKILL it after term_timeout; return its exit status."""
     if proc.poll() is None:

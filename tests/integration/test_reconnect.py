@@ -120,8 +120,7 @@ def test_silent_server_is_dropped_by_keepalive(server, mount):
         assert time.monotonic() - t0 < 15
         assert "did not answer an echo" in m.stderr()
     finally:
-        os.kill(pid, signal.SIGKILL)
-        os.kill(pid, signal.SIGCONT)
+        sf.kill_pid(pid)
 
 
 # hard and soft behave the same over SMB2 and SMB1 (one policy: src/session/reconnect.c).

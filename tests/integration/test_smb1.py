@@ -275,5 +275,4 @@ def test_smb1_silent_server_is_dropped_by_keepalive(mount, samba_server):
         assert "did not answer an echo" in m.stderr()
         assert m.stderr().count("connected to 127.0.0.1 with SMB1") == 2, m.stderr()
     finally:
-        os.kill(pid, signal.SIGKILL)
-        os.kill(pid, signal.SIGCONT)
+        sf.kill_pid(pid)

@@ -373,8 +373,7 @@ def test_connection_loss_with_gathered_data(mount, in_flight):
         wait_for(lambda: "did not answer an echo" in m.stderr(), 15, "the keepalive to drop the server")
         # The old smbd still holds our lease. Killed and reaped, it cannot make the reopen wait for a break:
         # Samba drops share entries of processes that no longer exist, but a zombie still exists.
-        os.kill(pid, signal.SIGKILL)
-        os.kill(pid, signal.SIGCONT)
+        sf.kill_pid(pid)
         stopped = False
 
         def gone():
@@ -392,8 +391,7 @@ def test_connection_loss_with_gathered_data(mount, in_flight):
             assert (m.backing / "f").read_bytes() == b"d" * 40 * 1024
     finally:
         if stopped:
-            os.kill(pid, signal.SIGKILL)
-            os.kill(pid, signal.SIGCONT)
+            sf.kill_pid(pid)
         d.stop()
 
 
