@@ -221,17 +221,17 @@ static void attr_from_create(const struct smb2_create_rsp *r, struct smb_attr *o
 		out->file_id = q.disk_file_id;
 }
 
-/* Path op of the shape CREATE + <work> + CLOSE. */
+/* Path op of the shape CREATE + <work> + CLOSE. c is initialised whatever the outcome: the caller frees it. */
 typedef void (*work_fn)(struct cmp *c, const void *arg);
 
 static int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition,
 			 uint32_t options, work_fn work, const void *arg, bool idempotent, struct cmp *c)
 {
 	char *wpath;
+	cmp_init(c);
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	cmp_init(c);
 	add_create(c, wpath, access, disposition, options);
 	if (work)
 		work(c, arg);
@@ -561,14 +561,15 @@ static ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *
 	return total;
 }
 
+/* One request on fh's FileId. c is initialised whatever the outcome: the caller frees it. */
 static int fid_simple(struct smb_client *cl, struct smb_fh *fh, void (*add)(struct cmp *, struct smb2_fid),
 		      struct cmp *c)
 {
 	struct smb2_fid fid;
+	cmp_init(c);
 	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0)
 		return rc;
-	cmp_init(c);
 	add(c, fid);
 	rc = cmp_send(cl, c, true);
 	return rc < 0 ? rc : cmp_errno(c, NULL);
