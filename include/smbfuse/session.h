@@ -118,7 +118,7 @@ void sess_set_stop_check(struct sess *s, sess_stop_fn fn, void *arg);
 
 /*
  * What a caller does when the connection is dead and rebuilding it fails: one policy for the SMB2 session and
- * the SMB1 link (src/proto/smb1_ops.c), in src/session/reconnect.c. soft: the caller gets -EHOSTDOWN (-EACCES
+ * the SMB1 link (src/proto/smb1_link.c), in src/session/reconnect.c. soft: the caller gets -EHOSTDOWN (-EACCES
  * for a refused logon), and callers within SESS_RECONNECT_BACKOFF_MS of a failed attempt get it without
  * another attempt. hard (sess_cfg.hard): the caller waits and tries again every SESS_RECONNECT_BACKOFF_MS
  * until the server answers or the stop check says the mount is ending. Each step logs the line the user

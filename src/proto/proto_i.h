@@ -33,7 +33,7 @@ struct smb_client {
 	char desc[160];
 	struct proto_stats st;
 	struct pcache *cache;	 /* cache.c: leases and oplocks, cached handles, watches, the workers; immutable */
-	struct smb1_state *smb1; /* smb1_ops.c: the SMB1 link; NULL on SMB2 (then sess is set) */
+	struct smb1_state *smb1; /* smb1_link.c: the SMB1 link; NULL on SMB2 (then sess is set) */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -131,7 +131,7 @@ void smb2_cache_hooks(struct smb_client *cl);
  * The cache's side of a dialect. cache.c and wb.c hold every piece of caching policy (lease and oplock state,
  * the handle cache, write gathering, breaks, watches, the workers, counters) once, for SMB2 and SMB1 alike;
  * what differs is only how a handle is closed, a break acknowledged, a WRITE or CHANGE_NOTIFY sent, and which
- * session generation is current. Each dialect provides that as a struct cache_io (smb2_cache.c, smb1_ops.c).
+ * session generation is current. Each dialect provides that as a struct cache_io (smb2_cache.c, smb1_cache.c).
  * States are SMB2_LEASE_* bits whatever the dialect: an oplock level is one combination of them.
  */
 struct cache_break {

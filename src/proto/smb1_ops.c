@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The SMB1 operations table (NT LM 0.12, MS-CIFS with the MS-SMB extensions): filesystem operations as
- * SMB1 requests, with the semantics and errno mapping of smb2_ops.c.
+ * SMB1 requests, with the semantics and errno mapping of smb2_ops.c. The link and the requests on it are
+ * smb1_link.c's, read and write smb1_io.c's, the cache's side smb1_cache.c's (essays there).
  *
  * Commands. Handles come from NT_CREATE_ANDX; data moves with READ_ANDX/WRITE_ANDX (64-bit offsets, and
  * more than 64 KiB per request with CAP_LARGE_READX/WRITEX); attributes come from TRANS2 queries at the
@@ -9,27 +10,13 @@
  * FIND_FIRST2/FIND_NEXT2 at SMB_FIND_FILE_ID_FULL_DIRECTORY_INFO, whose entries carry every attribute, so
  * `ls -l` sends no request per file. SMB1 has no compounds: what SMB2 does in one round trip may take two.
  *
- * One response per request. TRANS2 answers larger than the server's MaxBufferSize would arrive in several
- * pieces under one MID (MS-CIFS 3.3.4.1.2), which the transport does not reassemble; every TRANS2 asks for
- * at most what fits one piece, and a piece that is not the whole answer is an error.
- *
- * Reconnects. A link is one smb1_sess (connection, UID, TID) and its generation. When the connection dies
- * the next request builds a new link under the state lock (the others wait on the lock), and handles reopen
- * themselves by path on first use when their generation is stale, as in smb2_ops.c. A retired link is freed
- * by its last user. Requests that never left (-ENOTCONN) are retried once on the new link, read-only ones
- * also when the connection died under them (-ECONNRESET). A rebuild that fails is handled as over SMB2
- * (struct sess_outage): soft fails with a backoff, hard waits for the server. A new link voids every oplock
+ * Reconnects. A link is one smb1_sess (connection, UID, TID) and its generation. When the connection dies the
+ * next request builds a new link (smb1_link.c) under the state lock (the others wait on the lock), and handles
+ * reopen themselves by path on first use when their generation is stale, as in smb2_ops.c. A retired link is
+ * freed by its last user. Requests that never left (-ENOTCONN) are retried once on the new link, read-only ones
+ * also when the connection died under them (-ECONNRESET). A rebuild that fails is handled as over SMB2 (struct
+ * sess_outage): soft fails with a backoff, hard waits for the server. A new link voids every oplock
  * (pcache_rebuilt).
- *
- * Caching. Every handle that stays open asks for a batch oplock, and cache.c/wb.c do with it what they do
- * with SMB 2.0.2's (attribute timeouts, page cache, parked handles, gathered writes, breaks); this file only
- * provides SMB1's side of struct cache_io at its end. Each link's receive thread hands oplock breaks to the
- * cache (on_break) without blocking; the acknowledgment goes out on the link the break came from, from the
- * cache's break worker, which never waits for a FUSE request, so FUSE threads waiting on the same link
- * cannot deadlock with it. One caveat is smbd's: an open of ours that breaks another of our oplocks waits at
- * the server for our acknowledgment, holding a MaxMpxCount slot meanwhile, so a writeback before the ack
- * could only starve if all the server's slots were such opens (50 with smbd); the server's break timeout
- * ends even that.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "proto_i.h"
+#include "smb1_proto_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/smb1.h"
@@ -52,322 +39,11 @@
 #define FIND_LEVEL 0x0105 /* SMB_FIND_FILE_ID_FULL_DIRECTORY_INFO (MS-SMB 2.2.8.1.2) = FileIdFullDirectoryInformation  \
 			   */
 #define FIND_COUNT 512
-#define INFO_MAX 4096
-#define T2_OVERHEAD 128		/* header, words and padding of a TRANS2 response */
-#define IO_LARGE (1024u * 1024) /* per READ_ANDX/WRITE_ANDX with the large capabilities */
-#define IO_SMALL 61440u		/* otherwise: 60 KiB, what fits a 64 KiB buffer with its header */
-#define LEVEL(cls) ((uint16_t)(SMB1_INFO_PASSTHROUGH + (cls)))
-
-struct s1link {
-	struct smb1_sess *s;
-	struct smb_client *cl; /* immutable: where its receive thread delivers oplock breaks */
-	uint64_t gen;	       /* immutable, set before the connection exists (its breaks carry it) */
-	int users;	       /* guarded by smb1_state.lock */
-	bool retired;	       /* replaced: freed by the last user */
-	struct smb1_sess_info info;
-};
-
-struct smb1_state {
-	pthread_mutex_t lock; /* guards cur, gen, users and outage; held while a new link is built */
-	struct s1link *cur;
-	uint64_t gen;
-	struct sess_outage outage;  /* soft/hard, shared with SMB2 (session.h) */
-	_Atomic uint64_t cur_gen;   /* cur->gen, readable without the lock (which a reconnect holds long) */
-	_Atomic unsigned watch_max; /* from cur's MaxMpxCount (smb1_watch_max) */
-	struct smb_client *cl;	    /* immutable */
-	struct sess_cfg cfg;	    /* strings owned (copied) for reconnects */
-	struct smb1_sess_opts opts;
-	char *str[10];
-};
-
-static void on_break(void *arg, const uint8_t *msg, size_t n);
-
-/* ---- links ---- */
-
-static void link_free(struct s1link *l)
-{
-	if (!l)
-		return;
-	smb1_sess_free(l->s);
-	free(l);
-}
-
-static int link_build(struct smb1_state *st, struct s1link **out, char *errbuf, size_t errlen)
-{
-	struct s1link *l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	l->cl = st->cl;
-	l->gen = st->gen + 1;
-	struct smb1_sess_opts o = st->opts;
-	o.on_unsolicited = on_break;
-	o.arg = l; /* outlives its receive thread: link_free joins it */
-	int rc = smb1_sess_new(&st->cfg, &o, &l->s, errbuf, errlen);
-	if (rc < 0) {
-		free(l);
-		return rc;
-	}
-	smb1_sess_get_info(l->s, &l->info);
-	st->gen = l->gen;
-	atomic_store(&st->cur_gen, l->gen);
-	atomic_store(&st->watch_max, l->info.max_mpx >= 8 ? MIN(64u, l->info.max_mpx / 4u) : 0u);
-	*out = l;
-	return 0;
-}
-
-/* Replace the dead current link; *old gets it when nobody uses it any more, for the caller to free. */
-static int link_rebuild_locked(struct smb1_state *st, struct s1link **old)
-{
-	struct s1link *l;
-	char err[256] = "";
-	int rc = sess_outage_backoff_locked(&st->outage);
-	if (rc < 0)
-		return rc;
-	sess_outage_lost_locked(&st->outage);
-	rc = link_build(st, &l, err, sizeof(err));
-	if (rc < 0)
-		return sess_outage_failed_locked(&st->outage, rc, err);
-	st->cur->retired = true;
-	if (st->cur->users == 0)
-		*old = st->cur;
-	st->cur = l;
-	sess_outage_over_locked(&st->outage, l->gen);
-	return 0;
-}
-
-/* The current link, rebuilt first when its connection has died; one reference for the caller. */
-static int link_get(struct smb1_state *st, struct s1link **out)
-{
-	struct s1link *old = NULL;
-	bool rebuilt = false;
-	int rc = 0;
-	pthread_mutex_lock(&st->lock);
-	while (!smb1_sess_alive(st->cur->s)) {
-		rc = link_rebuild_locked(st, &old);
-		rebuilt |= rc == 0;
-		if (rc == 0 || !sess_outage_wait_locked(&st->outage, &st->lock))
-			break;
-		rc = 0; /* waited (hard): look again, another caller may have rebuilt it */
-	}
-	if (rc == 0) {
-		st->cur->users++;
-		*out = st->cur;
-	}
-	pthread_mutex_unlock(&st->lock);
-	link_free(old);
-	/* Every oplock of the old connection died with it. */
-	if (rebuilt)
-		pcache_rebuilt(st->cl);
-	return rc;
-}
-
-static void link_put(struct smb1_state *st, struct s1link *l)
-{
-	pthread_mutex_lock(&st->lock);
-	bool last = --l->users == 0 && l->retired;
-	pthread_mutex_unlock(&st->lock);
-	if (last)
-		link_free(l);
-}
-
-static bool lost(int rc)
-{
-	return rc == -ENOTCONN || rc == -ECONNRESET;
-}
-
-/* Whether an operation that failed with rc may run again on a new link. */
-static bool retry(int rc, bool idempotent)
-{
-	return rc == -ENOTCONN || (idempotent && rc == -ECONNRESET);
-}
-
-/* ---- one request ---- */
-
-struct call {
-	struct s1link *l;
-	uint8_t command;
-	struct wbuf w;
-	uint8_t *rsp;
-	size_t rsp_len;
-	uint32_t status;
-};
-
-static void call_init(struct call *c, struct s1link *l, uint8_t command)
-{
-	memset(c, 0, sizeof(*c));
-	c->l = l;
-	c->command = command;
-	smb1_sess_req_init(l->s, &c->w, command);
-}
-
-/* Send with data after the blocks; 0, a transport error, or the response's NTSTATUS as an errno. */
-static int call_run(struct call *c, const void *data, size_t len)
-{
-	stat_cmd(c->l->cl, c->command);
-	int rc = smb1_sess_call(c->l->s, &c->w, data, len, &c->rsp, &c->rsp_len, &c->status);
-	if (rc < 0)
-		return rc;
-	if (c->status == STATUS_SUCCESS)
-		return 0;
-	log_dbg("%s: %s", smb1_command_name(c->command), ntstatus_name(c->status));
-	return ntstatus_to_errno(c->status) ?: -EIO;
-}
-
-static void call_free(struct call *c)
-{
-	wbuf_free(&c->w);
-	free(c->rsp);
-	c->rsp = NULL;
-}
-
-/* A request whose answer carries nothing but its status. */
-static int simple(struct s1link *l, uint8_t command, int (*enc)(struct wbuf *, const void *), const void *arg)
-{
-	struct call c;
-	call_init(&c, l, command);
-	int rc = enc(&c.w, arg) ?: call_run(&c, NULL, 0);
-	call_free(&c);
-	return rc;
-}
-
-/* ---- TRANS2 ---- */
-
-static uint16_t t2_max_data(const struct s1link *l, uint32_t want)
-{
-	uint32_t room = l->info.max_buffer_size > T2_OVERHEAD + 1024 ? l->info.max_buffer_size - T2_OVERHEAD : 1024;
-	return (uint16_t)MIN(MIN(want, room), 0xFFFFu);
-}
-
-/*
- * One TRANS2 with params and data; r views the answer in c->rsp (free with call_free). An answer split
- * over several messages is refused (see the top of this file).
- */
-static int trans2(struct call *c, uint16_t sub, const struct wbuf *params, const struct wbuf *data, uint32_t max_data,
-		  struct smb1_trans2_rsp *r)
-{
-	struct smb1_trans2_req req = {
-	    .subcommand = sub,
-	    .params = params->p,
-	    .params_len = (uint16_t)params->len,
-	    .data = data ? data->p : NULL,
-	    .data_len = data ? (uint16_t)data->len : 0,
-	    .max_param_count = 64,
-	    .max_data_count = t2_max_data(c->l, max_data),
-	};
-	int rc = wbuf_err(params) ?: (data ? wbuf_err(data) : 0);
-	if (rc == 0 && (params->len > 0xFFFF || (data && data->len > 0xFFFF)))
-		rc = -EMSGSIZE;
-	if (rc == 0)
-		rc = smb1_trans2_req_encode(&c->w, &req);
-	if (rc == 0)
-		rc = call_run(c, NULL, 0);
-	if (rc == 0 && (rc = smb1_trans2_rsp_decode(c->rsp, c->rsp_len, r)) < 0) {
-		log_dbg("TRANS2 0x%04x: undecodable response (%s)", sub, strerror(-rc));
-		rc = -EIO;
-	}
-	if (rc == 0 && (r->params_len != r->total_param_count || r->data_len != r->total_data_count || r->params_disp ||
-			r->data_disp)) {
-		log_dbg("TRANS2 0x%04x: answer in pieces (%u of %u data bytes)", sub, r->data_len, r->total_data_count);
-		rc = -EIO;
-	}
-	return rc;
-}
-
-/*
- * SMB_QUERY_FILE_ALL_INFO (MS-CIFS 2.2.8.3.10): FileBasicInformation and FileStandardInformation with no
- * IndexNumber. The pass-through FileAllInformation is not used because smbd answers it over SMB1 in this
- * layout, not MS-FSCC's.
- */
-#define QUERY_FILE_ALL_INFO 0x0107
-#define QUERY_FILE_ALL_INFO_MIN 72
-
-static int all_info_decode(const uint8_t *p, size_t n, struct smb_attr *out)
-{
-	struct cur c;
-	uint64_t t[4];
-	cur_init(&c, p, n);
-	for (int i = 0; i < 4; i++)
-		t[i] = cur_u64(&c);
-	uint32_t attrs = cur_u32(&c);
-	cur_skip(&c, 4);
-	uint64_t alloc = cur_u64(&c), eof = cur_u64(&c);
-	uint32_t nlink = cur_u32(&c);
-	if (cur_err(&c) || n < QUERY_FILE_ALL_INFO_MIN)
-		return -EIO;
-	memset(out, 0, sizeof(*out));
-	out->btime = filetime_to_timespec(t[0]);
-	out->atime = filetime_to_timespec(t[1]);
-	out->mtime = filetime_to_timespec(t[2]);
-	out->ctime = filetime_to_timespec(t[3]);
-	out->attrs = attrs;
-	out->alloc_size = alloc;
-	out->size = eof;
-	out->nlink = nlink;
-	return 0;
-}
-
-/* One QUERY_PATH_INFORMATION (wpath) or QUERY_FILE_INFORMATION (fid) at level; r views c's answer. */
-static int query_info(struct s1link *l, struct call *c, const char *wpath, uint16_t fid, uint16_t level,
-		      struct smb1_trans2_rsp *r)
-{
-	struct wbuf p;
-	wbuf_init(&p, 0);
-	if (wpath)
-		smb1_path_info_params_encode(&p, level, wpath);
-	else
-		smb1_file_info_params_encode(&p, fid, level, false);
-	call_init(c, l, SMB1_COM_TRANSACTION2);
-	int rc = trans2(c, wpath ? SMB1_TRANS2_QUERY_PATH_INFORMATION : SMB1_TRANS2_QUERY_FILE_INFORMATION, &p, NULL,
-			INFO_MAX, r);
-	wbuf_free(&p);
-	return rc;
-}
-
-/* Attributes of wpath or fid: the all-info level, then FileInternalInformation for the file id, so that
- * stat and a listing (which carries FileId) give the same inode number. */
-static int query_all(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out)
-{
-	struct call c;
-	struct smb1_trans2_rsp r;
-	int rc = query_info(l, &c, wpath, fid, QUERY_FILE_ALL_INFO, &r);
-	if (rc == 0)
-		rc = all_info_decode(r.data, r.data_len, out);
-	call_free(&c);
-	if (rc < 0)
-		return rc;
-	if (query_info(l, &c, wpath, fid, LEVEL(FileInternalInformation), &r) == 0 && r.data_len >= 8)
-		out->file_id = get_le64(r.data);
-	else
-		out->file_id = 0;
-	call_free(&c);
-	return 0;
-}
-
-/* SET_PATH_INFORMATION (wpath) or SET_FILE_INFORMATION (fid) of one pass-through class. */
-static int set_info(struct s1link *l, const char *wpath, uint16_t fid, uint8_t cls, const struct wbuf *payload)
-{
-	struct call c;
-	struct wbuf p;
-	struct smb1_trans2_rsp r;
-	wbuf_init(&p, 0);
-	if (wpath)
-		smb1_path_info_params_encode(&p, LEVEL(cls), wpath);
-	else
-		smb1_file_info_params_encode(&p, fid, LEVEL(cls), true);
-	call_init(&c, l, SMB1_COM_TRANSACTION2);
-	int rc =
-	    trans2(&c, wpath ? SMB1_TRANS2_SET_PATH_INFORMATION : SMB1_TRANS2_SET_FILE_INFORMATION, &p, payload, 0, &r);
-	call_free(&c);
-	wbuf_free(&p);
-	return rc;
-}
 
 /* ---- paths ---- */
 
 /* Run op on the current link, once more on a new one if the connection was lost as retry() allows. */
-typedef int (*link_op)(struct s1link *l, const char *wpath, void *arg);
-
-static int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool idempotent)
+int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool idempotent)
 {
 	char *wpath;
 	int rc = proto_wire_path(cl, path, &wpath);
@@ -400,14 +76,6 @@ static int smb1_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 
 /* ---- handles ---- */
 
-struct create_args {
-	uint32_t access, disposition, options, attrs;
-	bool oplock;	      /* ask for a batch oplock */
-	uint16_t fid;	      /* out */
-	uint8_t oplock_level; /* out: SMB1_OPLOCK_* granted */
-	struct smb_attr *attr;
-};
-
 static void attr_from_create(const struct smb1_nt_create_rsp *r, struct smb_attr *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -426,7 +94,7 @@ static void attr_from_create(const struct smb1_nt_create_rsp *r, struct smb_attr
  * and REQUEST_OPBATCH) and take what is granted: batch, exclusive, level II (we offer
  * CAP_LEVEL_II_OPLOCKS) or none. Brief opens ask for none, so there is nothing for the server to break.
  */
-static int op_create(struct s1link *l, const char *wpath, void *arg)
+int op_create(struct s1link *l, const char *wpath, void *arg)
 {
 	struct create_args *a = arg;
 	uint32_t oplock = a->oplock ? SMB1_NT_CREATE_REQUEST_OPLOCK | SMB1_NT_CREATE_REQUEST_OPBATCH : 0;
@@ -457,7 +125,7 @@ static int op_create(struct s1link *l, const char *wpath, void *arg)
 }
 
 /* What an SMB1 oplock level lets us cache, in lease bits (as SMB2's levels, smb2_cache.c). */
-static uint32_t oplock_state(uint8_t level)
+uint32_t oplock_state(uint8_t level)
 {
 	switch (level) {
 	case SMB1_OPLOCK_BATCH:
@@ -486,12 +154,7 @@ static int enc_close(struct wbuf *w, const void *arg)
 	return smb1_close_req_encode(w, *(const uint16_t *)arg);
 }
 
-static int enc_flush(struct wbuf *w, const void *arg)
-{
-	return smb1_flush_req_encode(w, *(const uint16_t *)arg);
-}
-
-static int close_fid(struct s1link *l, uint16_t fid)
+int close_fid(struct s1link *l, uint16_t fid)
 {
 	return simple(l, SMB1_COM_CLOSE, enc_close, &fid);
 }
@@ -545,7 +208,7 @@ static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t 
  * A link for fh and its FID there, reopening the file by path when a reconnect made the FID stale. The
  * caller puts the link.
  */
-static int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, uint16_t *fid)
+int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, uint16_t *fid)
 {
 	int rc = link_get(cl->smb1, l);
 	if (rc < 0)
@@ -571,9 +234,7 @@ static int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, 
 }
 
 /* Run op on fh's FID, once more after a lost connection as retry() allows. */
-typedef int (*fid_op)(struct s1link *l, uint16_t fid, void *arg);
-
-static int on_fid(struct smb_client *cl, struct smb_fh *fh, fid_op op, void *arg, bool idempotent)
+int on_fid(struct smb_client *cl, struct smb_fh *fh, fid_op op, void *arg, bool idempotent)
 {
 	int rc = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -591,7 +252,7 @@ static int on_fid(struct smb_client *cl, struct smb_fh *fh, fid_op op, void *arg
 }
 
 /* CLOSE the handle (when its FID is still valid) and free it. */
-static int smb1_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
+int smb1_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 {
 	int rc = 0;
 	struct s1link *l;
@@ -613,205 +274,6 @@ static int smb1_close(struct smb_client *cl, struct smb_fh *fh)
 	if (pcache_park(cl, fh))
 		return 0;
 	return smb1_fh_destroy(cl, fh);
-}
-
-/* ---- read and write ---- */
-
-/*
- * Large READ_ANDX only unsigned: servers (Windows, smbd) cap signed ones at the buffer size. Writes stay at
- * 60 KiB: smbd writes less of a larger WRITE_ANDX than it was sent, which reads as a short write.
- */
-static uint32_t io_chunk(const struct s1link *l, bool write)
-{
-	if (!write && (l->info.capabilities & SMB1_CAP_LARGE_READX) && !l->info.signing)
-		return IO_LARGE;
-	return IO_SMALL;
-}
-
-struct io_args {
-	uint8_t *buf;
-	size_t size;
-	uint64_t off;
-	ssize_t done;
-};
-
-/*
- * Large reads and writes go out as pieces of io_chunk bytes, up to IO_WINDOW of them in flight at once and
- * never more than the server's MaxMpxCount (MS-CIFS 3.2.4.1.2; the transport also waits for a free slot), so
- * a 1 MiB FUSE request over 60 KiB pieces takes about one round trip rather than seventeen. Pieces are
- * collected in order: a read stops at the first short piece (end of file), and what follows it is dropped.
- */
-#define IO_WINDOW 32
-
-struct piece {
-	struct smb1_pending *p;
-	uint64_t off;
-	uint8_t *buf;
-	uint32_t len;
-	int rc; /* a failure to submit */
-};
-
-static void piece_submit(struct s1link *l, uint8_t command, uint16_t fid, struct piece *pc)
-{
-	struct wbuf w;
-	smb1_sess_req_init(l->s, &w, command);
-	if (command == SMB1_COM_READ_ANDX)
-		pc->rc = smb1_read_req_encode(&w, fid, pc->off, pc->len);
-	else
-		pc->rc = smb1_write_req_encode(&w, fid, pc->off, pc->len, false);
-	if (pc->rc == 0) {
-		stat_cmd(l->cl, command);
-		pc->rc = smb1_sess_submit(l->s, &w, command == SMB1_COM_WRITE_ANDX ? pc->buf : NULL,
-					  command == SMB1_COM_WRITE_ANDX ? pc->len : 0, &pc->p);
-	}
-	wbuf_free(&w);
-}
-
-/* Collect one piece: 0 with the bytes read or written in *n, or a negative errno. */
-static int piece_wait(struct s1link *l, uint8_t command, struct piece *pc, uint32_t *n)
-{
-	uint8_t *rsp = NULL;
-	size_t rlen = 0;
-	uint32_t st = 0, dl = 0;
-	const uint8_t *d = NULL;
-	*n = 0;
-	int rc = pc->rc;
-	if (pc->p)
-		rc = smb1_sess_wait(l->s, pc->p, &rsp, &rlen, &st);
-	pc->p = NULL;
-	if (rc == 0 && st != STATUS_SUCCESS)
-		rc = command == SMB1_COM_READ_ANDX && st == STATUS_END_OF_FILE ? -ENODATA
-									 : ntstatus_to_errno(st) ?: -EIO;
-	if (command == SMB1_COM_READ_ANDX) {
-		if (rc == -ENODATA)
-			rc = 0;
-		else if (rc == 0 && smb1_read_rsp_decode(rsp, rlen, &d, &dl) < 0)
-			rc = -EIO;
-		if (rc == 0 && dl > pc->len)
-			rc = -EIO; /* more than asked: a confused or hostile server */
-		if (rc == 0 && dl)
-			memcpy(pc->buf, d, dl);
-	} else {
-		if (rc == 0 && smb1_write_rsp_decode(rsp, rlen, &dl) < 0)
-			rc = -EIO;
-		/* A write not done in full is an error: callers must not see data silently dropped. */
-		if (rc == 0 && dl != pc->len)
-			rc = dl < pc->len ? -ENOSPC : -EIO;
-	}
-	free(rsp);
-	*n = rc == 0 ? dl : 0;
-	return rc;
-}
-
-/*
- * Move a->size bytes in pieces, several in flight. a->done counts the bytes of the leading pieces that all
- * completed in full (plus a short one's bytes, for a read). Returns the first error in offset order, which
- * op_read forgives once something was read.
- */
-static int io_pipelined(struct s1link *l, uint16_t fid, uint8_t command, struct io_args *a)
-{
-	struct piece ring[IO_WINDOW];
-	uint32_t chunk = io_chunk(l, command == SMB1_COM_WRITE_ANDX);
-	unsigned window = MIN((unsigned)IO_WINDOW, (unsigned)(l->info.max_mpx ? l->info.max_mpx : 1));
-	size_t sent = 0;
-	unsigned head = 0, count = 0;
-	int rc = 0;
-	bool stop = false;
-	a->done = 0;
-	while (count || (!stop && sent < a->size)) {
-		/* Keep the window full while there is more to send and nothing went wrong. */
-		while (!stop && sent < a->size && count < window) {
-			struct piece *pc = &ring[(head + count) % IO_WINDOW];
-			*pc = (struct piece){.off = a->off + sent,
-					     .buf = a->buf + sent,
-					     .len = (uint32_t)MIN((size_t)chunk, a->size - sent)};
-			piece_submit(l, command, fid, pc);
-			sent += pc->len;
-			count++;
-		}
-		struct piece *pc = &ring[head];
-		uint32_t n;
-		int r = piece_wait(l, command, pc, &n);
-		head = (head + 1) % IO_WINDOW;
-		count--;
-		if (stop)
-			continue; /* after a short or failed piece, the rest are only collected */
-		if (r < 0) {
-			rc = r;
-			stop = true;
-		} else {
-			a->done += n;
-			stop = n < pc->len;
-		}
-	}
-	return rc;
-}
-
-static int op_read(struct s1link *l, uint16_t fid, void *arg)
-{
-	struct io_args *a = arg;
-	int rc = io_pipelined(l, fid, SMB1_COM_READ_ANDX, a);
-	return rc < 0 && !a->done ? rc : 0;
-}
-
-static ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off)
-{
-	if (size == 0)
-		return 0;
-	pcache_fh_writeback(cl, fh);
-	struct io_args a = {.buf = buf, .size = size, .off = off};
-	int rc = on_fid(cl, fh, op_read, &a, true);
-	if (rc == 0 && a.done > 0)
-		stat_add(&cl->st.bytes_read, (uint64_t)a.done);
-	return rc < 0 ? rc : a.done;
-}
-
-static int op_write(struct s1link *l, uint16_t fid, void *arg)
-{
-	return io_pipelined(l, fid, SMB1_COM_WRITE_ANDX, arg);
-}
-
-/* Gathered under an exclusive or batch oplock (wb.c) into WRITE_ANDX of the size smbd writes in full. */
-static ssize_t smb1_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
-{
-	if (size == 0)
-		return 0;
-	ssize_t g = pcache_write(cl, fh, buf, size, off, IO_SMALL);
-	if (g != -EAGAIN)
-		return g;
-	struct io_args a = {.buf = (uint8_t *)buf, .size = size, .off = off};
-	/* Writing the same bytes at the same offset twice is harmless, so a lost write is resent. */
-	int rc = on_fid(cl, fh, op_write, &a, true);
-	pcache_wrote(cl, fh);
-	if (a.done > 0)
-		stat_add(&cl->st.bytes_written, (uint64_t)a.done);
-	return rc < 0 ? rc : a.done;
-}
-
-static int op_flush(struct s1link *l, uint16_t fid, void *arg)
-{
-	return simple(l, SMB1_COM_FLUSH, enc_flush, &fid);
-}
-
-static int smb1_fsync(struct smb_client *cl, struct smb_fh *fh)
-{
-	int e = pcache_flush(cl, fh);
-	int rc = on_fid(cl, fh, op_flush, NULL, true);
-	return e ?: rc;
-}
-
-static int op_fstat(struct s1link *l, uint16_t fid, void *arg)
-{
-	return query_all(l, NULL, fid, arg);
-}
-
-static int smb1_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
-{
-	pcache_fh_writeback(cl, fh);
-	int rc = on_fid(cl, fh, op_fstat, out, true);
-	if (rc == 0)
-		pcache_note_attr(cl, fh, out);
-	return rc;
 }
 
 /* ---- setattr ---- */
@@ -1223,247 +685,6 @@ static int smb1_statfs(struct smb_client *cl, struct smb_statfs *out)
 {
 	return on_link(cl, "", op_statfs, out, true);
 }
-
-/* ---- the cache's side (struct cache_io): oplock breaks, acks, WRITEs without a waiter ---- */
-
-/*
- * Receive thread of link l: an oplock break is a LOCKING_ANDX request from the server (MS-CIFS 3.2.5.42)
- * naming our FID and the level we keep (none or level II). Only decoded and queued: the break worker
- * (cache.c) writes back, invalidates and acknowledges, never this thread.
- */
-static void on_break(void *arg, const uint8_t *msg, size_t n)
-{
-	struct s1link *l = arg;
-	uint16_t fid;
-	uint8_t level;
-	if (smb1_oplock_break_decode(msg, n, &fid, &level) < 0) {
-		log_warn("ignoring an unsolicited SMB1 message that is not an oplock break");
-		return;
-	}
-	struct cache_break b = {
-	    .new_state = level == SMB1_BREAK_TO_LEVEL_II ? oplock_state(SMB1_OPLOCK_LEVEL_II) : 0,
-	    .ack_required = true,
-	    .fid_key = fid,
-	    .level = level,
-	    .gen = l->gen,
-	};
-	pcache_break_queue(l->cl, &b);
-}
-
-/* The current link if it is generation gen and alive (one reference), without building a new one. */
-static struct s1link *link_if_current(struct smb1_state *st, uint64_t gen)
-{
-	pthread_mutex_lock(&st->lock);
-	struct s1link *l = st->cur->gen == gen && smb1_sess_alive(st->cur->s) ? st->cur : NULL;
-	if (l)
-		l->users++;
-	pthread_mutex_unlock(&st->lock);
-	return l;
-}
-
-/* LOCKING_ANDX with OPLOCK_RELEASE and the level the server offered (MS-CIFS 2.2.4.32.1): no response. */
-static int smb1_ack(struct smb_client *cl, const struct cache_break *b)
-{
-	struct s1link *l = link_if_current(cl->smb1, b->gen);
-	if (!l)
-		return -ENOTCONN; /* the FID died with its connection */
-	struct wbuf w;
-	smb1_sess_req_init(l->s, &w, SMB1_COM_LOCKING_ANDX);
-	int rc = smb1_oplock_ack_encode(&w, (uint16_t)b->fid_key, b->level);
-	if (rc == 0) {
-		stat_cmd(cl, SMB1_COM_LOCKING_ANDX);
-		rc = smb1_sess_send(l->s, &w);
-	}
-	wbuf_free(&w);
-	link_put(cl->smb1, l);
-	return rc;
-}
-
-struct awrite {
-	cache_write_done done;
-	void *arg;
-	uint32_t len;
-};
-
-/* Receive thread: a gathered WRITE_ANDX's answer. */
-static void awrite_done(void *arg, int err, uint8_t *rsp, size_t rsp_len)
-{
-	struct awrite *a = arg;
-	uint32_t status = 0, count = 0;
-	if (err == 0) {
-		status = smb1_rsp_status(rsp, rsp_len);
-		if (status == STATUS_SUCCESS && smb1_write_rsp_decode(rsp, rsp_len, &count) < 0)
-			err = -EBADMSG;
-	}
-	a->done(a->arg, err, status, count);
-	free(rsp);
-	free(a);
-}
-
-static int smb1_write_async(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
-			    cache_write_done done, void *arg)
-{
-	struct s1link *l;
-	uint16_t fid;
-	struct wbuf w;
-	struct awrite *a = malloc(sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	*a = (struct awrite){done, arg, len};
-	int rc = fh_link(cl, fh, &l, &fid);
-	if (rc < 0) {
-		free(a);
-		return rc;
-	}
-	smb1_sess_req_init(l->s, &w, SMB1_COM_WRITE_ANDX);
-	rc = smb1_write_req_encode(&w, fid, off, len, false);
-	if (rc == 0) {
-		stat_cmd(cl, SMB1_COM_WRITE_ANDX);
-		rc = smb1_sess_submit_cb(l->s, &w, data, len, awrite_done, a);
-	}
-	if (rc < 0)
-		free(a);
-	wbuf_free(&w);
-	link_put(cl->smb1, l);
-	return rc;
-}
-
-/*
- * Directory watches: NT_TRANSACT_NOTIFY_CHANGE (MS-CIFS 2.2.7.4) on a directory FID, without a deadline,
- * answered on the receive thread. Closing the FID ends a pending request (smbd answers it then), which is
- * how the cache ends a watch. Each pending request holds one of the server's MaxMpxCount slots, so only a
- * quarter of them may be watches, and none when the server allows fewer than 8 requests at once.
- */
-#define NOTIFY_PARAM_MAX 16384u /* changes per answer; more and the server reports an overflow instead */
-
-struct s1watch {
-	uint16_t fid; /* immutable */
-	uint64_t gen; /* immutable: the link it belongs to */
-	uint32_t max; /* MaxParameterCount: what one answer of that server can carry */
-	cache_notify_done done;
-	void *arg;
-};
-
-static int op_watch_open(struct s1link *l, const char *wpath, void *arg)
-{
-	struct s1watch *w = arg;
-	struct create_args a = {.access = FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-				.disposition = FILE_OPEN,
-				.options = FILE_DIRECTORY_FILE};
-	int rc = op_create(l, wpath, &a);
-	if (rc == 0) {
-		w->fid = a.fid;
-		w->gen = l->gen;
-		w->max = MIN(NOTIFY_PARAM_MAX, (uint32_t)t2_max_data(l, NOTIFY_PARAM_MAX));
-	}
-	return rc;
-}
-
-static int smb1_watch_open(struct smb_client *cl, const char *path, void **h, uint64_t *gen)
-{
-	struct s1watch *w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	int rc = on_link(cl, path, op_watch_open, w, true);
-	if (rc < 0) {
-		free(w);
-		return rc;
-	}
-	*h = w;
-	*gen = w->gen;
-	return 0;
-}
-
-/* Receive thread: hand the answer over. */
-static void notify_done(void *arg, int err, uint8_t *rsp, size_t n)
-{
-	struct s1watch *w = arg;
-	w->done(w->arg, err, err ? 0 : smb1_rsp_status(rsp, n), rsp, n);
-}
-
-static int smb1_watch_arm(struct smb_client *cl, void *h, cache_notify_done done, void *arg)
-{
-	struct s1watch *w = h;
-	struct s1link *l = link_if_current(cl->smb1, w->gen);
-	if (!l)
-		return -ENOTCONN; /* the FID died with its connection */
-	struct wbuf b;
-	w->done = done;
-	w->arg = arg;
-	smb1_sess_req_init(l->s, &b, SMB1_COM_NT_TRANSACT);
-	int rc = smb1_notify_req_encode(&b, w->fid, PROTO_NOTIFY_FILTER, false, w->max);
-	if (rc == 0) {
-		stat_cmd(cl, SMB1_COM_NT_TRANSACT);
-		rc = smb1_sess_submit_cb(l->s, &b, NULL, 0, notify_done, w);
-	}
-	wbuf_free(&b);
-	link_put(cl->smb1, l);
-	return rc;
-}
-
-/* The changes of one answer; an answer in pieces (never asked for: see max) is refused. */
-static int smb1_watch_changes(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len)
-{
-	struct smb1_nt_trans_rsp r;
-	int rc = smb1_nt_trans_rsp_decode(rsp, n, &r);
-	if (rc == 0 && (r.params_len != r.total_param_count || r.params_disp))
-		rc = -EBADMSG;
-	if (rc == 0) {
-		*buf = r.params;
-		*len = r.params_len;
-	}
-	return rc;
-}
-
-static void smb1_watch_close(struct smb_client *cl, void *h)
-{
-	struct s1watch *w = h;
-	struct s1link *l = link_if_current(cl->smb1, w->gen);
-	if (l) {
-		close_fid(l, w->fid);
-		link_put(cl->smb1, l);
-	}
-}
-
-static void smb1_watch_free(void *h)
-{
-	free(h);
-}
-
-static unsigned smb1_watch_max(struct smb_client *cl)
-{
-	return atomic_load(&cl->smb1->watch_max);
-}
-
-static uint64_t smb1_generation(struct smb_client *cl)
-{
-	return atomic_load(&cl->smb1->cur_gen);
-}
-
-static bool smb1_leasing(struct smb_client *cl)
-{
-	return false; /* SMB1 has oplocks only */
-}
-
-static const char *command_name(unsigned cmd)
-{
-	return smb1_command_name((uint8_t)cmd);
-}
-
-const struct cache_io smb1_cache_io = {
-    .generation = smb1_generation,
-    .leasing = smb1_leasing,
-    .command_name = command_name,
-    .fh_destroy = smb1_fh_destroy,
-    .ack = smb1_ack,
-    .write_async = smb1_write_async,
-    .watch_open = smb1_watch_open,
-    .watch_arm = smb1_watch_arm,
-    .watch_changes = smb1_watch_changes,
-    .watch_close = smb1_watch_close,
-    .watch_free = smb1_watch_free,
-    .watch_max = smb1_watch_max,
-};
 
 const struct smb_ops smb1_ops = {
     .stat = smb1_stat,

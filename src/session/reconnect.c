@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What a mount does while its server is unreachable (session.h, struct sess_outage), one policy for the SMB2
- * session (session.c) and the SMB1 link (src/proto/smb1_ops.c), so that soft and hard, and the log lines an
+ * session (session.c) and the SMB1 link (src/proto/smb1_link.c), so that soft and hard, and the log lines an
  * administrator greps for, mean the same whatever the dialect.
  *
  * Storms. After a failed rebuild, callers within SESS_RECONNECT_BACKOFF_MS get the same error at once instead

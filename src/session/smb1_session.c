@@ -515,7 +515,7 @@ int smb1_sess_echo(struct smb1_sess *s)
  * answering without closing the connection would leave every request waiting for its full deadline. Every
  * half interval, if nothing has arrived for a whole one, an ECHO (MS-CIFS 2.2.4.39, 3.2.6.2) goes out with
  * the interval as its deadline; if it does not come back, the connection is killed, waiters fail as on any
- * loss, and smb1_ops.c's next request builds a new session (smb1_sess_alive is false).
+ * loss, and the next request (src/proto/smb1_link.c) builds a new session (smb1_sess_alive is false).
  */
 static void watchdog_probe(struct smb1_sess *s)
 {

@@ -1,4 +1,4 @@
-"""SMB1 large I/O with several READ_ANDX / WRITE_ANDX in flight at once (src/proto/smb1_ops.c, io_pipelined),
+"""SMB1 large I/O with several READ_ANDX / WRITE_ANDX in flight at once (src/proto/smb1_io.c, io_pipelined),
 seen on the wire: tshark captures the test's smbd port on loopback, and the test counts, in wire order, how
 many requests of each command were outstanding (sent, not yet answered, by MID) at most.
 

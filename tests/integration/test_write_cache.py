@@ -36,7 +36,7 @@ def delta(after, before, key):
 
 
 def gather_size(m):
-    """What one gathered WRITE carries: 1 MiB, 64 KiB on SMB 2.0.2, 60 KiB over SMB1 (smb1_ops.c IO_SMALL)."""
+    """What one gathered WRITE carries: 1 MiB, 64 KiB on SMB 2.0.2, 60 KiB over SMB1 (smb1_io.c IO_SMALL)."""
     if is_smb1(m):
         return 60 * KiB
     return 64 * KiB if m.opts.get("vers") == "2.0" else MiB

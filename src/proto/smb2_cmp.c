@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SMB2 compounds (MS-SMB2 3.2.4.1.4), the requests smb2_ops.c and smb2_io.c build, and what they decode.
+ *
+ * Compounds. Whatever needs a handle only briefly (stat, mkdir, unlink, rename, setattr by path, statfs)
+ * is one compound: CREATE, then the work on FileId 0xFFFF...FFFF ("the file just opened", MS-SMB2
+ * 3.2.4.1.4), then CLOSE, with SMB2_FLAGS_RELATED_OPERATIONS on all but the first. One round trip instead
+ * of three, and no handle can leak if the client dies between the requests: the server closes it as
+ * part of the same compound. When CREATE fails, the server fails the related requests with the same status
+ * (3.3.5.2.7.2), so the first non-success status is the answer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smb2_proto_i.h"
+#include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/smb2.h"
+#include "smbfuse/util.h"
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+void cmp_init(struct cmp *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+struct wbuf *cmp_add(struct cmp *c, uint16_t cmd, uint32_t payload)
+{
+	int i = c->n++;
+	wbuf_init(&c->w[i], 0);
+	c->m[i].hdr.command = cmd;
+	c->m[i].hdr.credit_charge = (uint16_t)MAX(1u, (payload + 65535) / 65536);
+	if (i > 0)
+		c->m[i].hdr.flags = SMB2_FLAGS_RELATED_OPERATIONS;
+	return &c->w[i];
+}
+
+void cmp_free(struct cmp *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		wbuf_free(&c->w[i]);
+		free(c->m[i].rsp);
+		c->m[i].rsp = NULL;
+	}
+	c->n = 0;
+}
+
+/*
+ * Send and wait. Read-only requests are resent once when the connection died under them, since running
+ * them twice is harmless; others report the loss.
+ */
+int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent)
+{
+	for (int i = 0; i < c->n; i++) {
+		int rc = wbuf_err(&c->w[i]);
+		if (rc < 0)
+			return rc;
+		c->m[i].body = c->w[i].p;
+		c->m[i].body_len = c->w[i].len;
+	}
+	for (int i = 0; i < c->n; i++)
+		stat_cmd(cl, c->m[i].hdr.command);
+	int rc = sess_call(cl->sess, c->m, c->n, &c->gen);
+	if (rc == -ECONNRESET && idempotent) {
+		for (int i = 0; i < c->n; i++)
+			stat_cmd(cl, c->m[i].hdr.command);
+		for (int i = 0; i < c->n; i++) {
+			free(c->m[i].rsp);
+			c->m[i].rsp = NULL;
+		}
+		rc = sess_call(cl->sess, c->m, c->n, &c->gen);
+	}
+	return rc;
+}
+
+/* The first failing status of the compound as an errno, 0 if all succeeded. */
+int cmp_errno(const struct cmp *c, int *failed_at)
+{
+	for (int i = 0; i < c->n; i++) {
+		uint32_t st = c->m[i].rsp_hdr.status;
+		if (st != STATUS_SUCCESS && st != STATUS_BUFFER_OVERFLOW) {
+			if (failed_at)
+				*failed_at = i;
+			int e = ntstatus_to_errno(st);
+			log_dbg("%s: %s", smb2_command_name(c->m[i].hdr.command), ntstatus_name(st));
+			return e ? e : -EIO;
+		}
+	}
+	return 0;
+}
+
+void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease)
+{
+	struct wbuf ctx;
+	size_t prev = SIZE_MAX;
+	wbuf_init(&ctx, 0);
+	if (qfid)
+		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
+	if (lease)
+		smb2_lease_ctx(cl, lease, &ctx, &prev);
+	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
+	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
+		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
+	struct smb2_create_req req = {
+		.oplock_level = level,
+		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
+		.desired_access = access,
+		.share_access = SHARE_ALL,
+		.disposition = disposition,
+		.options = options,
+		.name = wpath,
+		.name_len = strlen(wpath),
+		.contexts = ctx.len ? ctx.p : NULL,
+		.contexts_len = (uint32_t)ctx.len,
+	};
+	struct wbuf *w = cmp_add(c, SMB2_CREATE, 0);
+	int rc = wbuf_err(&ctx) ?: smb2_create_req_encode(w, &req);
+	if (rc < 0 && !w->err)
+		w->err = rc;
+	wbuf_free(&ctx);
+}
+
+/* A CREATE without lease or contexts, for the compounds that hold a handle only briefly. */
+void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options)
+{
+	add_create_lease(NULL, c, wpath, access, disposition, options, false, NULL);
+}
+
+void add_close(struct cmp *c, struct smb2_fid fid)
+{
+	struct smb2_close_req req = {.fid = fid};
+	smb2_close_req_encode(cmp_add(c, SMB2_CLOSE, 0), &req);
+}
+
+void add_query(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, uint32_t len)
+{
+	struct smb2_query_info_req req = {
+		.info_type = type, .file_info_class = cls, .output_buffer_length = len, .fid = fid};
+	smb2_query_info_req_encode(cmp_add(c, SMB2_QUERY_INFO, len), &req);
+}
+
+/* SET_INFO whose payload the caller encodes into a scratch wbuf first. */
+void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct wbuf *payload)
+{
+	struct smb2_set_info_req req = {.info_type = SMB2_0_INFO_FILE,
+					.file_info_class = cls,
+					.fid = fid,
+					.buf = payload->p,
+					.len = (uint32_t)payload->len};
+	struct wbuf *w = cmp_add(c, SMB2_SET_INFO, (uint32_t)payload->len);
+	int rc = wbuf_err(payload) ?: smb2_set_info_req_encode(w, &req);
+	if (rc < 0 && !w->err)
+		w->err = rc;
+}
+
+void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch)
+{
+	a->btime = filetime_to_timespec(cr);
+	a->atime = filetime_to_timespec(ac);
+	a->mtime = filetime_to_timespec(wr);
+	a->ctime = filetime_to_timespec(ch);
+}
+
+int attr_from_all_info(const struct conn_msg *m, struct smb_attr *out)
+{
+	struct smb2_query_info_rsp q;
+	struct smb2_file_all_info fa;
+	int rc = smb2_query_info_rsp_decode(m->rsp, m->rsp_len, &q);
+	if (rc == 0)
+		rc = smb2_file_all_info_decode(q.buf, q.len, &fa);
+	if (rc < 0)
+		return -EIO;
+	memset(out, 0, sizeof(*out));
+	attr_from_times(out, fa.creation_time, fa.last_access_time, fa.last_write_time, fa.change_time);
+	out->size = fa.end_of_file;
+	out->alloc_size = fa.allocation_size;
+	out->attrs = fa.attributes;
+	out->nlink = fa.number_of_links;
+	out->file_id = fa.index_number;
+	return 0;
+}
+
+/* Path op of the shape CREATE + <work> + CLOSE. c is initialised whatever the outcome: the caller frees it. */
+int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
+		  work_fn work, const void *arg, bool idempotent, struct cmp *c)
+{
+	char *wpath;
+	cmp_init(c);
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc < 0)
+		return rc;
+	add_create(c, wpath, access, disposition, options);
+	if (work)
+		work(c, arg);
+	add_close(c, FID_RELATED);
+	free(wpath);
+	rc = cmp_send(cl, c, idempotent);
+	return rc < 0 ? rc : cmp_errno(c, NULL);
+}

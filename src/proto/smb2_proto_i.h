@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to the SMB2/3 operations table: compounds under construction (smb2_cmp.c), shared by the path
+ * and handle operations (smb2_ops.c) and read and write (smb2_io.c). Not the wire codecs' src/wire/smb2_i.h.
+ */
+#ifndef SMBFUSE_SMB2_PROTO_I_H
+#define SMBFUSE_SMB2_PROTO_I_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto_i.h"
+#include "smbfuse/smb2.h"
+
+#define CMP_MAX 5
+/* FileId 0xFFFF...FFFF: "the file just opened" by the CREATE before it in the compound (MS-SMB2 3.2.4.1.4). */
+#define FID_RELATED ((struct smb2_fid){SMB2_FID_RELATED, SMB2_FID_RELATED})
+#define ALL_INFO_LEN 4096
+
+/* A compound (or single request) under construction; bodies are owned here until cmp_free. */
+struct cmp {
+	struct conn_msg m[CMP_MAX];
+	struct wbuf w[CMP_MAX];
+	int n;
+	uint64_t gen;
+};
+
+/* smb2_cmp.c: an empty compound (nothing to free yet). */
+void cmp_init(struct cmp *c);
+/* Append one request of command cmd and return its body to encode into (owned by c); the CreditCharge is
+ * for payload bytes, and every request after the first is related. At most CMP_MAX. */
+struct wbuf *cmp_add(struct cmp *c, uint16_t cmd, uint32_t payload);
+/* Free the bodies and answers; c is empty again. */
+void cmp_free(struct cmp *c);
+/* Send c and wait for every answer (c->m[i].rsp, owned by c; c->gen gets the session generation). A body
+ * whose encoding failed is reported without sending. idempotent: resent once if the connection died under
+ * it. Returns a transport error; statuses are cmp_errno's. */
+int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent);
+/* The first failing status of the compound as an errno, 0 if all succeeded; *failed_at (may be NULL) gets
+ * the index of that request. */
+int cmp_errno(const struct cmp *c, int *failed_at);
+
+/* Append a CREATE of wpath: with a QUERY_ON_DISK_ID context when qfid, and l's lease (or batch oplock)
+ * request when lease is not NULL (then cl is needed). An encoding error surfaces at cmp_send. */
+void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease);
+/* A CREATE without lease or contexts, for the compounds that hold a handle only briefly. */
+void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options);
+/* Append a CLOSE, QUERY_INFO (type, class, output buffer len) or SET_INFO of class cls on fid (FID_RELATED
+ * for the CREATE before). SET_INFO's payload the caller encodes into a scratch wbuf it frees after cmp_send. */
+void add_close(struct cmp *c, struct smb2_fid fid);
+void add_query(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, uint32_t len);
+void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct wbuf *payload);
+
+/* Fill a's four times from FILETIMEs: creation, last access, last write, change. */
+void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch);
+/* out from a QUERY_INFO answer of FileAllInformation; -EIO if it does not decode. */
+int attr_from_all_info(const struct conn_msg *m, struct smb_attr *out);
+
+/* The work of a path op, appended between its CREATE and CLOSE (on FID_RELATED). */
+typedef void (*work_fn)(struct cmp *c, const void *arg);
+/*
+ * Path op of the shape CREATE + <work> + CLOSE in one compound, sent and waited for (see smb2_cmp.c). 0 or
+ * the first failing status as an errno; c->m[1...] hold the work's answers. c is initialised whatever the
+ * outcome, even when path is refused: the caller cmp_frees it.
+ */
+int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
+		  work_fn work, const void *arg, bool idempotent, struct cmp *c);
+
+/* smb2_io.c: ops->read, ->write, ->fsync and ->fstat. */
+ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
+ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
+int smb2_fsync(struct smb_client *cl, struct smb_fh *fh);
+int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
+
+#endif

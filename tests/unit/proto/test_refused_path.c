@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A path the wire form refuses (a component with a backslash) fails the SMB2 path operations with EINVAL
+ * before any request is built or sent: no session is needed, and nothing the operation frees on the way
+ * out may be uninitialised. The stack is dirtied first so that such a free cannot pass by luck.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "../../../src/proto/proto_i.h"
+
+static void __attribute__((noinline)) dirty_stack(void)
+{
+	volatile unsigned char junk[16384];
+	memset((void *)junk, 0xA5, sizeof(junk));
+}
+
+int main(void)
+{
+	struct smb_client cl;
+	memset(&cl, 0, sizeof(cl));
+	cl.ops = &smb2_ops;
+	cl.prefix = "";
+	struct smb_attr a;
+	const char *bad = "a\\b";
+
+	dirty_stack();
+	CHECK(cl.ops->stat(&cl, bad, &a) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->mkdir(&cl, bad, &a) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->unlink(&cl, bad) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->rmdir(&cl, bad) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->rename(&cl, bad, "c", 0) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->rename(&cl, "c", bad, 0) == -EINVAL);
+	struct smb_setattr sa = {.valid = SMB_SET_ATTRS, .attrs = 0};
+	dirty_stack();
+	CHECK(cl.ops->setattr(&cl, bad, NULL, &sa, NULL) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->readdir(&cl, bad, NULL, NULL) == -EINVAL);
+	return tap_done();
+}
