@@ -94,6 +94,12 @@ int cmp_errno(const struct cmp *c, int *failed_at)
 void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
 		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease)
 {
+	add_create_share(cl, c, wpath, access, disposition, options, qfid, lease, SHARE_ALL);
+}
+
+void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share)
+{
 	struct wbuf ctx;
 	size_t prev = SIZE_MAX;
 	wbuf_init(&ctx, 0);
@@ -108,7 +114,7 @@ void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, u
 		.oplock_level = level,
 		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
 		.desired_access = access,
-		.share_access = SHARE_ALL,
+		.share_access = share,
 		.disposition = disposition,
 		.options = options,
 		.name = wpath,
@@ -187,12 +193,18 @@ int attr_from_all_info(const struct conn_msg *m, struct smb_attr *out)
 int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
 		  work_fn work, const void *arg, bool idempotent, struct cmp *c)
 {
+	return path_compound_share(cl, path, access, disposition, options, SHARE_ALL, work, arg, idempotent, c);
+}
+
+int path_compound_share(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition,
+			uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c)
+{
 	char *wpath;
 	cmp_init(c);
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	add_create(c, wpath, access, disposition, options);
+	add_create_share(NULL, c, wpath, access, disposition, options, false, NULL, share);
 	if (work)
 		work(c, arg);
 	add_close(c, FID_RELATED);

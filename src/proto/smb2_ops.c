@@ -367,7 +367,14 @@ static void work_set_info(struct cmp *c, const void *arg)
 	add_set_info(c, FID_RELATED, a->cls, a->payload);
 }
 
-/* Delete by setting the disposition, so a refusal (not empty, in use) comes back as an error. */
+/*
+ * Delete by setting the disposition, so a refusal (not empty, in use) comes back as an error. The open asks
+ * to share nothing first: another client's handle that it keeps only as a cache (under a Handle lease, like
+ * our own parked handles) then conflicts, and the server breaks that lease so the client closes it, instead
+ * of leaving the name delete-pending, visible to everyone until that cache expires. A handle that really is
+ * in use refuses at once (sharing violation); the delete is asked again sharing everything, and the name
+ * goes when that handle closes, as SMB has it. SMB1's DELETE opens share nothing in smbd already.
+ */
 static int delete_path(struct smb_client *cl, const char *path, uint32_t options)
 {
 	struct wbuf p;
@@ -375,9 +382,13 @@ static int delete_path(struct smb_client *cl, const char *path, uint32_t options
 	wbuf_init(&p, 0);
 	smb2_file_disposition_info_encode(&p, true);
 	struct set_info_arg arg = {FileDispositionInformation, &p};
-	int rc = path_compound(cl, path, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN,
-			       options | FILE_OPEN_REPARSE_POINT, work_set_info, &arg, false, &c);
-	cmp_free(&c);
+	uint32_t share = 0;
+	int rc;
+	do {
+		rc = path_compound_share(cl, path, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN,
+					 options | FILE_OPEN_REPARSE_POINT, share, work_set_info, &arg, false, &c);
+		cmp_free(&c);
+	} while (rc == -EBUSY && share == 0 && (share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE));
 	wbuf_free(&p);
 	return rc;
 }

@@ -45,6 +45,9 @@ int cmp_errno(const struct cmp *c, int *failed_at);
  * request when lease is not NULL (then cl is needed). An encoding error surfaces at cmp_send. */
 void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
 		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease);
+/* The same with the ShareAccess given (add_create_lease shares read, write and delete). */
+void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share);
 /* A CREATE without lease or contexts, for the compounds that hold a handle only briefly. */
 void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options);
 /* Append a CLOSE, QUERY_INFO (type, class, output buffer len) or SET_INFO of class cls on fid (FID_RELATED
@@ -67,6 +70,9 @@ typedef void (*work_fn)(struct cmp *c, const void *arg);
  */
 int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
 		  work_fn work, const void *arg, bool idempotent, struct cmp *c);
+/* The same with the CREATE's ShareAccess given. */
+int path_compound_share(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition,
+			uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c);
 
 /* smb2_io.c: ops->read, ->write, ->fsync and ->fstat. */
 ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
