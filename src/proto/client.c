@@ -23,6 +23,7 @@
 
 #include "proto_i.h"
 #include "smbfuse/log.h"
+#include "smbfuse/util.h"
 #include "smbfuse/smb2.h"
 #include "smbfuse/nbt.h"
 #include "smbfuse/smb1_session.h"
@@ -139,6 +140,22 @@ bool proto_listable_name(const char *name)
 		return false;
 	}
 	return true;
+}
+
+int proto_check_leaf(const char *wpath, const uint8_t *name16, size_t len16)
+{
+	const char *want = strrchr(wpath, '\\');
+	want = want ? want + 1 : wpath;
+	char *got;
+	if (!*want || len16 == 0 || utf16le_to_utf8(name16, len16, &got) < 0)
+		return 0; /* the root, or nothing to compare with: trust the server */
+	const char *leaf = strrchr(got, '\\');
+	leaf = leaf ? leaf + 1 : got;
+	int rc = !*leaf || strcmp(leaf, want) == 0 ? 0 : -ENOENT;
+	if (rc < 0)
+		log_dbg("\"%s\" is stored as \"%s\": not that name", want, leaf);
+	free(got);
+	return rc;
 }
 
 static char *subdir_prefix(const char *subdir)

@@ -95,6 +95,16 @@ void proto_fh_free(struct smb_client *cl, struct smb_fh *fh);
  */
 bool proto_listable_name(const char *name);
 
+/*
+ * Lookups see names as they are stored. A case-insensitive server opens "A" when "a" exists (and an 8.3
+ * alias such as "LONGNA~1" for the long name); a lookup that answered yes would make the kernel take "A"
+ * for an existing name, so that coreutils' `mv a A` (renameat2 RENAME_NOREPLACE) fails with "are the same
+ * file", and one file would show under many names. Given the wire path asked for and the name the server
+ * reports for what it opened (FileNameInformation, UTF-16LE), this returns -ENOENT when their last
+ * components differ, else 0 (also when the server reports no name).
+ */
+int proto_check_leaf(const char *wpath, const uint8_t *name16, size_t len16);
+
 /* An open file (ops.h struct smb_fh), shared by the dialect tables and the handle cache in cache.c. */
 struct smb_fh {
 	pthread_mutex_t lock; /* guards fid, fid1 and gen (a reopen replaces them) */

@@ -24,6 +24,20 @@ static void work_query_all(struct cmp *c, const void *arg)
 	add_query(c, FID_RELATED, SMB2_0_INFO_FILE, FileAllInformation, ALL_INFO_LEN);
 }
 
+/* proto_check_leaf on the name a FileAllInformation answer carries (cut short by the server: not checked). */
+static int check_stored_name(struct smb_client *cl, const char *path, const struct conn_msg *m)
+{
+	struct smb2_query_info_rsp q;
+	struct smb2_file_all_info fa;
+	char *wpath;
+	if (smb2_query_info_rsp_decode(m->rsp, m->rsp_len, &q) < 0 || smb2_file_all_info_decode(q.buf, q.len, &fa) < 0 ||
+	    fa.name_truncated || proto_wire_path(cl, path, &wpath) < 0)
+		return 0;
+	int rc = proto_check_leaf(wpath, fa.name, fa.name_len);
+	free(wpath);
+	return rc;
+}
+
 static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 {
 	pcache_writeback(cl, path, false);
@@ -32,6 +46,8 @@ static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 			       work_query_all, NULL, true, &c);
 	if (rc == 0)
 		rc = attr_from_all_info(&c.m[1], out);
+	if (rc == 0 && *path)
+		rc = check_stored_name(cl, path, &c.m[1]);
 	cmp_free(&c);
 	return rc;
 }
