@@ -105,16 +105,18 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = fs_of(req);
 	struct smb_attr a;
 	char *path;
-	int r = fs_cache_lookup(fs, parent, name, &a);
-	if (r >= 0) {
+	/* The path first: a name or path too long is that whatever the cached listing says. */
+	int r = fs_inode_path(fs, parent, name, &path);
+	int cached = r == 0 ? fs_cache_lookup(fs, parent, name, &a) : -EAGAIN;
+	if (cached >= 0) {
 		/* From the watched directory's listing: absent (0), or present and fresh (1). */
-		if (r == 0)
+		if (cached == 0)
 			reply_err(req, -ENOENT);
 		else
 			reply_new_entry(req, parent, name, &a);
+		g_free(path);
 		return;
 	}
-	r = fs_inode_path(fs, parent, name, &path);
 	if (r == 0)
 		r = CALL(fs, stat, path, &a);
 	if (r < 0)
