@@ -126,7 +126,8 @@ struct fs_dir {
 int fs_inodes_init(struct fs *fs);
 void fs_inodes_free(struct fs *fs);
 /* Path of ino, plus "/name" when name is not NULL, in a new string (g_free). -ESTALE when the node was
- * unlinked or is unknown. */
+ * unlinked or is unknown; -ENAMETOOLONG for a name over NAME_MAX bytes or a path over PATH_MAX - 1, as a
+ * local filesystem says before touching anything. */
 int fs_inode_path(struct fs *fs, fuse_ino_t ino, const char *name, char **out);
 /* Find or create the node (parent, name), take one kernel reference and remember attr. Returns the nodeid,
  * or 0 when the parent is gone (-ESTALE) or on allocation failure. */

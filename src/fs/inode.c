@@ -12,6 +12,7 @@
  * All functions take fs->lock themselves except the *_locked helpers.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,11 +120,17 @@ static long path_len_locked(const struct fs_inode *n)
 int fs_inode_path(struct fs *fs, fuse_ino_t ino, const char *name, char **out)
 {
 	size_t extra = name ? strlen(name) + 1 : 0;
-	int r = 0;
+	int r = extra > NAME_MAX + 1 ? -ENAMETOOLONG : 0;
 	*out = NULL;
+	if (r < 0)
+		return r;
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = by_id_locked(fs, ino);
 	long len = n ? path_len_locked(n) : -ESTALE;
+	/* Relative paths (openat) reach deeper than a path string can name; the share path stays within one.
+	 * len + extra counts a leading '/' the path does not have. */
+	if (len >= 0 && (size_t)len + extra > PATH_MAX)
+		len = -ENAMETOOLONG;
 	if (len < 0) {
 		r = (int)len;
 		goto out;

@@ -105,16 +105,18 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = fs_of(req);
 	struct smb_attr a;
 	char *path;
-	int r = fs_cache_lookup(fs, parent, name, &a);
-	if (r >= 0) {
+	/* The path first: a name or path too long is that whatever the cached listing says. */
+	int r = fs_inode_path(fs, parent, name, &path);
+	int cached = r == 0 ? fs_cache_lookup(fs, parent, name, &a) : -EAGAIN;
+	if (cached >= 0) {
 		/* From the watched directory's listing: absent (0), or present and fresh (1). */
-		if (r == 0)
+		if (cached == 0)
 			reply_err(req, -ENOENT);
 		else
 			reply_new_entry(req, parent, name, &a);
+		g_free(path);
 		return;
 	}
-	r = fs_inode_path(fs, parent, name, &path);
 	if (r == 0)
 		r = CALL(fs, stat, path, &a);
 	if (r < 0)
@@ -236,6 +238,19 @@ static int build_setattr(struct fs *fs, fuse_ino_t ino, struct stat *attr, int t
 	return 0;
 }
 
+/*
+ * A size the server refused for want of space (STATUS_DISK_FULL, which Samba also says for the backing
+ * filesystem's EFBIG): beyond the whole volume it can never fit, and a local filesystem says EFBIG.
+ */
+static int size_errno(struct fs *fs, uint64_t size)
+{
+	struct smb_statfs s;
+	if (CALL(fs, statfs, &s) == 0 && s.block_size && s.total_blocks <= UINT64_MAX / s.block_size &&
+	    size > s.total_blocks * s.block_size)
+		return -EFBIG;
+	return -ENOSPC;
+}
+
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -279,6 +294,8 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		if (r == -EACCES && path) /* opened read-only: no FILE_WRITE_ATTRIBUTES on that handle */
 			r = CALL(fs, setattr, path, NULL, &sa, &a);
 	}
+	if (r == -ENOSPC && (sa.valid & SMB_SET_SIZE))
+		r = size_errno(fs, sa.size);
 	if (r == 0 && (sa.valid & SMB_SET_MTIME))
 		fs_inode_note_write(fs, ino, false); /* an explicit mtime wins over our last write */
 	if (r == 0)

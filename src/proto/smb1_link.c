@@ -21,7 +21,10 @@
 #include "smbfuse/smb2.h"
 #include "smbfuse/util.h"
 
-#define INFO_MAX 4096
+/* As much as one answer can carry: SMB_QUERY_FILE_ALL_INFO ends with the path in UTF-16, up to twice its
+ * UTF-8 length, and an answer cut short is STATUS_BUFFER_OVERFLOW (EOVERFLOW). A handle alone does not say
+ * how long its name is. */
+#define INFO_MAX 0xFFFFu
 #define T2_OVERHEAD 128 /* header, words and padding of a TRANS2 response */
 
 /* ---- links ---- */

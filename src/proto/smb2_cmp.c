@@ -162,6 +162,16 @@ void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct 
 		w->err = rc;
 }
 
+#define ALL_INFO_FIXED 100 /* FileAllInformation before FileName (MS-FSCC 2.4.2) */
+
+void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen)
+{
+	/* UTF-16 takes at most twice the UTF-8 bytes; the name has a leading '\'. Up to 64 KiB, one credit:
+	 * more than CREATE's 16-bit name length can reach, and a name cut short with BUFFER_OVERFLOW decodes. */
+	size_t len = MAX((size_t)4096, ALL_INFO_FIXED + 2 * (wlen + 1));
+	add_query(c, fid, SMB2_0_INFO_FILE, FileAllInformation, (uint32_t)MIN(len, (size_t)65536));
+}
+
 void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch)
 {
 	a->btime = filetime_to_timespec(cr);

@@ -202,20 +202,20 @@ ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, si
 }
 
 /* One request on fh's FileId. c is initialised whatever the outcome: the caller frees it. */
-static int fid_simple(struct smb_client *cl, struct smb_fh *fh, void (*add)(struct cmp *, struct smb2_fid),
-		      struct cmp *c)
+static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
+		      void (*add)(struct cmp *, struct smb2_fid, const struct smb_fh *), struct cmp *c)
 {
 	struct smb2_fid fid;
 	cmp_init(c);
 	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0)
 		return rc;
-	add(c, fid);
+	add(c, fid, fh);
 	rc = cmp_send(cl, c, true);
 	return rc < 0 ? rc : cmp_errno(c, NULL);
 }
 
-static void add_flush(struct cmp *c, struct smb2_fid fid)
+static void add_flush(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh)
 {
 	struct smb2_flush_req req = {.fid = fid};
 	smb2_flush_req_encode(cmp_add(c, SMB2_FLUSH, 0), &req);
@@ -230,16 +230,16 @@ int smb2_fsync(struct smb_client *cl, struct smb_fh *fh)
 	return e ?: rc;
 }
 
-static void add_query_all(struct cmp *c, struct smb2_fid fid)
+static void add_fh_query_all(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh)
 {
-	add_query(c, fid, SMB2_0_INFO_FILE, FileAllInformation, ALL_INFO_LEN);
+	add_query_all(c, fid, strlen(fh->wpath));
 }
 
 int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 {
 	pcache_fh_writeback(cl, fh);
 	struct cmp c;
-	int rc = fid_simple(cl, fh, add_query_all, &c);
+	int rc = fid_simple(cl, fh, add_fh_query_all, &c);
 	if (rc == 0)
 		rc = attr_from_all_info(&c.m[0], out);
 	if (rc == 0)

@@ -19,9 +19,16 @@
 #include "smbfuse/smb2.h"
 #include "smbfuse/util.h"
 
+/* arg: the size_t wire_len of the path. */
 static void work_query_all(struct cmp *c, const void *arg)
 {
-	add_query(c, FID_RELATED, SMB2_0_INFO_FILE, FileAllInformation, ALL_INFO_LEN);
+	add_query_all(c, FID_RELATED, *(const size_t *)arg);
+}
+
+/* Length of path's wire form (proto_wire_path), without building it. */
+static size_t wire_len(const struct smb_client *cl, const char *path)
+{
+	return strlen(cl->prefix) + 1 + strlen(path);
 }
 
 /* proto_check_leaf on the name a FileAllInformation answer carries (cut short by the server: not checked). */
@@ -42,8 +49,9 @@ static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 {
 	pcache_writeback(cl, path, false);
 	struct cmp c;
+	size_t wlen = wire_len(cl, path);
 	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
-			       work_query_all, NULL, true, &c);
+			       work_query_all, &wlen, true, &c);
 	if (rc == 0)
 		rc = attr_from_all_info(&c.m[1], out);
 	if (rc == 0 && *path)
@@ -238,7 +246,7 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 		add_create(&c, wpath, access, FILE_OPEN, 0);
 	}
 	add_setattr(&c, fid, sa, p);
-	add_query(&c, fid, SMB2_0_INFO_FILE, FileAllInformation, ALL_INFO_LEN);
+	add_query_all(&c, fid, strlen(fh ? fh->wpath : wpath));
 	if (!fh)
 		add_close(&c, FID_RELATED);
 	/* Related even with an explicit FileId: the chain must run in order, query after the changes. */
@@ -364,8 +372,9 @@ out:
 static int smb2_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out)
 {
 	struct cmp c;
+	size_t wlen = wire_len(cl, path);
 	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_CREATE, FILE_DIRECTORY_FILE,
-			       work_query_all, NULL, false, &c);
+			       work_query_all, &wlen, false, &c);
 	if (rc == 0 && attr_out)
 		rc = attr_from_all_info(&c.m[1], attr_out);
 	cmp_free(&c);

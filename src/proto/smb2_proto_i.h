@@ -16,7 +16,6 @@
 #define CMP_MAX 5
 /* FileId 0xFFFF...FFFF: "the file just opened" by the CREATE before it in the compound (MS-SMB2 3.2.4.1.4). */
 #define FID_RELATED ((struct smb2_fid){SMB2_FID_RELATED, SMB2_FID_RELATED})
-#define ALL_INFO_LEN 4096
 
 /* A compound (or single request) under construction; bodies are owned here until cmp_free. */
 struct cmp {
@@ -55,6 +54,9 @@ void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disp
 void add_close(struct cmp *c, struct smb2_fid fid);
 void add_query(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, uint32_t len);
 void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct wbuf *payload);
+/* QUERY_INFO of FileAllInformation for a file whose wire path is wlen bytes: the answer carries that name,
+ * so the buffer is sized from it (Samba refuses a name too long for it with STATUS_ILLEGAL_CHARACTER). */
+void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen);
 
 /* Fill a's four times from FILETIMEs: creation, last access, last write, change. */
 void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch);

@@ -263,6 +263,56 @@ def test_truncate_and_large_sparse(mnt):
         assert f.read(4) == b"\0" * 4
 
 
+def test_name_and_path_limits_before_any_request(tmp_path):
+    # Any request naming the long names would fail with EIO: ENAMETOOLONG must come first.
+    m = Mount(tmp_path, env={"MEMFS_FAULTS": "*:LLLL:EIO,*:" + "p" * 100 + ":EIO"})
+    try:
+        open(m.p("s" * 255), "w").close()
+        os.mkdir(m.p("d"))
+        os.listdir(m.p("d"))
+        for fn in (os.stat, os.mkdir, os.unlink, os.rmdir, lambda p: open(p, "w"),
+                   lambda p: os.rename(m.p("s" * 255), p), lambda p: os.rename(p, m.p("x"))):
+            for p in (m.p("L" * 256), m.p("d", "L" * 256)):
+                with pytest.raises(OSError) as e:
+                    fn(p)
+                assert e.value.errno == errno.ENAMETOOLONG, (fn, p)
+        # A share path of 4095 bytes works, 4096 does not: reached through directory descriptors.
+        fd = os.open(m.p(), os.O_RDONLY | os.O_DIRECTORY)
+        depth = 0  # share path of fd's directory with its trailing '/'
+        for _ in range(20):
+            os.mkdir("q" * 195, dir_fd=fd)
+            nfd = os.open("q" * 195, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd, depth = nfd, depth + 196
+        ok = "o" * (4095 - depth)
+        os.mkdir(ok, dir_fd=fd)
+        os.rmdir(ok, dir_fd=fd)
+        with pytest.raises(OSError) as e:
+            os.mkdir("p" * (4096 - depth), dir_fd=fd)
+        assert e.value.errno == errno.ENAMETOOLONG
+        os.close(fd)
+        assert sorted(os.listdir(m.p())) == ["d", "q" * 195, "s" * 255]
+    finally:
+        assert m.umount() == 0
+
+
+def test_truncate_beyond_the_volume_is_efbig(tmp_path):
+    # memfs's volume is 4 GiB; the fault stands for the server's STATUS_DISK_FULL.
+    m = Mount(tmp_path, env={"MEMFS_FAULTS": "setattr:full:ENOSPC"})
+    try:
+        open(m.p("full"), "w").close()
+        for size, want in ((5 * 1024**3, errno.EFBIG), (1024**3, errno.ENOSPC)):
+            with pytest.raises(OSError) as e:
+                os.truncate(m.p("full"), size)
+            assert e.value.errno == want, size
+            with open(m.p("full"), "r+b") as f, pytest.raises(OSError) as e:
+                os.ftruncate(f.fileno(), size)
+            assert e.value.errno == want, size
+        assert os.stat(m.p("full")).st_size == 0
+    finally:
+        assert m.umount() == 0
+
+
 class Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 
