@@ -248,15 +248,33 @@ static int query_info(struct s1link *l, struct call *c, const char *wpath, uint1
 	return rc;
 }
 
+/* The all-info level ends with FileNameLength (offset 68) and the name the server stores (UTF-16LE). */
+static int stored_name_check(const char *wpath, const uint8_t *p, size_t n)
+{
+	if (n < QUERY_FILE_ALL_INFO_MIN)
+		return 0;
+	uint32_t len = get_le32(p + 68);
+	if (len > n - QUERY_FILE_ALL_INFO_MIN)
+		return 0; /* cut short: nothing to compare with */
+	return proto_check_leaf(wpath, p + QUERY_FILE_ALL_INFO_MIN, len & ~1u);
+}
+
 /* Attributes of wpath or fid: the all-info level, then FileInternalInformation for the file id, so that
  * stat and a listing (which carries FileId) give the same inode number. */
 int query_all(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out)
+{
+	return query_all_named(l, wpath, fid, out, false);
+}
+
+int query_all_named(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out, bool check_name)
 {
 	struct call c;
 	struct smb1_trans2_rsp r;
 	int rc = query_info(l, &c, wpath, fid, QUERY_FILE_ALL_INFO, &r);
 	if (rc == 0)
 		rc = all_info_decode(r.data, r.data_len, out);
+	if (rc == 0 && check_name && wpath && *wpath)
+		rc = stored_name_check(wpath, r.data, r.data_len);
 	call_free(&c);
 	if (rc < 0)
 		return rc;

@@ -65,13 +65,19 @@ int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool
 
 static int op_stat(struct s1link *l, const char *wpath, void *arg)
 {
+	return query_all_named(l, wpath, 0, arg, true);
+}
+
+/* The mount's root is what the user named (the subdir in any case the server accepts): not checked. */
+static int op_stat_root(struct s1link *l, const char *wpath, void *arg)
+{
 	return query_all(l, wpath, 0, arg);
 }
 
 static int smb1_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 {
 	pcache_writeback(cl, path, false);
-	return on_link(cl, path, op_stat, out, true);
+	return on_link(cl, path, *path ? op_stat : op_stat_root, out, true);
 }
 
 /* ---- handles ---- */

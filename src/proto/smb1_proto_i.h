@@ -88,6 +88,9 @@ int trans2(struct call *c, uint16_t sub, const struct wbuf *params, const struct
 	   struct smb1_trans2_rsp *r);
 /* Attributes of wpath or, when wpath is NULL, of fid, with the file id as a listing gives it. */
 int query_all(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out);
+/* The same; with check_name, -ENOENT when the server stores wpath's last component under another name
+ * (proto_check_leaf). */
+int query_all_named(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out, bool check_name);
 /* SET_PATH_INFORMATION (wpath) or SET_FILE_INFORMATION (fid, when wpath is NULL) of one pass-through class. */
 int set_info(struct s1link *l, const char *wpath, uint16_t fid, uint8_t cls, const struct wbuf *payload);
 

@@ -149,3 +149,26 @@ def test_stat_of_name_with_backslash_never_kills_the_daemon(any_mnt):
     assert m.proc.poll() is None, m.stderr()
     (m.path / "ok").write_text("alive")
     assert (m.backing / "ok").read_text() == "alive"
+
+
+def test_case_only_rename_with_coreutils_mv(any_mnt):
+    """`mv a A` on a case-insensitive share: coreutils tries renameat2(RENAME_NOREPLACE), which the kernel
+    refuses with EEXIST when the lookup of A finds a; a lookup sees names as stored, so it does not."""
+    m = any_mnt
+    (m.path / "a").write_text("x")
+    sh("ls >/dev/null && mv a A", m.path)
+    assert os.listdir(m.backing) == ["A"]
+    assert os.listdir(m.path) == ["A"]
+    assert (m.path / "A").read_text() == "x"
+    m.disk_mkdir("dir")
+    sh("ls -l >/dev/null && mv dir Dir && mv Dir/ DIR", m.path)
+    assert sorted(os.listdir(m.backing)) == ["A", "DIR"]
+
+
+def test_lookup_by_other_case_is_not_the_stored_name(any_mnt):
+    m = any_mnt
+    m.disk_write("Readme", "r")
+    assert not os.path.exists(m.path / "README")
+    assert (m.path / "Readme").read_text() == "r"
+    with pytest.raises(FileExistsError):  # the server refuses a second name that differs in case only
+        os.open(m.path / "README", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
