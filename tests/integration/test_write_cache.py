@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 
+import smbfixture as sf
 from test_cache import is_smb1, req, wait_for
 
 
