@@ -10,7 +10,8 @@
  *   SFM (Services for Macintosh, the default): 0x01-0x1F -> U+F001-U+F01F, '"' U+F020, '*' U+F021,
  *       ':' U+F022, '<' U+F023, '>' U+F024, '?' U+F025, '\' U+F026, '|' U+F027, and a component's last
  *       character if it is a space U+F028 or a period U+F029.
- *   SFU (Services for Unix, mapchars): 0xF000 | c for c in : * ? < > | \ (the kernel's UNI_* set).
+ *   SFU (Services for Unix, mapchars): 0xF000 | c for c in : * ? < > | \ (the kernel's UNI_* set); '"'
+ *       and a trailing period or space have no SFU form and are refused, as every one is with NONE.
  *
  * The way back maps the same code points, so a name containing one of them literally (U+F021, say) is
  * stored as it is and listed as the ASCII character: the two cannot be told apart, as with the kernel.
@@ -31,8 +32,10 @@ enum name_map { NAME_MAP_SFM, NAME_MAP_SFU, NAME_MAP_NONE };
 /*
  * Write component s (n bytes, no '/') in wire form to out (NAME_MAP_WIRE_MAX(n) bytes), NUL-terminated.
  * Returns its length, or -EINVAL when a character the server would read as a separator, wildcard or
- * stream name (\ * ? " < > | :) is left unmapped: with SMB1 a '*' would even make a DELETE match other
- * names. Other bytes are copied; the UTF-16 encoder checks that they are UTF-8.
+ * stream name (\ * ? " < > | :) is left unmapped (with SMB1 a '*' would even make a DELETE match other
+ * names), or a trailing period or space, which Windows drops and Samba lists under a mangled 8.3 name: a
+ * program would not find what it created. Other bytes are copied; the UTF-16 encoder checks that they
+ * are UTF-8.
  */
 long name_map_to_wire(enum name_map m, const char *s, size_t n, char *out);
 

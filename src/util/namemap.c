@@ -61,7 +61,7 @@ long name_map_to_wire(enum name_map m, const char *s, size_t n, char *out)
 			out[o++] = (char)0xEF;
 			out[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
 			out[o++] = (char)(0x80 | (cp & 0x3F));
-		} else if (in(unstorable, c)) {
+		} else if (in(unstorable, c) || (!dots && i + 1 == n && (c == '.' || c == ' '))) {
 			return -EINVAL;
 		} else {
 			out[o++] = (char)c;
