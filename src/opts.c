@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "smbfuse/namemap.h"
 #include "smbfuse/opts.h"
 
 enum {
@@ -82,10 +83,14 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("seal", seal, 1),
     SMB_OPT("serverino", noserverino, 0),
     SMB_OPT("noserverino", noserverino, 1),
+    /* Two flags, as in cifs: mapposix (SFM, on unless nomapposix) wins over mapchars (SFU), and each turns
+     * the other off. fuse_opt applies every entry that matches, so one name can set both fields. */
     SMB_OPT("mapchars", mapchars, 1),
+    SMB_OPT("mapchars", nomapposix, 1),
     SMB_OPT("nomapchars", mapchars, 0),
-    SMB_OPT("mapposix", mapchars, 2),
-    SMB_OPT("nomapposix", mapchars, 0),
+    SMB_OPT("mapposix", nomapposix, 0),
+    SMB_OPT("mapposix", mapchars, 0),
+    SMB_OPT("nomapposix", nomapposix, 1),
     SMB_OPT("soft", hard, 0),
     SMB_OPT("hard", hard, 1),
     SMB_OPT("sec=%s", sec, 0),
@@ -742,9 +747,6 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	} sizes[] = {{"rsize", o->rsize_s, &o->rsize}, {"wsize", o->wsize_s, &o->wsize}};
 	unsigned long v;
 
-	if (o->mapchars)
-		return fail(err, errlen, -EOPNOTSUPP, "%s: reserved characters are not remapped; remove it",
-			    o->mapchars == 2 ? "mapposix" : "mapchars");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (!sizes[i].s)
 			continue;
@@ -928,6 +930,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->seal = o->seal;
 	cfg->no_leases = o->fs.cache == FS_CACHE_NONE;
 	cfg->addr = o->addr;
+	cfg->name_map = !o->nomapposix ? NAME_MAP_SFM : o->mapchars ? NAME_MAP_SFU : NAME_MAP_NONE;
 	cfg->rsize = o->rsize;
 	cfg->wsize = o->wsize;
 	cfg->netbios = o->netbios;
@@ -959,6 +962,8 @@ void opt_usage(const char *prog)
 	       "  netbios              NetBIOS session service on port= (implied by port=139)\n"
 	       "  nbns=ADDR[:PORT]     resolve NetBIOS names that DNS does not know through this name server\n"
 	       "  writeback_cache      let the kernel buffer writes (single-client use only)\n"
+	       "  mapposix, mapchars, nomapposix   store : ? * \" < > | \\ and a trailing . or space as private-use\n"
+	       "                       characters, the Mac (SFM, default) or older SFU way, or refuse them\n"
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
 	       "  -h  this help                -V  version\n",

@@ -186,6 +186,7 @@ struct smb_client_cfg {
 	 * anyway, and a lease held for nothing only makes other clients wait for our breaks. */
 	bool no_leases;
 	const char *addr;	    /* address to connect to; host still names the server (UNC, SPN) */
+	int name_map;		    /* enum name_map (namemap.h): how : ? * etc. are stored; 0 is SFM (mapposix) */
 	uint32_t rsize, wsize;	    /* caps on READ/WRITE sizes; 0: what the server offers */
 	/* NetBIOS (RFC 1001/1002). The session service is used on port 139, or on any port with netbios;
 	 * called (servern=) defaults to the host's first label ("*SMBSERVER" for an address), calling

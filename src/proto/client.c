@@ -23,35 +23,45 @@
 
 #include "proto_i.h"
 #include "smbfuse/log.h"
-#include "smbfuse/util.h"
+#include "smbfuse/namemap.h"
 #include "smbfuse/smb2.h"
 #include "smbfuse/nbt.h"
 #include "smbfuse/smb1_session.h"
+#include "smbfuse/util.h"
 
-int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
+/* prefix joined with the '/'-separated components of path, each in wire form (namemap.h), by '\\'. Empty
+ * components go: a leading or trailing separator, or "a//b", would make the server read another name. */
+static int wire_join(enum name_map m, const char *prefix, const char *path, char **out)
 {
 	*out = NULL;
-	if (strchr(path, '\\'))
-		return -EINVAL;
-	while (*path == '/')
-		path++;
-	size_t pl = strlen(cl->prefix), l = strlen(path);
-	char *s = malloc(pl + 1 + l + 1);
+	size_t pl = strlen(prefix), l = strlen(path);
+	char *s = malloc(pl + 1 + NAME_MAP_WIRE_MAX(l));
 	if (!s)
 		return -ENOMEM;
-	size_t o = 0;
-	memcpy(s, cl->prefix, pl);
-	o = pl;
-	if (pl && l)
-		s[o++] = '\\';
-	for (size_t i = 0; i < l; i++)
-		s[o++] = path[i] == '/' ? '\\' : path[i];
-	/* A trailing separator would name the same object and confuse the server's name checks. */
-	while (o > 0 && s[o - 1] == '\\')
-		o--;
+	memcpy(s, prefix, pl);
+	size_t o = pl;
+	for (const char *p = path; *p; p += *p == '/') {
+		size_t n = strcspn(p, "/");
+		if (n) {
+			if (o)
+				s[o++] = '\\';
+			long w = name_map_to_wire(m, p, n, s + o);
+			if (w < 0) {
+				free(s);
+				return (int)w;
+			}
+			o += (size_t)w;
+		}
+		p += n;
+	}
 	s[o] = '\0';
 	*out = s;
 	return 0;
+}
+
+int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
+{
+	return wire_join(cl->map, cl->prefix, path, out);
 }
 
 uint32_t proto_open_access(int flags)
@@ -131,15 +141,16 @@ void proto_fh_end(struct smb_client *cl, struct smb_fh *fh, int flags, bool cach
 		*attr_out = *a;
 }
 
-bool proto_listable_name(const char *name)
+/* One log line naming a refused name by its bytes: it may hold anything, even terminal escapes. */
+static void log_refused_name(const uint8_t *p, size_t n, const char *why)
 {
-	if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	if (strchr(name, '/')) {
-		log_warn("skipping a directory entry whose name contains '/'");
-		return false;
-	}
-	return true;
+	char hex[3 * 32 + 8];
+	size_t o = 0;
+	for (size_t i = 0; i < n && i < 32; i++)
+		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%s%02x", i ? " " : "", p[i]);
+	if (n > 32)
+		snprintf(hex + o, sizeof(hex) - o, " ...");
+	log_warn("skipping a name from the server that %s (UTF-16LE %s)", why, n ? hex : "empty");
 }
 
 int proto_check_leaf(const char *wpath, const uint8_t *name16, size_t len16)
@@ -158,26 +169,44 @@ int proto_check_leaf(const char *wpath, const uint8_t *name16, size_t len16)
 	return rc;
 }
 
-static char *subdir_prefix(const char *subdir)
+int proto_listed_name(const struct smb_client *cl, const uint8_t *p, size_t n, char **out)
 {
-	if (!subdir)
-		return strdup("");
-	while (*subdir == '/' || *subdir == '\\')
-		subdir++;
-	char *p = strdup(subdir);
-	if (!p)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; p[i]; i++) {
-		char ch = p[i] == '/' ? '\\' : p[i];
-		if (ch == '\\' && (o == 0 || p[o - 1] == '\\'))
-			continue; /* collapse "a//b" */
-		p[o++] = ch;
+	char *s;
+	int rc = utf16le_to_utf8(p, n, &s);
+	*out = NULL;
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0) {
+		log_refused_name(p, n, "is not valid UTF-16 or holds a NUL");
+		return -EILSEQ;
 	}
-	while (o > 0 && p[o - 1] == '\\')
-		o--;
-	p[o] = '\0';
-	return p;
+	if (!s[0] || !strcmp(s, ".") || !strcmp(s, "..")) {
+		free(s);
+		return 0;
+	}
+	/* Checked before the mapping: U+F026 is a backslash we may show, a real one is a separator. */
+	if (strpbrk(s, "/\\")) {
+		free(s);
+		log_refused_name(p, n, "holds '/' or '\\'");
+		return -EILSEQ;
+	}
+	name_map_from_wire(cl->map, s);
+	*out = s;
+	return 1;
+}
+
+/* The subdir of the mount source ('/' or '\\' separated) in wire form, mapped like any path. */
+static int subdir_prefix(const char *subdir, enum name_map m, char **out)
+{
+	char *p = strdup(subdir ? subdir : "");
+	if (!p)
+		return -ENOMEM;
+	for (char *q = p; *q; q++)
+		if (*q == '\\')
+			*q = '/';
+	int rc = wire_join(m, "", p, out);
+	free(p);
+	return rc;
 }
 
 struct nb_setup {
@@ -274,10 +303,14 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		return -ENOMEM;
 	cl->ops = &smb2_ops;
 	cl->cio = &smb2_cache_io;
-	cl->prefix = subdir_prefix(cfg->subdir);
-	if (!cl->prefix) {
+	cl->map = cfg->name_map;
+	int rc = subdir_prefix(cfg->subdir, cl->map, &cl->prefix);
+	if (rc < 0) {
+		if (errbuf && rc == -EINVAL)
+			snprintf(errbuf, errlen, "subdirectory \"%s\": a name holds a character SMB cannot store "
+				 "unmapped (: ? * \" < > | \\)", cfg->subdir);
 		free(cl);
-		return -ENOMEM;
+		return rc;
 	}
 	struct sess_cfg sc = {
 		.host = cfg->host,
@@ -301,7 +334,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.wsize = cfg->wsize,
 	};
 	struct nb_setup nb;
-	int rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
+	rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
 	/* Before logon: an SMB1 link delivers breaks to the cache from its first connection on. cache=none

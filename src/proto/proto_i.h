@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "smbfuse/namemap.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/session.h"
 #include "smbfuse/smb2.h"
@@ -30,6 +31,7 @@ struct smb_client {
 	const struct cache_io *cio; /* the dialect's half of the cache; set with ops */
 	struct sess *sess;
 	char *prefix; /* subdir in wire form ("a\\b"), "" for the share root; immutable */
+	enum name_map map; /* how names are stored (namemap.h); immutable */
 	char desc[160];
 	struct proto_stats st;
 	struct pcache *cache;	 /* cache.c: leases and oplocks, cached handles, watches, the workers; immutable */
@@ -62,8 +64,9 @@ void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
 
 /*
  * Join the client's subdir prefix and a '/'-separated share-relative path into a wire path with '\\'
- * separators, in a new malloc'd string (*out, caller frees). -EINVAL for a component that contains a
- * backslash, which the server would read as a separator and so reach a different file.
+ * separators, each component mapped by cl->map (namemap.h), in a new malloc'd string (*out, caller frees).
+ * -EINVAL for a component that still holds a character the server would read as a separator, wildcard or
+ * stream name (always a backslash, which would reach a different file).
  */
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out);
 
@@ -89,11 +92,13 @@ void proto_fh_end(struct smb_client *cl, struct smb_fh *fh, int flags, bool cach
 void proto_fh_free(struct smb_client *cl, struct smb_fh *fh);
 
 /*
- * Whether a directory entry name from the server may be handed to the kernel: not ".", "..", empty, and
- * without '/' (the kernel fails a whole readdir with EIO on such a name, and a hostile server could use it
- * to hide every other entry). Entries that fail are skipped with a warning.
+ * A name from the server (a directory entry or a change notification: UTF-16LE, n bytes) as the kernel
+ * sees it: decoded and mapped back by cl->map, in a new string (*out, caller frees). Returns 1 with *out
+ * set; 0 for "", "." and ".." (not listed); -EILSEQ, logged once with the name's bytes, for one holding
+ * '/' or '\\' (the kernel fails a whole readdir on '/', and either would let a hostile server name another
+ * file), a NUL or invalid UTF-16; -ENOMEM.
  */
-bool proto_listable_name(const char *name);
+int proto_listed_name(const struct smb_client *cl, const uint8_t *p, size_t n, char **out);
 
 /*
  * Lookups see names as they are stored. A case-insensitive server opens "A" when "a" exists (and an 8.3

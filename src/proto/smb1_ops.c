@@ -352,6 +352,7 @@ static int smb1_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 /* ---- directories ---- */
 
 struct find_state {
+	struct smb_client *cl;
 	smb_dirent_fn fn;
 	void *arg;
 	char *last; /* UTF-8 name of the last entry, where FIND_NEXT2 resumes */
@@ -394,14 +395,13 @@ static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint
 		return -ENOMEM;
 	smb2_dir_iter_init(&it, FileIdFullDirectoryInformation, data, r->data_len);
 	for (uint16_t i = 0; i < count && smb2_dir_next(&it, &e) > 0; i++) {
-		char *name;
-		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0) {
-			log_warn("skipping a directory entry whose name is not valid UTF-16");
-			continue;
+		/* FIND_NEXT2 resumes at the server's own name, before any mapping. */
+		char *name, *wire;
+		if (utf16le_to_utf8(e.name, e.name_len, &wire) >= 0) {
+			free(f->last);
+			f->last = wire;
 		}
-		free(f->last);
-		f->last = name;
-		if (!proto_listable_name(name))
+		if (proto_listed_name(f->cl, e.name, e.name_len, &name) <= 0)
 			continue;
 		struct smb_attr a = {0};
 		a.btime = filetime_to_timespec(e.creation_time);
@@ -412,7 +412,9 @@ static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint
 		a.alloc_size = e.allocation_size;
 		a.attrs = e.attributes;
 		a.file_id = e.file_id;
-		if (f->fn(f->arg, name, &a)) {
+		int stop = f->fn(f->arg, name, &a);
+		free(name);
+		if (stop) {
 			rc = 1;
 			break;
 		}
@@ -485,7 +487,7 @@ static int op_readdir(struct s1link *l, const char *wpath, void *arg)
 
 static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
 {
-	struct find_state f = {.fn = fn, .arg = arg};
+	struct find_state f = {.cl = cl, .fn = fn, .arg = arg};
 	pcache_writeback(cl, path, true); /* the listing's sizes */
 	/* Not resent: fn has already seen some entries. */
 	int rc = on_link(cl, path, op_readdir, &f, false);

@@ -269,7 +269,7 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 #define DIR_BUF_LEN (1024u * 1024)
 
 /* Hand each entry of one QUERY_DIRECTORY reply to fn. Returns 1 if fn asked to stop. */
-static int dir_emit(const struct conn_msg *m, smb_dirent_fn fn, void *arg)
+static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg)
 {
 	struct smb2_query_dir_rsp q;
 	if (smb2_query_dir_rsp_decode(m->rsp, m->rsp_len, &q) < 0)
@@ -280,12 +280,8 @@ static int dir_emit(const struct conn_msg *m, smb_dirent_fn fn, void *arg)
 	int rc;
 	while ((rc = smb2_dir_next(&it, &e)) > 0) {
 		char *name;
-		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0) {
-			log_warn("skipping a directory entry whose name is not valid UTF-16");
-			continue;
-		}
 		int stop = 0;
-		if (proto_listable_name(name)) {
+		if (proto_listed_name(cl, e.name, e.name_len, &name) > 0) {
 			struct smb_attr a = {0};
 			attr_from_times(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time);
 			a.size = e.end_of_file;
@@ -346,7 +342,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	}
 	struct smb2_fid fid = cr.fid;
 	uint32_t st = c.m[1].rsp_hdr.status;
-	rc = st == STATUS_SUCCESS ? dir_emit(&c.m[1], fn, arg) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
+	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
 		cmp_init(&c);
@@ -357,7 +353,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		st = c.m[0].rsp_hdr.status;
 		if (st == STATUS_NO_MORE_FILES)
 			break;
-		rc = st == STATUS_SUCCESS ? dir_emit(&c.m[0], fn, arg) : (ntstatus_to_errno(st) ?: -EIO);
+		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
 	cmp_init(&c);

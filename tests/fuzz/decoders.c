@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "decoders.h"
+#include "smbfuse/namemap.h"
 #include "smbfuse/smb2.h"
+#include "smbfuse/util.h"
 
 static volatile uint8_t sink;
 
@@ -147,6 +149,49 @@ static int query_dir(const uint8_t *p, size_t n)
 	return e;
 }
 
+/*
+ * A server's name (UTF-16LE) mapped back, and the input's bytes as a name we create, in every mapping.
+ * Aborts if the way back grows a name, yields '/' or "."/"..", or a created name that holds no
+ * private-use character of U+F000-U+F07F does not come back as it was.
+ */
+static int names(const uint8_t *p, size_t n)
+{
+	char *s;
+	int e = utf16le_to_utf8(p, n, &s);
+	size_t len = e < 0 ? 0 : strlen(s);
+	char *c = malloc(len + 1), *w = malloc(NAME_MAP_WIRE_MAX(n));
+	if (!c || !w)
+		abort();
+	for (enum name_map m = NAME_MAP_SFM; m <= NAME_MAP_NONE; m++) {
+		if (e >= 0) {
+			memcpy(c, s, len + 1);
+			name_map_from_wire(m, c);
+			if (strlen(c) > len || (!strchr(s, '/') && strchr(c, '/')))
+				abort();
+			if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0 ? strcmp(c, s) != 0 : 0)
+				abort();
+		}
+		size_t k = strnlen((const char *)p, n); /* a name we create is a C string */
+		if (memchr(p, '/', k))
+			continue;
+		long wl = name_map_to_wire(m, (const char *)p, k, w);
+		if (wl < 0)
+			continue;
+		if ((size_t)wl >= NAME_MAP_WIRE_MAX(k) || strlen(w) != (size_t)wl)
+			abort();
+		bool pua = false;
+		for (size_t i = 0; i + 1 < k; i++)
+			pua |= p[i] == 0xEF && (p[i + 1] == 0x80 || p[i + 1] == 0x81);
+		name_map_from_wire(m, w);
+		if (!pua && (strlen(w) != k || memcmp(w, p, k) != 0))
+			abort();
+	}
+	free(c);
+	free(w);
+	free(e < 0 ? NULL : s);
+	return 0;
+}
+
 static int change_notify(const uint8_t *p, size_t n)
 {
 	struct smb2_change_notify_rsp r;
@@ -242,6 +287,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"read", read_rsp},
 	{"write", write_rsp},
 	{"query_dir", query_dir},
+	{"names", names},
 	{"change_notify", change_notify},
 	{"query_info", query_info},
 	{"ioctl", ioctl_rsp},

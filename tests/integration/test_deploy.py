@@ -485,8 +485,6 @@ def test_ip_option_and_noserverino(mount, server):
 
 # ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("opt,message", [
-    ("mapchars", r"mapchars: reserved characters"),
-    ("mapposix", r"mapposix"),
     ("sec=krb5i", r"sec=krb5i: Kerberos is not supported"),
     ("sec=ntlm", r"sec=ntlm: NTLMv1"),
     ("sec=bogus", r"unknown sec=bogus"),
@@ -508,7 +506,8 @@ def test_refused_options(run_smbfuse, server, tmp_path, opt, message):
     assert f.rc == 1 and len(f.lines) == 1 and re.search(message, f.stderr), f
 
 
-@pytest.mark.parametrize("opt", ["forceuid", "forcegid", "noforceuid", "serverino", "nomapchars", "soft",
+@pytest.mark.parametrize("opt", ["forceuid", "forcegid", "noforceuid", "serverino", "nomapchars", "mapchars",
+                                 "mapposix", "nomapposix", "soft",
                                  "netbiosname=CLIENT", "servern=SERVER", "sec=ntlmsspi", "iocharset=utf8",
                                  "nounix", "nobrl", "perm", "noperm", "intr", "auto", "users", "defaults",
                                  "x-systemd.requires=network-online.target", "x-gvfs-show", "comment=x",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "smbfuse/namemap.h"
 #include "smbfuse/opts.h"
 
 static bool streq(const char *a, const char *b)
@@ -275,8 +276,39 @@ static void test_netbios_opts(void)
 	}
 }
 
+/* mapposix/mapchars as cifs reads them: two flags, the last word on each wins, SFM over SFU. */
+static void test_name_map_opts(void)
+{
+	static const struct {
+		const char *o;
+		int want;
+	} cases[] = {
+	    {"rw", NAME_MAP_SFM},
+	    {"mapposix", NAME_MAP_SFM},
+	    {"nomapposix", NAME_MAP_NONE},
+	    {"mapchars", NAME_MAP_SFU},
+	    {"nomapchars", NAME_MAP_SFM},
+	    {"mapchars,nomapchars", NAME_MAP_NONE},
+	    {"mapchars,mapposix", NAME_MAP_SFM},
+	    {"nomapposix,mapchars", NAME_MAP_SFU},
+	    {"mapchars,nomapposix", NAME_MAP_SFU},
+	    {"nomapposix,nomapchars", NAME_MAP_NONE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct opts o;
+		char err[256];
+		struct smb_client_cfg cfg;
+		const char *args[] = {"//srv/s", "/mnt", "-o", cases[i].o, NULL};
+		int rc = parse(&o, err, sizeof(err), args);
+		opt_client_cfg(&o, &cfg);
+		tap_check(rc == 0 && cfg.name_map == cases[i].want, __FILE__, __LINE__, cases[i].o);
+		opt_free(&o);
+	}
+}
+
 int main(void)
 {
+	test_name_map_opts();
 	test_netbios_opts();
 	test_unc_sources();
 	test_url_sources();

@@ -22,6 +22,7 @@ int main(void)
 	memset(&cl, 0, sizeof(cl));
 	cl.ops = &smb2_ops;
 	cl.prefix = "";
+	cl.map = NAME_MAP_NONE; /* unmapped, a backslash is refused */
 	struct smb_attr a;
 	const char *bad = "a\\b";
 
@@ -42,5 +43,11 @@ int main(void)
 	CHECK(cl.ops->setattr(&cl, bad, NULL, &sa, NULL) == -EINVAL);
 	dirty_stack();
 	CHECK(cl.ops->readdir(&cl, bad, NULL, NULL) == -EINVAL);
+	/* nomapposix: every character the server would read as a wildcard or stream name, too. */
+	for (const char *c = ":*?\"<>|"; *c; c++) {
+		char name[4] = {'a', *c, 'b', 0};
+		dirty_stack();
+		CHECK(cl.ops->stat(&cl, name, &a) == -EINVAL);
+	}
 	return tap_done();
 }
