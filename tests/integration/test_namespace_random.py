@@ -161,7 +161,13 @@ def converged(root, want, what):
     try:
         sf.wait_until(same, 15, what=f"{what} to converge")
     except TimeoutError:
-        assert seen[0] == want, f"{what} never converged to the model"
+        got = seen[0]
+        if isinstance(got, tuple):
+            extra = sorted((got[0] - want[0]) | (set(got[1]) - set(want[1])))
+            missing = sorted((want[0] - got[0]) | (set(want[1]) - set(got[1])))
+            stale = sorted(k for k in set(got[1]) & set(want[1]) if got[1][k] != want[1][k])
+            got = f"extra {extra}, missing {missing}, stale data {stale}"
+        assert seen[0] == want, f"{what} never converged to the model: {got}"
 
 
 def run(rng, model, mounts, backing, seed, converge):
