@@ -32,6 +32,8 @@ int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 	*out = NULL;
 	if (strchr(path, '\\'))
 		return -EINVAL;
+	if (proto_path_hidden(path))
+		return -ENOENT; /* a file unlinked while open (hidden.c): gone, as far as the glue knows */
 	while (*path == '/')
 		path++;
 	size_t pl = strlen(cl->prefix), l = strlen(path);

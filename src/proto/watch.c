@@ -133,8 +133,9 @@ static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, 
 		char *name;
 		if (utf16le_to_utf8(e.name, e.name_len, &name) < 0)
 			continue;
-		/* WATCH_TREE is off, so a name is one component; be strict anyway. */
-		if (!strchr(name, '\\')) {
+		/* WATCH_TREE is off, so a name is one component; be strict anyway. Our hidden names (hidden.c)
+		 * are never the glue's business. */
+		if (!strchr(name, '\\') && !proto_hidden_name(name)) {
 			if (name_gone(e.action))
 				forget_child(pc, w->path, name);
 			pc_emit(pc, SMB_EV_ENTRY, w->path, name);
