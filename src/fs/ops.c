@@ -167,8 +167,10 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
 	struct stat st;
 	char *path = NULL;
 	fs_attr_to_stat(fs, ino, a, &st);
-	if (fs_inode_path(fs, ino, NULL, &path) < 0)
-		path = NULL;
+	/* An unlinked node still open has no name left, whatever the server counts (it may keep the file
+	 * under another name until the last close). */
+	if (fs_inode_path(fs, ino, NULL, &path) == -ESTALE && ino != FUSE_ROOT_ID)
+		st.st_nlink = 0;
 	fuse_reply_attr(req, &st, fs_cache_attr_timeout(fs, ino, path));
 	g_free(path);
 }

@@ -40,6 +40,7 @@ def test_unlink_open_file_then_recreate(any_mnt):
         os.pwrite(fd, b"OLD!", 0)
         os.fsync(fd)
         assert os.pread(fd, 10, 0) == b"OLD!"
+        assert os.fstat(fd).st_nlink == 0
     finally:
         os.close(fd)
     sf.wait_until(lambda: os.listdir(m.backing) == ["u"], 1, what="only the new u on the server")
