@@ -118,7 +118,9 @@ def test_sigkill_with_a_silly_renamed_file_leaves_nothing(any_mount):
     os.write(fd, b"data")
     os.fsync(fd)
     os.unlink(m.path / "k")
-    assert len(hidden(m.backing)) == 1, os.listdir(m.backing)
+    if len(hidden(m.backing)) != 1:
+        os.close(fd)
+        pytest.fail(f"no hidden name while open: {os.listdir(m.backing)}")
     m.m.proc.send_signal(signal.SIGKILL)
     m.m.proc.wait(10)
     try:
