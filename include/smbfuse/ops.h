@@ -76,6 +76,15 @@ typedef int (*smb_dirent_fn)(void *arg, const char *name, const struct smb_attr 
  * needs to reopen it after a reconnect. */
 struct smb_fh;
 
+/*
+ * unlink flags. SMB_UNLINK_OPEN: the glue still has the file open. SMB keeps a deleted file under its name
+ * until its last handle closes, so the proto layer then makes the name go at once (POSIX delete semantics
+ * where offered, else a rename to a hidden name deleted at the last close) and the open handles keep
+ * working. The glue says so because only it knows which inode is open under which name after renames; the
+ * proto layer's handles remember the name they were opened under.
+ */
+#define SMB_UNLINK_OPEN 0x1
+
 /* rename flags */
 #define SMB_RENAME_NOREPLACE 0x1
 
@@ -141,7 +150,8 @@ struct smb_ops {
 	int (*readdir)(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg);
 	int (*mkdir)(struct smb_client *cl, const char *path, struct smb_attr *attr_out);
 	int (*rmdir)(struct smb_client *cl, const char *path);
-	int (*unlink)(struct smb_client *cl, const char *path);
+	/* flags: SMB_UNLINK_OPEN when this mount still has the file open (see below). */
+	int (*unlink)(struct smb_client *cl, const char *path, unsigned flags);
 	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
 	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);

@@ -637,6 +637,9 @@ int smb2_validate_negotiate_rsp_decode(const uint8_t *data, uint32_t len, struct
 #define FileLinkInformation 11
 #define FileNamesInformation 12
 #define FileDispositionInformation 13
+#define FileDispositionInformationEx 64 /* MS-FSCC 2.4.11.2: a 4-byte Flags word */
+#define FILE_DISPOSITION_DELETE 0x00000001u
+#define FILE_DISPOSITION_POSIX_SEMANTICS 0x00000002u
 #define FilePositionInformation 14
 #define FileFullEaInformation 15
 #define FileModeInformation 16

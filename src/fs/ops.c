@@ -169,8 +169,10 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
 	struct stat st;
 	char *path = NULL;
 	fs_attr_to_stat(fs, ino, a, &st);
-	if (fs_inode_path(fs, ino, NULL, &path) < 0)
-		path = NULL;
+	/* An unlinked node still open has no name left, whatever the server counts (it may keep the file
+	 * under another name until the last close). */
+	if (fs_inode_path(fs, ino, NULL, &path) == -ESTALE && ino != FUSE_ROOT_ID)
+		st.st_nlink = 0;
 	fuse_reply_attr(req, &st, fs_cache_attr_timeout(fs, ino, path));
 	g_free(path);
 }
@@ -495,6 +497,24 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		reply_new_entry(req, parent, name, &a);
 }
 
+/*
+ * What ops->unlink must know: whether the file is still open here (SMB_UNLINK_OPEN). A file already
+ * released whose CLOSE is in flight is not: its CLOSE is waited for (bounded), or the server would keep the
+ * name delete-pending until it lands.
+ */
+static unsigned unlink_flags(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	fuse_ino_t ino = fs_inode_child(fs, parent, name);
+	struct fs_file *f = ino ? fs_file_get_by_ino(fs, ino) : NULL;
+	if (f) {
+		fs_file_put(fs, f);
+		return SMB_UNLINK_OPEN;
+	}
+	if (ino)
+		fs_files_wait_released(fs, ino, 2000);
+	return 0;
+}
+
 /* rmdir and unlink: the name goes away on success. */
 static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
 {
@@ -502,7 +522,7 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, boo
 	char *path;
 	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, parent, name, &path);
 	if (r == 0) {
-		r = dir ? CALL(fs, rmdir, path) : CALL(fs, unlink, path);
+		r = dir ? CALL(fs, rmdir, path) : CALL(fs, unlink, path, unlink_flags(fs, parent, name));
 		g_free(path);
 		fs_cache_changed(fs, parent, true);
 	}

@@ -420,8 +420,8 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 		return false;
 	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
-	bool ok =
-	    !pc->stopping && fh->gen == gen && fh->lease->gen == gen && (fh->lease->state & SMB2_LEASE_HANDLE_CACHING);
+	bool ok = !pc->stopping && fh->gen == gen && fh->lease->gen == gen && !fh->lease->gone &&
+		  (fh->lease->state & SMB2_LEASE_HANDLE_CACHING);
 	if (ok) {
 		if (g_queue_get_length(&pc->parked) >= PARK_MAX)
 			victim = g_queue_pop_head(&pc->parked);
@@ -526,6 +526,36 @@ void pc_forget_path(struct pcache *pc, const char *path)
 	}
 	pthread_mutex_unlock(&pc->lock);
 	pc_destroy_all(pc->cl, l);
+}
+
+void pcache_unlinked(struct smb_client *cl, const char *path)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	/* pcache_flush_path has already unhashed the file's lease: find it among all of them. */
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, pc->by_id);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct lease *l = v;
+		if (strcmp(l->path, path) == 0) {
+			l->gone = true;
+			lease_unhash_locked(pc, l);
+		}
+	}
+	GSList *old = NULL;
+	for (GList *e = pc->parked.head, *next; e; e = next) {
+		next = e->next;
+		struct smb_fh *f = e->data;
+		if (f->lease && f->lease->gone) {
+			old = g_slist_prepend(old, f);
+			g_queue_delete_link(&pc->parked, e);
+		}
+	}
+	pthread_mutex_unlock(&pc->lock);
+	pc_destroy_all(cl, old);
 }
 
 /* ---- the worker ---- */

@@ -28,6 +28,7 @@ struct lease {
 	struct smb_attr attr;
 	struct wb *wb; /* writes gathered under Write caching (wb.c, its own locks); immutable */
 	bool oplock;   /* no lease on this dialect: state comes from our opens' oplocks; immutable */
+	bool gone;     /* pcache.lock: the file was unlinked while open (pcache_unlinked) */
 };
 
 /* One open's oplock: the file's lease (not owning: the open's handle holds it) and what this open holds. */

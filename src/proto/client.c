@@ -61,6 +61,9 @@ static int wire_join(enum name_map m, const char *prefix, const char *path, char
 
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 {
+	*out = NULL;
+	if (proto_path_hidden(path))
+		return -ENOENT; /* a file unlinked while open (hidden.c): gone, as far as the glue knows */
 	return wire_join(cl->map, cl->prefix, path, out);
 }
 

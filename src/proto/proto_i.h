@@ -36,6 +36,9 @@ struct smb_client {
 	struct proto_stats st;
 	struct pcache *cache;	 /* cache.c: leases and oplocks, cached handles, watches, the workers; immutable */
 	struct smb1_state *smb1; /* smb1_link.c: the SMB1 link; NULL on SMB2 (then sess is set) */
+	/* Whether the server honours POSIX delete semantics (FileDispositionInformationEx): 0 not known yet,
+	 * 1 yes, -1 no (then unlink of an open file renames it; hidden.c). */
+	_Atomic int posix_unlink;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -109,6 +112,26 @@ int proto_listed_name(const struct smb_client *cl, const uint8_t *p, size_t n, c
  * components differ, else 0 (also when the server reports no name).
  */
 int proto_check_leaf(const char *wpath, const uint8_t *name16, size_t len16);
+
+/*
+ * hidden.c: files unlinked while open (essay there). A silly-renamed file is called PROTO_HIDDEN_PREFIX and
+ * 16 hex digits. proto_hidden_name: name is one of them; proto_path_hidden: some component of path is.
+ * proto_silly_wpath: a new such wire path in the directory of path. In a listing, proto_sweep_note says
+ * whether name is ours (never listed) and keeps it; proto_sweep_run then deletes those kept with del
+ * (the dialect's delete of a wire path), best effort.
+ */
+#define PROTO_HIDDEN_PREFIX ".smbfuse-deleted-"
+#define PROTO_SWEEP_MAX 16
+bool proto_hidden_name(const char *name);
+bool proto_path_hidden(const char *path);
+int proto_silly_wpath(const struct smb_client *cl, const char *path, char **out);
+struct proto_sweep {
+	char *names[PROTO_SWEEP_MAX];
+	unsigned n;
+};
+typedef int (*proto_delete_fn)(struct smb_client *cl, const char *wpath);
+bool proto_sweep_note(struct proto_sweep *s, const char *name);
+void proto_sweep_run(struct smb_client *cl, const char *dir, struct proto_sweep *s, proto_delete_fn del);
 
 /* An open file (ops.h struct smb_fh), shared by the dialect tables and the handle cache in cache.c. */
 struct smb_fh {
@@ -244,6 +267,10 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh);
  * or leave a deleted directory delete-pending). Watches closed this way are started again by later
  * listings. */
 void pcache_flush_path(struct smb_client *cl, const char *path);
+/* path, still open, was unlinked and its file renamed away (or deleted the POSIX way): a later open of path
+ * is another file, so it gets a new lease (a lease key names one file) and never an old handle; the old
+ * file's parked handles are closed now and its open ones are never parked. */
+void pcache_unlinked(struct smb_client *cl, const char *path);
 /* Attributes seen for fh's file (NULL: they changed, e.g. after a WRITE). */
 void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a);
 unsigned pcache_cached(struct smb_client *cl, const char *path);

@@ -43,12 +43,9 @@
 /* ---- paths ---- */
 
 /* Run op on the current link, once more on a new one if the connection was lost as retry() allows. */
-int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool idempotent)
+static int on_wlink(struct smb_client *cl, const char *wpath, link_op op, void *arg, bool idempotent)
 {
-	char *wpath;
-	int rc = proto_wire_path(cl, path, &wpath);
-	if (rc < 0)
-		return rc;
+	int rc = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct s1link *l;
 		rc = link_get(cl->smb1, &l);
@@ -59,6 +56,15 @@ int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool
 		if (!retry(rc, idempotent))
 			break;
 	}
+	return rc;
+}
+
+int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool idempotent)
+{
+	char *wpath;
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc == 0)
+		rc = on_wlink(cl, wpath, op, arg, idempotent);
 	free(wpath);
 	return rc;
 }
@@ -358,6 +364,7 @@ struct find_state {
 	char *last; /* UTF-8 name of the last entry, where FIND_NEXT2 resumes */
 	uint16_t sid;
 	bool open, end;
+	struct proto_sweep sw; /* our hidden names seen (hidden.c) */
 };
 
 /*
@@ -403,6 +410,10 @@ static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint
 		}
 		if (proto_listed_name(f->cl, e.name, e.name_len, &name) <= 0)
 			continue;
+		if (proto_sweep_note(&f->sw, name)) {
+			free(name);
+			continue;
+		}
 		struct smb_attr a = {0};
 		a.btime = filetime_to_timespec(e.creation_time);
 		a.atime = filetime_to_timespec(e.last_access_time);
@@ -485,6 +496,8 @@ static int op_readdir(struct s1link *l, const char *wpath, void *arg)
 	return rc > 0 ? 0 : rc;
 }
 
+static int sweep_delete(struct smb_client *cl, const char *wpath);
+
 static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
 {
 	struct find_state f = {.cl = cl, .fn = fn, .arg = arg};
@@ -492,6 +505,7 @@ static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	/* Not resent: fn has already seen some entries. */
 	int rc = on_link(cl, path, op_readdir, &f, false);
 	free(f.last);
+	proto_sweep_run(cl, path, &f.sw, sweep_delete);
 	return rc;
 }
 
@@ -550,11 +564,65 @@ static int op_unlink(struct s1link *l, const char *wpath, void *arg)
 	return path_command(l, SMB1_COM_DELETE, wpath);
 }
 
+static int sweep_delete(struct smb_client *cl, const char *wpath)
+{
+	return on_wlink(cl, wpath, op_unlink, NULL, false);
+}
+
+static int enc_rename(struct wbuf *w, const void *arg);
+
+/* Delete-on-close through a handle of our own that shares everything: smbd opens for its DELETE command
+ * without FILE_SHARE_DELETE, which meets a sharing violation while the file is open. The pass-through
+ * level (CAP_INFOLEVEL_PASSTHRU), as replace_on_fid. */
+static int delete_on_close(struct s1link *l, const char *wpath)
+{
+	if (!(l->info.capabilities & SMB1_CAP_INFOLEVEL_PASSTHRU))
+		return op_unlink(l, wpath, NULL);
+	struct create_args a = {.access = DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				.disposition = FILE_OPEN,
+				.options = FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT};
+	int rc = op_create(l, wpath, &a);
+	if (rc < 0)
+		return rc;
+	struct wbuf p;
+	wbuf_init(&p, 0);
+	rc = smb2_file_disposition_info_encode(&p, true);
+	if (rc == 0)
+		rc = set_info(l, NULL, a.fid, FileDispositionInformation, &p);
+	wbuf_free(&p);
+	close_fid(l, a.fid);
+	return rc;
+}
+
+/* Silly rename (hidden.c): RENAME to the hidden name arg, then delete-on-close there. SMB1 has no POSIX
+ * delete semantics without the Unix extensions. */
+static int op_unlink_open(struct s1link *l, const char *wpath, void *arg)
+{
+	struct path_cmd p[2] = {{0, wpath}, {0, arg}};
+	int rc = simple(l, SMB1_COM_RENAME, enc_rename, p);
+	if (rc < 0)
+		return rc;
+	rc = delete_on_close(l, arg);
+	if (rc < 0)
+		log_warn("\"%s\" unlinked while open is left as \"%s\": delete-on-close refused (%s)", wpath,
+			 (const char *)arg, strerror(-rc));
+	return 0; /* renamed, so the name is gone; a later listing removes what is left */
+}
+
 /* Parked handles go first: smbd would leave the file delete-pending, or break our own oplock. */
-static int smb1_unlink(struct smb_client *cl, const char *path)
+static int smb1_unlink(struct smb_client *cl, const char *path, unsigned flags)
 {
 	pcache_flush_path(cl, path);
-	return on_link(cl, path, op_unlink, NULL, false);
+	if (!(flags & SMB_UNLINK_OPEN))
+		return on_link(cl, path, op_unlink, NULL, false);
+	char *wsilly;
+	int rc = proto_silly_wpath(cl, path, &wsilly);
+	if (rc == 0)
+		rc = on_link(cl, path, op_unlink_open, wsilly, false);
+	if (rc == 0)
+		pcache_unlinked(cl, path);
+	free(wsilly);
+	return rc;
 }
 
 struct rename_args {

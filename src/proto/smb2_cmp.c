@@ -200,25 +200,33 @@ int attr_from_all_info(const struct conn_msg *m, struct smb_attr *out)
 }
 
 /* Path op of the shape CREATE + <work> + CLOSE. c is initialised whatever the outcome: the caller frees it. */
-int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
-		  work_fn work, const void *arg, bool idempotent, struct cmp *c)
+int wpath_compound(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
+		   work_fn work, const void *arg, bool idempotent, struct cmp *c)
 {
-	return path_compound_share(cl, path, access, disposition, options, SHARE_ALL, work, arg, idempotent, c);
+	return wpath_compound_share(cl, wpath, access, disposition, options, SHARE_ALL, work, arg, idempotent, c);
 }
 
-int path_compound_share(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition,
-			uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c)
+int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
+			 uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c)
+{
+	cmp_init(c);
+	add_create_share(NULL, c, wpath, access, disposition, options, false, NULL, share);
+	if (work)
+		work(c, arg);
+	add_close(c, FID_RELATED);
+	int rc = cmp_send(cl, c, idempotent);
+	return rc < 0 ? rc : cmp_errno(c, NULL);
+}
+
+int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
+		  work_fn work, const void *arg, bool idempotent, struct cmp *c)
 {
 	char *wpath;
 	cmp_init(c);
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	add_create_share(NULL, c, wpath, access, disposition, options, false, NULL, share);
-	if (work)
-		work(c, arg);
-	add_close(c, FID_RELATED);
+	rc = wpath_compound(cl, wpath, access, disposition, options, work, arg, idempotent, c);
 	free(wpath);
-	rc = cmp_send(cl, c, idempotent);
-	return rc < 0 ? rc : cmp_errno(c, NULL);
+	return rc;
 }

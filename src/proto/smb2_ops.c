@@ -269,7 +269,8 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 #define DIR_BUF_LEN (1024u * 1024)
 
 /* Hand each entry of one QUERY_DIRECTORY reply to fn. Returns 1 if fn asked to stop. */
-static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg)
+static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
+		    struct proto_sweep *sw)
 {
 	struct smb2_query_dir_rsp q;
 	if (smb2_query_dir_rsp_decode(m->rsp, m->rsp_len, &q) < 0)
@@ -281,7 +282,7 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 	while ((rc = smb2_dir_next(&it, &e)) > 0) {
 		char *name;
 		int stop = 0;
-		if (proto_listed_name(cl, e.name, e.name_len, &name) > 0) {
+		if (proto_listed_name(cl, e.name, e.name_len, &name) > 0 && !proto_sweep_note(sw, name)) {
 			struct smb_attr a = {0};
 			attr_from_times(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time);
 			a.size = e.end_of_file;
@@ -312,8 +313,11 @@ static void work_query_dir(struct cmp *c, const void *arg)
 	add_query_dir(c, FID_RELATED, *(const uint32_t *)arg);
 }
 
+static int sweep_delete(struct smb_client *cl, const char *wpath);
+
 static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
 {
+	struct proto_sweep sw = {.n = 0};
 	pcache_writeback(cl, path, true); /* the listing's sizes */
 	char *wpath;
 	int rc = proto_wire_path(cl, path, &wpath);
@@ -342,7 +346,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	}
 	struct smb2_fid fid = cr.fid;
 	uint32_t st = c.m[1].rsp_hdr.status;
-	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
+	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
 		cmp_init(&c);
@@ -353,7 +357,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		st = c.m[0].rsp_hdr.status;
 		if (st == STATUS_NO_MORE_FILES)
 			break;
-		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg) : (ntstatus_to_errno(st) ?: -EIO);
+		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
 	cmp_init(&c);
@@ -362,6 +366,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	rc = rc > 0 ? 0 : rc;
 out:
 	cmp_free(&c);
+	proto_sweep_run(cl, path, &sw, sweep_delete);
 	return rc;
 }
 
@@ -396,7 +401,9 @@ static void work_set_info(struct cmp *c, const void *arg)
  * in use refuses at once (sharing violation); the delete is asked again sharing everything, and the name
  * goes when that handle closes, as SMB has it. SMB1's DELETE opens share nothing in smbd already.
  */
-static int delete_path(struct smb_client *cl, const char *path, uint32_t options)
+#define DELETE_ACCESS (DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE)
+
+static int delete_wpath(struct smb_client *cl, const char *wpath, uint32_t options)
 {
 	struct wbuf p;
 	struct cmp c;
@@ -406,11 +413,122 @@ static int delete_path(struct smb_client *cl, const char *path, uint32_t options
 	uint32_t share = 0;
 	int rc;
 	do {
-		rc = path_compound_share(cl, path, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN,
-					 options | FILE_OPEN_REPARSE_POINT, share, work_set_info, &arg, false, &c);
+		rc = wpath_compound_share(cl, wpath, DELETE_ACCESS, FILE_OPEN, options | FILE_OPEN_REPARSE_POINT, share,
+					  work_set_info, &arg, false, &c);
 		cmp_free(&c);
 	} while (rc == -EBUSY && share == 0 && (share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE));
 	wbuf_free(&p);
+	return rc;
+}
+
+static int delete_path(struct smb_client *cl, const char *path, uint32_t options)
+{
+	char *wpath;
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc == 0)
+		rc = delete_wpath(cl, wpath, options);
+	free(wpath);
+	return rc;
+}
+
+static int sweep_delete(struct smb_client *cl, const char *wpath)
+{
+	return delete_wpath(cl, wpath, FILE_NON_DIRECTORY_FILE);
+}
+
+/*
+ * POSIX delete semantics (MS-FSCC 2.4.11.2): the name goes at once, open handles keep working. 1 when done,
+ * 0 when the server does not offer it (remembered for the mount: it is not asked again), else an error.
+ */
+static int unlink_posix(struct smb_client *cl, const char *path)
+{
+	if (atomic_load(&cl->posix_unlink) < 0)
+		return 0;
+	struct wbuf p;
+	struct cmp c;
+	wbuf_init(&p, 0);
+	wbuf_u32(&p, FILE_DISPOSITION_DELETE | FILE_DISPOSITION_POSIX_SEMANTICS);
+	struct set_info_arg arg = {FileDispositionInformationEx, &p};
+	int rc = path_compound(cl, path, DELETE_ACCESS, FILE_OPEN, FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT,
+			       work_set_info, &arg, false, &c);
+	int at = -1;
+	uint32_t st = rc < 0 && cmp_errno(&c, &at) < 0 && at == 1 ? c.m[1].rsp_hdr.status : 0;
+	cmp_free(&c);
+	wbuf_free(&p);
+	if (rc == 0) {
+		atomic_store(&cl->posix_unlink, 1);
+		return 1;
+	}
+	/* Only the SET_INFO's own refusal says "not offered"; a failed open is the unlink's answer. */
+	if (st == STATUS_INVALID_INFO_CLASS || st == STATUS_INVALID_LEVEL || st == STATUS_NOT_SUPPORTED ||
+	    st == STATUS_INVALID_PARAMETER) {
+		if (atomic_exchange(&cl->posix_unlink, -1) == 0)
+			log_info("server refuses POSIX delete semantics (%s): files unlinked while open are renamed "
+				 "to hidden names until their last close",
+				 ntstatus_name(st));
+		return 0;
+	}
+	return rc;
+}
+
+/* Clear READONLY (payload p[0]), then set delete-on-close (p[1]). */
+static void work_unreadonly_delete(struct cmp *c, const void *arg)
+{
+	const struct wbuf *p = arg;
+	add_set_info(c, FID_RELATED, FileBasicInformation, &p[0]);
+	add_set_info(c, FID_RELATED, FileDispositionInformation, &p[1]);
+}
+
+/*
+ * Silly rename: rename to a hidden name in the same directory and set delete-on-close there, in one
+ * compound, so the server deletes the file at our last close, or when our connection drops. A disposition
+ * refused for READONLY is asked again with the attribute cleared (the file is going anyway).
+ */
+static int unlink_silly(struct smb_client *cl, const char *path)
+{
+	char *wpath, *wsilly = NULL;
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc == 0)
+		rc = proto_silly_wpath(cl, path, &wsilly);
+	if (rc < 0) {
+		free(wpath);
+		return rc;
+	}
+	struct wbuf ren, del[2];
+	struct cmp c;
+	wbuf_init(&ren, 0);
+	wbuf_init(&del[0], 0);
+	wbuf_init(&del[1], 0);
+	smb2_file_rename_info_encode(&ren, false, wsilly, strlen(wsilly));
+	smb2_file_basic_info_encode(&del[0], 0, 0, 0, 0, SMB_ATTR_NORMAL);
+	smb2_file_disposition_info_encode(&del[1], true);
+	cmp_init(&c);
+	add_create(&c, wpath, DELETE_ACCESS, FILE_OPEN, FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT);
+	add_set_info(&c, FID_RELATED, FileRenameInformation, &ren);
+	add_set_info(&c, FID_RELATED, FileDispositionInformation, &del[1]);
+	add_close(&c, FID_RELATED);
+	int at = -1;
+	rc = cmp_send(cl, &c, false);
+	if (rc == 0)
+		rc = cmp_errno(&c, &at);
+	if (rc == -EACCES && at == 2) {
+		cmp_free(&c);
+		rc = wpath_compound(cl, wsilly, DELETE_ACCESS | FILE_WRITE_ATTRIBUTES, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
+				    work_unreadonly_delete, del, false, &c);
+		at = rc < 0 ? 2 : -1;
+	}
+	if (rc < 0 && at == 2) {
+		/* Renamed, so the name is gone; what is left a later listing removes (hidden.c). */
+		log_warn("\"%s\" unlinked while open is left as \"%s\": delete-on-close refused (%s)", wpath, wsilly,
+			 strerror(-rc));
+		rc = 0;
+	}
+	cmp_free(&c);
+	wbuf_free(&ren);
+	wbuf_free(&del[0]);
+	wbuf_free(&del[1]);
+	free(wpath);
+	free(wsilly);
 	return rc;
 }
 
@@ -420,9 +538,17 @@ static int smb2_rmdir(struct smb_client *cl, const char *path)
 	return delete_path(cl, path, FILE_DIRECTORY_FILE);
 }
 
-static int smb2_unlink(struct smb_client *cl, const char *path)
+static int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags)
 {
 	pcache_flush_path(cl, path);
+	if (flags & SMB_UNLINK_OPEN) {
+		int rc = unlink_posix(cl, path);
+		if (rc == 0)
+			rc = unlink_silly(cl, path);
+		if (rc >= 0)
+			pcache_unlinked(cl, path);
+		return rc < 0 ? rc : 0;
+	}
 	int rc = delete_path(cl, path, FILE_NON_DIRECTORY_FILE);
 	if (rc != -EACCES)
 		return rc;

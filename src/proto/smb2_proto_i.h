@@ -72,9 +72,12 @@ typedef void (*work_fn)(struct cmp *c, const void *arg);
  */
 int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition, uint32_t options,
 		  work_fn work, const void *arg, bool idempotent, struct cmp *c);
-/* The same with the CREATE's ShareAccess given. */
-int path_compound_share(struct smb_client *cl, const char *path, uint32_t access, uint32_t disposition,
-			uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c);
+/* The same for a path already in wire form (hidden.c's names, which proto_wire_path refuses). */
+int wpath_compound(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
+		   work_fn work, const void *arg, bool idempotent, struct cmp *c);
+/* The same with the CREATE's ShareAccess given (wpath_compound shares read, write and delete). */
+int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
+			 uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c);
 
 /* smb2_io.c: ops->read, ->write, ->fsync and ->fstat. */
 ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);

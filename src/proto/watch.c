@@ -131,12 +131,15 @@ static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, 
 	int rc;
 	while ((rc = smb2_notify_next(&it, &e)) > 0) {
 		char *name;
-		/* WATCH_TREE is off, so a name is one component; be strict anyway. */
+		/* WATCH_TREE is off, so a name is one component; proto_listed_name is strict anyway. Our hidden
+		 * names (hidden.c) are never the glue's business. */
 		if (proto_listed_name(pc->cl, e.name, e.name_len, &name) <= 0)
 			continue;
-		if (name_gone(e.action))
-			forget_child(pc, w->path, name);
-		pc_emit(pc, SMB_EV_ENTRY, w->path, name);
+		if (!proto_hidden_name(name)) {
+			if (name_gone(e.action))
+				forget_child(pc, w->path, name);
+			pc_emit(pc, SMB_EV_ENTRY, w->path, name);
+		}
 		free(name);
 	}
 	if (rc < 0 || len == 0)

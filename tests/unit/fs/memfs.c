@@ -490,8 +490,9 @@ static int m_rmdir(struct smb_client *cl, const char *path)
 	return remove_path("rmdir", path, true);
 }
 
-static int m_unlink(struct smb_client *cl, const char *path)
+static int m_unlink(struct smb_client *cl, const char *path, unsigned flags)
 {
+	(void)flags; /* memfs keeps an unlinked node working by itself */
 	return remove_path("unlink", path, false);
 }
 

@@ -31,7 +31,9 @@ int main(void)
 	dirty_stack();
 	CHECK(cl.ops->mkdir(&cl, bad, &a) == -EINVAL);
 	dirty_stack();
-	CHECK(cl.ops->unlink(&cl, bad) == -EINVAL);
+	CHECK(cl.ops->unlink(&cl, bad, 0) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->unlink(&cl, bad, SMB_UNLINK_OPEN) == -EINVAL);
 	dirty_stack();
 	CHECK(cl.ops->rmdir(&cl, bad) == -EINVAL);
 	dirty_stack();
