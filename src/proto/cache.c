@@ -61,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <glib.h>
 
@@ -475,7 +476,7 @@ struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int fl
 }
 
 /* Take parked handles matching (path, or all when path is NULL; or only those older than cutoff_ms). */
-static GSList *unpark_matching_locked(struct pcache *pc, const char *path, uint64_t cutoff_ms)
+GSList *pc_unpark_matching_locked(struct pcache *pc, const char *path, uint64_t cutoff_ms)
 {
 	GSList *out = NULL;
 	GList *e = pc->parked.head;
@@ -499,33 +500,6 @@ void pc_destroy_all(struct smb_client *cl, GSList *l)
 	for (GSList *e = l; e; e = e->next)
 		cl->cio->fh_destroy(cl, e->data);
 	g_slist_free(l);
-}
-
-void pcache_flush_path(struct smb_client *cl, const char *path)
-{
-	struct pcache *pc = pc_of(cl);
-	if (!pc)
-		return;
-	pc_forget_path(pc, path);
-	watch_close_under(pc, path);
-}
-
-void pc_forget_path(struct pcache *pc, const char *path)
-{
-	pthread_mutex_lock(&pc->lock);
-	GSList *l = unpark_matching_locked(pc, path, 0);
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, pc->by_path);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct lease *le = v;
-		if (pc_path_under(le->path, path)) {
-			le->hashed = false;
-			g_hash_table_iter_remove(&it);
-		}
-	}
-	pthread_mutex_unlock(&pc->lock);
-	pc_destroy_all(pc->cl, l);
 }
 
 void pcache_unlinked(struct smb_client *cl, const char *path)
@@ -576,7 +550,7 @@ void pcache_rebuilt(struct smb_client *cl)
 static void do_rebuilt(struct pcache *pc)
 {
 	pthread_mutex_lock(&pc->lock);
-	GSList *l = unpark_matching_locked(pc, "", 0);
+	GSList *l = pc_unpark_matching_locked(pc, "", 0);
 	GHashTableIter it;
 	gpointer k, v;
 	g_hash_table_iter_init(&it, pc->by_id);
@@ -634,7 +608,7 @@ static struct job *next_job_locked(struct pcache *pc, GSList **expired)
 		struct smb_fh *oldest = g_queue_peek_head(&pc->parked);
 		uint64_t now = now_ms();
 		if (oldest && oldest->parked_ms + PARK_MS <= now) {
-			*expired = unpark_matching_locked(pc, NULL, now - PARK_MS);
+			*expired = pc_unpark_matching_locked(pc, NULL, now - PARK_MS);
 			return NULL;
 		}
 		if (!oldest) {
@@ -705,6 +679,7 @@ int pcache_new(struct smb_client *cl)
 	pc->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	pc->by_fid = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	pc->early = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	pc->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
@@ -746,7 +721,7 @@ void pcache_stop(struct smb_client *cl)
 		pthread_join(pc->bworker, NULL);
 	pc->has_worker = pc->has_bworker = false;
 	pthread_mutex_lock(&pc->lock);
-	GSList *l = unpark_matching_locked(pc, "", 0);
+	GSList *l = pc_unpark_matching_locked(pc, "", 0);
 	pthread_mutex_unlock(&pc->lock);
 	pc_destroy_all(cl, l);
 	/* Completes each pending request; its job waits in the queue for pcache_free. */
@@ -772,6 +747,7 @@ void pcache_free(struct smb_client *cl)
 	g_hash_table_destroy(pc->by_id);
 	g_hash_table_destroy(pc->by_fid);
 	g_hash_table_destroy(pc->early);
+	g_hash_table_destroy(pc->pending);
 	pthread_mutex_destroy(&pc->lock);
 	pthread_rwlock_destroy(&pc->ev_lock);
 	pthread_cond_destroy(&pc->cond);

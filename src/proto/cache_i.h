@@ -72,6 +72,7 @@ struct pcache {
 	GHashTable *by_id;    /* &lease.id -> struct lease */
 	GHashTable *by_fid;   /* fid_key (g_malloc'd) -> struct oplock (g_malloc'd), for oplock breaks */
 	GHashTable *early;    /* fid_key (g_malloc'd) -> struct cache_break (g_malloc'd): breaks before grants */
+	GHashTable *pending;  /* directory (g_malloc'd) -> when a delete in it was left pending (uint64 ms) */
 	GQueue parked;	      /* struct smb_fh *, oldest first */
 	GHashTable *watches;  /* path -> struct watch (not owning) */
 	unsigned nwatch;      /* watches not ending */
@@ -109,6 +110,8 @@ bool pc_path_under(const char *p, const char *top);
  * free the list. */
 void pc_early_note_locked(struct pcache *pc, const struct cache_break *b);
 void pc_destroy_all(struct smb_client *cl, GSList *l);
+/* Take the parked handles at or below path (or, with path NULL, those parked before cutoff_ms). */
+GSList *pc_unpark_matching_locked(struct pcache *pc, const char *path, uint64_t cutoff_ms);
 /* The name path (and everything below it) no longer names the file we knew: close its parked handles and
  * unhash its leases, so that a later open asks afresh, with a new lease key, and never gets the old
  * file's handle. Handles in use keep their lease (found by key for its breaks). No lock held. */

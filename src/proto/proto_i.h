@@ -219,6 +219,9 @@ struct cache_io {
 	int (*watch_arm)(struct smb_client *cl, void *h, cache_notify_done done, void *arg);
 	int (*watch_changes)(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len);
 	void (*watch_close)(struct smb_client *cl, void *h);
+	/* 1 when the watched directory is delete-pending (another client removed it), 0 when not, or an
+	 * error; a round trip. NULL: not asked. */
+	int (*watch_deleting)(struct smb_client *cl, void *h);
 	void (*watch_free)(void *h);
 	/* How many directories may be watched at once (each holds a request in flight); NULL: 64. */
 	unsigned (*watch_max)(struct smb_client *cl);
@@ -271,6 +274,11 @@ void pcache_flush_path(struct smb_client *cl, const char *path);
  * is another file, so it gets a new lease (a lease key names one file) and never an old handle; the old
  * file's parked handles are closed now and its open ones are never parked. */
 void pcache_unlinked(struct smb_client *cl, const char *path);
+/* A delete of path had to share with another client's open handle: the name stays until it closes.
+ * pcache_rmdir runs once(path) and, if it finds path not empty while a delete in it is pending, tries
+ * again for a few seconds (cache.c). */
+void pcache_note_pending(struct smb_client *cl, const char *path);
+int pcache_rmdir(struct smb_client *cl, const char *path, int (*once)(struct smb_client *, const char *));
 /* Attributes seen for fh's file (NULL: they changed, e.g. after a WRITE). */
 void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a);
 unsigned pcache_cached(struct smb_client *cl, const char *path);

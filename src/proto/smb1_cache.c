@@ -223,6 +223,17 @@ static void smb1_watch_close(struct smb_client *cl, void *h)
 	}
 }
 
+static int smb1_watch_deleting(struct smb_client *cl, void *h)
+{
+	struct s1watch *w = h;
+	struct s1link *l = link_if_current(cl->smb1, w->gen);
+	if (!l)
+		return 0;
+	int rc = query_delete_pending(l, w->fid);
+	link_put(cl->smb1, l);
+	return rc;
+}
+
 static void smb1_watch_free(void *h)
 {
 	free(h);
@@ -259,6 +270,7 @@ const struct cache_io smb1_cache_io = {
     .watch_arm = smb1_watch_arm,
     .watch_changes = smb1_watch_changes,
     .watch_close = smb1_watch_close,
+    .watch_deleting = smb1_watch_deleting,
     .watch_free = smb1_watch_free,
     .watch_max = smb1_watch_max,
 };

@@ -92,12 +92,16 @@ int query_all(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr
  * (proto_check_leaf). */
 int query_all_named(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out, bool check_name);
 /* SET_PATH_INFORMATION (wpath) or SET_FILE_INFORMATION (fid, when wpath is NULL) of one pass-through class. */
+/* 1 when the file fid is open on is delete-pending, 0 when not, or an error. */
+int query_delete_pending(struct s1link *l, uint16_t fid);
 int set_info(struct s1link *l, const char *wpath, uint16_t fid, uint8_t cls, const struct wbuf *payload);
 
 /* smb1_ops.c: run op with cl's wire form of path on the current link, once more on a new one as retry()
  * allows. A path the wire form refuses fails with -EINVAL before any request. */
 typedef int (*link_op)(struct s1link *l, const char *wpath, void *arg);
 int on_link(struct smb_client *cl, const char *path, link_op op, void *arg, bool idempotent);
+/* The same for a path already in wire form. */
+int on_wlink(struct smb_client *cl, const char *wpath, link_op op, void *arg, bool idempotent);
 /* smb1_ops.c: run op on fh's FID (reopened first when a reconnect made it stale), once more as retry()
  * allows. fh_link gives the link (one reference, for the caller to put) and fh's FID on it. */
 typedef int (*fid_op)(struct s1link *l, uint16_t fid, void *arg);
@@ -108,6 +112,7 @@ int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, uint16_
 struct create_args {
 	uint32_t access, disposition, options, attrs;
 	bool oplock;	      /* ask for a batch oplock */
+	bool share_none;      /* ShareAccess 0 instead of read, write and delete */
 	uint16_t fid;	      /* out */
 	uint8_t oplock_level; /* out: SMB1_OPLOCK_* granted */
 	struct smb_attr *attr;
@@ -119,6 +124,20 @@ int op_create(struct s1link *l, const char *wpath, void *arg);
 int close_fid(struct s1link *l, uint16_t fid);
 uint32_t oplock_state(uint8_t level);
 int smb1_fh_destroy(struct smb_client *cl, struct smb_fh *fh);
+
+/* smb1_ops.c: change attributes of wpath (or fid when wpath is NULL), then read them into a->attr_out. */
+struct setattr_args {
+	const struct smb_setattr *sa;
+	struct smb_attr *attr_out;
+};
+int setattr_on(struct s1link *l, const char *wpath, uint16_t fid, const struct setattr_args *a);
+
+/* smb1_ns.c: ops->mkdir, ->rmdir, ->unlink, ->rename; sweep_delete removes a leftover hidden file (hidden.c). */
+int smb1_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out);
+int smb1_rmdir(struct smb_client *cl, const char *path);
+int smb1_unlink(struct smb_client *cl, const char *path, unsigned flags);
+int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags);
+int sweep_delete(struct smb_client *cl, const char *wpath);
 
 /* smb1_io.c: ops->read, ->write, ->fsync and ->fstat. */
 ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);

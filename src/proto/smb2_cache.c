@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto_i.h"
+#include "smb2_proto_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
@@ -285,6 +286,24 @@ static void watch_close(struct smb_client *cl, void *h)
 		smb2_close_fid(cl, w->fid);
 }
 
+static int watch_deleting(struct smb_client *cl, void *h)
+{
+	struct swatch *w = h;
+	if (w->gen != sess_generation(cl->sess))
+		return 0;
+	struct cmp c;
+	cmp_init(&c);
+	add_query(&c, w->fid, SMB2_0_INFO_FILE, FileStandardInformation, 24);
+	int rc = cmp_send(cl, &c, true) ?: cmp_errno(&c, NULL);
+	struct smb2_query_info_rsp q;
+	struct smb2_file_standard_info fs;
+	if (rc == 0 && smb2_query_info_rsp_decode(c.m[0].rsp, c.m[0].rsp_len, &q) == 0 &&
+	    smb2_file_standard_info_decode(q.buf, q.len, &fs) == 0)
+		rc = fs.delete_pending;
+	cmp_free(&c);
+	return rc;
+}
+
 static void watch_free(void *h)
 {
 	struct swatch *w = h;
@@ -315,5 +334,6 @@ const struct cache_io smb2_cache_io = {
     .watch_arm = watch_arm,
     .watch_changes = watch_changes,
     .watch_close = watch_close,
+    .watch_deleting = watch_deleting,
     .watch_free = watch_free,
 };

@@ -403,7 +403,7 @@ static void work_set_info(struct cmp *c, const void *arg)
  */
 #define DELETE_ACCESS (DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE)
 
-static int delete_wpath(struct smb_client *cl, const char *wpath, uint32_t options)
+static int delete_wpath(struct smb_client *cl, const char *wpath, uint32_t options, bool *pending)
 {
 	struct wbuf p;
 	struct cmp c;
@@ -417,6 +417,8 @@ static int delete_wpath(struct smb_client *cl, const char *wpath, uint32_t optio
 					  work_set_info, &arg, false, &c);
 		cmp_free(&c);
 	} while (rc == -EBUSY && share == 0 && (share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE));
+	if (pending)
+		*pending = rc == 0 && share != 0;
 	wbuf_free(&p);
 	return rc;
 }
@@ -425,15 +427,18 @@ static int delete_path(struct smb_client *cl, const char *path, uint32_t options
 {
 	char *wpath;
 	int rc = proto_wire_path(cl, path, &wpath);
+	bool pending = false;
 	if (rc == 0)
-		rc = delete_wpath(cl, wpath, options);
+		rc = delete_wpath(cl, wpath, options, &pending);
 	free(wpath);
+	if (pending)
+		pcache_note_pending(cl, path);
 	return rc;
 }
 
 static int sweep_delete(struct smb_client *cl, const char *wpath)
 {
-	return delete_wpath(cl, wpath, FILE_NON_DIRECTORY_FILE);
+	return delete_wpath(cl, wpath, FILE_NON_DIRECTORY_FILE, NULL);
 }
 
 /*
@@ -532,10 +537,15 @@ static int unlink_silly(struct smb_client *cl, const char *path)
 	return rc;
 }
 
+static int rmdir_once(struct smb_client *cl, const char *path)
+{
+	return delete_path(cl, path, FILE_DIRECTORY_FILE);
+}
+
 static int smb2_rmdir(struct smb_client *cl, const char *path)
 {
 	pcache_flush_path(cl, path);
-	return delete_path(cl, path, FILE_DIRECTORY_FILE);
+	return pcache_rmdir(cl, path, rmdir_once);
 }
 
 static int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags)

@@ -20,6 +20,13 @@
  * each and watches again the next time it lists the directory. Another client's handles are that client's
  * business: Samba, with its default "strict rename = no", checks only the process serving us; Windows
  * refuses the rename while any client holds a handle below.
+ *
+ * Removed by another client. Our watch handle keeps a directory that another client deletes
+ * delete-pending, on the server and for everyone, until we close it. Samba ends a pending change
+ * notification on it with DELETE_PENDING, and the watch then ends; but between an answer and our next
+ * request there is none pending, and that news is lost. So after each answer the next request goes out
+ * first and then we ask whether the directory is delete-pending: the server serves the two in order, so
+ * either the request was pending when the delete came, or the question sees it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -166,6 +173,8 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 	pthread_mutex_unlock(&pc->lock);
 	if (!again || watch_submit(pc, w) < 0)
 		watch_end(pc, w);
+	else if (cl->cio->watch_deleting && cl->cio->watch_deleting(cl, w->h) == 1)
+		watch_end(pc, w); /* see "Removed by another client" above */
 }
 
 /* FUSE thread. Open the directory and start watching it. */
