@@ -547,6 +547,14 @@ void psrv_arm(struct psrv *s, int cmd, unsigned skip, enum psrv_fault f, uint32_
 	pthread_mutex_unlock(&s->mu);
 }
 
+void psrv_set_listing(struct psrv *s, const uint8_t *buf, size_t len)
+{
+	pthread_mutex_lock(&s->mu);
+	s->dir_buf = buf;
+	s->dir_buf_len = len;
+	pthread_mutex_unlock(&s->mu);
+}
+
 unsigned psrv_fired(struct psrv *s)
 {
 	pthread_mutex_lock(&s->mu);

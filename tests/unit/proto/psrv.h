@@ -45,6 +45,7 @@ struct psrv {
 	enum psrv_fault fault;
 	uint32_t status;
 	bool reconnect;	  /* after PSRV_DROP, accept the client's next connection */
+	int name_map;	  /* psrv_client's cfg.name_map (enum name_map) */
 	bool grant_lease; /* grant what an RqLs context asks for (Write caching: writes are gathered) */
 	unsigned fired;	  /* faults applied so far */
 	/* QUERY_DIRECTORY output buffer (FileIdBothDirectoryInformation entries) for the next listing; NULL: two
@@ -66,6 +67,8 @@ void psrv_start(struct psrv *s);
 void psrv_stop(struct psrv *s);
 /* Fault the (skip+1)-th next request of command cmd; PSRV_NONE disarms. */
 void psrv_arm(struct psrv *s, int cmd, unsigned skip, enum psrv_fault f, uint32_t status);
+/* What the next listings hold (psrv.dir_buf), under the server's lock. */
+void psrv_set_listing(struct psrv *s, const uint8_t *buf, size_t len);
 /* Whether the armed fault was applied (and how many so far). */
 unsigned psrv_fired(struct psrv *s);
 /* A guest client of s: request timeout timeout_ms, with the cache (leases, watches) or cache=none. */
