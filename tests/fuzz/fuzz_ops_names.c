@@ -6,7 +6,7 @@
  * name mapping (SFM, none), set up once and kept across inputs.
  *
  * Input: byte 0 holds flags (bit 0: the unmapped client; bit 1: listed entries claim 64 KiB more name than
- * they carry), the rest is split at 0xFF into pieces: three paths, then the listed names (UTF-16LE).
+ * they carry; bit 2: rename NOREPLACE; bit 3: unlink of a file still open), the rest is split at 0xFF into pieces: three paths, then the listed names (UTF-16LE).
  * Properties, checked with abort(): what reaches the server as a name is valid UTF-16 without NUL, empty
  * components or the characters SMB reads as separators, wildcards or streams; what readdir hands back is
  * valid UTF-8, not empty, not "." or "..", without '/'.
@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ops->setattr(cl, c, NULL, &sa, NULL);
 	ops->rename(cl, a, b, flags & 4 ? SMB_RENAME_NOREPLACE : 0);
 	ops->readdir(cl, a, check_listed, NULL);
-	ops->unlink(cl, a);
+	ops->unlink(cl, a, flags & 8 ? SMB_UNLINK_OPEN : 0);
 	ops->rmdir(cl, b);
 	psrv_set_listing(&f->s, NULL, 0);
 	free(dir);

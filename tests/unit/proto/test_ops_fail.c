@@ -141,7 +141,13 @@ static int run_rmdir(struct fx *f)
 
 static int run_unlink(struct fx *f)
 {
-	return f->ops->unlink(f->cl, "d/f");
+	return f->ops->unlink(f->cl, "d/f", 0);
+}
+
+/* Still open in the glue: POSIX delete semantics (psrv offers them). */
+static int run_unlink_open(struct fx *f)
+{
+	return f->ops->unlink(f->cl, "d/f", SMB_UNLINK_OPEN);
 }
 
 static int run_rename(struct fx *f)
@@ -217,6 +223,8 @@ static const struct op_case cases[] = {
     {"unlink", run_unlink, false, false, SMB2_CREATE, 0, STATUS_OBJECT_NAME_NOT_FOUND, -ENOENT, NA, -ECONNRESET, 0,
      false},
     {"unlink/denied", run_unlink, false, false, SMB2_SET_INFO, 0, STATUS_ACCESS_DENIED, -EACCES, NA, -ECONNRESET, 0,
+     false},
+    {"unlink/open", run_unlink_open, true, false, SMB2_SET_INFO, 0, STATUS_ACCESS_DENIED, -EACCES, NA, -ECONNRESET, 0,
      false},
     {"rename", run_rename, false, false, SMB2_SET_INFO, 0, STATUS_OBJECT_NAME_COLLISION, -EEXIST, NA, -ECONNRESET, 0,
      false},
