@@ -64,6 +64,7 @@ struct sess_info {
 	uint32_t share_flags;
 	uint32_t share_caps;
 	uint32_t maximal_access;
+	int request_timeout_ms; /* the deadline of a request (cfg's, or its default) */
 };
 
 struct sess;

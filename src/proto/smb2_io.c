@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "smb2_proto_i.h"
 #include "smbfuse/err.h"
@@ -26,19 +27,49 @@ struct io_piece {
 	uint32_t len;
 };
 
+/*
+ * The pieces of one read or write in flight. Replies come without a deadline (conn_submit), so the caller
+ * waits only up to the request timeout, as for every other request; then it gives up (abandoned) and the
+ * batch, pieces included, belongs to the replies still due: the last one frees it (the connection's death
+ * completes them all, at the latest when the client is freed).
+ */
 struct io_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int pending; /* pieces whose done has not run; guarded by lock */
+	int pending;	/* pieces whose done has not run; guarded by lock */
+	bool abandoned; /* guarded by lock */
+	struct io_piece *p;
+	int n;
 };
+
+static void io_free(struct io_piece *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		wbuf_free(&p[i].w);
+		free(p[i].m.rsp);
+	}
+	free(p);
+}
+
+static void batch_free(struct io_batch *b)
+{
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->cond);
+	free(b);
+}
 
 static void io_done(void *arg, struct conn_msg *m)
 {
 	struct io_batch *b = arg;
 	pthread_mutex_lock(&b->lock);
-	if (--b->pending == 0)
+	bool last = --b->pending == 0, orphan = b->abandoned;
+	if (last)
 		pthread_cond_signal(&b->cond);
 	pthread_mutex_unlock(&b->lock);
+	if (last && orphan) {
+		io_free(b->p, b->n);
+		batch_free(b);
+	}
 }
 
 static uint32_t io_chunk_max(struct smb_client *cl, bool write, uint32_t cap)
@@ -57,37 +88,54 @@ static uint32_t io_chunk(struct smb_client *cl, bool write)
 	return io_chunk_max(cl, write, IO_CHUNK_MAX);
 }
 
-/* Submit every piece, then wait for all. Pieces whose submit failed count as done with that error. */
-static void io_run(struct smb_client *cl, struct io_piece *p, int n)
+/*
+ * Submit every piece, then wait for all, up to the request timeout. Pieces whose submit failed count as
+ * done with that error. 0: p is the caller's to read and free. -ETIMEDOUT: p is no longer the caller's.
+ */
+static int io_run(struct smb_client *cl, struct io_piece *p, int n)
 {
-	struct io_batch b = {.pending = n};
-	pthread_mutex_init(&b.lock, NULL);
-	pthread_cond_init(&b.cond, NULL);
+	struct io_batch *b = calloc(1, sizeof(*b));
+	if (!b) {
+		io_free(p, n);
+		return -ENOMEM;
+	}
+	b->pending = n;
+	b->p = p;
+	b->n = n;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	struct sess_info si;
+	sess_get_info(cl->sess, &si);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)si.request_timeout_ms * 1000000;
+	ts.tv_sec += (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
 	for (int i = 0; i < n; i++) {
 		p[i].m.body = p[i].w.p;
 		p[i].m.body_len = p[i].w.len;
 		stat_cmd(cl, p[i].m.hdr.command);
-		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, &b, NULL);
+		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, b, NULL);
 		if (rc < 0) {
 			p[i].m.err = rc;
-			io_done(&b, &p[i].m);
+			io_done(b, &p[i].m);
 		}
 	}
-	pthread_mutex_lock(&b.lock);
-	while (b.pending > 0)
-		pthread_cond_wait(&b.cond, &b.lock);
-	pthread_mutex_unlock(&b.lock);
-	pthread_mutex_destroy(&b.lock);
-	pthread_cond_destroy(&b.cond);
-}
-
-static void io_free(struct io_piece *p, int n)
-{
-	for (int i = 0; i < n; i++) {
-		wbuf_free(&p[i].w);
-		free(p[i].m.rsp);
-	}
-	free(p);
+	int rc = 0;
+	pthread_mutex_lock(&b->lock);
+	while (b->pending > 0 && rc == 0)
+		rc = -pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+	bool orphan = b->pending > 0;
+	b->abandoned = orphan;
+	pthread_mutex_unlock(&b->lock);
+	if (orphan)
+		return -ETIMEDOUT;
+	batch_free(b);
+	return 0;
 }
 
 static struct io_piece *io_split(size_t size, uint32_t chunk, int *n)
@@ -130,7 +178,8 @@ ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t si
 		p[i].m.hdr.command = SMB2_READ;
 		smb2_read_req_encode(&p[i].w, &req);
 	}
-	io_run(cl, p, n);
+	if ((rc = io_run(cl, p, n)) < 0)
+		return rc;
 	/* Data counts only up to the first short or failed piece: bytes after a gap are not contiguous. */
 	ssize_t total = 0;
 	for (int i = 0; i < n; i++) {
@@ -178,7 +227,10 @@ ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, si
 		p[i].m.data_len = p[i].len;
 		smb2_write_req_encode(&p[i].w, &req);
 	}
-	io_run(cl, p, n);
+	if ((rc = io_run(cl, p, n)) < 0) {
+		pcache_wrote(cl, fh); /* some of it may have been written */
+		return rc;
+	}
 	ssize_t total = 0;
 	for (int i = 0; i < n; i++) {
 		rc = piece_errno(&p[i]);

@@ -984,5 +984,6 @@ void sess_get_info(struct sess *s, struct sess_info *out)
 {
 	pthread_mutex_lock(&s->lock);
 	*out = s->cur ? s->cur->info : (struct sess_info){0};
+	out->request_timeout_ms = s->cfg.request_timeout_ms;
 	pthread_mutex_unlock(&s->lock);
 }

@@ -47,6 +47,8 @@ struct srv_rsp {
 	uint16_t credits;
 	uint32_t flags; /* extra flags: ASYNC, SIGNED */
 	uint64_t async_id;
+	uint64_t session_id; /* echoed by servers that need them (tests/unit/proto/psrv.c) */
+	uint32_t tree_id;
 	const void *body;
 	size_t body_len;
 };
@@ -66,6 +68,8 @@ static inline uint8_t *srv_frame(const struct srv_rsp *r, int n, size_t *len)
 			.flags = SMB2_FLAGS_SERVER_TO_REDIR | r[i].flags,
 			.message_id = r[i].mid,
 			.async_id = r[i].async_id,
+			.session_id = r[i].session_id,
+			.tree_id = r[i].tree_id,
 		};
 		size_t mlen = SMB2_HDR_SIZE + r[i].body_len;
 		if (i + 1 < n)
