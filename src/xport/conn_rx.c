@@ -153,8 +153,8 @@ static int rx_rest(struct conn *c, uint8_t *p, size_t n, size_t done_before, siz
 	int rc = c->cfg.request_timeout_ms > 0 ? sock_read_idle(c->fd, p, n, c->cfg.request_timeout_ms, &got)
 					       : sock_read_full(c->fd, p, n);
 	if (rc == -ETIMEDOUT)
-		log_warn("server frame: stalled after %zu of %zu bytes; nothing for %d s, dropping the connection",
-			 done_before + got, total, c->cfg.request_timeout_ms / 1000);
+		log_warn("server frame: stalled after %zu of %zu bytes; nothing for %.1f s, dropping the connection",
+			 done_before + got, total, c->cfg.request_timeout_ms / 1000.0);
 	return rc;
 }
 
@@ -293,9 +293,7 @@ int conn_first_exchange(struct conn *c)
 	size_t len = 0;
 	while (rc == 0) {
 		rc = sock_read_deadline(c->fd, pfx, 4, deadline);
-		if (rc == 0)
-			rc = xframe_prefix(pfx, FIRST_RSP_MAX, &len);
-		if (rc < 0)
+		if (rc == 0 && (rc = xframe_prefix(pfx, FIRST_RSP_MAX, &len)) < 0)
 			log_prefix_error(rc, pfx, len, FIRST_RSP_MAX);
 		if (rc != 1)
 			break;
