@@ -149,7 +149,7 @@ int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *e
 	rc = smb2_negotiate_rsp_decode(ns->m.rsp, ns->m.rsp_len, &ns->rsp);
 	if (rc < 0) {
 		free(sent);
-		log_warn("server reply: NEGOTIATE response of %zu bytes does not decode (%s)", ns->m.rsp_len,
+		log_info("server reply: NEGOTIATE response of %zu bytes does not decode (%s)", ns->m.rsp_len,
 			 strerror(-rc));
 		sess_set_err(errbuf, errlen, "%s sent a malformed negotiate reply (%zu bytes)", s->cfg.host,
 			     ns->m.rsp_len);
@@ -162,7 +162,7 @@ int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *e
 		free(sent);
 		char list[64];
 		dialect_list(dialects, nd, list, sizeof(list));
-		log_warn("server reply: DialectRevision 0x%04x is not one of those offered (%s)", ns->rsp.dialect, list);
+		log_info("server reply: DialectRevision 0x%04x is not one of those offered (%s)", ns->rsp.dialect, list);
 		sess_set_err(errbuf, errlen, "%s chose dialect 0x%04x, which was not offered (%s)", s->cfg.host,
 			     ns->rsp.dialect, list);
 		return -EPROTO;
@@ -193,7 +193,7 @@ int sess_mp_answer(struct sess *s, struct link *l, struct neg_state *ns, bool *a
 		char what[96];
 		mp_describe(msg, n, what, sizeof(what));
 		free(msg);
-		log_warn("server reply: the multi-protocol NEGOTIATE was answered with %s", what);
+		log_info("server reply: the multi-protocol NEGOTIATE was answered with %s", what);
 		sess_set_err(errbuf, errlen, "%s answered the negotiate with %s", s->cfg.host, what);
 		return -EPROTO;
 	}

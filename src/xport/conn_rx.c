@@ -123,7 +123,7 @@ static int rx_frame(struct conn *c, uint8_t *frame, size_t n)
 		return rc;
 	rc = xframe_split(frame, n, v, XENG_MAX_FRAME_MSGS, &count);
 	if (rc < 0) {
-		log_warn("server frame: a header or NextCommand of a %zu-byte frame is malformed; dropping the "
+		log_info("server frame: a header or NextCommand of a %zu-byte frame is malformed; dropping the "
 			 "connection", n);
 		free(frame);
 		return rc;
@@ -153,7 +153,7 @@ static int rx_rest(struct conn *c, uint8_t *p, size_t n, size_t done_before, siz
 	int rc = c->cfg.request_timeout_ms > 0 ? sock_read_idle(c->fd, p, n, c->cfg.request_timeout_ms, &got)
 					       : sock_read_full(c->fd, p, n);
 	if (rc == -ETIMEDOUT)
-		log_warn("server frame: stalled after %zu of %zu bytes; nothing for %.1f s, dropping the connection",
+		log_info("server frame: stalled after %zu of %zu bytes; nothing for %.1f s, dropping the connection",
 			 done_before + got, total, c->cfg.request_timeout_ms / 1000.0);
 	return rc;
 }
@@ -175,7 +175,7 @@ static int rx_payload(struct conn *c, size_t len, uint8_t **out)
 	pthread_mutex_unlock(&c->mu);
 	const char *why = rc == 0 ? xframe_protocol_error(p, len, sealed_ok) : NULL;
 	if (why) {
-		log_warn("server frame: ProtocolId %02x %02x %02x %02x (frame of %zu bytes) is %s; dropping the "
+		log_info("server frame: ProtocolId %02x %02x %02x %02x (frame of %zu bytes) is %s; dropping the "
 			 "connection", p[0], have > 1 ? p[1] : 0, have > 2 ? p[2] : 0, have > 3 ? p[3] : 0, len, why);
 		rc = -EBADMSG;
 	}
@@ -216,10 +216,10 @@ static int rx_skip(struct conn *c, size_t len)
 static void log_prefix_error(int rc, const uint8_t pfx[4], size_t len, size_t max)
 {
 	if (rc == -EMSGSIZE)
-		log_warn("server frame: length %zu exceeds the %zu-byte limit%s; dropping the connection", len, max,
+		log_info("server frame: length %zu exceeds the %zu-byte limit%s; dropping the connection", len, max,
 			 max == XENG_SETUP_MAX_FRAME ? " before the negotiate sets one" : " of the negotiated sizes");
 	else
-		log_warn("server frame: prefix type 0x%02x is neither a session message (0x00) nor a keepalive "
+		log_info("server frame: prefix type 0x%02x is neither a session message (0x00) nor a keepalive "
 			 "(0x85); dropping the connection", pfx[0]);
 }
 

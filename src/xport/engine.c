@@ -390,7 +390,7 @@ int xeng_submit(struct xeng *e, struct xcall *x, const struct conn_msg *msgs, in
 	/* Nothing in flight can bring credits. With none left the server broke the protocol (3.3.1.2: it
 	 * must keep the client able to send); with some, the request is too big for what it granted. */
 	if (charge > e->credits && e->credits == 0) {
-		log_warn("server reply: CreditResponse left 0 credits with no request outstanding; "
+		log_info("server reply: CreditResponse left 0 credits with no request outstanding; "
 			 "nothing can be sent on this connection");
 		return -EPROTO;
 	}
@@ -640,7 +640,7 @@ static long rx_step(struct xeng *e, const uint8_t *p, size_t n)
 		size_t len;
 		int rc = xframe_prefix(e->rx_pfx, e->max_frame, &len);
 		if (rc == -EMSGSIZE)
-			log_warn("server frame: length %zu exceeds the %zu-byte limit", len, e->max_frame);
+			log_info("server frame: length %zu exceeds the %zu-byte limit", len, e->max_frame);
 		if (rc < 0)
 			return rc;
 		e->rx_skip = rc == 1;
@@ -682,7 +682,7 @@ int xeng_input(struct xeng *e, const uint8_t *p, size_t n)
 		long k = rx_step(e, p, n);
 		if (k < 0) {
 			if (k == -EBADMSG)
-				log_warn("server frame: prefix type 0x%02x is not a session message (0x00) or a "
+				log_info("server frame: prefix type 0x%02x is not a session message (0x00) or a "
 					 "keepalive (0x85); resetting", e->rx_pfx[0]);
 			xeng_fail_all(e, -ECONNRESET);
 			return (int)k == -ENOMEM ? -ENOMEM : -EBADMSG;

@@ -2,7 +2,8 @@
 mount): each misbehaviour fails within the bound the man page gives (smbfuse(8), FAILURE DEADLINES), logs
 one line naming the field, leaves the daemon alive and the mount unmountable with fusermount3 -u.
 
-timeout=2 throughout: setup stages get 2 s each, requests 4 s."""
+timeout=2 throughout: setup stages get 2 s each, requests 4 s. --verbose: transport refusals log at info
+level, so that a failed mount prints one line by default."""
 import os
 import subprocess
 import sys
@@ -51,7 +52,7 @@ CASES = [
 def test_hostile_after_mount(mount, server, mode, op, bound, log, ok):
     relay = HostileRelay(server.port, mode)
     try:
-        m = mount(opts={"port": relay.port, "timeout": T})
+        m = mount(opts={"port": relay.port, "timeout": T}, extra_args=("--verbose",))
         (m.backing / "f").write_bytes(b"x" * 1000)
         os.chown(m.backing / "f", server.uid, server.gid)
         relay.arm()
@@ -71,7 +72,7 @@ def test_hostile_after_mount(mount, server, mode, op, bound, log, ok):
 def test_hostile_names_are_skipped(mount, server):
     relay = HostileRelay(server.port, "names")
     try:
-        m = mount(opts={"port": relay.port, "timeout": T})
+        m = mount(opts={"port": relay.port, "timeout": T}, extra_args=("--verbose",))
         for n in ("q1", "q2a", "q3a", "q4a", "plain"):
             m.disk_write(n, b"")
         relay.arm()
@@ -92,7 +93,7 @@ def test_oversized_prefix_at_negotiate(run_smbfuse, server, tmp_path):
     mp.mkdir()
     try:
         f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o",
-                         f"username={server.user},password={server.password},port={relay.port},timeout={T}"],
+                         f"username={server.user},password={server.password},port={relay.port},timeout={T}", "--verbose"],
                         mountpoint=mp, timeout=30)
     finally:
         relay.close()
@@ -108,7 +109,7 @@ def test_stall_at_negotiate(run_smbfuse, server, tmp_path):
     mp.mkdir()
     try:
         f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o",
-                         f"username={server.user},password={server.password},port={relay.port},timeout={T}"],
+                         f"username={server.user},password={server.password},port={relay.port},timeout={T}", "--verbose"],
                         mountpoint=mp, timeout=30)
     finally:
         relay.close()
