@@ -955,7 +955,7 @@ void opt_usage(const char *prog)
 	       "  sign, guest, ro, rw\n"
 	       "  actimeo=SECONDS      attribute cache time (1)\n"
 	       "  cache=strict|loose|none\n"
-	       "  timeout=SECONDS      connect timeout (10)\n"
+	       "  timeout=SECONDS      deadline of each setup stage; requests get twice it (10)\n"
 	       "  echo_interval=SECS   drop a server that stays silent about twice this long (60)\n"
 	       "  servern=NAME         NetBIOS name of the server (port 139 or netbios; default: host's first label)\n"
 	       "  netbiosname=NAME     our NetBIOS name (this host's)\n"

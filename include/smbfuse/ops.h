@@ -188,7 +188,7 @@ struct smb_client_cfg {
 	uint16_t max_dialect;	    /* 0: highest we support (vers=3.1.1 sets both) */
 	bool ntlmv1;		    /* sec=ntlm: NTLMv1 logon, SMB1 only */
 	int connect_timeout_ms;	    /* 0: 10 s */
-	int request_timeout_ms;	    /* 0: 60 s */
+	int request_timeout_ms;	    /* 0: twice connect_timeout_ms */
 	int echo_interval_ms;	    /* 0: 60 s; a silent server is dropped after about twice this */
 	bool hard;		    /* wait for an unreachable server instead of failing requests */
 	bool seal;		    /* encrypt every request (SMB 3.x) */

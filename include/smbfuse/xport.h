@@ -34,7 +34,7 @@
  * dead, or died while the request waited for credits; the request was never sent), -EACCES (the response
  * failed signature verification, or was unsigned though require_signed_rsp is on; it is discarded),
  * -ENOBUFS (the request needs more credits than the server has granted and none are in flight to bring
- * more; send smaller I/O), -ENOKEY (CONN_F_SIGN without a signer), -EINVAL, -EMSGSIZE, -ENOMEM.
+ * more; send smaller I/O), -EPROTO (the server left no credit at all with nothing in flight: logged), -ENOKEY (CONN_F_SIGN without a signer), -EINVAL, -EMSGSIZE, -ENOMEM.
  */
 #ifndef SMBFUSE_XPORT_H
 #define SMBFUSE_XPORT_H
@@ -143,6 +143,12 @@ void conn_take_first_reply(struct conn *c, uint8_t **msg, size_t *len);
  * Call before any other request. */
 void conn_first_was_smb2(struct conn *c, uint16_t credits);
 
+/*
+ * After NEGOTIATE: the longest frame the server may send from now on (its MaxRead/Write/TransactSize plus
+ * room for headers and a compound). Until then the limit is what a NEGOTIATE or SESSION_SETUP answer can
+ * need (128 KiB); a frame that claims more is refused at its length prefix and the connection dropped.
+ */
+void conn_set_max_frame(struct conn *c, size_t max);
 /* After NEGOTIATE: multi-credit requests (CreditCharge > 1) are legal from SMB 2.1 on. */
 void conn_set_multicredit(struct conn *c, bool on);
 /* Install or remove (NULL) the signer used for CONN_F_SIGN and for verifying signed responses. */

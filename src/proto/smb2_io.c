@@ -15,6 +15,7 @@
 #include "smb2_proto_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/smb2.h"
+#include "smbfuse/log.h"
 #include "smbfuse/util.h"
 
 #define IO_CHUNK_MAX (1024u * 1024)
@@ -187,10 +188,17 @@ ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t si
 			break;
 		rc = piece_errno(&p[i]);
 		struct smb2_read_rsp r;
-		if (rc == 0 && smb2_read_rsp_decode(p[i].m.rsp, p[i].m.rsp_len, &r) < 0)
+		if (rc == 0 && smb2_read_rsp_decode(p[i].m.rsp, p[i].m.rsp_len, &r) < 0) {
+			log_warn("server reply: READ DataOffset %u + DataLength %u exceed the %zu-byte reply",
+				 p[i].m.rsp_len > 66 ? p[i].m.rsp[66] : 0u,
+				 p[i].m.rsp_len >= 72 ? get_le32(p[i].m.rsp + 68) : 0u, p[i].m.rsp_len);
 			rc = -EIO;
-		if (rc == 0 && r.data_len > p[i].len)
+		}
+		if (rc == 0 && r.data_len > p[i].len) {
+			log_warn("server reply: READ DataLength %u exceeds the %zu bytes asked for", r.data_len,
+				 (size_t)p[i].len);
 			rc = -EIO; /* more than asked: a confused or hostile server */
+		}
 		if (rc < 0) {
 			if (total == 0)
 				total = rc;

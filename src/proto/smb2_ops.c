@@ -268,13 +268,25 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 
 #define DIR_BUF_LEN (1024u * 1024)
 
+/* One line naming the entry the walk refused (MS-FSCC 2.4.17: NextEntryOffset at 0, FileNameLength at 60). */
+static void log_dir_error(const struct smb2_dir_iter *it)
+{
+	uint32_t at = it->off, left = it->len > at ? it->len - at : 0;
+	uint32_t next = left >= 4 ? get_le32(it->buf + at) : 0, nlen = left >= 64 ? get_le32(it->buf + at + 60) : 0;
+	log_warn("server reply: directory entry at offset %u: NextEntryOffset %u, FileNameLength %u do not fit "
+		 "the %u-byte buffer (or step backwards)", at, next, nlen, it->len);
+}
+
 /* Hand each entry of one QUERY_DIRECTORY reply to fn. Returns 1 if fn asked to stop. */
 static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
 		    struct proto_sweep *sw)
 {
 	struct smb2_query_dir_rsp q;
-	if (smb2_query_dir_rsp_decode(m->rsp, m->rsp_len, &q) < 0)
+	if (smb2_query_dir_rsp_decode(m->rsp, m->rsp_len, &q) < 0) {
+		log_warn("server reply: QUERY_DIRECTORY OutputBufferOffset/Length lie outside the %zu-byte reply",
+			 m->rsp_len);
 		return -EIO;
+	}
 	struct smb2_dir_iter it;
 	struct smb2_dirent e;
 	smb2_dir_iter_init(&it, FileIdBothDirectoryInformation, q.buf, q.len);
@@ -295,6 +307,8 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 		if (stop)
 			return 1;
 	}
+	if (rc < 0)
+		log_dir_error(&it);
 	return rc < 0 ? -EIO : 0;
 }
 

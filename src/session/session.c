@@ -29,55 +29,9 @@
 #include "smbfuse/smb1.h"
 #include "smbfuse/util.h"
 
-#define SESS_MAX_SETUP_ROUNDS 8
-
-/* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). */
-struct link {
-	struct conn *conn;
-	struct sess_info info;
-	uint64_t session_id;
-	uint32_t tree_id;
-	enum smb2_sign_algo sign_algo;
-	uint8_t sign_key[16];
-	struct xport_signer signer;
-	bool has_key; /* a signing key exists (not guest or anonymous) */
-	/* Encryption (MS-SMB2 3.1.4.3): cipher 0 means the server offered none. */
-	uint16_t cipher;
-	bool session_encrypt; /* the server set SMB2_SESSION_FLAG_ENCRYPT_DATA */
-	uint8_t enc_key[32], dec_key[32];
-	uint8_t nonce_salt[8];
-	_Atomic uint64_t nonce_ctr; /* nonces are salt || counter: never reused under one key */
-	struct xport_transform xf;
-	int users; /* threads inside a call on this link; guarded by sess.lock */
-};
-
-enum sess_state { SESS_UP, SESS_DOWN, SESS_REBUILDING };
-
-struct sess {
-	struct sess_cfg cfg; /* strings owned, immutable */
-	char *unc;	     /* "\\\\host\\share", immutable */
-	uint8_t client_guid[16];
-
-	pthread_mutex_t lock; /* guards everything below; never held across a round trip */
-	pthread_cond_t cond;  /* state left SESS_REBUILDING, or an old link lost its last user */
-	pthread_cond_t stop_cond; /* CLOCK_MONOTONIC; sess_free wakes the watchdog */
-	enum sess_state state;
-	struct link *cur;
-	uint64_t gen;
-	struct sess_outage outage; /* backoff and hard waits (reconnect.c) */
-	bool stopping;		   /* sess_free has started: the watchdog leaves */
-
-	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
-	_Atomic bool hooks_set;
-
-	pthread_t watchdog; /* keepalive thread; see watchdog_main */
-	bool has_watchdog;  /* immutable after sess_new */
-	bool has_outage;    /* outage initialised; immutable after sess_new */
-};
-
+#include "session_i.h"
 /* Error text for the one-line mount error; errbuf may be NULL. */
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+void sess_set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	if (!errbuf || !errlen)
 		return;
@@ -111,8 +65,7 @@ static void link_free(struct link *l)
 	free(l);
 }
 
-/* One request on a link during setup (no session yet, or this link's session). */
-static int link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool sign, struct conn_msg *m,
+int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool sign, struct conn_msg *m,
 		      uint8_t **req_copy, size_t *req_len, int timeout_ms)
 {
 	memset(m, 0, sizeof(*m));
@@ -126,168 +79,21 @@ static int link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, boo
 	return conn_call(l->conn, m, 1, flags, timeout_ms, req_copy, req_len);
 }
 
-static const uint16_t all_dialects[] = {SMB2_DIALECT_202, SMB2_DIALECT_210, SMB2_DIALECT_300, SMB2_DIALECT_302,
-					SMB2_DIALECT_311};
-
-static int offered_dialects(const struct sess_cfg *cfg, uint16_t out[5])
-{
-	uint16_t lo = cfg->min_dialect ? cfg->min_dialect : SMB2_DIALECT_202;
-	uint16_t hi = cfg->max_dialect ? cfg->max_dialect : SMB2_DIALECT_311;
-	int n = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(all_dialects); i++)
-		if (all_dialects[i] >= lo && all_dialects[i] <= hi)
-			out[n++] = all_dialects[i];
-	return n;
-}
-
-/* The negotiate response with its message, kept while session setup needs the security blob. */
-struct neg_state {
-	struct conn_msg m;
-	struct smb2_negotiate_rsp rsp;
-	struct smb2_preauth preauth;
-};
-
-/* Record what the negotiate response in ns decided for this link. sent is the SMB2 NEGOTIATE request; none
- * (NULL) when a multi-protocol negotiate was answered with 2.0.2 directly, which has no preauth hash. */
-static void negotiated(struct sess *s, struct link *l, struct neg_state *ns, const uint8_t *sent, size_t sent_len)
-{
-	smb2_preauth_init(&ns->preauth);
-	if (ns->rsp.dialect == SMB2_DIALECT_311) {
-		smb2_preauth_update(&ns->preauth, sent, sent_len);
-		smb2_preauth_update(&ns->preauth, ns->m.rsp, ns->m.rsp_len);
-	}
-	struct sess_info *in = &l->info;
-	in->dialect = ns->rsp.dialect;
-	in->capabilities = ns->rsp.capabilities;
-	in->max_read = ns->rsp.max_read_size;
-	in->max_write = ns->rsp.max_write_size;
-	if (s->cfg.rsize && s->cfg.rsize < in->max_read)
-		in->max_read = s->cfg.rsize;
-	if (s->cfg.wsize && s->cfg.wsize < in->max_write)
-		in->max_write = s->cfg.wsize;
-	in->max_transact = ns->rsp.max_transact_size;
-	conn_set_multicredit(l->conn, in->dialect >= SMB2_DIALECT_210);
-	l->sign_algo = ns->rsp.has_sign_algo ? (enum smb2_sign_algo)ns->rsp.sign_algo
-					     : smb2_default_sign_algo(in->dialect);
-	/* 3.1.1 names its cipher in a context; 3.0 and 3.0.2 have only AES-128-CCM, announced by a capability. */
-	if (in->dialect == SMB2_DIALECT_311)
-		l->cipher = ns->rsp.cipher;
-	else if (in->dialect >= SMB2_DIALECT_300 && (in->capabilities & SMB2_GLOBAL_CAP_ENCRYPTION))
-		l->cipher = SMB2_ENCRYPTION_AES128_CCM;
-}
-
-static int do_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen)
-{
-	uint16_t dialects[5];
-	int nd = offered_dialects(&s->cfg, dialects);
-	/* GMAC first: cheapest for the server and the client (MS-SMB2 3.1.4.1). GCM before CCM for the same
-	 * reason; offering ciphers does not make the server encrypt, it only lets it when it wants to. */
-	static const uint16_t sign_algos[] = {SMB2_SIGNING_AES_GMAC, SMB2_SIGNING_AES_CMAC, SMB2_SIGNING_HMAC_SHA256};
-	static const uint16_t ciphers[] = {SMB2_ENCRYPTION_AES128_GCM, SMB2_ENCRYPTION_AES128_CCM,
-					   SMB2_ENCRYPTION_AES256_GCM, SMB2_ENCRYPTION_AES256_CCM};
-	struct smb2_negotiate_req req = {
-		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
-		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING | SMB2_GLOBAL_CAP_ENCRYPTION,
-		.dialects = dialects,
-		.ndialects = nd,
-		.ciphers = ciphers,
-		.nciphers = ARRAY_SIZE(ciphers),
-		.sign_algos = sign_algos,
-		.nsign_algos = ARRAY_SIZE(sign_algos),
-	};
-	memcpy(req.client_guid, s->client_guid, 16);
-	if (getrandom(req.salt, sizeof(req.salt), 0) != (ssize_t)sizeof(req.salt))
-		return -EIO;
-	if (nd == 0) {
-		set_err(errbuf, errlen, "no SMB2/3 dialect in the requested vers= range");
-		return -EINVAL;
-	}
-	struct wbuf w;
-	wbuf_init(&w, 0);
-	int rc = smb2_negotiate_req_encode(&w, &req);
-	uint8_t *sent = NULL;
-	size_t sent_len = 0;
-	if (rc == 0)
-		rc = link_call1(l, SMB2_NEGOTIATE, &w, false, &ns->m, &sent, &sent_len, s->cfg.connect_timeout_ms);
-	wbuf_free(&w);
-	if (rc < 0) {
-		free(sent);
-		set_err(errbuf, errlen, "no SMB2 negotiate reply from %s:%u (%s)", s->cfg.host, s->cfg.port,
-			rc == -EBADMSG ? "the server sent something that is not SMB2" : strerror(-rc));
-		return rc == -ETIMEDOUT ? rc : (rc == -EBADMSG ? -EPROTO : rc);
-	}
-	if (ns->m.rsp_hdr.status != STATUS_SUCCESS) {
-		free(sent);
-		set_err(errbuf, errlen, "negotiate refused: %s", ntstatus_name(ns->m.rsp_hdr.status));
-		return ntstatus_to_errno(ns->m.rsp_hdr.status) ?: -EPROTO;
-	}
-	rc = smb2_negotiate_rsp_decode(ns->m.rsp, ns->m.rsp_len, &ns->rsp);
-	if (rc == 0) {
-		bool offered = false;
-		for (int i = 0; i < nd; i++)
-			offered |= dialects[i] == ns->rsp.dialect;
-		if (!offered)
-			rc = -EPROTO;
-	}
-	if (rc < 0) {
-		free(sent);
-		set_err(errbuf, errlen, "invalid negotiate reply (dialect 0x%04x)", ns->rsp.dialect);
-		return -EPROTO;
-	}
-	negotiated(s, l, ns, sent, sent_len);
-	free(sent);
-	return 0;
-}
-
-/* The answer to the multi-protocol NEGOTIATE that conn_new sent. *again: send an SMB2 NEGOTIATE next
- * (dialect 0x02FF); otherwise the answer was SMB 2.0.2 itself and ns holds it. */
-static int mp_answer(struct sess *s, struct link *l, struct neg_state *ns, bool *again, char *errbuf, size_t errlen)
-{
-	uint8_t *msg;
-	size_t n;
-	enum smb_mp_choice choice;
-	uint16_t credits;
-	conn_take_first_reply(l->conn, &msg, &n);
-	int rc = smb_mp_negotiate_rsp_decode(msg, n, &choice, &credits);
-	if (rc == 0 && choice == SMB_MP_SMB2_002)
-		rc = smb2_hdr_decode(msg, n, &ns->m.rsp_hdr) ?: smb2_negotiate_rsp_decode(msg, n, &ns->rsp);
-	if (rc < 0 || choice == SMB_MP_SMB1) {
-		free(msg);
-		if (rc == 0) {
-			set_err(errbuf, errlen, "%s speaks only SMB1 (NT LM 0.12)", s->cfg.host);
-			return SESS_E_SMB1;
-		}
-		set_err(errbuf, errlen, "%s answered the negotiate with %s", s->cfg.host,
-			rc == -EPROTO ? "no dialect smbfuse speaks" : "a malformed message");
-		return -EPROTO;
-	}
-	conn_first_was_smb2(l->conn, credits);
-	*again = choice == SMB_MP_SMB2_WILDCARD;
-	if (*again) {
-		free(msg);
-		return 0;
-	}
-	ns->m.rsp = msg;
-	ns->m.rsp_len = n;
-	negotiated(s, l, ns, NULL, 0);
-	return 0;
-}
-
 static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t errlen)
 {
 	switch (status) {
 	case STATUS_LOGON_FAILURE:
-		set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
+		sess_set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
 			s->cfg.guest ? "guest" : (s->cfg.user ? s->cfg.user : ""));
 		return -EACCES;
 	case 0xC0000072u: /* STATUS_ACCOUNT_DISABLED */
 	case 0xC0000193u: /* STATUS_ACCOUNT_EXPIRED */
 	case 0xC0000234u: /* STATUS_ACCOUNT_LOCKED_OUT */
 	case 0xC0000071u: /* STATUS_PASSWORD_EXPIRED */
-		set_err(errbuf, errlen, "logon refused: %s", ntstatus_name(status));
+		sess_set_err(errbuf, errlen, "logon refused: %s", ntstatus_name(status));
 		return -EACCES;
 	}
-	set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(status));
+	sess_set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(status));
 	int e = ntstatus_to_errno(status);
 	return e ? e : -EPROTO;
 }
@@ -309,7 +115,7 @@ static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, con
 	uint8_t *sent = NULL;
 	size_t sent_len = 0;
 	if (rc == 0)
-		rc = link_call1(l, SMB2_SESSION_SETUP, &w, false, m, &sent, &sent_len, s->cfg.request_timeout_ms);
+		rc = sess_link_call1(l, SMB2_SESSION_SETUP, &w, false, m, &sent, &sent_len, s->cfg.connect_timeout_ms);
 	wbuf_free(&w);
 	if (rc == 0 && l->info.dialect == SMB2_DIALECT_311) {
 		smb2_preauth_update(&ns->preauth, sent, sent_len);
@@ -346,7 +152,7 @@ static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns
 		free(final->rsp);
 		rc = setup_round(s, l, ns, &out, final);
 		if (rc < 0) {
-			set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
+			sess_set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
 			break;
 		}
 		uint32_t st = final->rsp_hdr.status;
@@ -361,7 +167,7 @@ static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns
 			rc = auth_step(a, rsp.blob, rsp.blob_len, &out);
 		}
 		if (rc < 0) {
-			set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
+			sess_set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
 			break;
 		}
 		if (st == STATUS_SUCCESS) {
@@ -373,7 +179,7 @@ static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns
 		rc = more ? 1 : -EPROTO;
 	}
 	if (rc > 0) {
-		set_err(errbuf, errlen, "session setup did not finish in %d rounds", SESS_MAX_SETUP_ROUNDS);
+		sess_set_err(errbuf, errlen, "session setup did not finish in %d rounds", SESS_MAX_SETUP_ROUNDS);
 		rc = -EPROTO;
 	}
 	uint8_t key[16];
@@ -400,7 +206,7 @@ static int setup_signing(struct sess *s, struct link *l, const struct neg_state 
 	bool required = (ns->rsp.security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED) || s->cfg.sign;
 	if (l->info.guest || (s->cfg.guest && (!s->cfg.user || !*s->cfg.user))) {
 		if (s->cfg.sign) {
-			set_err(errbuf, errlen, "signing was requested but a guest session has no key to sign with");
+			sess_set_err(errbuf, errlen, "signing was requested but a guest session has no key to sign with");
 			return -EACCES;
 		}
 		return 0;
@@ -409,7 +215,7 @@ static int setup_signing(struct sess *s, struct link *l, const struct neg_state 
 	 * and that nobody altered the negotiate exchange (the preauth hash is in the key). */
 	if ((final->rsp_hdr.flags & SMB2_FLAGS_SIGNED) &&
 	    smb2_verify(l->sign_algo, l->sign_key, final->rsp, final->rsp_len) < 0) {
-		set_err(errbuf, errlen, "the server's signature on the session setup reply is wrong");
+		sess_set_err(errbuf, errlen, "the server's signature on the session setup reply is wrong");
 		return -EBADMSG;
 	}
 	/* The signer goes in whenever there is a key: 3.1.1 signs TREE_CONNECT even when nothing else is. */
@@ -452,11 +258,11 @@ static int link_unseal(void *ctx, const uint8_t *in, size_t n, uint8_t **out, si
 static int start_encryption(struct sess *s, struct link *l, const char *why, char *errbuf, size_t errlen)
 {
 	if (!l->has_key) {
-		set_err(errbuf, errlen, "encryption is needed (%s) but a guest session has no key to encrypt with", why);
+		sess_set_err(errbuf, errlen, "encryption is needed (%s) but a guest session has no key to encrypt with", why);
 		return -EACCES;
 	}
 	if (!l->cipher || !smb2_cipher_nonce_len(l->cipher)) {
-		set_err(errbuf, errlen, "encryption is needed (%s) but %s offers no cipher for SMB %s", why, s->cfg.host,
+		sess_set_err(errbuf, errlen, "encryption is needed (%s) but %s offers no cipher for SMB %s", why, s->cfg.host,
 			smb2_dialect_name(l->info.dialect));
 		return -EPROTONOSUPPORT;
 	}
@@ -483,28 +289,28 @@ static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t 
 	wbuf_init(&w, 0);
 	int rc = smb2_tree_connect_req_encode(&w, &req);
 	if (rc == 0)
-		rc = link_call1(l, SMB2_TREE_CONNECT, &w, tree_connect_signed(l), &m, NULL, NULL,
-				s->cfg.request_timeout_ms);
+		rc = sess_link_call1(l, SMB2_TREE_CONNECT, &w, tree_connect_signed(l), &m, NULL, NULL,
+				     s->cfg.connect_timeout_ms);
 	wbuf_free(&w);
 	if (rc < 0) {
-		set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, strerror(-rc));
+		sess_set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, strerror(-rc));
 		return rc;
 	}
 	struct smb2_tree_connect_rsp rsp;
 	uint32_t st = m.rsp_hdr.status;
 	if (st == STATUS_BAD_NETWORK_NAME) {
-		set_err(errbuf, errlen, "share \"%s\" not found on %s", s->cfg.share, s->cfg.host);
+		sess_set_err(errbuf, errlen, "share \"%s\" not found on %s", s->cfg.share, s->cfg.host);
 		rc = -ENOENT;
 	} else if (st == STATUS_ACCESS_DENIED) {
-		set_err(errbuf, errlen, "access to share \"%s\" denied", s->cfg.share);
+		sess_set_err(errbuf, errlen, "access to share \"%s\" denied", s->cfg.share);
 		rc = -EACCES;
 	} else if (st != STATUS_SUCCESS) {
-		set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, ntstatus_name(st));
+		sess_set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, ntstatus_name(st));
 		rc = ntstatus_to_errno(st) ?: -EPROTO;
 	} else if ((rc = smb2_tree_connect_rsp_decode(m.rsp, m.rsp_len, &rsp)) < 0) {
-		set_err(errbuf, errlen, "invalid tree connect reply");
+		sess_set_err(errbuf, errlen, "invalid tree connect reply");
 	} else if (rsp.share_type != SMB2_SHARE_TYPE_DISK) {
-		set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+		sess_set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
 		rc = -ENOTDIR;
 	} else if ((rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) && !l->info.encrypted &&
 		   (rc = start_encryption(s, l, "the share requires it", errbuf, errlen)) < 0) {
@@ -523,17 +329,17 @@ static int connect_error(struct sess *s, int rc, char *errbuf, size_t errlen)
 {
 	switch (rc) {
 	case -ECONNREFUSED:
-		set_err(errbuf, errlen, "connection refused by %s port %u", s->cfg.host, s->cfg.port);
+		sess_set_err(errbuf, errlen, "connection refused by %s port %u", s->cfg.host, s->cfg.port);
 		break;
 	case -ETIMEDOUT:
-		set_err(errbuf, errlen, "no answer from %s port %u within %d s", s->cfg.host, s->cfg.port,
+		sess_set_err(errbuf, errlen, "no answer from %s port %u within %d s", s->cfg.host, s->cfg.port,
 			s->cfg.connect_timeout_ms / 1000);
 		break;
 	case -ENOENT:
-		set_err(errbuf, errlen, "cannot resolve host name \"%s\"", s->cfg.host);
+		sess_set_err(errbuf, errlen, "cannot resolve host name \"%s\"", s->cfg.host);
 		break;
 	default:
-		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, s->cfg.port, strerror(-rc));
+		sess_set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, s->cfg.port, strerror(-rc));
 	}
 	return rc;
 }
@@ -588,9 +394,9 @@ static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused
 		goto out;
 	}
 	if (mp)
-		rc = mp_answer(s, l, &ns, &again, errbuf, errlen);
+		rc = sess_mp_answer(s, l, &ns, &again, errbuf, errlen);
 	if (rc == 0 && again)
-		rc = do_negotiate(s, l, &ns, errbuf, errlen);
+		rc = sess_negotiate(s, l, &ns, errbuf, errlen);
 	if (rc == 0)
 		rc = do_session_setup(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0)
@@ -664,7 +470,7 @@ static void watchdog_probe(struct sess *s, struct link *l)
 	wbuf_init(&w, 0);
 	int rc = smb2_echo_req_encode(&w);
 	if (rc == 0)
-		rc = link_call1(l, SMB2_ECHO, &w, false, &m, NULL, NULL, s->cfg.echo_interval_ms);
+		rc = sess_link_call1(l, SMB2_ECHO, &w, false, &m, NULL, NULL, s->cfg.echo_interval_ms);
 	wbuf_free(&w);
 	if (rc == 0) {
 		free(m.rsp);
@@ -721,8 +527,10 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 		s->cfg.port = 445;
 	if (s->cfg.connect_timeout_ms <= 0)
 		s->cfg.connect_timeout_ms = 10000;
+	/* Twice the setup deadline, as smbclient's 20 s: a request that waits longer without even an interim
+	 * response (which lifts the deadline) has met a server that is not answering. */
 	if (s->cfg.request_timeout_ms <= 0)
-		s->cfg.request_timeout_ms = 60000;
+		s->cfg.request_timeout_ms = 2 * s->cfg.connect_timeout_ms;
 	if (s->cfg.echo_interval_ms <= 0)
 		s->cfg.echo_interval_ms = 60000;
 	pthread_mutex_init(&s->lock, NULL);
@@ -765,10 +573,10 @@ static void link_logoff(struct sess *s, struct link *l)
 	struct conn_msg m;
 	wbuf_init(&w, 0);
 	if (smb2_tree_disconnect_req_encode(&w) == 0 &&
-	    link_call1(l, SMB2_TREE_DISCONNECT, &w, l->info.signing, &m, NULL, NULL, 2000) == 0)
+	    sess_link_call1(l, SMB2_TREE_DISCONNECT, &w, l->info.signing, &m, NULL, NULL, 2000) == 0)
 		free(m.rsp);
 	wbuf_reset(&w);
-	if (smb2_logoff_req_encode(&w) == 0 && link_call1(l, SMB2_LOGOFF, &w, l->info.signing, &m, NULL, NULL, 2000) == 0)
+	if (smb2_logoff_req_encode(&w) == 0 && sess_link_call1(l, SMB2_LOGOFF, &w, l->info.signing, &m, NULL, NULL, 2000) == 0)
 		free(m.rsp);
 	wbuf_free(&w);
 }
@@ -909,6 +717,13 @@ int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 		}
 		rc = conn_call(l->conn, msgs, n, l->info.signing ? CONN_F_SIGN : 0, s->cfg.request_timeout_ms, NULL,
 			       NULL);
+		/* No answer in time: later requests on this connection would wait as long, so drop it; the next
+		 * one reconnects (soft) and finds out whether the server is back. */
+		if (rc == -ETIMEDOUT) {
+			log_warn("no reply to %s from %s within %.1f s; dropping the connection",
+				 smb2_command_name(msgs[0].hdr.command), s->cfg.host, s->cfg.request_timeout_ms / 1000.0);
+			conn_kill(l->conn, -ETIMEDOUT);
+		}
 		bool gone = rc == 0 && session_gone(msgs[0].rsp_hdr.status);
 		if (gone)
 			mark_down(s, l);

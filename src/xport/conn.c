@@ -32,56 +32,16 @@
 #include <unistd.h>
 
 #include "smbfuse/nbt.h"
+#include "conn_i.h"
 #include "engine_i.h"
 #include "sock_i.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
 #include "smbfuse/xport.h"
 
-struct conn_async {
-	struct xcall x;	  /* guarded by c->mu while x.in_engine; the finisher's afterwards */
-	pthread_cond_t cv; /* signalled (under c->mu) when finished */
-	atomic_int refs;
-	bool finished;	/* c->mu */
-	bool abandoned; /* c->mu: the conn_call waiter has gone */
-	/* conn_submit only; set before submit, read-only afterwards. */
-	conn_done_fn done;
-	void *arg;
-	struct conn_msg *umsg;
-	uint64_t t0_us; /* submit time, taken only when debug logging is on (the request trace) */
-};
+/* ---- requests ---- */
 
-struct conn {
-	struct conn_cfg cfg; /* read-only after conn_new */
-	char *host;
-	int fd;			 /* read-only after conn_new; shut down (not closed) to wake threads */
-	pthread_t rx;		 /* read-only */
-	pthread_mutex_t mu;	 /* the state mutex; see the lock notes above */
-	pthread_cond_t credit_cv; /* mu: credits may have grown, or the connection died */
-	pthread_cond_t idle_cv;	  /* mu: users dropped to 0 while closing */
-	pthread_mutex_t send_mu;  /* whole frames on fd */
-	struct xeng *e;		  /* mu */
-	bool dead;		  /* mu: the receive thread has failed everything */
-	bool closing;		  /* mu: conn_free has started */
-	int kill_err;		  /* mu: first reason given to conn_kill */
-	unsigned users;		  /* mu: threads inside conn_call/submit/cancel */
-	struct xport_signer signer; /* mu; copied out before use */
-	bool has_signer;	    /* mu */
-	struct xport_transform xf;  /* mu; copied out before use */
-	bool seal;		    /* mu: encrypt every request (xf installed) */
-	_Atomic uint64_t last_rx_ms; /* now_ms() when the last frame arrived; written by the receive thread */
-	uint8_t *first_rsp;	     /* the reply to cfg.first_req until taken; written before rx starts */
-	size_t first_rsp_len;
-};
-
-/* What a send needs, copied under c->mu so that signing, sealing and writing run unlocked. */
-struct txsnap {
-	struct xport_signer sig;
-	struct xport_transform xf;
-	bool seal;
-};
-
-static void snap_locked(struct conn *c, struct txsnap *t)
+void conn_snap_locked(struct conn *c, struct txsnap *t)
 {
 	memset(t, 0, sizeof(*t));
 	if (c->has_signer)
@@ -90,9 +50,7 @@ static void snap_locked(struct conn *c, struct txsnap *t)
 	t->seal = c->seal;
 }
 
-/* ---- requests ---- */
-
-static uint64_t now_us(void)
+uint64_t conn_now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -119,7 +77,7 @@ static struct conn_async *creq_new(int n)
 	return r;
 }
 
-static void creq_put(struct conn_async *r)
+void conn_creq_put(struct conn_async *r)
 {
 	if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
 		return;
@@ -130,11 +88,11 @@ static void creq_put(struct conn_async *r)
 
 void conn_async_put(struct conn_async *a)
 {
-	creq_put(a);
+	conn_creq_put(a);
 }
 
 /* Move results to the caller's messages; ownership of rsp moves with them. */
-static int creq_results(struct conn_async *r, struct conn_msg *msgs)
+int conn_creq_results(struct conn_async *r, struct conn_msg *msgs)
 {
 	int rc = 0;
 	for (int i = 0; i < r->x.n; i++) {
@@ -257,9 +215,9 @@ static int submit_locked(struct conn *c, struct conn_async *r, const struct conn
 	if (rc < 0)
 		return rc;
 	if (log_get_level() >= LOG_LVL_DEBUG)
-		r->t0_us = now_us();
+		r->t0_us = conn_now_us();
 	atomic_fetch_add(&r->refs, 2);
-	snap_locked(c, s);
+	conn_snap_locked(c, s);
 	return 0;
 }
 
@@ -310,7 +268,7 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	if (!enter_locked(c)) {
 		pthread_mutex_unlock(&c->mu);
 		xout_free(&o);
-		creq_put(r);
+		conn_creq_put(r);
 		set_err(msgs, n, -ENOTCONN);
 		return -ENOTCONN;
 	}
@@ -320,7 +278,7 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 		rc = send_frame(c, &o, &s);
 		if (rc == 0 && (flags & CONN_F_KEEP_REQ) && keep_copy(&o, req_copy, req_copy_len) < 0)
 			log_warn("no memory to keep the request bytes");
-		creq_put(r); /* the sender's reference */
+		conn_creq_put(r); /* the sender's reference */
 		rc = 0;
 	}
 	xout_free(&o);
@@ -337,7 +295,7 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 			}
 		}
 		if (r->finished)
-			rc = creq_results(r, msgs);
+			rc = conn_creq_results(r, msgs);
 		else
 			r->abandoned = true;
 	}
@@ -345,7 +303,7 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	pthread_mutex_unlock(&c->mu);
 	if (rc == -ETIMEDOUT || (rc < 0 && !r->finished))
 		set_err(msgs, n, rc);
-	creq_put(r);
+	conn_creq_put(r);
 	return rc;
 }
 
@@ -382,13 +340,13 @@ int conn_submit(struct conn *c, struct conn_msg *msg, unsigned flags, conn_done_
 	pthread_mutex_unlock(&c->mu);
 	if (rc < 0) {
 		xout_free(&o);
-		creq_put(r);
+		conn_creq_put(r);
 		return rc;
 	}
 	send_frame(c, &o, &s); /* a failure completes r through the receive thread */
 	xout_free(&o);
-	creq_put(r); /* the sender's */
-	creq_put(r); /* the creator's: the engine's and the handle's remain */
+	conn_creq_put(r); /* the sender's */
+	conn_creq_put(r); /* the creator's: the engine's and the handle's remain */
 	pthread_mutex_lock(&c->mu);
 	leave_locked(c);
 	pthread_mutex_unlock(&c->mu);
@@ -404,7 +362,7 @@ void conn_cancel(struct conn *c, struct conn_async *a)
 	int rc = enter_locked(c) ? 0 : -ENOTCONN;
 	if (rc == 0) {
 		rc = a->finished ? -ENOENT : xeng_cancel(c->e, &a->x, &o);
-		snap_locked(c, &s);
+		conn_snap_locked(c, &s);
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (rc == 0)
@@ -415,217 +373,6 @@ void conn_cancel(struct conn *c, struct conn_async *a)
 		leave_locked(c);
 		pthread_mutex_unlock(&c->mu);
 	}
-}
-
-/* ---- the receive thread ---- */
-
-/*
- * The -d protocol trace: one line per message of a finished call. Only headers are printed (command,
- * MessageId, status), never payloads, so no password, hash or key can reach the log from here.
- */
-static void trace_call(const struct xcall *x, uint64_t t0_us)
-{
-	uint64_t us = t0_us ? now_us() - t0_us : 0;
-	for (int i = 0; i < x->n; i++) {
-		const struct xmsg *m = &x->m[i];
-		log_dbg("%s mid=%llu status=0x%08x%s %llu.%03llu ms", smb2_command_name(m->command),
-			(unsigned long long)m->mid, m->rsp ? m->rsp_hdr.status : 0u, m->err < 0 ? " (no reply)" : "",
-			(unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
-	}
-}
-
-/*
- * Settle a list of finished calls: with c->mu held, wake conn_call waiters and collect the async ones
- * into *async; drop the engine reference of calls nobody waits for.
- */
-static void finish_locked(struct conn *c, struct xcall *x, struct conn_async **async)
-{
-	struct conn_async *tail = NULL;
-	*async = NULL;
-	while (x) {
-		struct xcall *next = x->done_next;
-		struct conn_async *r = x->owner;
-		r->finished = true;
-		x->done_next = NULL;
-		if (r->t0_us)
-			trace_call(x, r->t0_us);
-		if (r->done) {
-			if (tail)
-				tail->x.done_next = &r->x;
-			else
-				*async = r;
-			tail = r;
-		} else {
-			pthread_cond_signal(&r->cv);
-			creq_put(r); /* the engine's; the waiter (if any) still holds its own */
-		}
-		x = next;
-	}
-	pthread_cond_broadcast(&c->credit_cv);
-}
-
-/* With no lock held: run async completions and unsolicited handlers. */
-static void run_callbacks(struct conn *c, struct conn_async *r, struct xunsol *u)
-{
-	while (r) {
-		struct xcall *next = r->x.done_next;
-		creq_results(r, r->umsg);
-		r->done(r->arg, r->umsg);
-		creq_put(r); /* the engine's */
-		r = next ? next->owner : NULL;
-	}
-	while (u) {
-		struct xunsol *next = u->next;
-		if (c->cfg.on_unsolicited)
-			c->cfg.on_unsolicited(c->cfg.arg, u->msg, u->len);
-		free(u);
-		u = next;
-	}
-}
-
-/* Replace a received transform message by its plaintext (MS-SMB2 3.2.5.1.1.1); frees the input. */
-static int rx_unseal(const struct xport_transform *xf, uint8_t **frame, size_t *n)
-{
-	uint8_t *plain = NULL;
-	size_t plen = 0;
-	int rc = xf->unseal ? xf->unseal(xf->ctx, *frame, *n, &plain, &plen) : -EBADMSG;
-	free(*frame);
-	*frame = NULL;
-	if (rc < 0) {
-		log_info("an encrypted frame did not decrypt (%s); resetting", xf->unseal ? "bad tag" : "no keys");
-		return -EBADMSG;
-	}
-	*frame = plain;
-	*n = plen;
-	return 0;
-}
-
-/* Feed one frame to the engine; frame ownership passes here. */
-static int rx_frame(struct conn *c, uint8_t *frame, size_t n)
-{
-	struct xview v[XENG_MAX_FRAME_MSGS];
-	struct txsnap s;
-	struct conn_async *async;
-	int count, rc;
-	pthread_mutex_lock(&c->mu);
-	snap_locked(c, &s);
-	bool has_signer = c->has_signer;
-	pthread_mutex_unlock(&c->mu);
-	bool sealed = n >= 4 && get_le32(frame) == SMB2_TRANSFORM_MAGIC;
-	if (sealed && (rc = rx_unseal(&s.xf, &frame, &n)) < 0)
-		return rc;
-	rc = xframe_split(frame, n, v, XENG_MAX_FRAME_MSGS, &count);
-	if (rc < 0) {
-		free(frame);
-		return rc;
-	}
-	if (sealed) /* a message that decrypted is authentic already (3.2.5.1.3) */
-		for (int i = 0; i < count; i++)
-			v[i].sig = 1;
-	else
-		xframe_verify(frame, v, count, has_signer ? &s.sig : NULL);
-	pthread_mutex_lock(&c->mu);
-	rc = xeng_deliver(c->e, &frame, n, v, count);
-	finish_locked(c, xeng_take_done(c->e), &async);
-	struct xunsol *u = xeng_take_unsol(c->e);
-	pthread_mutex_unlock(&c->mu);
-	free(frame);
-	run_callbacks(c, async, u);
-	return rc;
-}
-
-/* Read one frame's payload. Memory grows with the bytes that actually arrive, so a hostile length costs
- * nothing until the server pays for it in data. */
-static int rx_payload(struct conn *c, size_t len, uint8_t **out)
-{
-	const size_t first = 1024 * 1024;
-	size_t have = 0, cap = MIN(len, first);
-	uint8_t *p = xeng_malloc_hook(cap ? cap : 1);
-	*out = NULL;
-	if (!p)
-		return -ENOMEM;
-	while (have < len) {
-		if (have == cap) {
-			uint8_t *q = realloc(p, len);
-			if (!q) {
-				free(p);
-				return -ENOMEM;
-			}
-			p = q;
-			cap = len;
-		}
-		int rc = sock_read_full(c->fd, p + have, cap - have);
-		if (rc < 0) {
-			free(p);
-			return rc;
-		}
-		have = cap;
-	}
-	*out = p;
-	return 0;
-}
-
-static int rx_skip(struct conn *c, size_t len)
-{
-	uint8_t scratch[256];
-	while (len) {
-		size_t k = MIN(len, sizeof(scratch));
-		int rc = sock_read_full(c->fd, scratch, k);
-		if (rc < 0)
-			return rc;
-		len -= k;
-	}
-	return 0;
-}
-
-static int rx_one(struct conn *c)
-{
-	uint8_t pfx[4];
-	size_t len;
-	uint8_t *frame;
-	int rc = sock_read_full(c->fd, pfx, sizeof(pfx));
-	if (rc < 0)
-		return rc;
-	rc = xframe_prefix(pfx, &len);
-	if (rc < 0) {
-		log_info("bad frame prefix %02x%02x%02x%02x; resetting", pfx[0], pfx[1], pfx[2], pfx[3]);
-		return rc;
-	}
-	if (rc == 1)
-		return rx_skip(c, len);
-	rc = rx_payload(c, len, &frame);
-	return rc < 0 ? rc : rx_frame(c, frame, len);
-}
-
-/* Connection death: fail every outstanding call, wake every waiter, tell the owner once. */
-static void rx_die(struct conn *c, int err)
-{
-	struct conn_async *async;
-	pthread_mutex_lock(&c->mu);
-	if (c->kill_err)
-		err = c->kill_err;
-	c->dead = true;
-	xeng_fail_all(c->e, -ECONNRESET);
-	finish_locked(c, xeng_take_done(c->e), &async);
-	struct xunsol *u = xeng_take_unsol(c->e);
-	pthread_mutex_unlock(&c->mu);
-	shutdown(c->fd, SHUT_RDWR); /* unblock senders stuck in a full socket */
-	run_callbacks(c, async, u);
-	log_info("connection to %s closed: %s", c->host, strerror(-err));
-	if (c->cfg.on_dead)
-		c->cfg.on_dead(c->cfg.arg, err);
-}
-
-static void *rx_main(void *arg)
-{
-	struct conn *c = arg;
-	int rc;
-	do {
-		rc = rx_one(c);
-		c->last_rx_ms = now_ms();
-	} while (rc == 0);
-	rx_die(c, rc);
-	return NULL;
 }
 
 /* ---- lifetime ---- */
@@ -657,38 +404,6 @@ static void conn_destroy(struct conn *c)
 	free(c);
 }
 
-#define FIRST_RSP_MAX 65536u /* a NEGOTIATE reply with every context fits many times over */
-
-/* cfg.first_req and its reply, on the bare socket before the receive thread exists. */
-static int first_exchange(struct conn *c)
-{
-	size_t n = c->cfg.first_req_len;
-	uint8_t pfx[4] = {0, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-	struct iovec iov[2] = {{pfx, 4}, {(void *)c->cfg.first_req, n}};
-	if (n > 0xFFFFFF)
-		return -EINVAL;
-	int rc = sock_writev_full(c->fd, iov, 2);
-	int64_t deadline = (int64_t)now_ms() + (c->cfg.connect_timeout_ms > 0 ? c->cfg.connect_timeout_ms : 30000);
-	size_t len = 0;
-	while (rc == 0) {
-		rc = sock_read_deadline(c->fd, pfx, 4, deadline);
-		if (rc == 0)
-			rc = xframe_prefix(pfx, &len);
-		if (rc != 1)
-			break;
-		uint8_t skip[256]; /* a keepalive: its body, if any, is at most a few bytes */
-		rc = len <= sizeof(skip) ? sock_read_deadline(c->fd, skip, len, deadline) : -EBADMSG;
-	}
-	if (rc == 0 && len > FIRST_RSP_MAX)
-		rc = -EBADMSG;
-	if (rc == 0 && !(c->first_rsp = malloc(len ? len : 1)))
-		rc = -ENOMEM;
-	if (rc == 0)
-		rc = sock_read_deadline(c->fd, c->first_rsp, len, deadline);
-	c->first_rsp_len = len;
-	return rc == -EBADMSG ? -EPROTO : rc;
-}
-
 void conn_take_first_reply(struct conn *c, uint8_t **msg, size_t *len)
 {
 	*msg = c->first_rsp;
@@ -717,6 +432,7 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out)
 	conn_init_locks(c);
 	c->host = strdup(cfg->host);
 	c->e = xeng_new();
+	c->max_frame = XENG_SETUP_MAX_FRAME;
 	c->cfg.host = c->host;
 	int rc = c->host && c->e ? 0 : -ENOMEM;
 	if (rc == 0 && cfg->nb_called)
@@ -725,10 +441,10 @@ int conn_new(const struct conn_cfg *cfg, struct conn **out)
 	else if (rc == 0)
 		rc = sock_connect(cfg->host, cfg->port, cfg->connect_timeout_ms, cfg->request_timeout_ms, &c->fd);
 	if (rc == 0 && cfg->first_req)
-		rc = first_exchange(c);
+		rc = conn_first_exchange(c);
 	if (rc == 0) {
 		c->last_rx_ms = now_ms();
-		rc = -pthread_create(&c->rx, NULL, rx_main, c);
+		rc = -pthread_create(&c->rx, NULL, conn_rx_main, c);
 	}
 	if (rc < 0) {
 		conn_destroy(c);
@@ -752,6 +468,14 @@ void conn_free(struct conn *c)
 		pthread_cond_wait(&c->idle_cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
 	conn_destroy(c);
+}
+
+void conn_set_max_frame(struct conn *c, size_t max)
+{
+	pthread_mutex_lock(&c->mu);
+	xeng_set_max_frame(c->e, max);
+	c->max_frame = xeng_max_frame(c->e);
+	pthread_mutex_unlock(&c->mu);
 }
 
 void conn_set_multicredit(struct conn *c, bool on)

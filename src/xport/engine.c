@@ -41,7 +41,7 @@
  * each message including its padding. Incoming NextCommand offsets must be 8-aligned, stay inside the
  * frame and leave room for a header; anything else is a malformed frame.
  *
- * Malformed input and responses to nothing. A bad frame prefix, a frame over XPORT_MAX_FRAME, a bad
+ * Malformed input and responses to nothing. A bad frame prefix, a frame over the limit (xeng_set_max_frame), a bad
  * header, a bad NextCommand or a response whose command differs from its request kill the engine: the
  * stream can no longer be trusted, so every outstanding call fails. A response to an unknown MessageId is
  * logged and dropped once - a late duplicate is plausible - but two in a row mean we and the server
@@ -91,6 +91,7 @@ struct xeng {
 	uint8_t *rx_frame;
 	size_t rx_need, rx_have;
 	bool rx_skip; /* discarding a keepalive body */
+	size_t max_frame; /* longest frame accepted, see xeng_set_max_frame */
 };
 
 /* ---- calls ---- */
@@ -129,96 +130,6 @@ bool xcall_pending_async(const struct xcall *x)
 	return false;
 }
 
-void xout_init(struct xout *o)
-{
-	memset(o, 0, sizeof(*o));
-	wbuf_init(&o->buf, XENG_MAX_TCP_LEN + 4);
-}
-
-void xout_free(struct xout *o)
-{
-	wbuf_free(&o->buf);
-	memset(o, 0, sizeof(*o));
-}
-
-static void xout_seg_own(struct xout *o, size_t off)
-{
-	if (o->buf.len > off)
-		o->seg[o->nseg++] = (struct xseg){.off = off, .len = o->buf.len - off};
-}
-
-static void xout_seg_ext(struct xout *o, const uint8_t *p, size_t n)
-{
-	if (n)
-		o->seg[o->nseg++] = (struct xseg){.ext = p, .len = n};
-}
-
-static struct iovec seg_iov(const struct xout *o, const struct xseg *s)
-{
-	const uint8_t *p = s->ext ? s->ext : o->buf.p + s->off;
-	return (struct iovec){.iov_base = (void *)p, .iov_len = s->len};
-}
-
-void xout_iov(struct xout *o)
-{
-	for (int i = 0; i < o->nseg; i++)
-		o->iov[i] = seg_iov(o, &o->seg[i]);
-	o->iovcnt = o->nseg;
-}
-
-int xout_sign(struct xout *o, const struct xport_signer *s)
-{
-	for (int i = 0; i < o->nmsg; i++) {
-		if (!o->msg[i].sign)
-			continue;
-		if (!s || !s->sign)
-			return -ENOKEY;
-		struct iovec iov[3];
-		uint8_t sig[16];
-		int k = o->msg[i].nseg;
-		for (int j = 0; j < k; j++)
-			iov[j] = seg_iov(o, &o->seg[o->msg[i].seg0 + j]);
-		int rc = s->sign(s->ctx, iov, k, sig);
-		if (rc < 0)
-			return rc;
-		memcpy(o->buf.p + o->msg[i].hdr_off + SMB2_HDR_SIGNATURE_OFF, sig, sizeof(sig));
-	}
-	return 0;
-}
-
-int xout_flatten(struct xout *o, struct wbuf *w)
-{
-	for (int i = 0; i < o->nseg; i++) {
-		struct iovec v = seg_iov(o, &o->seg[i]);
-		wbuf_bytes(w, v.iov_base, v.iov_len);
-	}
-	return wbuf_err(w);
-}
-
-int xout_copy_msg(struct xout *o, int i, uint8_t **out, size_t *len)
-{
-	*out = NULL;
-	*len = 0;
-	if (i < 0 || i >= o->nmsg)
-		return -EINVAL;
-	struct wbuf w;
-	wbuf_init(&w, XENG_MAX_TCP_LEN);
-	/* The last segment of a non-final message is its padding, which is not part of the message. */
-	int k = o->msg[i].nseg;
-	if (i + 1 < o->nmsg && k > 1 && !o->seg[o->msg[i].seg0 + k - 1].ext)
-		k--;
-	for (int j = 0; j < k; j++) {
-		struct iovec v = seg_iov(o, &o->seg[o->msg[i].seg0 + j]);
-		wbuf_bytes(&w, v.iov_base, v.iov_len);
-	}
-	if (wbuf_err(&w)) {
-		wbuf_free(&w);
-		return -ENOMEM;
-	}
-	*out = wbuf_steal(&w, len);
-	return 0;
-}
-
 /* ---- the engine object ---- */
 
 struct xeng *xeng_new(void)
@@ -229,7 +140,18 @@ struct xeng *xeng_new(void)
 	memset(e, 0, sizeof(*e));
 	e->table = g_hash_table_new(g_int64_hash, g_int64_equal);
 	e->credits = 1; /* 3.3.1.2: one credit when the connection is established */
+	e->max_frame = XENG_SETUP_MAX_FRAME;
 	return e;
+}
+
+void xeng_set_max_frame(struct xeng *e, size_t max)
+{
+	e->max_frame = MIN(MAX(max, (size_t)XENG_SETUP_MAX_FRAME), (size_t)XPORT_MAX_FRAME);
+}
+
+size_t xeng_max_frame(const struct xeng *e)
+{
+	return e->max_frame;
 }
 
 void xeng_free(struct xeng *e)
@@ -463,8 +385,17 @@ int xeng_submit(struct xeng *e, struct xcall *x, const struct conn_msg *msgs, in
 	int rc = chain_check(e, msgs, n, &charge, &len);
 	if (rc < 0)
 		return rc;
+	if (charge > e->credits && e->nout)
+		return -EAGAIN;
+	/* Nothing in flight can bring credits. With none left the server broke the protocol (3.3.1.2: it
+	 * must keep the client able to send); with some, the request is too big for what it granted. */
+	if (charge > e->credits && e->credits == 0) {
+		log_info("server reply: CreditResponse left 0 credits with no request outstanding; "
+			 "nothing can be sent on this connection");
+		return -EPROTO;
+	}
 	if (charge > e->credits)
-		return e->nout ? -EAGAIN : -ENOBUFS;
+		return -ENOBUFS;
 	uint16_t req[XENG_MAX_CHAIN];
 	uint32_t asked = 0;
 	for (int i = 0; i < n; i++)
@@ -535,52 +466,6 @@ int xeng_cancel(struct xeng *e, struct xcall *x, struct xout *o)
 }
 
 /* ---- incoming frames ---- */
-
-int xframe_prefix(const uint8_t p[4], size_t *len)
-{
-	*len = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-	if (p[0] == 0x85) /* NetBIOS session keepalive (RFC 1002 4.3.7) */
-		return 1;
-	if (p[0] != 0 || *len > XPORT_MAX_FRAME)
-		return -EBADMSG;
-	return 0;
-}
-
-int xframe_split(const uint8_t *f, size_t n, struct xview *v, int max, int *count)
-{
-	size_t off = 0;
-	*count = 0;
-	for (;;) {
-		struct smb2_hdr h;
-		if (*count >= max || n - off < SMB2_HDR_SIZE)
-			return -EBADMSG;
-		if (smb2_hdr_decode(f + off, n - off, &h) < 0 || !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR))
-			return -EBADMSG;
-		size_t next = h.next_command;
-		if (next && (next % 8 || next < SMB2_HDR_SIZE || !range_ok(n - off, next, SMB2_HDR_SIZE)))
-			return -EBADMSG;
-		v[*count] = (struct xview){.off = off, .len = next ? next : n - off, .hdr = h};
-		(*count)++;
-		if (!next)
-			return 0;
-		off += next;
-	}
-}
-
-bool xframe_needs_verify(const struct xview *v)
-{
-	return (v->hdr.flags & SMB2_FLAGS_SIGNED) && v->hdr.message_id != SMB2_UNSOLICITED_MID &&
-	       v->hdr.status != STATUS_PENDING;
-}
-
-void xframe_verify(const uint8_t *f, struct xview *v, int count, const struct xport_signer *s)
-{
-	for (int i = 0; i < count; i++) {
-		if (!xframe_needs_verify(&v[i]) || !s || !s->verify)
-			continue;
-		v[i].sig = s->verify(s->ctx, f + v[i].off, v[i].len) == 0 ? 1 : -1;
-	}
-}
 
 static void unsol_push(struct xeng *e, const uint8_t *p, size_t n)
 {
@@ -753,7 +638,9 @@ static long rx_step(struct xeng *e, const uint8_t *p, size_t n)
 			return (long)k;
 		e->rx_pfx_have = 0;
 		size_t len;
-		int rc = xframe_prefix(e->rx_pfx, &len);
+		int rc = xframe_prefix(e->rx_pfx, e->max_frame, &len);
+		if (rc == -EMSGSIZE)
+			log_info("server frame: length %zu exceeds the %zu-byte limit", len, e->max_frame);
 		if (rc < 0)
 			return rc;
 		e->rx_skip = rc == 1;
@@ -794,7 +681,9 @@ int xeng_input(struct xeng *e, const uint8_t *p, size_t n)
 		}
 		long k = rx_step(e, p, n);
 		if (k < 0) {
-			log_info("bad frame prefix from server; resetting");
+			if (k == -EBADMSG)
+				log_info("server frame: prefix type 0x%02x is not a session message (0x00) or a "
+					 "keepalive (0x85); resetting", e->rx_pfx[0]);
 			xeng_fail_all(e, -ECONNRESET);
 			return (int)k == -ENOMEM ? -ENOMEM : -EBADMSG;
 		}

@@ -34,6 +34,12 @@
 #define XENG_CREDIT_TARGET 512
 /* Direct TCP carries a 24-bit length (MS-SMB2 2.1). */
 #define XENG_MAX_TCP_LEN 0xFFFFFFu
+/*
+ * Longest frame before NEGOTIATE has set the limit (conn_set_max_frame): a NEGOTIATE or SESSION_SETUP
+ * response is a header, a fixed part, a security buffer of at most 65535 bytes (16-bit length) and, for
+ * NEGOTIATE, contexts of a few hundred bytes; twice that is generous.
+ */
+#define XENG_SETUP_MAX_FRAME (128u * 1024)
 
 /* One message of a call: one entry of the MessageId table while outstanding. */
 struct xmsg {
@@ -106,6 +112,25 @@ struct xout {
 	int iovcnt;
 };
 
+/* Segments of o: the owned buffer from off to its end, or n external bytes at p. */
+static inline void xout_seg_own(struct xout *o, size_t off)
+{
+	if (o->buf.len > off)
+		o->seg[o->nseg++] = (struct xseg){.off = off, .len = o->buf.len - off};
+}
+
+static inline void xout_seg_ext(struct xout *o, const uint8_t *p, size_t n)
+{
+	if (n)
+		o->seg[o->nseg++] = (struct xseg){.ext = p, .len = n};
+}
+
+static inline struct iovec seg_iov(const struct xout *o, const struct xseg *s)
+{
+	const uint8_t *p = s->ext ? s->ext : o->buf.p + s->off;
+	return (struct iovec){.iov_base = (void *)p, .iov_len = s->len};
+}
+
 void xout_init(struct xout *o);
 void xout_free(struct xout *o);
 /* Sign every message marked for signing (MS-SMB2 3.1.4.1) over the same segments that are sent. */
@@ -120,11 +145,17 @@ int xout_copy_msg(struct xout *o, int i, uint8_t **out, size_t *len);
 /* ---- Incoming frames ---- */
 
 /*
- * Check a 4-byte Direct TCP prefix (MS-SMB2 2.1). Returns 0 and the payload length for an SMB frame,
- * 1 and the length for a NetBIOS keepalive (0x85) to be skipped, -EBADMSG for anything else or for a
- * frame longer than XPORT_MAX_FRAME.
+ * Check a 4-byte Direct TCP prefix (MS-SMB2 2.1). Returns 0 and the payload length for an SMB frame, 1 and
+ * the length of what to skip for a NetBIOS keepalive (0x85, RFC 1002 4.3.7) or an empty session message
+ * (length 0, which servers send as a keepalive too), -EBADMSG for any other type, -EMSGSIZE for a frame
+ * longer than max (*len is the length claimed, for the log).
  */
-int xframe_prefix(const uint8_t p[4], size_t *len);
+int xframe_prefix(const uint8_t p[4], size_t max, size_t *len);
+/*
+ * Why the first n bytes of a frame payload (n >= 4 to be conclusive) cannot start an SMB2 frame, as a phrase
+ * for the log ("ProtocolId fe 53 4d 42 is ..."), or NULL if they can. sealed_ok: 0xFD 'SMB' is acceptable.
+ */
+const char *xframe_protocol_error(const uint8_t *p, size_t n, bool sealed_ok);
 
 /* One message inside a received frame. */
 struct xview {
@@ -155,6 +186,10 @@ struct xeng *xeng_new(void);
 void xeng_free(struct xeng *e);
 
 void xeng_set_multicredit(struct xeng *e, bool on);
+/* The longest frame the server may send from now on (after NEGOTIATE: its maxima plus room for headers),
+ * kept between XENG_SETUP_MAX_FRAME (the limit until then) and XPORT_MAX_FRAME. */
+void xeng_set_max_frame(struct xeng *e, size_t max);
+size_t xeng_max_frame(const struct xeng *e);
 /* MessageId 0 went out before the engine ran (a multi-protocol SMB1 NEGOTIATE answered in SMB2 with
  * these credits): start at 1. */
 void xeng_skip_first(struct xeng *e, uint16_t credits);
@@ -166,7 +201,8 @@ void xeng_set_transform(struct xeng *e, const struct xport_transform *t);
 /*
  * Assign MessageIds and credits to msgs[0..n) and build one frame into out (initialised by the caller).
  * Returns 0 (x is now in the table), -EAGAIN (too few credits now; nothing changed, retry after input),
- * -ENOBUFS (the charge exceeds all credits held and nothing is in flight to bring more),
+ * -ENOBUFS (the charge exceeds all credits held and nothing is in flight to bring more), -EPROTO (the
+ * server left us no credit at all with nothing in flight: a protocol violation, logged),
  * -EINVAL (bad chain), -EMSGSIZE (frame too long), -ENOMEM, -ENOTCONN (engine dead).
  * Every failure happens before a MessageId is consumed, so the server's window never gets a hole.
  */

@@ -176,6 +176,24 @@ int sock_read_deadline(int fd, void *p, size_t n, int64_t deadline)
 	return 0;
 }
 
+int sock_read_idle(int fd, void *p, size_t n, int idle_ms, size_t *got)
+{
+	uint8_t *b = p;
+	*got = 0;
+	while (*got < n) {
+		int r = sock_wait_readable(fd, (int64_t)now_ms() + idle_ms);
+		if (r <= 0)
+			return r == 0 ? -ETIMEDOUT : r;
+		ssize_t k = recv(fd, b + *got, n - *got, 0);
+		if (k == 0)
+			return -ECONNRESET;
+		if (k < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		*got += k > 0 ? (size_t)k : 0;
+	}
+	return 0;
+}
+
 int sock_writev_full(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {

@@ -23,6 +23,9 @@ int sock_read_full(int fd, void *p, size_t n);
 int sock_wait_readable(int fd, int64_t deadline);
 /* Read exactly n bytes before deadline: -ETIMEDOUT, -ECONNRESET on EOF. */
 int sock_read_deadline(int fd, void *p, size_t n, int64_t deadline);
+/* Read exactly n bytes, each within idle_ms of the one before: -ETIMEDOUT when the peer stalls, with the
+ * count read so far in *got. -ECONNRESET on EOF. */
+int sock_read_idle(int fd, void *p, size_t n, int idle_ms, size_t *got);
 /* Write all of iov (modified in place). Never raises SIGPIPE. */
 int sock_writev_full(int fd, struct iovec *iov, int iovcnt);
 /* What conn.c writes frames with; tests swap it to fail the N-th send. */

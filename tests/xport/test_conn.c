@@ -20,7 +20,8 @@
 #include "sock_i.h"
 #include "srv.h"
 
-enum mode { M_ECHO, M_CLOSE_AFTER, M_SILENT, M_HUGE, M_NOTIFY, M_PENDING };
+enum mode { M_ECHO, M_CLOSE_AFTER, M_SILENT, M_HUGE, M_NOTIFY, M_PENDING, M_BIG, M_GARBAGE, M_STALL_MID,
+	     M_KEEPALIVE, M_LARGE };
 
 struct fsrv {
 	int lfd, fd;
@@ -90,7 +91,33 @@ static void on_request(struct fsrv *s, uint8_t *f, const struct srv_req *q)
 		s->pend_frames[s->npend++] = f;
 		return;
 	}
-	if (s->mode == M_HUGE) {
+	static const uint8_t raw_big[] = {0, 0xff, 0xff, 0xff};	       /* 16 MiB claimed, none sent */
+	static const uint8_t raw_garbage[] = {0, 0, 0x10, 0, 'G', 'A', 'R', 'B'}; /* 4 KiB claimed */
+	static const uint8_t raw_stall[] = {0, 0, 1, 0, 0xfe, 'S', 'M', 'B', 64, 0, 1, 0, 0, 0};
+	static const uint8_t raw_keepalives[] = {0, 0, 0, 0, 0x85, 0, 0, 0};
+	const uint8_t *raw = s->mode == M_BIG	      ? raw_big
+			     : s->mode == M_GARBAGE   ? raw_garbage
+			     : s->mode == M_STALL_MID ? raw_stall
+			     : s->mode == M_KEEPALIVE ? raw_keepalives
+						      : NULL;
+	size_t raw_len = s->mode == M_BIG	  ? sizeof(raw_big)
+			 : s->mode == M_GARBAGE	  ? sizeof(raw_garbage)
+			 : s->mode == M_STALL_MID ? sizeof(raw_stall)
+						  : sizeof(raw_keepalives);
+	if (raw) {
+		struct iovec v = {.iov_base = (void *)raw, .iov_len = raw_len};
+		sock_writev_full(s->fd, &v, 1);
+	}
+	if (s->mode == M_KEEPALIVE) {
+		struct srv_rsp r = echo_of(q);
+		srv_send(s, &r);
+	} else if (s->mode == M_LARGE) {
+		static uint8_t large[200 * 1024];
+		struct srv_rsp r = echo_of(q);
+		r.body = large;
+		r.body_len = sizeof(large);
+		srv_send(s, &r);
+	} else if (s->mode == M_HUGE) {
 		uint8_t huge[4] = {0xff, 0xff, 0xff, 0xff};
 		struct iovec v = {.iov_base = huge, .iov_len = 4};
 		sock_writev_full(s->fd, &v, 1);
@@ -600,8 +627,74 @@ static void test_pending_outlives_deadline(void)
 	srv_stop(&s);
 }
 
+/* What a hostile server claims is not waited for: each case ends the connection at once (well inside the
+ * 5 s request deadline), with the reason as the connection's error. */
+static void hostile_case(enum mode m, int expect_dead_err)
+{
+	struct fsrv s;
+	srv_start(&s, m);
+	struct conn *c = open_conn(s.port, 5000);
+	uint64_t t0 = now_ms();
+	int rc = call_tag(c, 1, 0, 0, NULL);
+	uint64_t dt = now_ms() - t0;
+	printf("# mode %d: %d after %llu ms\n", m, rc, (unsigned long long)dt);
+	CHECK(rc == -ECONNRESET && dt < 1000);
+	ev_wait(&ev.dead_calls, 1);
+	CHECK(ev.dead_err == expect_dead_err && !conn_alive(c));
+	conn_free(c);
+	srv_stop(&s);
+}
+
+static void test_frame_limits(void)
+{
+	hostile_case(M_BIG, -EMSGSIZE);
+	hostile_case(M_GARBAGE, -EBADMSG);
+
+	/* A frame that stops half way: dropped after the request deadline without a byte, not held forever. */
+	struct fsrv s;
+	srv_start(&s, M_STALL_MID);
+	struct conn *c = open_conn(s.port, 300);
+	uint64_t t0 = now_ms();
+	int rc = call_tag(c, 1, 0, 3000, NULL);
+	ev_wait(&ev.dead_calls, 1);
+	uint64_t dt = now_ms() - t0;
+	CHECK(rc == -ECONNRESET && ev.dead_err == -ETIMEDOUT && dt >= 290 && dt < 2000);
+	conn_free(c);
+	srv_stop(&s);
+
+	/* 200 KiB is over the limit before NEGOTIATE, and within it once the negotiated sizes allow it. */
+	srv_start(&s, M_LARGE);
+	c = open_conn(s.port, 5000);
+	CHECK(call_tag(c, 1, 0, 0, NULL) == -ECONNRESET);
+	conn_free(c);
+	srv_stop(&s);
+	srv_start(&s, M_LARGE);
+	c = open_conn(s.port, 5000);
+	conn_set_max_frame(c, 1u << 20);
+	struct conn_msg m = {.hdr = {.command = SMB2_READ}, .body = (const uint8_t *)"\x31\0\0\0", .body_len = 4};
+	CHECK(conn_call(c, &m, 1, 0, 0, NULL, NULL) == 0 && m.rsp_len == 64 + 200 * 1024);
+	free(m.rsp);
+	conn_free(c);
+	srv_stop(&s);
+}
+
+/* Empty session messages and 0x85 keepalives before a reply are skipped, not fatal. */
+static void test_keepalive_frames(void)
+{
+	struct fsrv s;
+	srv_start(&s, M_KEEPALIVE);
+	struct conn *c = open_conn(s.port, 5000);
+	bool echo_ok = false;
+	CHECK(call_tag(c, 3, 0, 0, &echo_ok) == 0 && echo_ok && conn_alive(c));
+	CHECK(call_tag(c, 4, 0, 0, &echo_ok) == 0 && echo_ok && conn_alive(c));
+	conn_free(c);
+	srv_stop(&s);
+}
+
 int main(void)
 {
+	test_frame_limits();
+	test_keepalive_frames();
 	test_pending_outlives_deadline();
 	test_first_exchange();
 	test_concurrent();

@@ -199,6 +199,66 @@ static void test_credit_starvation(void)
 	xeng_free(e);
 }
 
+/* A server that grants no credit with nothing in flight broke the protocol (MS-SMB2 3.3.1.2): -EPROTO, not
+ * the -ENOBUFS that asks the caller for smaller I/O. */
+static void test_zero_credits(void)
+{
+	struct xeng *e = xeng_new();
+	struct tcall a;
+	struct srv_req rq[XENG_MAX_CHAIN];
+	uint8_t *f = NULL;
+	negotiate(e, 0);
+	tc_init(&a, 1, SMB2_ECHO);
+	CHECK(submit(e, &a, 0, rq, &f) == -EPROTO && !a.x.in_engine);
+	xcall_fini(&a.x);
+	xeng_free(e);
+	/* Some credits, but fewer than a multi-credit request needs: the caller's to split. */
+	e = xeng_new();
+	negotiate(e, 2);
+	xeng_set_multicredit(e, true);
+	tc_init(&a, 1, SMB2_READ);
+	a.msg[0].hdr.credit_charge = 4;
+	CHECK(submit(e, &a, 0, rq, &f) == -ENOBUFS);
+	xcall_fini(&a.x);
+	xeng_free(e);
+}
+
+/* Frame limits on the stream input: the prefix alone decides, before any payload is buffered. */
+static void test_frame_limits(void)
+{
+	uint8_t big[4] = {0, 0x02, 0x00, 0x01}; /* 128 KiB + 1 */
+	uint8_t pfx[4], empty[4] = {0, 0, 0, 0};
+	size_t len;
+	CHECK(xframe_prefix(big, XENG_SETUP_MAX_FRAME, &len) == -EMSGSIZE && len == XENG_SETUP_MAX_FRAME + 1);
+	CHECK(xframe_prefix(big, XENG_SETUP_MAX_FRAME + 1, &len) == 0);
+	CHECK(xframe_prefix(empty, XENG_SETUP_MAX_FRAME, &len) == 1 && len == 0);
+	memcpy(pfx, "\x85\0\0\0", 4);
+	CHECK(xframe_prefix(pfx, XENG_SETUP_MAX_FRAME, &len) == 1 && len == 0);
+	memcpy(pfx, "\x82\0\0\0", 4); /* a positive session response where SMB2 was due */
+	CHECK(xframe_prefix(pfx, XENG_SETUP_MAX_FRAME, &len) == -EBADMSG);
+	CHECK(xframe_protocol_error((const uint8_t *)"\xfeSMB", 64, false) == NULL);
+	CHECK(xframe_protocol_error((const uint8_t *)"\xfeSMB", 63, false) != NULL);
+	CHECK(xframe_protocol_error((const uint8_t *)"GARB", 64, true) != NULL);
+	CHECK(xframe_protocol_error((const uint8_t *)"\xffSMB", 64, true) != NULL);
+	CHECK(xframe_protocol_error((const uint8_t *)"\xfdSMB", 64, true) == NULL);
+	CHECK(xframe_protocol_error((const uint8_t *)"\xfdSMB", 64, false) != NULL);
+	CHECK(xframe_protocol_error((const uint8_t *)"\xfeS", 2, true) != NULL);
+
+	struct xeng *e = xeng_new();
+	CHECK(xeng_max_frame(e) == XENG_SETUP_MAX_FRAME);
+	CHECK(xeng_input(e, big, 4) == -EBADMSG && xeng_dead(e));
+	xeng_free(e);
+	e = xeng_new();
+	xeng_set_max_frame(e, 8u << 20);
+	CHECK(xeng_max_frame(e) == 8u << 20);
+	CHECK(xeng_input(e, big, 4) == 0 && !xeng_dead(e));
+	xeng_set_max_frame(e, 1u << 30);
+	CHECK(xeng_max_frame(e) == XPORT_MAX_FRAME);
+	xeng_set_max_frame(e, 100);
+	CHECK(xeng_max_frame(e) == XENG_SETUP_MAX_FRAME);
+	xeng_free(e);
+}
+
 static void test_multicredit(void)
 {
 	struct xeng *e = xeng_new();
@@ -374,7 +434,7 @@ static void test_stream_and_keepalive(void)
 	struct xeng *e = xeng_new();
 	struct tcall t;
 	struct srv_req rq[XENG_MAX_CHAIN];
-	uint8_t *f, ka[6] = {0x85, 0, 0, 2, 0xaa, 0xbb};
+	uint8_t *f, ka[6] = {0x85, 0, 0, 2, 0xaa, 0xbb}, empty[4] = {0};
 	size_t len;
 	negotiate(e, 10);
 	tc_init(&t, 1, SMB2_READ);
@@ -383,6 +443,7 @@ static void test_stream_and_keepalive(void)
 	struct srv_rsp r = {.mid = 1, .cmd = SMB2_READ, .credits = 1, .body = "xyz", .body_len = 3};
 	f = srv_frame(&r, 1, &len);
 	CHECK(xeng_input(e, ka, 3) == 0 && xeng_input(e, ka + 3, 3) == 0);
+	CHECK(xeng_input(e, empty, 4) == 0 && !xeng_dead(e)); /* an empty session message is a keepalive too */
 	for (size_t i = 0; i < len; i++)
 		CHECK(xeng_input(e, f + i, 1) == 0 && (i + 1 == len || t.completions == 0 + drain(e)));
 	CHECK(drain(e) == 1 && t.completions == 1 && !xeng_dead(e));
@@ -609,6 +670,8 @@ int main(void)
 	test_out_of_order();
 	test_pending_and_cancel();
 	test_credit_starvation();
+	test_zero_credits();
+	test_frame_limits();
 	test_multicredit();
 	test_compound();
 	test_unknown_mid();

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session_i.h - the SMB2 session's private state, shared by session.c (setup, calls, rebuilding) and
+ * negotiate.c (NEGOTIATE and the multi-protocol answer). Locking as described in session.c.
+ */
+#ifndef SMBFUSE_SESSION_I_H
+#define SMBFUSE_SESSION_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smbfuse/auth.h"
+#include "smbfuse/session.h"
+#include "smbfuse/smb2.h"
+#include "smbfuse/xport.h"
+
+#define SESS_MAX_SETUP_ROUNDS 8
+
+/* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). */
+struct link {
+	struct conn *conn;
+	struct sess_info info;
+	uint64_t session_id;
+	uint32_t tree_id;
+	enum smb2_sign_algo sign_algo;
+	uint8_t sign_key[16];
+	struct xport_signer signer;
+	bool has_key; /* a signing key exists (not guest or anonymous) */
+	/* Encryption (MS-SMB2 3.1.4.3): cipher 0 means the server offered none. */
+	uint16_t cipher;
+	bool session_encrypt; /* the server set SMB2_SESSION_FLAG_ENCRYPT_DATA */
+	uint8_t enc_key[32], dec_key[32];
+	uint8_t nonce_salt[8];
+	_Atomic uint64_t nonce_ctr; /* nonces are salt || counter: never reused under one key */
+	struct xport_transform xf;
+	int users; /* threads inside a call on this link; guarded by sess.lock */
+};
+
+enum sess_state { SESS_UP, SESS_DOWN, SESS_REBUILDING };
+
+struct sess {
+	struct sess_cfg cfg; /* strings owned, immutable */
+	char *unc;	     /* "\\\\host\\share", immutable */
+	uint8_t client_guid[16];
+
+	pthread_mutex_t lock; /* guards everything below; never held across a round trip */
+	pthread_cond_t cond;  /* state left SESS_REBUILDING, or an old link lost its last user */
+	pthread_cond_t stop_cond; /* CLOCK_MONOTONIC; sess_free wakes the watchdog */
+	enum sess_state state;
+	struct link *cur;
+	uint64_t gen;
+	struct sess_outage outage; /* backoff and hard waits (reconnect.c) */
+	bool stopping;		   /* sess_free has started: the watchdog leaves */
+
+	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
+	_Atomic bool hooks_set;
+
+	pthread_t watchdog; /* keepalive thread; see watchdog_main */
+	bool has_watchdog;  /* immutable after sess_new */
+	bool has_outage;    /* outage initialised; immutable after sess_new */
+};
+
+/* The negotiate response with its message, kept while session setup needs the security blob. */
+struct neg_state {
+	struct conn_msg m;
+	struct smb2_negotiate_rsp rsp;
+	struct smb2_preauth preauth;
+};
+
+/* Error text for the one-line mount error; errbuf may be NULL. */
+void sess_set_err(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One request on a link during setup (no session yet, or this link's session). */
+int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool sign, struct conn_msg *m,
+		    uint8_t **req_copy, size_t *req_len, int timeout_ms);
+
+/* negotiate.c: SMB2 NEGOTIATE on l, or the answer to the multi-protocol one conn_new sent (*again: an SMB2
+ * NEGOTIATE must follow). On success the link's sizes, signing and cipher are set and the transport's
+ * frame limit raised to what they allow. errbuf names what the server sent when it fails. */
+int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen);
+int sess_mp_answer(struct sess *s, struct link *l, struct neg_state *ns, bool *again, char *errbuf, size_t errlen);
+
+#endif
