@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "smbfuse/opts.h"
+#include "smbfuse/secret.h"
 
 static int helper_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -166,7 +167,7 @@ int opt_prompt_password(struct opts *o, char *err, size_t errlen)
 		/* The echo of the newline is cosmetic. */
 	}
 	close(fd);
-	if (r == 0 && !(o->password = strdup(buf)))
+	if (r == 0 && !(o->password = secret_strdup(buf)))
 		r = -ENOMEM;
 	explicit_bzero(buf, sizeof(buf));
 	if (r == -EIO)

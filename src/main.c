@@ -25,6 +25,7 @@
 #include "smbfuse/log.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/opts.h"
+#include "smbfuse/secret.h"
 #include "lookup.h"
 
 /* Fork; the parent waits for the child's one status byte and exits with it. Returns the write end of the
@@ -107,9 +108,9 @@ static int connect_and_mount(struct opts *o, struct smb_client **cl, struct fs *
 
 	opt_client_cfg(o, &cfg);
 	r = smb_client_new(&cfg, cl, err, sizeof(err));
-	/* The password is not needed any more: connect re-authenticates from what the client copied. */
-	if (o->password)
-		explicit_bzero(o->password, strlen(o->password));
+	/* Reconnects log on with the client's copy of the hash. */
+	secret_free(o->nt_hash);
+	o->nt_hash = NULL;
 	if (r < 0) {
 		fprintf(stderr, "smbfuse: mount error: %s/%s: %s\n", o->host, o->share, err[0] ? err : strerror(-r));
 		return r;
@@ -172,6 +173,10 @@ int main(int argc, char *argv[])
 	 * every thread to free it. Keeping them on the heap tripled sequential read throughput here
 	 * (measured against Samba on loopback, README "Measured figures").
 	 */
+	/* Before the password is read: no core, no ptrace by the same user, /proc/PID/mem closed to it.
+	 * -o dumpable undoes it below, for debugging. */
+	if (secret_set_dumpable(false) < 0)
+		fprintf(stderr, "smbfuse: warning: cannot make the process non-dumpable: %s\n", strerror(errno));
 	if (argc == 3 && strcmp(argv[1], "--stats") == 0)
 		return print_stats(argv[2]);
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
@@ -192,13 +197,16 @@ int main(int argc, char *argv[])
 			printf("smbfuse version %s\nFUSE library version %s\n", SMBFUSE_VERSION, fuse_pkgversion());
 		goto out;
 	}
+	if (o.dumpable)
+		secret_set_dumpable(true);
 	if (o.debug)
 		log_set_level(LOG_LVL_DEBUG);
 	else if (o.verbose)
 		log_set_level(LOG_LVL_INFO);
 	if (o.fake)
 		goto out; /* mount -f: everything was checked, nothing is mounted */
-	if (opt_prompt_password(&o, err, sizeof(err)) < 0) {
+	/* Hashed before the fork, so neither the waiting parent nor the daemon holds the password. */
+	if (opt_prompt_password(&o, err, sizeof(err)) < 0 || opt_hash_password(&o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smbfuse: %s\n", err);
 		status = OPT_EX_USAGE;
 		goto out;

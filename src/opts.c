@@ -26,6 +26,7 @@
 
 #include "smbfuse/namemap.h"
 #include "smbfuse/opts.h"
+#include "smbfuse/secret.h"
 
 enum {
 	KEY_FOREGROUND,
@@ -67,6 +68,7 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("netbios", netbios, 1),
     SMB_OPT("sign", sign, 1),
     SMB_OPT("guest", guest, 1),
+    SMB_OPT("dumpable", dumpable, 1),
     SMB_OPT("ro", ro, 1),
     SMB_OPT("rw", ro, 0),
     SMB_OPT("writeback_cache", writeback, 1),
@@ -265,14 +267,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	return fail(o->err, o->errlen, -1, "cannot parse '%s'", arg);
 }
 
-/* Decode %XX escapes of a URL component into a new string. */
-static char *pct_decode(const char *s, size_t n)
+/* Decode %XX escapes (when decode) of n bytes of s into out, which has room for n + 1. */
+static void pct_decode_into(const char *s, size_t n, bool decode, char *out)
 {
-	char *out = malloc(n + 1), *p = out;
-	if (!out)
-		return NULL;
+	char *p = out;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		if (decode && s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			char hex[3] = {s[i + 1], s[i + 2], 0};
 			*p++ = (char)strtol(hex, NULL, 16);
@@ -282,6 +282,14 @@ static char *pct_decode(const char *s, size_t n)
 		}
 	}
 	*p = 0;
+}
+
+/* Decode %XX escapes of a URL component into a new string. */
+static char *pct_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	if (out)
+		pct_decode_into(s, n, true, out);
 	return out;
 }
 
@@ -289,6 +297,16 @@ static int set_str(char **dst, const char *s, size_t n, bool decode)
 {
 	free(*dst);
 	*dst = decode ? pct_decode(s, n) : strndup(s, n);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* The same for o->password, which lives in secret memory (its decoded form is never on the heap). */
+static int set_secret(char **dst, const char *s, size_t n, bool decode)
+{
+	secret_free(*dst);
+	*dst = secret_alloc(n + 1);
+	if (*dst)
+		pct_decode_into(s, n, decode, *dst);
 	return *dst ? 0 : -ENOMEM;
 }
 
@@ -375,7 +393,7 @@ static int parse_userinfo(struct opts *o, const char *ui, size_t n)
 	size_t un = n - (size_t)(user - ui);
 	const char *colon = memchr(user, ':', un);
 	if (colon) {
-		if (!o->password && (r = set_str(&o->password, colon + 1, un - (size_t)(colon + 1 - user), true)) < 0)
+		if (!o->password && (r = set_secret(&o->password, colon + 1, un - (size_t)(colon + 1 - user), true)) < 0)
 			return r;
 		un = (size_t)(colon - user);
 	}
@@ -436,132 +454,6 @@ int opt_parse_vers(const char *vers, uint16_t *min_dialect, uint16_t *max_dialec
 		return 0;
 	}
 	return -EINVAL;
-}
-
-static void trim_eol(char *s)
-{
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = 0;
-}
-
-/* The value of "key=value" when key is one of names (a NULL-terminated list), else NULL. */
-static const char *cred_value(const char *line, const char *const *names)
-{
-	for (; *names; names++) {
-		size_t n = strlen(*names);
-		if (strncmp(line, *names, n) == 0 && line[n] == '=')
-			return line + n + 1;
-	}
-	return NULL;
-}
-
-int opt_read_credentials(struct opts *o, const char *path, char *err, size_t errlen)
-{
-	static const char *const user_keys[] = {"username", "user", NULL};
-	static const char *const pass_keys[] = {"password", "pass", NULL};
-	static const char *const dom_keys[] = {"domain", "dom", "workgroup", NULL};
-	struct stat st;
-	char line[1024];
-	int fd, r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open credentials file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(err, errlen, -EINVAL, "credentials file %s is not a regular file", path);
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		close(fd);
-		return fail(err, errlen, -EPERM,
-			    "credentials file %s is accessible by group or others; run: chmod 600 %s", path, path);
-	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	char *user = NULL, *pass = NULL, *dom = NULL;
-	while (r == 0 && fgets(line, sizeof(line), f)) {
-		trim_eol(line);
-		const char *p = line + strspn(line, " \t"), *v;
-		if ((v = cred_value(p, user_keys)))
-			r = set_str(&user, v, strlen(v), false);
-		else if ((v = cred_value(p, pass_keys)))
-			r = set_str(&pass, v, strlen(v), false);
-		else if ((v = cred_value(p, dom_keys)))
-			r = set_str(&dom, v, strlen(v), false);
-	}
-	explicit_bzero(line, sizeof(line));
-	fclose(f);
-	if (r == 0) {
-		if (!o->user && user)
-			o->user = user, user = NULL;
-		if (!o->password && pass)
-			o->password = pass, pass = NULL;
-		if (!o->domain && dom)
-			o->domain = dom, dom = NULL;
-	}
-	if (pass)
-		explicit_bzero(pass, strlen(pass));
-	free(user);
-	free(pass);
-	free(dom);
-	return r;
-}
-
-/* Overwrite an option value in place up to the next unescaped ','. */
-static void wipe_value(char *v)
-{
-	for (; *v && *v != ','; v++) {
-		if (*v == '\\' && v[1]) {
-			*v++ = 'x';
-		}
-		*v = 'x';
-	}
-}
-
-static void wipe_opt_list(char *s)
-{
-	for (char *p = s; *p;) {
-		if (strncmp(p, "password=", 9) == 0)
-			wipe_value(p + 9);
-		else if (strncmp(p, "pass=", 5) == 0)
-			wipe_value(p + 5);
-		/* Skip to the start of the next option, honouring '\' escapes as fuse_opt does. */
-		while (*p && *p != ',')
-			p += (*p == '\\' && p[1]) ? 2 : 1;
-		if (*p == ',')
-			p++;
-	}
-}
-
-static void wipe_url(char *s)
-{
-	if (strncmp(s, "smb://", 6) != 0)
-		return;
-	char *rest = s + 6, *slash = rest + strcspn(rest, "/");
-	char *at = memrchr(rest, '@', (size_t)(slash - rest));
-	if (!at)
-		return;
-	char *semi = memchr(rest, ';', (size_t)(at - rest));
-	char *user = semi ? semi + 1 : rest;
-	char *colon = memchr(user, ':', (size_t)(at - user));
-	if (colon)
-		memset(colon + 1, 'x', (size_t)(at - colon - 1));
-}
-
-void opt_wipe_argv(int argc, char *argv[])
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			wipe_opt_list(argv[++i]);
-		else if (strncmp(argv[i], "-o", 2) == 0)
-			wipe_opt_list(argv[i] + 2);
-		else
-			wipe_url(argv[i]);
-	}
 }
 
 static int parse_id(const char *s, bool is_uid, unsigned *out)
@@ -762,16 +654,21 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	return convert_sec(o, err, errlen);
 }
 
-/* "DOMAIN\user", "DOMAIN/user" and "user%password" as mount.cifs accepts them in username=. */
-static int split_username(struct opts *o)
+/* "DOMAIN\user", "DOMAIN/user" and "user%password" as mount.cifs accepts them in username=. The password
+ * of a -o username= was taken from argv (t) before fuse_opt saw it; o->user holds x's in its place. */
+static int split_username(struct opts *o, struct argv_secrets *t)
 {
 	char *sep, *pct;
 	int r;
 	if (!o->user)
 		return 0;
 	if ((pct = strchr(o->user, '%'))) {
-		if (!o->password && (r = set_str(&o->password, pct + 1, strlen(pct + 1), false)) < 0)
+		if (!o->password && t->user_password) {
+			o->password = t->user_password;
+			t->user_password = NULL;
+		} else if (!o->password && (r = set_secret(&o->password, pct + 1, strlen(pct + 1), false)) < 0) {
 			return r;
+		}
 		explicit_bzero(pct, strlen(pct));
 	}
 	if ((sep = strpbrk(o->user, "\\/"))) {
@@ -779,22 +676,6 @@ static int split_username(struct opts *o)
 			return r;
 		memmove(o->user, sep + 1, strlen(sep + 1) + 1);
 	}
-	return 0;
-}
-
-/* PASSWD and USER, the mount.cifs fallbacks. The PASSWD bytes are wiped where the kernel shows them. */
-static int from_environment(struct opts *o)
-{
-	char *pw = getenv("PASSWD");
-	if (pw) {
-		if (!o->password && !(o->password = strdup(pw)))
-			return -ENOMEM;
-		explicit_bzero(pw, strlen(pw));
-		unsetenv("PASSWD");
-	}
-	const char *user = getenv("USER");
-	if (!o->user && !o->guest && user && *user && !(o->user = strdup(user)))
-		return -ENOMEM;
 	return 0;
 }
 
@@ -832,23 +713,25 @@ static void set_defaults(struct opts *o)
 	o->fs.cache = FS_CACHE_STRICT;
 }
 
-static int finish(struct opts *o, char *err, size_t errlen)
+static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errlen)
 {
 	int r;
 	if (!o->source)
 		return fail(err, errlen, -EINVAL, "no source given (expected //server/share MOUNTPOINT)");
 	if (!o->mountpoint)
 		return fail(err, errlen, -EINVAL, "no mount point given");
-	if ((r = opt_parse_source(o, o->source, err, errlen)) < 0)
+	r = opt_parse_source(o, o->source, err, errlen);
+	opt_wipe_url(o->source); /* our copy of argv's; argv itself is wiped by opt_parse */
+	if (r < 0)
 		return r;
 	if ((r = convert_numbers(o, err, errlen)) < 0 || (r = convert_modes(o, err, errlen)) < 0 ||
 	    (r = convert_compat(o, err, errlen)) < 0)
 		return r;
-	if ((r = split_username(o)) < 0)
+	if ((r = split_username(o, t)) < 0)
 		return r;
 	if (o->credentials && (r = opt_read_credentials(o, o->credentials, err, errlen)) < 0)
 		return r;
-	if ((r = from_environment(o)) < 0)
+	if ((r = opt_from_environment(o)) < 0)
 		return r;
 	if (o->ro && fuse_opt_add_arg(&o->fuse_args, "-oro") < 0)
 		return -ENOMEM;
@@ -860,6 +743,7 @@ static int finish(struct opts *o, char *err, size_t errlen)
 int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	struct fuse_args in = FUSE_ARGS_INIT(argc, argv);
+	struct argv_secrets t;
 	int r;
 
 	memset(o, 0, sizeof(*o));
@@ -868,30 +752,34 @@ int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 	o->errlen = errlen;
 	if (err && errlen)
 		err[0] = 0;
+	if (opt_take_argv_secrets(argc, argv, &t) < 0)
+		return fail(err, errlen, -ENOMEM, "out of memory");
 	r = fuse_opt_parse(&in, o, opt_table, opt_proc);
-	/* fuse_opt_parse copied what it kept; wipe argv before anything else can fail. */
+	/* fuse_opt_parse copied what it kept; wipe argv (the URLs) before anything else can fail. */
 	opt_wipe_argv(argc, argv);
+	/* fuse_opt stored the x's that replaced a password= value; the value itself is in t. */
+	if (o->password) {
+		free(o->password);
+		o->password = t.password;
+		t.password = NULL;
+	}
 	if (r < 0) {
+		opt_argv_secrets_free(&t);
 		fuse_opt_free_args(&in);
 		if (err && errlen && !err[0])
 			fail(err, errlen, 0, "bad command line");
 		return -EINVAL;
 	}
 	o->fuse_args = in; /* argv[0] and the KEY_FUSE options */
-	if (o->show_help || o->show_version)
+	if (o->show_help || o->show_version) {
+		opt_argv_secrets_free(&t);
 		return 0;
-	r = finish(o, err, errlen);
+	}
+	r = finish(o, &t, err, errlen);
+	opt_argv_secrets_free(&t);
 	if (r == -ENOMEM)
 		fail(err, errlen, r, "out of memory");
 	return r;
-}
-
-static void free_secret(char **s)
-{
-	if (*s)
-		explicit_bzero(*s, strlen(*s));
-	free(*s);
-	*s = NULL;
 }
 
 void opt_free(struct opts *o)
@@ -901,7 +789,10 @@ void opt_free(struct opts *o)
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
 			 &o->nbns_s,	  &o->nbns_addr};
-	free_secret(&o->password);
+	secret_free(o->password);
+	secret_free(o->nt_hash);
+	o->password = NULL;
+	o->nt_hash = NULL;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;
@@ -917,7 +808,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->share = o->share;
 	cfg->subdir = o->subdir;
 	cfg->user = o->guest ? NULL : o->user;
-	cfg->password = o->guest ? NULL : o->password;
+	cfg->nt_hash = o->guest ? NULL : o->nt_hash;
 	cfg->domain = o->domain;
 	cfg->guest = o->guest;
 	cfg->sign = o->sign;
@@ -953,6 +844,7 @@ void opt_usage(const char *prog)
 	       "  file_mode=M, dir_mode=M   permission bits (0755)\n"
 	       "  vers=V               1.0 (SMB1, insecure), 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
 	       "  sign, guest, ro, rw\n"
+	       "  dumpable             allow core dumps and debuggers (off: they could read the password hash)\n"
 	       "  actimeo=SECONDS      attribute cache time (1)\n"
 	       "  cache=strict|loose|none\n"
 	       "  timeout=SECONDS      deadline of each setup stage; requests get twice it (10)\n"

@@ -6,8 +6,9 @@
  * Contract of the auth layer; used by session/ (auth_*) and xport/ (signing and sealing).
  * Returns: 0 on success, negative errno on failure, as everywhere (err.h). Out-parameters are written only
  * on success.
- * Secrets: every key and password held here is wiped (OPENSSL_cleanse) when freed and never logged. Keys
- * handed to the caller (auth_session_key, struct smb2_keys) are the caller's to wipe: use smb2_keys_wipe().
+ * Secrets: no password is kept, only its NT hash; that and every key live in secret memory (secret.h), are
+ * wiped when freed and never logged. Keys handed to the caller (auth_session_key, struct smb2_keys) are the
+ * caller's to wipe: use smb2_keys_wipe().
  * Thread: an auth_ctx belongs to one session setup at a time and is not locked. The smb2_* crypto functions
  * are stateless and may be called from any thread concurrently.
  *
@@ -49,9 +50,12 @@
  * Credentials. Strings are UTF-8 and NUL-terminated; NULL means empty. anonymous = true ignores user and
  * password (MS-NLMP 3.2.5.1.2 anonymous: empty NT response, one-zero-byte LM response, no session key).
  * workstation NULL: the local host name is not sent (an empty Workstation field), which servers accept.
+ * nt_hash (16 bytes, ntlm_nt_hash of the password), when not NULL, is used instead of password: every NTLM
+ * variant needs only it, so a caller can drop the password as soon as it has been read.
  */
 struct auth_creds {
 	const char *user, *password, *domain, *workstation;
+	const uint8_t *nt_hash;
 	bool anonymous;
 	/* Optional, additive: the server's host name, for MsvAvTargetName "cifs/<host>" (MS-NLMP 2.2.2.1). */
 	const char *target_host;
@@ -59,7 +63,7 @@ struct auth_creds {
 
 struct auth_ctx;
 
-/* Copies what it keeps (the password is wiped on free). -EINVAL for a NULL cr, -ENOMEM. */
+/* Copies what it keeps: the NT hash (computed here from password when nt_hash is NULL), never the password. -EINVAL for a NULL cr, -ENOMEM. */
 int auth_new(const struct auth_creds *cr, struct auth_ctx **out);
 
 /*
@@ -77,7 +81,7 @@ int auth_step(struct auth_ctx *a, const uint8_t *in, size_t in_len, struct wbuf 
  * (so the final, signed SESSION_SETUP response can be checked); -EAGAIN before, -ENOKEY when anonymous. */
 int auth_session_key(const struct auth_ctx *a, uint8_t key[16]);
 bool auth_is_anonymous(const struct auth_ctx *a);
-/* NULL is fine. Wipes the password and every key. */
+/* NULL is fine. Wipes the hash and every key. */
 void auth_free(struct auth_ctx *a);
 
 /* ---- SMB2 signing and keys (MS-SMB2 3.1.4.1, 3.1.4.2, 3.2.5.3.1) ---- */
@@ -176,6 +180,8 @@ int smb2_unseal(uint16_t cipher, const uint8_t *key, const uint8_t *msg, size_t 
 int ntlm_nt_hash(const char *password, uint8_t out[16]);
 /* NTOWFv2 = HMAC-MD5(NT hash, UTF-16LE(UPPER(user) || domain)) (MS-NLMP 3.3.2). */
 int ntlm_ntowfv2(const char *password, const char *user, const char *domain, uint8_t out[16]);
+/* The same from the NT hash. */
+int ntlm_ntowfv2_hash(const uint8_t nt_hash[16], const char *user, const char *domain, uint8_t out[16]);
 
 /*
  * LEGACY - for the SMB1 port only (sec=ntlm, MS-NLMP 3.3.1 NTLMv1 without extended session security).

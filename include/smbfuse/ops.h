@@ -179,7 +179,9 @@ struct smb_client_cfg {
 	const char *share;   /* share name, no slashes */
 	const char *subdir;  /* optional path inside the share, '/'-separated, may be NULL */
 	const char *user;    /* NULL or "" with guest */
-	const char *password;
+	/* MD4(UTF-16LE(password)), 16 bytes (auth.h ntlm_nt_hash): all NTLM needs, so no password reaches the
+	 * client. Copied into secret memory (secret.h). NULL: the empty password. */
+	const uint8_t *nt_hash;
 	const char *domain;
 	const char *workstation; /* NULL: the local host name */
 	bool guest;

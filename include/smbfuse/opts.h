@@ -8,7 +8,8 @@
  * Where a credential comes from, first match wins: -o username=/password=/domain=, then the smb:// URL,
  * then credentials=FILE, then the PASSWD and USER environment variables (mount.cifs does the same with
  * USER). Passwords are wiped from argv and the environment block as soon as they are copied, so
- * /proc/PID/cmdline and /proc/PID/environ do not show them.
+ * /proc/PID/cmdline and /proc/PID/environ do not show them. The one copy kept is in secret memory
+ * (secret.h), until opt_hash_password replaces it with the NT hash (src/creds.c).
  * No function here touches FUSE sessions or the network, so all of it is unit tested.
  * Returns: 0 or negative errno; on error a one-line explanation is written to err (no "smbfuse:" prefix).
  */
@@ -31,7 +32,10 @@
 struct opts {
 	/* Raw strings as fuse_opt_parse stores them (strdup'ed; opt_free frees). */
 	char *source, *mountpoint;
-	char *user, *password, *domain, *credentials;
+	char *user, *domain, *credentials;
+	char *password;	  /* in secret memory, whatever its source; NULL after opt_hash_password */
+	uint8_t *nt_hash; /* 16 bytes in secret memory, from opt_hash_password; NULL for guest */
+	int dumpable;	  /* -o dumpable: allow core dumps and ptrace (debugging); they can show the hash */
 	char *port_s, *uid_s, *gid_s, *file_mode_s, *dir_mode_s, *vers, *actimeo_s, *cache_s, *timeout_s, *echo_interval_s;
 	int ntlmv1; /* sec=ntlm with vers=1.0 */
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
@@ -80,8 +84,27 @@ int opt_parse_vers(const char *vers, uint16_t *min_dialect, uint16_t *max_dialec
 /* Read a cifs-utils credentials file (username=, password=, domain= lines); fills only fields of o
  * that are still NULL. Refuses a file that group or others may read or write. */
 int opt_read_credentials(struct opts *o, const char *path, char *err, size_t errlen);
-/* Overwrite with 'x' the value of every password=/pass= option and the password of smb:// URLs. */
+/* Overwrite with 'x' the value of every password=/pass= option, the pass of username=user%pass and the
+ * password of smb:// URLs. */
 void opt_wipe_argv(int argc, char *argv[]);
+/* The password part of an smb:// URL, in place (s may be NULL or not a URL). */
+void opt_wipe_url(char *s);
+/*
+ * Before fuse_opt_parse (which copies each -o list to the heap and frees it unwiped): copy the last
+ * password=/pass= value and the pass of the last username=user%pass into t (secret memory), unescaped as
+ * fuse_opt would, and overwrite them in argv. URLs are left for opt_wipe_argv. Free t with
+ * opt_argv_secrets_free.
+ */
+struct argv_secrets {
+	char *password, *user_password;
+};
+int opt_take_argv_secrets(int argc, char *argv[], struct argv_secrets *t);
+void opt_argv_secrets_free(struct argv_secrets *t);
+/* PASSWD and USER, the mount.cifs fallbacks, for fields still NULL; PASSWD is wiped and unset. */
+int opt_from_environment(struct opts *o);
+/* Replace o->password with its NT hash (o->nt_hash) and free the password; guest: just free it.
+ * -EILSEQ (with err) for a password that is not UTF-8. */
+int opt_hash_password(struct opts *o, char *err, size_t errlen);
 
 /* Fill an smb_client_cfg from parsed options; strings are borrowed from o. */
 void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg);

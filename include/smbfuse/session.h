@@ -28,7 +28,7 @@ struct sess_cfg {
 	uint16_t port;
 	const char *share;
 	const char *user;
-	const char *password;
+	const uint8_t *nt_hash; /* 16 bytes (auth.h ntlm_nt_hash); NULL: the empty password. Kept, never a password */
 	const char *domain;
 	const char *workstation;
 	bool guest;

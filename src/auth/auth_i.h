@@ -37,6 +37,9 @@ int auth_cmac_aes128(const uint8_t key[16], const struct iovec *iov, int iovcnt,
  * upper: map to upper case first (NTOWFv2's UPPER(User)). *out is OPENSSL_cleanse'd and freed by the caller. */
 int auth_utf16(const char *s, bool upper, uint8_t **out, size_t *n);
 
+/* cr->nt_hash, or the NT hash of cr->password. */
+int auth_creds_nt_hash(const struct auth_creds *cr, uint8_t out[16]);
+
 /*
  * One authentication mechanism behind SPNEGO. step() sees raw mechanism tokens (in == NULL first) and
  * appends its reply to out: 1 = more server tokens needed by the mechanism, 0 = mechanism finished (out holds

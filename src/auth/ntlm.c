@@ -24,6 +24,7 @@
 
 #include "auth_i.h"
 #include "smbfuse/ntlmssp.h"
+#include "smbfuse/secret.h"
 #include "smbfuse/util.h"
 
 #define CLIENT_FLAGS                                                                                                   \
@@ -36,8 +37,10 @@ static const struct ntlm_version client_version = {6, 1, 7601, NTLMSSP_REVISION_
 
 enum ntlm_phase { NTLM_START, NTLM_SENT_NEGOTIATE, NTLM_DONE };
 
+/* In secret memory (secret.h): it holds the NT hash and every key. */
 struct ntlm_st {
-	char *user, *password, *domain, *workstation, *target_host;
+	char *user, *domain, *workstation, *target_host;
+	uint8_t nt_hash[16];
 	bool anonymous;
 	enum ntlm_phase phase;
 	uint8_t *negotiate; /* our NEGOTIATE_MESSAGE, kept for the MIC */
@@ -74,23 +77,39 @@ int ntlm_nt_hash(const char *password, uint8_t out[16])
 	return 0;
 }
 
-int ntlm_ntowfv2(const char *password, const char *user, const char *domain, uint8_t out[16])
+int ntlm_ntowfv2_hash(const uint8_t nt_hash[16], const char *user, const char *domain, uint8_t out[16])
 {
-	uint8_t nt[16], *u = NULL, *d = NULL;
+	uint8_t *u = NULL, *d = NULL;
 	size_t un = 0, dn = 0;
-	int rc = ntlm_nt_hash(password, nt);
-	if (!rc)
-		rc = auth_utf16(user, true, &u, &un);
+	int rc = auth_utf16(user, true, &u, &un);
 	if (!rc)
 		rc = auth_utf16(domain, false, &d, &dn);
 	if (!rc) {
 		struct iovec iov[2] = {{u, un}, {d, dn}};
-		rc = hmac_md5(nt, iov, 2, out);
+		rc = hmac_md5(nt_hash, iov, 2, out);
 	}
-	OPENSSL_cleanse(nt, sizeof(nt));
 	free(u);
 	free(d);
 	return rc;
+}
+
+int ntlm_ntowfv2(const char *password, const char *user, const char *domain, uint8_t out[16])
+{
+	uint8_t nt[16];
+	int rc = ntlm_nt_hash(password, nt);
+	if (!rc)
+		rc = ntlm_ntowfv2_hash(nt, user, domain, out);
+	OPENSSL_cleanse(nt, sizeof(nt));
+	return rc;
+}
+
+int auth_creds_nt_hash(const struct auth_creds *cr, uint8_t out[16])
+{
+	if (cr->nt_hash) {
+		memcpy(out, cr->nt_hash, 16);
+		return 0;
+	}
+	return ntlm_nt_hash(cr->password ? cr->password : "", out);
 }
 
 int ntlm_v2_response(const uint8_t response_key[16], const uint8_t server_challenge[8],
@@ -153,29 +172,30 @@ static void ntlm_destroy(void *p)
 	if (!st)
 		return;
 	wipe_free_str(st->user);
-	wipe_free_str(st->password);
 	wipe_free_str(st->domain);
 	wipe_free_str(st->workstation);
 	wipe_free_str(st->target_host);
 	free(st->negotiate);
-	OPENSSL_cleanse(st, sizeof(*st));
-	free(st);
+	secret_free(st);
 }
 
 static int ntlm_create(const struct auth_creds *cr, void **out)
 {
-	struct ntlm_st *st = calloc(1, sizeof(*st));
+	struct ntlm_st *st = secret_alloc(sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->anonymous = cr->anonymous;
+	/* The hash right away: the password itself is not needed again, so it is not kept. */
+	int rc = cr->anonymous ? 0 : auth_creds_nt_hash(cr, st->nt_hash);
 	st->user = dup_or_empty(cr->anonymous ? NULL : cr->user);
-	st->password = dup_or_empty(cr->anonymous ? NULL : cr->password);
 	st->domain = dup_or_empty(cr->anonymous ? NULL : cr->domain);
 	st->workstation = dup_or_empty(cr->workstation);
 	st->target_host = cr->target_host ? strdup(cr->target_host) : NULL;
-	if (!st->user || !st->password || !st->domain || !st->workstation || (cr->target_host && !st->target_host)) {
+	if (rc == 0 && (!st->user || !st->domain || !st->workstation || (cr->target_host && !st->target_host)))
+		rc = -ENOMEM;
+	if (rc) {
 		ntlm_destroy(st);
-		return -ENOMEM;
+		return rc;
 	}
 	*out = st;
 	return 0;
@@ -304,7 +324,7 @@ static int compute_responses(struct ntlm_st *st, const struct ntlm_challenge *ch
 		memcpy(ap->cchal, st->fixed_cchal, 8);
 	else if (RAND_bytes(ap->cchal, 8) != 1)
 		return -EIO;
-	if ((rc = ntlm_ntowfv2(st->password, st->user, st->domain, ap->response_key)))
+	if ((rc = ntlm_ntowfv2_hash(st->nt_hash, st->user, st->domain, ap->response_key)))
 		return rc;
 	if ((rc = build_target_info(st, ch, ap->mic, &ap->ti)))
 		return rc;

@@ -73,7 +73,7 @@ int smb1_verify(const uint8_t *key, size_t key_len, uint32_t seq, const uint8_t 
 static int plain_v1(const struct auth_creds *cr, const uint8_t challenge[8], struct smb1_plain_auth *out)
 {
 	uint8_t nt_hash[16];
-	int r = ntlm_nt_hash(cr->password ? cr->password : "", nt_hash);
+	int r = auth_creds_nt_hash(cr, nt_hash);
 	if (!r)
 		r = ntlm_legacy_v1_response(nt_hash, challenge, out->nt);
 	if (!r)
@@ -111,8 +111,11 @@ static int plain_v2(const struct auth_creds *cr, const uint8_t challenge[8], con
 	wbuf_init(&av, 4096);
 	wbuf_init(&nt, sizeof(out->nt));
 	av_pairs(&av, domain16, domain16_len > 1024 ? 0 : domain16_len);
-	int r =
-	    ntlm_ntowfv2(cr->password ? cr->password : "", cr->user ? cr->user : "", cr->domain ? cr->domain : "", key);
+	uint8_t nt_hash[16];
+	int r = auth_creds_nt_hash(cr, nt_hash);
+	if (!r)
+		r = ntlm_ntowfv2_hash(nt_hash, cr->user ? cr->user : "", cr->domain ? cr->domain : "", key);
+	OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
 	if (!r && getrandom(cc, sizeof(cc), 0) != (ssize_t)sizeof(cc))
 		r = -EIO;
 	if (!r)

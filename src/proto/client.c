@@ -320,7 +320,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.port = cfg->port,
 		.share = cfg->share,
 		.user = cfg->user,
-		.password = cfg->password,
+		.nt_hash = cfg->nt_hash,
 		.domain = cfg->domain,
 		.workstation = cfg->workstation,
 		.guest = cfg->guest,

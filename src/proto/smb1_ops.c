@@ -29,6 +29,7 @@
 #include "smb1_proto_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
+#include "smbfuse/secret.h"
 #include "smbfuse/smb1.h"
 #include "smbfuse/smb1_session.h"
 #include "smbfuse/smb2.h"
@@ -584,6 +585,7 @@ static void state_free(struct smb1_state *st)
 	sess_outage_destroy(&st->outage);
 	for (size_t i = 0; i < ARRAY_SIZE(st->str); i++)
 		free(st->str[i]);
+	secret_free(st->nt_hash);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -601,7 +603,8 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	st->cfg.host = keep(st, 0, cfg->host);
 	st->cfg.share = keep(st, 1, cfg->share);
 	st->cfg.user = keep(st, 2, cfg->user);
-	st->cfg.password = keep(st, 3, cfg->password);
+	/* Reconnects log on again with the hash; it lives in secret memory, and no password is kept. */
+	st->cfg.nt_hash = st->nt_hash = cfg->nt_hash ? secret_memdup(cfg->nt_hash, 16) : NULL;
 	st->cfg.domain = keep(st, 4, cfg->domain);
 	st->cfg.workstation = keep(st, 5, cfg->workstation);
 	st->cfg.addr = keep(st, 6, cfg->addr);
@@ -621,8 +624,6 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 
 void smb1_client_stop(struct smb_client *cl)
 {
-	if (cl->smb1 && cl->smb1->str[3])
-		memset(cl->smb1->str[3], 0, strlen(cl->smb1->str[3]));
 	state_free(cl->smb1);
 	cl->smb1 = NULL;
 }

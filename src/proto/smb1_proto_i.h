@@ -42,6 +42,7 @@ struct smb1_state {
 	struct sess_cfg cfg;	    /* strings owned (copied) for reconnects */
 	struct smb1_sess_opts opts;
 	char *str[10];
+	uint8_t *nt_hash; /* cfg.nt_hash: the copy this state owns, in secret memory */
 };
 
 /* smb1_link.c: links. link_build logs on anew as st's next generation (*out, owned by the caller until it

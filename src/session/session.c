@@ -25,6 +25,7 @@
 #include "smbfuse/auth.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
+#include "smbfuse/secret.h"
 #include "smbfuse/session.h"
 #include "smbfuse/smb1.h"
 #include "smbfuse/util.h"
@@ -59,10 +60,7 @@ static void link_free(struct link *l)
 		return;
 	if (l->conn)
 		conn_free(l->conn);
-	explicit_bzero(l->sign_key, sizeof(l->sign_key));
-	explicit_bzero(l->enc_key, sizeof(l->enc_key));
-	explicit_bzero(l->dec_key, sizeof(l->dec_key));
-	free(l);
+	secret_free(l); /* wipes the keys */
 }
 
 int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool sign, struct conn_msg *m,
@@ -134,7 +132,7 @@ static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns
 {
 	struct auth_creds cr = {
 		.user = s->cfg.user,
-		.password = s->cfg.password,
+		.nt_hash = s->cfg.nt_hash,
 		.domain = s->cfg.domain,
 		.workstation = s->cfg.workstation,
 		.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
@@ -362,7 +360,7 @@ void sess_set_hooks(struct sess *s, const struct sess_hooks *h)
 static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused, char *errbuf, size_t errlen)
 {
 	*out = NULL;
-	struct link *l = calloc(1, sizeof(*l));
+	struct link *l = secret_alloc(sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	struct conn_cfg cc = {
@@ -438,10 +436,7 @@ static char *xstrdup(const char *s)
 
 static void cfg_free(struct sess_cfg *c)
 {
-	if (c->password) {
-		explicit_bzero((char *)c->password, strlen(c->password));
-		free((char *)c->password);
-	}
+	secret_free((void *)c->nt_hash);
 	free((char *)c->host);
 	free((char *)c->share);
 	free((char *)c->user);
@@ -517,7 +512,7 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	s->cfg.host = xstrdup(cfg->host);
 	s->cfg.share = xstrdup(cfg->share);
 	s->cfg.user = xstrdup(cfg->user);
-	s->cfg.password = xstrdup(cfg->password);
+	s->cfg.nt_hash = cfg->nt_hash ? secret_memdup(cfg->nt_hash, 16) : NULL;
 	s->cfg.domain = xstrdup(cfg->domain);
 	s->cfg.workstation = xstrdup(cfg->workstation);
 	s->cfg.addr = xstrdup(cfg->addr);
@@ -541,7 +536,7 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	pthread_cond_init(&s->stop_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	int rc = -ENOMEM;
-	if (!s->cfg.host || !s->cfg.share || asprintf(&s->unc, "\\\\%s\\%s", cfg->host, cfg->share) < 0) {
+	if (!s->cfg.host || !s->cfg.share || (cfg->nt_hash && !s->cfg.nt_hash) || asprintf(&s->unc, "\\\\%s\\%s", cfg->host, cfg->share) < 0) {
 		s->unc = NULL;
 		goto fail;
 	}

@@ -18,7 +18,8 @@
 
 #define SESS_MAX_SETUP_ROUNDS 8
 
-/* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). */
+/* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). In secret
+ * memory (secret.h): it holds the signing and encryption keys. */
 struct link {
 	struct conn *conn;
 	struct sess_info info;

@@ -19,6 +19,7 @@
 #include "smbfuse/auth.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
+#include "smbfuse/secret.h"
 #include "smbfuse/smb1.h"
 #include "smbfuse/smb1_session.h"
 #include "smbfuse/smb1_xport.h"
@@ -31,8 +32,9 @@
 	 SMB1_CAP_NT_FIND | SMB1_CAP_LARGE_READX | SMB1_CAP_LARGE_WRITEX)
 #define SMB1_NEEDED_CAPS (SMB1_CAP_UNICODE | SMB1_CAP_NT_SMBS | SMB1_CAP_STATUS32)
 
+/* In secret memory (secret.h): mac_key is the signing key. */
 struct smb1_sess {
-	struct sess_cfg cfg; /* strings borrowed during smb1_sess_new only */
+	struct sess_cfg cfg; /* strings and hash borrowed during smb1_sess_new only */
 	uint8_t *final_rsp;  /* the successful SESSION_SETUP response, until its signature is checked */
 	size_t final_rsp_len;
 	char *host;
@@ -411,7 +413,7 @@ static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *n
 static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen)
 {
 	struct auth_creds cr = {.user = s->cfg.user,
-				.password = s->cfg.password,
+				.nt_hash = s->cfg.nt_hash,
 				.domain = s->cfg.domain,
 				.workstation = s->cfg.workstation,
 				.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
@@ -635,9 +637,9 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 		  size_t errlen)
 {
 	*out = NULL;
-	struct smb1_sess *s = calloc(1, sizeof(*s));
+	struct smb1_sess *s = secret_alloc(sizeof(*s));
 	if (!s || !(s->host = strdup(cfg->host))) {
-		free(s);
+		secret_free(s);
 		return -ENOMEM;
 	}
 	s->cfg = *cfg;
@@ -675,7 +677,8 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 		rc = logon(s, &cc, errbuf, errlen);
 	}
 	/* The strings of cfg are the caller's: nothing after this point may use them. */
-	s->cfg.user = s->cfg.password = s->cfg.domain = s->cfg.workstation = NULL;
+	s->cfg.user = s->cfg.domain = s->cfg.workstation = NULL;
+	s->cfg.nt_hash = NULL;
 	s->cfg.share = s->cfg.nb_called = s->cfg.nb_calling = NULL;
 	s->cfg.host = s->host;
 	if (rc == 0)
@@ -718,10 +721,9 @@ void smb1_sess_free(struct smb1_sess *s)
 	if (s->conn && s->info.uid)
 		call_quietly(s, SMB1_COM_LOGOFF_ANDX);
 	smb1_conn_free(s->conn);
-	OPENSSL_cleanse(s->mac_key, sizeof(s->mac_key));
 	free(s->tcon_path);
 	free(s->host);
-	free(s);
+	secret_free(s); /* wipes mac_key */
 }
 
 void smb1_sess_get_info(struct smb1_sess *s, struct smb1_sess_info *out)

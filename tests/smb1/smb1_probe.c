@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smbfuse/auth.h"
 #include "smbfuse/smb1_session.h"
 
 #define BURST 16
@@ -46,11 +47,14 @@ int main(int argc, char **argv)
 			"usage: smb1-probe HOST PORT SHARE [ntlmv1] [noext] [sign] [netbios] [guest] [nochain]\n");
 		return 2;
 	}
+	uint8_t nt_hash[16];
+	if (ntlm_nt_hash(getenv("PASSWD"), nt_hash) < 0)
+		return 2;
 	struct sess_cfg cfg = {.host = argv[1],
 			       .port = (uint16_t)atoi(argv[2]),
 			       .share = argv[3],
 			       .user = getenv("USER"),
-			       .password = getenv("PASSWD"),
+			       .nt_hash = nt_hash,
 			       .connect_timeout_ms = 5000,
 			       .request_timeout_ms = 10000};
 	struct smb1_sess_opts o = {0};
@@ -69,7 +73,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "hold") == 0)
 			hold = true;
 		else if (strcmp(argv[i], "guest") == 0)
-			cfg.guest = true, cfg.user = cfg.password = NULL;
+			cfg.guest = true, cfg.user = NULL, cfg.nt_hash = NULL;
 	}
 	struct smb1_sess *s;
 	char err[256] = "";

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smbfuse/auth.h"
 #include "smbfuse/ops.h"
 
 #define CHUNK 65536u
@@ -610,7 +611,8 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		snprintf(errbuf, errlen, "share not found");
 		return -ENOENT;
 	}
-	if (want && (!cfg->password || strcmp(cfg->password, want) != 0)) {
+	uint8_t want_hash[16];
+	if (want && (ntlm_nt_hash(want, want_hash) < 0 || !cfg->nt_hash || memcmp(cfg->nt_hash, want_hash, 16) != 0)) {
 		snprintf(errbuf, errlen, "logon failure: wrong user name or password");
 		return -EACCES;
 	}

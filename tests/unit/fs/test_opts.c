@@ -11,6 +11,7 @@
 #include "../tap.h"
 #include "smbfuse/namemap.h"
 #include "smbfuse/opts.h"
+#include "smbfuse/secret.h"
 
 static bool streq(const char *a, const char *b)
 {
@@ -203,7 +204,7 @@ static void test_parse(void)
 	CHECK(parse(&o, err, sizeof(err), none) == 0 && o.fs.attr_timeout == 0 && o.fs.entry_timeout == 0);
 	CHECK(o.guest && streq(o.user, "x") && streq(o.password, "pw"));
 	opt_client_cfg(&o, &cfg);
-	CHECK(cfg.guest && !cfg.password);
+	CHECK(cfg.guest && !cfg.nt_hash);
 	opt_free(&o);
 
 	const char *dbg[] = {"-d", "//srv/s", "/mnt", NULL};
@@ -250,6 +251,61 @@ static void test_wipe(void)
 	CHECK(strcmp(a1, "smb://d;u:xxxxxxxxx@srv/s") == 0);
 	CHECK(strcmp(a3, "user=u,password=xxxxxxxxxx,port=1") == 0);
 	CHECK(strcmp(a4, "-opass=xxx") == 0);
+}
+
+/* Each way in leaves one copy, in secret memory, and the hash replaces it. fuse_opt_parse must never see a
+ * -o password (it copies the list to the heap and frees it unwiped): opt_take_argv_secrets takes it first. */
+static void test_secret_copies(void)
+{
+	struct opts o;
+	char err[256];
+	char a0[] = "smbfuse", a1[] = "-o", a2[] = "user=u%p\\w,password=a\\,b\\101,port=1", a3[] = "-opass=zz";
+	char *argv[] = {a0, a1, a2, a3, NULL};
+	struct argv_secrets t;
+	CHECK(opt_take_argv_secrets(4, argv, &t) == 0);
+	CHECK(streq(t.password, "zz") && secret_owns(t.password)); /* the last one, as fuse_opt keeps */
+	CHECK(strcmp(a0, "smbfuse") == 0);
+	CHECK(streq(t.user_password, "pw") && secret_owns(t.user_password));
+	CHECK(strcmp(a2, "user=u%xxx,password=xxxxxxxx,port=1") == 0 && strcmp(a3, "-opass=xx") == 0);
+	opt_argv_secrets_free(&t);
+
+	const char *opt[] = {"//srv/s", "/mnt", "-o", "password=a\\,b\\101", NULL};
+	CHECK(parse(&o, err, sizeof(err), opt) == 0 && streq(o.password, "a,bA") && secret_owns(o.password));
+	opt_free(&o);
+	const char *pct[] = {"//srv/s", "/mnt", "-o", "username=bob%pw", NULL};
+	CHECK(parse(&o, err, sizeof(err), pct) == 0 && streq(o.user, "bob") && streq(o.password, "pw") &&
+	      secret_owns(o.password));
+	opt_free(&o);
+	const char *url[] = {"smb://bob:s%33cret@srv/s", "/mnt", NULL};
+	CHECK(parse(&o, err, sizeof(err), url) == 0 && streq(o.password, "s3cret") && secret_owns(o.password));
+	CHECK(strcmp(o.source, "smb://bob:xxxxxxxx@srv/s") == 0); /* our copy of argv[1] too */
+	opt_free(&o);
+	setenv("PASSWD", "envsecret", 1);
+	const char *env[] = {"//srv/s", "/mnt", NULL};
+	CHECK(parse(&o, err, sizeof(err), env) == 0 && streq(o.password, "envsecret") && secret_owns(o.password));
+	opt_free(&o);
+	char *p = write_file("password=filesecret\n", 0600);
+	memset(&o, 0, sizeof(o));
+	CHECK(opt_read_credentials(&o, p, err, sizeof(err)) == 0 && streq(o.password, "filesecret") &&
+	      secret_owns(o.password));
+	unlink(p);
+	free(p);
+
+	/* NTOWFv1("Password"), MS-NLMP 4.2.2.1.2. */
+	static const uint8_t want[16] = {0xa4, 0xf4, 0x9c, 0x40, 0x65, 0x10, 0xbd, 0xca,
+					 0xb6, 0x82, 0x4e, 0xe7, 0xc3, 0x0f, 0xd8, 0x52};
+	secret_free(o.password);
+	o.password = secret_strdup("Password");
+	CHECK(opt_hash_password(&o, err, sizeof(err)) == 0 && !o.password && o.nt_hash && secret_owns(o.nt_hash));
+	CHECK_MEM(o.nt_hash, want, 16);
+	struct smb_client_cfg cfg;
+	opt_client_cfg(&o, &cfg);
+	CHECK(cfg.nt_hash == o.nt_hash);
+	opt_free(&o);
+	memset(&o, 0, sizeof(o));
+	o.password = secret_strdup("\xff");
+	CHECK(opt_hash_password(&o, err, sizeof(err)) == -EILSEQ && strstr(err, "UTF-8") && !o.password);
+	opt_free(&o);
 }
 
 /* NetBIOS options (issue 4): names of at most 15 bytes, nbns=IPV4[:PORT], into smb_client_cfg. */
@@ -317,5 +373,6 @@ int main(void)
 	test_parse();
 	test_errors();
 	test_wipe();
+	test_secret_copies();
 	return tap_done();
 }
