@@ -36,7 +36,12 @@ static uint8_t *unhex(const char *h, size_t *n)
 	return p;
 }
 
-static int read_full(int fd, void *p, size_t n)
+uint8_t *psrv_challenge(size_t *n)
+{
+	return unhex(challenge_hex, n);
+}
+
+int psrv_read_full(int fd, void *p, size_t n)
 {
 	for (size_t o = 0; o < n;) {
 		ssize_t r = read(fd, (uint8_t *)p + o, n - o);
@@ -47,7 +52,7 @@ static int read_full(int fd, void *p, size_t n)
 	return 0;
 }
 
-static void write_full(int fd, const uint8_t *p, size_t n)
+void psrv_write_full(int fd, const uint8_t *p, size_t n)
 {
 	for (size_t o = 0; o < n;) {
 		ssize_t r = send(fd, p + o, n - o, MSG_NOSIGNAL);
@@ -61,7 +66,7 @@ static void send_rsps(int fd, const struct srv_rsp *r, int n)
 {
 	size_t len;
 	uint8_t *f = srv_frame(r, n, &len);
-	write_full(fd, f, len);
+	psrv_write_full(fd, f, len);
 	free(f);
 }
 
@@ -136,7 +141,7 @@ static uint32_t sess_setup_body(struct psrv *s, const struct srv_req *q, struct 
 	wbuf_u16(b, 9);
 	if (q->h.session_id == 0) { /* the first round: challenge */
 		size_t n;
-		uint8_t *tok = unhex(challenge_hex, &n);
+		uint8_t *tok = psrv_challenge(&n);
 		wbuf_u16(b, 0);
 		wbuf_u16(b, SMB2_HDR_SIZE + 8);
 		wbuf_u16(b, (uint16_t)n);
@@ -386,12 +391,12 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 	return true;
 }
 
-/* The fault armed for q, consumed; PSRV_NONE when q is not its target. */
-static enum psrv_fault take_fault(struct psrv *s, const struct srv_req *q, uint32_t *status)
+enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status)
 {
 	enum psrv_fault f = PSRV_NONE;
 	pthread_mutex_lock(&s->mu);
-	if (s->fault != PSRV_NONE && q->h.command == s->fault_cmd && s->fault_skip-- == 0) {
+	s->served++;
+	if (s->fault != PSRV_NONE && cmd == s->fault_cmd && s->fault_skip-- == 0) {
 		f = s->fault;
 		*status = s->status;
 		s->fault = PSRV_NONE;
@@ -417,7 +422,7 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			continue;
 		}
 		uint32_t fst = 0, st;
-		enum psrv_fault f = take_fault(s, &q[i], &fst);
+		enum psrv_fault f = psrv_take_fault(s, q[i].h.command, &fst);
 		if (f == PSRV_DROP) {
 			ok = false;
 			break;
@@ -466,13 +471,13 @@ static bool serve(struct psrv *s, int fd)
 	s->session_id = 0;
 	for (;;) {
 		uint8_t pfx[4];
-		if (read_full(fd, pfx, 4) < 0)
+		if (psrv_read_full(fd, pfx, 4) < 0)
 			return true;
 		size_t len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
 		uint8_t *f = malloc(len ? len : 1);
 		struct srv_req q[MAX_CHAIN];
 		int n = -1;
-		if (f && read_full(fd, f, len) == 0)
+		if (f && psrv_read_full(fd, f, len) == 0)
 			n = srv_parse(f, len, q, MAX_CHAIN);
 		bool ok = n > 0 && serve_frame(s, fd, q, n);
 		free(f);
@@ -493,7 +498,7 @@ static void *srv_main(void *arg)
 		if (!stop)
 			s->fd = fd;
 		pthread_mutex_unlock(&s->mu);
-		bool again = !stop && serve(s, fd);
+		bool again = !stop && (s->smb1 ? psrv1_serve(s, fd) : serve(s, fd));
 		pthread_mutex_lock(&s->mu);
 		s->fd = -1;
 		again |= !stop && s->reconnect;
@@ -507,9 +512,10 @@ static void *srv_main(void *arg)
 	return NULL;
 }
 
-void psrv_start(struct psrv *s)
+static void start(struct psrv *s, bool smb1)
 {
 	memset(s, 0, sizeof(*s));
+	s->smb1 = smb1;
 	s->fd = -1;
 	s->fault_cmd = -1;
 	pthread_mutex_init(&s->mu, NULL);
@@ -522,6 +528,16 @@ void psrv_start(struct psrv *s)
 	s->port = ntohs(a.sin_port);
 	if (pthread_create(&s->th, NULL, srv_main, s))
 		abort();
+}
+
+void psrv_start(struct psrv *s)
+{
+	start(s, false);
+}
+
+void psrv_start_smb1(struct psrv *s)
+{
+	start(s, true);
 }
 
 void psrv_stop(struct psrv *s)
@@ -555,6 +571,14 @@ void psrv_set_listing(struct psrv *s, const uint8_t *buf, size_t len)
 	pthread_mutex_unlock(&s->mu);
 }
 
+unsigned psrv_served(struct psrv *s)
+{
+	pthread_mutex_lock(&s->mu);
+	unsigned n = s->served;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 unsigned psrv_fired(struct psrv *s)
 {
 	pthread_mutex_lock(&s->mu);
@@ -571,11 +595,12 @@ int psrv_client(struct psrv *s, bool cache, int timeout_ms, struct smb_client **
 	    .share = "t",
 	    .guest = true,
 	    .workstation = "PSRV",
-	    .min_dialect = SMB2_DIALECT_210,
-	    .max_dialect = SMB2_DIALECT_210,
+	    .min_dialect = s->smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
+	    .max_dialect = s->smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
 	    .connect_timeout_ms = 2000,
 	    .request_timeout_ms = timeout_ms,
 	    .no_leases = !cache,
+	    .name_map = s->name_map,
 	};
 	char err[256] = "";
 	int rc = smb_client_new(&cfg, out, err, sizeof(err));

@@ -23,13 +23,15 @@ enum psrv_fault {
 	PSRV_MALFORMED, /* success, but the body ends after 8 bytes */
 	PSRV_SILENT,	/* no answer to the frame holding it */
 	PSRV_DROP,	/* close the connection instead of answering; later connects are refused unless reconnect */
+	PSRV_DOS,	/* SMB1: answer with the DOS error psrv.status (class | code << 16), no FLAGS2_NT_STATUS */
 };
 
 struct psrv_open {
 	uint64_t fid;
 	bool dir;
-	bool listed;	     /* a QUERY_DIRECTORY was answered: the next says NO_MORE_FILES */
-	uint64_t notify_mid; /* a CHANGE_NOTIFY waiting on it, answered at CLOSE or CANCEL; 0: none */
+	bool listed;		/* a QUERY_DIRECTORY was answered: the next says NO_MORE_FILES */
+	uint64_t notify_mid;	/* a CHANGE_NOTIFY waiting on it, answered at CLOSE or CANCEL; 0: none */
+	uint8_t notify_hdr[32]; /* SMB1: the waiting NT_TRANSACT's header, for its answer */
 };
 
 struct psrv {
@@ -40,7 +42,9 @@ struct psrv {
 	/* mu: */
 	int fd;
 	bool stopping;
-	int fault_cmd;	     /* SMB2 command code, -1: none */
+	bool smb1;	     /* immutable: psrv1.c serves (psrv_start_smb1) */
+	bool no_passthru;    /* SMB1: no CAP_INFOLEVEL_PASSTHRU (deletes go by DELETE_DIRECTORY and DELETE) */
+	int fault_cmd;	     /* SMB2 command code (SMB1: command, or PSRV1_T2(subcommand)), -1: none */
 	unsigned fault_skip; /* requests of that command answered normally first */
 	enum psrv_fault fault;
 	uint32_t status;
@@ -48,6 +52,7 @@ struct psrv {
 	int name_map;	  /* psrv_client's cfg.name_map (enum name_map) */
 	bool grant_lease; /* grant what an RqLs context asks for (Write caching: writes are gathered) */
 	unsigned fired;	  /* faults applied so far */
+	unsigned served;  /* requests received so far */
 	/* QUERY_DIRECTORY output buffer (FileIdBothDirectoryInformation entries) for the next listing; NULL: two
 	 * files. Borrowed; set before the op. */
 	const uint8_t *dir_buf;
@@ -61,21 +66,35 @@ struct psrv {
 	uint64_t session_id;
 };
 
-/* Listen on a loopback port and serve from a thread. */
+/* Listen on a loopback port and serve from a thread: SMB2, or SMB1 (NT LM 0.12, psrv1.c). */
 void psrv_start(struct psrv *s);
+void psrv_start_smb1(struct psrv *s);
 /* Close the connection and the listener, join the thread. */
 void psrv_stop(struct psrv *s);
 /* Fault the (skip+1)-th next request of command cmd; PSRV_NONE disarms. */
 void psrv_arm(struct psrv *s, int cmd, unsigned skip, enum psrv_fault f, uint32_t status);
 /* What the next listings hold (psrv.dir_buf), under the server's lock. */
 void psrv_set_listing(struct psrv *s, const uint8_t *buf, size_t len);
-/* Whether the armed fault was applied (and how many so far). */
+/* Whether the armed fault was applied (and how many so far); how many requests arrived. */
 unsigned psrv_fired(struct psrv *s);
-/* A guest client of s: request timeout timeout_ms, with the cache (leases, watches) or cache=none. */
+unsigned psrv_served(struct psrv *s);
+/* A guest client of s (vers=1.0 for an SMB1 server): request timeout timeout_ms, with the cache (leases, watches) or
+ * cache=none. */
 int psrv_client(struct psrv *s, bool cache, int timeout_ms, struct smb_client **out);
 /* Append one FileIdBothDirectoryInformation entry naming name (UTF-16LE, len bytes; name_len is what the
  * entry claims) to the buffer at *buf (*len bytes, realloc'd); NextEntryOffset of the previous entry set. */
 void psrv_dirent(uint8_t **buf, size_t *len, size_t *last, const uint8_t *name, size_t len16, uint32_t name_len,
 		 uint32_t attrs);
+
+/* Shared by the two servers. psrv_challenge: an SPNEGO NTLMSSP challenge token (malloc'd, *n bytes). */
+uint8_t *psrv_challenge(size_t *n);
+int psrv_read_full(int fd, void *p, size_t n);
+void psrv_write_full(int fd, const uint8_t *p, size_t n);
+/* The fault armed for a request of command cmd, consumed (status in *status); PSRV_NONE if not its target. */
+enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
+/* psrv1.c: one SMB1 connection, as serve() in psrv.c: true when the client closed it. */
+bool psrv1_serve(struct psrv *s, int fd);
+/* The fault_cmd of a TRANS2 subcommand. */
+#define PSRV1_T2(sub) (0x100 | (sub))
 
 #endif
