@@ -115,6 +115,9 @@ struct smb1_hdr {
 int smb1_hdr_encode(struct wbuf *w, const struct smb1_hdr *h);
 /* Decode the header of a message (n >= 32, protocol 0xFF 'SMB'). -EPROTO for an SMB2 header. */
 int smb1_hdr_decode(const uint8_t *p, size_t n, struct smb1_hdr *out);
+/* The NT status of a DOS error (header status without FLAGS2_NT_STATUS: ErrorClass | ErrorCode << 16): the
+ * common file errors map to their NT form, anything else to STATUS_UNSUCCESSFUL. */
+uint32_t smb1_dos_status(uint32_t dos);
 /* 1 for an SMB1 message, 2 for SMB2/3 (0xFE 'SMB' or a transform header), 0 otherwise. */
 int smb_proto_version(const uint8_t *p, size_t n);
 

@@ -67,10 +67,11 @@ struct smb1_sess {
 
 /*
  * The statuses with which a server refuses an AndX chain it does not implement: STATUS_NOT_SUPPORTED, or a DOS
- * error (smb1_sess_call maps those to STATUS_UNSUCCESSFUL), such as ERRSRV/ERRerror. Samba and Windows accept
- * this chain (Windows NT clients sent it); the refusal path is for minimal embedded SMB1 servers (NAS and
- * printer firmware) that parse only the first command. No such server was available: the integration test
- * puts a proxy that answers the chain with either error (tests/integration/smb1_chain_proxy.py) before smbd.
+ * error that is not a file error (smb1_sess_call maps those to STATUS_UNSUCCESSFUL), such as ERRSRV/ERRerror.
+ * Samba and Windows accept this chain (Windows NT clients sent it); the refusal path is for minimal embedded
+ * SMB1 servers (NAS and printer firmware) that parse only the first command. No such server was available: the
+ * integration test puts a proxy that answers the chain with either error (tests/integration/smb1_chain_proxy.py)
+ * before smbd.
  */
 static bool chain_refusal(uint32_t st)
 {
@@ -117,9 +118,10 @@ uint32_t smb1_rsp_status(const uint8_t *rsp, size_t n)
 	struct smb1_hdr h;
 	if (smb1_hdr_decode(rsp, n, &h) < 0)
 		return 0xC00000C3u; /* STATUS_INVALID_NETWORK_RESPONSE */
-	/* Without NT status codes the server has not honoured CAP_STATUS32: DOS errors map to EIO. */
+	/* Without NT status codes the server has not honoured CAP_STATUS32 for this answer (some do so for a
+	 * few commands): a missing file must still read as ENOENT, not EIO, or nothing could be created. */
 	if (!(h.flags2 & SMB1_FLAGS2_NT_STATUS) && h.status)
-		return 0xC0000001u; /* STATUS_UNSUCCESSFUL */
+		return smb1_dos_status(h.status);
 	return h.status;
 }
 

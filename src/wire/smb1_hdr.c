@@ -57,6 +57,35 @@ int smb1_hdr_encode(struct wbuf *w, const struct smb1_hdr *h)
 	return wbuf_err(w);
 }
 
+/* DOS errors (MS-CIFS 2.2.2.4) with an NT status of the same meaning (MS-CIFS 2.2.2.4's mapping table). */
+static const struct {
+	uint32_t dos, status;
+} dos_map[] = {
+    {0x00020001u, 0xC0000034u}, /* ERRDOS/ERRbadfile: STATUS_OBJECT_NAME_NOT_FOUND */
+    {0x00030001u, 0xC000003Au}, /* ERRDOS/ERRbadpath: STATUS_OBJECT_PATH_NOT_FOUND */
+    {0x00050001u, 0xC0000022u}, /* ERRDOS/ERRnoaccess: STATUS_ACCESS_DENIED */
+    {0x00060001u, 0xC0000008u}, /* ERRDOS/ERRbadfid: STATUS_INVALID_HANDLE */
+    {0x00120001u, 0x80000006u}, /* ERRDOS/ERRnofiles: STATUS_NO_MORE_FILES */
+    {0x00200001u, 0xC0000043u}, /* ERRDOS/ERRbadshare: STATUS_SHARING_VIOLATION */
+    {0x00210001u, 0xC0000054u}, /* ERRDOS/ERRlock: STATUS_FILE_LOCK_CONFLICT */
+    {0x00500001u, 0xC0000035u}, /* ERRDOS/ERRfilexists: STATUS_OBJECT_NAME_COLLISION */
+    {0x00570001u, 0xC000000Du}, /* ERRDOS/ERRinvalidparam: STATUS_INVALID_PARAMETER */
+    {0x00700001u, 0xC000007Fu}, /* ERRDOS/ERROR_DISK_FULL: STATUS_DISK_FULL */
+    {0x00910001u, 0xC0000101u}, /* ERRDOS/ERRdirnotempty: STATUS_DIRECTORY_NOT_EMPTY */
+    {0x00B70001u, 0xC0000035u}, /* ERRDOS/ERRalreadyexists: STATUS_OBJECT_NAME_COLLISION */
+    {0x00040002u, 0xC0000022u}, /* ERRSRV/ERRaccess: STATUS_ACCESS_DENIED */
+    {0x00130003u, 0xC00000A2u}, /* ERRHRD/ERRnowrite: STATUS_MEDIA_WRITE_PROTECTED */
+    {0x00270003u, 0xC000007Fu}, /* ERRHRD/ERRdiskfull: STATUS_DISK_FULL */
+};
+
+uint32_t smb1_dos_status(uint32_t dos)
+{
+	for (size_t i = 0; i < sizeof(dos_map) / sizeof(dos_map[0]); i++)
+		if (dos_map[i].dos == (dos & 0xFFFF00FFu)) /* the reserved byte is not part of the error */
+			return dos_map[i].status;
+	return 0xC0000001u; /* STATUS_UNSUCCESSFUL */
+}
+
 int smb_proto_version(const uint8_t *p, size_t n)
 {
 	if (n < 4 || p[1] != 'S' || p[2] != 'M' || p[3] != 'B')

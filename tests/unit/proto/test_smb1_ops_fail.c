@@ -18,15 +18,18 @@
 #include "smbfuse/smb2.h"
 
 #define STATUS_DISK_FULL 0xC000007Fu
+#define DOS_BADFILE 0x00020001u	  /* ERRDOS/ERRbadfile */
+#define DOS_NOACCESS 0x00050001u  /* ERRDOS/ERRnoaccess */
+#define DOS_FILEXISTS 0x00500001u /* ERRDOS/ERRfilexists */
 
 #define T2(sub) PSRV1_T2(SMB1_TRANS2_##sub)
 
 /* Designated: the SMB1-only fields stay unnamed where unused. One case a line. */
 /* clang-format off */
 static const struct op_case cases[] = {
-    {.name = "stat", .run = run_stat, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_OBJECT_NAME_NOT_FOUND, .want_status = -ENOENT, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
-    {.name = "open", .run = run_open, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
-    {.name = "open/create", .run = run_create, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = -EIO, .want_drop = -ECONNRESET},
+    {.name = "stat", .run = run_stat, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_OBJECT_NAME_NOT_FOUND, .want_status = -ENOENT, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_BADFILE, .want_dos = -ENOENT},
+    {.name = "open", .run = run_open, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_NOACCESS, .want_dos = -EACCES},
+    {.name = "open/create", .run = run_create, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = -EIO, .want_drop = -ECONNRESET, .dos = DOS_FILEXISTS, .want_dos = -EEXIST},
     {.name = "close", .run = run_close, .fh = true, .cmd = SMB1_COM_CLOSE, .status = STATUS_FILE_CLOSED, .want_status = -EBADF, .want_malformed = NA, .want_drop = 0},
     {.name = "read", .run = run_read, .fh = true, .cmd = SMB1_COM_READ_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 100},
     {.name = "read/2nd", .run = run_read2, .fh = true, .cmd = SMB1_COM_READ_ANDX, .skip = 1, .status = STATUS_ACCESS_DENIED, .want_status = 61440, .want_malformed = 61440, .want_drop = 61440, .ok = 100000, .want_silent = 61440},
@@ -45,10 +48,10 @@ static const struct op_case cases[] = {
     {.name = "rmdir", .run = run_rmdir, .cmd = T2(SET_FILE_INFORMATION), .status = STATUS_DIRECTORY_NOT_EMPTY, .want_status = -ENOTEMPTY, .want_malformed = -EIO, .want_drop = -ECONNRESET},
     {.name = "rmdir/open", .run = run_rmdir, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -ECONNRESET},
     {.name = "rmdir/plain", .run = run_rmdir, .cmd = SMB1_COM_DELETE_DIRECTORY, .status = STATUS_DIRECTORY_NOT_EMPTY, .want_status = -ENOTEMPTY, .want_malformed = NA, .want_drop = -ECONNRESET, .no_passthru = true},
-    {.name = "unlink", .run = run_unlink, .cmd = SMB1_COM_DELETE, .status = STATUS_OBJECT_NAME_NOT_FOUND, .want_status = -ENOENT, .want_malformed = NA, .want_drop = -ECONNRESET},
+    {.name = "unlink", .run = run_unlink, .cmd = SMB1_COM_DELETE, .status = STATUS_OBJECT_NAME_NOT_FOUND, .want_status = -ENOENT, .want_malformed = NA, .want_drop = -ECONNRESET, .dos = DOS_BADFILE, .want_dos = -ENOENT},
     {.name = "unlink/denied", .run = run_unlink, .cmd = SMB1_COM_DELETE, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = NA, .want_drop = -ECONNRESET},
     {.name = "unlink/open", .run = run_unlink_open, .fh = true, .cmd = SMB1_COM_RENAME, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = NA, .want_drop = -ECONNRESET},
-    {.name = "rename", .run = run_rename, .cmd = SMB1_COM_RENAME, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = NA, .want_drop = -ECONNRESET},
+    {.name = "rename", .run = run_rename, .cmd = SMB1_COM_RENAME, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = NA, .want_drop = -ECONNRESET, .dos = DOS_FILEXISTS, .want_dos = -EEXIST},
     {.name = "statfs", .run = run_statfs, .cmd = T2(QUERY_FS_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
     {.name = "watch", .run = run_watch, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 1},
 };

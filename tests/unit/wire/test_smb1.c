@@ -541,8 +541,21 @@ static void test_trans2(void)
 	free(p);
 }
 
+/* DOS errors: the file errors take their NT form whatever the reserved byte holds; the rest, UNSUCCESSFUL
+ * (which the chain refusal of smb1_session.c relies on for ERRSRV/ERRerror). */
+static void test_dos_status(void)
+{
+	CHECK(smb1_dos_status(0x00020001u) == 0xC0000034u);
+	CHECK(smb1_dos_status(0x0002FF01u) == 0xC0000034u);
+	CHECK(smb1_dos_status(0x00120001u) == 0x80000006u);
+	CHECK(smb1_dos_status(0x00270003u) == 0xC000007Fu);
+	CHECK(smb1_dos_status(0x00010002u) == 0xC0000001u);
+	CHECK(smb1_dos_status(0x00020002u) == 0xC0000001u);
+}
+
 int main(void)
 {
+	test_dos_status();
 	test_header();
 	test_negotiate();
 	test_mp_negotiate();
