@@ -20,7 +20,7 @@
 enum psrv_fault {
 	PSRV_NONE,
 	PSRV_STATUS,	/* answer with psrv.status and an error body */
-	PSRV_MALFORMED, /* success, but the body ends after 8 bytes */
+	PSRV_MALFORMED, /* success, but the body ends after 8 bytes (SMB1: after one word; a TRANS2 query, its data) */
 	PSRV_SILENT,	/* no answer to the frame holding it */
 	PSRV_DROP,	/* close the connection instead of answering; later connects are refused unless reconnect */
 	PSRV_DOS,	/* SMB1: answer with the DOS error psrv.status (class | code << 16), no FLAGS2_NT_STATUS */

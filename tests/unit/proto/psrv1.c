@@ -331,7 +331,8 @@ static uint16_t t2_sub(const struct req1 *q, const uint8_t **prm, size_t *plen)
 	return w16(q, 28);
 }
 
-static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf *b)
+/* short_data: the data cut to 8 bytes, the counts saying so, for the op's own decoder to refuse. */
+static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf *b, bool short_data)
 {
 	const uint8_t *prm;
 	size_t plen;
@@ -373,6 +374,8 @@ static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf 
 	default:
 		st = STATUS_NOT_SUPPORTED;
 	}
+	if (short_data && d.len > 8)
+		d.len = 8;
 	if (st == STATUS_SUCCESS)
 		trans2_body(b, &p, &d);
 	else
@@ -383,7 +386,7 @@ static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf 
 }
 
 /* The success answer to q from the model (status in *st). false: none is sent (NOTIFY waits). */
-static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b, uint32_t *st)
+static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b, uint32_t *st, bool short_data)
 {
 	*st = STATUS_SUCCESS;
 	struct psrv_open *o;
@@ -439,7 +442,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		wbuf_u16(b, 0);
 		break;
 	case SMB1_COM_TRANSACTION2:
-		*st = trans2_answer(s, q, b);
+		*st = trans2_answer(s, q, b, short_data);
 		break;
 	case SMB1_COM_NT_TRANSACT: /* NOTIFY_CHANGE: answered when its directory closes */
 		o = open_find(s, w16(q, 42));
@@ -501,10 +504,13 @@ static bool serve_msg(struct psrv *s, int fd, const struct req1 *q)
 		st = fst;
 		empty_body(&b);
 	} else {
-		send = answer(s, fd, q, &b, &st);
+		send = answer(s, fd, q, &b, &st, f == PSRV_MALFORMED);
 	}
 	wbuf_set_u32(&b, 5, st);
-	if (f == PSRV_MALFORMED && b.len > SMB1_HDR_SIZE + 3)
+	/* A TRANS2 answer with data has that cut instead (the envelope's decoder is driven by the SETs). */
+	bool cut = key >= PSRV1_T2(0) && key != PSRV1_T2(SMB1_TRANS2_SET_PATH_INFORMATION) &&
+		   key != PSRV1_T2(SMB1_TRANS2_SET_FILE_INFORMATION);
+	if (f == PSRV_MALFORMED && !cut && b.len > SMB1_HDR_SIZE + 3)
 		b.len = SMB1_HDR_SIZE + 3; /* WordCount and one word of a longer block */
 	if (send && f != PSRV_SILENT)
 		send_msg(fd, &b);
