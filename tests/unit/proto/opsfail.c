@@ -217,6 +217,7 @@ static int run_case(const struct op_case *c, enum kind k, bool smb1, unsigned *f
 
 int opsfail_main(const struct op_case *cases, size_t n, bool smb1)
 {
+	/* OPSFAIL_DEBUG=1: the client's debug log, to see why a case failed. */
 	log_set_level(getenv("OPSFAIL_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	for (size_t i = 0; i < n; i++) {
 		const struct op_case *c = &cases[i];
