@@ -419,6 +419,14 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 	 * closes, which would overwrite an mtime set meanwhile by path (rsync: write, close, utime, rename). */
 	if (!pc || !fh->lease || fh->wrote)
 		return false;
+	/* A parked handle stands for its name, and only the directory's watch tells us when another client
+	 * renames a file over that name or removes it (a Handle lease is not broken for that): no watch, no
+	 * parking. */
+	char *dir = g_path_get_dirname(fh->path);
+	bool watched = pcache_watch(cl, strcmp(dir, ".") ? dir : "") == 1;
+	g_free(dir);
+	if (!watched)
+		return false;
 	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
 	bool ok = !pc->stopping && fh->gen == gen && fh->lease->gen == gen && !fh->lease->gone &&

@@ -105,6 +105,8 @@ void watch_end(struct pcache *pc, struct watch *w)
 	pthread_mutex_unlock(&pc->lock);
 	if (close) {
 		cl->cio->watch_close(cl, w->h);
+		/* Names in it are no longer covered: what we cached by name under it is forgotten. */
+		pc_forget_path(pc, w->path);
 		pc_emit(pc, SMB_EV_DIR, w->path, NULL);
 	}
 }
@@ -117,10 +119,12 @@ static bool name_gone(uint32_t action)
 	       action == FILE_ACTION_RENAMED_NEW_NAME || action == FILE_ACTION_REMOVED_BY_DELETE;
 }
 
+/* A directory renamed away keeps our watches on it and below, now on other names: they end too. */
 static void forget_child(struct pcache *pc, const char *dir, const char *name)
 {
 	char *p = g_strconcat(dir, *dir ? "/" : "", name, NULL);
 	pc_forget_path(pc, p);
+	watch_close_under(pc, p);
 	g_free(p);
 }
 
