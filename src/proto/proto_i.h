@@ -60,8 +60,6 @@ struct smb1_sess_opts;
 int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const struct smb1_sess_opts *o,
 		      char *errbuf, size_t errlen);
 void smb1_client_stop(struct smb_client *cl);
-/* smb1_ops.c: hard waits over SMB1 poll fn (smb_client_set_stop_check). */
-void smb1_client_set_stop_check(struct smb_client *cl, sess_stop_fn fn, void *arg);
 /* "SMB 1 (NT LM 0.12), signed" for smb_client_describe. */
 void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
 

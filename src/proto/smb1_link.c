@@ -90,7 +90,7 @@ int link_get(struct smb1_state *st, struct s1link **out)
 	while (!smb1_sess_alive(st->cur->s)) {
 		rc = link_rebuild_locked(st, &old);
 		rebuilt |= rc == 0;
-		if (rc == 0 || !sess_outage_wait_locked(&st->outage, &st->lock))
+		if (rc == 0 || (rc = sess_outage_wait_locked(&st->outage, &st->lock, rc)) < 0)
 			break;
 		rc = 0; /* waited (hard): look again, another caller may have rebuilt it */
 	}

@@ -628,13 +628,6 @@ void smb1_client_stop(struct smb_client *cl)
 	cl->smb1 = NULL;
 }
 
-void smb1_client_set_stop_check(struct smb_client *cl, sess_stop_fn fn, void *arg)
-{
-	pthread_mutex_lock(&cl->smb1->lock);
-	sess_outage_set_stop_locked(&cl->smb1->outage, fn, arg);
-	pthread_mutex_unlock(&cl->smb1->lock);
-}
-
 void smb1_client_describe(struct smb_client *cl, char *buf, size_t len)
 {
 	const struct smb1_sess_info *i = &cl->smb1->cur->info;

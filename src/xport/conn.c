@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smbfuse/cancel.h"
 #include "smbfuse/nbt.h"
 #include "conn_i.h"
 #include "engine_i.h"
@@ -121,12 +122,11 @@ static int deadline_of(const struct conn *c, unsigned flags, int timeout_ms, str
 	return 1;
 }
 
-/* Wait on cv under c->mu; -ETIMEDOUT once the deadline (if any) has passed. */
+/* Wait on cv under c->mu; -ETIMEDOUT once the deadline (if any) has passed, -EINTR or -ESHUTDOWN when the
+ * caller's request was interrupted or the mount is ending (cancel.h). */
 static int wait_until(struct conn *c, pthread_cond_t *cv, bool has_deadline, const struct timespec *ts)
 {
-	if (!has_deadline)
-		return -pthread_cond_wait(cv, &c->mu);
-	return -pthread_cond_timedwait(cv, &c->mu, ts);
+	return smb_cancel_wait(cv, &c->mu, has_deadline ? ts : NULL);
 }
 
 static bool enter_locked(struct conn *c)
@@ -207,8 +207,9 @@ static int submit_locked(struct conn *c, struct conn_async *r, const struct conn
 		rc = c->dead ? -ENOTCONN : xeng_submit(c->e, &r->x, msgs, n, flags, o);
 		if (rc != -EAGAIN)
 			break;
-		if (wait_until(c, &c->credit_cv, has_deadline, ts) == -ETIMEDOUT) {
-			rc = -ETIMEDOUT;
+		int w = wait_until(c, &c->credit_cv, has_deadline, ts);
+		if (w < 0) {
+			rc = w;
 			break;
 		}
 	}
@@ -283,9 +284,10 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	}
 	xout_free(&o);
 	pthread_mutex_lock(&c->mu);
+	bool cancel = false;
 	if (rc == 0) {
 		while (!r->finished && rc == 0) {
-			rc = wait_until(c, &r->cv, has_deadline, &ts) == -ETIMEDOUT ? -ETIMEDOUT : 0;
+			rc = wait_until(c, &r->cv, has_deadline, &ts);
 			/* MS-SMB2 3.2.5.1.5: an interim response says the server is at work (an open waiting for
 			 * another client's break, a blocking lock): wait on without a deadline, as the kernel client
 			 * does. A server that dies meanwhile is found by the echo keepalive, which fails the call. */
@@ -294,10 +296,26 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 				rc = 0;
 			}
 		}
-		if (r->finished)
+		if (r->finished) {
 			rc = conn_creq_results(r, msgs);
-		else
+		} else {
 			r->abandoned = true;
+			/* The caller gave up (FUSE INTERRUPT): tell the server, by AsyncId once it went async, else
+			 * by MessageId (MS-SMB2 3.2.4.24). The reply, STATUS_CANCELLED or the result, is dropped as
+			 * after a timeout. */
+			xout_init(&o);
+			cancel = rc == -EINTR && xeng_cancel(c->e, &r->x, &o) == 0;
+			if (cancel)
+				conn_snap_locked(c, &s);
+			else
+				xout_free(&o);
+		}
+	}
+	if (cancel) {
+		pthread_mutex_unlock(&c->mu);
+		send_frame(c, &o, &s);
+		xout_free(&o);
+		pthread_mutex_lock(&c->mu);
 	}
 	leave_locked(c);
 	pthread_mutex_unlock(&c->mu);
