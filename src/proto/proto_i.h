@@ -308,7 +308,8 @@ bool lease_write_cached(struct smb_client *cl, struct lease *l);
  * most cap bytes) and returns size; -EAGAIN when the lease holds no Write caching (the caller writes
  * through, after wb_writeback); or an error kept from an earlier gathered WRITE, reported once.
  * wb_writeback sends what is gathered and waits for every WRITE in flight; with report it returns and
- * clears the kept error. wb_busy: anything gathered or in flight.
+ * clears the kept error; an interrupted wait returns -EINTR (or -ESHUTDOWN) and leaves the WRITEs going.
+ * wb_busy: anything gathered or in flight.
  */
 struct wb *wb_new(void);
 void wb_free(struct wb *wb);

@@ -157,6 +157,40 @@ def test_lazy_umount_ends_the_daemon(samba_server, mount, dialect, mode, how):
     assert not sf.is_mounted(m.root)
 
 
+WRITE_THEN_CLOSE = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(fd, b"x" * 65536)
+print("written", flush=True)
+sys.stdin.readline()
+os.close(fd)
+print("closed")
+"""
+
+
+@pytest.mark.parametrize("mode", ["soft", "hard"])
+def test_sigkill_ends_a_close_waiting_for_gathered_writes(samba_server, mount, mode):
+    # Under a Write lease writes are gathered (wb.c) and close(2) sends them and waits: with the server
+    # blackholed that wait is as long as the keepalive takes to drop the connection, unless interrupted.
+    srv, m = private_mount(samba_server, mount, "smb2", f"wb {mode}", mode == "hard")
+    p = subprocess.Popen([sys.executable, "-c", WRITE_THEN_CLOSE, str(m.path / "gathered.bin")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "written"
+        with blackhole(srv.port):
+            p.stdin.write("\n")
+            p.stdin.flush()
+            blocked(p, "close")
+            t0 = time.monotonic()
+            os.kill(p.pid, signal.SIGKILL)
+            assert reaped_within(p, 1.0), f"a killed process survived {time.monotonic() - t0:.1f} s"
+            print(f"kill -9 of close to reaped: {time.monotonic() - t0:.3f} s")
+    finally:
+        if p.poll() is None:
+            m.kill()
+            p.wait(10)
+
+
 READ_WITH_HANDLER = """
 import os, signal, sys
 class Interrupted(Exception):
