@@ -157,6 +157,33 @@ def test_lazy_umount_ends_the_daemon(samba_server, mount, dialect, mode, how):
     assert not sf.is_mounted(m.root)
 
 
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_sigkill_ends_requests_behind_a_blackholed_reconnect(samba_server, mount, dialect):
+    # The keepalive drops the silent connection; the next request reconnects, and its connect waits out
+    # the connect timeout (10 s). A second request waits behind that rebuild: both must die with kill -9.
+    srv, m = private_mount(samba_server, mount, dialect, "rebuild", True, echo_interval=1)
+    (m.path / "before.txt").write_text("before")
+    with blackhole(srv.port):
+        sf.wait_until(lambda: "did not answer an echo" in m.stderr(), 20, what="the keepalive to drop the connection")
+        first = child(STAT, m.path / "first")
+        second = None
+        try:
+            blocked(first, "the rebuilding stat")
+            second = child(STAT, m.path / "second")
+            blocked(second, "the stat behind it")
+            for p in (second, first):
+                t0 = time.monotonic()
+                os.kill(p.pid, signal.SIGKILL)
+                assert reaped_within(p, 1.0), f"a killed process survived {time.monotonic() - t0:.1f} s"
+                print(f"kill -9 behind/in a reconnect to reaped: {time.monotonic() - t0:.3f} s")
+        finally:
+            if any(p and p.poll() is None for p in (first, second)):
+                m.kill()
+                for p in (first, second):
+                    if p:
+                        p.wait(10)
+
+
 WRITE_THEN_CLOSE = """
 import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
