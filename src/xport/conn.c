@@ -23,6 +23,7 @@
  * request alive until its late reply (or the connection's death) settles its MessageId and credits.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -169,15 +170,32 @@ static int seal_frame(struct xout *o, const struct xport_transform *xf, struct w
 	return rc;
 }
 
-static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
+/* Room for a small frame right now, and nobody else sending: a CANCEL goes out only then (send_cancel). */
+static bool send_lock_at_once(struct conn *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+	if (pthread_mutex_trylock(&c->send_mu) != 0)
+		return false;
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		return true;
+	pthread_mutex_unlock(&c->send_mu);
+	return false;
+}
+
+static int send_frame_how(struct conn *c, struct xout *o, const struct txsnap *s, bool at_once)
 {
 	struct wbuf sealed = {0};
 	int rc = s->seal ? seal_frame(o, &s->xf, &sealed) : xout_sign(o, &s->sig);
+	if (rc == 0 && at_once && !send_lock_at_once(c)) {
+		wbuf_free(&sealed);
+		return -EAGAIN;
+	}
 	if (rc == 0) {
 		struct iovec one = {sealed.p, sealed.len};
 		if (!s->seal)
 			xout_iov(o);
-		pthread_mutex_lock(&c->send_mu);
+		if (!at_once)
+			pthread_mutex_lock(&c->send_mu);
 		rc = s->seal ? sock_writev_hook(c->fd, &one, 1) : sock_writev_hook(c->fd, o->iov, o->iovcnt);
 		pthread_mutex_unlock(&c->send_mu);
 	}
@@ -187,6 +205,19 @@ static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
 		conn_kill(c, rc);
 	}
 	return rc;
+}
+
+static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
+{
+	return send_frame_how(c, o, s, false);
+}
+
+/* An interrupted caller's CANCEL, only if it can go out at once: behind a send stalled on a server that
+ * stopped reading, the caller would wait for as long as that send does. The request is abandoned anyway. */
+static void send_cancel(struct conn *c, struct xout *o, const struct txsnap *s)
+{
+	if (send_frame_how(c, o, s, true) == -EAGAIN)
+		log_dbg("CANCEL not sent: the connection is busy sending");
 }
 
 /*
@@ -313,7 +344,7 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	}
 	if (cancel) {
 		pthread_mutex_unlock(&c->mu);
-		send_frame(c, &o, &s);
+		send_cancel(c, &o, &s);
 		xout_free(&o);
 		pthread_mutex_lock(&c->mu);
 	}
