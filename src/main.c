@@ -93,12 +93,6 @@ static int check_mountpoint(const char *mp)
 	return 0;
 }
 
-/* A hard mount's waits end with the FUSE loop (ops.h smb_client_set_stop_check). */
-static bool mount_ending(void *fs)
-{
-	return fs_exiting(fs);
-}
-
 /* Connect and mount; on success *cl and *fs are set. Errors are printed here, once. */
 static int connect_and_mount(struct opts *o, struct smb_client **cl, struct fs **fs)
 {
@@ -117,8 +111,6 @@ static int connect_and_mount(struct opts *o, struct smb_client **cl, struct fs *
 	}
 	log_info("connected to //%s/%s: %s", o->host, o->share, smb_client_describe(*cl));
 	r = fs_new(*cl, smb_client_ops(*cl), &o->fs, &o->fuse_args, fs);
-	if (r == 0)
-		smb_client_set_stop_check(*cl, mount_ending, *fs);
 	if (r == 0)
 		r = fs_mount(*fs, o->mountpoint);
 	if (r < 0)

@@ -52,13 +52,11 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 	   struct fs **out);
 /* Mount on mountpoint (must exist) and install SIGTERM/SIGINT/SIGHUP handlers that end fs_loop. */
 int fs_mount(struct fs *fs, const char *mountpoint);
-/* Serve requests until unmounted or signalled. Returns 0 on a clean end (signal or external unmount). */
+/* Serve requests until unmounted (umount -l included, even with requests blocked) or signalled. Returns 0
+ * on a clean end (signal or external unmount). */
 int fs_loop(struct fs *fs);
 /* Unmount if mounted, remove the signal handlers, free everything. NULL is a no-op. */
 void fs_free(struct fs *fs);
-
-/* True once fs_loop is ending (a signal or an unmount): libfuse is about to wait for its workers. Any thread. */
-bool fs_exiting(struct fs *fs);
 
 /* Inodes the kernel still holds a lookup reference on, the root included (for diagnostics and tests). */
 size_t fs_inode_count(struct fs *fs);

@@ -218,13 +218,6 @@ struct smb_client_cfg {
  */
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
 void smb_client_free(struct smb_client *cl);
-/*
- * A hard mount waiting for its server calls fn (with arg) once per retry interval and fails the request
- * (-EHOSTDOWN) once it returns true: how the end of the mount (SIGTERM) reaches requests that would otherwise
- * wait for as long as the server stays away. fn runs on FUSE worker threads with a session lock held, so it
- * must only read a flag. Set it before requests run.
- */
-void smb_client_set_stop_check(struct smb_client *cl, bool (*fn)(void *arg), void *arg);
 const struct smb_ops *smb_client_ops(const struct smb_client *cl);
 /* Human-readable "SMB 3.1.1, signed" for the log line after mounting. */
 const char *smb_client_describe(const struct smb_client *cl);

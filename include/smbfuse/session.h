@@ -112,19 +112,14 @@ int sess_submit_long(struct sess *s, struct conn_msg *msg, conn_done_fn done, vo
 /* Cancel a request from sess_submit_long if the session it went out on is still the current one. */
 void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen);
 
-/* True once the mount is ending (fs_exiting): a hard mount's waits give up. Cheap, any thread, no locks. */
-typedef bool (*sess_stop_fn)(void *arg);
-/* Hard waits poll fn once per retry interval (see struct sess_outage). Set before requests run. */
-void sess_set_stop_check(struct sess *s, sess_stop_fn fn, void *arg);
-
 /*
  * What a caller does when the connection is dead and rebuilding it fails: one policy for the SMB2 session and
  * the SMB1 link (src/proto/smb1_link.c), in src/session/reconnect.c. soft: the caller gets -EHOSTDOWN (-EACCES
  * for a refused logon), and callers within SESS_RECONNECT_BACKOFF_MS of a failed attempt get it without
  * another attempt. hard (sess_cfg.hard): the caller waits and tries again every SESS_RECONNECT_BACKOFF_MS
- * until the server answers or the stop check says the mount is ending. Each step logs the line the user
- * sees ("connection to ... lost", "reconnect to ... failed", "... is not responding; still trying (hard
- * mount)", "... is responding again", "reconnected to ...").
+ * until the server answers, the request is interrupted or the mount is ending (cancel.h). Each step logs
+ * the line the user sees ("connection to ... lost", "reconnect to ... failed", "... is not responding;
+ * still trying (hard mount)", "... is responding again", "reconnected to ...").
  * Locking: the owner's lock guards every field; every function is called with it held (_locked).
  */
 #define SESS_RECONNECT_BACKOFF_MS 1000
@@ -135,14 +130,11 @@ struct sess_outage {
 	int last_err;	       /* error of the last failed rebuild; 0 when the link is up */
 	uint64_t last_fail_ms; /* when it failed, for the backoff */
 	bool warned;	       /* "not responding" was logged for the current outage */
-	pthread_cond_t cond;   /* never signalled: a hard wait sleeps on it with the owner's lock released */
-	sess_stop_fn stop;
-	void *stop_arg;
+	pthread_cond_t cond;   /* a hard wait sleeps on it (lock released); only an interrupt wakes it early */
 };
 
 void sess_outage_init(struct sess_outage *o, const char *host, const char *unc, bool hard);
 void sess_outage_destroy(struct sess_outage *o);
-void sess_outage_set_stop_locked(struct sess_outage *o, sess_stop_fn fn, void *arg);
 /* 0 when a rebuild may be tried now; otherwise the last failure's error, while its backoff runs. */
 int sess_outage_backoff_locked(const struct sess_outage *o);
 /* The current connection was found dead: logged once per outage. */
@@ -151,8 +143,9 @@ void sess_outage_lost_locked(struct sess_outage *o);
 int sess_outage_failed_locked(struct sess_outage *o, int rc, const char *why);
 /* A rebuild succeeded; gen is the new generation, for the log. */
 void sess_outage_over_locked(struct sess_outage *o, uint64_t gen);
-/* After a failed rebuild: on a hard mount that is not ending, wait one interval with lock released and return
- * true (try again); otherwise return false at once (fail the request). */
-bool sess_outage_wait_locked(struct sess_outage *o, pthread_mutex_t *lock);
+/* After a rebuild failed with rc: on a hard mount, wait one interval with lock released and return 0 (try
+ * again); otherwise, or when the request is interrupted or the mount ending (cancel.h), return the error to
+ * fail the request with (rc, -EINTR or -ESHUTDOWN). */
+int sess_outage_wait_locked(struct sess_outage *o, pthread_mutex_t *lock, int rc);
 
 #endif

@@ -296,7 +296,7 @@ static size_t fs_stats(struct fs *fs, char *buf, size_t len)
 
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	struct fs *fs = fuse_req_userdata(req);
+	struct fs *fs = fs_req(req);
 	if (ino != FUSE_ROOT_ID || strcmp(name, FS_STATS_XATTR) != 0) {
 		fuse_reply_err(req, ENODATA);
 		return;

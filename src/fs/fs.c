@@ -45,6 +45,7 @@
 #define FS_READAHEAD_KB 1024
 
 #include "fs_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/log.h"
 
 int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg *cfg, struct fuse_args *args,
@@ -61,6 +62,7 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		fs->cfg.attr_timeout = fs->cfg.entry_timeout = 0;
 	if (!fs->cfg.max_threads)
 		fs->cfg.max_threads = 64;
+	fs->mi_fd = fs->stop_fd = -1;
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_mutex_init(&fs->append_lock, NULL);
 	pthread_mutex_init(&fs->files_lock, NULL);
@@ -83,8 +85,30 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 	return 0;
 }
 
-/* The "major:minor" of the mount at path, from /proc/self/mountinfo (field 3, mount point field 5). */
-static int mount_devno(const char *path, char *out, size_t outlen)
+/* FUSE INIT: what the mount asks of the kernel. */
+void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs *fs = userdata;
+	/* O_TRUNC travels with the open (one CREATE with overwrite disposition instead of open + setattr). */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Always readdirplus: the listing carries the attributes, so "ls -l" needs no request per file. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (fs->cfg.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* cache=none: drop cached pages whenever the server's size or mtime moves, too. */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	/* With async DIO the kernel waits for an O_DIRECT request uninterruptibly and never sends INTERRUPT:
+	 * kill -9 could not end a reader blocked on an absent server. The proto layer splits and pipelines
+	 * large reads itself, so little is lost. */
+	conn->want &= ~FUSE_CAP_ASYNC_DIO;
+}
+
+/* Field 3 of mountinfo is the device, field 5 the mount point. */
+int fs_mount_devno(const char *path, char *out, size_t outlen)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	char line[4096];
@@ -124,7 +148,7 @@ max_readahead) and max_readahead cannot exceed the kernel's 128 KiB offer, so th
 static void raise_readahead(const char *real, unsigned kb)
 {
 	char dev[64], file[128];
-	if (mount_devno(real, dev, sizeof(dev)) < 0)
+	if (fs_mount_devno(real, dev, sizeof(dev)) < 0)
 		return;
 	snprintf(file, sizeof(file), "/sys/class/bdi/%s/read_ahead_kb", dev);
 	FILE *f = fopen(file, "w");
@@ -145,7 +169,7 @@ int fs_mount(struct fs *fs, const char *mountpoint)
 	if (fuse_session_mount(fs->se, mountpoint) != 0)
 		return -EIO; /* libfuse has printed why */
 	fs->mounted = true;
-	return 0;
+	return fs_ending_start(fs);
 }
 
 int fs_loop(struct fs *fs)
@@ -160,23 +184,24 @@ int fs_loop(struct fs *fs)
 	fuse_loop_cfg_set_clone_fd(lc, 1);
 	r = fuse_session_loop_mt(fs->se, lc);
 	fuse_loop_cfg_destroy(lc);
+	/* Closing what is open and logging off is polite, but a server that stopped answering must not keep
+	 * the daemon alive after its mount: the teardown gets two seconds (cancel.h). */
+	smb_cancel_end_within(2000);
 	/* libfuse returns the signal number after SIGTERM/SIGINT/SIGHUP (its handler stores it in se->error)
 	 * and 0 after an external umount: both are a clean end. Only a negative value is an error. */
 	return r < 0 ? r : 0;
-}
-
-bool fs_exiting(struct fs *fs)
-{
-	return fuse_session_exited(fs->se);
 }
 
 void fs_free(struct fs *fs)
 {
 	if (!fs)
 		return;
+	fs_ending_stop(fs);
 	if (fs->se)
 		fs_cache_fini(fs);
 	if (fs->se) {
+		if (fs->detached)
+			fs_ending_release_device(fs);
 		if (fs->mounted)
 			fuse_session_unmount(fs->se);
 		if (fs->signals)

@@ -14,6 +14,7 @@
 #include <fuse_lowlevel.h>
 #include <glib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -77,6 +78,14 @@ struct fs {
 	 * has the file open and refuses to replace it, so a rename waits for these too. */
 	struct fs_file *closing;
 
+	/* The end of the mount (ending.c): the mount table watcher and what it needs. */
+	pthread_t loop_thread; /* runs fs_loop; woken with SIGTERM */
+	pthread_t watcher;
+	bool watching;
+	int mi_fd, stop_fd;   /* /proc/self/mountinfo (POLLPRI on change); eventfd that stops the watcher */
+	char devno[64];	      /* our mount's "major:minor" */
+	_Atomic bool detached; /* the watcher found the mount gone (umount -l): the mount point is not ours */
+
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
 	pthread_mutex_t append_lock;
 
@@ -89,6 +98,17 @@ struct fs {
 /* An open file: fi->fh. */
 /* Raise the mount's readahead; called on the first open, after the kernel has processed INIT. */
 void fs_raise_readahead(struct fs *fs);
+/* The "major:minor" of the mount at path (the last one stacked there), from /proc/self/mountinfo. */
+int fs_mount_devno(const char *path, char *out, size_t outlen);
+
+/* ending.c. Every callback's first call: the fs of req, whose INTERRUPT now cancels this thread's waits. */
+struct fs *fs_req(fuse_req_t req);
+/* After mounting, on the thread that will run fs_loop: end waits with the session, watch for umount -l. */
+int fs_ending_start(struct fs *fs);
+/* Stop the watcher (before the signal handlers go: it may send SIGTERM). */
+void fs_ending_stop(struct fs *fs);
+/* After umount -l: make fuse_session_unmount close /dev/fuse without unmounting by path. */
+void fs_ending_release_device(struct fs *fs);
 
 struct fs_file {
 	struct smb_fh *fh; /* immutable between open and release */
@@ -185,6 +205,8 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ll_ops;
+/* fs.c: the INIT callback of fs_ll_ops. */
+void fs_init(void *userdata, struct fuse_conn_info *conn);
 void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr *a, struct stat *st);
 
 #endif

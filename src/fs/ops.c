@@ -28,7 +28,7 @@
 
 static struct fs *fs_of(fuse_req_t req)
 {
-	return fuse_req_userdata(req);
+	return fs_req(req);
 }
 
 static void reply_err(fuse_req_t req, int neg)
@@ -889,23 +889,6 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct fs *fs = fs_of(req);
 	fs_file_drop(fs, file_of(fi));
 	reply_err(req, 0);
-}
-
-static void fs_init(void *userdata, struct fuse_conn_info *conn)
-{
-	struct fs *fs = userdata;
-	/* O_TRUNC travels with the open (one CREATE with overwrite disposition instead of open + setattr). */
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	/* Always readdirplus: the listing carries the attributes, so "ls -l" needs no request per file. */
-	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
-	if (fs->cfg.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
-		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
-	else
-		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	/* cache=none: drop cached pages whenever the server's size or mtime moves, too. */
-	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
-		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 const struct fuse_lowlevel_ops fs_ll_ops = {

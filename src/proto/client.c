@@ -390,14 +390,6 @@ void smb_client_free(struct smb_client *cl)
 	free(cl);
 }
 
-void smb_client_set_stop_check(struct smb_client *cl, bool (*fn)(void *arg), void *arg)
-{
-	if (cl->smb1)
-		smb1_client_set_stop_check(cl, fn, arg);
-	else
-		sess_set_stop_check(cl->sess, fn, arg);
-}
-
 const struct smb_ops *smb_client_ops(const struct smb_client *cl)
 {
 	return cl->ops;

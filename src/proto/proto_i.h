@@ -60,8 +60,6 @@ struct smb1_sess_opts;
 int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const struct smb1_sess_opts *o,
 		      char *errbuf, size_t errlen);
 void smb1_client_stop(struct smb_client *cl);
-/* smb1_ops.c: hard waits over SMB1 poll fn (smb_client_set_stop_check). */
-void smb1_client_set_stop_check(struct smb_client *cl, sess_stop_fn fn, void *arg);
 /* "SMB 1 (NT LM 0.12), signed" for smb_client_describe. */
 void smb1_client_describe(struct smb_client *cl, char *buf, size_t len);
 
@@ -310,7 +308,8 @@ bool lease_write_cached(struct smb_client *cl, struct lease *l);
  * most cap bytes) and returns size; -EAGAIN when the lease holds no Write caching (the caller writes
  * through, after wb_writeback); or an error kept from an earlier gathered WRITE, reported once.
  * wb_writeback sends what is gathered and waits for every WRITE in flight; with report it returns and
- * clears the kept error. wb_busy: anything gathered or in flight.
+ * clears the kept error; an interrupted wait returns -EINTR (or -ESHUTDOWN) and leaves the WRITEs going.
+ * wb_busy: anything gathered or in flight.
  */
 struct wb *wb_new(void);
 void wb_free(struct wb *wb);

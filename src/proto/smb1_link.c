@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "smb1_proto_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/smb1.h"
@@ -69,7 +70,14 @@ static int link_rebuild_locked(struct smb1_state *st, struct s1link **old)
 	if (rc < 0)
 		return rc;
 	sess_outage_lost_locked(&st->outage);
+	/* Unlocked: a connect to a blackholed server takes its whole timeout, and the callers waiting
+	 * behind it must stay interruptible (cancel.h). Only the rebuilder writes st->gen meanwhile. */
+	st->rebuilding = true;
+	pthread_mutex_unlock(&st->lock);
 	rc = link_build(st, &l, err, sizeof(err));
+	pthread_mutex_lock(&st->lock);
+	st->rebuilding = false;
+	pthread_cond_broadcast(&st->cond);
 	if (rc < 0)
 		return sess_outage_failed_locked(&st->outage, rc, err);
 	st->cur->retired = true;
@@ -87,10 +95,14 @@ int link_get(struct smb1_state *st, struct s1link **out)
 	bool rebuilt = false;
 	int rc = 0;
 	pthread_mutex_lock(&st->lock);
-	while (!smb1_sess_alive(st->cur->s)) {
+	for (;;) {
+		while (st->rebuilding && (rc = smb_cancel_wait(&st->cond, &st->lock, NULL)) == 0)
+			;
+		if (rc < 0 || smb1_sess_alive(st->cur->s))
+			break;
 		rc = link_rebuild_locked(st, &old);
 		rebuilt |= rc == 0;
-		if (rc == 0 || !sess_outage_wait_locked(&st->outage, &st->lock))
+		if (rc == 0 || (rc = sess_outage_wait_locked(&st->outage, &st->lock, rc)) < 0)
 			break;
 		rc = 0; /* waited (hard): look again, another caller may have rebuilt it */
 	}

@@ -587,6 +587,7 @@ static void state_free(struct smb1_state *st)
 		free(st->str[i]);
 	secret_free(st->nt_hash);
 	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
 	free(st);
 }
 
@@ -597,6 +598,11 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	st->cl = cl;
 	st->cfg = *cfg;
 	st->opts = *o;
@@ -626,13 +632,6 @@ void smb1_client_stop(struct smb_client *cl)
 {
 	state_free(cl->smb1);
 	cl->smb1 = NULL;
-}
-
-void smb1_client_set_stop_check(struct smb_client *cl, sess_stop_fn fn, void *arg)
-{
-	pthread_mutex_lock(&cl->smb1->lock);
-	sess_outage_set_stop_locked(&cl->smb1->outage, fn, arg);
-	pthread_mutex_unlock(&cl->smb1->lock);
 }
 
 void smb1_client_describe(struct smb_client *cl, char *buf, size_t len)

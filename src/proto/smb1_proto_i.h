@@ -32,7 +32,9 @@ struct s1link {
 };
 
 struct smb1_state {
-	pthread_mutex_t lock; /* guards cur, gen, users and outage; held while a new link is built */
+	pthread_mutex_t lock; /* guards cur, gen, users, outage and rebuilding */
+	pthread_cond_t cond;  /* a rebuild ended (CLOCK_MONOTONIC) */
+	bool rebuilding;      /* one caller builds a new link with the lock released; the others wait */
 	struct s1link *cur;
 	uint64_t gen;
 	struct sess_outage outage;  /* soft/hard, shared with SMB2 (session.h) */

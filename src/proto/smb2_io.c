@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "smbfuse/cancel.h"
 #include "smb2_proto_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/smb2.h"
@@ -91,7 +92,8 @@ static uint32_t io_chunk(struct smb_client *cl, bool write)
 
 /*
  * Submit every piece, then wait for all, up to the request timeout. Pieces whose submit failed count as
- * done with that error. 0: p is the caller's to read and free. -ETIMEDOUT: p is no longer the caller's.
+ * done with that error. 0: p is the caller's to read and free. -ETIMEDOUT, or -EINTR/-ESHUTDOWN (cancel.h):
+ * p is no longer the caller's.
  */
 static int io_run(struct smb_client *cl, struct io_piece *p, int n)
 {
@@ -129,12 +131,12 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n)
 	int rc = 0;
 	pthread_mutex_lock(&b->lock);
 	while (b->pending > 0 && rc == 0)
-		rc = -pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+		rc = smb_cancel_wait(&b->cond, &b->lock, &ts); /* interrupted: abandoned as on a timeout */
 	bool orphan = b->pending > 0;
 	b->abandoned = orphan;
 	pthread_mutex_unlock(&b->lock);
 	if (orphan)
-		return -ETIMEDOUT;
+		return rc;
 	batch_free(b);
 	return 0;
 }

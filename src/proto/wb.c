@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "proto_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
@@ -157,7 +158,11 @@ struct wb *wb_new(void)
 		return NULL;
 	pthread_mutex_init(&wb->submit, NULL);
 	pthread_mutex_init(&wb->lock, NULL);
-	pthread_cond_init(&wb->cond, NULL);
+	pthread_condattr_t ca; /* smb_cancel_wait's clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wb->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	return wb;
 }
 
@@ -348,10 +353,13 @@ int wb_writeback(struct smb_client *cl, struct wb *wb, bool report)
 	pthread_mutex_lock(&wb->submit);
 	send_locked(cl, wb);
 	pthread_mutex_lock(&wb->lock);
-	while (wb->inflight > 0)
-		pthread_cond_wait(&wb->cond, &wb->lock);
-	int e = report ? wb->err : 0;
-	if (report)
+	/* An interrupted caller (cancel.h) stops waiting; the WRITEs go on, and an error of theirs is kept
+	 * for the next report. */
+	int c = 0;
+	while (wb->inflight > 0 && (c = smb_cancel_wait(&wb->cond, &wb->lock, NULL)) == 0)
+		;
+	int e = c < 0 ? c : report ? wb->err : 0;
+	if (report && c == 0)
 		wb->err = 0;
 	pthread_mutex_unlock(&wb->lock);
 	pthread_mutex_unlock(&wb->submit);

@@ -8,17 +8,17 @@
  * of each trying again, so a dead server costs one connect attempt per interval, not one per FUSE request.
  *
  * hard (mount.cifs's option). Instead of failing while the server is unreachable, a caller waits for it, one
- * reconnect attempt per backoff interval, until it answers or the mount is ending. The stop check is polled
- * once per interval rather than signalled: the mount ends in libfuse's SIGTERM handler, where nothing but
- * a flag may be set, and libfuse then joins its workers, so a worker that kept waiting would keep the daemon
- * (and the unmount) alive for as long as the server stays away. Requests that were in flight when the
- * connection died are not resent blindly: that would run a rename or a write twice; only those the caller
- * judges safe are, as without hard.
+ * reconnect attempt per backoff interval, until it answers, its caller gives up (FUSE INTERRUPT: a signal,
+ * kill -9 included) or the mount is ending (cancel.h: libfuse joins its workers at the end, so a worker
+ * that kept waiting would keep the daemon, and the unmount, alive for as long as the server stays away).
+ * Requests that were in flight when the connection died are not resent blindly: that would run a rename or
+ * a write twice; only those the caller judges safe are, as without hard.
  */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
+#include "smbfuse/cancel.h"
 #include "smbfuse/log.h"
 #include "smbfuse/session.h"
 #include "smbfuse/util.h"
@@ -41,12 +41,6 @@ void sess_outage_destroy(struct sess_outage *o)
 	pthread_cond_destroy(&o->cond);
 }
 
-void sess_outage_set_stop_locked(struct sess_outage *o, sess_stop_fn fn, void *arg)
-{
-	o->stop = fn;
-	o->stop_arg = arg;
-}
-
 int sess_outage_backoff_locked(const struct sess_outage *o)
 {
 	if (o->last_err && now_ms() - o->last_fail_ms < SESS_RECONNECT_BACKOFF_MS)
@@ -63,6 +57,9 @@ void sess_outage_lost_locked(struct sess_outage *o)
 
 int sess_outage_failed_locked(struct sess_outage *o, int rc, const char *why)
 {
+	/* The caller gave up, not the server: no verdict on it, and no backoff for the others. */
+	if (rc == -EINTR || rc == -ESHUTDOWN)
+		return rc;
 	log_warn("reconnect to %s failed: %s", o->unc, why && *why ? why : strerror(-rc));
 	/* A refused logon is worth telling apart: the server is there, the credentials are not accepted. */
 	o->last_err = rc == -EACCES ? -EACCES : -EHOSTDOWN;
@@ -79,24 +76,20 @@ void sess_outage_over_locked(struct sess_outage *o, uint64_t gen)
 	log_info("reconnected to %s (generation %llu)", o->unc, (unsigned long long)gen);
 }
 
-static bool stopping(const struct sess_outage *o)
+int sess_outage_wait_locked(struct sess_outage *o, pthread_mutex_t *lock, int rc)
 {
-	return o->stop && o->stop(o->stop_arg);
-}
-
-bool sess_outage_wait_locked(struct sess_outage *o, pthread_mutex_t *lock)
-{
-	if (!o->hard || stopping(o))
-		return false;
+	if (!o->hard || rc == -EINTR || rc == -ESHUTDOWN)
+		return rc;
+	int c = smb_cancel_check();
+	if (c < 0)
+		return c;
 	if (!o->warned) {
 		log_warn("%s is not responding; still trying (hard mount)", o->host);
 		o->warned = true;
 	}
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)SESS_RECONNECT_BACKOFF_MS * 1000000;
-	ts.tv_sec += (time_t)(ns / 1000000000);
-	ts.tv_nsec = (long)(ns % 1000000000);
-	pthread_cond_timedwait(&o->cond, lock, &ts);
-	return !stopping(o);
+	mono_deadline(&ts, SESS_RECONNECT_BACKOFF_MS);
+	while ((c = smb_cancel_wait(&o->cond, lock, &ts)) == 0)
+		;
+	return c == -ETIMEDOUT ? 0 : c;
 }

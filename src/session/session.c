@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "smbfuse/cancel.h"
 #include "smbfuse/auth.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
@@ -529,10 +530,10 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	if (s->cfg.echo_interval_ms <= 0)
 		s->cfg.echo_interval_ms = 60000;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
 	pthread_cond_init(&s->stop_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	int rc = -ENOMEM;
@@ -658,12 +659,15 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		while (s->state == SESS_REBUILDING)
-			pthread_cond_wait(&s->cond, &s->lock);
+		/* Behind another caller's rebuild (up to a connect timeout): still interruptible. */
+		while (s->state == SESS_REBUILDING && (rc = smb_cancel_wait(&s->cond, &s->lock, NULL)) == 0)
+			;
+		if (rc < 0)
+			break;
 		if (s->state == SESS_UP && conn_alive(s->cur->conn))
 			break;
 		rc = rebuild_locked(s);
-		if (rc < 0 && !sess_outage_wait_locked(&s->outage, &s->lock))
+		if (rc < 0 && (rc = sess_outage_wait_locked(&s->outage, &s->lock, rc)) < 0)
 			break;
 		rc = 0; /* rebuilt, or waited (hard): look again */
 	}
@@ -773,13 +777,6 @@ void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
 		return;
 	conn_cancel(l->conn, a);
 	link_put(s, l);
-}
-
-void sess_set_stop_check(struct sess *s, sess_stop_fn fn, void *arg)
-{
-	pthread_mutex_lock(&s->lock);
-	sess_outage_set_stop_locked(&s->outage, fn, arg);
-	pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t sess_generation(struct sess *s)

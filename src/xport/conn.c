@@ -23,6 +23,7 @@
  * request alive until its late reply (or the connection's death) settles its MessageId and credits.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smbfuse/cancel.h"
 #include "smbfuse/nbt.h"
 #include "conn_i.h"
 #include "engine_i.h"
@@ -121,12 +123,11 @@ static int deadline_of(const struct conn *c, unsigned flags, int timeout_ms, str
 	return 1;
 }
 
-/* Wait on cv under c->mu; -ETIMEDOUT once the deadline (if any) has passed. */
+/* Wait on cv under c->mu; -ETIMEDOUT once the deadline (if any) has passed, -EINTR or -ESHUTDOWN when the
+ * caller's request was interrupted or the mount is ending (cancel.h). */
 static int wait_until(struct conn *c, pthread_cond_t *cv, bool has_deadline, const struct timespec *ts)
 {
-	if (!has_deadline)
-		return -pthread_cond_wait(cv, &c->mu);
-	return -pthread_cond_timedwait(cv, &c->mu, ts);
+	return smb_cancel_wait(cv, &c->mu, has_deadline ? ts : NULL);
 }
 
 static bool enter_locked(struct conn *c)
@@ -169,15 +170,32 @@ static int seal_frame(struct xout *o, const struct xport_transform *xf, struct w
 	return rc;
 }
 
-static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
+/* Room for a small frame right now, and nobody else sending: a CANCEL goes out only then (send_cancel). */
+static bool send_lock_at_once(struct conn *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+	if (pthread_mutex_trylock(&c->send_mu) != 0)
+		return false;
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		return true;
+	pthread_mutex_unlock(&c->send_mu);
+	return false;
+}
+
+static int send_frame_how(struct conn *c, struct xout *o, const struct txsnap *s, bool at_once)
 {
 	struct wbuf sealed = {0};
 	int rc = s->seal ? seal_frame(o, &s->xf, &sealed) : xout_sign(o, &s->sig);
+	if (rc == 0 && at_once && !send_lock_at_once(c)) {
+		wbuf_free(&sealed);
+		return -EAGAIN;
+	}
 	if (rc == 0) {
 		struct iovec one = {sealed.p, sealed.len};
 		if (!s->seal)
 			xout_iov(o);
-		pthread_mutex_lock(&c->send_mu);
+		if (!at_once)
+			pthread_mutex_lock(&c->send_mu);
 		rc = s->seal ? sock_writev_hook(c->fd, &one, 1) : sock_writev_hook(c->fd, o->iov, o->iovcnt);
 		pthread_mutex_unlock(&c->send_mu);
 	}
@@ -187,6 +205,19 @@ static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
 		conn_kill(c, rc);
 	}
 	return rc;
+}
+
+static int send_frame(struct conn *c, struct xout *o, const struct txsnap *s)
+{
+	return send_frame_how(c, o, s, false);
+}
+
+/* An interrupted caller's CANCEL, only if it can go out at once: behind a send stalled on a server that
+ * stopped reading, the caller would wait for as long as that send does. The request is abandoned anyway. */
+static void send_cancel(struct conn *c, struct xout *o, const struct txsnap *s)
+{
+	if (send_frame_how(c, o, s, true) == -EAGAIN)
+		log_dbg("CANCEL not sent: the connection is busy sending");
 }
 
 /*
@@ -207,8 +238,9 @@ static int submit_locked(struct conn *c, struct conn_async *r, const struct conn
 		rc = c->dead ? -ENOTCONN : xeng_submit(c->e, &r->x, msgs, n, flags, o);
 		if (rc != -EAGAIN)
 			break;
-		if (wait_until(c, &c->credit_cv, has_deadline, ts) == -ETIMEDOUT) {
-			rc = -ETIMEDOUT;
+		int w = wait_until(c, &c->credit_cv, has_deadline, ts);
+		if (w < 0) {
+			rc = w;
 			break;
 		}
 	}
@@ -283,9 +315,10 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 	}
 	xout_free(&o);
 	pthread_mutex_lock(&c->mu);
+	bool cancel = false;
 	if (rc == 0) {
 		while (!r->finished && rc == 0) {
-			rc = wait_until(c, &r->cv, has_deadline, &ts) == -ETIMEDOUT ? -ETIMEDOUT : 0;
+			rc = wait_until(c, &r->cv, has_deadline, &ts);
 			/* MS-SMB2 3.2.5.1.5: an interim response says the server is at work (an open waiting for
 			 * another client's break, a blocking lock): wait on without a deadline, as the kernel client
 			 * does. A server that dies meanwhile is found by the echo keepalive, which fails the call. */
@@ -294,10 +327,26 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 				rc = 0;
 			}
 		}
-		if (r->finished)
+		if (r->finished) {
 			rc = conn_creq_results(r, msgs);
-		else
+		} else {
 			r->abandoned = true;
+			/* The caller gave up (FUSE INTERRUPT): tell the server, by AsyncId once it went async, else
+			 * by MessageId (MS-SMB2 3.2.4.24). The reply, STATUS_CANCELLED or the result, is dropped as
+			 * after a timeout. */
+			xout_init(&o);
+			cancel = rc == -EINTR && xeng_cancel(c->e, &r->x, &o) == 0;
+			if (cancel)
+				conn_snap_locked(c, &s);
+			else
+				xout_free(&o);
+		}
+	}
+	if (cancel) {
+		pthread_mutex_unlock(&c->mu);
+		send_cancel(c, &o, &s);
+		xout_free(&o);
+		pthread_mutex_lock(&c->mu);
 	}
 	leave_locked(c);
 	pthread_mutex_unlock(&c->mu);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sock_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/log.h"
 #include "smbfuse/nbt.h"
 #include "smbfuse/smb1.h"
@@ -88,9 +89,11 @@ static bool mid_in_use_locked(struct smb1_conn *c, uint16_t mid)
 /* Wait for a slot under MaxMpxCount, then take a free MID. */
 static int enter_locked(struct smb1_conn *c, struct s1call *k, const struct timespec *ts)
 {
-	while (!c->dead && c->inflight >= c->max_mpx)
-		if (pthread_cond_timedwait(&c->mpx_cv, &c->mu, ts) == ETIMEDOUT)
-			return -ETIMEDOUT;
+	while (!c->dead && c->inflight >= c->max_mpx) {
+		int rc = smb_cancel_wait(&c->mpx_cv, &c->mu, ts);
+		if (rc < 0)
+			return rc;
+	}
 	if (c->dead)
 		return -ENOTCONN;
 	do
@@ -168,9 +171,12 @@ static int send_locked(struct smb1_conn *c, struct s1call *k, uint8_t *req, size
 
 static int wait_done_locked(struct smb1_conn *c, struct s1call *k, const struct timespec *ts)
 {
-	while (!k->done)
-		if (pthread_cond_timedwait(&k->cv, &c->mu, ts) == ETIMEDOUT)
-			return -ETIMEDOUT;
+	/* Interrupted (cancel.h) as on a timeout: the call is abandoned and a late answer dropped. */
+	while (!k->done) {
+		int rc = smb_cancel_wait(&k->cv, &c->mu, ts);
+		if (rc < 0 && !k->done)
+			return rc;
+	}
 	return k->err;
 }
 

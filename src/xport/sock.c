@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "smbfuse/cancel.h"
 #include "sock_i.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
@@ -69,7 +70,13 @@ static int try_addr(const struct addrinfo *ai, uint64_t deadline)
 			rc = -ETIMEDOUT;
 			goto fail;
 		}
-		int n = poll(&p, 1, (int)MIN(deadline - now, (uint64_t)INT32_MAX));
+		/* In slices: a caller that gives up (cancel.h) need not wait out a blackholed connect. */
+		int n = poll(&p, 1, smb_cancel_slice_ms((int)MIN(deadline - now, (uint64_t)INT32_MAX)));
+		int c = smb_cancel_check();
+		if (c < 0) {
+			rc = c;
+			goto fail;
+		}
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
 			goto fail;

@@ -14,6 +14,7 @@
 
 #include "../unit/tap.h"
 #include "engine_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/util.h"
 #include "smbfuse/xport.h"
@@ -38,6 +39,7 @@ struct fsrv {
 	uint64_t silent_mids[64]; /* mu */
 	bool cancel_seen;	  /* mu */
 	uint16_t cancel_charge;
+	struct smb2_hdr cancel_hdr; /* mu: the last CANCEL */
 	/* conn_cfg.first_req: what the server does with the first frame (F_NONE: it is SMB2 like the rest) */
 	enum { F_NONE, F_ANSWER, F_CLOSE, F_SILENT } first;
 	uint8_t first_seen[64];
@@ -83,6 +85,7 @@ static void on_request(struct fsrv *s, uint8_t *f, const struct srv_req *q)
 	if (q->h.command == SMB2_CANCEL) {
 		s->cancel_seen = true;
 		s->cancel_charge = q->h.credit_charge;
+		s->cancel_hdr = q->h;
 	}
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
@@ -239,6 +242,21 @@ static void srv_wait_reqs(struct fsrv *s, int n)
 	while (s->nreq < n)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* srv_wait_reqs that gives up after ms: false if fewer than n requests came. */
+static bool srv_wait_reqs_for(struct fsrv *s, int n, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	pthread_mutex_lock(&s->mu);
+	while (s->nreq < n && now_ms() < end) {
+		pthread_mutex_unlock(&s->mu);
+		usleep(5000);
+		pthread_mutex_lock(&s->mu);
+	}
+	bool ok = s->nreq >= n;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
 }
 
 static void srv_stop(struct fsrv *s)
@@ -691,6 +709,67 @@ static void test_keepalive_frames(void)
 	srv_stop(&s);
 }
 
+/* A conn_call whose caller is interrupted (cancel.h, a FUSE INTERRUPT) ends at once with -EINTR and sends
+ * SMB2 CANCEL: by MessageId while the server is silent, by AsyncId once it has answered STATUS_PENDING. */
+struct icall {
+	struct conn *c;
+	struct smb_cancel *tok;
+	int rc;
+	uint64_t ms;
+	pthread_t th;
+	_Atomic bool begun;
+};
+
+static void *icall_main(void *arg)
+{
+	struct icall *ic = arg;
+	ic->tok = smb_cancel_begin(ic);
+	atomic_store(&ic->begun, true);
+	uint64_t t0 = now_ms();
+	ic->rc = call_tag(ic->c, 9, 0, 10000, NULL);
+	ic->ms = now_ms() - t0;
+	return NULL;
+}
+
+static void interrupted_call(int mode, bool async)
+{
+	struct fsrv s;
+	srv_start(&s, mode);
+	struct conn *c = open_conn(s.port, 10000);
+	struct icall ic = {.c = c};
+	pthread_create(&ic.th, NULL, icall_main, &ic);
+	srv_wait_reqs(&s, 1);
+	while (!atomic_load(&ic.begun))
+		usleep(1000);
+	if (async)
+		usleep(100 * 1000); /* let the interim response land */
+	smb_cancel_fire(ic.tok, &s); /* a stale tag: nothing happens */
+	usleep(50 * 1000);
+	CHECK(s.nreq == 1);
+	smb_cancel_fire(ic.tok, &ic);
+	pthread_join(ic.th, NULL);
+	printf("# interrupted %s call: %d after %llu ms\n", async ? "pending" : "silent", ic.rc,
+	       (unsigned long long)ic.ms);
+	CHECK(ic.rc == -EINTR && ic.ms < 1000);
+	CHECK(srv_wait_reqs_for(&s, 2, 2000));
+	pthread_mutex_lock(&s.mu);
+	CHECK(s.cancel_seen && s.cancel_hdr.command == SMB2_CANCEL);
+	if (async)
+		CHECK((s.cancel_hdr.flags & SMB2_FLAGS_ASYNC_COMMAND) && s.cancel_hdr.async_id == 7);
+	else
+		CHECK(!(s.cancel_hdr.flags & SMB2_FLAGS_ASYNC_COMMAND) && s.cancel_hdr.message_id == s.silent_mids[0]);
+	pthread_mutex_unlock(&s.mu);
+	CHECK(conn_alive(c));
+	conn_free(c);
+	srv_stop(&s);
+}
+
+static void test_interrupted_call(void)
+{
+	interrupted_call(M_SILENT, false);
+	interrupted_call(M_PENDING, true);
+}
+
 int main(void)
 {
 	test_frame_limits();
@@ -703,6 +782,7 @@ int main(void)
 	test_connect_errors();
 	test_huge_frame();
 	test_submit_cancel();
+	test_interrupted_call();
 	test_free_with_waiters();
 	test_send_faults();
 	return tap_done();

@@ -2,7 +2,7 @@
 /*
  * memfs.c - an in-memory struct smb_ops backend that stands in for the proto layer in the fs tests.
  *
- * It also provides smb_client_new/_free/_ops/_describe/_set_stop_check, so src/main.c links against it unchanged and the
+ * It also provides smb_client_new/_free/_ops/_describe, so src/main.c links against it unchanged and the
  * test binary smbfuse-memfs is the real command line over a fake server.
  *
  * Files are sparse (64 KiB chunks, absent chunks read as zeros) so multi-GiB files cost nothing. Every
@@ -643,11 +643,6 @@ void smb_client_free(struct smb_client *cl)
 const struct smb_ops *smb_client_ops(const struct smb_client *cl)
 {
 	return &memfs_ops;
-}
-
-/* Nothing here ever waits for a server. */
-void smb_client_set_stop_check(struct smb_client *cl, bool (*fn)(void *arg), void *arg)
-{
 }
 
 const char *smb_client_describe(const struct smb_client *cl)
