@@ -200,8 +200,8 @@ def test_random_namespace_one_mount(any_mnt, seed):
 
 @pytest.mark.heavy
 @pytest.mark.skipif(os.environ.get("SMBFUSE_NS_TWO") != "1",
-                    reason="known gap, run with SMBFUSE_NS_TWO=1: a mount can keep listing a name another "
-                    "client renamed away for longer than 15 s (cross-client listing coherence)")
+                    reason="known gap, run with SMBFUSE_NS_TWO=1: seeds 1 and 6 still find a file that the "
+                    "other mount renamed over read with its old data for longer than 15 s")
 @pytest.mark.parametrize("seed", SEEDS[:1])
 def test_random_namespace_two_mounts(any_mount, seed):
     a, b = any_mount(), any_mount()
