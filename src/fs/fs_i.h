@@ -103,6 +103,37 @@ int fs_mount_devno(const char *path, char *out, size_t outlen);
 
 /* ending.c. Every callback's first call: the fs of req, whose INTERRUPT now cancels this thread's waits. */
 struct fs *fs_req(fuse_req_t req);
+
+/* The glue's calls into the ops table; a NULL op means the dialect cannot do it (ops.h). */
+#define OP(fs, name) ((fs)->ops->name)
+#define CALL(fs, name, ...) (OP(fs, name) ? OP(fs, name)((fs)->cl, __VA_ARGS__) : -EOPNOTSUPP)
+
+static inline struct fs *fs_of(fuse_req_t req)
+{
+	return fs_req(req);
+}
+
+/* The sign flips here only: negative inside, positive for fuse_reply_err. */
+static inline void reply_err(fuse_req_t req, int neg)
+{
+	fuse_reply_err(req, neg < 0 ? -neg : neg);
+}
+
+static inline struct fs_file *file_of(const struct fuse_file_info *fi)
+{
+	return (struct fs_file *)(uintptr_t)fi->fh;
+}
+
+/* ops.c: an entry for ino with attributes a and the configured timeouts. */
+void fs_fill_entry(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, const struct smb_attr *a);
+/* file.c: the open-file callbacks of fs_ll_ops. */
+void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi);
+void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi);
+void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 /* After mounting, on the thread that will run fs_loop: end waits with the session, watch for umount -l. */
 int fs_ending_start(struct fs *fs);
 /* Stop the watcher (before the signal handlers go: it may send SIGTERM). */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* stats.c - ops->stats: the mount's counters as "name value" lines (README, "Counters"). */
+#include <stdio.h>
+
+#include "cache_i.h"
+#include "smbfuse/util.h"
+
+static size_t put(char *buf, size_t len, size_t o, const char *name, uint64_t v)
+{
+	if (o < len) {
+		int n = snprintf(buf + o, len - o, "%s %llu\n", name, (unsigned long long)v);
+		o += n > 0 ? (size_t)n : 0;
+	}
+	return MIN(o, len ? len - 1 : 0);
+}
+
+#define LOAD(x) atomic_load_explicit(&cl->st.x, memory_order_relaxed)
+
+size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
+{
+	size_t o = 0;
+	uint64_t total = 0;
+	char name[64];
+	for (unsigned c = 0; c < ARRAY_SIZE(cl->st.cmd); c++) {
+		uint64_t v = atomic_load_explicit(&cl->st.cmd[c], memory_order_relaxed);
+		total += v;
+		if (!v)
+			continue;
+		snprintf(name, sizeof(name), "requests.%s", cl->cio->command_name(c));
+		o = put(buf, len, o, name, v);
+	}
+	o = put(buf, len, o, "requests.total", total);
+	o = put(buf, len, o, "bytes.read", LOAD(bytes_read));
+	o = put(buf, len, o, "bytes.written", LOAD(bytes_written));
+	o = put(buf, len, o, "leases.granted", LOAD(leases_granted));
+	o = put(buf, len, o, "breaks.received", LOAD(breaks));
+	o = put(buf, len, o, "breaks.acknowledged", LOAD(break_acks));
+	o = put(buf, len, o, "breaks.write_back", LOAD(write_breaks));
+	o = put(buf, len, o, "handles.cache_hits", LOAD(handle_hits));
+	o = put(buf, len, o, "handles.cache_misses", LOAD(handle_misses));
+	o = put(buf, len, o, "notify.watches_started", LOAD(watches_started));
+	o = put(buf, len, o, "notify.received", LOAD(notifications));
+	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
+	o = put(buf, len, o, "session.reconnects", LOAD(reconnects));
+	return o;
+}
