@@ -131,6 +131,44 @@ bool fs_files_wait_closes(struct fs *fs, int timeout_ms)
 	return done;
 }
 
+/* Whether a file at or below directory top is open or closing here. Snapshots the inode numbers under
+ * files_lock and checks their ancestry under fs->lock afterwards: the two locks are never nested. */
+static bool open_below(struct fs *fs, fuse_ino_t top)
+{
+	fuse_ino_t inos[64];
+	size_t n = 0;
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_file *f = fs->files; f && n < 64; f = f->next)
+		inos[n++] = f->ino;
+	for (struct fs_file *f = fs->closing; f && n < 64; f = f->next)
+		inos[n++] = f->ino;
+	pthread_mutex_unlock(&fs->files_lock);
+	for (size_t i = 0; i < n; i++)
+		if (fs_inode_below(fs, inos[i], top))
+			return true;
+	return false;
+}
+
+bool fs_files_wait_released_below(struct fs *fs, fuse_ino_t top, int timeout_ms)
+{
+	struct timespec ts;
+	mono_deadline(&ts, timeout_ms);
+	if (!open_below(fs, top))
+		return false;
+	bool busy = true;
+	pthread_mutex_lock(&fs->files_lock);
+	while (busy) {
+		int w = pthread_cond_timedwait(&fs->files_cond, &fs->files_lock, &ts);
+		pthread_mutex_unlock(&fs->files_lock);
+		busy = open_below(fs, top);
+		pthread_mutex_lock(&fs->files_lock);
+		if (w != 0)
+			break;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+	return !busy;
+}
+
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)
 {
 	pthread_mutex_lock(&fs->files_lock);

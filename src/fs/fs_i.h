@@ -159,6 +159,10 @@ void fs_file_put(struct fs *fs, struct fs_file *f);
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms);
 /* Wait until no CLOSE of ours is in flight; true if one was and all ended within timeout_ms. */
 bool fs_files_wait_closes(struct fs *fs, int timeout_ms);
+/* Wait (at most timeout_ms) until no file at or below directory top is open or closing here; true when
+ * some were and none is now. fs_inode_below: ino is top or lies below it. */
+bool fs_files_wait_released_below(struct fs *fs, fuse_ino_t top, int timeout_ms);
+bool fs_inode_below(struct fs *fs, fuse_ino_t ino, fuse_ino_t top);
 
 struct fs_dirent {
 	char *name;

@@ -361,3 +361,13 @@ size_t fs_inode_count(struct fs *fs)
 	pthread_mutex_unlock(&fs->lock);
 	return n;
 }
+
+bool fs_inode_below(struct fs *fs, fuse_ino_t ino, fuse_ino_t top)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	while (n && n->nodeid != top)
+		n = n->parent;
+	pthread_mutex_unlock(&fs->lock);
+	return n != NULL;
+}

@@ -527,11 +527,13 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
  * SMB refuses to replace a file that is still open (ACCESS_DENIED), and the kernel sends RELEASE, which
  * closes our handle, only after close(2) has returned: "write b; rename a over b" can reach the server
  * before b's CLOSE does. The same holds for renaming a directory while a file inside it is being closed.
- * So after a refusal: when the target still has open files here, wait for their release; otherwise, when
- * CLOSEs of ours are in flight, wait for them; then try once more. Both waits are bounded: a file an
+ * So after a refusal: when the target still has open files here, wait for their release; when files
+ * below the source directory are open or closing here, wait for those; otherwise, when CLOSEs of ours
+ * are in flight, wait for them; then try once more. Both waits are bounded: a file an
  * application really keeps open stays a refusal, as on every SMB client.
  */
-static int rename_replacing(struct fs *fs, const char *from, const char *to, fuse_ino_t target, unsigned flags)
+static int rename_replacing(struct fs *fs, const char *from, const char *to, fuse_ino_t source, fuse_ino_t target,
+			    unsigned flags)
 {
 	unsigned f = (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0;
 	int r = CALL(fs, rename, from, to, f);
@@ -540,6 +542,8 @@ static int rename_replacing(struct fs *fs, const char *from, const char *to, fus
 	bool again;
 	if (target && !(flags & RENAME_NOREPLACE) && !fs_files_wait_released(fs, target, 0))
 		again = fs_files_wait_released(fs, target, 2000);
+	else if (source && fs_files_wait_released_below(fs, source, 2000))
+		again = true; /* a file below a directory being renamed was closed by its application just now */
 	else
 		again = fs_files_wait_closes(fs, 2000);
 	return again ? CALL(fs, rename, from, to, f) : r;
@@ -559,7 +563,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		r = -EROFS;
 	else if ((r = fs_inode_path(fs, parent, name, &from)) == 0 &&
 		 (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
-		r = rename_replacing(fs, from, to, fs_inode_child(fs, newparent, newname), flags);
+		r = rename_replacing(fs, from, to, fs_inode_child(fs, parent, name), fs_inode_child(fs, newparent, newname),
+				     flags);
 	fs_cache_changed(fs, parent, true);
 	fs_cache_changed(fs, newparent, true);
 	if (r == 0)
