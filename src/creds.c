@@ -24,18 +24,6 @@
 
 #define CRED_FILE_MAX 65536
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /* ---- argv ---- */
 
@@ -237,19 +225,19 @@ int opt_read_credentials(struct opts *o, const char *path, char *err, size_t err
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open credentials file %s: %s", path, strerror(errno));
+		return opt_fail(err, errlen, -errno, "cannot open credentials file %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "credentials file %s is not a regular file", path);
+		return opt_fail(err, errlen, -EINVAL, "credentials file %s is not a regular file", path);
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		close(fd);
-		return fail(err, errlen, -EPERM, "credentials file %s is accessible by group or others; run: chmod 600 %s",
+		return opt_fail(err, errlen, -EPERM, "credentials file %s is accessible by group or others; run: chmod 600 %s",
 			    path, path);
 	}
 	if (st.st_size > CRED_FILE_MAX) {
 		close(fd);
-		return fail(err, errlen, -EFBIG, "credentials file %s is larger than 64 KiB", path);
+		return opt_fail(err, errlen, -EFBIG, "credentials file %s is larger than 64 KiB", path);
 	}
 	char *buf = secret_alloc(CRED_FILE_MAX + 1);
 	size_t n = 0;
@@ -259,7 +247,7 @@ int opt_read_credentials(struct opts *o, const char *path, char *err, size_t err
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
-			r = fail(err, errlen, -errno, "cannot read credentials file %s: %s", path, strerror(errno));
+			r = opt_fail(err, errlen, -errno, "cannot read credentials file %s: %s", path, strerror(errno));
 		if (k <= 0)
 			break;
 		n += (size_t)k;
@@ -283,6 +271,6 @@ int opt_hash_password(struct opts *o, char *err, size_t errlen)
 	int r = o->nt_hash ? ntlm_nt_hash(o->password ? o->password : "", o->nt_hash) : -ENOMEM;
 	replace(&o->password, NULL);
 	if (r == -EILSEQ)
-		return fail(err, errlen, r, "the password is not valid UTF-8");
+		return opt_fail(err, errlen, r, "the password is not valid UTF-8");
 	return r;
 }

@@ -163,9 +163,7 @@ static const struct fuse_opt opt_table[] = {
     FUSE_OPT_END,
 };
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+int opt_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 	if (err && errlen) {
@@ -211,18 +209,18 @@ static int unknown_opt(struct opts *o, const char *arg)
 		const char *n = unsupported[i].name;
 		size_t len = strlen(n);
 		if (n[len - 1] == '=' ? strncmp(arg, n, len) == 0 : strcmp(arg, n) == 0)
-			return fail(o->err, o->errlen, -1, "mount option '%s' is not supported: %s", arg,
+			return opt_fail(o->err, o->errlen, -1, "mount option '%s' is not supported: %s", arg,
 				    unsupported[i].why);
 	}
 	if (arg[0] == '-')
-		return fail(o->err, o->errlen, -1, "unknown option '%s'", arg);
+		return opt_fail(o->err, o->errlen, -1, "unknown option '%s'", arg);
 	/* Name the option but never echo its value: a misspelt "pasword=" would print the password. */
 	int n = (int)strcspn(arg, "=");
 	if (o->sloppy) {
 		fprintf(stderr, "smbfuse: warning: ignoring unknown mount option '%.*s'\n", n, arg);
 		return 0;
 	}
-	return fail(o->err, o->errlen, -1, "unknown mount option '%.*s'", n, arg);
+	return opt_fail(o->err, o->errlen, -1, "unknown mount option '%.*s'", n, arg);
 }
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -235,7 +233,7 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			return (o->source = strdup(arg)) ? 0 : -1;
 		if (!o->mountpoint)
 			return (o->mountpoint = strdup(arg)) ? 0 : -1;
-		return fail(o->err, o->errlen, -1, "unexpected argument '%s'", arg);
+		return opt_fail(o->err, o->errlen, -1, "unexpected argument '%s'", arg);
 	case KEY_FOREGROUND:
 		o->foreground = 1;
 		return 0;
@@ -257,14 +255,14 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		/* Names are always UTF-8 on our side; any other charset would be silently wrong. */
 		if (strcasecmp(arg + 10, "utf8") == 0 || strcasecmp(arg + 10, "utf-8") == 0)
 			return 0;
-		return fail(o->err, o->errlen, -1, "%s: smbfuse always uses UTF-8 (iocharset=utf8)", arg);
+		return opt_fail(o->err, o->errlen, -1, "%s: smbfuse always uses UTF-8 (iocharset=utf8)", arg);
 	case KEY_PERM:
 		/* mount.cifs "perm": the client checks mode bits, which is FUSE's default_permissions. */
 		return fuse_opt_add_arg(outargs, "-odefault_permissions") < 0 ? -1 : 0;
 	case FUSE_OPT_KEY_OPT:
 		return unknown_opt(o, arg);
 	}
-	return fail(o->err, o->errlen, -1, "cannot parse '%s'", arg);
+	return opt_fail(o->err, o->errlen, -1, "cannot parse '%s'", arg);
 }
 
 /* Decode %XX escapes (when decode) of n bytes of s into out, which has room for n + 1. */
@@ -319,7 +317,7 @@ static int split_unc(struct opts *o, const char *p, bool decode, char *err, size
 	if (*p == '[') {
 		host_end = strchr(p, ']');
 		if (!host_end)
-			return fail(err, errlen, -EINVAL, "unterminated '[' in server address");
+			return opt_fail(err, errlen, -EINVAL, "unterminated '[' in server address");
 		if ((r = set_str(&o->host, p + 1, (size_t)(host_end - p - 1), false)) < 0)
 			return r;
 		host_end++;
@@ -332,16 +330,16 @@ static int split_unc(struct opts *o, const char *p, bool decode, char *err, size
 		char *end;
 		unsigned long port = strtoul(host_end + 1, &end, 10);
 		if (end == host_end + 1 || port == 0 || port > 65535 || (*end && *end != '/'))
-			return fail(err, errlen, -EINVAL, "bad port in source");
+			return opt_fail(err, errlen, -EINVAL, "bad port in source");
 		o->port = (uint16_t)port;
 		host_end = end;
 	}
 	if (!*o->host)
-		return fail(err, errlen, -EINVAL, "no server name in source");
+		return opt_fail(err, errlen, -EINVAL, "no server name in source");
 	share = host_end + strspn(host_end, "/");
 	share_end = share + strcspn(share, "/");
 	if (share == share_end)
-		return fail(err, errlen, -EINVAL, "no share name in source (expected //server/share)");
+		return opt_fail(err, errlen, -EINVAL, "no share name in source (expected //server/share)");
 	if ((r = set_str(&o->share, share, (size_t)(share_end - share), decode)) < 0)
 		return r;
 
@@ -365,7 +363,7 @@ static int split_unc(struct opts *o, const char *p, bool decode, char *err, size
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
 			free(comp);
 			free(sub);
-			return fail(err, errlen, -EINVAL, "'.' or '..' in source path");
+			return opt_fail(err, errlen, -EINVAL, "'.' or '..' in source path");
 		}
 		if (*sub)
 			strcat(sub, "/");
@@ -423,12 +421,12 @@ int opt_parse_source(struct opts *o, const char *src, char *err, size_t errlen)
 			if (*p == '\\')
 				*p = '/';
 		int r = strchr(copy, ':') && copy[0] != '[' && strchr(copy, ':') < copy + strcspn(copy, "/")
-			    ? fail(err, errlen, -EINVAL, "use port= (or an smb:// URL) to give a port")
+			    ? opt_fail(err, errlen, -EINVAL, "use port= (or an smb:// URL) to give a port")
 			    : split_unc(o, copy, false, err, errlen);
 		free(copy);
 		return r;
 	}
-	return fail(err, errlen, -EINVAL, "bad source '%s' (expected //server/share[/path] or smb://server/share)",
+	return opt_fail(err, errlen, -EINVAL, "bad source '%s' (expected //server/share[/path] or smb://server/share)",
 		    src);
 }
 
@@ -501,45 +499,45 @@ static int convert_numbers(struct opts *o, char *err, size_t errlen)
 
 	if (o->port_s) {
 		if (parse_ulong(o->port_s, 10, 65535, &v) < 0 || v == 0)
-			return fail(err, errlen, -EINVAL, "bad port=%s", o->port_s);
+			return opt_fail(err, errlen, -EINVAL, "bad port=%s", o->port_s);
 		o->port = (uint16_t)v;
 	}
 	if (o->uid_s) {
 		if (parse_id(o->uid_s, true, &id) < 0)
-			return fail(err, errlen, -EINVAL, "bad uid=%s (not a number or a user name)", o->uid_s);
+			return opt_fail(err, errlen, -EINVAL, "bad uid=%s (not a number or a user name)", o->uid_s);
 		o->fs.uid = id;
 	}
 	if (o->gid_s) {
 		if (parse_id(o->gid_s, false, &id) < 0)
-			return fail(err, errlen, -EINVAL, "bad gid=%s (not a number or a group name)", o->gid_s);
+			return opt_fail(err, errlen, -EINVAL, "bad gid=%s (not a number or a group name)", o->gid_s);
 		o->fs.gid = id;
 	}
 	if (o->file_mode_s) {
 		if (parse_ulong(o->file_mode_s, 8, 07777, &v) < 0)
-			return fail(err, errlen, -EINVAL, "bad file_mode=%s (octal, e.g. 0644)", o->file_mode_s);
+			return opt_fail(err, errlen, -EINVAL, "bad file_mode=%s (octal, e.g. 0644)", o->file_mode_s);
 		o->fs.file_mode = (mode_t)v;
 	}
 	if (o->dir_mode_s) {
 		if (parse_ulong(o->dir_mode_s, 8, 07777, &v) < 0)
-			return fail(err, errlen, -EINVAL, "bad dir_mode=%s (octal, e.g. 0755)", o->dir_mode_s);
+			return opt_fail(err, errlen, -EINVAL, "bad dir_mode=%s (octal, e.g. 0755)", o->dir_mode_s);
 		o->fs.dir_mode = (mode_t)v;
 	}
 	if (o->actimeo_s) {
 		char *end;
 		double t = strtod(o->actimeo_s, &end);
 		if (!*o->actimeo_s || *end || !(t >= 0 && t <= 86400 * 365))
-			return fail(err, errlen, -EINVAL, "bad actimeo=%s (seconds)", o->actimeo_s);
+			return opt_fail(err, errlen, -EINVAL, "bad actimeo=%s (seconds)", o->actimeo_s);
 		o->fs.attr_timeout = o->fs.entry_timeout = t;
 	}
 	if (o->timeout_s) {
 		if (parse_ulong(o->timeout_s, 10, 3600, &v) < 0 || v == 0)
-			return fail(err, errlen, -EINVAL, "bad timeout=%s (seconds, 1 to 3600)", o->timeout_s);
+			return opt_fail(err, errlen, -EINVAL, "bad timeout=%s (seconds, 1 to 3600)", o->timeout_s);
 		o->connect_timeout_ms = (int)v * 1000;
 	}
 	if (o->echo_interval_s) {
 		/* mount.cifs allows 1 to 600 seconds */
 		if (parse_ulong(o->echo_interval_s, 10, 600, &v) < 0 || v == 0)
-			return fail(err, errlen, -EINVAL, "bad echo_interval=%s (seconds, 1 to 600)",
+			return opt_fail(err, errlen, -EINVAL, "bad echo_interval=%s (seconds, 1 to 600)",
 				    o->echo_interval_s);
 		o->echo_interval_ms = (int)v * 1000;
 	}
@@ -551,25 +549,25 @@ static int convert_netbios(struct opts *o, char *err, size_t errlen)
 {
 	unsigned long v;
 	if (o->servern && (!*o->servern || strlen(o->servern) > 15))
-		return fail(err, errlen, -EINVAL, "bad servern=%s (a NetBIOS name of 1 to 15 characters)", o->servern);
+		return opt_fail(err, errlen, -EINVAL, "bad servern=%s (a NetBIOS name of 1 to 15 characters)", o->servern);
 	if (o->netbiosname && (!*o->netbiosname || strlen(o->netbiosname) > 15))
-		return fail(err, errlen, -EINVAL, "bad netbiosname=%s (a NetBIOS name of 1 to 15 characters)",
+		return opt_fail(err, errlen, -EINVAL, "bad netbiosname=%s (a NetBIOS name of 1 to 15 characters)",
 			    o->netbiosname);
 	if (!o->nbns_s)
 		return 0;
 	o->nbns_addr = strdup(o->nbns_s);
 	if (!o->nbns_addr)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return opt_fail(err, errlen, -ENOMEM, "out of memory");
 	char *colon = strchr(o->nbns_addr, ':');
 	if (colon) {
 		*colon = 0;
 		if (parse_ulong(colon + 1, 10, 65535, &v) < 0 || v == 0)
-			return fail(err, errlen, -EINVAL, "bad nbns=%s (IPV4[:PORT])", o->nbns_s);
+			return opt_fail(err, errlen, -EINVAL, "bad nbns=%s (IPV4[:PORT])", o->nbns_s);
 		o->nbns_port = (uint16_t)v;
 	}
 	struct in_addr a;
 	if (inet_pton(AF_INET, o->nbns_addr, &a) != 1)
-		return fail(err, errlen, -EINVAL, "bad nbns=%s (an IPv4 address of a NetBIOS name server)", o->nbns_s);
+		return opt_fail(err, errlen, -EINVAL, "bad nbns=%s (an IPv4 address of a NetBIOS name server)", o->nbns_s);
 	return 0;
 }
 
@@ -578,7 +576,7 @@ static int convert_modes(struct opts *o, char *err, size_t errlen)
 	if (o->vers) {
 		int r = opt_parse_vers(o->vers, &o->min_dialect, &o->max_dialect);
 		if (r < 0)
-			return fail(err, errlen, r, "unknown vers=%s (use 1.0, 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default)",
+			return opt_fail(err, errlen, r, "unknown vers=%s (use 1.0, 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default)",
 				    o->vers);
 	}
 	if (o->cache_s) {
@@ -589,7 +587,7 @@ static int convert_modes(struct opts *o, char *err, size_t errlen)
 		else if (strcmp(o->cache_s, "none") == 0)
 			o->fs.cache = FS_CACHE_NONE;
 		else
-			return fail(err, errlen, -EINVAL, "unknown cache=%s (use strict, loose or none)", o->cache_s);
+			return opt_fail(err, errlen, -EINVAL, "unknown cache=%s (use strict, loose or none)", o->cache_s);
 	}
 	if (o->fs.cache == FS_CACHE_NONE)
 		o->fs.attr_timeout = o->fs.entry_timeout = 0;
@@ -613,20 +611,20 @@ static int convert_sec(struct opts *o, char *err, size_t errlen)
 		return 0;
 	}
 	if (strncmp(s, "krb5", 4) == 0)
-		return fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos is not supported (use sec=ntlmssp)", s);
+		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos is not supported (use sec=ntlmssp)", s);
 	/* NTLMv1 is broken enough that SMB2 servers refuse it; it is offered for old SMB1 servers only, and
 	 * never chosen without being asked for. Runs after convert_modes, so vers= is known. */
 	if (strcmp(s, "ntlm") == 0 || strcmp(s, "ntlmi") == 0) {
 		if (o->min_dialect != SMB_DIALECT_SMB1)
-			return fail(err, errlen, -EOPNOTSUPP, "sec=%s: NTLMv1 logons are offered only with vers=1.0 (SMB1)",
+			return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: NTLMv1 logons are offered only with vers=1.0 (SMB1)",
 				    s);
 		o->ntlmv1 = 1;
 		o->sign |= s[4] == 'i';
 		return 0;
 	}
 	if (strcmp(s, "lanman") == 0)
-		return fail(err, errlen, -EOPNOTSUPP, "sec=lanman: LANMAN logons are not supported");
-	return fail(err, errlen, -EINVAL, "unknown sec=%s (use ntlmssp, ntlmsspi, ntlmv2, ntlmv2i or none)", s);
+		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=lanman: LANMAN logons are not supported");
+	return opt_fail(err, errlen, -EINVAL, "unknown sec=%s (use ntlmssp, ntlmsspi, ntlmv2, ntlmv2i or none)", s);
 }
 
 /* mount.cifs options that map onto smbfuse behaviour, and the ones it must refuse rather than fake. */
@@ -644,12 +642,12 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 			continue;
 		/* Below 4 KiB nothing useful is left; above 16 MiB no server offers more. */
 		if (parse_ulong(sizes[i].s, 10, 16u << 20, &v) < 0 || v < 4096)
-			return fail(err, errlen, -EINVAL, "bad %s=%s (bytes, 4096 to 16777216)", sizes[i].name,
+			return opt_fail(err, errlen, -EINVAL, "bad %s=%s (bytes, 4096 to 16777216)", sizes[i].name,
 				    sizes[i].s);
 		*sizes[i].v = (uint32_t)v;
 	}
 	if (o->addr && !*o->addr)
-		return fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
+		return opt_fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
 	o->fs.noserverino = o->noserverino;
 	return convert_sec(o, err, errlen);
 }
@@ -717,9 +715,9 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 {
 	int r;
 	if (!o->source)
-		return fail(err, errlen, -EINVAL, "no source given (expected //server/share MOUNTPOINT)");
+		return opt_fail(err, errlen, -EINVAL, "no source given (expected //server/share MOUNTPOINT)");
 	if (!o->mountpoint)
-		return fail(err, errlen, -EINVAL, "no mount point given");
+		return opt_fail(err, errlen, -EINVAL, "no mount point given");
 	r = opt_parse_source(o, o->source, err, errlen);
 	opt_wipe_url(o->source); /* our copy of argv's; argv itself is wiped by opt_parse */
 	if (r < 0)
@@ -753,7 +751,7 @@ int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = 0;
 	if (opt_take_argv_secrets(argc, argv, &t) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return opt_fail(err, errlen, -ENOMEM, "out of memory");
 	r = fuse_opt_parse(&in, o, opt_table, opt_proc);
 	/* fuse_opt_parse copied what it kept; wipe argv (the URLs) before anything else can fail. */
 	opt_wipe_argv(argc, argv);
@@ -767,7 +765,7 @@ int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 		opt_argv_secrets_free(&t);
 		fuse_opt_free_args(&in);
 		if (err && errlen && !err[0])
-			fail(err, errlen, 0, "bad command line");
+			opt_fail(err, errlen, 0, "bad command line");
 		return -EINVAL;
 	}
 	o->fuse_args = in; /* argv[0] and the KEY_FUSE options */
@@ -778,7 +776,7 @@ int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 	r = finish(o, &t, err, errlen);
 	opt_argv_secrets_free(&t);
 	if (r == -ENOMEM)
-		fail(err, errlen, r, "out of memory");
+		opt_fail(err, errlen, r, "out of memory");
 	return r;
 }
 

@@ -72,6 +72,9 @@ struct opts {
  * o->show_help/show_version may be set, in which case the other results are not filled in.
  * Free o with opt_free in every case.
  */
+/* Format a one-line error into err (errlen bytes; both may be 0/NULL) and return ret: the options code's
+ * failure path (opts.c, creds.c). */
+int opt_fail(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
 void opt_free(struct opts *o);
 
