@@ -128,6 +128,7 @@ struct wb {
 	unsigned inflight;
 	struct wb_flight fl[WB_MAX_INFLIGHT];
 	int err; /* first failure not yet reported */
+	bool orphan; /* wb_free came while WRITEs were in flight: the last completion frees it */
 };
 
 struct wb_req {
@@ -166,17 +167,29 @@ struct wb *wb_new(void)
 	return wb;
 }
 
-void wb_free(struct wb *wb)
+static void wb_destroy(struct wb *wb)
 {
-	if (!wb)
-		return;
-	if (wb->len || wb->inflight)
-		log_warn("write cache freed with %zu bytes unsent and %u WRITEs in flight", wb->len, wb->inflight);
 	buf_put(wb->buf, wb->cap);
 	pthread_mutex_destroy(&wb->submit);
 	pthread_mutex_destroy(&wb->lock);
 	pthread_cond_destroy(&wb->cond);
 	free(wb);
+}
+
+/* An interrupted flush leaves its WRITEs going on (they keep their error for the next report); if the last
+ * handle goes meanwhile, the completions still need the structure, so the last of them frees it. */
+void wb_free(struct wb *wb)
+{
+	if (!wb)
+		return;
+	if (wb->len)
+		log_warn("write cache freed with %zu bytes unsent", wb->len);
+	pthread_mutex_lock(&wb->lock);
+	bool later = wb->inflight > 0;
+	wb->orphan = later;
+	pthread_mutex_unlock(&wb->lock);
+	if (!later)
+		wb_destroy(wb);
 }
 
 bool wb_busy(struct wb *wb)
@@ -208,9 +221,12 @@ static void wb_done(void *arg, int err, uint32_t status, uint32_t count)
 		wb->err = e;
 	wb->fl[r->slot].end = wb->fl[r->slot].off;
 	wb->inflight--;
+	bool last = wb->orphan && wb->inflight == 0;
 	pthread_cond_broadcast(&wb->cond);
 	pthread_mutex_unlock(&wb->lock);
 	req_put(r);
+	if (last)
+		wb_destroy(wb);
 }
 
 static bool overlaps_locked(struct wb *wb, uint64_t off, uint64_t end)
