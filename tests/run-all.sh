@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: the C unit suites and the integration tests, under AddressSanitizer and
-# UndefinedBehaviorSanitizer. This is the README's test command and what .ci/run runs.
+# UndefinedBehaviorSanitizer, after installing what tests/packages.txt lists and the machine lacks. This
+# is the README's test command and what .ci/run runs.
 #
 #   tests/run-all.sh                 everything
 #   tests/run-all.sh -m "not heavy"  extra arguments go to the integration pytest run
@@ -18,6 +19,24 @@ started=$(date +%s)
 failed=()
 
 step() { printf '\n=== %s\n' "$*"; }
+
+# What a fresh Debian 12 machine lacks (tests/packages.txt): installed here when we are root, so that this
+# one command works for a newcomer and for CI alike; otherwise the apt-get line to run is printed.
+mapfile -t packages < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' tests/packages.txt)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -ne 0 ]; then
+    step "install missing packages: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "run as root, or first: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q "${missing[@]}"
+fi
 
 step "configure $BUILD_DIR (-Db_sanitize=address,undefined)"
 if [ -f "$BUILD_DIR/build.ninja" ]; then
