@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cache_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/util.h"
 
 void pcache_flush_path(struct smb_client *cl, const char *path)
@@ -92,6 +93,9 @@ int pcache_rmdir(struct smb_client *cl, const char *path, int (*once)(struct smb
 		pthread_mutex_unlock(&pc->lock);
 		if (!wait)
 			break;
+		int c = smb_cancel_check(); /* an interrupted caller stops waiting (pauses are at most 200 ms) */
+		if (c < 0)
+			return c;
 		struct timespec ts = {0, (long)pause_ms * 1000000};
 		nanosleep(&ts, NULL);
 		pause_ms = MIN(pause_ms * 2, 200u);
