@@ -344,8 +344,11 @@ bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct s
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = by_id_locked(fs, ino);
 	if (n) {
-		same = n->opened && n->open_size == attr->size && n->open_mtime.tv_sec == attr->mtime.tv_sec &&
-		       n->open_mtime.tv_nsec == attr->mtime.tv_nsec;
+		/* Another file under the same name (renamed over it by another client) is never the same, even
+		 * with the same size and a timestamp of the same clock tick. */
+		bool same_file = !n->attr.file_id || !attr->file_id || n->attr.file_id == attr->file_id;
+		same = same_file && n->opened && n->open_size == attr->size &&
+		       n->open_mtime.tv_sec == attr->mtime.tv_sec && n->open_mtime.tv_nsec == attr->mtime.tv_nsec;
 		n->opened = true;
 		n->open_size = attr->size;
 		n->open_mtime = attr->mtime;

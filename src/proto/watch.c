@@ -112,11 +112,14 @@ void watch_end(struct pcache *pc, struct watch *w)
 }
 
 /* Actions after which the name may stand for another file, or none: another client removed it, renamed
- * it away, or renamed something over it. */
+ * it away, or renamed something over it. A rename over a name from another directory is notified as
+ * ADDED alone (Samba sends no REMOVED for the file it replaced), so ADDED counts too: whatever we held
+ * under that name was another file. */
 static bool name_gone(uint32_t action)
 {
 	return action == FILE_ACTION_REMOVED || action == FILE_ACTION_RENAMED_OLD_NAME ||
-	       action == FILE_ACTION_RENAMED_NEW_NAME || action == FILE_ACTION_REMOVED_BY_DELETE;
+	       action == FILE_ACTION_RENAMED_NEW_NAME || action == FILE_ACTION_REMOVED_BY_DELETE ||
+	       action == FILE_ACTION_ADDED;
 }
 
 /* A directory renamed away keeps our watches on it and below, now on other names: they end too. */

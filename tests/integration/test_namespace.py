@@ -109,6 +109,31 @@ def test_mv_directory_while_a_second_mount_has_listed_it(any_mount):
                   what="second mount sees the rename")
 
 
+def test_file_renamed_over_from_another_directory_by_a_second_mount_reads_new_data(any_mount):
+    """b writes and reads d2/f (its handle stays parked under the lease, its listing watched); a moves
+    d1/g over d2/f. Samba lets the rename replace a file another client holds open (it checks only the
+    renaming client's own process) and notifies d2 with FILE_ACTION_ADDED alone, no REMOVED. b must read
+    g's bytes, not the first bytes of the file it had, even with the same length and timestamp tick."""
+    a = any_mount()
+    b = any_mount()
+    if any_mount.cache == "loose":
+        pytest.skip("cache=loose trusts cached pages across opens: another client's rewrite may read stale")
+    old, new = b"o" * 40, b"n" * 11
+    sh("mkdir d1 d2", a.path)
+    (b.path / "d2/f").write_bytes(old)
+    assert (b.path / "d2/f").read_bytes() == old
+    os.listdir(b.path / "d2")
+    (a.path / "d1/g").write_bytes(new)
+    os.rename(a.path / "d1/g", a.path / "d2/f")
+    assert (b.backing / "d2/f").read_bytes() == new
+    seen = []
+    try:
+        sf.wait_until(lambda: seen.append((b.path / "d2/f").read_bytes()) or seen[-1] == new, 10,
+                      what="the second mount to read the new file")
+    except TimeoutError:
+        assert seen[-1] == new, "the second mount still reads the replaced file's bytes"
+
+
 def test_rename_refused_while_an_application_holds_a_file_below(any_mnt):
     """The one legitimate refusal: a file an application keeps open below the directory. The error is
     the server's (EACCES or EBUSY), and nothing moved."""

@@ -28,10 +28,11 @@ NAMES = ["a", "b", "c", "dd", "e.txt", "f g", "h-1"]
 
 
 class Model:
-    """dirs: set of relative directory paths ("" is the root); files: path -> bytes."""
+    """dirs: set of relative directory paths ("" is the root); files: path -> bytes; written: every content
+    ever written -> the step that wrote it (so a failure can say whose data a stale read returned)."""
 
     def __init__(self):
-        self.dirs, self.files = {""}, {}
+        self.dirs, self.files, self.written = {""}, {}, {}
 
     def children(self, d):
         pre = d + "/" if d else ""
@@ -94,6 +95,7 @@ def step(rng, model, root):
         with open(os.path.join(root, p), "wb") as f:
             f.write(data)
         model.files[p] = data
+        model.written[data] = f"create {p}"
         return f"create {p} ({len(data)} bytes)"
     if kind == "overwrite":
         p = rng.choice(files)
@@ -102,6 +104,7 @@ def step(rng, model, root):
             f.truncate(0)
             f.write(data)
         model.files[p] = data
+        model.written[data] = f"overwrite {p}"
         return f"overwrite {p}"
     if kind == "rename" and files:
         src = rng.choice(files)
@@ -149,7 +152,7 @@ def step(rng, model, root):
     return f"list {d}"
 
 
-def converged(root, want, what):
+def converged(root, want, what, written=None):
     seen = []
 
     def same():
@@ -165,8 +168,15 @@ def converged(root, want, what):
         if isinstance(got, tuple):
             extra = sorted((got[0] - want[0]) | (set(got[1]) - set(want[1])))
             missing = sorted((want[0] - got[0]) | (set(want[1]) - set(got[1])))
+            def whose(data):
+                src = (written or {}).get(data)
+                if src:
+                    return f"read what {src} wrote"
+                src = [w for d, w in (written or {}).items() if d.startswith(data)]
+                return f"read the start of what {src[-1]} wrote" if src else "read what no step wrote"
             stale = sorted(f"{k} ({len(got[1][k])} bytes {got[1][k][:4].hex()}, want {len(want[1][k])} "
-                           f"{want[1][k][:4].hex()})" for k in set(got[1]) & set(want[1]) if got[1][k] != want[1][k])
+                           f"{want[1][k][:4].hex()}; {whose(got[1][k])})"
+                           for k in set(got[1]) & set(want[1]) if got[1][k] != want[1][k])
             got = f"extra {extra}, missing {missing}, stale data {stale}"
         assert seen[0] == want, f"{what} never converged to the model: {got}"
 
@@ -188,7 +198,7 @@ def run(rng, model, mounts, backing, seed, converge):
                 if other is m or not converge:
                     assert view(other.path) == want, "mount differs from the model"
                 else:
-                    converged(other.path, want, "the other mount")
+                    converged(other.path, want, "the other mount", model.written)
     except BaseException:
         print(f"seed {seed}, {len(done)} steps:\n" + "\n".join(done[-40:]))
         raise
