@@ -124,6 +124,10 @@ struct conn_cfg {
 	 * over. conn_new fails with the connection's error (-ECONNRESET when the server closes on it). */
 	const uint8_t *first_req;
 	size_t first_req_len;
+	/* If not NULL: when the first exchange fails because the server broke the framing, one line saying
+	 * how (the field, its value and the limit), for the mount's error message. */
+	char *why;
+	size_t why_len;
 };
 
 /*

@@ -324,8 +324,14 @@ static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t 
 	return rc;
 }
 
-static int connect_error(struct sess *s, int rc, char *errbuf, size_t errlen)
+static int connect_error(struct sess *s, int rc, const char *why, char *errbuf, size_t errlen)
 {
+	if (why && *why && (rc == -EMSGSIZE || rc == -EPROTO)) {
+		/* Connected, but the answer to the negotiate broke the framing: say how, not "cannot connect". */
+		sess_set_err(errbuf, errlen, "%s port %u answered the negotiate with a broken frame (%s): not an SMB "
+			     "server, or a broken one", s->cfg.host, s->cfg.port, why);
+		return rc;
+	}
 	switch (rc) {
 	case -ECONNREFUSED:
 		sess_set_err(errbuf, errlen, "connection refused by %s port %u", s->cfg.host, s->cfg.port);
@@ -374,6 +380,9 @@ static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused
 		.nb_called = s->cfg.nb_called,
 		.nb_calling = s->cfg.nb_calling,
 	};
+	char why[160] = "";
+	cc.why = why;
+	cc.why_len = sizeof(why);
 	struct neg_state ns;
 	struct conn_msg final;
 	struct wbuf mpreq;
@@ -389,7 +398,7 @@ static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused
 	wbuf_free(&mpreq);
 	*mp_refused = mp && (rc == -ECONNRESET || rc == -EPROTO);
 	if (rc < 0) {
-		connect_error(s, rc, errbuf, errlen);
+		connect_error(s, rc, why, errbuf, errlen);
 		goto out;
 	}
 	if (mp)

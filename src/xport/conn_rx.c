@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -213,14 +214,25 @@ static int rx_skip(struct conn *c, size_t len)
 	return 0;
 }
 
-static void log_prefix_error(int rc, const uint8_t pfx[4], size_t len, size_t max)
+#define FIRST_RSP_MAX 65536u /* a NEGOTIATE reply with every context fits many times over */
+
+static void describe_prefix_error(int rc, const uint8_t pfx[4], size_t len, size_t max, char *buf, size_t n)
 {
 	if (rc == -EMSGSIZE)
-		log_info("server frame: length %zu exceeds the %zu-byte limit%s; dropping the connection", len, max,
-			 max == XENG_SETUP_MAX_FRAME ? " before the negotiate sets one" : " of the negotiated sizes");
+		snprintf(buf, n, "server frame: length %zu exceeds the %zu-byte limit%s", len, max,
+			 max == XENG_SETUP_MAX_FRAME ? " before the negotiate sets one"
+			 : max == FIRST_RSP_MAX	     ? " of a negotiate reply"
+						     : " of the negotiated sizes");
 	else
-		log_info("server frame: prefix type 0x%02x is neither a session message (0x00) nor a keepalive "
-			 "(0x85); dropping the connection", pfx[0]);
+		snprintf(buf, n, "server frame: prefix type 0x%02x is neither a session message (0x00) nor a "
+			 "keepalive (0x85)", pfx[0]);
+}
+
+static void log_prefix_error(int rc, const uint8_t pfx[4], size_t len, size_t max)
+{
+	char why[160];
+	describe_prefix_error(rc, pfx, len, max, why, sizeof(why));
+	log_info("%s; dropping the connection", why);
 }
 
 static int rx_one(struct conn *c)
@@ -279,7 +291,6 @@ void *conn_rx_main(void *arg)
 
 /* ---- the first exchange ---- */
 
-#define FIRST_RSP_MAX 65536u /* a NEGOTIATE reply with every context fits many times over */
 
 int conn_first_exchange(struct conn *c)
 {
@@ -293,8 +304,11 @@ int conn_first_exchange(struct conn *c)
 	size_t len = 0;
 	while (rc == 0) {
 		rc = sock_read_deadline(c->fd, pfx, 4, deadline);
-		if (rc == 0 && (rc = xframe_prefix(pfx, FIRST_RSP_MAX, &len)) < 0)
+		if (rc == 0 && (rc = xframe_prefix(pfx, FIRST_RSP_MAX, &len)) < 0) {
 			log_prefix_error(rc, pfx, len, FIRST_RSP_MAX);
+			if (c->cfg.why && c->cfg.why_len)
+				describe_prefix_error(rc, pfx, len, FIRST_RSP_MAX, c->cfg.why, c->cfg.why_len);
+		}
 		if (rc != 1)
 			break;
 		uint8_t skip[256]; /* a keepalive: its body, if any, is at most a few bytes */
