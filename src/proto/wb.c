@@ -27,9 +27,9 @@
  * oplock write through as before.
  *
  * Errors. A gathered write returns success to write(2) before the server has seen it. A failed WRITE
- * (ENOSPC, EIO after a connection loss, which also loses what was in flight) is kept and reported once: at
- * the next write, flush (close(2)) or fsync of the file, whichever comes first, as NFS and Linux's errseq
- * do. close(2) therefore reports it at the latest, because FUSE's FLUSH is synchronous with close.
+ * (ENOSPC; EIO after a connection loss that the handle did not survive, see Replays) is kept and reported
+ * once: at the next write, flush (close(2)) or fsync of the file, whichever comes first, as NFS and Linux's
+ * errseq do. close(2) therefore reports it at the latest, because FUSE's FLUSH is synchronous with close.
  *
  * Breaks. The break worker (cache.c) first records the new lease state, then calls wb_writeback, then
  * acknowledges. Writers check Write caching while holding wb.submit, and the writeback takes wb.submit
