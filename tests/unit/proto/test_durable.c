@@ -2,7 +2,8 @@
 /*
  * Durable handles across a connection loss, against the scripted server of psrv.h (dialect 2.1: DHnQ and
  * DHnC): a WRITE lost with the connection is resent through the handle taken back; a refused reconnect
- * reopens by path and fails the lost WRITE with EIO; a refused resent WRITE fails the write; and a handle
+ * reopens by path and fails the lost WRITE with EIO; a refused resent WRITE fails the write; a gathered
+ * WRITE (wb.c) is resent or reported the same way; and a handle
  * used after a reconnect never reaches the server with its old FileId (which the server answers
  * FILE_CLOSED, EBADF to the application).
  */
@@ -123,7 +124,32 @@ static void test_no_stale_fid(bool durable)
 	psrv_hangup(&f.s);
 	ssize_t w = f.ops->write(f.cl, f.fh, big, 100, 0);
 	CHECK(w == 100 || (!durable && w == -EIO));
+	CHECK(f.ops->fstat(f.cl, f.fh, &a) == 0); /* an EIO'd write may have left the refresh to this */
 	CHECK(stat_of(f.cl, durable ? "handles.reconnected" : "handles.reopened") == 3);
+	down(&f);
+}
+
+/* Under a Write lease the write is gathered; the connection drops instead of answering its WRITE at the
+ * flush: the WRITE goes again through the handle taken back (flush succeeds), or, when the server did not
+ * keep it, the flush reports EIO. */
+static void test_gathered_write(bool kept)
+{
+	struct fx f;
+	psrv_start(&f.s);
+	f.s.durable = true;
+	f.s.reconnect = true;
+	f.s.grant_lease = true;
+	f.s.reconnect_status = kept ? 0 : STATUS_OBJECT_NAME_NOT_FOUND;
+	CHECK(psrv_client(&f.s, true, 2000, &f.cl) == 0);
+	f.ops = smb_client_ops(f.cl);
+	CHECK(f.ops->open(f.cl, "d/f", O_RDWR, 0644, &f.fh, NULL) == 0);
+	CHECK(f.ops->write(f.cl, f.fh, big, 10, 0) == 10);
+	CHECK(stat_of(f.cl, "requests.WRITE") <= 0); /* gathered */
+	psrv_arm(&f.s, SMB2_WRITE, 0, PSRV_DROP, 0);
+	CHECK(f.ops->flush(f.cl, f.fh) == (kept ? 0 : -EIO));
+	CHECK(psrv_fired(&f.s) == 1);
+	CHECK(stat_of(f.cl, "writes.replayed") == (kept ? 1 : 0));
+	CHECK(stat_of(f.cl, "writes.lost") == (kept ? 0 : 1));
 	down(&f);
 }
 
@@ -135,5 +161,7 @@ int main(void)
 	test_replay_refused();
 	test_no_stale_fid(true);
 	test_no_stale_fid(false);
+	test_gathered_write(true);
+	test_gathered_write(false);
 	return tap_done();
 }
