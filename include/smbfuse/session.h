@@ -81,9 +81,18 @@ void sess_free(struct sess *s);
  * Send msgs[0..n) (a compound when n > 1) on the current session and tree and wait for every reply.
  * Fills hdr.session_id and hdr.tree_id; signs when the session signs. If the connection is dead it is
  * rebuilt first (once per call). Returns as conn_call(); -ECONNRESET means the request may have reached
- * the server before the connection was lost. *gen, if not NULL, receives the generation used.
+ * the server before the connection was lost. *gen, if not NULL, receives the generation used. A non-zero
+ * *gen on entry binds the call to that generation (the messages carry FileIds of it): when the session is
+ * another one, or must be rebuilt first, nothing is sent and the call returns -ESTALE (*gen: the current).
  */
 int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen);
+/* A request of generation gen (what: its command, for the log) got no answer within the request timeout:
+ * drop that connection, as sess_call does, so that everything in flight on it ends (-ECONNRESET) and the
+ * next request reconnects. Nothing when gen is no longer current. */
+void sess_drop(struct sess *s, uint64_t gen, const char *what);
+/* The proto layer holds one more (delta 1) or one fewer (-1) durable handle: while it holds any, a rebuild
+ * keeps the ClientGuid they were opened under (the server reconnects them only under it). */
+void sess_hold_durable(struct sess *s, int delta);
 /* Current generation: starts at 1 and is bumped on every rebuild. */
 uint64_t sess_generation(struct sess *s);
 /* A copy of the current session's parameters. */
@@ -103,7 +112,8 @@ struct sess_hooks {
 };
 void sess_set_hooks(struct sess *s, const struct sess_hooks *h);
 
-/* Asynchronous submit on the current session (for several READs/WRITEs in flight from one thread). */
+/* Asynchronous submit on the current session (for several READs/WRITEs in flight from one thread); gen
+ * as for sess_call. */
 int sess_submit(struct sess *s, struct conn_msg *msg, conn_done_fn done, void *arg, uint64_t *gen);
 /* sess_submit for a long-lived request (CHANGE_NOTIFY): no deadline; *out gets a reference for
  * sess_cancel, dropped with conn_async_put. */

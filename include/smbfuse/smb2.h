@@ -474,6 +474,25 @@ struct smb2_mxac_rsp {
 };
 int smb2_mxac_rsp_decode(const uint8_t *data, uint32_t len, struct smb2_mxac_rsp *out);
 
+/*
+ * Durable handles (2.2.13.2.3/.4 v1, 2.2.13.2.11/.12 v2). smb2_create_ctx_add_durable appends a request:
+ * version 2 "DH2Q" (Timeout 0 = the server's default, no persistent flag, create_guid), version 1 "DHnQ"
+ * (create_guid unused). smb2_create_ctx_add_reconnect appends "DH2C" (fid, create_guid, no flags) or
+ * "DHnC" (fid). -EINVAL for another version.
+ */
+int smb2_create_ctx_add_durable(struct wbuf *w, size_t *prev_off, int version, const uint8_t create_guid[16]);
+int smb2_create_ctx_add_reconnect(struct wbuf *w, size_t *prev_off, int version, struct smb2_fid fid,
+				  const uint8_t create_guid[16]);
+
+/* DH2Q response data (2.2.14.2.12): Timeout and Flags, 8 bytes; DHnQ response (2.2.14.2.3): 8 reserved
+ * bytes (timeout and flags 0). -EBADMSG when shorter. */
+#define SMB2_DHANDLE_FLAG_PERSISTENT 0x00000002u
+struct smb2_durable_rsp {
+	uint32_t timeout_ms;
+	uint32_t flags;
+};
+int smb2_durable_rsp_decode(const uint8_t *data, uint32_t len, int version, struct smb2_durable_rsp *out);
+
 /* 2.2.15 / 2.2.16 CLOSE, 2.2.17 / 2.2.18 FLUSH */
 #define SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB 0x0001
 

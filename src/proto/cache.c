@@ -561,9 +561,13 @@ static void do_rebuilt(struct pcache *pc)
 	GSList *l = pc_unpark_matching_locked(pc, "", 0);
 	GHashTableIter it;
 	gpointer k, v;
+	uint64_t gen = gen_of(pc->cl);
 	g_hash_table_iter_init(&it, pc->by_id);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct lease *le = v;
+		/* A durable handle taken back on the new session (smb2_ops.c) brought its lease with it. */
+		if (le->gen == gen)
+			continue;
 		le->state = 0;
 		le->attr_valid = false;
 	}

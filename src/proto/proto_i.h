@@ -20,6 +20,9 @@ struct proto_stats {
 	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
 	_Atomic uint64_t notifications, notify_overflows, watches_started;
 	_Atomic uint64_t reconnects;
+	/* durable handles (smb2_ops.c): granted; after a reconnect, taken back by DH2C/DHnC or reopened by path
+	 * (the server did not keep them, or they were not durable); WRITEs resent after a reconnect */
+	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
 };
 
 struct pcache;
@@ -147,12 +150,23 @@ struct smb_fh {
 	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
 	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
 	bool sync;	     /* opened O_SYNC: writes never gathered (wb.c); set before the handle is shared */
+	/* SMB2 durable handle (smb2_ops.c), guarded by lock: the context version the server granted (2: DH2Q,
+	 * 1: DHnQ, 0: not durable), the CreateGuid it knows the open by, and the generation from which the
+	 * server's open is a new one (opened, or reopened by path): WRITEs sent before it are lost with the old
+	 * open, never replayed into the new one. */
+	uint8_t durable;
+	uint8_t create_guid[16];
+	uint64_t fresh_gen;
 };
 
 /* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh);
-/* smb2_ops.c: fh's FileId on the current session, reopening it after a reconnect. Takes smb_fh.lock. */
-int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid);
+/* smb2_ops.c: fh's FileId on the current session and that session's generation (gen may be NULL), after a
+ * reconnect taking the durable handle back (DH2C/DHnC) or else reopening it by path. Takes smb_fh.lock. */
+int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid, uint64_t *gen);
+/* smb2_ops.c: whether a WRITE sent through fh under generation gen, and not answered, may be resent: the
+ * server still has that open (durably reconnected since). Takes smb_fh.lock. */
+bool smb2_fh_kept(struct smb_fh *fh, uint64_t gen);
 /* smb2_ops.c: open path (no lease) and return its FileId and session generation; close a FileId. */
 int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
 		  uint64_t *gen);
@@ -208,6 +222,12 @@ struct cache_io {
 	 * before this returns), or a negative errno and done never runs. data may be freed when this returns. */
 	int (*write_async)(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
 			   cache_write_done done, void *arg);
+	/* Resend such a WRITE, sent under generation gen and lost with its connection, as a replay once fh is
+	 * taken back (MS-SMB2 3.2.4.1.x); -EIO when the server did not keep fh's open (then done never runs).
+	 * replayable says whether fh is a handle such a resend can go through (durable) at all. NULL: never. */
+	int (*write_replay)(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
+			    uint64_t gen, cache_write_done done, void *arg);
+	bool (*replayable)(struct smb_client *cl, struct smb_fh *fh);
 	/* Directory watches; all NULL when the dialect has none. watch_open opens path and returns the dialect's
 	 * handle *h and its generation; watch_arm sends the next change notification request (no deadline) on
 	 * it; watch_changes finds the FILE_NOTIFY_INFORMATION entries (MS-FSCC 2.4.42) in an answer; watch_close

@@ -178,13 +178,54 @@ static void awrite_done(void *arg, struct conn_msg *m)
 	awrite_put(a);
 }
 
+static int write_async_once(struct smb_client *cl, struct smb2_fid fid, uint64_t gen, const uint8_t *data,
+			    uint32_t len, uint64_t off, bool replay, cache_write_done done, void *arg);
+
+/* sent: 0 for a first send, else the generation a replayed WRITE was first sent under. */
+static int write_async_gen(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len,
+			   uint64_t off, uint64_t sent, cache_write_done done, void *arg)
+{
+	struct smb2_fid fid;
+	uint64_t gen;
+	int rc, tries = 0;
+	/* -ESTALE: the session was rebuilt between taking the FileId and sending; nothing went out. */
+	do {
+		rc = smb2_fh_fid(cl, fh, &fid, &gen);
+		if (rc == 0 && sent && !smb2_fh_kept(fh, sent)) {
+			stat_add(&cl->st.writes_lost, 1);
+			log_warn("a gathered WRITE to \"%s\" was in flight when the connection was lost and the server "
+				 "did not keep the handle: the data is lost, reported as EIO", fh->wpath);
+			return -EIO;
+		}
+		if (rc == 0)
+			rc = write_async_once(cl, fid, gen, data, len, off, sent != 0, done, arg);
+	} while (rc == -ESTALE && ++tries < 3);
+	if (rc == 0 && sent)
+		stat_add(&cl->st.writes_replayed, 1);
+	return rc;
+}
+
 static int smb2_write_async(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len, uint64_t off,
 			    cache_write_done done, void *arg)
 {
-	struct smb2_fid fid;
-	int rc = smb2_fh_fid(cl, fh, &fid);
-	if (rc < 0)
-		return rc;
+	return write_async_gen(cl, fh, data, len, off, 0, done, arg);
+}
+
+static int smb2_write_replay(struct smb_client *cl, struct smb_fh *fh, const uint8_t *data, uint32_t len,
+			     uint64_t off, uint64_t gen, cache_write_done done, void *arg)
+{
+	return write_async_gen(cl, fh, data, len, off, gen ? gen : 1, done, arg);
+}
+
+static bool smb2_replayable(struct smb_client *cl, struct smb_fh *fh)
+{
+	return smb2_fh_kept(fh, sess_generation(cl->sess));
+}
+
+static int write_async_once(struct smb_client *cl, struct smb2_fid fid, uint64_t gen, const uint8_t *data,
+			    uint32_t len, uint64_t off, bool replay, cache_write_done done, void *arg)
+{
+	int rc;
 	struct awrite *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -195,6 +236,10 @@ static int smb2_write_async(struct smb_client *cl, struct smb_fh *fh, const uint
 	struct smb2_write_req req = {.length = len, .offset = off, .fid = fid};
 	rc = smb2_write_req_encode(&a->w, &req) ?: wbuf_err(&a->w);
 	a->m.hdr.command = SMB2_WRITE;
+	struct sess_info si;
+	sess_get_info(cl->sess, &si);
+	if (replay && si.dialect >= SMB2_DIALECT_300) /* the flag exists from 3.0 on */
+		a->m.hdr.flags = SMB2_FLAGS_REPLAY_OPERATION;
 	a->m.hdr.credit_charge = (uint16_t)((len + 65535) / 65536);
 	a->m.body = a->w.p;
 	a->m.body_len = a->w.len;
@@ -202,7 +247,7 @@ static int smb2_write_async(struct smb_client *cl, struct smb_fh *fh, const uint
 	a->m.data_len = len;
 	if (rc == 0) {
 		stat_cmd(cl, SMB2_WRITE);
-		rc = sess_submit(cl->sess, &a->m, awrite_done, a, NULL);
+		rc = sess_submit(cl->sess, &a->m, awrite_done, a, &gen);
 	}
 	if (rc < 0)
 		awrite_put(a); /* the completion's: it never runs */
@@ -330,6 +375,8 @@ const struct cache_io smb2_cache_io = {
     .fh_destroy = smb2_fh_destroy,
     .ack = smb2_ack,
     .write_async = smb2_write_async,
+    .write_replay = smb2_write_replay,
+    .replayable = smb2_replayable,
     .watch_open = watch_open,
     .watch_arm = watch_arm,
     .watch_changes = watch_changes,

@@ -62,6 +62,7 @@ int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent)
 	}
 	for (int i = 0; i < c->n; i++)
 		stat_cmd(cl, c->m[i].hdr.command);
+	c->gen = c->want_gen;
 	int rc = sess_call(cl->sess, c->m, c->n, &c->gen);
 	if (rc == -ECONNRESET && idempotent) {
 		for (int i = 0; i < c->n; i++)
@@ -70,6 +71,7 @@ int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent)
 			free(c->m[i].rsp);
 			c->m[i].rsp = NULL;
 		}
+		c->gen = c->want_gen;
 		rc = sess_call(cl->sess, c->m, c->n, &c->gen);
 	}
 	return rc;
@@ -97,8 +99,9 @@ void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, u
 	add_create_share(cl, c, wpath, access, disposition, options, qfid, lease, SHARE_ALL);
 }
 
-void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
-		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share)
+static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+			   uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share,
+			   const struct durable_req *dh)
 {
 	struct wbuf ctx;
 	size_t prev = SIZE_MAX;
@@ -107,6 +110,10 @@ void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, u
 		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
 	if (lease)
 		smb2_lease_ctx(cl, lease, &ctx, &prev);
+	if (dh && dh->reconnect)
+		smb2_create_ctx_add_reconnect(&ctx, &prev, dh->version, dh->fid, dh->create_guid);
+	else if (dh)
+		smb2_create_ctx_add_durable(&ctx, &prev, dh->version, dh->create_guid);
 	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
 	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
 		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
@@ -127,6 +134,20 @@ void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, u
 	if (rc < 0 && !w->err)
 		w->err = rc;
 	wbuf_free(&ctx);
+}
+
+void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share)
+{
+	add_create_ctx(cl, c, wpath, access, disposition, options, qfid, lease, share, NULL);
+}
+
+void add_create_durable(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+			uint32_t disposition, uint32_t options, bool qfid, struct lease *lease,
+			const struct durable_req *dh)
+{
+	add_create_ctx(cl, c, wpath, access, disposition, options, qfid && !(dh && dh->reconnect), lease, SHARE_ALL,
+		       dh);
 }
 
 /* A CREATE without lease or contexts, for the compounds that hold a handle only briefly. */

@@ -21,12 +21,14 @@
 
 #define IO_CHUNK_MAX (1024u * 1024)
 #define WB_CHUNK_MAX (1024u * 1024) /* gathered WRITEs: measured faster than 4 MiB against Samba 4.17 here */
+#define STALE_TRIES 4 /* a request meeting this many reconnects in a row fails (EIO) */
 
 struct io_piece {
 	struct conn_msg m;
 	struct wbuf w;
 	size_t off; /* into the caller's buffer */
 	uint32_t len;
+	uint64_t risk_gen; /* a WRITE: may have reached the server's open of this generation; 0: never sent */
 };
 
 /*
@@ -95,7 +97,7 @@ static uint32_t io_chunk(struct smb_client *cl, bool write)
  * done with that error. 0: p is the caller's to read and free. -ETIMEDOUT, or -EINTR/-ESHUTDOWN (cancel.h):
  * p is no longer the caller's.
  */
-static int io_run(struct smb_client *cl, struct io_piece *p, int n)
+static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen)
 {
 	struct io_batch *b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -122,7 +124,8 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n)
 		p[i].m.body = p[i].w.p;
 		p[i].m.body_len = p[i].w.len;
 		stat_cmd(cl, p[i].m.hdr.command);
-		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, b, NULL);
+		uint64_t g = gen; /* bound to the FileId's session: -ESTALE, never sent, if it was rebuilt */
+		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, b, &g);
 		if (rc < 0) {
 			p[i].m.err = rc;
 			io_done(b, &p[i].m);
@@ -132,6 +135,18 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n)
 	pthread_mutex_lock(&b->lock);
 	while (b->pending > 0 && rc == 0)
 		rc = smb_cancel_wait(&b->cond, &b->lock, &ts); /* interrupted: abandoned as on a timeout */
+	if (rc == -ETIMEDOUT && b->pending > 0) {
+		/* As sess_call does: a server this late is dropped. Every piece then ends with -ECONNRESET at
+		 * once, which the caller can judge (a write resent through a durable handle) instead of a bare
+		 * timeout with WRITEs of unknown fate. */
+		pthread_mutex_unlock(&b->lock);
+		sess_drop(cl->sess, gen, smb2_command_name(p[0].m.hdr.command));
+		mono_deadline(&ts, 1000);
+		pthread_mutex_lock(&b->lock);
+		rc = 0;
+		while (b->pending > 0 && rc == 0)
+			rc = smb_cancel_wait(&b->cond, &b->lock, &ts);
+	}
 	bool orphan = b->pending > 0;
 	b->abandoned = orphan;
 	pthread_mutex_unlock(&b->lock);
@@ -157,6 +172,8 @@ static struct io_piece *io_split(size_t size, uint32_t chunk, int *n)
 /* Errno of one finished piece: transport error, else NTSTATUS. */
 static int piece_errno(const struct io_piece *p)
 {
+	if (p->m.err == -ESTALE)
+		return -EIO; /* reconnects in a row kept it from ever being sent */
 	if (p->m.err < 0)
 		return p->m.err;
 	if (!p->m.rsp)
@@ -169,20 +186,29 @@ ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t si
 {
 	pcache_fh_writeback(cl, fh);
 	struct smb2_fid fid;
-	int rc = smb2_fh_fid(cl, fh, &fid);
-	if (rc < 0 || size == 0)
-		return rc;
-	int n;
-	struct io_piece *p = io_split(size, io_chunk(cl, false), &n);
-	if (!p)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		struct smb2_read_req req = {.length = p[i].len, .offset = off + p[i].off, .fid = fid};
-		p[i].m.hdr.command = SMB2_READ;
-		smb2_read_req_encode(&p[i].w, &req);
+	uint64_t gen;
+	int rc, n, tries = 0;
+	struct io_piece *p;
+	/* A read is harmless to repeat: sent again when the session went (or was rebuilt) under it. */
+	for (;;) {
+		if ((rc = smb2_fh_fid(cl, fh, &fid, &gen)) < 0 || size == 0)
+			return rc;
+		if (!(p = io_split(size, io_chunk(cl, false), &n)))
+			return -ENOMEM;
+		for (int i = 0; i < n; i++) {
+			struct smb2_read_req req = {.length = p[i].len, .offset = off + p[i].off, .fid = fid};
+			p[i].m.hdr.command = SMB2_READ;
+			smb2_read_req_encode(&p[i].w, &req);
+		}
+		if ((rc = io_run(cl, p, n, gen)) < 0)
+			return rc;
+		/* Only when nothing came: data before the failed piece is a short read, as for other errors. */
+		int e = p[0].m.err;
+		bool again = e == -ESTALE || e == -ECONNRESET || e == -ENOTCONN;
+		if (!again || ++tries == STALE_TRIES)
+			break;
+		io_free(p, n);
 	}
-	if ((rc = io_run(cl, p, n)) < 0)
-		return rc;
 	/* Data counts only up to the first short or failed piece: bytes after a gap are not contiguous. */
 	ssize_t total = 0;
 	for (int i = 0; i < n; i++) {
@@ -217,44 +243,153 @@ ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t si
 	return total;
 }
 
-ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
+/* The pieces p[0..n) of a write of buf at off, through fid; with replay marked as resent (3.x). */
+static void write_encode(struct smb_client *cl, struct io_piece *p, int n, const void *buf, uint64_t off,
+			 struct smb2_fid fid, bool replay)
 {
-	struct smb2_fid fid;
-	ssize_t g = pcache_write(cl, fh, buf, size, off, io_chunk_max(cl, true, WB_CHUNK_MAX));
-	if (g != -EAGAIN)
-		return g;
-	int rc = smb2_fh_fid(cl, fh, &fid);
-	if (rc < 0 || size == 0)
-		return rc;
-	int n;
-	struct io_piece *p = io_split(size, io_chunk(cl, true), &n);
-	if (!p)
-		return -ENOMEM;
+	struct sess_info si;
+	sess_get_info(cl->sess, &si);
 	for (int i = 0; i < n; i++) {
 		struct smb2_write_req req = {.length = p[i].len, .offset = off + p[i].off, .fid = fid};
+		wbuf_free(&p[i].w);
+		free(p[i].m.rsp);
+		uint16_t charge = p[i].m.hdr.credit_charge;
+		memset(&p[i].m, 0, sizeof(p[i].m));
+		wbuf_init(&p[i].w, 0);
+		p[i].m.hdr.credit_charge = charge;
 		p[i].m.hdr.command = SMB2_WRITE;
+		if (replay && si.dialect >= SMB2_DIALECT_300)
+			p[i].m.hdr.flags = SMB2_FLAGS_REPLAY_OPERATION;
 		p[i].m.data = (const uint8_t *)buf + p[i].off;
 		p[i].m.data_len = p[i].len;
 		smb2_write_req_encode(&p[i].w, &req);
 	}
-	if ((rc = io_run(cl, p, n)) < 0) {
-		pcache_wrote(cl, fh); /* some of it may have been written */
-		return rc;
+}
+
+/* A WRITE that may have reached an open the server no longer has: lost with it, and the caller is told. */
+static int write_lost(struct smb_client *cl, struct smb_fh *fh)
+{
+	stat_add(&cl->st.writes_lost, 1);
+	log_warn("a WRITE to \"%s\" was in flight when the connection was lost and the server did not keep the "
+		 "handle: failing the write (EIO)", fh->wpath);
+	return -EIO;
+}
+
+/*
+ * The pieces of p that did not reach an answer, in a new array (*out, *nout), marked for replay when some
+ * may have reached the server (-ECONNRESET); 0 when there are none. A piece that may have been written
+ * through an open the server has since lost (reopened by path) is not resent: -EIO, the data is lost
+ * with that open, and the caller must hear of it.
+ */
+static int write_leftovers(struct smb_client *cl, struct smb_fh *fh, struct io_piece *p, int n, uint64_t gen,
+			   struct io_piece **out, int *nout, bool *replay)
+{
+	int k = 0;
+	*replay = false;
+	*out = NULL;
+	for (int i = 0; i < n; i++) {
+		int e = p[i].m.err;
+		if (e != -ESTALE && e != -ENOTCONN && e != -ECONNRESET)
+			continue;
+		uint64_t risk = p[i].risk_gen ? p[i].risk_gen : e == -ECONNRESET ? gen : 0;
+		if (risk && !smb2_fh_kept(fh, risk)) {
+			write_lost(cl, fh);
+			free(*out);
+			*out = NULL;
+			return -EIO;
+		}
+		if (!*out && !(*out = calloc((size_t)n, sizeof(**out))))
+			return -ENOMEM;
+		(*out)[k].off = p[i].off;
+		(*out)[k].len = p[i].len;
+		(*out)[k].m.hdr.credit_charge = p[i].m.hdr.credit_charge;
+		(*out)[k].risk_gen = risk;
+		wbuf_init(&(*out)[k].w, 0);
+		*replay |= risk != 0;
+		k++;
 	}
+	*nout = k;
+	return 0;
+}
+
+/* Bytes written by the answered pieces, or the first error. */
+static ssize_t write_total(const struct io_piece *p, int n)
+{
 	ssize_t total = 0;
 	for (int i = 0; i < n; i++) {
-		rc = piece_errno(&p[i]);
+		int rc = piece_errno(&p[i]);
 		struct smb2_write_rsp r;
 		if (rc == 0 && smb2_write_rsp_decode(p[i].m.rsp, p[i].m.rsp_len, &r) < 0)
 			rc = -EIO;
 		/* A write that was not done in full is an error: callers must not see data silently dropped. */
 		if (rc == 0 && r.count != p[i].len)
 			rc = r.count < p[i].len ? -ENOSPC : -EIO;
-		if (rc < 0) {
-			total = rc;
+		if (rc < 0)
+			return rc;
+		total += r.count;
+	}
+	return total;
+}
+
+/*
+ * Write through. Pieces the connection's loss left without an answer go again once the handle is taken
+ * back (smb2_fh_fid): those never sent as they were, those that may have reached the server flagged as
+ * replays (MS-SMB2 3.2.4.1.x, 3.x), which the server matches to the open's ChannelSequence; the session
+ * sends a higher one after every reconnect. Only through a handle the server kept: see write_leftovers.
+ */
+ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off)
+{
+	struct smb2_fid fid;
+	uint64_t gen;
+	ssize_t g = pcache_write(cl, fh, buf, size, off, io_chunk_max(cl, true, WB_CHUNK_MAX));
+	if (g != -EAGAIN)
+		return g;
+	int rc = smb2_fh_fid(cl, fh, &fid, &gen);
+	if (rc < 0 || size == 0)
+		return rc;
+	int n;
+	struct io_piece *p = io_split(size, io_chunk(cl, true), &n);
+	if (!p)
+		return -ENOMEM;
+	write_encode(cl, p, n, buf, off, fid, false);
+	ssize_t total = 0;
+	for (int tries = 0;; tries++) {
+		if ((rc = io_run(cl, p, n, gen)) < 0) {
+			pcache_wrote(cl, fh); /* some of it may have been written */
+			return rc;
+		}
+		for (int i = 0; i < n; i++)
+			if (p[i].risk_gen && p[i].m.err == 0)
+				stat_add(&cl->st.writes_replayed, 1); /* resent, and answered */
+		struct io_piece *left;
+		int nleft = 0;
+		bool replay;
+		rc = write_leftovers(cl, fh, p, n, gen, &left, &nleft, &replay);
+		if (rc == 0 && !left) {
+			ssize_t t = write_total(p, n);
+			total = t < 0 ? t : total + t;
 			break;
 		}
-		total += r.count;
+		/* Answered pieces count now; their errors win over what the others become. */
+		for (int i = 0; rc == 0 && i < n; i++)
+			if (p[i].m.err == 0 && (rc = (int)MIN(write_total(&p[i], 1), 0)) == 0)
+				total += p[i].len;
+		io_free(p, n);
+		p = left;
+		n = nleft;
+		if (rc == 0 && tries + 1 == STALE_TRIES)
+			rc = -EIO;
+		if (rc == 0)
+			rc = smb2_fh_fid(cl, fh, &fid, &gen);
+		for (int i = 0; rc == 0 && i < n; i++)
+			if (p[i].risk_gen && !smb2_fh_kept(fh, p[i].risk_gen))
+				rc = write_lost(cl, fh); /* reopened by path just now: a replay would reach a new open */
+		if (rc < 0) {
+			io_free(p, n);
+			pcache_wrote(cl, fh);
+			return rc;
+		}
+		write_encode(cl, p, n, buf, off, fid, replay);
 	}
 	io_free(p, n);
 	pcache_wrote(cl, fh);
@@ -268,13 +403,19 @@ static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
 		      void (*add)(struct cmp *, struct smb2_fid, const struct smb_fh *), struct cmp *c)
 {
 	struct smb2_fid fid;
+	uint64_t gen;
+	int rc;
 	cmp_init(c);
-	int rc = smb2_fh_fid(cl, fh, &fid);
-	if (rc < 0)
-		return rc;
-	add(c, fid, fh);
-	rc = cmp_send(cl, c, true);
-	return rc < 0 ? rc : cmp_errno(c, NULL);
+	for (int tries = 0; tries < STALE_TRIES; tries++) {
+		cmp_free(c);
+		if ((rc = smb2_fh_fid(cl, fh, &fid, &gen)) < 0)
+			return rc;
+		add(c, fid, fh);
+		c->want_gen = gen;
+		if ((rc = cmp_send(cl, c, true)) != -ESTALE && rc != -ECONNRESET)
+			return rc < 0 ? rc : cmp_errno(c, NULL);
+	}
+	return -EIO;
 }
 
 static void add_flush(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh)

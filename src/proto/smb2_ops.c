@@ -4,13 +4,18 @@
  * operations are compounds (smb2_cmp.c, essay there); read and write go out in pieces (smb2_io.c).
  *
  * Reconnects. A handle remembers the session generation it was opened under. After a reconnect its
- * FileId means nothing to the new session, so the first use reopens it by path with the same access.
+ * FileId means nothing to the new session, so the first use takes it back: a durable handle by DH2C/DHnC
+ * (the server kept the open, its lease, sharing and locks), any other by opening the path again with the
+ * same access. Requests carrying a FileId are bound to its generation (cmp.want_gen, session.h): one
+ * that meets a session rebuilt under it is not sent with the stale FileId (the server would answer
+ * FILE_CLOSED, EBADF to the application) but gets -ESTALE, and goes again with the handle taken back.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "smb2_proto_i.h"
@@ -77,16 +82,41 @@ static void attr_from_create(const struct smb2_create_rsp *r, struct smb_attr *o
 		out->file_id = q.disk_file_id;
 }
 
-/* CREATE with QFid (and the lease's context when lease is not NULL); fills fid and attributes. */
-static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
-		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
+/* The durable context version granted in a CREATE's answer to dh (0: none, or a malformed answer). */
+static int durable_granted(const struct smb2_create_rsp *r, const struct durable_req *dh)
+{
+	const uint8_t *d;
+	uint32_t dl;
+	struct smb2_durable_rsp dr;
+	if (!dh)
+		return 0;
+	if (dh->reconnect)
+		return dh->version; /* the answer carries no context: the open is the durable one it was */
+	const char *tag = dh->version == 2 ? SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2 : SMB2_CREATE_DURABLE_HANDLE_REQUEST;
+	if (smb2_create_ctx_find(r->contexts, r->contexts_len, tag, &d, &dl) < 0)
+		return 0;
+	if (smb2_durable_rsp_decode(d, dl, dh->version, &dr) < 0) {
+		log_warn("server reply: CREATE %s context of %u bytes, less than 8; handle not durable", tag, dl);
+		return 0;
+	}
+	return dh->version;
+}
+
+/*
+ * CREATE with QFid (and the lease's context when lease is not NULL, dh's durable context when dh is not
+ * NULL); fills fid, gen and attributes, and *durable (may be NULL) with the durable version granted. An
+ * error status from the server sets *refused (may be NULL): the connection did not fail, the open did.
+ */
+static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
+		      uint32_t options, struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease,
+		      const struct durable_req *dh, int *durable, bool *refused)
 {
 	struct cmp c;
 	cmp_init(&c);
-	add_create_lease(cl, &c, wpath, access, disposition, options, true, lease);
-	int rc = cmp_send(cl, &c, disposition == FILE_OPEN);
-	if (rc == 0)
-		rc = cmp_errno(&c, NULL);
+	add_create_durable(cl, &c, wpath, access, disposition, options, true, lease, dh);
+	int rc = cmp_send(cl, &c, disposition == FILE_OPEN && !(dh && dh->reconnect));
+	if (rc == 0 && (rc = cmp_errno(&c, NULL)) < 0 && refused)
+		*refused = true;
 	struct smb2_create_rsp r;
 	if (rc == 0 && smb2_create_rsp_decode(c.m[0].rsp, c.m[0].rsp_len, &r) < 0)
 		rc = -EIO;
@@ -97,9 +127,64 @@ static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, ui
 			attr_from_create(&r, attr);
 		if (lease)
 			smb2_lease_granted(cl, lease, &r, c.gen);
+		if (durable)
+			*durable = durable_granted(&r, dh);
 	}
 	cmp_free(&c);
 	return rc;
+}
+
+static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
+		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
+{
+	return do_open_dh(cl, wpath, access, disposition, options, fid, attr, gen, lease, NULL, NULL, NULL);
+}
+
+/* Whether fh holds a durable handle; the session keeps its ClientGuid while any is held (session.h). */
+static void fh_set_durable(struct smb_client *cl, struct smb_fh *fh, int version)
+{
+	if (!fh->durable != !version) {
+		sess_hold_durable(cl->sess, version ? 1 : -1);
+		if (version)
+			stat_add(&cl->st.handles_durable, 1);
+	}
+	fh->durable = (uint8_t)version;
+}
+
+/*
+ * Open fh's file on the server, asking for a durable handle (DH2Q on 3.x, DHnQ on 2.x; a new CreateGuid
+ * each time) or, with reconnect, taking its durable handle back (DH2C/DHnC with the old FileId and
+ * CreateGuid, and the same lease key so that the lease comes back with it). Durable handles are asked for
+ * on every open with a lease or oplock request, whatever its access: Samba grants one only with Handle
+ * caching, and a reader's descriptor should survive as a writer's does (sharing modes and the lease
+ * included). fh->lock is held, or fh is not shared yet.
+ */
+static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposition, struct smb_attr *attr,
+		     bool reconnect, bool *refused)
+{
+	struct durable_req dh = {.reconnect = reconnect, .fid = fh->fid, .create_guid = fh->create_guid};
+	if (reconnect) {
+		dh.version = fh->durable;
+	} else if (fh->lease) {
+		struct sess_info si;
+		sess_get_info(cl->sess, &si);
+		dh.version = si.dialect >= SMB2_DIALECT_300 ? 2 : 1;
+		if (getrandom(fh->create_guid, 16, 0) != 16)
+			dh.version = 0;
+	}
+	int durable = 0;
+	struct smb2_fid fid;
+	uint64_t gen;
+	int rc = do_open_dh(cl, fh->wpath, fh->access, disposition, fh->options, &fid, attr, &gen, fh->lease,
+			    dh.version ? &dh : NULL, &durable, refused);
+	if (rc < 0)
+		return rc;
+	fh->fid = fid;
+	fh->gen = gen;
+	if (!reconnect)
+		fh->fresh_gen = gen;
+	fh_set_durable(cl, fh, durable);
+	return 0;
 }
 
 static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
@@ -114,9 +199,9 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		return rc;
 	if (!cached) {
 		uint32_t disp = proto_open_disposition(flags);
-		rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease);
+		rc = fh_create(cl, fh, disp, &a, false, NULL);
 		if (proto_open_narrow(fh, flags, rc))
-			rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease);
+			rc = fh_create(cl, fh, disp, &a, false, NULL);
 		if (rc < 0) {
 			proto_fh_free(cl, fh);
 			return rc;
@@ -127,20 +212,54 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	return 0;
 }
 
-/* The handle's FileId on the current session, reopening it if a reconnect made it stale. */
-int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid)
+/*
+ * After a reconnect: take the durable handle back; where the server refuses (it did not keep the open: a
+ * restart, its timeout ran out, or another client's open broke our lease meanwhile), reopen by path as for
+ * a handle that was never durable. A failure of the connection itself leaves fh stale, for the next use.
+ */
+static int fh_refresh_locked(struct smb_client *cl, struct smb_fh *fh)
+{
+	bool refused = false;
+	int rc;
+	if (fh->durable) {
+		rc = fh_create(cl, fh, FILE_OPEN, NULL, true, &refused);
+		if (rc == 0) {
+			stat_add(&cl->st.handles_reconnected, 1);
+			log_info("reconnected the durable handle of \"%s\"", fh->wpath);
+			return 0;
+		}
+		if (!refused)
+			return rc;
+		log_warn("the server did not keep the durable handle of \"%s\" (%s); reopening it by path", fh->wpath,
+			 strerror(-rc));
+		fh_set_durable(cl, fh, 0);
+	}
+	rc = fh_create(cl, fh, FILE_OPEN, NULL, false, NULL);
+	if (rc < 0)
+		log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
+	else
+		stat_add(&cl->st.handles_reopened, 1);
+	return rc;
+}
+
+int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid, uint64_t *gen)
 {
 	uint64_t cur = sess_generation(cl->sess);
 	pthread_mutex_lock(&fh->lock);
-	int rc = 0;
-	if (fh->gen != cur) {
-		rc = do_open(cl, fh->wpath, fh->access, FILE_OPEN, fh->options, &fh->fid, NULL, &fh->gen, fh->lease);
-		if (rc < 0)
-			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
-	}
+	int rc = fh->gen == cur ? 0 : fh_refresh_locked(cl, fh);
 	*fid = fh->fid;
+	if (gen)
+		*gen = fh->gen;
 	pthread_mutex_unlock(&fh->lock);
 	return rc;
+}
+
+bool smb2_fh_kept(struct smb_fh *fh, uint64_t gen)
+{
+	pthread_mutex_lock(&fh->lock);
+	bool kept = fh->fresh_gen <= gen && fh->durable;
+	pthread_mutex_unlock(&fh->lock);
+	return kept;
 }
 
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
@@ -156,6 +275,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 			rc = cmp_errno(&c, NULL);
 		cmp_free(&c);
 	}
+	fh_set_durable(cl, fh, 0);
 	lease_put(cl, fh->lease);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh->path);
@@ -224,7 +344,20 @@ static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_set
 	}
 }
 
+static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			struct smb_attr *attr_out);
+
+/* -ESTALE: a reconnect came between taking fh's FileId and sending; nothing went out, so go again. */
 static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			struct smb_attr *attr_out)
+{
+	int rc, tries = 0;
+	while ((rc = setattr_once(cl, path, fh, sa, attr_out)) == -ESTALE && ++tries < 3)
+		;
+	return rc == -ESTALE ? -EIO : rc;
+}
+
+static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
 			struct smb_attr *attr_out)
 {
 	struct cmp c;
@@ -235,10 +368,12 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 		pcache_fh_writeback(cl, fh);
 	else
 		pcache_writeback(cl, path, false);
-	int rc = fh ? smb2_fh_fid(cl, fh, &fid) : proto_wire_path(cl, path, &wpath);
+	uint64_t gen = 0;
+	int rc = fh ? smb2_fh_fid(cl, fh, &fid, &gen) : proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
 	cmp_init(&c);
+	c.want_gen = gen;
 	if (!fh) {
 		uint32_t access = FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
 		if (sa->valid & SMB_SET_SIZE)

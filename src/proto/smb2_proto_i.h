@@ -23,6 +23,7 @@ struct cmp {
 	struct wbuf w[CMP_MAX];
 	int n;
 	uint64_t gen;
+	uint64_t want_gen; /* non-zero: the requests carry FileIds of this generation; sent on no other (-ESTALE) */
 };
 
 /* smb2_cmp.c: an empty compound (nothing to free yet). */
@@ -47,6 +48,19 @@ void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, u
 /* The same with the ShareAccess given (add_create_lease shares read, write and delete). */
 void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
 		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share);
+/* A handle's durable request (MS-SMB2 3.2.4.3.10/11) or, with reconnect, the reconnect of its old FileId
+ * (3.2.4.4): version 2 (DH2Q/DH2C, with create_guid) or 1 (DHnQ/DHnC). */
+struct durable_req {
+	int version;
+	bool reconnect;
+	struct smb2_fid fid;
+	const uint8_t *create_guid;
+};
+/* add_create_lease with dh's context too, and no QFid with a reconnect (Samba refuses any context but the
+ * lease beside DH2C, MS-SMB2 3.3.5.9.12). */
+void add_create_durable(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
+			uint32_t disposition, uint32_t options, bool qfid, struct lease *lease,
+			const struct durable_req *dh);
 /* A CREATE without lease or contexts, for the compounds that hold a handle only briefly. */
 void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options);
 /* Append a CLOSE, QUERY_INFO (type, class, output buffer len) or SET_INFO of class cls on fid (FID_RELATED

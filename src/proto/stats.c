@@ -42,5 +42,10 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "notify.received", LOAD(notifications));
 	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
 	o = put(buf, len, o, "session.reconnects", LOAD(reconnects));
+	o = put(buf, len, o, "handles.durable", LOAD(handles_durable));
+	o = put(buf, len, o, "handles.reconnected", LOAD(handles_reconnected));
+	o = put(buf, len, o, "handles.reopened", LOAD(handles_reopened));
+	o = put(buf, len, o, "writes.replayed", LOAD(writes_replayed));
+	o = put(buf, len, o, "writes.lost", LOAD(writes_lost));
 	return o;
 }

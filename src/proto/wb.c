@@ -27,9 +27,9 @@
  * oplock write through as before.
  *
  * Errors. A gathered write returns success to write(2) before the server has seen it. A failed WRITE
- * (ENOSPC, EIO after a connection loss, which also loses what was in flight) is kept and reported once: at
- * the next write, flush (close(2)) or fsync of the file, whichever comes first, as NFS and Linux's errseq
- * do. close(2) therefore reports it at the latest, because FUSE's FLUSH is synchronous with close.
+ * (ENOSPC; EIO after a connection loss that the handle did not survive, see Replays) is kept and reported
+ * once: at the next write, flush (close(2)) or fsync of the file, whichever comes first, as NFS and Linux's
+ * errseq do. close(2) therefore reports it at the latest, because FUSE's FLUSH is synchronous with close.
  *
  * Breaks. The break worker (cache.c) first records the new lease state, then calls wb_writeback, then
  * acknowledges. Writers check Write caching while holding wb.submit, and the writeback takes wb.submit
@@ -128,6 +128,7 @@ struct wb {
 	unsigned inflight;
 	struct wb_flight fl[WB_MAX_INFLIGHT];
 	int err; /* first failure not yet reported */
+	struct wb_req *redo; /* WRITEs lost with a connection, to resend (still in flight: slot and count) */
 	bool orphan; /* wb_free came while WRITEs were in flight: the last completion frees it */
 };
 
@@ -138,6 +139,11 @@ struct wb_req {
 	size_t cap;
 	uint32_t len;
 	int slot;
+	/* for a resend (redo_locked): the handle, the offset, the generation it was sent under, sends so far */
+	struct smb_fh *fh;
+	uint64_t off, gen;
+	int tries;
+	struct wb_req *next; /* wb.redo, under wb.lock */
 	/* The submitter's and the completion's: the transport may read data until write_async returns, which
 	 * can be after the reply has been handled. */
 	_Atomic int refs;
@@ -176,6 +182,8 @@ static void wb_destroy(struct wb *wb)
 	free(wb);
 }
 
+static void drain_locked(struct wb *wb);
+
 /* An interrupted flush leaves its WRITEs going on (they keep their error for the next report); if the last
  * handle goes meanwhile, the completions still need the structure, so the last of them frees it. */
 void wb_free(struct wb *wb)
@@ -185,6 +193,7 @@ void wb_free(struct wb *wb)
 	if (wb->len)
 		log_warn("write cache freed with %zu bytes unsent", wb->len);
 	pthread_mutex_lock(&wb->lock);
+	drain_locked(wb);
 	bool later = wb->inflight > 0;
 	wb->orphan = later;
 	pthread_mutex_unlock(&wb->lock);
@@ -202,11 +211,34 @@ bool wb_busy(struct wb *wb)
 	return busy;
 }
 
+/*
+ * Replays. A WRITE whose connection died under it may have been written or not. Through a durable handle
+ * that the server keeps (SMB2: cache_io.write_replay), it is resent as a replay once the handle is taken
+ * back: wb_done parks it on wb.redo, still in flight, and whoever holds wb.submit next and must wait (a
+ * writer for a slot, a writeback for the last reply) sends it first, from its own thread, since taking
+ * the handle back is a round trip the receive thread must never wait for. Only gathered buffers can be
+ * resent (the data of a write straight from the writer's buffer is gone), so a replayable handle gathers
+ * every write (one copy per write). A lost WRITE that cannot be resent is the EIO it always was.
+ */
+#define WB_REPLAY_MAX 3
+
 /* Receive thread: record the result; never blocks beyond wb.lock. */
 static void wb_done(void *arg, int err, uint32_t status, uint32_t count)
 {
 	struct wb_req *r = arg;
 	struct wb *wb = r->wb;
+	if (err == -ECONNRESET && r->cap && r->tries < WB_REPLAY_MAX && r->cl->cio->write_replay) {
+		pthread_mutex_lock(&wb->lock);
+		bool keep = !wb->orphan;
+		if (keep) {
+			r->next = wb->redo;
+			wb->redo = r;
+			pthread_cond_broadcast(&wb->cond);
+		}
+		pthread_mutex_unlock(&wb->lock);
+		if (keep)
+			return; /* the completion's reference goes with it */
+	}
 	int e = err < 0 ? -EIO : 0; /* the connection died under it: the data is lost */
 	if (e == 0 && status != STATUS_SUCCESS)
 		e = ntstatus_to_errno(status) ?: -EIO;
@@ -227,6 +259,39 @@ static void wb_done(void *arg, int err, uint32_t status, uint32_t count)
 	req_put(r);
 	if (last)
 		wb_destroy(wb);
+}
+
+/* Resend what wb.redo holds; wb.submit and wb.lock are held, wb.lock is released while sending. */
+static void redo_locked(struct wb *wb)
+{
+	while (wb->redo) {
+		struct wb_req *r = wb->redo;
+		wb->redo = r->next;
+		r->next = NULL;
+		pthread_mutex_unlock(&wb->lock);
+		r->tries++;
+		atomic_fetch_add(&r->refs, 1); /* the sender's, as in send_range_locked */
+		int rc = r->cl->cio->write_replay(r->cl, r->fh, r->data, r->len, r->off, r->gen, wb_done, r);
+		if (rc < 0)
+			wb_done(r, rc == -ECONNRESET ? -EIO : rc, 0, 0);
+		req_put(r);
+		pthread_mutex_lock(&wb->lock);
+	}
+}
+
+/* No one will resend what wb.redo holds (an interrupted writeback, the cache's end): lost, EIO. */
+static void drain_locked(struct wb *wb)
+{
+	while (wb->redo) {
+		struct wb_req *r = wb->redo;
+		wb->redo = r->next;
+		if (!wb->err)
+			wb->err = -EIO;
+		wb->fl[r->slot].end = wb->fl[r->slot].off;
+		wb->inflight--;
+		req_put(r);
+	}
+	pthread_cond_broadcast(&wb->cond);
 }
 
 static bool overlaps_locked(struct wb *wb, uint64_t off, uint64_t end)
@@ -258,7 +323,10 @@ static void send_range_locked(struct smb_client *cl, struct wb *wb, struct smb_f
 		if (slot >= 0 && !overlaps_locked(wb, off, end))
 			break;
 		slot = -1;
-		pthread_cond_wait(&wb->cond, &wb->lock);
+		if (wb->redo)
+			redo_locked(wb);
+		else
+			pthread_cond_wait(&wb->cond, &wb->lock);
 	}
 	if (!r) {
 		if (!wb->err)
@@ -278,6 +346,9 @@ static void send_range_locked(struct smb_client *cl, struct wb *wb, struct smb_f
 	r->data = data;
 	r->cap = cap;
 	r->len = (uint32_t)len;
+	r->fh = fh;
+	r->off = off;
+	r->gen = cl->cio->generation(cl); /* at most the one it goes out under: a resend is judged strictly */
 	int rc = cl->cio->write_async(cl, fh, r->data, r->len, off, wb_done, r);
 	if (rc < 0)
 		wb_done(r, rc, 0, 0);
@@ -321,6 +392,9 @@ ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size
 		pthread_mutex_unlock(&wb->submit);
 		return -EAGAIN;
 	}
+	pthread_mutex_lock(&wb->lock);
+	redo_locked(wb); /* lost WRITEs go again before new ones */
+	pthread_mutex_unlock(&wb->lock);
 	int e = take_err(wb);
 	if (e < 0) {
 		pthread_mutex_unlock(&wb->submit);
@@ -331,7 +405,8 @@ ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size
 		size_t n = MIN(size - done, cap);
 		if (wb->len && (fh != wb->owner || o < wb->off || o > wb->off + wb->len || o + n > wb->off + wb->cap))
 			send_locked(cl, wb);
-		if (!wb->len && n == cap) {
+		bool replayable = cl->cio->replayable && cl->cio->replayable(cl, fh);
+		if (!wb->len && n == cap && !replayable) {
 			send_range_locked(cl, wb, fh, (const uint8_t *)buf + done, 0, o, n);
 			done += n;
 			continue;
@@ -372,8 +447,14 @@ int wb_writeback(struct smb_client *cl, struct wb *wb, bool report)
 	/* An interrupted caller (cancel.h) stops waiting; the WRITEs go on, and an error of theirs is kept
 	 * for the next report. */
 	int c = 0;
-	while (wb->inflight > 0 && (c = smb_cancel_wait(&wb->cond, &wb->lock, NULL)) == 0)
-		;
+	while (wb->inflight > 0 && c == 0) {
+		if (wb->redo)
+			redo_locked(wb);
+		else
+			c = smb_cancel_wait(&wb->cond, &wb->lock, NULL);
+	}
+	if (c < 0)
+		drain_locked(wb);
 	int e = c < 0 ? c : report ? wb->err : 0;
 	if (report && c == 0)
 		wb->err = 0;

@@ -78,126 +78,6 @@ int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool 
 	return conn_call(l->conn, m, 1, flags, timeout_ms, req_copy, req_len);
 }
 
-static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t errlen)
-{
-	switch (status) {
-	case STATUS_LOGON_FAILURE:
-		sess_set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
-			s->cfg.guest ? "guest" : (s->cfg.user ? s->cfg.user : ""));
-		return -EACCES;
-	case 0xC0000072u: /* STATUS_ACCOUNT_DISABLED */
-	case 0xC0000193u: /* STATUS_ACCOUNT_EXPIRED */
-	case 0xC0000234u: /* STATUS_ACCOUNT_LOCKED_OUT */
-	case 0xC0000071u: /* STATUS_PASSWORD_EXPIRED */
-		sess_set_err(errbuf, errlen, "logon refused: %s", ntstatus_name(status));
-		return -EACCES;
-	}
-	sess_set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(status));
-	int e = ntstatus_to_errno(status);
-	return e ? e : -EPROTO;
-}
-
-/* One SESSION_SETUP round: send tok, leave the reply in m. Updates the preauth hash (3.1.1). */
-static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, const struct wbuf *tok,
-		       struct conn_msg *m)
-{
-	struct smb2_sess_setup_req req = {
-		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
-		.blob = tok->p,
-		.blob_len = (uint16_t)tok->len,
-	};
-	if (tok->len > UINT16_MAX)
-		return -EMSGSIZE;
-	struct wbuf w;
-	wbuf_init(&w, 0);
-	int rc = smb2_sess_setup_req_encode(&w, &req);
-	uint8_t *sent = NULL;
-	size_t sent_len = 0;
-	if (rc == 0)
-		rc = sess_link_call1(l, SMB2_SESSION_SETUP, &w, false, m, &sent, &sent_len, s->cfg.connect_timeout_ms);
-	wbuf_free(&w);
-	if (rc == 0 && l->info.dialect == SMB2_DIALECT_311) {
-		smb2_preauth_update(&ns->preauth, sent, sent_len);
-		if (m->rsp_hdr.status == STATUS_MORE_PROCESSING_REQUIRED)
-			smb2_preauth_update(&ns->preauth, m->rsp, m->rsp_len);
-	}
-	free(sent);
-	if (rc == 0 && l->session_id == 0)
-		l->session_id = m->rsp_hdr.session_id;
-	return rc;
-}
-
-/* The SPNEGO loop of auth.h. On success the keys are derived and *final holds the last reply. */
-static int do_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final,
-			    char *errbuf, size_t errlen)
-{
-	struct auth_creds cr = {
-		.user = s->cfg.user,
-		.nt_hash = s->cfg.nt_hash,
-		.domain = s->cfg.domain,
-		.workstation = s->cfg.workstation,
-		.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
-		.target_host = s->cfg.host,
-	};
-	struct auth_ctx *a = NULL;
-	struct wbuf out;
-	wbuf_init(&out, 0);
-	memset(final, 0, sizeof(*final));
-	int rc = auth_new(&cr, &a);
-	if (rc == 0)
-		rc = auth_step(a, ns->rsp.security_blob, ns->rsp.security_blob_len, &out);
-	for (int round = 0; rc >= 0 && round < SESS_MAX_SETUP_ROUNDS; round++) {
-		int more = rc;
-		free(final->rsp);
-		rc = setup_round(s, l, ns, &out, final);
-		if (rc < 0) {
-			sess_set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
-			break;
-		}
-		uint32_t st = final->rsp_hdr.status;
-		if (st != STATUS_SUCCESS && (st != STATUS_MORE_PROCESSING_REQUIRED || !more)) {
-			rc = setup_error(s, st, errbuf, errlen);
-			break;
-		}
-		struct smb2_sess_setup_rsp rsp;
-		rc = smb2_sess_setup_rsp_decode(final->rsp, final->rsp_len, &rsp);
-		if (rc == 0) {
-			wbuf_reset(&out);
-			rc = auth_step(a, rsp.blob, rsp.blob_len, &out);
-		}
-		if (rc < 0) {
-			sess_set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
-			break;
-		}
-		if (st == STATUS_SUCCESS) {
-			l->info.guest = rsp.session_flags & (SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL);
-			l->session_encrypt = rsp.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA;
-			rc = rc == 0 ? 0 : -EPROTO;
-			break;
-		}
-		rc = more ? 1 : -EPROTO;
-	}
-	if (rc > 0) {
-		sess_set_err(errbuf, errlen, "session setup did not finish in %d rounds", SESS_MAX_SETUP_ROUNDS);
-		rc = -EPROTO;
-	}
-	uint8_t key[16];
-	if (rc == 0 && !auth_is_anonymous(a) && !l->info.guest && auth_session_key(a, key) == 0) {
-		struct smb2_keys keys;
-		rc = smb2_derive_keys(l->info.dialect, l->cipher, key, ns->preauth.hash, &keys);
-		if (rc == 0) {
-			memcpy(l->sign_key, keys.signing, 16);
-			memcpy(l->enc_key, keys.enc_c2s, sizeof(l->enc_key));
-			memcpy(l->dec_key, keys.dec_s2c, sizeof(l->dec_key));
-		}
-		smb2_keys_wipe(&keys);
-		explicit_bzero(key, sizeof(key));
-	}
-	wbuf_free(&out);
-	auth_free(a);
-	return rc;
-}
-
 /* Decide on signing, check the signed final SESSION_SETUP reply, install the signer. */
 static int setup_signing(struct sess *s, struct link *l, const struct neg_state *ns, const struct conn_msg *final,
 			 char *errbuf, size_t errlen)
@@ -406,13 +286,15 @@ static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused
 	if (rc == 0 && again)
 		rc = sess_negotiate(s, l, &ns, errbuf, errlen);
 	if (rc == 0)
-		rc = do_session_setup(s, l, &ns, &final, errbuf, errlen);
+		rc = sess_session_setup(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0)
 		rc = setup_signing(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0 && (s->cfg.seal || l->session_encrypt))
 		rc = start_encryption(s, l, s->cfg.seal ? "seal" : "the server requires it", errbuf, errlen);
 	if (rc == 0)
 		rc = do_tree_connect(s, l, errbuf, errlen);
+	/* Connected, then no answer: the serving process may be hung (see rebuild_locked). */
+	s->peer_hung = rc == -ETIMEDOUT;
 out:
 	free(ns.m.rsp);
 	free(final.rsp);
@@ -617,6 +499,12 @@ static void link_put_locked(struct sess *s, struct link *l)
 		link_free(l);
 }
 
+static void new_client_guid(struct sess *s)
+{
+	if (getrandom(s->client_guid, sizeof(s->client_guid), 0) != (ssize_t)sizeof(s->client_guid))
+		log_dbg("getrandom failed; keeping the old ClientGuid");
+}
+
 /* Replace a dead current link. Called with s->lock held; releases it while building. */
 static int rebuild_locked(struct sess *s)
 {
@@ -628,17 +516,33 @@ static int rebuild_locked(struct sess *s)
 		sess_outage_lost_locked(&s->outage);
 	s->state = SESS_REBUILDING;
 	/*
-	 * A new ClientGuid for the new connection. Samba (4.17, multichannel) hands a connection whose
-	 * ClientGuid it knows to the smbd process already serving that client; when that process is the
-	 * reason we lost the connection (hung, paused), the reconnect would hang on it too. Nothing of the
-	 * old connection (leases, FileIds) survives the loss anyway. Only the rebuilder writes it.
+	 * A new ClientGuid for the new connection, unless durable handles are open. Samba (4.17, multichannel)
+	 * hands a connection whose ClientGuid it knows to the smbd process already serving that client; when
+	 * that process is the reason we lost the connection (hung, paused), the reconnect would hang on it
+	 * too. But a durable handle with a lease reconnects only under the ClientGuid it was opened with
+	 * (MS-SMB2 3.3.5.9.12; Samba checks it): so it is kept, until an attempt connects and then gets no
+	 * answer (peer_hung): then the same rebuild tries again at once with a new one, giving up on the
+	 * handles (they are then reopened by path). Attempts that cannot connect at all (a network cut) keep
+	 * it. Only the rebuilder writes it.
 	 */
-	if (getrandom(s->client_guid, sizeof(s->client_guid), 0) != (ssize_t)sizeof(s->client_guid))
-		log_dbg("getrandom failed; keeping the old ClientGuid");
+	bool keep = atomic_load(&s->durable) > 0 && !s->peer_hung;
+	if (!keep)
+		new_client_guid(s);
+	/* Likewise PreviousSessionId: Samba then waits for the old process to end the old session, which is
+	 * what frees the durable opens for us, but a hung process never answers. */
+	s->prev_session_id = keep && s->cur ? s->cur->session_id : 0;
 	pthread_mutex_unlock(&s->lock);
 	struct link *l = NULL;
 	char why[256] = "";
 	rc = link_build(s, &l, why, sizeof(why));
+	if (rc < 0 && keep && s->peer_hung) {
+		/* The process that holds our handles took the connection and hangs: give up on them now. */
+		log_warn("reconnect to %s under the same ClientGuid got no answer (%s); trying as a new client, "
+			 "open files will be reopened by path", s->unc, why);
+		new_client_guid(s);
+		s->prev_session_id = 0;
+		rc = link_build(s, &l, why, sizeof(why));
+	}
 	pthread_mutex_lock(&s->lock);
 	if (rc < 0) {
 		s->state = SESS_DOWN;
@@ -646,6 +550,7 @@ static int rebuild_locked(struct sess *s)
 		return sess_outage_failed_locked(&s->outage, rc, why);
 	}
 	struct link *old = s->cur;
+	l->chan_seq = (uint16_t)s->gen; /* gen starts at 1: the first link sends 0 */
 	s->cur = l;
 	s->gen++;
 	s->state = SESS_UP;
@@ -712,17 +617,35 @@ static void mark_down(struct sess *s, struct link *l)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* What the link puts in every request's header: its session, tree and (3.x) ChannelSequence. */
+static void stamp(const struct link *l, struct conn_msg *m)
+{
+	m->hdr.session_id = l->session_id;
+	m->hdr.tree_id = l->tree_id;
+	m->hdr.status = l->info.dialect >= SMB2_DIALECT_300 ? l->chan_seq : 0;
+}
+
+/* The session a generation-bound call (*gen non-zero) was meant for is gone: send nothing. */
+static bool stale_gen(struct sess *s, struct link *l, uint64_t want, const uint64_t *gen)
+{
+	if (!want || !gen || *gen == want)
+		return false;
+	link_put(s, l);
+	return true;
+}
+
 int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 {
+	uint64_t want = gen ? *gen : 0;
 	for (int attempt = 0;; attempt++) {
 		struct link *l = NULL;
 		int rc = link_get(s, &l, gen);
 		if (rc < 0)
 			return rc;
-		for (int i = 0; i < n; i++) {
-			msgs[i].hdr.session_id = l->session_id;
-			msgs[i].hdr.tree_id = l->tree_id;
-		}
+		if (stale_gen(s, l, want, gen))
+			return -ESTALE;
+		for (int i = 0; i < n; i++)
+			stamp(l, &msgs[i]);
 		rc = conn_call(l->conn, msgs, n, l->info.signing ? CONN_F_SIGN : 0, s->cfg.request_timeout_ms, NULL,
 			       NULL);
 		/* No answer in time: later requests on this connection would wait as long, so drop it; the next
@@ -754,11 +677,13 @@ static int submit_on_link(struct sess *s, struct conn_msg *msg, unsigned extra, 
 			  uint64_t *gen, struct conn_async **out)
 {
 	struct link *l = NULL;
+	uint64_t want = gen ? *gen : 0;
 	int rc = link_get(s, &l, gen);
 	if (rc < 0)
 		return rc;
-	msg->hdr.session_id = l->session_id;
-	msg->hdr.tree_id = l->tree_id;
+	if (stale_gen(s, l, want, gen))
+		return -ESTALE;
+	stamp(l, msg);
 	rc = conn_submit(l->conn, msg, (l->info.signing ? CONN_F_SIGN : 0) | extra, done, arg, out);
 	link_put(s, l);
 	return rc;
@@ -775,17 +700,40 @@ int sess_submit_long(struct sess *s, struct conn_msg *msg, conn_done_fn done, vo
 	return submit_on_link(s, msg, CONN_F_NO_TIMEOUT, done, arg, gen, out);
 }
 
-void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
+/* A reference on the current link if gen is still current (link_put it), else NULL. */
+static struct link *link_of_gen(struct sess *s, uint64_t gen)
 {
 	pthread_mutex_lock(&s->lock);
 	struct link *l = s->state == SESS_UP && s->gen == gen ? s->cur : NULL;
 	if (l)
 		l->users++;
 	pthread_mutex_unlock(&s->lock);
+	return l;
+}
+
+void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
+{
+	struct link *l = link_of_gen(s, gen);
 	if (!l)
 		return;
 	conn_cancel(l->conn, a);
 	link_put(s, l);
+}
+
+void sess_drop(struct sess *s, uint64_t gen, const char *what)
+{
+	struct link *l = link_of_gen(s, gen);
+	if (!l)
+		return;
+	log_warn("no reply to %s from %s within %.1f s; dropping the connection", what, s->cfg.host,
+		 s->cfg.request_timeout_ms / 1000.0);
+	conn_kill(l->conn, -ETIMEDOUT);
+	link_put(s, l);
+}
+
+void sess_hold_durable(struct sess *s, int delta)
+{
+	atomic_fetch_add(&s->durable, delta);
 }
 
 uint64_t sess_generation(struct sess *s)

@@ -37,6 +37,10 @@ struct link {
 	_Atomic uint64_t nonce_ctr; /* nonces are salt || counter: never reused under one key */
 	struct xport_transform xf;
 	int users; /* threads inside a call on this link; guarded by sess.lock */
+	/* ChannelSequence of 3.x requests on this link (MS-SMB2 2.2.1.2, 3.2.4.1.x): the number of rebuilds
+	 * before it, so that a request after a reconnect (a replay included) is newer, to the server, than
+	 * any sent before the loss. Set before the link is current; immutable after. */
+	uint16_t chan_seq;
 };
 
 enum sess_state { SESS_UP, SESS_DOWN, SESS_REBUILDING };
@@ -45,6 +49,11 @@ struct sess {
 	struct sess_cfg cfg; /* strings owned, immutable */
 	char *unc;	     /* "\\\\host\\share", immutable */
 	uint8_t client_guid[16];
+	/* SessionId of the link being replaced, sent as PreviousSessionId (MS-SMB2 3.2.4.2.3) so the server
+	 * ends the old session and keeps its durable opens for us to reconnect; only the rebuilder writes it. */
+	uint64_t prev_session_id;
+	_Atomic int durable; /* durable handles open (sess_hold_durable): reconnects keep the ClientGuid */
+	bool peer_hung;	     /* the last rebuild connected and then timed out; only the rebuilder uses it */
 
 	pthread_mutex_t lock; /* guards everything below; never held across a round trip */
 	pthread_cond_t cond;  /* state left SESS_REBUILDING, or an old link lost its last user */
@@ -75,6 +84,11 @@ void sess_set_err(char *errbuf, size_t errlen, const char *fmt, ...) __attribute
 /* One request on a link during setup (no session yet, or this link's session). */
 int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool sign, struct conn_msg *m,
 		    uint8_t **req_copy, size_t *req_len, int timeout_ms);
+
+/* setup.c: SESSION_SETUP on l until the session is up; on success the keys are derived and *final holds
+ * the last reply (the caller frees final->rsp). errbuf as for sess_new. */
+int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final, char *errbuf,
+		       size_t errlen);
 
 /* negotiate.c: SMB2 NEGOTIATE on l, or the answer to the multi-protocol one conn_new sent (*again: an SMB2
  * NEGOTIATE must follow). On success the link's sizes, signing and cipher are set and the transport's

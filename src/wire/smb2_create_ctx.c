@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MS-SMB2 2.2.13.2 SMB2_CREATE_CONTEXT chains; 2.2.13.2.8 / 2.2.13.2.10 lease requests (v1 / v2);
- * 2.2.14.2.5 MxAc, 2.2.14.2.9 QFid, 2.2.14.2.10 / 2.2.14.2.11 lease responses.
+ * 2.2.14.2.5 MxAc, 2.2.14.2.9 QFid, 2.2.14.2.10 / 2.2.14.2.11 lease responses; durable handles:
+ * 2.2.13.2.3/.4 and 2.2.14.2.3 (v1), 2.2.13.2.11/.12 and 2.2.14.2.12 (v2).
  *
  * Element layout: Next(4) NameOffset(2) NameLength(2) Reserved(2) DataOffset(2) DataLength(4), then the
  * name at 16, padded to 8, then the data. Offsets are relative to the element; Next is 0 on the last one.
@@ -155,5 +156,47 @@ int smb2_mxac_rsp_decode(const uint8_t *data, uint32_t len, struct smb2_mxac_rsp
 		return -EBADMSG;
 	out->query_status = get_le32(data);
 	out->maximal_access = get_le32(data + 4);
+	return 0;
+}
+
+#define DH2Q_LEN 32
+#define DH2C_LEN 36
+#define DHNX_LEN 16
+#define DH_RSP_LEN 8
+
+int smb2_create_ctx_add_durable(struct wbuf *w, size_t *prev_off, int version, const uint8_t create_guid[16])
+{
+	uint8_t d[DH2Q_LEN] = {0}; /* v1: 16 reserved bytes; v2: Timeout 0, Flags 0, Reserved 8 */
+	if (version == 1)
+		return smb2_create_ctx_add(w, prev_off, SMB2_CREATE_DURABLE_HANDLE_REQUEST, d, DHNX_LEN);
+	if (version != 2)
+		return -EINVAL;
+	memcpy(d + 16, create_guid, 16);
+	return smb2_create_ctx_add(w, prev_off, SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2, d, DH2Q_LEN);
+}
+
+int smb2_create_ctx_add_reconnect(struct wbuf *w, size_t *prev_off, int version, struct smb2_fid fid,
+				  const uint8_t create_guid[16])
+{
+	uint8_t d[DH2C_LEN] = {0};
+	put_le64(d, fid.persistent);
+	put_le64(d + 8, fid.volatile_);
+	if (version == 1)
+		return smb2_create_ctx_add(w, prev_off, SMB2_CREATE_DURABLE_HANDLE_RECONNECT, d, DHNX_LEN);
+	if (version != 2)
+		return -EINVAL;
+	memcpy(d + 16, create_guid, 16); /* Flags at 32 stay 0: not persistent */
+	return smb2_create_ctx_add(w, prev_off, SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2, d, DH2C_LEN);
+}
+
+int smb2_durable_rsp_decode(const uint8_t *data, uint32_t len, int version, struct smb2_durable_rsp *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((version != 1 && version != 2) || len < DH_RSP_LEN)
+		return -EBADMSG;
+	if (version == 2) {
+		out->timeout_ms = get_le32(data);
+		out->flags = get_le32(data + 4);
+	}
 	return 0;
 }

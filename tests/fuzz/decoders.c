@@ -67,7 +67,7 @@ static int empty_rsps(const uint8_t *p, size_t n)
 
 static void walk_contexts(const uint8_t *p, size_t n, const uint8_t *ctx, uint32_t len)
 {
-	static const char *const tags[] = {"RqLs", "MxAc", "QFid", "DH2Q", "xxxx"};
+	static const char *const tags[] = {"RqLs", "MxAc", "QFid", "DH2Q", "DHnQ", "xxxx"};
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		const uint8_t *d;
 		uint32_t dl;
@@ -76,6 +76,9 @@ static void walk_contexts(const uint8_t *p, size_t n, const uint8_t *ctx, uint32
 			struct smb2_lease_rsp l;
 			struct smb2_qfid_rsp q;
 			struct smb2_mxac_rsp m;
+			struct smb2_durable_rsp dh;
+			(void)smb2_durable_rsp_decode(d, dl, 1, &dh);
+			(void)smb2_durable_rsp_decode(d, dl, 2, &dh);
 			(void)smb2_lease_rsp_decode(d, dl, &l);
 			(void)smb2_qfid_rsp_decode(d, dl, &q);
 			(void)smb2_mxac_rsp_decode(d, dl, &m);

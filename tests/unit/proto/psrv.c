@@ -156,17 +156,24 @@ static uint32_t sess_setup_body(struct psrv *s, const struct srv_req *q, struct 
 	return STATUS_SUCCESS;
 }
 
-/* Grant an RqLs request (v1 or v2) the state it asks for; ctx receives the answer's context. */
-static bool lease_answer(const struct srv_req *q, struct wbuf *ctx)
+/* The data of q's create context tag (*d, *dl); false when absent or the chain lies outside q. */
+static bool create_ctx(const struct srv_req *q, const char *tag, const uint8_t **d, uint32_t *dl)
 {
 	if (q->body_len < 56)
 		return false;
 	uint32_t off = get_le32(q->body + 48), len = get_le32(q->body + 52);
-	const uint8_t *msg = q->body - SMB2_HDR_SIZE, *d;
-	uint32_t dl;
+	const uint8_t *msg = q->body - SMB2_HDR_SIZE;
 	size_t avail = q->body_len + SMB2_HDR_SIZE;
-	if (!len || off < SMB2_HDR_SIZE || off > avail || len > avail - off ||
-	    smb2_create_ctx_find(msg + off, len, "RqLs", &d, &dl) < 0 || dl < 32)
+	return len && off >= SMB2_HDR_SIZE && off <= avail && len <= avail - off &&
+	       smb2_create_ctx_find(msg + off, len, tag, d, dl) == 0;
+}
+
+/* Grant an RqLs request (v1 or v2) the state it asks for; ctx receives the answer's context. */
+static bool lease_answer(const struct srv_req *q, struct wbuf *ctx)
+{
+	const uint8_t *d;
+	uint32_t dl;
+	if (!create_ctx(q, "RqLs", &d, &dl) || dl < 32)
 		return false;
 	size_t prev = SIZE_MAX;
 	uint8_t data[52] = {0};
@@ -176,8 +183,20 @@ static bool lease_answer(const struct srv_req *q, struct wbuf *ctx)
 	return true;
 }
 
-static void create_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
+static uint32_t create_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
 {
+	const uint8_t *dhc, *dhq;
+	uint32_t dhc_len = 0, dhq_len = 0;
+	pthread_mutex_lock(&s->mu);
+	bool durable = s->durable, reconnect = durable && create_ctx(q, "DHnC", &dhc, &dhc_len) && dhc_len == 16;
+	bool grant = durable && create_ctx(q, "DHnQ", &dhq, &dhq_len) && dhq_len == 16;
+	uint32_t refuse = s->reconnect_status;
+	s->dh_reconnects += reconnect;
+	pthread_mutex_unlock(&s->mu);
+	if (reconnect && refuse) {
+		error_body(b);
+		return refuse;
+	}
 	uint32_t options = q->body_len >= 44 ? get_le32(q->body + 40) : 0;
 	uint16_t noff = q->body_len >= 48 ? get_le16(q->body + 44) : 0,
 		 nlen = q->body_len >= 48 ? get_le16(q->body + 46) : 0;
@@ -185,15 +204,22 @@ static void create_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
 	if (s->on_create && noff >= SMB2_HDR_SIZE && noff - SMB2_HDR_SIZE + (size_t)nlen <= q->body_len)
 		s->on_create(s->arg, q->body + noff - SMB2_HDR_SIZE, nlen);
 	struct psrv_open *o = open_find(s, 0); /* a free slot */
-	uint64_t fid = ++s->next_fid;
+	uint64_t fid = reconnect ? get_le64(dhc + 8) : ++s->next_fid;
 	if (o)
-		*o = (struct psrv_open){.fid = fid, .dir = dir};
+		*o = (struct psrv_open){.fid = fid, .dir = dir, .reconnected = reconnect};
 	s->last_fid = fid;
 	struct wbuf ctx;
 	wbuf_init(&ctx, 0);
 	pthread_mutex_lock(&s->mu);
 	bool lease = s->grant_lease && lease_answer(q, &ctx);
 	pthread_mutex_unlock(&s->mu);
+	if (grant && !reconnect) {
+		size_t prev = SIZE_MAX;
+		for (size_t at = 0; at < ctx.len; at += get_le32(ctx.p + at) ?: ctx.len) /* to the last element */
+			prev = at;
+		uint8_t zero[8] = {0};
+		smb2_create_ctx_add(&ctx, &prev, "DHnQ", zero, 8);
+	}
 	wbuf_u16(b, 89);
 	wbuf_u8(b, lease ? SMB2_OPLOCK_LEVEL_LEASE : SMB2_OPLOCK_LEVEL_NONE);
 	wbuf_u8(b, 0);
@@ -210,6 +236,25 @@ static void create_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
 	wbuf_u32(b, (uint32_t)ctx.len);
 	wbuf_bytes(b, ctx.p, ctx.len);
 	wbuf_free(&ctx);
+	return STATUS_SUCCESS;
+}
+
+/* With durable: q names a FileId this connection does not know (status), or a taken-back open whose
+ * WRITEs are to be refused (replay_status); 0 otherwise. */
+static uint32_t fid_check(struct psrv *s, const struct srv_req *q)
+{
+	size_t off = q->h.command == SMB2_QUERY_INFO ? 24 : 16;
+	pthread_mutex_lock(&s->mu);
+	bool durable = s->durable;
+	uint32_t replay = s->replay_status;
+	pthread_mutex_unlock(&s->mu);
+	if (!durable || (q->h.command != SMB2_READ && q->h.command != SMB2_WRITE && q->h.command != SMB2_QUERY_INFO) ||
+	    q->body_len < off + 16)
+		return 0;
+	const struct psrv_open *o = req_open(s, q, off);
+	if (!o)
+		return STATUS_FILE_CLOSED;
+	return q->h.command == SMB2_WRITE && o->reconnected ? replay : 0;
 }
 
 static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
@@ -314,7 +359,11 @@ void psrv_dirent(uint8_t **buf, size_t *len, size_t *last, const uint8_t *name, 
 /* The success answer to q (status in *st), from the model. false: none is sent (CHANGE_NOTIFY waits). */
 static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf *b, uint32_t *st)
 {
-	*st = STATUS_SUCCESS;
+	*st = fid_check(s, q);
+	if (*st) {
+		error_body(b);
+		return true;
+	}
 	uint32_t n32 = q->body_len >= 8 ? get_le32(q->body + 4) : 0;
 	switch (q->h.command) {
 	case SMB2_NEGOTIATE:
@@ -332,7 +381,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		wbuf_u32(b, 0x001F01FF);
 		break;
 	case SMB2_CREATE:
-		create_body(s, q, b);
+		*st = create_body(s, q, b);
 		break;
 	case SMB2_CLOSE: {
 		struct psrv_open *o = req_open(s, q, 8);
@@ -551,6 +600,14 @@ void psrv_stop(struct psrv *s)
 	pthread_join(s->th, NULL);
 	close(s->lfd);
 	pthread_mutex_destroy(&s->mu);
+}
+
+void psrv_hangup(struct psrv *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->fd >= 0)
+		shutdown(s->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&s->mu);
 }
 
 void psrv_arm(struct psrv *s, int cmd, unsigned skip, enum psrv_fault f, uint32_t status)

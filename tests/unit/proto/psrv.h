@@ -32,6 +32,7 @@ struct psrv_open {
 	bool listed;		/* a QUERY_DIRECTORY was answered: the next says NO_MORE_FILES */
 	uint64_t notify_mid;	/* a CHANGE_NOTIFY waiting on it, answered at CLOSE or CANCEL; 0: none */
 	uint8_t notify_hdr[32]; /* SMB1: the waiting NT_TRANSACT's header, for its answer */
+	bool reconnected;	/* taken back by a DHnC */
 };
 
 struct psrv {
@@ -51,6 +52,13 @@ struct psrv {
 	bool reconnect;	  /* after PSRV_DROP, accept the client's next connection */
 	int name_map;	  /* psrv_client's cfg.name_map (enum name_map) */
 	bool grant_lease; /* grant what an RqLs context asks for (Write caching: writes are gathered) */
+	/* Durable handles (v1, the dialect is 2.1): grant every DHnQ, take back a DHnC's open (answering
+	 * reconnect_status instead when not 0), answer WRITEs on a taken-back open with replay_status when not
+	 * 0, and answer a READ, WRITE or QUERY_INFO on a FileId this connection does not know FILE_CLOSED, as
+	 * servers do (a FileId of an earlier connection). dh_reconnects: DHnC contexts received. */
+	bool durable;
+	uint32_t reconnect_status, replay_status;
+	unsigned dh_reconnects;
 	unsigned fired;	  /* faults applied so far */
 	unsigned served;  /* requests received so far */
 	/* QUERY_DIRECTORY output buffer (FileIdBothDirectoryInformation entries) for the next listing; NULL: two
@@ -69,6 +77,8 @@ struct psrv {
 /* Listen on a loopback port and serve from a thread: SMB2, or SMB1 (NT LM 0.12, psrv1.c). */
 void psrv_start(struct psrv *s);
 void psrv_start_smb1(struct psrv *s);
+/* Close the current connection (the client finds it dead); the listener stays. */
+void psrv_hangup(struct psrv *s);
 /* Close the connection and the listener, join the thread. */
 void psrv_stop(struct psrv *s);
 /* Fault the (skip+1)-th next request of command cmd; PSRV_NONE disarms. */

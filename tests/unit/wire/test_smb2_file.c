@@ -315,11 +315,51 @@ static void test_break(void)
 	wbuf_free(&w);
 }
 
+/* Durable handle contexts: the layouts of MS-SMB2 2.2.13.2.3/.4/.11/.12, and hostile response data. */
+static void test_durable_ctx(void)
+{
+	uint8_t guid[16];
+	memset(guid, 0x5a, 16);
+	struct smb2_fid fid = {0x1122334455667788ull, 0x99aabbccddeeff00ull};
+	struct wbuf c;
+	size_t prev = SIZE_MAX;
+	wbuf_init(&c, 0);
+	CHECK(smb2_create_ctx_add_durable(&c, &prev, 2, guid) == 0);
+	CHECK(smb2_create_ctx_add_reconnect(&c, &prev, 2, fid, guid) == 0);
+	CHECK(smb2_create_ctx_add_durable(&c, &prev, 1, NULL) == 0);
+	CHECK(smb2_create_ctx_add_reconnect(&c, &prev, 1, fid, NULL) == 0);
+	CHECK(smb2_create_ctx_add_durable(&c, &prev, 3, guid) == -EINVAL);
+	CHECK(smb2_create_ctx_add_reconnect(&c, &prev, 0, fid, guid) == -EINVAL);
+	const uint8_t *d;
+	uint32_t dl;
+	CHECK(smb2_create_ctx_find(c.p, (uint32_t)c.len, "DH2Q", &d, &dl) == 0 && dl == 32);
+	CHECK(get_le32(d) == 0 && get_le32(d + 4) == 0 && get_le64(d + 8) == 0 && memcmp(d + 16, guid, 16) == 0);
+	CHECK(smb2_create_ctx_find(c.p, (uint32_t)c.len, "DH2C", &d, &dl) == 0 && dl == 36);
+	CHECK(get_le64(d) == fid.persistent && get_le64(d + 8) == fid.volatile_ && memcmp(d + 16, guid, 16) == 0 &&
+	      get_le32(d + 32) == 0);
+	CHECK(smb2_create_ctx_find(c.p, (uint32_t)c.len, "DHnQ", &d, &dl) == 0 && dl == 16);
+	CHECK(smb2_create_ctx_find(c.p, (uint32_t)c.len, "DHnC", &d, &dl) == 0 && dl == 16 &&
+	      get_le64(d) == fid.persistent && get_le64(d + 8) == fid.volatile_);
+	wbuf_free(&c);
+
+	uint8_t rsp[8];
+	put_le32(rsp, 60000);
+	put_le32(rsp + 4, SMB2_DHANDLE_FLAG_PERSISTENT);
+	struct smb2_durable_rsp r;
+	CHECK(smb2_durable_rsp_decode(rsp, 8, 2, &r) == 0 && r.timeout_ms == 60000 &&
+	      r.flags == SMB2_DHANDLE_FLAG_PERSISTENT);
+	CHECK(smb2_durable_rsp_decode(rsp, 8, 1, &r) == 0 && r.timeout_ms == 0 && r.flags == 0);
+	CHECK(smb2_durable_rsp_decode(rsp, 7, 2, &r) == -EBADMSG && r.timeout_ms == 0);
+	CHECK(smb2_durable_rsp_decode(rsp, 0, 1, &r) == -EBADMSG);
+	CHECK(smb2_durable_rsp_decode(rsp, 8, 3, &r) == -EBADMSG);
+}
+
 int main(void)
 {
 	test_create_req_root();
 	test_create_req_contexts();
 	test_create_rsp();
+	test_durable_ctx();
 	test_close_flush();
 	test_read_write();
 	test_lock_ioctl();
