@@ -419,6 +419,9 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 	 * closes, which would overwrite an mtime set meanwhile by path (rsync: write, close, utime, rename). */
 	if (!pc || !fh->lease || fh->wrote)
 		return false;
+	/* A handle that held byte-range locks is closed too: its CLOSE is what releases them (plock.c). */
+	if (atomic_load(&fh->locked))
+		return false;
 	/* A parked handle stands for its name, and only the directory's watch tells us when another client
 	 * renames a file over that name or removes it (a Handle lease is not broken for that): no watch, no
 	 * parking. */

@@ -235,10 +235,14 @@ int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, uint16_
 		rc = op_create(*l, fh->wpath, &a);
 		if (rc == 0) {
 			fh_opened(cl, fh, *l, &a);
+			struct smb1_relock_ctx ctx = {*l, fh->fid1};
+			rc = plock_reacquire_locked(cl, fh, smb1_relock, &ctx);
 		} else {
 			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 		}
 	}
+	if (fh->locks_lost)
+		rc = -EIO;
 	*fid = fh->fid1;
 	pthread_mutex_unlock(&fh->lock);
 	if (rc < 0)
@@ -568,6 +572,8 @@ const struct smb_ops smb1_ops = {
     .cached = pcache_cached,
     .stats = pcache_stats,
     .watch = pcache_watch,
+    .lock = smb1_lock,
+    .unlock = smb1_unlock,
 };
 
 /* ---- lifetime ---- */

@@ -137,7 +137,11 @@ int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid)
 		rc = do_open(cl, fh->wpath, fh->access, FILE_OPEN, fh->options, &fh->fid, NULL, &fh->gen, fh->lease);
 		if (rc < 0)
 			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
+		else
+			rc = plock_reacquire_locked(cl, fh, smb2_relock, &fh->fid);
 	}
+	if (fh->locks_lost)
+		rc = -EIO;
 	*fid = fh->fid;
 	pthread_mutex_unlock(&fh->lock);
 	return rc;
@@ -160,6 +164,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	pthread_mutex_destroy(&fh->lock);
 	free(fh->path);
 	free(fh->wpath);
+	plock_free(fh);
 	free(fh);
 	return rc;
 }
@@ -659,4 +664,6 @@ const struct smb_ops smb2_ops = {
     .cached = pcache_cached,
     .watch = pcache_watch,
     .stats = pcache_stats,
+    .lock = smb2_lock,
+    .unlock = smb2_unlock,
 };

@@ -60,6 +60,15 @@ struct psrv {
 	/* Called on the server thread with each CREATE's name (UTF-16LE as received). */
 	void (*on_create)(void *arg, const uint8_t *name, size_t len);
 	void *arg;
+	/* SMB2 LOCK (mu): answered at once with success unless armed. With lock_pending the next lock gets
+	 * STATUS_PENDING (an AsyncId) and then lock_final at once, or, with lock_hold, waits for a CANCEL,
+	 * answered with lock_cancel_status (STATUS_CANCELLED, or STATUS_SUCCESS: the grant crossing the
+	 * cancel). Counted: locks, unlocks (by flags) and cancels of a waiting lock. */
+	bool lock_pending, lock_hold;
+	uint32_t lock_final, lock_cancel_status;
+	unsigned locks, unlocks, cancels;
+	uint32_t last_lock_flags;
+	uint64_t lock_mid, lock_async; /* the lock waiting for a CANCEL; 0: none */
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];
