@@ -115,11 +115,7 @@ void plock_free(struct smb_fh *fh)
  */
 void plock_wait_init(struct plock_wait *w)
 {
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&w->cv);
 	pthread_mutex_init(&w->mu, NULL);
 	w->done = false;
 }

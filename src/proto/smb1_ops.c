@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "smb1_proto_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/secret.h"
@@ -604,11 +605,7 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&st->cond);
 	st->cl = cl;
 	st->cfg = *cfg;
 	st->opts = *o;
