@@ -69,6 +69,10 @@ struct psrv {
 	unsigned locks, unlocks, cancels;
 	uint32_t last_lock_flags;
 	uint64_t lock_mid, lock_async; /* the lock waiting for a CANCEL; 0: none */
+	/* SMB1 LOCKING_ANDX: last_lock_flags is TypeOfLock, with 0x100 for an unlock; lock_hold keeps a lock
+	 * with a Timeout waiting until a LOCKING_ANDX_CANCEL_LOCK (lock_mid set meanwhile, its header here). */
+	uint32_t last_lock_timeout;
+	uint8_t lock_hdr[32];
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];

@@ -18,6 +18,7 @@
 #include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
+#include "smbfuse/smb1.h"
 #include "smbfuse/smb2.h"
 
 #define STATUS_LOCK_NOT_GRANTED 0xC0000055u
@@ -97,6 +98,36 @@ static int interrupted_lock(struct smb_fh *fh, uint32_t cancel_status)
 	srv.lock_hold = false;
 	pthread_mutex_unlock(&srv.mu);
 	return w.rc;
+}
+
+/* The same over SMB1 (LOCKING_ANDX): what goes on the wire, refused, interrupted with and without the grant
+ * crossing the cancel (LOCKING_ANDX_CANCEL_LOCK). */
+static void smb1_cases(void)
+{
+	memset(&srv, 0, sizeof(srv));
+	psrv_start_smb1(&srv);
+	CHECK(psrv_client(&srv, false, 2000, &cl) == 0);
+	ops = smb_client_ops(cl);
+	struct smb_fh *fh = NULL;
+	CHECK(ops->open(cl, "f", O_RDWR, 0, &fh, NULL) == 0);
+	CHECK(ops->lock(cl, fh, 1, UINT64_MAX - 1, SMB_LOCK_EXCL) == 0);
+	CHECK(last_flags() == SMB1_LOCKING_LARGE_FILES && counter(&srv.last_lock_timeout) == 0);
+	CHECK(ops->unlock(cl, fh, 1, UINT64_MAX - 1) == 0);
+	CHECK(last_flags() == (0x100u | SMB1_LOCKING_LARGE_FILES));
+	CHECK(ops->lock(cl, fh, 0, 10, SMB_LOCK_WAIT) == 0);
+	CHECK(last_flags() == (SMB1_LOCKING_SHARED | SMB1_LOCKING_LARGE_FILES));
+	CHECK(counter(&srv.last_lock_timeout) == 0xFFFFFFFFu);
+	CHECK(ops->unlock(cl, fh, 0, 10) == 0);
+	psrv_arm(&srv, SMB1_COM_LOCKING_ANDX, 0, PSRV_STATUS, STATUS_LOCK_NOT_GRANTED);
+	CHECK(ops->lock(cl, fh, 0, 10, SMB_LOCK_EXCL) == -EAGAIN);
+	unsigned unlocks = counter(&srv.unlocks);
+	CHECK(interrupted_lock(fh, STATUS_FILE_LOCK_CONFLICT) == -EINTR);
+	CHECK(counter(&srv.cancels) == 1 && counter(&srv.unlocks) == unlocks);
+	CHECK(interrupted_lock(fh, STATUS_SUCCESS) == -EINTR);
+	CHECK(counter(&srv.cancels) == 2 && counter(&srv.unlocks) == unlocks + 1);
+	CHECK(ops->close(cl, fh) == 0);
+	smb_client_free(cl);
+	psrv_stop(&srv);
 }
 
 int main(void)
@@ -190,5 +221,6 @@ int main(void)
 
 	smb_client_free(cl);
 	psrv_stop(&srv);
+	smb1_cases();
 	return tap_done();
 }
