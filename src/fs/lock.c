@@ -515,7 +515,9 @@ static int set_lock(struct fs *fs, fuse_ino_t ino, struct fs_file *f, uint64_t o
 }
 
 /* Data written under a lock reaches the server before the lock goes; data cached before a lock was taken
- * is not trusted after it, unless a lease says nobody else wrote. */
+ * is not trusted after it, unless a Write lease says nobody else has the file open. A Read lease is not
+ * enough: its break (another client wrote) is not acknowledged, so it may still be on its way while the
+ * writer has already unlocked and we have locked. */
 static void before_unlock(struct fs *fs, fuse_ino_t ino, struct fs_file *f)
 {
 	if (fs->cfg.writeback)
@@ -534,7 +536,7 @@ static void after_lock(struct fs *fs, fuse_ino_t ino)
 	if (OP(fs, cached) && fs_inode_path(fs, ino, NULL, &path) == 0)
 		c = OP(fs, cached)(fs->cl, path);
 	g_free(path);
-	if (!(c & SMB_CACHE_READ) && fs->cfg.cache != FS_CACHE_NONE)
+	if (!(c & SMB_CACHE_WRITE) && fs->cfg.cache != FS_CACHE_NONE)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
 }
 
