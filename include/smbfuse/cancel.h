@@ -35,6 +35,8 @@ int smb_cancel_check(void);
  * smb_cancel_check's error.
  */
 int smb_cancel_wait(pthread_cond_t *cv, pthread_mutex_t *mu, const struct timespec *deadline);
+/* Initialise cv on CLOCK_MONOTONIC, the clock smb_cancel_wait's deadlines and slices use. */
+void smb_cancel_cond_init(pthread_cond_t *cv);
 /* How long a poll() loop may sleep (at most want_ms, negative for no limit) before checking again. */
 int smb_cancel_slice_ms(int want_ms);
 

@@ -169,7 +169,21 @@ struct smb_ops {
 	/* Append "name value" lines of the client's counters to buf (at most len bytes, NUL-terminated);
 	 * returns the length written. */
 	size_t (*stats)(struct smb_client *cl, char *buf, size_t len);
+
+	/* ---- byte-range locks (issue 12; doc/locks.md). NULL: the dialect has none. ---- */
+	/* Lock len bytes at off (len 0 is -EINVAL; off + len may reach 2^64 - 1) for fh: SMB locks belong to
+	 * the handle, and are mandatory for other handles' reads and writes. flags: SMB_LOCK_EXCL (else shared),
+	 * SMB_LOCK_WAIT (wait at the server until granted; an interrupted caller gets -EINTR and the lock is
+	 * then not held). -EAGAIN: another holder conflicts (without SMB_LOCK_WAIT). Locks of one handle
+	 * stack: each is released by an unlock of the same off and len, or by close. After a reconnect the
+	 * handle's locks are taken again; if one cannot be, every later use of fh fails with -EIO. */
+	int (*lock)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags);
+	int (*unlock)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len);
 };
+
+/* ops->lock flags */
+#define SMB_LOCK_EXCL 0x1
+#define SMB_LOCK_WAIT 0x2
 
 /* Everything needed to reach and authenticate to one share. Strings are borrowed for the call of
  * smb_client_new only; the client copies what it keeps. */

@@ -315,6 +315,22 @@ int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to);
 /* LOCKING_ANDX (MS-CIFS 2.2.4.32) as an oplock break acknowledgement (no ranges). */
 #define SMB1_LOCKING_OPLOCK_RELEASE 0x02
 int smb1_oplock_ack_encode(struct wbuf *w, uint16_t fid, uint8_t new_level);
+/* LOCKING_ANDX with one 64-bit range (MS-CIFS 2.2.4.32.1, LOCKING_ANDX_RANGE64): a lock (shared with
+ * SMB1_LOCKING_SHARED), an unlock, or with SMB1_LOCKING_CANCEL the cancel of a lock still waiting for that
+ * range. timeout_ms: how long the server may wait for a conflicting lock to go (0: fail at once,
+ * 0xFFFFFFFF: forever). pid must be the same for a lock and its unlock. */
+#define SMB1_LOCKING_SHARED 0x01
+#define SMB1_LOCKING_CANCEL 0x08
+#define SMB1_LOCKING_LARGE_FILES 0x10
+struct smb1_lock_req {
+	uint16_t fid;
+	uint8_t type; /* SMB1_LOCKING_SHARED, SMB1_LOCKING_CANCEL; LARGE_FILES is always added */
+	bool unlock;
+	uint32_t timeout_ms;
+	uint16_t pid;
+	uint64_t off, len;
+};
+int smb1_lock_req_encode(struct wbuf *w, const struct smb1_lock_req *in);
 /* An oplock break the server sends as a LOCKING_ANDX *request* (MS-CIFS 3.2.5.42): its FID and level. */
 int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_t *level);
 

@@ -57,6 +57,9 @@ uint64_t smb1_sess_sent(struct smb1_sess *s);
  * status codes and long names. Append the command's blocks with the smb1.h encoders, then smb1_sess_call.
  */
 void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command);
+/* The PID every request of this session carries (LOCKING_ANDX ranges must name the same one, MS-CIFS
+ * 2.2.4.32.1, or the server takes our own reads and writes for another holder's). */
+uint16_t smb1_sess_pid(const struct smb1_sess *s);
 /* As smb1_conn_call; *status receives the response's NTSTATUS. */
 int smb1_sess_call(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, uint8_t **rsp,
 		   size_t *rsp_len, uint32_t *status);

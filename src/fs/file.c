@@ -215,6 +215,14 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		g_free(path);
 		if (fi->flags & O_TRUNC)
 			fs_cache_changed(fs, ino, false);
+		/* Another client removed the file the kernel's entry still names (sqlite's journals, deleted
+		 * and recreated by every writer). ESTALE makes the kernel look the name up again and retry
+		 * once, so open(O_CREAT) creates it as on a local disk instead of failing with ENOENT (the
+		 * kernel strips O_CREAT from an OPEN of a name it believes exists). */
+		if (r == -ENOENT) {
+			fs_cache_changed(fs, ino, false);
+			r = -ESTALE;
+		}
 	}
 	if (r == 0 && (r = setup_file(fs, ino, fi, fh, &a)) < 0)
 		CALL(fs, close, fh);
@@ -320,7 +328,9 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	reply_err(req, OP(fs, flush) ? CALL(fs, flush, file_of(fi)->fh) : 0);
+	int r = OP(fs, flush) ? CALL(fs, flush, file_of(fi)->fh) : 0;
+	fs_locks_owner_gone(fs, ino, fi);
+	reply_err(req, r);
 }
 
 void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -332,6 +342,7 @@ void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
+	fs_locks_file_gone(fs, ino, file_of(fi));
 	fs_file_drop(fs, file_of(fi));
 	reply_err(req, 0);
 }

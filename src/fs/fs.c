@@ -66,11 +66,8 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_mutex_init(&fs->append_lock, NULL);
 	pthread_mutex_init(&fs->files_lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&fs->files_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&fs->files_cond);
+	fs_locks_init(fs);
 	if (fs_inodes_init(fs) < 0) {
 		fs_free(fs);
 		return -ENOMEM;
@@ -214,6 +211,7 @@ void fs_free(struct fs *fs)
 	log_dbg("%zu inodes still referenced at exit", fs->live);
 	free(fs->real_mountpoint);
 	fs_inodes_free(fs);
+	fs_locks_free(fs);
 	pthread_mutex_destroy(&fs->append_lock);
 	pthread_mutex_destroy(&fs->files_lock);
 	pthread_cond_destroy(&fs->files_cond);

@@ -89,6 +89,11 @@ struct fs {
 	/* Serializes O_APPEND writes of this mount (query end of file, then write there). */
 	pthread_mutex_t append_lock;
 
+	/* Byte-range locks (lock.c): ino -> its POSIX records and what the server holds. A leaf lock. */
+	pthread_mutex_t locks_mu;
+	pthread_cond_t locks_cv; /* a lock changed or a change ended */
+	GHashTable *locks;
+
 	/* Counters of the daemon's own caches (cache.c, user.smbfuse.stats). Relaxed atomics. */
 	_Atomic uint64_t lookup_hits, lookup_neg_hits, lookup_misses;
 	_Atomic uint64_t list_hits, list_misses;
@@ -134,6 +139,16 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* lock.c: the FUSE lock callbacks; what close(2) (FLUSH: the owner's POSIX locks) and RELEASE (every lock
+ * through the open file) end. */
+void fs_locks_init(struct fs *fs);
+void fs_locks_free(struct fs *fs);
+void fs_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock);
+void fs_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock, int sleep);
+void fs_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op);
+struct fs_file;
+void fs_locks_owner_gone(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_locks_file_gone(struct fs *fs, fuse_ino_t ino, struct fs_file *f);
 /* After mounting, on the thread that will run fs_loop: end waits with the session, watch for umount -l. */
 int fs_ending_start(struct fs *fs);
 /* Stop the watcher (before the signal handlers go: it may send SIGTERM). */

@@ -615,6 +615,9 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .flush = fs_flush,
     .fsync = fs_fsync,
     .release = fs_release,
+    .getlk = fs_getlk,
+    .setlk = fs_setlk,
+    .flock = fs_flock,
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
 };

@@ -66,6 +66,7 @@
 #include <glib.h>
 
 #include "cache_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
@@ -419,6 +420,9 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 	 * closes, which would overwrite an mtime set meanwhile by path (rsync: write, close, utime, rename). */
 	if (!pc || !fh->lease || fh->wrote)
 		return false;
+	/* A handle that held byte-range locks is closed too: its CLOSE is what releases them (plock.c). */
+	if (atomic_load(&fh->locked))
+		return false;
 	/* A parked handle stands for its name, and only the directory's watch tells us when another client
 	 * renames a file over that name or removes it (a Handle lease is not broken for that): no watch, no
 	 * parking. */
@@ -680,11 +684,7 @@ int pcache_new(struct smb_client *cl)
 	pc->cl = cl;
 	pthread_mutex_init(&pc->lock, NULL);
 	pthread_rwlock_init(&pc->ev_lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pc->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&pc->cond);
 	pthread_cond_init(&pc->bcond, NULL);
 	g_queue_init(&pc->bjobs);
 	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);

@@ -97,6 +97,7 @@ void proto_fh_free(struct smb_client *cl, struct smb_fh *fh)
 	lease_put(cl, fh->lease);
 	free(fh->path);
 	free(fh->wpath);
+	plock_free(fh);
 	free(fh);
 }
 

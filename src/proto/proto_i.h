@@ -157,7 +157,44 @@ struct smb_fh {
 	uint8_t durable;
 	uint8_t create_guid[16];
 	uint64_t fresh_gen;
+	/* plock.c: the byte-range locks held through this handle, guarded by lock, to take them again after
+	 * a reconnect; locks_lost once one could not be (every later use fails with -EIO). */
+	struct plock *locks;
+	unsigned nlocks, locks_cap;
+	bool locks_lost;
+	_Atomic bool locked; /* ever locked: never parked, so its CLOSE is what releases its locks */
 };
+
+/*
+ * plock.c: byte-range locks, the part both dialects share (essay there). plock_run checks and sends one lock
+ * or unlock with send (the dialect's LOCK / LOCKING_ANDX of fh) and keeps fh's list; plock_reacquire_locked,
+ * after a reopen with fh->lock held, takes every listed lock again with relock (never waiting), and marks
+ * fh lost (logged) when one is refused. plock_lost: -EIO for a handle whose locks were lost, else 0.
+ */
+struct plock {
+	uint64_t off, len;
+	bool excl;
+};
+typedef int (*plock_send_fn)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags,
+			     bool unlock);
+typedef int (*plock_relock_fn)(struct smb_client *cl, void *ctx, const struct plock *l);
+int plock_run(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags, bool unlock,
+	      plock_send_fn send);
+int plock_reacquire_locked(struct smb_client *cl, struct smb_fh *fh, plock_relock_fn relock, void *ctx);
+int plock_lost(struct smb_fh *fh);
+void plock_free(struct smb_fh *fh);
+/* A LOCK's answer, delivered on the receive thread (plock_wait_done) and waited for by its sender: with
+ * interruptible, the wait ends early with cancel.h's error (the sender then cancels and waits again,
+ * uninterruptibly: the answer says whether the lock was granted all the same). */
+struct plock_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+void plock_wait_init(struct plock_wait *w);
+void plock_wait_destroy(struct plock_wait *w);
+void plock_wait_done(struct plock_wait *w);
+int plock_wait(struct plock_wait *w, bool interruptible);
 
 /* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh);

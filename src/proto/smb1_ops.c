@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "smb1_proto_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/secret.h"
@@ -235,10 +236,14 @@ int fh_link(struct smb_client *cl, struct smb_fh *fh, struct s1link **l, uint16_
 		rc = op_create(*l, fh->wpath, &a);
 		if (rc == 0) {
 			fh_opened(cl, fh, *l, &a);
+			struct smb1_relock_ctx ctx = {*l, fh->fid1};
+			rc = plock_reacquire_locked(cl, fh, smb1_relock, &ctx);
 		} else {
 			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 		}
 	}
+	if (fh->locks_lost)
+		rc = -EIO;
 	*fid = fh->fid1;
 	pthread_mutex_unlock(&fh->lock);
 	if (rc < 0)
@@ -568,6 +573,8 @@ const struct smb_ops smb1_ops = {
     .cached = pcache_cached,
     .stats = pcache_stats,
     .watch = pcache_watch,
+    .lock = smb1_lock,
+    .unlock = smb1_unlock,
 };
 
 /* ---- lifetime ---- */
@@ -598,11 +605,7 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&st->cond);
 	st->cl = cl;
 	st->cfg = *cfg;
 	st->opts = *o;

@@ -142,6 +142,16 @@ int smb1_unlink(struct smb_client *cl, const char *path, unsigned flags);
 int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 int sweep_delete(struct smb_client *cl, const char *wpath);
 
+/* smb1_lock.c: ops->lock and ->unlock; smb1_relock takes a lock again on the link and FID of ctx (a struct
+ * smb1_relock_ctx, plock_relock_fn). */
+struct smb1_relock_ctx {
+	struct s1link *l;
+	uint16_t fid;
+};
+int smb1_lock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags);
+int smb1_unlock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len);
+int smb1_relock(struct smb_client *cl, void *ctx, const struct plock *p);
+
 /* smb1_io.c: ops->read, ->write, ->fsync and ->fstat. */
 ssize_t smb1_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 ssize_t smb1_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);

@@ -108,11 +108,7 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen
 	b->p = p;
 	b->n = n;
 	pthread_mutex_init(&b->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&b->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&b->cond);
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
 	struct timespec ts;

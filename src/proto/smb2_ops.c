@@ -246,7 +246,17 @@ int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid, 
 {
 	uint64_t cur = sess_generation(cl->sess);
 	pthread_mutex_lock(&fh->lock);
-	int rc = fh->gen == cur ? 0 : fh_refresh_locked(cl, fh);
+	int rc = 0;
+	if (fh->gen != cur) {
+		/* A durable handle taken back keeps its locks at the server (MS-SMB2 3.3.5.9.7); one reopened by
+		 * path has none, so they are taken again. */
+		bool durable = fh->durable;
+		rc = fh_refresh_locked(cl, fh);
+		if (rc == 0 && !(durable && fh->durable))
+			rc = plock_reacquire_locked(cl, fh, smb2_relock, &fh->fid);
+	}
+	if (fh->locks_lost)
+		rc = -EIO;
 	*fid = fh->fid;
 	if (gen)
 		*gen = fh->gen;
@@ -280,6 +290,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	pthread_mutex_destroy(&fh->lock);
 	free(fh->path);
 	free(fh->wpath);
+	plock_free(fh);
 	free(fh);
 	return rc;
 }
@@ -794,4 +805,6 @@ const struct smb_ops smb2_ops = {
     .cached = pcache_cached,
     .watch = pcache_watch,
     .stats = pcache_stats,
+    .lock = smb2_lock,
+    .unlock = smb2_unlock,
 };

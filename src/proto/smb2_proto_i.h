@@ -97,6 +97,10 @@ int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t acce
 ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
 int smb2_fsync(struct smb_client *cl, struct smb_fh *fh);
+/* smb2_lock.c: ops->lock and ops->unlock; smb2_relock takes l again on the FileId at ctx (plock_relock_fn). */
+int smb2_lock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags);
+int smb2_unlock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len);
+int smb2_relock(struct smb_client *cl, void *ctx, const struct plock *l);
 int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
 
 #endif

@@ -106,6 +106,11 @@ void smb1_sess_req_init(struct smb1_sess *s, struct wbuf *w, uint8_t command)
 	smb1_hdr_encode(w, &h);
 }
 
+uint16_t smb1_sess_pid(const struct smb1_sess *s)
+{
+	return s->pid;
+}
+
 int smb1_sess_submit(struct smb1_sess *s, struct wbuf *w, const uint8_t *data, size_t data_len, struct smb1_pending **p)
 {
 	*p = NULL;

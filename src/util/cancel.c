@@ -154,3 +154,12 @@ int smb_cancel_slice_ms(int want_ms)
 {
 	return want_ms < 0 || want_ms > CANCEL_SLICE_MS ? CANCEL_SLICE_MS : want_ms;
 }
+
+void smb_cancel_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}

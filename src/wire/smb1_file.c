@@ -230,6 +230,26 @@ int smb1_oplock_ack_encode(struct wbuf *w, uint16_t fid, uint8_t new_level)
 	return wbuf_err(w);
 }
 
+int smb1_lock_req_encode(struct wbuf *w, const struct smb1_lock_req *in)
+{
+	size_t wo = smb1_words_begin(w, LOCK_WCT);
+	andx_none(w, wo);
+	wbuf_set_u16(w, wo + 4, in->fid);
+	if (!wbuf_err(w))
+		w->p[wo + 6] = (uint8_t)(in->type | SMB1_LOCKING_LARGE_FILES);
+	wbuf_set_u32(w, wo + 8, in->timeout_ms);
+	wbuf_set_u16(w, wo + 12, in->unlock ? 1 : 0);
+	wbuf_set_u16(w, wo + 14, in->unlock ? 0 : 1);
+	size_t bcc = smb1_bytes_begin(w);
+	wbuf_u16(w, in->pid);
+	wbuf_u16(w, 0);
+	wbuf_u32(w, (uint32_t)(in->off >> 32));
+	wbuf_u32(w, (uint32_t)in->off);
+	wbuf_u32(w, (uint32_t)(in->len >> 32));
+	wbuf_u32(w, (uint32_t)in->len);
+	return smb1_bytes_end(w, bcc);
+}
+
 int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_t *level)
 {
 	struct smb1_hdr h;

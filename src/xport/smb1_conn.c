@@ -207,11 +207,7 @@ int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const ui
 	*out = p;
 	if (!p)
 		return -ENOMEM;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->k.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&p->k.cv);
 	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &p->deadline);
 	pthread_mutex_lock(&c->mu);
 	int rc = enter_locked(c, &p->k, &p->deadline);
@@ -453,11 +449,7 @@ int smb1_conn_new(const struct smb1_conn_cfg *cfg, struct smb1_conn **out)
 	struct smb1_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->mpx_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	smb_cancel_cond_init(&c->mpx_cv);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->send_mu, NULL);
 	c->fd = -1;

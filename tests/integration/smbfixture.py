@@ -69,6 +69,15 @@ def wait_until(cond, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def in_fuse(pid):
+    """True while pid sleeps in a FUSE request (waiting for the daemon's answer)."""
+    try:
+        with open(f"/proc/{pid}/stack") as f:
+            return "request_wait_answer" in f.read()
+    except OSError:
+        return False
+
+
 def _unescape_mountinfo(s):
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
 

@@ -27,15 +27,6 @@ def private_mount(samba_server, mount, dialect, tag, hard, **opts):
     return srv, mount(srv=srv, opts=o)
 
 
-def in_fuse(pid):
-    """True while pid sleeps in a FUSE request (waiting for the daemon's answer)."""
-    try:
-        with open(f"/proc/{pid}/stack") as f:
-            return "request_wait_answer" in f.read()
-    except OSError:
-        return False
-
-
 def child(code, *args):
     """A Python child running code; it prints one line (its outcome) on stdout."""
     return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE, text=True)
@@ -52,7 +43,7 @@ except OSError as e:
 
 
 def blocked(p, what):
-    sf.wait_until(lambda: in_fuse(p.pid), 20, what=f"{what} (pid {p.pid}) to block in the mount")
+    sf.wait_until(lambda: sf.in_fuse(p.pid), 20, what=f"{what} (pid {p.pid}) to block in the mount")
 
 
 def reaped_within(p, seconds):

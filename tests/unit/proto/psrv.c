@@ -96,6 +96,24 @@ static void error_body(struct wbuf *b)
 	wbuf_u8(b, 0);
 }
 
+/* An answer sent apart from its request's frame (a waiting request's, or an interim one): async when
+ * async_id is not 0. */
+static void send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32_t status, uint64_t async_id,
+		      const struct wbuf *b)
+{
+	struct srv_rsp r = {.mid = mid,
+			    .cmd = cmd,
+			    .status = status,
+			    .credits = 1,
+			    .flags = async_id ? SMB2_FLAGS_ASYNC_COMMAND : 0,
+			    .async_id = async_id,
+			    .session_id = s->session_id,
+			    .tree_id = 7,
+			    .body = b->p,
+			    .body_len = b->len};
+	send_rsps(fd, &r, 1);
+}
+
 /* A notification still waiting on o ends with status (its handle closed, or it was cancelled). */
 static void end_notify(struct psrv *s, int fd, struct psrv_open *o, uint32_t status)
 {
@@ -104,17 +122,74 @@ static void end_notify(struct psrv *s, int fd, struct psrv_open *o, uint32_t sta
 	struct wbuf b;
 	wbuf_init(&b, 0);
 	error_body(&b);
-	struct srv_rsp r = {.mid = o->notify_mid,
-			    .cmd = SMB2_CHANGE_NOTIFY,
-			    .status = status,
-			    .credits = 1,
-			    .session_id = s->session_id,
-			    .tree_id = 7,
-			    .body = b.p,
-			    .body_len = b.len};
-	send_rsps(fd, &r, 1);
+	send_late(s, fd, o->notify_mid, SMB2_CHANGE_NOTIFY, status, 0, &b);
 	wbuf_free(&b);
 	o->notify_mid = 0;
+}
+
+/* A LOCK's answer with status (final or interim, async when async_id is not 0). */
+static void lock_rsp(struct psrv *s, int fd, uint64_t mid, uint64_t async_id, uint32_t status)
+{
+	struct wbuf b;
+	wbuf_init(&b, 0);
+	if (status == STATUS_SUCCESS) {
+		wbuf_u16(&b, 4);
+		wbuf_u16(&b, 0);
+	} else {
+		error_body(&b);
+	}
+	send_late(s, fd, mid, SMB2_LOCK, status, async_id, &b);
+	wbuf_free(&b);
+}
+
+/* false: answered here (or later, at a CANCEL). */
+static bool lock_answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf *b)
+{
+	uint32_t flags = q->body_len >= 44 ? get_le32(q->body + 40) : 0;
+	pthread_mutex_lock(&s->mu);
+	s->last_lock_flags = flags;
+	bool unlock = flags & SMB2_LOCKFLAG_UNLOCK;
+	if (unlock)
+		s->unlocks++;
+	else
+		s->locks++;
+	bool pend = !unlock && s->lock_pending;
+	uint32_t final = s->lock_final;
+	bool hold = s->lock_hold;
+	if (pend) {
+		s->lock_pending = false;
+		if (hold) {
+			s->lock_mid = q->h.message_id;
+			s->lock_async = 0x7700 + q->h.message_id;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!pend) {
+		wbuf_u16(b, 4);
+		wbuf_u16(b, 0);
+		return true;
+	}
+	lock_rsp(s, fd, q->h.message_id, 0x7700 + q->h.message_id, STATUS_PENDING);
+	if (!hold)
+		lock_rsp(s, fd, q->h.message_id, 0x7700 + q->h.message_id, final);
+	return false;
+}
+
+/* A CANCEL of the lock waiting for one (by AsyncId or MessageId): its final answer. */
+static void lock_cancel(struct psrv *s, int fd, const struct srv_req *q)
+{
+	pthread_mutex_lock(&s->mu);
+	bool hit = s->lock_mid && ((q->h.flags & SMB2_FLAGS_ASYNC_COMMAND) ? q->h.async_id == s->lock_async
+									    : q->h.message_id == s->lock_mid);
+	uint64_t mid = s->lock_mid, async = s->lock_async;
+	uint32_t st = s->lock_cancel_status;
+	if (hit) {
+		s->cancels++;
+		s->lock_mid = s->lock_async = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (hit)
+		lock_rsp(s, fd, mid, async, st);
 }
 
 static void negotiate_body(struct wbuf *b)
@@ -426,6 +501,8 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		*st = STATUS_INVALID_PARAMETER;
 		break;
 	}
+	case SMB2_LOCK:
+		return lock_answer(s, fd, q, b);
 	case SMB2_FLUSH:
 	case SMB2_ECHO:
 	case SMB2_TREE_DISCONNECT:
@@ -468,6 +545,7 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			for (size_t k = 0; k < sizeof(s->open) / sizeof(s->open[0]); k++)
 				if (s->open[k].fid && s->open[k].notify_mid == q[i].h.message_id)
 					end_notify(s, fd, &s->open[k], STATUS_CANCELLED);
+			lock_cancel(s, fd, &q[i]);
 			continue;
 		}
 		uint32_t fst = 0, st;

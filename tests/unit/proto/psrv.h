@@ -68,6 +68,19 @@ struct psrv {
 	/* Called on the server thread with each CREATE's name (UTF-16LE as received). */
 	void (*on_create)(void *arg, const uint8_t *name, size_t len);
 	void *arg;
+	/* SMB2 LOCK (mu): answered at once with success unless armed. With lock_pending the next lock gets
+	 * STATUS_PENDING (an AsyncId) and then lock_final at once, or, with lock_hold, waits for a CANCEL,
+	 * answered with lock_cancel_status (STATUS_CANCELLED, or STATUS_SUCCESS: the grant crossing the
+	 * cancel). Counted: locks, unlocks (by flags) and cancels of a waiting lock. */
+	bool lock_pending, lock_hold;
+	uint32_t lock_final, lock_cancel_status;
+	unsigned locks, unlocks, cancels;
+	uint32_t last_lock_flags;
+	uint64_t lock_mid, lock_async; /* the lock waiting for a CANCEL; 0: none */
+	/* SMB1 LOCKING_ANDX: last_lock_flags is TypeOfLock, with 0x100 for an unlock; lock_hold keeps a lock
+	 * with a Timeout waiting until a LOCKING_ANDX_CANCEL_LOCK (lock_mid set meanwhile, its header here). */
+	uint32_t last_lock_timeout;
+	uint8_t lock_hdr[32];
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];

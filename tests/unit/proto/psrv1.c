@@ -129,6 +129,59 @@ static void end_notify(int fd, struct psrv_open *o)
 	o->notify_mid = 0;
 }
 
+/* The answer (status) to a request whose header is h32 (a lock kept waiting). */
+static void late_answer(int fd, const uint8_t *h32, uint32_t status)
+{
+	struct req1 q = {0};
+	smb1_hdr_decode(h32, SMB1_HDR_SIZE, &q.h);
+	struct wbuf b;
+	wbuf_init(&b, 0);
+	hdr(&b, &q, status, false);
+	if (status == STATUS_SUCCESS) {
+		andx_words(&b, 2);
+		wbuf_u16(&b, 0);
+	} else {
+		empty_body(&b);
+	}
+	send_msg(fd, &b);
+	wbuf_free(&b);
+}
+
+/* LOCKING_ANDX with ranges (MS-CIFS 2.2.4.32): counted; false while a lock is kept waiting. */
+static bool lock_answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b)
+{
+	uint8_t type = q->b.word_count >= 8 ? q->b.words[6] : 0;
+	bool unlock = w16(q, 12) > 0;
+	bool hold = false, cancel = type & SMB1_LOCKING_CANCEL;
+	uint8_t held[32];
+	pthread_mutex_lock(&s->mu);
+	s->last_lock_flags = type | (unlock ? 0x100u : 0);
+	s->last_lock_timeout = w32(q, 8);
+	if (cancel && s->lock_mid) {
+		memcpy(held, s->lock_hdr, sizeof(held));
+		s->lock_mid = 0;
+		s->cancels++;
+	} else if (cancel) {
+		cancel = false;
+	} else if (unlock) {
+		s->unlocks++;
+	} else {
+		s->locks++;
+		hold = s->lock_hold && s->last_lock_timeout != 0;
+		if (hold) {
+			memcpy(s->lock_hdr, q->msg, SMB1_HDR_SIZE);
+			s->lock_mid = 1 + (uint64_t)q->h.mid;
+		}
+	}
+	uint32_t st = s->lock_cancel_status;
+	pthread_mutex_unlock(&s->mu);
+	if (cancel)
+		late_answer(fd, held, st);
+	andx_words(b, 2);
+	wbuf_u16(b, 0);
+	return !hold;
+}
+
 static void negotiate_body(struct psrv *s, struct wbuf *b)
 {
 	wbuf_u8(b, 17);
@@ -454,6 +507,8 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		*st = STATUS_INVALID_PARAMETER;
 		empty_body(b);
 		break;
+	case SMB1_COM_LOCKING_ANDX:
+		return lock_answer(s, fd, q, b);
 	case SMB1_COM_ECHO:
 		wbuf_u8(b, 1);
 		wbuf_u16(b, 1);
