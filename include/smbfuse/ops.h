@@ -155,6 +155,10 @@ struct smb_ops {
 	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
 	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);
+	/* Hard link: a new name to for the file from, which stays. -EEXIST when to exists (never replaced),
+	 * -EPERM for a directory or a server without hard links. attr_out (may be NULL): the file's
+	 * attributes after the link, nlink included. */
+	int (*link)(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out);
 
 	/* ---- cache coherence (all optional; NULL means the dialect offers none of it) ---- */
 	/* Register the glue's event handler (see above), before any other op; a handler with event NULL

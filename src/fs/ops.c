@@ -574,6 +574,33 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	reply_err(req, r);
 }
 
+/* Hard link: the reply names the source's node when the server says both names are one file (inode.c). */
+static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct fs *fs = fs_of(req);
+	char *from = NULL, *to = NULL;
+	struct smb_attr a;
+	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, ino, NULL, &from);
+	if (r == 0 && (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
+		r = CALL(fs, link, from, to, &a);
+	if (r == -EOPNOTSUPP) {
+		log_info("link \"%s\": this server offers no hard links", to);
+		r = -EPERM;
+	}
+	fs_cache_changed(fs, newparent, true);
+	fs_cache_changed(fs, ino, false);
+	if (r == 0) {
+		struct smb_attr src = a; /* set_attr may replace the FileId, which the new name is found by */
+		fs_inode_set_attr(fs, ino, &src);
+	}
+	g_free(from);
+	g_free(to);
+	if (r < 0)
+		reply_err(req, r);
+	else
+		reply_new_entry(req, newparent, newname, &a);
+}
+
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct fs *fs = fs_of(req);
@@ -607,6 +634,7 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .rmdir = fs_rmdir,
     .unlink = fs_unlink,
     .rename = fs_rename,
+    .link = fs_link,
     .statfs = fs_statfs,
     .open = fs_open,
     .create = fs_create,
