@@ -350,7 +350,7 @@ fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, str
 		goto out;
 	struct fs_alias *al;
 	struct fs_inode *n = named_locked(fs, p, name, &al);
-	if (n && (smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr) ||
+	if (n && (smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr) || n->attr.symlink != attr->symlink ||
 		  (n->attr.file_id && attr->file_id && n->attr.file_id != attr->file_id))) {
 		/* Replaced on the server by another object: the kernel must see a new inode. */
 		name_gone_locked(fs, n, al);
