@@ -93,6 +93,8 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("mapposix", nomapposix, 0),
     SMB_OPT("mapposix", mapchars, 0),
     SMB_OPT("nomapposix", nomapposix, 1),
+    SMB_OPT("mfsymlinks", mfsymlinks, 1),
+    SMB_OPT("nomfsymlinks", mfsymlinks, 0),
     SMB_OPT("soft", hard, 0),
     SMB_OPT("hard", hard, 1),
     SMB_OPT("sec=%s", sec, 0),
@@ -183,7 +185,6 @@ static const struct {
     {"cruid=", "Kerberos is not supported"},
     {"krb5", "Kerberos is not supported"},
     {"sfu", "no Services for Unix special files"},
-    {"mfsymlinks", "no Minshall+French symlinks"},
     {"fsc", "no FS-Cache"},
     {"rdma", "no SMB Direct"},
     {"multichannel", "one connection per mount"},
@@ -818,6 +819,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->hard = o->hard;
 	cfg->seal = o->seal;
 	cfg->no_leases = o->fs.cache == FS_CACHE_NONE;
+	cfg->mfsymlinks = o->mfsymlinks;
 	cfg->addr = o->addr;
 	cfg->name_map = !o->nomapposix ? NAME_MAP_SFM : o->mapchars ? NAME_MAP_SFU : NAME_MAP_NONE;
 	cfg->rsize = o->rsize;
@@ -854,6 +856,7 @@ void opt_usage(const char *prog)
 	       "  writeback_cache      let the kernel buffer writes (single-client use only)\n"
 	       "  mapposix, mapchars, nomapposix   store : ? * \" < > | \\ and a trailing . or space as private-use\n"
 	       "                       characters, the Mac (SFM, default) or older SFU way, or refuse them\n"
+	       "  mfsymlinks           keep symlinks as Minshall+French files (as mount.cifs mfsymlinks)\n"
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
 	       "  -h  this help                -V  version\n",

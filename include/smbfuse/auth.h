@@ -192,6 +192,9 @@ int ntlm_legacy_v1_response(const uint8_t hash[16], const uint8_t challenge[8], 
 /* SessionBaseKey for NTLMv1 = MD4(NT hash). */
 int ntlm_legacy_v1_session_key(const uint8_t nt_hash[16], uint8_t out[16]);
 
+/* MD5 of the iovec list (not for security: the mfsymlinks file format, links.h). 0 or -EIO. */
+int auth_md5(const struct iovec *iov, int iovcnt, uint8_t out[16]);
+
 /* ---- SMB1 (src/auth/smb1_auth.c) ---- */
 
 /*

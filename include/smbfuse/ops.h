@@ -40,6 +40,9 @@ struct smb_attr {
 	struct timespec atime, mtime, ctime, btime;
 	uint32_t attrs; /* SMB_ATTR_* */
 	uint32_t nlink; /* 0 if unknown */
+	/* A symbolic link (a reparse point the server made, an mfsymlinks file, ...): readlink gives its
+	 * target and size is the target's length, as lstat(2) has it. */
+	bool symlink;
 };
 
 static inline bool smb_attr_is_dir(const struct smb_attr *a)
@@ -155,6 +158,17 @@ struct smb_ops {
 	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
 	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);
+	/* Hard link: a new name to for the file from, which stays. -EEXIST when to exists (never replaced),
+	 * -EPERM for a directory or a server without hard links. attr_out (may be NULL): the file's
+	 * attributes after the link, nlink included. */
+	int (*link)(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out);
+	/* Symbolic links, whatever keeps them (mfsymlinks files today; native ones where the server can). The
+	 * target is POSIX text, '/'-separated, stored as given and never followed here. symlink: -EEXIST when
+	 * path exists, -ENAMETOOLONG for a target the form cannot hold; attr_out (may be NULL) as lstat sees the
+	 * link. readlink: the target in a new NUL-terminated string (*out, free()); -EINVAL when path is not a
+	 * symlink. NULL ops: this mount keeps no symlinks (the glue says EPERM and why). */
+	int (*symlink)(struct smb_client *cl, const char *target, const char *path, struct smb_attr *attr_out);
+	int (*readlink)(struct smb_client *cl, const char *path, char **out);
 
 	/* ---- cache coherence (all optional; NULL means the dialect offers none of it) ---- */
 	/* Register the glue's event handler (see above), before any other op; a handler with event NULL
@@ -211,6 +225,8 @@ struct smb_client_cfg {
 	/* cache=none: ask for no lease or oplock, keep no closed handle, watch no directory. Nothing is cached
 	 * anyway, and a lease held for nothing only makes other clients wait for our breaks. */
 	bool no_leases;
+	/* mfsymlinks: symlinks are Minshall+French files (links.h), as the kernel client's mfsymlinks. */
+	bool mfsymlinks;
 	const char *addr;	    /* address to connect to; host still names the server (UNC, SPN) */
 	int name_map;		    /* enum name_map (namemap.h): how : ? * etc. are stored; 0 is SFM (mapposix) */
 	uint32_t rsize, wsize;	    /* caps on READ/WRITE sizes; 0: what the server offers */

@@ -41,7 +41,7 @@ struct opts {
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
 	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
 	char *rsize_s, *wsize_s, *addr;
-	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm;
+	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
 	/* SMB1 and NetBIOS names, kept for the dialect code that uses them (sec= is also checked here). */
 	char *sec, *netbiosname, *servern;
 	/* mount(8) helper flags: -s sloppy (drop unknown options with a warning), -f fake, -v verbose. */

@@ -302,6 +302,9 @@ int smb1_flush_req_encode(struct wbuf *w, uint16_t fid);
 int smb1_path_req_encode(struct wbuf *w, uint8_t command, const char *path);
 /* RENAME (MS-CIFS 2.2.4.8): fails if to exists; replacing goes through SET_FILE_INFORMATION. */
 int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to);
+/* NT_RENAME (MS-CIFS 2.2.4.66): level SMB1_NT_RENAME_SET_LINK_INFO makes to a hard link of from. */
+#define SMB1_NT_RENAME_SET_LINK_INFO 0x0103
+int smb1_nt_rename_req_encode(struct wbuf *w, uint16_t level, const char *from, const char *to);
 
 /* OplockLevel of the NT_CREATE_ANDX response (MS-CIFS 2.2.4.64.2). */
 #define SMB1_OPLOCK_NONE 0

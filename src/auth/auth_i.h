@@ -30,7 +30,6 @@ void rc4_wipe(struct rc4 *r);
  * MAC length or a negative errno. */
 int auth_hmac(const char *digest, const uint8_t *key, size_t klen, const struct iovec *iov, int iovcnt,
 	      uint8_t *out, size_t outsz);
-int auth_md5(const struct iovec *iov, int iovcnt, uint8_t out[16]);
 int auth_cmac_aes128(const uint8_t key[16], const struct iovec *iov, int iovcnt, uint8_t out[16]);
 
 /* UTF-8 -> UTF-16LE into an exactly-sized malloc'd buffer, so no realloc leaves a copy of a secret behind.

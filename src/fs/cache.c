@@ -44,8 +44,7 @@ static struct fs_inode *ino_locked(struct fs *fs, fuse_ino_t ino)
 
 static struct fs_inode *child_locked(struct fs *fs, struct fs_inode *p, const char *name)
 {
-	struct fs_inode probe = {.parent = p, .name = (char *)name};
-	return g_hash_table_lookup(fs->by_name, &probe);
+	return fs_inode_named_locked(fs, p, name);
 }
 
 /* The node of a share-relative path, or NULL if the kernel does not know it. */
@@ -89,6 +88,9 @@ void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
+	/* Every directory naming a hard-linked file lists its size and times. */
+	for (GSList *l = n && !dir ? n->aliases : NULL; l; l = l->next)
+		fs_cache_drop_locked(((struct fs_alias *)l->data)->parent);
 	if (n && !dir)
 		n = n->parent;
 	if (n)
@@ -231,6 +233,12 @@ static void collect_locked(struct fs *fs, enum smb_event_kind kind, const char *
 				inval_add(out, c->nodeid, 0, NULL);
 			if (c->parent && c->hashed && (kind == SMB_EV_ALL || c->parent == n))
 				inval_add(out, 0, c->parent->nodeid, c->name);
+		}
+		g_hash_table_iter_init(&it, fs->by_alias);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			struct fs_alias *a = v;
+			if (kind == SMB_EV_ALL || a->parent == n)
+				inval_add(out, 0, a->parent->nodeid, a->name);
 		}
 		if (n)
 			inval_add(out, n->nodeid, 0, NULL);

@@ -36,6 +36,7 @@ struct fs_inode {
 	bool hashed;		 /* in fs->by_name; false once unlinked or replaced by a rename */
 	struct smb_attr attr;	 /* last attributes seen from the server */
 	bool has_attr;		 /* attr has been set: its file_id is fixed from then on (keep_file_id_locked) */
+	uint64_t fid;		 /* the first FileId a reply carried (attr.file_id may have stayed 0); by_fid key */
 	/* Directories only (cache.c): the last listing, trusted while the directory's watch holds. dir_epoch
 	 * counts invalidations, so a listing fetched across one is not stored (sshfs cache_add_attr). */
 	GPtrArray *list;      /* struct fs_dirent *, shared (g_ptr_array_ref) with open fs_dir handles */
@@ -49,6 +50,20 @@ struct fs_inode {
 	/* When this mount last wrote the file; zero when the server's mtime has caught up (see
 	 * fs_inode_set_attr). */
 	struct timespec wrote;
+	/* Non-directories only: the node's other names (hard links the kernel knows), struct fs_alias *. */
+	GSList *aliases;
+};
+
+/*
+ * A second name of a node: two names of one server file (same FileId, NumberOfLinks > 1) share one nodeid,
+ * as two links share an inode on a local disk, so the kernel keeps one page cache and one set of
+ * attributes for both. Paths are built from the node's primary name (parent, name); when that name goes, an
+ * alias takes its place. In fs->by_alias; guarded by fs->lock.
+ */
+struct fs_alias {
+	struct fs_inode *parent; /* holds one ref on it */
+	char *name;
+	struct fs_inode *node;
 };
 
 struct fs {
@@ -62,6 +77,8 @@ struct fs {
 	pthread_mutex_t lock;
 	GHashTable *by_id;   /* &nodeid -> fs_inode; owns the inodes */
 	GHashTable *by_name; /* fs_inode -> fs_inode, keyed by (parent nodeid, name) */
+	GHashTable *by_alias; /* fs_alias -> fs_alias, keyed by (parent nodeid, name) */
+	GHashTable *by_fid;  /* &fid -> a named non-directory node with that FileId */
 	fuse_ino_t next_id;
 	size_t live; /* inodes with nlookup > 0 */
 
@@ -207,6 +224,8 @@ void fs_inode_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
 /* The name (parent, name) no longer exists on the server. */
 void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name);
 /* A rename succeeded: move the node, unhashing whatever it replaced. */
+/* The node of (parent, name), under either of its names; NULL if the kernel does not know it. */
+struct fs_inode *fs_inode_named_locked(struct fs *fs, struct fs_inode *parent, const char *name);
 /* The nodeid of (parent, name) if the kernel knows it, else 0. */
 fuse_ino_t fs_inode_child(struct fs *fs, fuse_ino_t parent, const char *name);
 void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname);

@@ -9,6 +9,12 @@
  * either finds the node before it is freed and takes a reference, or creates a fresh one (libfuse
  * passthrough_hp.cc re-looks-up by key for the same reason).
  *
+ * Hard links: a node of a file the server counts more than one link for (NumberOfLinks > 1) is found by its
+ * FileId when the kernel meets another of its names, and that name becomes an alias of the node (fs_i.h).
+ * Without a FileId, or while the count is unknown (listings carry none), each name is its own node, as
+ * before. A FileId the server reuses for a new file after the old one went is harmless: only named nodes
+ * are in by_fid, and a count above 1 is asked of the new file itself.
+ *
  * All functions take fs->lock themselves except the *_locked helpers.
  */
 #include <errno.h>
@@ -19,16 +25,37 @@
 #include "fs_i.h"
 #include "smbfuse/log.h"
 
+static guint key_hash(const struct fs_inode *parent, const char *name)
+{
+	return g_str_hash(name) ^ (guint)(parent->nodeid * 0x9E3779B97F4A7C15ull >> 32);
+}
+
+static gboolean key_equal(const struct fs_inode *p1, const char *n1, const struct fs_inode *p2, const char *n2)
+{
+	return p1 == p2 && strcmp(n1, n2) == 0;
+}
+
+/* by_name holds nodes, by_alias aliases: both keyed by (parent, name). */
+#define NAME_KEY(T, x) ((const T *)(x))->parent, ((const T *)(x))->name
+
 static guint name_hash(gconstpointer p)
 {
-	const struct fs_inode *n = p;
-	return g_str_hash(n->name) ^ (guint)(n->parent->nodeid * 0x9E3779B97F4A7C15ull >> 32);
+	return key_hash(NAME_KEY(struct fs_inode, p));
 }
 
 static gboolean name_equal(gconstpointer a, gconstpointer b)
 {
-	const struct fs_inode *x = a, *y = b;
-	return x->parent == y->parent && strcmp(x->name, y->name) == 0;
+	return key_equal(NAME_KEY(struct fs_inode, a), NAME_KEY(struct fs_inode, b));
+}
+
+static guint alias_hash(gconstpointer p)
+{
+	return key_hash(NAME_KEY(struct fs_alias, p));
+}
+
+static gboolean alias_equal(gconstpointer a, gconstpointer b)
+{
+	return key_equal(NAME_KEY(struct fs_alias, a), NAME_KEY(struct fs_alias, b));
 }
 
 static struct fs_inode *by_id_locked(struct fs *fs, fuse_ino_t ino)
@@ -43,12 +70,48 @@ static struct fs_inode *by_name_locked(struct fs *fs, struct fs_inode *parent, c
 	return g_hash_table_lookup(fs->by_name, &probe);
 }
 
+/* The node named (parent, name), by its primary name or an alias (then *al is that alias). */
+static struct fs_inode *named_locked(struct fs *fs, struct fs_inode *parent, const char *name, struct fs_alias **al)
+{
+	struct fs_inode *n = by_name_locked(fs, parent, name);
+	struct fs_alias probe = {.parent = parent, .name = (char *)name};
+	*al = n ? NULL : g_hash_table_lookup(fs->by_alias, &probe);
+	return n ? n : *al ? (*al)->node : NULL;
+}
+
+struct fs_inode *fs_inode_named_locked(struct fs *fs, struct fs_inode *parent, const char *name)
+{
+	struct fs_alias *al;
+	return named_locked(fs, parent, name, &al);
+}
+
+static void fid_del_locked(struct fs *fs, struct fs_inode *n)
+{
+	if (n->fid && g_hash_table_lookup(fs->by_fid, &n->fid) == n)
+		g_hash_table_remove(fs->by_fid, &n->fid);
+}
+
 static void unhash_locked(struct fs *fs, struct fs_inode *n)
 {
 	if (n->hashed) {
 		g_hash_table_remove(fs->by_name, n);
+		fid_del_locked(fs, n);
 		n->hashed = false;
 	}
+}
+
+static void maybe_free_locked(struct fs *fs, struct fs_inode *n);
+
+/* Forget alias a (its name went, or its node is freed); its parent may go with it. */
+static void alias_free_locked(struct fs *fs, struct fs_alias *a)
+{
+	struct fs_inode *parent = a->parent;
+	g_hash_table_remove(fs->by_alias, a);
+	a->node->aliases = g_slist_remove(a->node->aliases, a);
+	free(a->name);
+	free(a);
+	parent->refs--;
+	maybe_free_locked(fs, parent);
 }
 
 /* Free n if nothing holds it any more, then walk up: the parent may have been held only by n. */
@@ -57,6 +120,8 @@ static void maybe_free_locked(struct fs *fs, struct fs_inode *n)
 	while (n && n->nlookup == 0 && n->refs == 0) {
 		struct fs_inode *parent = n->parent;
 		unhash_locked(fs, n);
+		while (n->aliases)
+			alias_free_locked(fs, n->aliases->data);
 		g_hash_table_remove(fs->by_id, &n->nodeid);
 		fs_cache_drop_locked(n);
 		free(n->name);
@@ -68,6 +133,34 @@ static void maybe_free_locked(struct fs *fs, struct fs_inode *n)
 	}
 }
 
+/*
+ * The name (parent, name) of n no longer exists on the server (al: that name is an alias of n). When n's
+ * primary name goes and n has another, that one becomes primary, so n keeps a path.
+ */
+static void name_gone_locked(struct fs *fs, struct fs_inode *n, struct fs_alias *al)
+{
+	if (al) {
+		alias_free_locked(fs, al);
+		return;
+	}
+	if (!n->aliases || !n->hashed) {
+		unhash_locked(fs, n);
+		return;
+	}
+	struct fs_alias *a = n->aliases->data;
+	struct fs_inode *old = n->parent;
+	n->aliases = g_slist_remove(n->aliases, a);
+	g_hash_table_remove(fs->by_alias, a);
+	g_hash_table_remove(fs->by_name, n);
+	free(n->name);
+	n->name = a->name;
+	n->parent = a->parent; /* a's reference on its parent becomes n's */
+	g_hash_table_add(fs->by_name, n);
+	free(a);
+	old->refs--;
+	maybe_free_locked(fs, old);
+}
+
 int fs_inodes_init(struct fs *fs)
 {
 	struct fs_inode *root = calloc(1, sizeof(*root));
@@ -77,6 +170,8 @@ int fs_inodes_init(struct fs *fs)
 	}
 	fs->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	fs->by_name = g_hash_table_new(name_hash, name_equal);
+	fs->by_alias = g_hash_table_new(alias_hash, alias_equal);
+	fs->by_fid = g_hash_table_new(g_int64_hash, g_int64_equal);
 	root->nodeid = FUSE_ROOT_ID;
 	root->refs = 1; /* the fs holds the root for its whole life */
 	root->nlookup = 1;
@@ -97,12 +192,20 @@ void fs_inodes_free(struct fs *fs)
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct fs_inode *n = v;
 		fs_cache_drop_locked(n);
+		for (GSList *l = n->aliases; l; l = l->next) {
+			struct fs_alias *a = l->data;
+			free(a->name);
+			free(a);
+		}
+		g_slist_free(n->aliases);
 		free(n->name);
 		free(n);
 	}
 	g_hash_table_destroy(fs->by_id);
 	g_hash_table_destroy(fs->by_name);
-	fs->by_id = fs->by_name = NULL;
+	g_hash_table_destroy(fs->by_alias);
+	g_hash_table_destroy(fs->by_fid);
+	fs->by_id = fs->by_name = fs->by_alias = fs->by_fid = NULL;
 }
 
 /* Length of n's path, or -ESTALE if n or an ancestor is no longer reachable. */
@@ -183,7 +286,8 @@ fuse_ino_t fs_inode_child(struct fs *fs, fuse_ino_t parent, const char *name)
 	fuse_ino_t ino = 0;
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = by_id_locked(fs, parent);
-	struct fs_inode *n = p ? by_name_locked(fs, p, name) : NULL;
+	struct fs_alias *al;
+	struct fs_inode *n = p ? named_locked(fs, p, name, &al) : NULL;
 	if (n)
 		ino = n->nodeid;
 	pthread_mutex_unlock(&fs->lock);
@@ -196,11 +300,45 @@ fuse_ino_t fs_inode_child(struct fs *fs, fuse_ino_t parent, const char *name)
  * and opens read-only when they differ) would see its file replaced. Some replies carry no id (SMB1's
  * NT_CREATE_ANDX) and later ones do; the first one this inode was given stays.
  */
-static void keep_file_id_locked(struct fs_inode *n, struct smb_attr *attr)
+static void keep_file_id_locked(struct fs *fs, struct fs_inode *n, struct smb_attr *attr)
 {
-	if (n->has_attr)
+	if (!n->fid && attr->file_id && !smb_attr_is_dir(attr) && n->hashed) {
+		n->fid = attr->file_id;
+		if (!g_hash_table_contains(fs->by_fid, &n->fid))
+			g_hash_table_insert(fs->by_fid, &n->fid, n);
+	}
+	if (n->has_attr) {
 		attr->file_id = n->attr.file_id;
+		/* A listing carries no link count: keep the last one a stat gave (nlink 0 is "unknown"). */
+		if (!attr->nlink)
+			attr->nlink = n->attr.nlink;
+	}
 	n->has_attr = true;
+	n->attr = *attr;
+}
+
+/* A named node of the file attr describes, when the server counts more than one link for it. */
+static struct fs_inode *other_link_locked(struct fs *fs, const struct smb_attr *attr)
+{
+	if (!attr->file_id || smb_attr_is_dir(attr))
+		return NULL;
+	struct fs_inode *n = g_hash_table_lookup(fs->by_fid, &attr->file_id);
+	return n && (attr->nlink ? attr->nlink : n->attr.nlink) > 1 ? n : NULL;
+}
+
+static struct fs_inode *alias_new_locked(struct fs *fs, struct fs_inode *n, struct fs_inode *parent, const char *name)
+{
+	struct fs_alias *a = calloc(1, sizeof(*a));
+	if (!a || !(a->name = strdup(name))) {
+		free(a);
+		return NULL;
+	}
+	a->parent = parent;
+	parent->refs++;
+	a->node = n;
+	n->aliases = g_slist_prepend(n->aliases, a);
+	g_hash_table_add(fs->by_alias, a);
+	return n;
 }
 
 fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *attr)
@@ -210,13 +348,16 @@ fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, str
 	struct fs_inode *p = by_id_locked(fs, parent);
 	if (!p)
 		goto out;
-	struct fs_inode *n = by_name_locked(fs, p, name);
-	if (n && (smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr) ||
+	struct fs_alias *al;
+	struct fs_inode *n = named_locked(fs, p, name, &al);
+	if (n && (smb_attr_is_dir(&n->attr) != smb_attr_is_dir(attr) || n->attr.symlink != attr->symlink ||
 		  (n->attr.file_id && attr->file_id && n->attr.file_id != attr->file_id))) {
 		/* Replaced on the server by another object: the kernel must see a new inode. */
-		unhash_locked(fs, n);
+		name_gone_locked(fs, n, al);
 		n = NULL;
 	}
+	if (!n && (n = other_link_locked(fs, attr)) && !alias_new_locked(fs, n, p, name))
+		goto out;
 	if (!n) {
 		n = calloc(1, sizeof(*n));
 		if (!n || !(n->name = strdup(name))) {
@@ -233,8 +374,7 @@ fuse_ino_t fs_inode_link(struct fs *fs, fuse_ino_t parent, const char *name, str
 	if (n->nlookup++ == 0)
 		fs->live++;
 	merge_wrote_locked(n, attr);
-	keep_file_id_locked(n, attr);
-	n->attr = *attr;
+	keep_file_id_locked(fs, n, attr);
 	ino = n->nodeid;
 out:
 	pthread_mutex_unlock(&fs->lock);
@@ -266,8 +406,13 @@ void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = by_id_locked(fs, parent), *n;
-	if (p && (n = by_name_locked(fs, p, name)))
-		unhash_locked(fs, n);
+	struct fs_alias *al;
+	if (p && (n = named_locked(fs, p, name, &al))) {
+		name_gone_locked(fs, n, al);
+		/* The file lives on under another name, with one link less. */
+		if (n->hashed && n->attr.nlink > 1)
+			n->attr.nlink--;
+	}
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -275,26 +420,37 @@ void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_
 {
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = by_id_locked(fs, parent), *np = by_id_locked(fs, newparent), *n, *victim;
+	struct fs_alias *al;
 	char *copy = strdup(newname);
 	if (!p || !np || !copy) {
 		free(copy);
 		goto out;
 	}
-	if ((victim = by_name_locked(fs, np, newname)))
-		unhash_locked(fs, victim);
-	n = by_name_locked(fs, p, name);
+	if ((victim = named_locked(fs, np, newname, &al)))
+		name_gone_locked(fs, victim, al);
+	n = named_locked(fs, p, name, &al);
 	if (!n) {
 		/* The kernel never looked the source up through us (or forgot it): nothing to move. */
 		free(copy);
 		goto out;
 	}
-	unhash_locked(fs, n);
-	free(n->name);
-	n->name = copy;
 	np->refs++;
-	n->parent = np;
-	n->hashed = true;
-	g_hash_table_add(fs->by_name, n);
+	if (al) {
+		/* One of the names of a hard-linked file moves; the node keeps its primary name. */
+		g_hash_table_remove(fs->by_alias, al);
+		free(al->name);
+		al->name = copy;
+		al->parent = np;
+		g_hash_table_add(fs->by_alias, al);
+	} else {
+		if (n->hashed)
+			g_hash_table_remove(fs->by_name, n);
+		free(n->name);
+		n->name = copy;
+		n->parent = np;
+		n->hashed = true;
+		g_hash_table_add(fs->by_name, n);
+	}
 	p->refs--;
 	maybe_free_locked(fs, p);
 out:
@@ -307,8 +463,7 @@ void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr)
 	struct fs_inode *n = by_id_locked(fs, ino);
 	if (n) {
 		merge_wrote_locked(n, attr);
-		keep_file_id_locked(n, attr);
-		n->attr = *attr;
+		keep_file_id_locked(fs, n, attr);
 	}
 	pthread_mutex_unlock(&fs->lock);
 }

@@ -351,6 +351,8 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		goto fail;
 	if (cl->sess && cl->cache)
 		smb2_cache_hooks(cl);
+	if (cfg->mfsymlinks)
+		mfsym_install(cl);
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */
 	struct smb_attr a;
 	rc = cl->ops->stat(cl, "", &a);

@@ -42,6 +42,9 @@ struct smb_client {
 	/* Whether the server honours POSIX delete semantics (FileDispositionInformationEx): 0 not known yet,
 	 * 1 yes, -1 no (then unlink of an open file renames it; hidden.c). */
 	_Atomic int posix_unlink;
+	/* mfsymlinks (mfsym.c): cl->ops points at mf_ops, the dialect's table (mf_base) with symlinks added. */
+	const struct smb_ops *mf_base;
+	struct smb_ops mf_ops;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -56,6 +59,8 @@ static inline void stat_cmd(struct smb_client *cl, unsigned cmd)
 }
 
 extern const struct smb_ops smb2_ops;
+/* mfsym.c: make cl's table (chosen at logon) keep symlinks as Minshall+French files. */
+void mfsym_install(struct smb_client *cl);
 extern const struct smb_ops smb1_ops;
 
 struct smb1_sess_opts;

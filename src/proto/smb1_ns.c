@@ -2,7 +2,8 @@
 /*
  * smb1_ns.c - SMB1 namespace operations: mkdir, rmdir, unlink (and of a file still open: the silly rename of
  * hidden.c), rename (MS-CIFS 2.2.4.7 RENAME, 2.2.4.14 DELETE, 2.2.4.3 CREATE_DIRECTORY, 2.2.4.4
- * DELETE_DIRECTORY; delete-on-close and FileRenameInformation at the pass-through level, MS-SMB 2.2.2.3.5).
+ * DELETE_DIRECTORY; delete-on-close and FileRenameInformation at the pass-through level, MS-SMB 2.2.2.3.5), hard
+ * links (2.2.4.66 NT_RENAME).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -269,6 +270,41 @@ int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigne
 		return rc;
 	a.wto = wto;
 	rc = on_link(cl, from, op_rename, &a, false);
+	free(wto);
+	return rc;
+}
+
+struct hardlink_args {
+	const char *wto;
+	struct smb_attr *attr_out;
+};
+
+static int enc_hardlink(struct wbuf *w, const void *arg)
+{
+	const struct path_cmd *p = arg;
+	return smb1_nt_rename_req_encode(w, SMB1_NT_RENAME_SET_LINK_INFO, p[0].wpath, p[1].wpath);
+}
+
+/* NT_RENAME with the hard-link level, as the Linux client sends it (smbd reply_ntrename). It never
+ * replaces: an existing target is STATUS_OBJECT_NAME_COLLISION. */
+static int op_hardlink(struct s1link *l, const char *wfrom, void *arg)
+{
+	const struct hardlink_args *a = arg;
+	struct path_cmd p[2] = {{0, wfrom}, {0, a->wto}};
+	int rc = simple(l, SMB1_COM_NT_RENAME, enc_hardlink, p);
+	if (rc == -EISDIR || rc == -EOPNOTSUPP)
+		return -EPERM; /* link(2) of a directory, or no hard links on the server's file system */
+	return rc == 0 && a->attr_out ? query_all(l, a->wto, 0, a->attr_out) : rc;
+}
+
+int smb1_link(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out)
+{
+	char *wto;
+	int rc = proto_wire_path(cl, to, &wto);
+	if (rc < 0)
+		return rc;
+	struct hardlink_args a = {wto, attr_out};
+	rc = on_link(cl, from, op_hardlink, &a, false);
 	free(wto);
 	return rc;
 }

@@ -567,6 +567,7 @@ const struct smb_ops smb1_ops = {
     .rmdir = smb1_rmdir,
     .unlink = smb1_unlink,
     .rename = smb1_rename,
+    .link = smb1_link,
     .statfs = smb1_statfs,
     .flush = pcache_flush,
     .set_events = pcache_set_events,

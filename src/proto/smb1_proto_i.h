@@ -140,6 +140,7 @@ int smb1_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_ou
 int smb1_rmdir(struct smb_client *cl, const char *path);
 int smb1_unlink(struct smb_client *cl, const char *path, unsigned flags);
 int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags);
+int smb1_link(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out);
 int sweep_delete(struct smb_client *cl, const char *wpath);
 
 /* smb1_lock.c: ops->lock and ->unlock; smb1_relock takes a lock again on the link and FID of ctx (a struct

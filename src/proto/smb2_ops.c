@@ -553,6 +553,12 @@ static void work_set_info(struct cmp *c, const void *arg)
 	add_set_info(c, FID_RELATED, a->cls, a->payload);
 }
 
+/* set first: work_set_info takes the whole as its set_info_arg. */
+struct name_info_arg {
+	struct set_info_arg set;
+	size_t wlen; /* the source's wire length, for a FileAllInformation query after */
+};
+
 /*
  * Delete by setting the disposition, so a refusal (not empty, in use) comes back as an error. The open asks
  * to share nothing first: another client's handle that it keeps only as a cache (under a Handle lease, like
@@ -732,25 +738,59 @@ static int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags)
 	return delete_path(cl, path, FILE_NON_DIRECTORY_FILE);
 }
 
-static int smb2_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags)
+/* A SET_INFO that names to (FileRenameInformation, FileLinkInformation: one layout) on a handle of from. */
+static int set_name_info(struct smb_client *cl, const char *from, const char *to, uint8_t cls, bool replace,
+			 work_fn work, struct cmp *c)
 {
 	char *wto;
-	pcache_flush_path(cl, from);
-	pcache_flush_path(cl, to);
 	int rc = proto_wire_path(cl, to, &wto);
-	if (rc < 0)
+	if (rc < 0) {
+		cmp_init(c);
 		return rc;
+	}
 	struct wbuf p;
-	struct cmp c;
 	wbuf_init(&p, 0);
-	smb2_file_rename_info_encode(&p, !(flags & SMB_RENAME_NOREPLACE), wto, strlen(wto));
-	struct set_info_arg arg = {FileRenameInformation, &p};
-	rc = path_compound(cl, from, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
-			   work_set_info, &arg, false, &c);
-	cmp_free(&c);
+	smb2_file_rename_info_encode(&p, replace, wto, strlen(wto));
+	struct name_info_arg arg = {{cls, &p}, wire_len(cl, from)};
+	rc = path_compound(cl, from, (cls == FileRenameInformation ? DELETE : 0) | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+			   FILE_OPEN, FILE_OPEN_REPARSE_POINT, work, &arg, false, c);
 	wbuf_free(&p);
 	free(wto);
 	return rc;
+}
+
+static int smb2_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags)
+{
+	pcache_flush_path(cl, from);
+	pcache_flush_path(cl, to);
+	struct cmp c;
+	int rc = set_name_info(cl, from, to, FileRenameInformation, !(flags & SMB_RENAME_NOREPLACE), work_set_info, &c);
+	cmp_free(&c);
+	return rc;
+}
+
+/* FileLinkInformation (MS-FSCC 2.4.27.2), then the attributes with the new link count, in the same round
+ * trip. */
+static void work_link(struct cmp *c, const void *arg)
+{
+	const struct name_info_arg *a = arg;
+	work_set_info(c, &a->set);
+	add_query_all(c, FID_RELATED, a->wlen);
+}
+
+static int smb2_link(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out)
+{
+	struct cmp c;
+	/* ReplaceIfExists 0: link(2) never replaces. */
+	int rc = set_name_info(cl, from, to, FileLinkInformation, false, work_link, &c);
+	if (rc == 0 && attr_out)
+		rc = attr_from_all_info(&c.m[2], attr_out);
+	cmp_free(&c);
+	/* link(2) of a directory (smbd: STATUS_FILE_IS_A_DIRECTORY); a file system without hard links
+	 * (STATUS_NOT_SUPPORTED, FAT on Windows) is EPERM too, as link(2) says. */
+	if (rc == -EOPNOTSUPP)
+		log_info("link \"%s\": the server's file system has no hard links", to);
+	return rc == -EISDIR || rc == -EOPNOTSUPP ? -EPERM : rc;
 }
 
 static void work_statfs(struct cmp *c, const void *arg)
@@ -800,6 +840,7 @@ const struct smb_ops smb2_ops = {
     .rmdir = smb2_rmdir,
     .unlink = smb2_unlink,
     .rename = smb2_rename,
+    .link = smb2_link,
     .statfs = smb2_statfs,
     .set_events = pcache_set_events,
     .cached = pcache_cached,

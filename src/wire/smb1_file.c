@@ -203,18 +203,32 @@ int smb1_path_req_encode(struct wbuf *w, uint8_t command, const char *path)
 	return smb1_bytes_end(w, bcc);
 }
 
-int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to)
+/* RENAME (MS-CIFS 2.2.4.8) and NT_RENAME (2.2.4.66) differ only in NT_RENAME's InformationLevel and
+ * ClusterCount words. */
+static int rename_encode(struct wbuf *w, uint8_t words, uint16_t level, const char *from, const char *to)
 {
 	if (!from || !to)
 		return -EINVAL;
-	smb1_words_begin(w, 1);
-	wbuf_set_u16(w, w->len - 2, SMB1_ATTR_SEARCH_HIDDEN_SYSTEM | 0x0010 /* directories too */);
+	size_t wo = smb1_words_begin(w, words);
+	wbuf_set_u16(w, wo, SMB1_ATTR_SEARCH_HIDDEN_SYSTEM | 0x0010 /* directories too */);
+	if (words > 1)
+		wbuf_set_u16(w, wo + 2, level);
 	size_t bcc = smb1_bytes_begin(w);
 	wbuf_u8(w, BUFFER_FORMAT_ASCII);
 	smb1_put_ustr(w, from);
 	wbuf_u8(w, BUFFER_FORMAT_ASCII);
 	smb1_put_ustr(w, to);
 	return smb1_bytes_end(w, bcc);
+}
+
+int smb1_rename_req_encode(struct wbuf *w, const char *from, const char *to)
+{
+	return rename_encode(w, 1, 0, from, to);
+}
+
+int smb1_nt_rename_req_encode(struct wbuf *w, uint16_t level, const char *from, const char *to)
+{
+	return rename_encode(w, 4, level, from, to);
 }
 
 int smb1_oplock_ack_encode(struct wbuf *w, uint16_t fid, uint8_t new_level)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "decoders.h"
+#include "smbfuse/links.h"
 #include "smbfuse/namemap.h"
 #include "smbfuse/smb2.h"
 #include "smbfuse/util.h"
@@ -279,6 +280,19 @@ static int hdr(const uint8_t *p, size_t n)
 	return smb2_hdr_decode(p, n, &h);
 }
 
+static int mfsym(const uint8_t *p, size_t n)
+{
+	struct mfsym m;
+	int e = mfsym_decode(p, n, &m);
+	if (!e) {
+		view(p, n, (const uint8_t *)m.target, m.target_len);
+		view(p, n, (const uint8_t *)m.md5_hex, 32);
+		if (m.target_len == 0 || m.target_len > MFSYM_TARGET_MAX)
+			abort();
+	}
+	return e;
+}
+
 const struct fz_decoder fz_decoders[] = {
 	{"negotiate", negotiate},
 	{"sess_setup", sess_setup},
@@ -297,6 +311,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"break", brk},
 	{"transform", transform},
 	{"hdr", hdr},
+	{"mfsym", mfsym},
 };
 const unsigned fz_ndecoders = sizeof(fz_decoders) / sizeof(fz_decoders[0]);
 

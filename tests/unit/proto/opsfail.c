@@ -135,6 +135,12 @@ int run_rename(struct fx *f)
 	return f->ops->rename(f->cl, "d/f", "d/g", SMB_RENAME_NOREPLACE);
 }
 
+int run_link(struct fx *f)
+{
+	struct smb_attr a;
+	return f->ops->link(f->cl, "d/f", "d/g", &a);
+}
+
 int run_statfs(struct fx *f)
 {
 	struct smb_statfs st;

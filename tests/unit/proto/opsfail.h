@@ -48,6 +48,7 @@ int run_rmdir(struct fx *f);
 int run_unlink(struct fx *f);
 int run_unlink_open(struct fx *f);
 int run_rename(struct fx *f);
+int run_link(struct fx *f);
 int run_statfs(struct fx *f);
 int run_watch(struct fx *f);
 

@@ -522,6 +522,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 	case SMB1_COM_FLUSH:
 	case SMB1_COM_DELETE:
 	case SMB1_COM_RENAME:
+	case SMB1_COM_NT_RENAME:
 	case SMB1_COM_CREATE_DIRECTORY:
 	case SMB1_COM_DELETE_DIRECTORY:
 	case SMB1_COM_FIND_CLOSE2:

@@ -52,6 +52,8 @@ static const struct op_case cases[] = {
     {.name = "unlink/denied", .run = run_unlink, .cmd = SMB1_COM_DELETE, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = NA, .want_drop = -ECONNRESET},
     {.name = "unlink/open", .run = run_unlink_open, .fh = true, .cmd = SMB1_COM_RENAME, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = NA, .want_drop = -ECONNRESET},
     {.name = "rename", .run = run_rename, .cmd = SMB1_COM_RENAME, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = NA, .want_drop = -ECONNRESET, .dos = DOS_FILEXISTS, .want_dos = -EEXIST},
+    {.name = "link", .run = run_link, .cmd = SMB1_COM_NT_RENAME, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = NA, .want_drop = -ECONNRESET, .dos = DOS_FILEXISTS, .want_dos = -EEXIST},
+    {.name = "link/query", .run = run_link, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -ECONNRESET},
     {.name = "statfs", .run = run_statfs, .cmd = T2(QUERY_FS_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
     {.name = "watch", .run = run_watch, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 1},
 };
