@@ -39,6 +39,7 @@ struct smb_client {
 	/* Whether the server honours POSIX delete semantics (FileDispositionInformationEx): 0 not known yet,
 	 * 1 yes, -1 no (then unlink of an open file renames it; hidden.c). */
 	_Atomic int posix_unlink;
+	bool posix; /* SMB 3.1.1 POSIX extensions negotiated (smb_client_posix); immutable after logon */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)

@@ -268,7 +268,7 @@ static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
 		      void (*add)(struct cmp *, struct smb2_fid, const struct smb_fh *), struct cmp *c)
 {
 	struct smb2_fid fid;
-	cmp_init(c);
+	cmp_init(c, cl);
 	int rc = smb2_fh_fid(cl, fh, &fid);
 	if (rc < 0)
 		return rc;
@@ -303,7 +303,7 @@ int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 	struct cmp c;
 	int rc = fid_simple(cl, fh, add_fh_query_all, &c);
 	if (rc == 0)
-		rc = attr_from_all_info(&c.m[0], out);
+		rc = attr_from_all_info(&c, 0, out);
 	if (rc == 0)
 		pcache_note_attr(cl, fh, out);
 	cmp_free(&c);

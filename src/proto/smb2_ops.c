@@ -53,8 +53,9 @@ static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
 			       work_query_all, &wlen, true, &c);
 	if (rc == 0)
-		rc = attr_from_all_info(&c.m[1], out);
-	if (rc == 0 && *path)
+		rc = attr_from_all_info(&c, 1, out);
+	/* POSIX names are case-sensitive: the server found exactly this name. */
+	if (rc == 0 && *path && !cl->posix)
 		rc = check_stored_name(cl, path, &c.m[1]);
 	cmp_free(&c);
 	return rc;
@@ -75,14 +76,24 @@ static void attr_from_create(const struct smb2_create_rsp *r, struct smb_attr *o
 	if (smb2_create_ctx_find(r->contexts, r->contexts_len, SMB2_CREATE_QUERY_ON_DISK_ID, &d, &dl) == 0 &&
 	    smb2_qfid_rsp_decode(d, dl, &q) == 0)
 		out->file_id = q.disk_file_id;
+	struct smb2_posix_cc cc;
+	if (smb2_create_ctx_find_name(r->contexts, r->contexts_len, smb2_posix_tag, sizeof(smb2_posix_tag), &d,
+				      &dl) == 0) {
+		if (smb2_posix_cc_decode(d, dl, &cc, NULL) == 0)
+			attr_from_posix(out, &cc);
+		else
+			log_warn("server reply: POSIX create context of %u bytes does not decode", dl);
+	}
 }
 
-/* CREATE with QFid (and the lease's context when lease is not NULL); fills fid and attributes. */
+/* CREATE with QFid (and the lease's context when lease is not NULL); fills fid and attributes. mode: what a
+ * file it creates gets (POSIX extensions), 0 for opens that create nothing. */
 static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
-		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
+		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease, uint32_t mode)
 {
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
+	c.mode = mode;
 	add_create_lease(cl, &c, wpath, access, disposition, options, true, lease);
 	int rc = cmp_send(cl, &c, disposition == FILE_OPEN);
 	if (rc == 0)
@@ -114,9 +125,10 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		return rc;
 	if (!cached) {
 		uint32_t disp = proto_open_disposition(flags);
-		rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease);
+		uint32_t m = flags & O_CREAT ? S_IFREG | (mode & 07777) : 0;
+		rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease, m);
 		if (proto_open_narrow(fh, flags, rc))
-			rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease);
+			rc = do_open(cl, fh->wpath, fh->access, disp, fh->options, &fh->fid, &a, &fh->gen, fh->lease, m);
 		if (rc < 0) {
 			proto_fh_free(cl, fh);
 			return rc;
@@ -134,7 +146,7 @@ int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid)
 	pthread_mutex_lock(&fh->lock);
 	int rc = 0;
 	if (fh->gen != cur) {
-		rc = do_open(cl, fh->wpath, fh->access, FILE_OPEN, fh->options, &fh->fid, NULL, &fh->gen, fh->lease);
+		rc = do_open(cl, fh->wpath, fh->access, FILE_OPEN, fh->options, &fh->fid, NULL, &fh->gen, fh->lease, 0);
 		if (rc < 0)
 			log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 	}
@@ -149,7 +161,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	pcache_fh_closing(cl, fh, fh->fid.volatile_);
 	if (fh->gen == sess_generation(cl->sess)) {
 		struct cmp c;
-		cmp_init(&c);
+		cmp_init(&c, cl);
 		add_close(&c, fh->fid);
 		rc = cmp_send(cl, &c, false);
 		if (rc == 0)
@@ -179,7 +191,7 @@ int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	rc = do_open(cl, wpath, access, FILE_OPEN, options, fid, NULL, gen, NULL);
+	rc = do_open(cl, wpath, access, FILE_OPEN, options, fid, NULL, gen, NULL, 0);
 	free(wpath);
 	return rc;
 }
@@ -187,7 +199,7 @@ int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint
 void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid)
 {
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_close(&c, fid);
 	if (cmp_send(cl, &c, false) == 0)
 		cmp_errno(&c, NULL);
@@ -203,11 +215,14 @@ static uint64_t set_time(struct timespec ts)
 	return timespec_to_filetime(ts);
 }
 
-/* The SET_INFO requests for sa, on fid; payload scratch buffers live in p[0..1]. */
-static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_setattr *sa, struct wbuf p[2])
+#define SET_POSIX (SMB_SET_MODE | SMB_SET_UID | SMB_SET_GID)
+#define SET_BUFS 4
+
+/* The SET_INFO requests for sa, on fid; payload scratch buffers live in p[0..SET_BUFS). */
+static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_setattr *sa, struct wbuf p[SET_BUFS])
 {
-	wbuf_init(&p[0], 0);
-	wbuf_init(&p[1], 0);
+	for (int i = 0; i < SET_BUFS; i++)
+		wbuf_init(&p[i], 0);
 	if (sa->valid & SMB_SET_SIZE) {
 		smb2_file_eof_info_encode(&p[0], sa->size);
 		add_set_info(c, fid, FileEndOfFileInformation, &p[0]);
@@ -222,13 +237,51 @@ static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_set
 		smb2_file_basic_info_encode(&p[1], 0, at, mt, 0, attrs);
 		add_set_info(c, fid, FileBasicInformation, &p[1]);
 	}
+	/* chmod and chown are security descriptors with Samba's Unix SIDs (smb2_posix.c). */
+	if (sa->valid & SMB_SET_MODE) {
+		smb2_posix_mode_sd_encode(&p[2], sa->mode);
+		add_set_info_type(c, fid, SMB2_0_INFO_SECURITY, 0, DACL_SECURITY_INFORMATION, &p[2]);
+	}
+	if (sa->valid & (SMB_SET_UID | SMB_SET_GID)) {
+		bool u = sa->valid & SMB_SET_UID, g = sa->valid & SMB_SET_GID;
+		smb2_posix_owner_sd_encode(&p[3], u, sa->uid, g, sa->gid);
+		add_set_info_type(c, fid, SMB2_0_INFO_SECURITY, 0,
+				  (u ? OWNER_SECURITY_INFORMATION : 0) | (g ? GROUP_SECURITY_INFORMATION : 0), &p[3]);
+	}
 }
 
-static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
-			struct smb_attr *attr_out)
+static int setattr_do(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+		      struct smb_attr *attr_out);
+
+/* chmod/chown by path: a handle of the caller's may lack WRITE_DAC / WRITE_OWNER, so the change goes through
+ * a brief open that asks for them, after the handle's own part of sa. */
+static int setattr_posix(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			 struct smb_attr *attr_out)
+{
+	if (!cl->posix)
+		return -EOPNOTSUPP;
+	if (fh) {
+		struct smb_setattr rest = *sa, px = *sa;
+		rest.valid &= ~(unsigned)SET_POSIX;
+		px.valid &= SET_POSIX;
+		int rc = rest.valid ? setattr_do(cl, path, fh, &rest, NULL) : 0;
+		return rc < 0 ? rc : setattr_posix(cl, path ? path : fh->path, NULL, &px, attr_out);
+	}
+	int rc = setattr_do(cl, path, NULL, sa, attr_out);
+	if (rc == -EACCES) {
+		/* Samba refuses a chmod or chown by another than the owner (or a group the user is not in). */
+		log_info("\"%s\": the server refused to change its %s: EPERM", path,
+			 sa->valid & SMB_SET_MODE ? "mode" : "owner or group");
+		rc = -EPERM;
+	}
+	return rc;
+}
+
+static int setattr_do(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+		      struct smb_attr *attr_out)
 {
 	struct cmp c;
-	struct wbuf p[2];
+	struct wbuf p[SET_BUFS];
 	char *wpath = NULL;
 	struct smb2_fid fid = FID_RELATED;
 	if (fh)
@@ -238,11 +291,18 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 	int rc = fh ? smb2_fh_fid(cl, fh, &fid) : proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	if (!fh) {
-		uint32_t access = FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+		uint32_t access = FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+		/* Not for chmod/chown alone: the owner of a mode-0400 file may chmod it but not write its times. */
+		if (sa->valid & (SMB_SET_SIZE | SMB_SET_ATIME | SMB_SET_MTIME | SMB_SET_ATTRS))
+			access |= FILE_WRITE_ATTRIBUTES;
 		if (sa->valid & SMB_SET_SIZE)
 			access |= FILE_WRITE_DATA;
+		if (sa->valid & SMB_SET_MODE)
+			access |= WRITE_DAC;
+		if (sa->valid & (SMB_SET_UID | SMB_SET_GID))
+			access |= WRITE_OWNER;
 		add_create(&c, wpath, access, FILE_OPEN, 0);
 	}
 	add_setattr(&c, fid, sa, p);
@@ -254,14 +314,22 @@ static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 	if (rc == 0)
 		rc = cmp_errno(&c, NULL);
 	if (rc == 0 && attr_out)
-		rc = attr_from_all_info(&c.m[c.n - (fh ? 1 : 2)], attr_out);
+		rc = attr_from_all_info(&c, c.n - (fh ? 1 : 2), attr_out);
 	if (fh)
 		pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
 	cmp_free(&c);
-	wbuf_free(&p[0]);
-	wbuf_free(&p[1]);
+	for (int i = 0; i < SET_BUFS; i++)
+		wbuf_free(&p[i]);
 	free(wpath);
 	return rc;
+}
+
+static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			struct smb_attr *attr_out)
+{
+	if (sa->valid & SET_POSIX)
+		return setattr_posix(cl, path, fh, sa, attr_out);
+	return setattr_do(cl, path, fh, sa, attr_out);
 }
 
 /* ---- directories ---- */
@@ -289,7 +357,7 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 	}
 	struct smb2_dir_iter it;
 	struct smb2_dirent e;
-	smb2_dir_iter_init(&it, FileIdBothDirectoryInformation, q.buf, q.len);
+	smb2_dir_iter_init(&it, cl->posix ? FilePosixInformation : FileIdBothDirectoryInformation, q.buf, q.len);
 	int rc;
 	while ((rc = smb2_dir_next(&it, &e)) > 0) {
 		char *name;
@@ -301,6 +369,8 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 			a.alloc_size = e.allocation_size;
 			a.attrs = e.attributes;
 			a.file_id = e.file_id;
+			if (cl->posix)
+				attr_from_posix(&a, &e.posix);
 			stop = fn(arg, name, &a);
 		}
 		free(name);
@@ -314,7 +384,9 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 
 static void add_query_dir(struct cmp *c, struct smb2_fid fid, uint32_t len)
 {
-	struct smb2_query_dir_req req = {.info_class = FileIdBothDirectoryInformation,
+	/* The POSIX level carries mode, owner and nlink: `ls -l` needs no request per entry either way. */
+	struct smb2_query_dir_req req = {.info_class = c->cl && c->cl->posix ? FilePosixInformation
+								       : FileIdBothDirectoryInformation,
 					 .fid = fid,
 					 .pattern = "*",
 					 .pattern_len = 1,
@@ -342,7 +414,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	uint32_t len = si.dialect == SMB2_DIALECT_202 ? 65536u : MIN(DIR_BUF_LEN, MAX(65536u, si.max_transact));
 	/* First round trip: open the directory and read the first batch together. */
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_create(&c, wpath, FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_DIRECTORY_FILE);
 	work_query_dir(&c, &len);
 	free(wpath);
@@ -363,7 +435,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
-		cmp_init(&c);
+		cmp_init(&c, cl);
 		add_query_dir(&c, fid, len);
 		rc = cmp_send(cl, &c, true);
 		if (rc < 0)
@@ -374,7 +446,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_close(&c, fid);
 	cmp_send(cl, &c, false);
 	rc = rc > 0 ? 0 : rc;
@@ -384,14 +456,24 @@ out:
 	return rc;
 }
 
-static int smb2_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out)
+static int smb2_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out)
 {
 	struct cmp c;
-	size_t wlen = wire_len(cl, path);
-	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_CREATE, FILE_DIRECTORY_FILE,
-			       work_query_all, &wlen, false, &c);
+	char *wpath;
+	cmp_init(&c, cl);
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc < 0)
+		return rc;
+	c.mode = S_IFDIR | (mode & 07777); /* sent only with the POSIX extensions */
+	add_create(&c, wpath, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_CREATE, FILE_DIRECTORY_FILE);
+	add_query_all(&c, FID_RELATED, strlen(wpath));
+	add_close(&c, FID_RELATED);
+	free(wpath);
+	rc = cmp_send(cl, &c, false);
+	if (rc == 0)
+		rc = cmp_errno(&c, NULL);
 	if (rc == 0 && attr_out)
-		rc = attr_from_all_info(&c.m[1], attr_out);
+		rc = attr_from_all_info(&c, 1, attr_out);
 	cmp_free(&c);
 	return rc;
 }
@@ -521,7 +603,7 @@ static int unlink_silly(struct smb_client *cl, const char *path)
 	smb2_file_rename_info_encode(&ren, false, wsilly, strlen(wsilly));
 	smb2_file_basic_info_encode(&del[0], 0, 0, 0, 0, SMB_ATTR_NORMAL);
 	smb2_file_disposition_info_encode(&del[1], true);
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_create(&c, wpath, DELETE_ACCESS, FILE_OPEN, FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT);
 	add_set_info(&c, FID_RELATED, FileRenameInformation, &ren);
 	add_set_info(&c, FID_RELATED, FileDispositionInformation, &del[1]);

@@ -42,5 +42,6 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "notify.received", LOAD(notifications));
 	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
 	o = put(buf, len, o, "session.reconnects", LOAD(reconnects));
+	o = put(buf, len, o, "session.posix_extensions", cl->posix); /* SMB 3.1.1 POSIX extensions in use */
 	return o;
 }
