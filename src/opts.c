@@ -78,6 +78,14 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("wsize=%s", wsize_s, 0),
     SMB_OPT("ip=%s", addr, 0),
     SMB_OPT("addr=%s", addr, 0),
+    /* mount.cifs: unix, linux and posix are one switch, the SMB 3.1.1 POSIX extensions (on by default). */
+    SMB_OPT("posix", noposix, 0),
+    SMB_OPT("unix", noposix, 0),
+    SMB_OPT("linux", noposix, 0),
+    SMB_OPT("noposix", noposix, 1),
+    SMB_OPT("nounix", noposix, 1),
+    SMB_OPT("nolinux", noposix, 1),
+    SMB_OPT("noperm", noperm, 1),
     SMB_OPT("forceuid", forceuid, 1),
     SMB_OPT("noforceuid", forceuid, 0),
     SMB_OPT("forcegid", forcegid, 1),
@@ -105,10 +113,6 @@ static const struct fuse_opt opt_table[] = {
     FUSE_OPT_KEY("perm", KEY_PERM),
     /* Already what smbfuse does: no POSIX extensions, no set-uid files, no server locks, ACLs or xattrs,
      * no client permission checks (noperm), one connection per mount, and intr is a no-op in cifs too. */
-    FUSE_OPT_KEY("noperm", KEY_IGNORE),
-    FUSE_OPT_KEY("nounix", KEY_IGNORE),
-    FUSE_OPT_KEY("nolinux", KEY_IGNORE),
-    FUSE_OPT_KEY("noposix", KEY_IGNORE),
     FUSE_OPT_KEY("nosetuids", KEY_IGNORE),
     FUSE_OPT_KEY("nobrl", KEY_IGNORE),
     FUSE_OPT_KEY("noacl", KEY_IGNORE),
@@ -189,9 +193,6 @@ static const struct {
     {"rdma", "no SMB Direct"},
     {"multichannel", "one connection per mount"},
     {"snapshot=", "no previous-version mounts yet"},
-    {"unix", "no SMB POSIX extensions"},
-    {"posix", "no SMB POSIX extensions"},
-    {"linux", "no SMB POSIX extensions"},
     {"setuids", "set-uid bits are never honoured"},
     {"user_xattr", "no extended attributes"},
     {"acl", "no POSIX ACLs"},
@@ -706,6 +707,7 @@ static void set_defaults(struct opts *o)
 	/* mount.cifs defaults: both modes 0755 (cifs fs_context.c), owner is the mounting user. */
 	o->fs.uid = getuid();
 	o->fs.gid = getgid();
+	o->forceuid = o->forcegid = -1; /* unset: uid= and gid= imply them (as in the kernel since 5.x) */
 	o->fs.file_mode = 0755;
 	o->fs.dir_mode = 0755;
 	o->fs.attr_timeout = o->fs.entry_timeout = 1.0;
@@ -732,6 +734,10 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 		return r;
 	if ((r = opt_from_environment(o)) < 0)
 		return r;
+	/* Owners from the server (POSIX extensions) are shown unless uid=/gid= or forceuid/forcegid say. */
+	o->fs.force_uid = o->forceuid == 1 || (o->forceuid < 0 && o->uid_s);
+	o->fs.force_gid = o->forcegid == 1 || (o->forcegid < 0 && o->gid_s);
+	o->fs.noperm = o->noperm;
 	if (o->ro && fuse_opt_add_arg(&o->fuse_args, "-oro") < 0)
 		return -ENOMEM;
 	if (o->debug && fuse_opt_add_arg(&o->fuse_args, "-odebug") < 0)
@@ -829,6 +835,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->netbios_calling = o->netbiosname;
 	cfg->nbns = o->nbns_addr;
 	cfg->nbns_port = o->nbns_port;
+	cfg->noposix = o->noposix;
 }
 
 void opt_usage(const char *prog)

@@ -38,6 +38,13 @@ if [ ${#missing[@]} -ne 0 ]; then
     apt-get install -y -q "${missing[@]}"
 fi
 
+# The second test server: Samba 4.22 in a chroot (tests/samba422/setup.sh), built once and cached. The POSIX
+# extension tests need it; they skip without it, except under CI=true, where they fail.
+step "Samba 4.22 test server (tests/samba422/setup.sh)"
+t0=$(date +%s)
+tests/samba422/setup.sh || failed+=("tests/samba422/setup.sh")
+echo "samba422 stage: $(($(date +%s) - t0)) s"
+
 step "configure $BUILD_DIR (-Db_sanitize=address,undefined)"
 if [ -f "$BUILD_DIR/build.ninja" ]; then
     meson setup --reconfigure "$BUILD_DIR" -Db_sanitize=address,undefined

@@ -39,6 +39,11 @@ struct fs_cfg {
 	bool writeback;	      /* FUSE_CAP_WRITEBACK_CACHE: see the essay in src/fs/fs.c before turning it on */
 	unsigned max_threads; /* FUSE worker threads at most; 0: 64 */
 	bool noserverino;     /* st_ino is our node id, not the server's file id (mount.cifs noserverino) */
+	/* With the SMB 3.1.1 POSIX extensions files show the server's owner and group, unless these are set
+	 * (uid=/gid=, forceuid/forcegid), and the kernel checks their modes (default_permissions) unless
+	 * noperm. Without the extensions uid/gid always apply. */
+	bool force_uid, force_gid;
+	bool noperm;
 };
 
 struct fs;

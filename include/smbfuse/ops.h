@@ -43,6 +43,12 @@ struct smb_attr {
 	/* A symbolic link (a reparse point the server made, an mfsymlinks file, ...): readlink gives its
 	 * target and size is the target's length, as lstat(2) has it. */
 	bool symlink;
+	/* SMB 3.1.1 POSIX extensions only (smb_client_posix): the st_mode (type and 07777 bits) the server
+	 * stores, 0 without them; uid and gid when the owner/group SIDs are Unix ones (S-1-22-1-UID,
+	 * S-1-22-2-GID), else has_uid/has_gid false. */
+	uint32_t mode;
+	uint32_t uid, gid;
+	bool has_uid, has_gid;
 };
 
 static inline bool smb_attr_is_dir(const struct smb_attr *a)
@@ -55,12 +61,18 @@ static inline bool smb_attr_is_dir(const struct smb_attr *a)
 #define SMB_SET_ATIME 0x2
 #define SMB_SET_MTIME 0x4
 #define SMB_SET_ATTRS 0x8 /* attrs replaces the attribute word (chmod a-w -> READONLY) */
+/* With the POSIX extensions only (else -EOPNOTSUPP): chmod, chown, chgrp. -EPERM when the server refuses. */
+#define SMB_SET_MODE 0x10 /* the 07777 bits of mode (Samba 4.22 keeps 0777 of them) */
+#define SMB_SET_UID 0x20
+#define SMB_SET_GID 0x40
 
 struct smb_setattr {
 	unsigned valid;
 	uint64_t size;
 	struct timespec atime, mtime; /* tv_nsec == UTIME_NOW means "now" (server time) */
 	uint32_t attrs;
+	uint32_t mode;
+	uint32_t uid, gid;
 };
 
 struct smb_statfs {
@@ -151,7 +163,8 @@ struct smb_ops {
 		       struct smb_attr *attr_out);
 	/* Call fn for every entry of directory path. */
 	int (*readdir)(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg);
-	int (*mkdir)(struct smb_client *cl, const char *path, struct smb_attr *attr_out);
+	/* mode: the new directory's (umask applied); only the POSIX extensions keep it. */
+	int (*mkdir)(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out);
 	int (*rmdir)(struct smb_client *cl, const char *path);
 	/* flags: SMB_UNLINK_OPEN when this mount still has the file open (see below). */
 	int (*unlink)(struct smb_client *cl, const char *path, unsigned flags);
@@ -239,6 +252,9 @@ struct smb_client_cfg {
 	const char *netbios_calling;
 	const char *nbns;
 	uint16_t nbns_port;
+	/* noposix: do not offer the SMB 3.1.1 POSIX extensions. Otherwise they are used when the server
+	 * offers them (Samba 4.22 with `smb3 unix extensions = yes`). */
+	bool noposix;
 };
 
 /*
@@ -251,5 +267,11 @@ void smb_client_free(struct smb_client *cl);
 const struct smb_ops *smb_client_ops(const struct smb_client *cl);
 /* Human-readable "SMB 3.1.1, signed" for the log line after mounting. */
 const char *smb_client_describe(const struct smb_client *cl);
+/*
+ * Whether the mount runs with the SMB 3.1.1 POSIX extensions (decided at negotiate, fixed for the
+ * client's life). Then every smb_attr carries a real mode, owner and group (SMB_ATTR_HAS_MODE), names are
+ * case-sensitive, and setattr takes SMB_SET_MODE / SMB_SET_UID / SMB_SET_GID.
+ */
+bool smb_client_posix(const struct smb_client *cl);
 
 #endif

@@ -48,6 +48,7 @@ struct sess_cfg {
 	 * SMB2 if the server picks it; if it picks NT LM 0.12, sess_new fails with SESS_E_SMB1. A server that
 	 * closes the connection on it is asked again with an SMB2 NEGOTIATE alone. Reconnects never use it. */
 	bool multi_protocol;
+	bool posix; /* offer the SMB 3.1.1 POSIX extensions (negotiate context) */
 };
 
 /* sess_new with multi_protocol: the server speaks SMB1 only (it chose NT LM 0.12); log on with SMB1. */
@@ -64,6 +65,7 @@ struct sess_info {
 	uint32_t share_flags;
 	uint32_t share_caps;
 	uint32_t maximal_access;
+	bool posix; /* 3.1.1 with the POSIX extensions: the server answered their negotiate context */
 	int request_timeout_ms; /* the deadline of a request (cfg's, or its default) */
 };
 

@@ -138,6 +138,7 @@ int smb2_error_rsp_decode(const uint8_t *msg, size_t n, struct smb2_error_rsp *o
 #define SMB2_TRANSPORT_CAPABILITIES 0x0006
 #define SMB2_RDMA_TRANSFORM_CAPABILITIES 0x0007
 #define SMB2_SIGNING_CAPABILITIES 0x0008
+#define SMB2_POSIX_EXTENSIONS_AVAILABLE 0x0100 /* Samba wiki "SMB3 POSIX Extensions"; data: smb2_posix_tag */
 
 #define SMB2_PREAUTH_INTEGRITY_SHA512 0x0001
 #define SMB2_ENCRYPTION_AES128_CCM 0x0001
@@ -169,6 +170,7 @@ struct smb2_negotiate_req {
 	int nciphers;
 	const uint16_t *sign_algos;
 	int nsign_algos;
+	bool posix; /* send SMB2_POSIX_EXTENSIONS_AVAILABLE */
 };
 int smb2_negotiate_req_encode(struct wbuf *w, const struct smb2_negotiate_req *in);
 
@@ -193,6 +195,7 @@ struct smb2_negotiate_rsp {
 	uint16_t cipher; /* SMB2_ENCRYPTION_*; 0 if none was chosen */
 	uint16_t sign_algo;
 	bool has_sign_algo;
+	bool posix; /* the server offered SMB2_POSIX_EXTENSIONS_AVAILABLE with the POSIX tag */
 };
 int smb2_negotiate_rsp_decode(const uint8_t *msg, size_t n, struct smb2_negotiate_rsp *out);
 
@@ -430,6 +433,9 @@ int smb2_create_rsp_decode(const uint8_t *msg, size_t n, struct smb2_create_rsp 
  * offset in w. The chain must start at an 8-aligned offset of w (the create encoder places it so).
  */
 int smb2_create_ctx_add(struct wbuf *w, size_t *prev_off, const char tag[4], const void *data, size_t len);
+/* The same with a name of any length (the POSIX context's is a 16-byte GUID). */
+int smb2_create_ctx_add_name(struct wbuf *w, size_t *prev_off, const void *name, uint16_t name_len, const void *data,
+			     size_t len);
 /*
  * Find the first context named tag in a chain (a view from smb2_create_rsp). 0 and a view of its data;
  * -ENOENT if absent; -EBADMSG if the chain is malformed (each Next 8-aligned and inside the chain, name and
@@ -437,6 +443,8 @@ int smb2_create_ctx_add(struct wbuf *w, size_t *prev_off, const char tag[4], con
  */
 int smb2_create_ctx_find(const uint8_t *ctx, uint32_t len, const char tag[4], const uint8_t **data,
 			 uint32_t *data_len);
+int smb2_create_ctx_find_name(const uint8_t *ctx, uint32_t len, const void *name, uint16_t name_len,
+			      const uint8_t **data, uint32_t *data_len);
 
 /*
  * Lease request data (2.2.13.2.8 v1, 32 bytes; 2.2.13.2.10 v2, 52 bytes): appends the context *data* only,
@@ -704,9 +712,48 @@ struct smb2_query_dir_rsp {
 int smb2_query_dir_rsp_decode(const uint8_t *msg, size_t n, struct smb2_query_dir_rsp *out);
 
 /*
+ * SMB 3.1.1 POSIX extensions (smb2_posix.c; Samba librpc/idl/smb3posix.idl). The wire mode is the Unix
+ * permission bits (07777) with the file type 0-6 (regular, dir, symlink, chr, blk, fifo, socket) in bits
+ * 12-14; the functions below convert to and from a st_mode.
+ */
+#define FilePosixInformation 100 /* QUERY_INFO class and QUERY_DIRECTORY level */
+extern const uint8_t smb2_posix_tag[16];
+uint32_t smb2_posix_mode_to_unix(uint32_t wire);
+uint32_t smb2_unix_to_posix_mode(uint32_t mode);
+/* Append the POSIX create context carrying mode (a st_mode: type bits are sent too). */
+int smb2_create_ctx_add_posix(struct wbuf *w, size_t *prev_off, uint32_t mode);
+
+/* The POSIX create context response; also the tail of FilePosixInformation. uid/gid come from owner SID
+ * S-1-22-1-UID and group SID S-1-22-2-GID; any other SID leaves has_uid/has_gid false. */
+struct smb2_posix_cc {
+	uint32_t nlinks, reparse_tag;
+	uint32_t mode; /* st_mode (converted); 0 type bits if the server sent an unknown type */
+	uint32_t uid, gid;
+	bool has_uid, has_gid;
+};
+/* 0, or -EBADMSG when the fixed part or a SID (revision 1, at most 15 sub-authorities) does not fit len.
+ * *used (if not NULL) gets the bytes consumed. */
+int smb2_posix_cc_decode(const uint8_t *p, uint32_t len, struct smb2_posix_cc *out, uint32_t *used);
+
+struct smb2_file_posix_info {
+	uint64_t creation_time, last_access_time, last_write_time, change_time, end_of_file, allocation_size;
+	uint32_t attributes;
+	uint64_t inode;
+	uint32_t device;
+	struct smb2_posix_cc cc;
+};
+int smb2_file_posix_info_decode(const uint8_t *buf, size_t len, struct smb2_file_posix_info *out);
+
+/* SET_INFO security payloads. The mode form is what Samba 4.22 takes as chmod (only 0777 is kept); the
+ * owner form sets owner S-1-22-1-uid and/or group S-1-22-2-gid (-EINVAL with neither). Additional
+ * information: DACL_SECURITY_INFORMATION, resp. OWNER_/GROUP_SECURITY_INFORMATION. */
+int smb2_posix_mode_sd_encode(struct wbuf *w, uint32_t mode);
+int smb2_posix_owner_sd_encode(struct wbuf *w, bool set_uid, uint32_t uid, bool set_gid, uint32_t gid);
+
+/*
  * One directory entry, for FileDirectoryInformation, FileFullDirectoryInformation,
- * FileBothDirectoryInformation, FileIdBothDirectoryInformation, FileIdFullDirectoryInformation and
- * FileNamesInformation; fields a class lacks are 0.
+ * FileBothDirectoryInformation, FileIdBothDirectoryInformation, FileIdFullDirectoryInformation,
+ * FileNamesInformation and FilePosixInformation; fields a class lacks are 0.
  */
 struct smb2_dirent {
 	uint64_t creation_time, last_access_time, last_write_time, change_time, end_of_file, allocation_size;
@@ -718,6 +765,7 @@ struct smb2_dirent {
 	uint8_t short_name_len;
 	const uint8_t *name; /* UTF-16LE view */
 	uint32_t name_len;
+	struct smb2_posix_cc posix; /* FilePosixInformation only (file_id is then its inode) */
 };
 
 /* Iterator over one QUERY_DIRECTORY output buffer; holds a view, never allocates. */

@@ -72,6 +72,13 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		fs_free(fs);
 		return -ENOMEM;
 	}
+	/* Real modes (SMB 3.1.1 POSIX extensions): the kernel checks them as on a local disk, so another local
+	 * user gets EACCES before anything is sent; the server still decides for the mounting user. */
+	fs->posix = smb_client_posix(cl);
+	if (fs->posix && !cfg->noperm && fuse_opt_add_arg(args, "-odefault_permissions") < 0) {
+		fs_free(fs);
+		return -ENOMEM;
+	}
 	fs->se = fuse_session_new(args, &fs_ll_ops, sizeof(fs_ll_ops), fs);
 	if (!fs->se) {
 		fs_free(fs);

@@ -70,6 +70,7 @@ struct fs {
 	struct smb_client *cl;	   /* immutable after fs_new */
 	const struct smb_ops *ops; /* immutable */
 	struct fs_cfg cfg;	   /* immutable */
+	bool posix;		   /* smb_client_posix: modes and owners are the server's; immutable */
 	struct fuse_session *se;
 	bool mounted, signals;
 

@@ -34,9 +34,11 @@ void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr 
 	/* READONLY on a directory means "customised folder" to Windows Explorer, not "no writes". */
 	if (!dir && (a->attrs & SMB_ATTR_READONLY))
 		st->st_mode &= ~(mode_t)0222;
+	if (a->mode) /* the POSIX extensions' mode; a type the server did not name stays the attribute's */
+		st->st_mode = (a->mode & S_IFMT ? a->mode & S_IFMT : st->st_mode & S_IFMT) | (a->mode & 07777);
 	st->st_nlink = a->nlink ? a->nlink : dir ? 2 : 1;
-	st->st_uid = fs->cfg.uid;
-	st->st_gid = fs->cfg.gid;
+	st->st_uid = a->has_uid && !fs->cfg.force_uid ? a->uid : fs->cfg.uid;
+	st->st_gid = a->has_gid && !fs->cfg.force_gid ? a->gid : fs->cfg.gid;
 	st->st_size = (off_t)a->size;
 	st->st_blocks = (blkcnt_t)((a->alloc_size + 511) / 512);
 	st->st_blksize = 1 << 20; /* cifs's default bsize: invites 1 MiB I/O, which the proto layer pipelines */
@@ -189,11 +191,32 @@ static struct timespec time_of(const struct timespec *t, bool now)
 	return now ? (struct timespec){0, UTIME_NOW} : *t;
 }
 
+/* chmod, chown and chgrp with the POSIX extensions: the server keeps them (and refuses with EPERM). */
+static void build_setattr_posix(struct stat *attr, int to_set, struct smb_setattr *sa)
+{
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		sa->valid |= SMB_SET_MODE;
+		sa->mode = attr->st_mode & 07777;
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		sa->valid |= SMB_SET_UID;
+		sa->uid = attr->st_uid;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		sa->valid |= SMB_SET_GID;
+		sa->gid = attr->st_gid;
+	}
+}
+
 /* Translate a FUSE setattr into smb_setattr; returns 0, or -EPERM for an ownership change. */
 static int build_setattr(struct fs *fs, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi,
 			 struct smb_setattr *sa)
 {
 	memset(sa, 0, sizeof(*sa));
+	if (fs->posix) {
+		build_setattr_posix(attr, to_set, sa);
+		to_set &= ~(FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
+	}
 	/* Every file is owned by uid=/gid=; "changing" it to the same ids is a no-op (cp -p, tar). */
 	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != fs->cfg.uid) ||
 	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->cfg.gid))
@@ -471,7 +494,7 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	char *path;
 	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, parent, name, &path);
 	if (r == 0) {
-		r = CALL(fs, mkdir, path, &a);
+		r = CALL(fs, mkdir, path, mode & ~fuse_req_ctx(req)->umask, &a);
 		g_free(path);
 		fs_cache_changed(fs, parent, true);
 	}

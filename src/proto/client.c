@@ -29,9 +29,9 @@
 #include "smbfuse/smb1_session.h"
 #include "smbfuse/util.h"
 
-/* prefix joined with the '/'-separated components of path, each in wire form (namemap.h), by '\\'. Empty
+/* prefix joined with the '/'-separated components of path, each in wire form (namemap.h), by sep. Empty
  * components go: a leading or trailing separator, or "a//b", would make the server read another name. */
-static int wire_join(enum name_map m, const char *prefix, const char *path, char **out)
+static int wire_join(enum name_map m, char sep, const char *prefix, const char *path, char **out)
 {
 	*out = NULL;
 	size_t pl = strlen(prefix), l = strlen(path);
@@ -44,7 +44,7 @@ static int wire_join(enum name_map m, const char *prefix, const char *path, char
 		size_t n = strcspn(p, "/");
 		if (n) {
 			if (o)
-				s[o++] = '\\';
+				s[o++] = sep;
 			long w = name_map_to_wire(m, p, n, s + o);
 			if (w < 0) {
 				free(s);
@@ -64,7 +64,8 @@ int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 	*out = NULL;
 	if (proto_path_hidden(path))
 		return -ENOENT; /* a file unlinked while open (hidden.c): gone, as far as the glue knows */
-	return wire_join(cl->map, cl->prefix, path, out);
+	/* POSIX paths (SMB 3.1.1 POSIX extensions) are '/'-separated: Samba then reads '\\' as a name's byte. */
+	return wire_join(cl->map, cl->posix ? '/' : '\\', cl->prefix, path, out);
 }
 
 uint32_t proto_open_access(int flags)
@@ -208,7 +209,7 @@ static int subdir_prefix(const char *subdir, enum name_map m, char **out)
 	for (char *q = p; *q; q++)
 		if (*q == '\\')
 			*q = '/';
-	int rc = wire_join(m, "", p, out);
+	int rc = wire_join(m, '\\', "", p, out);
 	free(p);
 	return rc;
 }
@@ -336,6 +337,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		.addr = cfg->addr,
 		.rsize = cfg->rsize,
 		.wsize = cfg->wsize,
+		.posix = !cfg->noposix,
 	};
 	struct nb_setup nb;
 	rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
@@ -351,6 +353,18 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		goto fail;
 	if (cl->sess && cl->cache)
 		smb2_cache_hooks(cl);
+	if (cl->sess) {
+		struct sess_info pi;
+		sess_get_info(cl->sess, &pi);
+		cl->posix = pi.posix;
+		for (char *q = cl->prefix; pi.posix && *q; q++)
+			if (*q == '\\')
+				*q = '/';
+		if (pi.posix)
+			log_info("SMB 3.1.1 POSIX extensions negotiated: Unix modes, owners, case-sensitive names");
+		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)
+			log_dbg("the server does not offer the SMB 3.1.1 POSIX extensions");
+	}
 	if (cfg->mfsymlinks)
 		mfsym_install(cl);
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */
@@ -371,9 +385,9 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	}
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
-	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s%s", smb2_dialect_name(si.dialect),
+	snprintf(cl->desc, sizeof(cl->desc), "SMB %s%s%s%s%s", smb2_dialect_name(si.dialect),
 		 si.encrypted ? ", encrypted" : "", si.signing ? ", signed" : "",
-		 si.guest ? ", guest" : "");
+		 si.guest ? ", guest" : "", cl->posix ? ", POSIX extensions" : "");
 	*out = cl;
 	return 0;
 fail:
@@ -401,4 +415,9 @@ const struct smb_ops *smb_client_ops(const struct smb_client *cl)
 const char *smb_client_describe(const struct smb_client *cl)
 {
 	return cl->desc;
+}
+
+bool smb_client_posix(const struct smb_client *cl)
+{
+	return cl->posix;
 }

@@ -45,6 +45,7 @@ struct smb_client {
 	/* mfsymlinks (mfsym.c): cl->ops points at mf_ops, the dialect's table (mf_base) with symlinks added. */
 	const struct smb_ops *mf_base;
 	struct smb_ops mf_ops;
+	bool posix; /* SMB 3.1.1 POSIX extensions negotiated (smb_client_posix); immutable after logon */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)

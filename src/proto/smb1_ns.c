@@ -41,8 +41,9 @@ static int op_mkdir(struct s1link *l, const char *wpath, void *arg)
 	return rc == 0 && arg ? query_all(l, wpath, 0, arg) : rc;
 }
 
-int smb1_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out)
+int smb1_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out)
 {
+	(void)mode; /* SMB1 stores no Unix mode */
 	return on_link(cl, path, op_mkdir, attr_out, false);
 }
 

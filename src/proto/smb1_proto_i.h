@@ -136,7 +136,7 @@ struct setattr_args {
 int setattr_on(struct s1link *l, const char *wpath, uint16_t fid, const struct setattr_args *a);
 
 /* smb1_ns.c: ops->mkdir, ->rmdir, ->unlink, ->rename; sweep_delete removes a leftover hidden file (hidden.c). */
-int smb1_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out);
+int smb1_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out);
 int smb1_rmdir(struct smb_client *cl, const char *path);
 int smb1_unlink(struct smb_client *cl, const char *path, unsigned flags);
 int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags);

@@ -337,7 +337,7 @@ static int watch_deleting(struct smb_client *cl, void *h)
 	if (w->gen != sess_generation(cl->sess))
 		return 0;
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_query(&c, w->fid, SMB2_0_INFO_FILE, FileStandardInformation, 24);
 	int rc = cmp_send(cl, &c, true) ?: cmp_errno(&c, NULL);
 	struct smb2_query_info_rsp q;

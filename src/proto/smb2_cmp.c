@@ -21,9 +21,10 @@
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 
-void cmp_init(struct cmp *c)
+void cmp_init(struct cmp *c, struct smb_client *cl)
 {
 	memset(c, 0, sizeof(*c));
+	c->cl = cl;
 }
 
 struct wbuf *cmp_add(struct cmp *c, uint16_t cmd, uint32_t payload)
@@ -114,6 +115,12 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 		smb2_create_ctx_add_reconnect(&ctx, &prev, dh->version, dh->fid, dh->create_guid);
 	else if (dh)
 		smb2_create_ctx_add_durable(&ctx, &prev, dh->version, dh->create_guid);
+	if (c->cl && c->cl->posix) {
+		smb2_create_ctx_add_posix(&ctx, &prev, c->mode);
+		/* Samba 4.22 checks a POSIX open against the ACL it derives from the mode, where only read
+		 * permission grants SYNCHRONIZE: a stat of a mode-0 file would be refused. SMB has no use for it. */
+		access &= ~SYNCHRONIZE;
+	}
 	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
 	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
 		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
@@ -172,8 +179,15 @@ void add_query(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, ui
 /* SET_INFO whose payload the caller encodes into a scratch wbuf first. */
 void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct wbuf *payload)
 {
-	struct smb2_set_info_req req = {.info_type = SMB2_0_INFO_FILE,
+	add_set_info_type(c, fid, SMB2_0_INFO_FILE, cls, 0, payload);
+}
+
+void add_set_info_type(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, uint32_t addl,
+		       const struct wbuf *payload)
+{
+	struct smb2_set_info_req req = {.info_type = type,
 					.file_info_class = cls,
+					.additional_information = addl,
 					.fid = fid,
 					.buf = payload->p,
 					.len = (uint32_t)payload->len};
@@ -185,8 +199,15 @@ void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct 
 
 #define ALL_INFO_FIXED 100 /* FileAllInformation before FileName (MS-FSCC 2.4.2) */
 
+/* FilePosixInformation: 80 bytes and two SIDs of at most 68 bytes (MS-DTYP 2.4.2). */
+#define POSIX_INFO_MAX (80 + 2 * 68)
+
 void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen)
 {
+	if (c->cl && c->cl->posix) {
+		add_query(c, fid, SMB2_0_INFO_FILE, FilePosixInformation, POSIX_INFO_MAX);
+		return;
+	}
 	/* UTF-16 takes at most twice the UTF-8 bytes; the name has a leading '\'. Up to 64 KiB, one credit:
 	 * more than CREATE's 16-bit name length can reach, and a name cut short with BUFFER_OVERFLOW decodes. */
 	size_t len = MAX((size_t)4096, ALL_INFO_FIXED + 2 * (wlen + 1));
@@ -201,8 +222,42 @@ void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, 
 	a->ctime = filetime_to_timespec(ch);
 }
 
-int attr_from_all_info(const struct conn_msg *m, struct smb_attr *out)
+void attr_from_posix(struct smb_attr *a, const struct smb2_posix_cc *cc)
 {
+	a->nlink = cc->nlinks;
+	a->mode = cc->mode;
+	a->uid = cc->uid;
+	a->gid = cc->gid;
+	a->has_uid = cc->has_uid;
+	a->has_gid = cc->has_gid;
+}
+
+static int attr_from_posix_info(const struct conn_msg *m, struct smb_attr *out)
+{
+	struct smb2_query_info_rsp q;
+	struct smb2_file_posix_info pi;
+	int rc = smb2_query_info_rsp_decode(m->rsp, m->rsp_len, &q);
+	if (rc == 0)
+		rc = smb2_file_posix_info_decode(q.buf, q.len, &pi);
+	if (rc < 0) {
+		log_warn("server reply: FilePosixInformation of %zu bytes does not decode", m->rsp_len);
+		return -EIO;
+	}
+	memset(out, 0, sizeof(*out));
+	attr_from_times(out, pi.creation_time, pi.last_access_time, pi.last_write_time, pi.change_time);
+	out->size = pi.end_of_file;
+	out->alloc_size = pi.allocation_size;
+	out->attrs = pi.attributes;
+	out->file_id = pi.inode;
+	attr_from_posix(out, &pi.cc);
+	return 0;
+}
+
+int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out)
+{
+	const struct conn_msg *m = &c->m[i];
+	if (c->cl && c->cl->posix)
+		return attr_from_posix_info(m, out);
 	struct smb2_query_info_rsp q;
 	struct smb2_file_all_info fa;
 	int rc = smb2_query_info_rsp_decode(m->rsp, m->rsp_len, &q);
@@ -230,8 +285,8 @@ int wpath_compound(struct smb_client *cl, const char *wpath, uint32_t access, ui
 int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
 			 uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c)
 {
-	cmp_init(c);
-	add_create_share(NULL, c, wpath, access, disposition, options, false, NULL, share);
+	cmp_init(c, cl);
+	add_create_share(cl, c, wpath, access, disposition, options, false, NULL, share);
 	if (work)
 		work(c, arg);
 	add_close(c, FID_RELATED);
@@ -243,7 +298,7 @@ int path_compound(struct smb_client *cl, const char *path, uint32_t access, uint
 		  work_fn work, const void *arg, bool idempotent, struct cmp *c)
 {
 	char *wpath;
-	cmp_init(c);
+	cmp_init(c, cl);
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;

@@ -401,7 +401,7 @@ static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
 	struct smb2_fid fid;
 	uint64_t gen;
 	int rc;
-	cmp_init(c);
+	cmp_init(c, cl);
 	for (int tries = 0; tries < STALE_TRIES; tries++) {
 		cmp_free(c);
 		if ((rc = smb2_fh_fid(cl, fh, &fid, &gen)) < 0)
@@ -440,7 +440,7 @@ int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 	struct cmp c;
 	int rc = fid_simple(cl, fh, add_fh_query_all, &c);
 	if (rc == 0)
-		rc = attr_from_all_info(&c.m[0], out);
+		rc = attr_from_all_info(&c, 0, out);
 	if (rc == 0)
 		pcache_note_attr(cl, fh, out);
 	cmp_free(&c);

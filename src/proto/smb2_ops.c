@@ -58,8 +58,9 @@ static int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *o
 	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_OPEN_REPARSE_POINT,
 			       work_query_all, &wlen, true, &c);
 	if (rc == 0)
-		rc = attr_from_all_info(&c.m[1], out);
-	if (rc == 0 && *path)
+		rc = attr_from_all_info(&c, 1, out);
+	/* POSIX names are case-sensitive: the server found exactly this name. */
+	if (rc == 0 && *path && !cl->posix)
 		rc = check_stored_name(cl, path, &c.m[1]);
 	cmp_free(&c);
 	return rc;
@@ -80,6 +81,14 @@ static void attr_from_create(const struct smb2_create_rsp *r, struct smb_attr *o
 	if (smb2_create_ctx_find(r->contexts, r->contexts_len, SMB2_CREATE_QUERY_ON_DISK_ID, &d, &dl) == 0 &&
 	    smb2_qfid_rsp_decode(d, dl, &q) == 0)
 		out->file_id = q.disk_file_id;
+	struct smb2_posix_cc cc;
+	if (smb2_create_ctx_find_name(r->contexts, r->contexts_len, smb2_posix_tag, sizeof(smb2_posix_tag), &d,
+				      &dl) == 0) {
+		if (smb2_posix_cc_decode(d, dl, &cc, NULL) == 0)
+			attr_from_posix(out, &cc);
+		else
+			log_warn("server reply: POSIX create context of %u bytes does not decode", dl);
+	}
 }
 
 /* The durable context version granted in a CREATE's answer to dh (0: none, or a malformed answer). */
@@ -104,15 +113,18 @@ static int durable_granted(const struct smb2_create_rsp *r, const struct durable
 
 /*
  * CREATE with QFid (and the lease's context when lease is not NULL, dh's durable context when dh is not
- * NULL); fills fid, gen and attributes, and *durable (may be NULL) with the durable version granted. An
- * error status from the server sets *refused (may be NULL): the connection did not fail, the open did.
+ * NULL, the POSIX context with mode, what a CREATE makes gets, 0 for opens that make nothing, under POSIX
+ * extensions); fills fid, gen and attributes, and *durable
+ * (may be NULL) with the durable version granted. An error status from the server sets *refused (may be
+ * NULL): the connection did not fail, the open did.
  */
 static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
 		      uint32_t options, struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease,
-		      const struct durable_req *dh, int *durable, bool *refused)
+		      uint32_t mode, const struct durable_req *dh, int *durable, bool *refused)
 {
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
+	c.mode = mode;
 	add_create_durable(cl, &c, wpath, access, disposition, options, true, lease, dh);
 	int rc = cmp_send(cl, &c, disposition == FILE_OPEN && !(dh && dh->reconnect));
 	if (rc == 0 && (rc = cmp_errno(&c, NULL)) < 0 && refused)
@@ -135,9 +147,9 @@ static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access,
 }
 
 static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
-		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease)
+		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease, uint32_t mode)
 {
-	return do_open_dh(cl, wpath, access, disposition, options, fid, attr, gen, lease, NULL, NULL, NULL);
+	return do_open_dh(cl, wpath, access, disposition, options, fid, attr, gen, lease, mode, NULL, NULL, NULL);
 }
 
 /* Whether fh holds a durable handle; the session keeps its ClientGuid while any is held (session.h). */
@@ -159,8 +171,8 @@ static void fh_set_durable(struct smb_client *cl, struct smb_fh *fh, int version
  * caching, and a reader's descriptor should survive as a writer's does (sharing modes and the lease
  * included). fh->lock is held, or fh is not shared yet.
  */
-static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposition, struct smb_attr *attr,
-		     bool reconnect, bool *refused)
+static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposition, uint32_t mode,
+		     struct smb_attr *attr, bool reconnect, bool *refused)
 {
 	struct durable_req dh = {.reconnect = reconnect, .fid = fh->fid, .create_guid = fh->create_guid};
 	if (reconnect) {
@@ -175,7 +187,7 @@ static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposit
 	int durable = 0;
 	struct smb2_fid fid;
 	uint64_t gen;
-	int rc = do_open_dh(cl, fh->wpath, fh->access, disposition, fh->options, &fid, attr, &gen, fh->lease,
+	int rc = do_open_dh(cl, fh->wpath, fh->access, disposition, fh->options, &fid, attr, &gen, fh->lease, mode,
 			    dh.version ? &dh : NULL, &durable, refused);
 	if (rc < 0)
 		return rc;
@@ -199,9 +211,10 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		return rc;
 	if (!cached) {
 		uint32_t disp = proto_open_disposition(flags);
-		rc = fh_create(cl, fh, disp, &a, false, NULL);
+		uint32_t m = flags & O_CREAT ? S_IFREG | (mode & 07777) : 0;
+		rc = fh_create(cl, fh, disp, m, &a, false, NULL);
 		if (proto_open_narrow(fh, flags, rc))
-			rc = fh_create(cl, fh, disp, &a, false, NULL);
+			rc = fh_create(cl, fh, disp, m, &a, false, NULL);
 		if (rc < 0) {
 			proto_fh_free(cl, fh);
 			return rc;
@@ -222,7 +235,7 @@ static int fh_refresh_locked(struct smb_client *cl, struct smb_fh *fh)
 	bool refused = false;
 	int rc;
 	if (fh->durable) {
-		rc = fh_create(cl, fh, FILE_OPEN, NULL, true, &refused);
+		rc = fh_create(cl, fh, FILE_OPEN, 0, NULL, true, &refused);
 		if (rc == 0) {
 			stat_add(&cl->st.handles_reconnected, 1);
 			log_info("reconnected the durable handle of \"%s\"", fh->wpath);
@@ -234,7 +247,7 @@ static int fh_refresh_locked(struct smb_client *cl, struct smb_fh *fh)
 			 strerror(-rc));
 		fh_set_durable(cl, fh, 0);
 	}
-	rc = fh_create(cl, fh, FILE_OPEN, NULL, false, NULL);
+	rc = fh_create(cl, fh, FILE_OPEN, 0, NULL, false, NULL);
 	if (rc < 0)
 		log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 	else
@@ -278,7 +291,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	pcache_fh_closing(cl, fh, fh->fid.volatile_);
 	if (fh->gen == sess_generation(cl->sess)) {
 		struct cmp c;
-		cmp_init(&c);
+		cmp_init(&c, cl);
 		add_close(&c, fh->fid);
 		rc = cmp_send(cl, &c, false);
 		if (rc == 0)
@@ -310,7 +323,7 @@ int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint
 	int rc = proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	rc = do_open(cl, wpath, access, FILE_OPEN, options, fid, NULL, gen, NULL);
+	rc = do_open(cl, wpath, access, FILE_OPEN, options, fid, NULL, gen, NULL, 0);
 	free(wpath);
 	return rc;
 }
@@ -318,7 +331,7 @@ int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint
 void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid)
 {
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_close(&c, fid);
 	if (cmp_send(cl, &c, false) == 0)
 		cmp_errno(&c, NULL);
@@ -334,11 +347,14 @@ static uint64_t set_time(struct timespec ts)
 	return timespec_to_filetime(ts);
 }
 
-/* The SET_INFO requests for sa, on fid; payload scratch buffers live in p[0..1]. */
-static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_setattr *sa, struct wbuf p[2])
+#define SET_POSIX (SMB_SET_MODE | SMB_SET_UID | SMB_SET_GID)
+#define SET_BUFS 4
+
+/* The SET_INFO requests for sa, on fid; payload scratch buffers live in p[0..SET_BUFS). */
+static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_setattr *sa, struct wbuf p[SET_BUFS])
 {
-	wbuf_init(&p[0], 0);
-	wbuf_init(&p[1], 0);
+	for (int i = 0; i < SET_BUFS; i++)
+		wbuf_init(&p[i], 0);
 	if (sa->valid & SMB_SET_SIZE) {
 		smb2_file_eof_info_encode(&p[0], sa->size);
 		add_set_info(c, fid, FileEndOfFileInformation, &p[0]);
@@ -353,14 +369,52 @@ static void add_setattr(struct cmp *c, struct smb2_fid fid, const struct smb_set
 		smb2_file_basic_info_encode(&p[1], 0, at, mt, 0, attrs);
 		add_set_info(c, fid, FileBasicInformation, &p[1]);
 	}
+	/* chmod and chown are security descriptors with Samba's Unix SIDs (smb2_posix.c). */
+	if (sa->valid & SMB_SET_MODE) {
+		smb2_posix_mode_sd_encode(&p[2], sa->mode);
+		add_set_info_type(c, fid, SMB2_0_INFO_SECURITY, 0, DACL_SECURITY_INFORMATION, &p[2]);
+	}
+	if (sa->valid & (SMB_SET_UID | SMB_SET_GID)) {
+		bool u = sa->valid & SMB_SET_UID, g = sa->valid & SMB_SET_GID;
+		smb2_posix_owner_sd_encode(&p[3], u, sa->uid, g, sa->gid);
+		add_set_info_type(c, fid, SMB2_0_INFO_SECURITY, 0,
+				  (u ? OWNER_SECURITY_INFORMATION : 0) | (g ? GROUP_SECURITY_INFORMATION : 0), &p[3]);
+	}
+}
+
+static int setattr_do(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+		      struct smb_attr *attr_out);
+
+/* chmod/chown by path: a handle of the caller's may lack WRITE_DAC / WRITE_OWNER, so the change goes through
+ * a brief open that asks for them, after the handle's own part of sa. */
+static int setattr_posix(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			 struct smb_attr *attr_out)
+{
+	if (!cl->posix)
+		return -EOPNOTSUPP;
+	if (fh) {
+		struct smb_setattr rest = *sa, px = *sa;
+		rest.valid &= ~(unsigned)SET_POSIX;
+		px.valid &= SET_POSIX;
+		int rc = rest.valid ? setattr_do(cl, path, fh, &rest, NULL) : 0;
+		return rc < 0 ? rc : setattr_posix(cl, path ? path : fh->path, NULL, &px, attr_out);
+	}
+	int rc = setattr_do(cl, path, NULL, sa, attr_out);
+	if (rc == -EACCES) {
+		/* Samba refuses a chmod or chown by another than the owner (or a group the user is not in). */
+		log_info("\"%s\": the server refused to change its %s: EPERM", path,
+			 sa->valid & SMB_SET_MODE ? "mode" : "owner or group");
+		rc = -EPERM;
+	}
+	return rc;
 }
 
 static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
 			struct smb_attr *attr_out);
 
 /* -ESTALE: a reconnect came between taking fh's FileId and sending; nothing went out, so go again. */
-static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
-			struct smb_attr *attr_out)
+static int setattr_do(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+		      struct smb_attr *attr_out)
 {
 	int rc, tries = 0;
 	while ((rc = setattr_once(cl, path, fh, sa, attr_out)) == -ESTALE && ++tries < 3)
@@ -372,7 +426,7 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 			struct smb_attr *attr_out)
 {
 	struct cmp c;
-	struct wbuf p[2];
+	struct wbuf p[SET_BUFS];
 	char *wpath = NULL;
 	struct smb2_fid fid = FID_RELATED;
 	if (fh)
@@ -383,12 +437,19 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 	int rc = fh ? smb2_fh_fid(cl, fh, &fid, &gen) : proto_wire_path(cl, path, &wpath);
 	if (rc < 0)
 		return rc;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	c.want_gen = gen;
 	if (!fh) {
-		uint32_t access = FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+		uint32_t access = FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+		/* Not for chmod/chown alone: the owner of a mode-0400 file may chmod it but not write its times. */
+		if (sa->valid & (SMB_SET_SIZE | SMB_SET_ATIME | SMB_SET_MTIME | SMB_SET_ATTRS))
+			access |= FILE_WRITE_ATTRIBUTES;
 		if (sa->valid & SMB_SET_SIZE)
 			access |= FILE_WRITE_DATA;
+		if (sa->valid & SMB_SET_MODE)
+			access |= WRITE_DAC;
+		if (sa->valid & (SMB_SET_UID | SMB_SET_GID))
+			access |= WRITE_OWNER;
 		add_create(&c, wpath, access, FILE_OPEN, 0);
 	}
 	add_setattr(&c, fid, sa, p);
@@ -400,14 +461,22 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 	if (rc == 0)
 		rc = cmp_errno(&c, NULL);
 	if (rc == 0 && attr_out)
-		rc = attr_from_all_info(&c.m[c.n - (fh ? 1 : 2)], attr_out);
+		rc = attr_from_all_info(&c, c.n - (fh ? 1 : 2), attr_out);
 	if (fh)
 		pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
 	cmp_free(&c);
-	wbuf_free(&p[0]);
-	wbuf_free(&p[1]);
+	for (int i = 0; i < SET_BUFS; i++)
+		wbuf_free(&p[i]);
 	free(wpath);
 	return rc;
+}
+
+static int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+			struct smb_attr *attr_out)
+{
+	if (sa->valid & SET_POSIX)
+		return setattr_posix(cl, path, fh, sa, attr_out);
+	return setattr_do(cl, path, fh, sa, attr_out);
 }
 
 /* ---- directories ---- */
@@ -435,7 +504,7 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 	}
 	struct smb2_dir_iter it;
 	struct smb2_dirent e;
-	smb2_dir_iter_init(&it, FileIdBothDirectoryInformation, q.buf, q.len);
+	smb2_dir_iter_init(&it, cl->posix ? FilePosixInformation : FileIdBothDirectoryInformation, q.buf, q.len);
 	int rc;
 	while ((rc = smb2_dir_next(&it, &e)) > 0) {
 		char *name;
@@ -447,6 +516,8 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 			a.alloc_size = e.allocation_size;
 			a.attrs = e.attributes;
 			a.file_id = e.file_id;
+			if (cl->posix)
+				attr_from_posix(&a, &e.posix);
 			stop = fn(arg, name, &a);
 		}
 		free(name);
@@ -460,7 +531,9 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 
 static void add_query_dir(struct cmp *c, struct smb2_fid fid, uint32_t len)
 {
-	struct smb2_query_dir_req req = {.info_class = FileIdBothDirectoryInformation,
+	/* The POSIX level carries mode, owner and nlink: `ls -l` needs no request per entry either way. */
+	struct smb2_query_dir_req req = {.info_class = c->cl && c->cl->posix ? FilePosixInformation
+								       : FileIdBothDirectoryInformation,
 					 .fid = fid,
 					 .pattern = "*",
 					 .pattern_len = 1,
@@ -488,7 +561,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	uint32_t len = si.dialect == SMB2_DIALECT_202 ? 65536u : MIN(DIR_BUF_LEN, MAX(65536u, si.max_transact));
 	/* First round trip: open the directory and read the first batch together. */
 	struct cmp c;
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_create(&c, wpath, FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_DIRECTORY_FILE);
 	work_query_dir(&c, &len);
 	free(wpath);
@@ -509,7 +582,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
-		cmp_init(&c);
+		cmp_init(&c, cl);
 		add_query_dir(&c, fid, len);
 		rc = cmp_send(cl, &c, true);
 		if (rc < 0)
@@ -520,7 +593,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_close(&c, fid);
 	cmp_send(cl, &c, false);
 	rc = rc > 0 ? 0 : rc;
@@ -530,14 +603,24 @@ out:
 	return rc;
 }
 
-static int smb2_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out)
+static int smb2_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out)
 {
 	struct cmp c;
-	size_t wlen = wire_len(cl, path);
-	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_CREATE, FILE_DIRECTORY_FILE,
-			       work_query_all, &wlen, false, &c);
+	char *wpath;
+	cmp_init(&c, cl);
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc < 0)
+		return rc;
+	c.mode = S_IFDIR | (mode & 07777); /* sent only with the POSIX extensions */
+	add_create(&c, wpath, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_CREATE, FILE_DIRECTORY_FILE);
+	add_query_all(&c, FID_RELATED, strlen(wpath));
+	add_close(&c, FID_RELATED);
+	free(wpath);
+	rc = cmp_send(cl, &c, false);
+	if (rc == 0)
+		rc = cmp_errno(&c, NULL);
 	if (rc == 0 && attr_out)
-		rc = attr_from_all_info(&c.m[1], attr_out);
+		rc = attr_from_all_info(&c, 1, attr_out);
 	cmp_free(&c);
 	return rc;
 }
@@ -673,7 +756,7 @@ static int unlink_silly(struct smb_client *cl, const char *path)
 	smb2_file_rename_info_encode(&ren, false, wsilly, strlen(wsilly));
 	smb2_file_basic_info_encode(&del[0], 0, 0, 0, 0, SMB_ATTR_NORMAL);
 	smb2_file_disposition_info_encode(&del[1], true);
-	cmp_init(&c);
+	cmp_init(&c, cl);
 	add_create(&c, wpath, DELETE_ACCESS, FILE_OPEN, FILE_NON_DIRECTORY_FILE | FILE_OPEN_REPARSE_POINT);
 	add_set_info(&c, FID_RELATED, FileRenameInformation, &ren);
 	add_set_info(&c, FID_RELATED, FileDispositionInformation, &del[1]);
@@ -745,7 +828,7 @@ static int set_name_info(struct smb_client *cl, const char *from, const char *to
 	char *wto;
 	int rc = proto_wire_path(cl, to, &wto);
 	if (rc < 0) {
-		cmp_init(c);
+		cmp_init(c, cl);
 		return rc;
 	}
 	struct wbuf p;
@@ -784,7 +867,7 @@ static int smb2_link(struct smb_client *cl, const char *from, const char *to, st
 	/* ReplaceIfExists 0: link(2) never replaces. */
 	int rc = set_name_info(cl, from, to, FileLinkInformation, false, work_link, &c);
 	if (rc == 0 && attr_out)
-		rc = attr_from_all_info(&c.m[2], attr_out);
+		rc = attr_from_all_info(&c, 2, attr_out);
 	cmp_free(&c);
 	/* link(2) of a directory (smbd: STATUS_FILE_IS_A_DIRECTORY); a file system without hard links
 	 * (STATUS_NOT_SUPPORTED, FAT on Windows) is EPERM too, as link(2) says. */

@@ -13,7 +13,7 @@
 #include "proto_i.h"
 #include "smbfuse/smb2.h"
 
-#define CMP_MAX 5
+#define CMP_MAX 8
 /* FileId 0xFFFF...FFFF: "the file just opened" by the CREATE before it in the compound (MS-SMB2 3.2.4.1.4). */
 #define FID_RELATED ((struct smb2_fid){SMB2_FID_RELATED, SMB2_FID_RELATED})
 
@@ -24,10 +24,12 @@ struct cmp {
 	int n;
 	uint64_t gen;
 	uint64_t want_gen; /* non-zero: the requests carry FileIds of this generation; sent on no other (-ESTALE) */
+	struct smb_client *cl; /* borrowed: whether CREATEs carry the POSIX context, which info class to ask */
+	uint32_t mode;	       /* st_mode a CREATE of this compound gives what it creates (POSIX only); 0 */
 };
 
-/* smb2_cmp.c: an empty compound (nothing to free yet). */
-void cmp_init(struct cmp *c);
+/* smb2_cmp.c: an empty compound for cl (nothing to free yet). */
+void cmp_init(struct cmp *c, struct smb_client *cl);
 /* Append one request of command cmd and return its body to encode into (owned by c); the CreditCharge is
  * for payload bytes, and every request after the first is related. At most CMP_MAX. */
 struct wbuf *cmp_add(struct cmp *c, uint16_t cmd, uint32_t payload);
@@ -42,7 +44,9 @@ int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent);
 int cmp_errno(const struct cmp *c, int *failed_at);
 
 /* Append a CREATE of wpath: with a QUERY_ON_DISK_ID context when qfid, and l's lease (or batch oplock)
- * request when lease is not NULL (then cl is needed). An encoding error surfaces at cmp_send. */
+ * request when lease is not NULL (then cl is needed). With the POSIX extensions every CREATE carries the
+ * POSIX context with c->mode (Samba then opens with POSIX semantics and answers nlink, mode and owner).
+ * An encoding error surfaces at cmp_send. */
 void add_create_lease(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,
 		      uint32_t disposition, uint32_t options, bool qfid, struct lease *lease);
 /* The same with the ShareAccess given (add_create_lease shares read, write and delete). */
@@ -68,14 +72,20 @@ void add_create(struct cmp *c, const char *wpath, uint32_t access, uint32_t disp
 void add_close(struct cmp *c, struct smb2_fid fid);
 void add_query(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, uint32_t len);
 void add_set_info(struct cmp *c, struct smb2_fid fid, uint8_t cls, const struct wbuf *payload);
-/* QUERY_INFO of FileAllInformation for a file whose wire path is wlen bytes: the answer carries that name,
- * so the buffer is sized from it (Samba refuses a name too long for it with STATUS_ILLEGAL_CHARACTER). */
+/* SET_INFO of any InfoType (SMB2_0_INFO_SECURITY with its AdditionalInformation, ...). */
+void add_set_info_type(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t cls, uint32_t addl,
+		       const struct wbuf *payload);
+/* QUERY_INFO of a file's attributes: FilePosixInformation with the POSIX extensions, else
+ * FileAllInformation for a file whose wire path is wlen bytes: that answer carries the name, so the buffer
+ * is sized from it (Samba refuses a name too long for it with STATUS_ILLEGAL_CHARACTER). */
 void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen);
 
 /* Fill a's four times from FILETIMEs: creation, last access, last write, change. */
 void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch);
-/* out from a QUERY_INFO answer of FileAllInformation; -EIO if it does not decode. */
-int attr_from_all_info(const struct conn_msg *m, struct smb_attr *out);
+/* out from the answer c->m[i] to add_query_all; -EIO if it does not decode. */
+int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out);
+/* The POSIX part (nlink, mode, owner, group) of a create response's POSIX context or info class. */
+void attr_from_posix(struct smb_attr *a, const struct smb2_posix_cc *cc);
 
 /* The work of a path op, appended between its CREATE and CLOSE (on FID_RELATED). */
 typedef void (*work_fn)(struct cmp *c, const void *arg);

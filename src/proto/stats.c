@@ -47,5 +47,6 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "handles.reopened", LOAD(handles_reopened));
 	o = put(buf, len, o, "writes.replayed", LOAD(writes_replayed));
 	o = put(buf, len, o, "writes.lost", LOAD(writes_lost));
+	o = put(buf, len, o, "session.posix_extensions", cl->posix); /* SMB 3.1.1 POSIX extensions in use */
 	return o;
 }

@@ -87,6 +87,7 @@ static void negotiated(struct sess *s, struct link *l, struct neg_state *ns, con
 	if (s->cfg.wsize && s->cfg.wsize < in->max_write)
 		in->max_write = s->cfg.wsize;
 	in->max_transact = ns->rsp.max_transact_size;
+	in->posix = in->dialect == SMB2_DIALECT_311 && ns->rsp.posix;
 	/* The largest payload the server may send is its largest negotiated size (a READ, an IOCTL or QUERY
 	 * answer, or a compound around one); 64 KiB covers the headers, the other members and a transform. */
 	uint32_t most = MAX(ns->rsp.max_read_size, MAX(ns->rsp.max_write_size, ns->rsp.max_transact_size));
@@ -119,6 +120,7 @@ int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *e
 		.nciphers = ARRAY_SIZE(ciphers),
 		.sign_algos = sign_algos,
 		.nsign_algos = ARRAY_SIZE(sign_algos),
+		.posix = s->cfg.posix,
 	};
 	memcpy(req.client_guid, s->client_guid, 16);
 	if (getrandom(req.salt, sizeof(req.salt), 0) != (ssize_t)sizeof(req.salt))

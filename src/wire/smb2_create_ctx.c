@@ -16,13 +16,20 @@
 #include "smb2_i.h"
 
 #define CTX_HDR 16
-#define CTX_DATA_OFF 24 /* 16-byte header + 4-byte tag padded to 8 */
 #define LEASE_V1_LEN 32
 #define LEASE_V2_LEN 52
 
 int smb2_create_ctx_add(struct wbuf *w, size_t *prev_off, const char tag[4], const void *data, size_t len)
 {
-	if (len > UINT32_MAX - CTX_DATA_OFF || (len && !data))
+	return smb2_create_ctx_add_name(w, prev_off, tag, 4, data, len);
+}
+
+int smb2_create_ctx_add_name(struct wbuf *w, size_t *prev_off, const void *name, uint16_t name_len, const void *data,
+			     size_t len)
+{
+	/* The name sits at 16 and the data follows it, 8-aligned. */
+	size_t data_off = CTX_HDR + (((size_t)name_len + 7) & ~(size_t)7);
+	if (len > UINT32_MAX - data_off || (len && !data) || !name_len || data_off > UINT16_MAX)
 		return -EINVAL;
 	if (*prev_off != SIZE_MAX) {
 		wbuf_align(w, *prev_off, 8);
@@ -31,13 +38,13 @@ int smb2_create_ctx_add(struct wbuf *w, size_t *prev_off, const char tag[4], con
 	size_t start = w->len;
 	wbuf_u32(w, 0);
 	wbuf_u16(w, CTX_HDR);
-	wbuf_u16(w, 4);
+	wbuf_u16(w, name_len);
 	wbuf_u16(w, 0);
-	wbuf_u16(w, len ? CTX_DATA_OFF : 0);
+	wbuf_u16(w, len ? (uint16_t)data_off : 0);
 	wbuf_u32(w, (uint32_t)len);
-	wbuf_bytes(w, tag, 4);
+	wbuf_bytes(w, name, name_len);
 	/* Pad even without data: the Linux client does, and the next element starts 8-aligned anyway. */
-	wbuf_zero(w, 4);
+	wbuf_zero(w, data_off - CTX_HDR - name_len);
 	wbuf_bytes(w, data, len);
 	int r = wbuf_err(w);
 	if (!r)
@@ -47,6 +54,12 @@ int smb2_create_ctx_add(struct wbuf *w, size_t *prev_off, const char tag[4], con
 
 int smb2_create_ctx_find(const uint8_t *ctx, uint32_t len, const char tag[4], const uint8_t **data,
 			 uint32_t *data_len)
+{
+	return smb2_create_ctx_find_name(ctx, len, tag, 4, data, data_len);
+}
+
+int smb2_create_ctx_find_name(const uint8_t *ctx, uint32_t len, const void *name, uint16_t want_len,
+			      const uint8_t **data, uint32_t *data_len)
 {
 	uint32_t off = 0;
 	*data = NULL;
@@ -69,7 +82,7 @@ int smb2_create_ctx_find(const uint8_t *ctx, uint32_t len, const char tag[4], co
 			return -EBADMSG;
 		if (dat_len && (dat_off < CTX_HDR || !range_ok(elen, dat_off, dat_len)))
 			return -EBADMSG;
-		if (name_len == 4 && memcmp(e + name_off, tag, 4) == 0) {
+		if (name_len == want_len && memcmp(e + name_off, name, want_len) == 0) {
 			*data = dat_len ? e + dat_off : e + elen;
 			*data_len = dat_len;
 			return 0;

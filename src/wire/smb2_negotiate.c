@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MS-SMB2 2.2.3 NEGOTIATE Request, 2.2.3.1 negotiate contexts (PREAUTH_INTEGRITY, ENCRYPTION, SIGNING),
- * 2.2.4 NEGOTIATE Response.
+ * 2.2.4 NEGOTIATE Response; the SMB2_POSIX_EXTENSIONS_AVAILABLE context of the SMB3 POSIX extensions (Samba
+ * wiki), whose data in both directions is the 16-byte POSIX tag.
  *
  * Contexts begin 8-byte aligned from the header start and each following one is again 8-aligned
  * (2.2.3.1); the last one carries no padding. The response parser skips context types it does not know,
@@ -84,6 +85,14 @@ int smb2_negotiate_req_encode(struct wbuf *w, const struct smb2_negotiate_req *i
 		put_id_ctx(w, base, SMB2_SIGNING_CAPABILITIES, in->sign_algos, in->nsign_algos);
 		count++;
 	}
+	if (in->posix) {
+		wbuf_align(w, base, 8);
+		wbuf_u16(w, SMB2_POSIX_EXTENSIONS_AVAILABLE);
+		wbuf_u16(w, sizeof(smb2_posix_tag));
+		wbuf_u32(w, 0);
+		wbuf_bytes(w, smb2_posix_tag, sizeof(smb2_posix_tag));
+		count++;
+	}
 	wbuf_set_u16(w, ctx_at + 4, count);
 	return wbuf_err(w);
 }
@@ -145,6 +154,9 @@ static int parse_contexts(const uint8_t *msg, size_t n, uint32_t off, uint16_t c
 		} else if (type == SMB2_SIGNING_CAPABILITIES) {
 			r = parse_one_id(&d, &out->sign_algo);
 			out->has_sign_algo = r == 0;
+		} else if (type == SMB2_POSIX_EXTENSIONS_AVAILABLE) {
+			/* Another tag would be another extension's version: not ours, so not offered. */
+			out->posix = len == sizeof(smb2_posix_tag) && memcmp(msg + data_at, smb2_posix_tag, len) == 0;
 		}
 		if (r)
 			return r;

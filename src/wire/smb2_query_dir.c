@@ -2,7 +2,9 @@
 /*
  * MS-SMB2 2.2.33 / 2.2.34 QUERY_DIRECTORY Request and Response, 2.2.35 / 2.2.36 CHANGE_NOTIFY Request and
  * Response; the entry formats are MS-FSCC 2.4.10 / .14 / .17 / .18 / .26 / .34 (directory classes) and
- * MS-FSCC 2.7.1 FILE_NOTIFY_INFORMATION.
+ * MS-FSCC 2.7.1 FILE_NOTIFY_INFORMATION; the POSIX level (FilePosixInformation, SMB3 POSIX extensions:
+ * NextEntryOffset, FileIndex, the 68-byte head of the info class, the create-context part with its two
+ * variable-length SIDs, then FileNameLength and the name).
  *
  * Both walks follow NextEntryOffset. A peer controls every offset, so each entry's fixed part and name
  * must lie inside the buffer, and a non-zero NextEntryOffset must step past the current entry's name:
@@ -144,6 +146,43 @@ static int step(const uint8_t *buf, uint32_t len, uint32_t *off, bool *done, uin
 	return 0;
 }
 
+#define POSIX_DIR_HEAD 76 /* up to the create-context part */
+
+/* Times, sizes and attributes: at 8..60 in every class that has them, the POSIX level included. */
+static void dirent_common(const uint8_t *e, struct smb2_dirent *out)
+{
+	out->creation_time = get_le64(e + 8);
+	out->last_access_time = get_le64(e + 16);
+	out->last_write_time = get_le64(e + 24);
+	out->change_time = get_le64(e + 32);
+	out->end_of_file = get_le64(e + 40);
+	out->allocation_size = get_le64(e + 48);
+	out->attributes = get_le32(e + 56);
+}
+
+/* A FilePosixInformation entry: its SIDs say where FileNameLength is, so the fixed size is per entry. */
+static int posix_next(struct smb2_dir_iter *it, struct smb2_dirent *out)
+{
+	uint32_t at = 0, used = 0;
+	if (!range_ok(it->len, it->off, POSIX_DIR_HEAD))
+		return it->err = -EBADMSG;
+	const uint8_t *e = it->buf + it->off;
+	int r = smb2_posix_cc_decode(e + POSIX_DIR_HEAD, it->len - it->off - POSIX_DIR_HEAD, &out->posix, &used);
+	uint32_t nl_at = POSIX_DIR_HEAD + used;
+	if (!r)
+		r = step(it->buf, it->len, &it->off, &it->done, nl_at + 4, nl_at, &at);
+	if (r) {
+		memset(out, 0, sizeof(*out));
+		return it->err = r;
+	}
+	out->file_index = get_le32(e + 4);
+	dirent_common(e, out);
+	out->file_id = get_le64(e + 60);
+	out->name_len = get_le32(e + nl_at);
+	out->name = e + nl_at + 4;
+	return 1;
+}
+
 int smb2_dir_next(struct smb2_dir_iter *it, struct smb2_dirent *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -151,6 +190,8 @@ int smb2_dir_next(struct smb2_dir_iter *it, struct smb2_dirent *out)
 		return it->err;
 	if (it->done)
 		return 0;
+	if (it->info_class == FilePosixInformation)
+		return posix_next(it, out);
 	uint8_t cls = it->info_class;
 	uint32_t fixed = dirent_fixed(cls), at = 0;
 	if (!fixed)
@@ -159,13 +200,7 @@ int smb2_dir_next(struct smb2_dir_iter *it, struct smb2_dirent *out)
 	int r = step(it->buf, it->len, &it->off, &it->done, fixed, nl_at, &at);
 	const uint8_t *e = it->buf + at;
 	if (!r && cls != FileNamesInformation) {
-		out->creation_time = get_le64(e + 8);
-		out->last_access_time = get_le64(e + 16);
-		out->last_write_time = get_le64(e + 24);
-		out->change_time = get_le64(e + 32);
-		out->end_of_file = get_le64(e + 40);
-		out->allocation_size = get_le64(e + 48);
-		out->attributes = get_le32(e + 56);
+		dirent_common(e, out);
 		r = dirent_tail(cls, e, out);
 	}
 	if (r) {

@@ -85,6 +85,14 @@ static void walk_contexts(const uint8_t *p, size_t n, const uint8_t *ctx, uint32
 			(void)smb2_mxac_rsp_decode(d, dl, &m);
 		}
 	}
+	const uint8_t *d;
+	uint32_t dl, used;
+	struct smb2_posix_cc cc;
+	if (smb2_create_ctx_find_name(ctx, len, smb2_posix_tag, sizeof(smb2_posix_tag), &d, &dl) == 0) {
+		view(p, n, d, dl);
+		if (smb2_posix_cc_decode(d, dl, &cc, &used) == 0 && used > dl)
+			abort();
+	}
 }
 
 static int create(const uint8_t *p, size_t n)
@@ -128,7 +136,8 @@ static void walk_dir(const uint8_t *p, size_t n, const uint8_t *buf, uint32_t le
 {
 	static const uint8_t classes[] = {FileDirectoryInformation,	  FileFullDirectoryInformation,
 					  FileBothDirectoryInformation,	  FileIdBothDirectoryInformation,
-					  FileIdFullDirectoryInformation, FileNamesInformation};
+					  FileIdFullDirectoryInformation, FileNamesInformation,
+					  FilePosixInformation};
 	for (size_t i = 0; i < sizeof(classes); i++) {
 		struct smb2_dir_iter it;
 		struct smb2_dirent d;
@@ -234,6 +243,8 @@ static void info_classes(const uint8_t *p, size_t n, const uint8_t *b, uint32_t 
 	(void)smb2_fs_size_info_decode(b, l, &fs);
 	if (smb2_fs_attribute_info_decode(b, l, &fa) == 0)
 		view(p, n, fa.name, fa.name_len);
+	struct smb2_file_posix_info pi;
+	(void)smb2_file_posix_info_decode(b, l, &pi);
 }
 
 static int query_info(const uint8_t *p, size_t n)

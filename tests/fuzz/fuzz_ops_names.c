@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smb_setattr sa = {.valid = SMB_SET_ATTRS, .attrs = 0};
 	struct smb_fh *fh;
 	ops->stat(cl, a, &at);
-	ops->mkdir(cl, b, &at);
+	ops->mkdir(cl, b, 0755, &at);
 	if (ops->open(cl, c, O_RDWR | O_CREAT, 0644, &fh, &at) == 0)
 		ops->close(cl, fh);
 	ops->setattr(cl, c, NULL, &sa, NULL);

@@ -5,6 +5,8 @@ Fixtures
                            (e.g. samba_server(**{"server signing": "mandatory"})); cached, stopped at the end
                            of the session, its log scanned for panics.
   server                   the default server (samba_server()).
+  posix_server             Samba 4.22 from the chroot of tests/samba422/setup.sh, with SMB 3.1.1 POSIX
+                           extensions (samba_server(root=...)); skips without the chroot, fails under CI=true.
   mount(...)               function-scoped factory: mount(server=None, share="share", opts=None,
                            subdir=None, password_via="option", ...) -> Mount, unmounted at teardown with
                            exit status 0 and no sanitizer report required.
@@ -78,15 +80,16 @@ def samba_server(tmp_path_factory):
     servers = {}
     dirs = []
 
-    def make(**options):
+    def make(root=None, **options):
         options = {k.replace("_", " "): v for k, v in options.items()}
-        key = tuple(sorted(options.items()))
+        key = (str(root),) + tuple(sorted(options.items()))
         if key not in servers:
             # Not under pytest's 0700 basetemp: smbd works as the test user and must reach the shares.
-            d = Path(tempfile.mkdtemp(prefix="smbfuse-samba-"))
+            # A chroot's server keeps its files in the chroot's /tmp, where its smbd sees them.
+            d = Path(tempfile.mkdtemp(prefix="smbfuse-samba-", dir=Path(root) / "tmp" if root else None))
             d.chmod(0o755)
             dirs.append(d)
-            servers[key] = sf.SambaServer(d, options)
+            servers[key] = sf.SambaServer(d, options, root=root)
             servers[key].start()
         return servers[key]
 
@@ -107,6 +110,22 @@ def samba_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def server(samba_server):
     return samba_server()
+
+
+POSIX_OPTIONS = {"smb3 unix extensions": "yes", "server min protocol": "SMB3_11"}
+
+
+@pytest.fixture(scope="session")
+def posix_server(samba_server):
+    """Samba 4.22 (the chroot of tests/samba422/setup.sh) with SMB 3.1.1 POSIX extensions. Missing
+    chroot: the test skips, or fails under CI=true, where tests/run-all.sh must have built it."""
+    root = sf.samba422_root()
+    if root is None:
+        msg = f"Samba 4.22 chroot missing: run {sf.SAMBA422_SETUP} as root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI=true: tests/run-all.sh builds it)", pytrace=False)
+        pytest.skip(msg)
+    return samba_server(root=root, **POSIX_OPTIONS)
 
 
 @pytest.fixture

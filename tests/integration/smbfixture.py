@@ -122,13 +122,30 @@ def stop_pid(proc, term_timeout=10.0):
     return proc.returncode
 
 
+SAMBA422_SETUP = REPO / "tests" / "samba422" / "setup.sh"
+CHROOT_RUN = REPO / "tests" / "samba422" / "chroot-run.sh"
+
+
+def samba422_root():
+    """The Samba 4.22 chroot built by tests/samba422/setup.sh, or None when it is not there."""
+    root = Path(os.environ.get("SMBFUSE_SAMBA422_DIR", "/var/cache/smbfuse-tests/samba422")) / "root"
+    return root if (root / "usr" / "sbin" / "smbd").exists() else None
+
+
 class SambaServer:
     """A private smbd on 127.0.0.1. options: extra [global] parameters, e.g.
-    {"server signing": "mandatory", "server min protocol": "NT1"}."""
+    {"server signing": "mandatory", "server min protocol": "NT1"}.
+
+    root: run the Samba of a chroot (samba422_root()) instead of the host's; basedir must then lie inside
+    it. Paths in smb.conf are the chroot's view of basedir; self.dir and the shares stay host paths, so
+    tests look at the backing files directly."""
 
     def __init__(self, basedir, options=None, port=None, user=TEST_USER, password=TEST_PASSWORD,
-                 uid=TEST_UID, gid=TEST_GID):
+                 uid=TEST_UID, gid=TEST_GID, root=None):
         self.dir = Path(basedir)
+        self.root = Path(root) if root else None
+        if self.root and not self.dir.is_relative_to(self.root):
+            raise ValueError(f"{basedir} is not inside the chroot {root}")
         self.options = dict(options or {})
         self.port = port or free_port()
         self.user, self.password, self.uid, self.gid = user, password, uid, gid
@@ -145,17 +162,34 @@ class SambaServer:
         self.allowed_log_lines = []  # regexes that are not failures
 
     # --- environment --------------------------------------------------------------------------
+    def inner(self, path):
+        """path as smbd sees it: relative to the chroot's / when there is one."""
+        return "/" + str(Path(path).relative_to(self.root)) if self.root else str(path)
+
+    def cmd(self, argv):
+        """argv to run a Samba program of this server (inside the chroot, in a mount namespace of its
+        own: see tests/samba422/chroot-run.sh)."""
+        if not self.root:
+            return list(argv)
+        return ["unshare", "--mount", "--propagation", "private", "--", str(CHROOT_RUN), str(self.root),
+                *argv]
+
     @property
     def env(self):
         e = dict(os.environ)
-        e.update(LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=str(self.dir / "passwd"),
-                 NSS_WRAPPER_GROUP=str(self.dir / "group"))
+        e.update(LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=self.inner(self.dir / "passwd"),
+                 NSS_WRAPPER_GROUP=self.inner(self.dir / "group"))
         return e
+
+    def version(self):
+        """smbd --version, e.g. "Version 4.22.6-Debian-..."."""
+        return subprocess.run(self.cmd(["smbd", "--version"]), capture_output=True, text=True,
+                              timeout=60, check=True).stdout.strip()
 
     def _write_nss(self):
         (self.dir / "passwd").write_text(
             "root:x:0:0:root:/root:/bin/sh\n"
-            f"{self.user}:x:{self.uid}:{self.gid}:smbfuse test:{self.dir}:/bin/false\n"
+            f"{self.user}:x:{self.uid}:{self.gid}:smbfuse test:{self.inner(self.dir)}:/bin/false\n"
             f"nobody:x:{GUEST_UID}:{GUEST_GID}:nobody:/nonexistent:/bin/false\n")
         (self.dir / "group").write_text(
             f"root:x:0:\n{self.user}:x:{self.gid}:\nnogroup:x:{GUEST_GID}:\n")
@@ -171,6 +205,7 @@ class SambaServer:
         self.shares["share"].chmod(0o755)
         self.shares["ro"].chmod(0o755)
         self.shares["guest"].chmod(0o777)
+        i = self.inner
         g = {
             "workgroup": "WORKGROUP",
             "netbios name": "SMBFUSETEST",
@@ -179,17 +214,17 @@ class SambaServer:
             "bind interfaces only": "yes",
             "smb ports": str(self.port),
             "disable netbios": "yes",
-            "private dir": d / "private",
-            "lock directory": d / "lock",
-            "state directory": d / "state",
-            "cache directory": d / "cache",
-            "pid directory": d / "pid",
-            "ncalrpc dir": d / "ncalrpc",
-            "binddns dir": d / "binddns",
-            "usershare path": d / "usershares",
-            "log file": self.log,
+            "private dir": i(d / "private"),
+            "lock directory": i(d / "lock"),
+            "state directory": i(d / "state"),
+            "cache directory": i(d / "cache"),
+            "pid directory": i(d / "pid"),
+            "ncalrpc dir": i(d / "ncalrpc"),
+            "binddns dir": i(d / "binddns"),
+            "usershare path": i(d / "usershares"),
+            "log file": i(self.log),
             "max log size": "0",
-            "passdb backend": f"tdbsam:{d / 'private' / 'passdb.tdb'}",
+            "passdb backend": f"tdbsam:{i(d / 'private' / 'passdb.tdb')}",
             "load printers": "no",
             "printing": "bsd",
             "printcap name": "/dev/null",
@@ -201,18 +236,18 @@ class SambaServer:
         }
         g.update(self.options)
         lines = ["[global]"] + [f"\t{k} = {v}" for k, v in g.items()]
-        lines += ["", "[share]", f"\tpath = {self.shares['share']}", "\tread only = no",
+        lines += ["", "[share]", f"\tpath = {i(self.shares['share'])}", "\tread only = no",
                   f"\tvalid users = {self.user}",
-                  "", "[ro]", f"\tpath = {self.shares['ro']}", "\tread only = yes",
-                  "", "[guest]", f"\tpath = {self.shares['guest']}", "\tread only = no",
+                  "", "[ro]", f"\tpath = {i(self.shares['ro'])}", "\tread only = yes",
+                  "", "[guest]", f"\tpath = {i(self.shares['guest'])}", "\tread only = no",
                   "\tguest ok = yes", ""]
         self.conf.write_text("\n".join(lines))
         self._write_nss()
-        r = subprocess.run(["testparm", "-s", str(self.conf)], capture_output=True, text=True,
+        r = subprocess.run(self.cmd(["testparm", "-s", i(self.conf)]), capture_output=True, text=True,
                            env=self.env, timeout=60)
         if r.returncode != 0:
             raise RuntimeError(f"testparm rejected {self.conf}:\n{r.stderr}")
-        r = subprocess.run(["smbpasswd", "-c", str(self.conf), "-s", "-a", self.user],
+        r = subprocess.run(self.cmd(["smbpasswd", "-c", i(self.conf), "-s", "-a", self.user]),
                            input=f"{self.password}\n{self.password}\n", capture_output=True,
                            text=True, env=self.env, timeout=60)
         if r.returncode != 0:
@@ -223,7 +258,7 @@ class SambaServer:
         self.write_config()
         out = open(self.stdout_log, "ab")
         self.proc = subprocess.Popen(
-            ["smbd", "-F", "--no-process-group", "--debug-stdout", "-s", str(self.conf)],
+            self.cmd(["smbd", "-F", "--no-process-group", "--debug-stdout", "-s", self.inner(self.conf)]),
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env,
             # smbd signals its whole process group when it exits: give it its own session so that
             # group is smbd's and its children's, not ours.
@@ -259,7 +294,9 @@ class SambaServer:
     def smbclient(self, share, commands, user=None, password=None, extra=(), timeout=60, check=True):
         """Run smbclient -c COMMANDS against //127.0.0.1/SHARE; return CompletedProcess."""
         cred = ["-N"] if user == "" else ["-U", f"{user or self.user}%{password or self.password}"]
-        cmd = ["smbclient", f"//127.0.0.1/{share}", "-p", str(self.port), *cred, *extra, "-c", commands]
+        # A chroot's server is asked with the chroot's smbclient (4.17's knows no POSIX extensions).
+        cmd = self.cmd(["smbclient", f"//127.0.0.1/{share}", "-p", str(self.port), *cred, *extra, "-c",
+                        commands])
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                            env={**os.environ, "LC_ALL": "C.UTF-8"})
         if check and r.returncode != 0:
@@ -267,7 +304,7 @@ class SambaServer:
         return r
 
     def smbstatus(self, *args):
-        r = subprocess.run(["smbstatus", "-s", str(self.conf), *args], capture_output=True,
+        r = subprocess.run(self.cmd(["smbstatus", "-s", self.inner(self.conf), *args]), capture_output=True,
                            text=True, env=self.env, timeout=60)
         if r.returncode != 0:
             raise RuntimeError(f"smbstatus failed: {r.stderr}")

@@ -432,8 +432,9 @@ out:
 	return r;
 }
 
-static int m_mkdir(struct smb_client *cl, const char *path, struct smb_attr *attr_out)
+static int m_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out)
 {
+	(void)mode;
 	const char *last;
 	int r = hook("mkdir", path);
 	if (r)
@@ -643,6 +644,12 @@ void smb_client_free(struct smb_client *cl)
 const struct smb_ops *smb_client_ops(const struct smb_client *cl)
 {
 	return &memfs_ops;
+}
+
+bool smb_client_posix(const struct smb_client *cl)
+{
+	(void)cl;
+	return false;
 }
 
 const char *smb_client_describe(const struct smb_client *cl)

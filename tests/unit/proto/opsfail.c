@@ -111,7 +111,7 @@ int run_readdir(struct fx *f)
 int run_mkdir(struct fx *f)
 {
 	struct smb_attr a;
-	return f->ops->mkdir(f->cl, "d/e", &a);
+	return f->ops->mkdir(f->cl, "d/e", 0755, &a);
 }
 
 int run_rmdir(struct fx *f)

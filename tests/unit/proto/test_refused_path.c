@@ -29,7 +29,7 @@ int main(void)
 	dirty_stack();
 	CHECK(cl.ops->stat(&cl, bad, &a) == -EINVAL);
 	dirty_stack();
-	CHECK(cl.ops->mkdir(&cl, bad, &a) == -EINVAL);
+	CHECK(cl.ops->mkdir(&cl, bad, 0755, &a) == -EINVAL);
 	dirty_stack();
 	CHECK(cl.ops->unlink(&cl, bad, 0) == -EINVAL);
 	dirty_stack();
