@@ -641,12 +641,15 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 	s->opts = o ? *o : (struct smb1_sess_opts){0};
 	s->pid = (uint16_t)getpid();
 	s->chain = !s->opts.no_chain;
+	/* The deadlines SMB2 has (session.c): timeout= for the connect, twice that for each request. */
+	int connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
 	struct smb1_conn_cfg cc = {.host = cfg->addr ? cfg->addr : cfg->host,
 				   .port = cfg->port ? cfg->port : 445,
 				   .nb_called = cfg->nb_called,
 				   .nb_calling = cfg->nb_calling,
-				   .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000,
-				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000,
+				   .connect_timeout_ms = connect_ms,
+				   .request_timeout_ms =
+				       cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 2 * connect_ms,
 				   .on_unsolicited = s->opts.on_unsolicited,
 				   .arg = s->opts.arg};
 	int rc = 0;
