@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "../unit/proto/psrv.h"
 #include "smbfuse/err.h"
@@ -34,7 +35,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifndef RX_TIMEOUT_MS
 #define RX_TIMEOUT_MS 25
+#endif
 #define RX_MAX_FRAME (1u << 20)
 
 /* The edit stream: read only by the server thread while an input runs. */
@@ -338,6 +341,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_rx: logon: %s (%s)\n", strerror(-rc), err);
 	}
 	psrv_stop(&s);
+	/* A joined thread can stay listed for a moment after pthread_join returns: wait for the count (2 s at
+	 * most), then a thread still there is one the client left behind. */
+	for (int i = 0; i < 2000 && threads_now() > threads; i++)
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
 	if (threads_now() != threads) {
 		fprintf(stderr, "fuzz_rx: %d threads before the input, %d after\n", threads, threads_now());
 		abort();
