@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "smbfuse/smb1.h"
 #include "smbfuse/smb1_session.h"
 #include "smbfuse/smb1_xport.h"
+#include "session_i.h"
 
 #define SMB1_MAX_SETUP_ROUNDS 8
 #define SMB1_MAX_MPX 50 /* Samba and Windows offer 50; more is never needed */
@@ -76,16 +76,6 @@ struct smb1_sess {
 static bool chain_refusal(uint32_t st)
 {
 	return st == 0xC00000BBu /* STATUS_NOT_SUPPORTED */ || st == 0xC0000001u /* STATUS_UNSUCCESSFUL */;
-}
-
-static void set_err(char *buf, size_t len, const char *fmt, ...)
-{
-	if (!buf || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
 }
 
 static uint16_t req_flags2(const struct smb1_sess *s)
@@ -169,22 +159,23 @@ int smb1_sess_send(struct smb1_sess *s, struct wbuf *w)
 static int check_negotiate(struct smb1_sess *s, const struct smb1_negotiate_rsp *r, char *errbuf, size_t errlen)
 {
 	if (r->dialect_index != 0) {
-		set_err(errbuf, errlen,
-			"%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
-			"mount without vers=1.0",
-			s->host);
+		sess_set_err(errbuf, errlen,
+			     "%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
+			     "mount without vers=1.0",
+			     s->host);
 		return -EPROTONOSUPPORT;
 	}
 	if ((r->capabilities & SMB1_NEEDED_CAPS) != SMB1_NEEDED_CAPS) {
-		set_err(errbuf, errlen, "%s speaks SMB1 without Unicode, NT commands or NT status codes", s->host);
+		sess_set_err(errbuf, errlen, "%s speaks SMB1 without Unicode, NT commands or NT status codes", s->host);
 		return -EPROTONOSUPPORT;
 	}
 	if (!(r->security_mode & SMB1_NEG_USER_SECURITY) || !(r->security_mode & SMB1_NEG_ENCRYPT_PASSWORDS)) {
-		set_err(errbuf, errlen, "%s wants share-level or plain-text passwords, which smbfuse refuses", s->host);
+		sess_set_err(errbuf, errlen, "%s wants share-level or plain-text passwords, which smbfuse refuses",
+			     s->host);
 		return -EPROTONOSUPPORT;
 	}
 	if (!r->extended_security && r->challenge_len != 8) {
-		set_err(errbuf, errlen, "%s sent no 8-byte challenge", s->host);
+		sess_set_err(errbuf, errlen, "%s sent no 8-byte challenge", s->host);
 		return -EPROTO;
 	}
 	return 0;
@@ -207,14 +198,14 @@ static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, str
 	else if (rc == 0)
 		rc = smb1_negotiate_rsp_decode(*rsp, *rsp_len, r);
 	if (rc == -ECONNRESET || rc == -EPROTONOSUPPORT) {
-		set_err(errbuf, errlen,
-			"%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
-			"mount without vers=1.0",
-			s->host);
+		sess_set_err(errbuf, errlen,
+			     "%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
+			     "mount without vers=1.0",
+			     s->host);
 		return -EPROTONOSUPPORT;
 	}
 	if (rc < 0) {
-		set_err(errbuf, errlen, "no SMB1 negotiate reply from %s: %s", s->host, strerror(-rc));
+		sess_set_err(errbuf, errlen, "no SMB1 negotiate reply from %s: %s", s->host, strerror(-rc));
 		return rc;
 	}
 	rc = check_negotiate(s, r, errbuf, errlen);
@@ -226,7 +217,7 @@ static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, str
 	s->info.extended_security = r->extended_security;
 	s->info.signing = (r->security_mode & SMB1_NEG_SIGNATURES_REQUIRED) || s->cfg.sign;
 	if (s->cfg.sign && !(r->security_mode & SMB1_NEG_SIGNATURES_ENABLED)) {
-		set_err(errbuf, errlen, "signing was asked for, but %s does not sign", s->host);
+		sess_set_err(errbuf, errlen, "signing was asked for, but %s does not sign", s->host);
 		return -EPROTONOSUPPORT;
 	}
 	if (!r->extended_security) {
@@ -243,11 +234,11 @@ static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, str
 static int setup_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t errlen)
 {
 	if (st == STATUS_LOGON_FAILURE) {
-		set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
-			s->cfg.user ? s->cfg.user : "");
+		sess_set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
+			     s->cfg.user ? s->cfg.user : "");
 		return -EACCES;
 	}
-	set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(st));
+	sess_set_err(errbuf, errlen, "session setup failed: %s", ntstatus_name(st));
 	int e = ntstatus_to_errno(st);
 	return e ? e : -EPROTO;
 }
@@ -336,13 +327,13 @@ static int setup_extended(struct smb1_sess *s, const struct smb1_negotiate_rsp *
 		if (rc == 0 && st != STATUS_SUCCESS && (st != STATUS_MORE_PROCESSING_REQUIRED || !more))
 			rc = setup_error(s, st, errbuf, errlen);
 		else if (rc < 0)
-			set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
+			sess_set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
 		if (rc == 0 && (rc = smb1_sess_setup_rsp_decode(rsp, rlen, &r)) == 0) {
 			s->info.guest = r.action & 1;
 			wbuf_reset(&out);
 			rc = auth_step(a, r.blob, r.blob_len, &out);
 			if (rc < 0)
-				set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
+				sess_set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
 		}
 		if (rc >= 0 && st == STATUS_SUCCESS) {
 			s->final_rsp = rsp;
@@ -372,8 +363,8 @@ static int setup_plain(struct smb1_sess *s, const struct auth_creds *cr, char *e
 	uint32_t st = 0;
 	int rc = smb1_plain_auth(cr, s->opts.ntlmv1, s->challenge, s->domain16, s->domain16_len, &pa);
 	if (rc < 0) {
-		set_err(errbuf, errlen, "cannot compute the %s response: %s", s->opts.ntlmv1 ? "NTLMv1" : "NTLMv2",
-			strerror(-rc));
+		sess_set_err(errbuf, errlen, "cannot compute the %s response: %s", s->opts.ntlmv1 ? "NTLMv1" : "NTLMv2",
+			     strerror(-rc));
 		return rc;
 	}
 	setup_base(&in);
@@ -387,7 +378,7 @@ static int setup_plain(struct smb1_sess *s, const struct auth_creds *cr, char *e
 	if (rc == 0 && st != STATUS_SUCCESS)
 		rc = setup_error(s, st, errbuf, errlen);
 	else if (rc < 0)
-		set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
+		sess_set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
 	struct smb1_sess_setup_rsp r;
 	if (rc == 0 && (rc = smb1_sess_setup_rsp_decode(rsp, rlen, &r)) == 0)
 		s->info.guest = r.action & 1;
@@ -426,7 +417,7 @@ static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp
 				.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
 				.target_host = s->cfg.host};
 	if (s->opts.ntlmv1 && neg->extended_security) {
-		set_err(errbuf, errlen, "sec=ntlm needs a server without extended security");
+		sess_set_err(errbuf, errlen, "sec=ntlm needs a server without extended security");
 		return -EPROTONOSUPPORT;
 	}
 	int rc =
@@ -441,15 +432,15 @@ static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp
 static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *neg, char *errbuf, size_t errlen)
 {
 	if (s->info.signing && !s->mac_key_len) {
-		set_err(errbuf, errlen, "signing is required, but a guest or anonymous logon has no key");
+		sess_set_err(errbuf, errlen, "signing is required, but a guest or anonymous logon has no key");
 		return -EACCES;
 	}
 	/* The response that completes the logon is the first signed message, sequence 1 (MS-CIFS 3.2.5.3). A
 	 * server that leaves it unsigned has not started signing, and going on would accept forged answers.
 	 * smbd does this after a logon outside SPNEGO, for which it derives no signing key. */
 	if (s->info.signing && smb1_verify(s->mac_key, s->mac_key_len, 1, s->final_rsp, s->final_rsp_len) < 0) {
-		set_err(errbuf, errlen, "%s did not sign its logon response%s; signing cannot be established", s->host,
-			neg->extended_security ? "" : " (to a logon without extended security)");
+		sess_set_err(errbuf, errlen, "%s did not sign its logon response%s; signing cannot be established",
+			     s->host, neg->extended_security ? "" : " (to a logon without extended security)");
 		return -EACCES;
 	}
 	if (s->info.signing) {
@@ -464,8 +455,10 @@ static int start_signing(struct smb1_sess *s, const struct smb1_negotiate_rsp *n
 static int tcon_error(struct smb1_sess *s, uint32_t st, char *errbuf, size_t errlen)
 {
 	int rc = ntstatus_to_errno(st);
-	set_err(errbuf, errlen, st == 0xC00000CCu ? "share \"%s\" not found" : "tree connect to \"%s\": %s",
-		s->cfg.share, ntstatus_name(st));
+	if (st == 0xC00000CCu)
+		sess_set_err(errbuf, errlen, "share \"%s\" not found", s->cfg.share);
+	else
+		sess_set_err(errbuf, errlen, "tree connect to \"%s\": %s", s->cfg.share, ntstatus_name(st));
 	return rc ? rc : -EIO;
 }
 
@@ -474,7 +467,7 @@ static int tcon_done(struct smb1_sess *s, const struct smb1_tree_connect_rsp *t,
 {
 	s->info.tid = tid;
 	if (!t->is_disk) {
-		set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+		sess_set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
 		return -ENOTDIR;
 	}
 	return 0;
@@ -504,7 +497,7 @@ static int do_tree_connect(struct smb1_sess *s, char *errbuf, size_t errlen)
 		smb1_hdr_decode(rsp, rlen, &h);
 		rc = tcon_done(s, &t, h.tid, errbuf, errlen);
 	} else if (rc < 0) {
-		set_err(errbuf, errlen, "tree connect: %s", strerror(-rc));
+		sess_set_err(errbuf, errlen, "tree connect: %s", strerror(-rc));
 	}
 	free(rsp);
 	return rc;
@@ -629,7 +622,7 @@ static int logon(struct smb1_sess *s, const struct smb1_conn_cfg *cc, char *errb
 	size_t neglen = 0;
 	int rc = smb1_conn_new(cc, &s->conn);
 	if (rc < 0)
-		set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, cc->port, strerror(-rc));
+		sess_set_err(errbuf, errlen, "cannot connect to %s port %u: %s", s->cfg.host, cc->port, strerror(-rc));
 	if (rc == 0)
 		rc = do_negotiate(s, &negbuf, &neglen, &neg, errbuf, errlen);
 	if (rc == 0)
@@ -653,12 +646,15 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 	s->opts = o ? *o : (struct smb1_sess_opts){0};
 	s->pid = (uint16_t)getpid();
 	s->chain = !s->opts.no_chain;
+	/* The deadlines SMB2 has (session.c): timeout= for the connect, twice that for each request. */
+	int connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
 	struct smb1_conn_cfg cc = {.host = cfg->addr ? cfg->addr : cfg->host,
 				   .port = cfg->port ? cfg->port : 445,
 				   .nb_called = cfg->nb_called,
 				   .nb_calling = cfg->nb_calling,
-				   .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000,
-				   .request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000,
+				   .connect_timeout_ms = connect_ms,
+				   .request_timeout_ms =
+				       cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 2 * connect_ms,
 				   .on_unsolicited = s->opts.on_unsolicited,
 				   .arg = s->opts.arg};
 	int rc = 0;

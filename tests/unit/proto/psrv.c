@@ -62,11 +62,19 @@ void psrv_write_full(int fd, const uint8_t *p, size_t n)
 	}
 }
 
-static void send_rsps(int fd, const struct srv_rsp *r, int n)
+void psrv_send(struct psrv *s, int fd, const uint8_t *frame, size_t n)
+{
+	if (s->on_send)
+		s->on_send(s->arg, fd, frame, n);
+	else
+		psrv_write_full(fd, frame, n);
+}
+
+static void send_rsps(struct psrv *s, int fd, const struct srv_rsp *r, int n)
 {
 	size_t len;
 	uint8_t *f = srv_frame(r, n, &len);
-	psrv_write_full(fd, f, len);
+	psrv_send(s, fd, f, len);
 	free(f);
 }
 
@@ -111,7 +119,7 @@ static void send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32
 			    .tree_id = 7,
 			    .body = b->p,
 			    .body_len = b->len};
-	send_rsps(fd, &r, 1);
+	send_rsps(s, fd, &r, 1);
 }
 
 /* A notification still waiting on o ends with status (its handle closed, or it was cancelled). */
@@ -585,7 +593,7 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 		nr++;
 	}
 	if (nr && !silent && ok)
-		send_rsps(fd, r, nr);
+		send_rsps(s, fd, r, nr);
 	for (int i = 0; i < nr; i++)
 		wbuf_free(&b[i]);
 	return ok;

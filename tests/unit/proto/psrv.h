@@ -67,6 +67,9 @@ struct psrv {
 	size_t dir_buf_len;
 	/* Called on the server thread with each CREATE's name (UTF-16LE as received). */
 	void (*on_create)(void *arg, const uint8_t *name, size_t len);
+	/* If set, called on the server thread with every whole frame (4-byte prefix included) instead of writing
+	 * it to fd: the hook sends it, changed or not, or drops it (tests/fuzz/fuzz_rx.c). */
+	void (*on_send)(void *arg, int fd, const uint8_t *frame, size_t len);
 	void *arg;
 	/* SMB2 LOCK (mu): answered at once with success unless armed. With lock_pending the next lock gets
 	 * STATUS_PENDING (an AsyncId) and then lock_final at once, or, with lock_hold, waits for a CANCEL,
@@ -113,6 +116,8 @@ void psrv_dirent(uint8_t **buf, size_t *len, size_t *last, const uint8_t *name, 
 uint8_t *psrv_challenge(size_t *n);
 int psrv_read_full(int fd, void *p, size_t n);
 void psrv_write_full(int fd, const uint8_t *p, size_t n);
+/* One whole frame to the client: through s->on_send if set, else psrv_write_full. */
+void psrv_send(struct psrv *s, int fd, const uint8_t *frame, size_t n);
 /* The fault armed for a request of command cmd, consumed (status in *status); PSRV_NONE if not its target. */
 enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
 /* psrv1.c: one SMB1 connection, as serve() in psrv.c: true when the client closed it. */

@@ -99,7 +99,7 @@ static void andx_words(struct wbuf *b, uint8_t wc)
 }
 
 /* One write: a prefix sent apart would wait for the client's delayed ACK (Nagle). */
-static void send_msg(int fd, const struct wbuf *b)
+static void send_msg(struct psrv *s, int fd, const struct wbuf *b)
 {
 	uint8_t *m = malloc(b->len + 4);
 	if (!m)
@@ -109,12 +109,12 @@ static void send_msg(int fd, const struct wbuf *b)
 	m[2] = (uint8_t)(b->len >> 8);
 	m[3] = (uint8_t)b->len;
 	memcpy(m + 4, b->p, b->len);
-	psrv_write_full(fd, m, b->len + 4);
+	psrv_send(s, fd, m, b->len + 4);
 	free(m);
 }
 
 /* A notification still waiting on o ends with status (its handle closed). */
-static void end_notify(int fd, struct psrv_open *o)
+static void end_notify(struct psrv *s, int fd, struct psrv_open *o)
 {
 	if (!o || !o->notify_mid)
 		return;
@@ -124,13 +124,13 @@ static void end_notify(int fd, struct psrv_open *o)
 	wbuf_init(&b, 0);
 	hdr(&b, &q, STATUS_NOTIFY_CLEANUP, false);
 	empty_body(&b);
-	send_msg(fd, &b);
+	send_msg(s, fd, &b);
 	wbuf_free(&b);
 	o->notify_mid = 0;
 }
 
 /* The answer (status) to a request whose header is h32 (a lock kept waiting). */
-static void late_answer(int fd, const uint8_t *h32, uint32_t status)
+static void late_answer(struct psrv *s, int fd, const uint8_t *h32, uint32_t status)
 {
 	struct req1 q = {0};
 	smb1_hdr_decode(h32, SMB1_HDR_SIZE, &q.h);
@@ -143,7 +143,7 @@ static void late_answer(int fd, const uint8_t *h32, uint32_t status)
 	} else {
 		empty_body(&b);
 	}
-	send_msg(fd, &b);
+	send_msg(s, fd, &b);
 	wbuf_free(&b);
 }
 
@@ -176,7 +176,7 @@ static bool lock_answer(struct psrv *s, int fd, const struct req1 *q, struct wbu
 	uint32_t st = s->lock_cancel_status;
 	pthread_mutex_unlock(&s->mu);
 	if (cancel)
-		late_answer(fd, held, st);
+		late_answer(s, fd, held, st);
 	andx_words(b, 2);
 	wbuf_u16(b, 0);
 	return !hold;
@@ -466,7 +466,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		break;
 	case SMB1_COM_CLOSE:
 		o = open_find(s, w16(q, 0));
-		end_notify(fd, o);
+		end_notify(s, fd, o);
 		if (o)
 			o->fid = 0;
 		empty_body(b);
@@ -569,7 +569,7 @@ static bool serve_msg(struct psrv *s, int fd, const struct req1 *q)
 	if (f == PSRV_MALFORMED && !cut && b.len > SMB1_HDR_SIZE + 3)
 		b.len = SMB1_HDR_SIZE + 3; /* WordCount and one word of a longer block */
 	if (send && f != PSRV_SILENT)
-		send_msg(fd, &b);
+		send_msg(s, fd, &b);
 	wbuf_free(&b);
 	return true;
 }

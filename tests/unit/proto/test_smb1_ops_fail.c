@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "../tap.h"
 #include "opsfail.h"
@@ -95,8 +97,46 @@ static void bad_names(void)
 	psrv_stop(&f.s);
 }
 
+/* With no request timeout given (the mount options give only timeout=, the connect timeout), an SMB1 request
+ * that is never answered fails after twice the connect timeout, as over SMB2: not after a fixed 60 s. */
+static void default_deadline(void)
+{
+	struct psrv s;
+	struct smb_client *cl;
+	struct smb_attr a;
+	psrv_start_smb1(&s);
+	struct smb_client_cfg cfg = {.host = "127.0.0.1",
+				     .port = s.port,
+				     .share = "t",
+				     .guest = true,
+				     .workstation = "PSRV",
+				     .min_dialect = SMB_DIALECT_SMB1,
+				     .max_dialect = SMB_DIALECT_SMB1,
+				     .connect_timeout_ms = 300,
+				     .no_leases = true};
+	char err[256] = "";
+	bool up = smb_client_new(&cfg, &cl, err, sizeof(err)) == 0;
+	CHECK(up);
+	if (up) {
+		psrv_arm(&s, T2(QUERY_PATH_INFORMATION), 0, PSRV_SILENT, 0);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = smb_client_ops(cl)->stat(cl, "a", &a);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		CHECK(rc == -ETIMEDOUT);
+		CHECK(ms >= 500 && ms < 2500);
+		if (rc != -ETIMEDOUT || ms < 500 || ms >= 2500)
+			printf("# stat of a silent SMB1 server: %d after %ld ms (want -ETIMEDOUT after about 600 ms)\n",
+			       rc, ms);
+		smb_client_free(cl);
+	}
+	psrv_stop(&s);
+}
+
 int main(void)
 {
 	bad_names();
+	default_deadline();
 	return opsfail_main(cases, sizeof(cases) / sizeof(cases[0]), true);
 }
