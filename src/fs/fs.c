@@ -215,6 +215,8 @@ void fs_free(struct fs *fs)
 	/* The kernel sends RELEASE after close() returns; a signal in between leaves the file to us. */
 	while (fs->files)
 		fs_file_drop(fs, fs->files);
+	while (fs->dirs)
+		fs_dir_drop(fs, fs->dirs);
 	log_dbg("%zu inodes still referenced at exit", fs->live);
 	free(fs->real_mountpoint);
 	fs_inodes_free(fs);

@@ -95,6 +95,8 @@ struct fs {
 	/* files_lock: released files whose CLOSE is on its way. Until it has been answered the server still
 	 * has the file open and refuses to replace it, so a rename waits for these too. */
 	struct fs_file *closing;
+	/* files_lock: open directory handles not yet released (RELEASEDIR can be lost at unmount too). */
+	struct fs_dir *dirs;
 
 	/* The end of the mount (ending.c): the mount table watcher and what it needs. */
 	pthread_t loop_thread; /* runs fs_loop; woken with SIGTERM */
@@ -205,10 +207,14 @@ struct fs_dirent {
 /* An open directory: fi->fh. The listing is taken once per opendir (and again at a rewind to offset 0),
  * so offsets stay stable while the server's directory changes underneath. */
 struct fs_dir {
-	pthread_mutex_t lock; /* guards everything below */
+	struct fs_dir *prev, *next; /* fs.files_lock */
+	pthread_mutex_t lock;	    /* guards everything below */
 	bool listed;
 	GPtrArray *ents; /* struct fs_dirent * */
 };
+
+/* ops.c: free a directory handle the kernel never released (at exit). */
+void fs_dir_drop(struct fs *fs, struct fs_dir *d);
 
 /* inode.c */
 int fs_inodes_init(struct fs *fs);

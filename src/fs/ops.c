@@ -342,19 +342,45 @@ static int collect_dirent(void *arg, const char *name, const struct smb_attr *at
 	return 0;
 }
 
+static void dir_unlist(struct fs *fs, struct fs_dir *d)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		fs->dirs = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	pthread_mutex_unlock(&fs->files_lock);
+}
+
+void fs_dir_drop(struct fs *fs, struct fs_dir *d)
+{
+	dir_unlist(fs, d);
+	if (d->ents)
+		g_ptr_array_unref(d->ents);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_of(req);
 	struct fs_dir *d = calloc(1, sizeof(*d));
 	if (!d) {
 		reply_err(req, -ENOMEM);
 		return;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_lock(&fs->files_lock);
+	d->next = fs->dirs;
+	if (fs->dirs)
+		fs->dirs->prev = d;
+	fs->dirs = d;
+	pthread_mutex_unlock(&fs->files_lock);
 	fi->fh = (uintptr_t)d;
-	if (fuse_reply_open(req, fi) != 0) {
-		pthread_mutex_destroy(&d->lock);
-		free(d);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		fs_dir_drop(fs, d);
 }
 
 /* Take the snapshot: on the first read of a handle and at every rewind to offset 0. */
@@ -479,11 +505,7 @@ static void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
-	if (d->ents)
-		g_ptr_array_unref(d->ents);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
+	fs_dir_drop(fs_of(req), (struct fs_dir *)(uintptr_t)fi->fh);
 	reply_err(req, 0);
 }
 
