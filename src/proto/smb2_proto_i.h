@@ -113,4 +113,18 @@ int smb2_unlock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t
 int smb2_relock(struct smb_client *cl, void *ctx, const struct plock *l);
 int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
 
+/* smb2_ns.c: ops->mkdir, ->rmdir, ->unlink, ->rename, ->link; smb2_sweep_delete deletes one of our hidden
+ * names (hidden.c) found by a listing. */
+int smb2_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out);
+int smb2_rmdir(struct smb_client *cl, const char *path);
+int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags);
+int smb2_rename(struct smb_client *cl, const char *from, const char *to, unsigned flags);
+int smb2_link(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out);
+int smb2_sweep_delete(struct smb_client *cl, const char *wpath);
+/* smb2_ops.c: ops->stat and ->setattr (smb2_ns.c clears READONLY with it), a path's wire length in bytes. */
+int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *out);
+int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
+		 struct smb_attr *attr_out);
+size_t smb2_wire_len(const struct smb_client *cl, const char *path);
+
 #endif
