@@ -99,6 +99,9 @@ struct conn_msg {
 #define CONN_F_SIGN 0x1       /* sign these messages (session-bound requests when signing is on) */
 #define CONN_F_NO_TIMEOUT 0x2 /* wait without deadline (CHANGE_NOTIFY); still ends on connection loss */
 #define CONN_F_KEEP_REQ 0x4   /* keep a copy of the exact request bytes in req_copy (preauth hash) */
+/* The deadline holds even after an interim (STATUS_PENDING) response: for the setup stages and echoes,
+ * which no keepalive watches and which a server has no reason to keep waiting. */
+#define CONN_F_DEADLINE 0x8
 
 struct conn;
 

@@ -74,7 +74,9 @@ int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool 
 	m->hdr.credit_charge = 1;
 	m->body = body->p;
 	m->body_len = body->len;
-	unsigned flags = (sign ? CONN_F_SIGN : 0) | (req_copy ? CONN_F_KEEP_REQ : 0);
+	/* Setup stages and echoes keep their deadline after a STATUS_PENDING interim: nothing else would end
+	 * the wait of a server that answers PENDING and then nothing (found by fuzz_rx). */
+	unsigned flags = CONN_F_DEADLINE | (sign ? CONN_F_SIGN : 0) | (req_copy ? CONN_F_KEEP_REQ : 0);
 	return conn_call(l->conn, m, 1, flags, timeout_ms, req_copy, req_len);
 }
 

@@ -322,7 +322,8 @@ int conn_call(struct conn *c, struct conn_msg *msgs, int n, unsigned flags, int 
 			/* MS-SMB2 3.2.5.1.5: an interim response says the server is at work (an open waiting for
 			 * another client's break, a blocking lock): wait on without a deadline, as the kernel client
 			 * does. A server that dies meanwhile is found by the echo keepalive, which fails the call. */
-			if (rc == -ETIMEDOUT && r->x.in_engine && xcall_pending_async(&r->x)) {
+			if (rc == -ETIMEDOUT && !(flags & CONN_F_DEADLINE) && r->x.in_engine &&
+			    xcall_pending_async(&r->x)) {
 				has_deadline = false;
 				rc = 0;
 			}
