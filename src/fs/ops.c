@@ -587,6 +587,21 @@ static int rename_replacing(struct fs *fs, const char *from, const char *to, fus
 	if (r != -EACCES && r != -EBUSY)
 		return r;
 	bool again;
+	struct fs_file *held = target && !(flags & RENAME_NOREPLACE) ? fs_file_get_by_ino(fs, target) : NULL;
+	if (held) {
+		/* An application holds the target open (tail -f of a log being replaced): as on a local disk,
+		 * the name is replaced and the descriptor keeps the old file. Unlink it as an open file first
+		 * (it goes to a hidden name, deleted at its last close), then rename over the free name. */
+		fs_file_put(fs, held);
+		r = CALL(fs, unlink, to, SMB_UNLINK_OPEN);
+		if (r < 0)
+			return r == -ENOENT ? CALL(fs, rename, from, to, f) : r;
+		r = CALL(fs, rename, from, to, f);
+		if (r < 0)
+			log_warn("rename \"%s\" over \"%s\", which is open: the open file was unlinked but the rename "
+				 "failed: %s", from, to, strerror(-r));
+		return r;
+	}
 	if (target && !(flags & RENAME_NOREPLACE) && !fs_files_wait_released(fs, target, 0))
 		again = fs_files_wait_released(fs, target, 2000);
 	else if (source && fs_files_wait_released_below(fs, source, 2000))

@@ -143,3 +143,24 @@ def test_listing_removes_a_leftover(any_mnt):
     sf.wait_until(lambda: sorted(os.listdir(m.backing)) == ["keep"], 1, what="the leftover removed")
     with pytest.raises(FileNotFoundError):
         os.stat(m.path / name)
+
+
+def test_rename_over_a_file_an_application_holds_open(any_mnt):
+    """`mv new log` while a reader (tail -f, a log shipper) holds log open: on a local disk the rename
+    replaces the name at once and the reader keeps reading the old file. SMB refuses to replace an open
+    file (ACCESS_DENIED), so the open target is first unlinked as above (hidden name, delete-on-close),
+    then the source renamed over the name. Before, mv failed with EACCES after a 2 s wait."""
+    m = any_mnt
+    (m.path / "log").write_bytes(b"old log")
+    (m.path / "new").write_bytes(b"new log")
+    fd = os.open(m.path / "log", os.O_RDONLY)
+    try:
+        os.rename(m.path / "new", m.path / "log")
+        assert (m.path / "log").read_bytes() == b"new log"
+        assert sorted(os.listdir(m.path)) == ["log"]
+        assert (m.backing / "log").read_bytes() == b"new log"
+        assert not (m.backing / "new").exists()
+        assert os.pread(fd, 100, 0) == b"old log"
+    finally:
+        os.close(fd)
+    sf.wait_until(lambda: os.listdir(m.backing) == ["log"], 2, what="the replaced file deleted at the last close")
