@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* opts_i.h - what opts.c and opts_source.c share. */
+#ifndef SMBFUSE_OPTS_I_H
+#define SMBFUSE_OPTS_I_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* *dst = the n bytes at s (percent-decoded when decode), replacing what it held; opt_set_secret keeps it in
+ * secret memory (secret.h). 0 or -ENOMEM / -EINVAL. */
+int opt_set_str(char **dst, const char *s, size_t n, bool decode);
+int opt_set_secret(char **dst, const char *s, size_t n, bool decode);
+
+#endif
