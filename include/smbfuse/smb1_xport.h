@@ -33,6 +33,9 @@ struct smb1_conn_cfg {
 	const char *nb_calling;
 	int connect_timeout_ms;
 	int request_timeout_ms;
+	/* Added to request_timeout_ms for an open, delete or rename, which a server holds silently while another
+	 * client's oplock break is answered or times out (SMB1 has no interim responses); 0: none. */
+	int break_wait_ms;
 	/* Oplock breaks (a LOCKING_ANDX request from the server, MS-CIFS 3.2.5.42); msg valid during the call. */
 	void (*on_unsolicited)(void *arg, const uint8_t *msg, size_t n);
 	void (*on_dead)(void *arg, int err);

@@ -655,6 +655,9 @@ int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, st
 				   .connect_timeout_ms = connect_ms,
 				   .request_timeout_ms =
 				       cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 2 * connect_ms,
+				   /* Samba's and Windows' oplock break timeout, 35 s, unless a request deadline was
+				    * given outright (then it is the caller's bound, as in the failure-path tests). */
+				   .break_wait_ms = cfg->request_timeout_ms > 0 ? 0 : 35000,
 				   .on_unsolicited = s->opts.on_unsolicited,
 				   .arg = s->opts.arg};
 	int rc = 0;

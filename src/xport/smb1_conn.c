@@ -200,6 +200,16 @@ struct smb1_pending {
 	int rc; /* a failure before the request went out */
 };
 
+/* An open, a delete or a rename may wait at the server for another client's oplock break
+ * (smb1_conn_cfg.break_wait_ms); every other command keeps the request deadline. */
+static int default_timeout(const struct smb1_conn *c, const uint8_t *req, size_t req_len)
+{
+	uint8_t cmd = req_len > 4 ? req[4] : 0;
+	bool may_wait = cmd == SMB1_COM_NT_CREATE_ANDX || cmd == SMB1_COM_DELETE || cmd == SMB1_COM_RENAME ||
+			cmd == SMB1_COM_NT_RENAME;
+	return c->cfg.request_timeout_ms + (may_wait ? c->cfg.break_wait_ms : 0);
+}
+
 int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const uint8_t *data, size_t data_len,
 		     int timeout_ms, struct smb1_pending **out)
 {
@@ -208,7 +218,7 @@ int smb1_conn_submit(struct smb1_conn *c, uint8_t *req, size_t req_len, const ui
 	if (!p)
 		return -ENOMEM;
 	smb_cancel_cond_init(&p->k.cv);
-	deadline_in(timeout_ms > 0 ? timeout_ms : c->cfg.request_timeout_ms, &p->deadline);
+	deadline_in(timeout_ms > 0 ? timeout_ms : default_timeout(c, req, req_len), &p->deadline);
 	pthread_mutex_lock(&c->mu);
 	int rc = enter_locked(c, &p->k, &p->deadline);
 	pthread_mutex_unlock(&c->mu);
