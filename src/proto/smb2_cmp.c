@@ -214,8 +214,13 @@ void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen)
 	add_query(c, fid, SMB2_0_INFO_FILE, FileAllInformation, (uint32_t)MIN(len, (size_t)65536));
 }
 
-void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch)
+void attr_fill(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch, uint64_t eof, uint64_t alloc,
+	       uint32_t attrs)
 {
+	memset(a, 0, sizeof(*a));
+	a->size = eof;
+	a->alloc_size = alloc;
+	a->attrs = attrs;
 	a->btime = filetime_to_timespec(cr);
 	a->atime = filetime_to_timespec(ac);
 	a->mtime = filetime_to_timespec(wr);
@@ -243,11 +248,8 @@ static int attr_from_posix_info(const struct conn_msg *m, struct smb_attr *out)
 		log_warn("server reply: FilePosixInformation of %zu bytes does not decode", m->rsp_len);
 		return -EIO;
 	}
-	memset(out, 0, sizeof(*out));
-	attr_from_times(out, pi.creation_time, pi.last_access_time, pi.last_write_time, pi.change_time);
-	out->size = pi.end_of_file;
-	out->alloc_size = pi.allocation_size;
-	out->attrs = pi.attributes;
+	attr_fill(out, pi.creation_time, pi.last_access_time, pi.last_write_time, pi.change_time, pi.end_of_file,
+		  pi.allocation_size, pi.attributes);
 	out->file_id = pi.inode;
 	attr_from_posix(out, &pi.cc);
 	return 0;
@@ -263,13 +265,12 @@ int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out)
 	int rc = smb2_query_info_rsp_decode(m->rsp, m->rsp_len, &q);
 	if (rc == 0)
 		rc = smb2_file_all_info_decode(q.buf, q.len, &fa);
-	if (rc < 0)
+	if (rc < 0) {
+		log_warn("server reply: FileAllInformation of %zu bytes does not decode", m->rsp_len);
 		return -EIO;
-	memset(out, 0, sizeof(*out));
-	attr_from_times(out, fa.creation_time, fa.last_access_time, fa.last_write_time, fa.change_time);
-	out->size = fa.end_of_file;
-	out->alloc_size = fa.allocation_size;
-	out->attrs = fa.attributes;
+	}
+	attr_fill(out, fa.creation_time, fa.last_access_time, fa.last_write_time, fa.change_time, fa.end_of_file,
+		  fa.allocation_size, fa.attributes);
 	out->nlink = fa.number_of_links;
 	out->file_id = fa.index_number;
 	return 0;

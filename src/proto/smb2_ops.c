@@ -70,11 +70,8 @@ int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 
 static void attr_from_create(const struct smb2_create_rsp *r, struct smb_attr *out)
 {
-	memset(out, 0, sizeof(*out));
-	attr_from_times(out, r->creation_time, r->last_access_time, r->last_write_time, r->change_time);
-	out->size = r->end_of_file;
-	out->alloc_size = r->allocation_size;
-	out->attrs = r->file_attributes;
+	attr_fill(out, r->creation_time, r->last_access_time, r->last_write_time, r->change_time, r->end_of_file,
+		  r->allocation_size, r->file_attributes);
 	const uint8_t *d;
 	uint32_t dl;
 	struct smb2_qfid_rsp q;
@@ -510,11 +507,9 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 		char *name;
 		int stop = 0;
 		if (proto_listed_name(cl, e.name, e.name_len, &name) > 0 && !proto_sweep_note(sw, name)) {
-			struct smb_attr a = {0};
-			attr_from_times(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time);
-			a.size = e.end_of_file;
-			a.alloc_size = e.allocation_size;
-			a.attrs = e.attributes;
+			struct smb_attr a;
+			attr_fill(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time, e.end_of_file,
+				  e.allocation_size, e.attributes);
 			a.file_id = e.file_id;
 			if (cl->posix)
 				attr_from_posix(&a, &e.posix);

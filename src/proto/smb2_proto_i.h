@@ -80,8 +80,11 @@ void add_set_info_type(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t
  * is sized from it (Samba refuses a name too long for it with STATUS_ILLEGAL_CHARACTER). */
 void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen);
 
-/* Fill a's four times from FILETIMEs: creation, last access, last write, change. */
-void attr_from_times(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch);
+/* What every SMB2 answer that describes a file carries (CREATE, FileAllInformation, FilePosixInformation,
+ * directory entries): a is cleared, then given the four FILETIMEs (creation, last access, last write,
+ * change), EndOfFile, AllocationSize and FileAttributes. */
+void attr_fill(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch, uint64_t eof, uint64_t alloc,
+	       uint32_t attrs);
 /* out from the answer c->m[i] to add_query_all; -EIO if it does not decode. */
 int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out);
 /* The POSIX part (nlink, mode, owner, group) of a create response's POSIX context or info class. */
