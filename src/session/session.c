@@ -372,6 +372,20 @@ static void watchdog_probe(struct sess *s, struct link *l)
 	}
 }
 
+/*
+ * Open durable handles wait at the server only for its durable timeout (Samba: 60 s): the watchdog takes
+ * them back as soon as the server answers again, not when an application next touches the mount (a copy
+ * blocked on its own write-back, an editor left open). Without them, the next request reconnects.
+ */
+static int rebuild_locked(struct sess *s);
+
+static bool wants_durable_reconnect_locked(struct sess *s)
+{
+	if (atomic_load(&s->durable) <= 0 || s->state == SESS_REBUILDING)
+		return false;
+	return s->state == SESS_DOWN || (s->state == SESS_UP && s->cur && !conn_alive(s->cur->conn));
+}
+
 static void *watchdog_main(void *arg)
 {
 	struct sess *s = arg;
@@ -383,7 +397,13 @@ static void *watchdog_main(void *arg)
 		ts.tv_sec += (time_t)(ns / 1000000000);
 		ts.tv_nsec = (long)(ns % 1000000000);
 		pthread_cond_timedwait(&s->stop_cond, &s->lock, &ts);
-		if (s->stopping || s->state != SESS_UP || !s->cur)
+		if (s->stopping)
+			continue;
+		if (wants_durable_reconnect_locked(s)) {
+			(void)rebuild_locked(s); /* one attempt; the outage state keeps the backoff and says why */
+			continue;
+		}
+		if (s->state != SESS_UP || !s->cur)
 			continue;
 		struct link *l = s->cur;
 		l->users++;
