@@ -580,6 +580,8 @@ static void do_rebuilt(struct pcache *pc)
 	pthread_mutex_unlock(&pc->lock);
 	pc_destroy_all(pc->cl, l);
 	pc_emit(pc, SMB_EV_ALL, "", NULL);
+	if (pc->cl->cio->reclaim)
+		pc->cl->cio->reclaim(pc->cl);
 }
 
 static void job_free(struct pcache *pc, struct job *j)

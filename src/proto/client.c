@@ -309,11 +309,13 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	cl->ops = &smb2_ops;
 	cl->cio = &smb2_cache_io;
 	cl->map = cfg->name_map;
+	pthread_mutex_init(&cl->durable_mu, NULL);
 	int rc = subdir_prefix(cfg->subdir, cl->map, &cl->prefix);
 	if (rc < 0) {
 		if (errbuf && rc == -EINVAL)
 			snprintf(errbuf, errlen, "subdirectory \"%s\": a name holds a character SMB cannot store "
 				 "unmapped (: ? * \" < > | \\)", cfg->subdir);
+		pthread_mutex_destroy(&cl->durable_mu);
 		free(cl);
 		return rc;
 	}
@@ -404,6 +406,8 @@ void smb_client_free(struct smb_client *cl)
 	smb1_client_stop(cl);
 	pcache_free(cl);
 	free(cl->prefix);
+	free(cl->durable);
+	pthread_mutex_destroy(&cl->durable_mu);
 	free(cl);
 }
 

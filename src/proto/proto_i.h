@@ -46,6 +46,11 @@ struct smb_client {
 	const struct smb_ops *mf_base;
 	struct smb_ops mf_ops;
 	bool posix; /* SMB 3.1.1 POSIX extensions negotiated (smb_client_posix); immutable after logon */
+	/* smb2_ops.c: the open handles that were durable when opened, for smb2_reclaim to take back after a
+	 * reconnect. A handle leaves the list (under durable_mu) before it is closed and freed. */
+	pthread_mutex_t durable_mu;
+	struct smb_fh **durable;
+	unsigned ndurable, durable_cap;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -204,6 +209,7 @@ int plock_wait(struct plock_wait *w, bool interruptible);
 
 /* smb2_ops.c: CLOSE the handle on the server (when its FileId is still valid) and free it. */
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh);
+void smb2_reclaim(struct smb_client *cl); /* cache_io.reclaim */
 /* smb2_ops.c: fh's FileId on the current session and that session's generation (gen may be NULL), after a
  * reconnect taking the durable handle back (DH2C/DHnC) or else reopening it by path. Takes smb_fh.lock. */
 int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid, uint64_t *gen);
@@ -286,6 +292,9 @@ struct cache_io {
 	void (*watch_free)(void *h);
 	/* How many directories may be watched at once (each holds a request in flight); NULL: 64. */
 	unsigned (*watch_max)(struct smb_client *cl);
+	/* After a reconnect, on the cache worker: take back at once what the server keeps for us only for a
+	 * while (durable handles). NULL: nothing to do. */
+	void (*reclaim)(struct smb_client *cl);
 };
 
 extern const struct cache_io smb2_cache_io;

@@ -383,4 +383,5 @@ const struct cache_io smb2_cache_io = {
     .watch_close = watch_close,
     .watch_deleting = watch_deleting,
     .watch_free = watch_free,
+    .reclaim = smb2_reclaim,
 };

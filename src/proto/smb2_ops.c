@@ -196,6 +196,31 @@ static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposit
 	return 0;
 }
 
+/* Add fh to (or take it from) cl's list of durable handles. Without memory for the list, fh is taken back
+ * at its next use only, as before there was a list. */
+static void durable_list(struct smb_client *cl, struct smb_fh *fh, bool add)
+{
+	pthread_mutex_lock(&cl->durable_mu);
+	if (add && cl->ndurable == cl->durable_cap) {
+		unsigned cap = cl->durable_cap ? 2 * cl->durable_cap : 16;
+		struct smb_fh **n = realloc(cl->durable, cap * sizeof(*n));
+		if (n) {
+			cl->durable = n;
+			cl->durable_cap = cap;
+		}
+	}
+	if (add && cl->ndurable < cl->durable_cap) {
+		cl->durable[cl->ndurable++] = fh;
+	} else if (!add) {
+		for (unsigned i = 0; i < cl->ndurable; i++)
+			if (cl->durable[i] == fh) {
+				cl->durable[i] = cl->durable[--cl->ndurable];
+				break;
+			}
+	}
+	pthread_mutex_unlock(&cl->durable_mu);
+}
+
 static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
 		     struct smb_attr *attr_out)
 {
@@ -218,6 +243,8 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		}
 	}
 	proto_fh_end(cl, fh, flags, cached, &a, attr_out);
+	if (!cached && fh->durable)
+		durable_list(cl, fh, true);
 	*out = fh;
 	return 0;
 }
@@ -252,19 +279,46 @@ static int fh_refresh_locked(struct smb_client *cl, struct smb_fh *fh)
 	return rc;
 }
 
+/* fh on session generation cur: taken back or reopened when it is older. fh->lock is held. */
+static int fh_current_locked(struct smb_client *cl, struct smb_fh *fh, uint64_t cur)
+{
+	if (fh->gen == cur)
+		return 0;
+	/* A durable handle taken back keeps its locks at the server (MS-SMB2 3.3.5.9.7); one reopened by path
+	 * has none, so they are taken again. */
+	bool durable = fh->durable;
+	int rc = fh_refresh_locked(cl, fh);
+	if (rc == 0 && !(durable && fh->durable))
+		rc = plock_reacquire_locked(cl, fh, smb2_relock, &fh->fid);
+	return rc;
+}
+
+/*
+ * After a reconnect, on the cache worker: every durable handle is taken back now, not at its next use. The
+ * server keeps a disconnected durable open only for its timeout (Samba: 60 s), and an application may
+ * leave a descriptor untouched for longer (an editor, a log file, a database). A handle whose lock is held
+ * is being taken back by its user already (trylock: its user may wait for this worker, a lease break).
+ */
+void smb2_reclaim(struct smb_client *cl)
+{
+	uint64_t cur = sess_generation(cl->sess);
+	pthread_mutex_lock(&cl->durable_mu);
+	for (unsigned i = 0; i < cl->ndurable; i++) {
+		struct smb_fh *fh = cl->durable[i];
+		if (pthread_mutex_trylock(&fh->lock) != 0)
+			continue;
+		if (fh->durable && fh_current_locked(cl, fh, cur) < 0)
+			log_dbg("\"%s\" not taken back yet; its next use tries again", fh->wpath);
+		pthread_mutex_unlock(&fh->lock);
+	}
+	pthread_mutex_unlock(&cl->durable_mu);
+}
+
 int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid, uint64_t *gen)
 {
 	uint64_t cur = sess_generation(cl->sess);
 	pthread_mutex_lock(&fh->lock);
-	int rc = 0;
-	if (fh->gen != cur) {
-		/* A durable handle taken back keeps its locks at the server (MS-SMB2 3.3.5.9.7); one reopened by
-		 * path has none, so they are taken again. */
-		bool durable = fh->durable;
-		rc = fh_refresh_locked(cl, fh);
-		if (rc == 0 && !(durable && fh->durable))
-			rc = plock_reacquire_locked(cl, fh, smb2_relock, &fh->fid);
-	}
+	int rc = fh_current_locked(cl, fh, cur);
 	if (fh->locks_lost)
 		rc = -EIO;
 	*fid = fh->fid;
@@ -285,6 +339,7 @@ bool smb2_fh_kept(struct smb_fh *fh, uint64_t gen)
 int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 {
 	int rc = 0;
+	durable_list(cl, fh, false); /* first: smb2_reclaim must not reopen what this no longer closes */
 	pcache_fh_closing(cl, fh, fh->fid.volatile_);
 	if (fh->gen == sess_generation(cl->sess)) {
 		struct cmp c;

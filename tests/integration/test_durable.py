@@ -92,10 +92,9 @@ def cut_during(srv, m, copy, at):
     sf.wait_until(lambda: copy.written >= at or not copy.is_alive(), 60, what="the copy to get going")
     assert copy.is_alive(), "the copy ended before the cut"
     with blackhole(srv.port):
-        # The watchdog both drops the silent connection and, durable handles being open, starts the
-        # reconnect itself, whatever the copy is blocked on.
         try:
-            sf.wait_until(lambda: "lost; reconnecting" in m.stderr(), 30, what="the daemon to drop the connection")
+            sf.wait_until(lambda: "dropping the connection" in m.stderr(), 30,
+                          what="the daemon to drop the connection")
         except TimeoutError as e:
             raise AssertionError(f"{e}; the daemon said:\n{m.stderr()[-3000:]}") from None
     copy.join(120)
@@ -144,8 +143,8 @@ def test_descriptor_across_cut_keeps_lease(samba_server, mount):
 
 def test_idle_open_file_brings_the_session_back_by_itself(samba_server, mount):
     """With a durable handle open and nothing touching the mount, the watchdog drops the silent connection
-    and reconnects as soon as the server answers again: the server keeps durable handles only for its
-    timeout, so waiting for the application's next use could lose them. Only the daemon's log is read
+    and reconnects as soon as the server answers again, and the handle is taken back then: the server
+    keeps durable handles only for its timeout, so waiting for the application's next use could lose them. Only the daemon's log is read
     here: any request through the mount would itself reconnect."""
     srv = samba_server(**{"server string": "smbfuse durable idle"})
     m = mount(srv=srv, opts={"hard": None, "echo_interval": "1", "timeout": "2"}, extra_args=("--verbose",))
@@ -156,6 +155,8 @@ def test_idle_open_file_brings_the_session_back_by_itself(samba_server, mount):
         with blackhole(srv.port):
             sf.wait_until(lambda: "lost; reconnecting" in m.stderr(), 20, what="the watchdog to reconnect")
         sf.wait_until(lambda: "reconnected to" in m.stderr(), 30, what="the session to come back unasked")
+        sf.wait_until(lambda: "reconnected the durable handle of" in m.stderr(), 30,
+                      what="the open file to be taken back before its next use")
         assert os.pread(fd, 100, 0) == b"x" * 100
         assert stats(m)["handles.reopened"] == 0
     finally:
