@@ -159,6 +159,9 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* alloc.c: fallocate(2) and lseek(2) SEEK_DATA / SEEK_HOLE. */
+void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi);
+void fs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi);
 /* lock.c: the FUSE lock callbacks; what close(2) (FLUSH: the owner's POSIX locks) and RELEASE (every lock
  * through the open file) end. */
 void fs_locks_init(struct fs *fs);

@@ -777,6 +777,8 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .getlk = fs_getlk,
     .setlk = fs_setlk,
     .flock = fs_flock,
+    .fallocate = fs_fallocate,
+    .lseek = fs_lseek,
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
 };

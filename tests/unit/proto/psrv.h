@@ -84,6 +84,15 @@ struct psrv {
 	 * with a Timeout waiting until a LOCKING_ANDX_CANCEL_LOCK (lock_mid set meanwhile, its header here). */
 	uint32_t last_lock_timeout;
 	uint8_t lock_hdr[32];
+	/* SMB2 IOCTL (mu): every one is answered with ioctl_out (borrowed; may be NULL) under ioctl_status
+	 * (STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, ...). Counted, with the last control code and input. */
+	const uint8_t *ioctl_out;
+	size_t ioctl_out_len;
+	uint32_t ioctl_status;
+	unsigned ioctls;
+	uint32_t last_ioctl;
+	uint8_t last_ioctl_in[64];
+	uint32_t last_ioctl_in_len;
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];
