@@ -220,6 +220,14 @@ struct smb_ops {
 	 * SEEK_DATA when only holes follow. A server that cannot tell (no FSCTL_QUERY_ALLOCATED_RANGES) makes
 	 * the whole file data. */
 	int (*seek)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, int whence, uint64_t *out);
+
+	/* copy_file_range(2): the server copies up to len bytes of src at src_off to dst at dst_off (both files
+	 * of this share), never past src's end of file; returns the bytes copied (0 at src's end of file), a
+	 * short count when the copy stopped part way. Writes gathered for either file go out first. dst's
+	 * attributes cached under its lease are dropped. -EOPNOTSUPP: the server refuses (logged); the caller
+	 * copies with read and write instead. NULL: the dialect has none. */
+	ssize_t (*copy_range)(struct smb_client *cl, struct smb_fh *src, uint64_t src_off, struct smb_fh *dst,
+			      uint64_t dst_off, uint64_t len);
 };
 
 /* ops->fallocate mode */

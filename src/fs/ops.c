@@ -779,6 +779,7 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .flock = fs_flock,
     .fallocate = fs_fallocate,
     .lseek = fs_lseek,
+    .copy_file_range = fs_copy_file_range,
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
 };

@@ -50,9 +50,8 @@ static void add_fsctl(struct cmp *c, struct smb2_fid fid, const struct smb_fh *f
 	smb2_ioctl_req_encode(cmp_add(c, SMB2_IOCTL, MAX(req.input_len, a->max_out)), &req);
 }
 
-/* One FSCTL on fh with the input in; c holds the answer (the caller frees it, whatever the outcome). */
-static int fsctl(struct smb_client *cl, struct smb_fh *fh, uint32_t code, const struct wbuf *in, uint32_t max_out,
-		 struct cmp *c)
+int smb2_fsctl(struct smb_client *cl, struct smb_fh *fh, uint32_t code, const struct wbuf *in, uint32_t max_out,
+	       struct cmp *c)
 {
 	struct fsctl_arg a = {code, in, max_out};
 	int rc = wbuf_err((struct wbuf *)in);
@@ -81,7 +80,7 @@ static int fsctl_simple(struct smb_client *cl, struct smb_fh *fh, uint32_t code,
 			const char *what)
 {
 	struct cmp c;
-	int rc = fsctl(cl, fh, code, in, 0, &c);
+	int rc = smb2_fsctl(cl, fh, code, in, 0, &c);
 	cmp_free(&c);
 	if (rc == -EOPNOTSUPP || rc == -EINVAL || rc == -EACCES)
 		log_info("\"%s\": the server refused %s (%s): %s", fh->path, fsctl_name(code), strerror(-rc), what);
@@ -181,7 +180,7 @@ static int query_ranges(struct smb_client *cl, struct smb_fh *fh, uint64_t off, 
 	struct cmp c;
 	wbuf_init(&in, 16);
 	smb2_alloc_ranges_req_encode(&in, off, len);
-	int rc = fsctl(cl, fh, FSCTL_QUERY_ALLOCATED_RANGES, &in, RANGES_OUT, &c);
+	int rc = smb2_fsctl(cl, fh, FSCTL_QUERY_ALLOCATED_RANGES, &in, RANGES_OUT, &c);
 	wbuf_free(&in);
 	if (rc == 0) {
 		struct smb2_ioctl_rsp rsp;

@@ -654,4 +654,5 @@ const struct smb_ops smb2_ops = {
     .unlock = smb2_unlock,
     .fallocate = smb2_fallocate,
     .seek = smb2_seek,
+    .copy_range = smb2_copy_range,
 };

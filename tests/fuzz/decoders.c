@@ -319,6 +319,17 @@ static int mfsym(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* Server-side copy answers, raw: a resume key and a SRV_COPYCHUNK_RESPONSE. */
+static int copychunk(const uint8_t *p, size_t n)
+{
+	uint8_t key[SMB2_RESUME_KEY_SIZE];
+	struct smb2_copychunk_rsp r;
+	uint32_t len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	int e = smb2_resume_key_decode(p, len, key);
+	int e2 = smb2_copychunk_rsp_decode(p, len, &r);
+	return e & e2;
+}
+
 const struct fz_decoder fz_decoders[] = {
 	{"negotiate", negotiate},
 	{"sess_setup", sess_setup},
@@ -335,6 +346,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"query_info", query_info},
 	{"ioctl", ioctl_rsp},
 	{"alloc_ranges", alloc_ranges},
+	{"copychunk", copychunk},
 	{"break", brk},
 	{"transform", transform},
 	{"hdr", hdr},

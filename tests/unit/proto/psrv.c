@@ -352,7 +352,9 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 		wbuf_u32(&d, o && o->dir ? SMB_ATTR_DIRECTORY : SMB_ATTR_ARCHIVE);
 		wbuf_u32(&d, 0);
 		wbuf_u64(&d, 4096); /* Standard: AllocationSize, EndOfFile, NumberOfLinks, DeletePending, Directory */
-		wbuf_u64(&d, 100);
+		pthread_mutex_lock(&s->mu);
+		wbuf_u64(&d, s->file_size ? s->file_size : 100);
+		pthread_mutex_unlock(&s->mu);
 		wbuf_u32(&d, 1);
 		wbuf_u8(&d, 0);
 		wbuf_u8(&d, o && o->dir);
@@ -439,39 +441,6 @@ void psrv_dirent(uint8_t **buf, size_t *len, size_t *last, const uint8_t *name, 
 	*last = start;
 }
 
-/* IOCTL: record the control code and input, answer with s->ioctl_out under s->ioctl_status. */
-static uint32_t ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
-{
-	uint32_t code = q->body_len >= 8 ? get_le32(q->body + 4) : 0;
-	uint32_t in_off = q->body_len >= 32 ? get_le32(q->body + 24) : 0,
-		 in_len = q->body_len >= 32 ? get_le32(q->body + 28) : 0;
-	pthread_mutex_lock(&s->mu);
-	s->ioctls++;
-	s->last_ioctl = code;
-	s->last_ioctl_in_len = 0;
-	if (in_off >= SMB2_HDR_SIZE && in_len <= sizeof(s->last_ioctl_in) &&
-	    in_off - SMB2_HDR_SIZE + in_len <= q->body_len) {
-		memcpy(s->last_ioctl_in, q->body + (in_off - SMB2_HDR_SIZE), in_len);
-		s->last_ioctl_in_len = in_len;
-	}
-	const uint8_t *out = s->ioctl_out;
-	size_t out_len = s->ioctl_out_len;
-	uint32_t st = s->ioctl_status;
-	pthread_mutex_unlock(&s->mu);
-	wbuf_u16(b, 49);
-	wbuf_u16(b, 0);
-	wbuf_u32(b, code);
-	wbuf_bytes(b, q->body + 8, 16);
-	wbuf_u32(b, 0);
-	wbuf_u32(b, 0);
-	wbuf_u32(b, out_len ? SMB2_HDR_SIZE + 48 : 0);
-	wbuf_u32(b, (uint32_t)out_len);
-	wbuf_u32(b, 0);
-	wbuf_u32(b, 0);
-	wbuf_bytes(b, out, out_len);
-	return st;
-}
-
 /* The success answer to q (status in *st), from the model. false: none is sent (CHANGE_NOTIFY waits). */
 static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf *b, uint32_t *st)
 {
@@ -547,7 +516,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 	case SMB2_IOCTL:
 		if (q->body_len < 32)
 			goto unsupported;
-		*st = ioctl_body(s, q, b);
+		*st = psrv_ioctl_body(s, q, b);
 		break;
 	case SMB2_FLUSH:
 	case SMB2_ECHO:

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ops->fallocate and ops->seek over SMB2 against the scripted server of psrv.h (a 100-byte file): the FSCTLs
- * that go on the wire, a server refusing them, and hostile FSCTL_QUERY_ALLOCATED_RANGES answers (a length
- * that is no multiple of 16, ranges out of order or overlapping, BUFFER_OVERFLOW without progress).
+ * ops->fallocate, ops->seek and ops->copy_range over SMB2 against the scripted server of psrv.h (a 100-byte
+ * file): the FSCTLs that go on the wire, a server refusing them, and hostile FSCTL_QUERY_ALLOCATED_RANGES
+ * answers (a length that is no multiple of 16, ranges out of order or overlapping, BUFFER_OVERFLOW without
+ * progress); server-side copy chunked within the limits a STATUS_INVALID_PARAMETER answer tells, short at
+ * the source's end of file, refused, or answered with nonsense.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,12 +48,31 @@ static uint32_t last_ioctl(uint64_t *a, uint64_t *b)
 	return code;
 }
 
+static unsigned counter(const unsigned *c)
+{
+	pthread_mutex_lock(&srv.mu);
+	unsigned v = *c;
+	pthread_mutex_unlock(&srv.mu);
+	return v;
+}
+
 static unsigned ioctls(void)
 {
 	pthread_mutex_lock(&srv.mu);
 	unsigned n = srv.ioctls;
 	pthread_mutex_unlock(&srv.mu);
 	return n;
+}
+
+/* A copy of len bytes from a server taking max_chunks chunks per request (0: any); the requests it took. */
+static unsigned copies(uint64_t len, uint32_t max_chunks)
+{
+	pthread_mutex_lock(&srv.mu);
+	srv.cc_max_chunks = max_chunks;
+	unsigned r0 = srv.cc_requests;
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50u << 20, len) == (ssize_t)len);
+	return counter(&srv.cc_requests) - r0;
 }
 
 static int seek(uint64_t off, int whence, uint64_t *out)
@@ -147,6 +168,35 @@ int main(void)
 	CHECK(ops->fallocate(cl, fh, SMB_FALLOC_ZERO, 0, 10) == -EACCES);
 	psrv_arm(&srv, SMB2_IOCTL, 0, PSRV_MALFORMED, 0);
 	CHECK(seek(0, SEEK_DATA, &at) == -EIO);
+
+	/* Server-side copy: nothing past the source's end of file. */
+	serve(NULL, 0, STATUS_SUCCESS);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 200, 1000) == 100);
+	CHECK(counter(&srv.cc_last_chunks) == 1);
+	CHECK(ops->copy_range(cl, fh, 100, fh, 0, 10) == 0);
+	/* 40 MiB: 16 chunks of 1 MiB per request, until the server says it takes 4. */
+	pthread_mutex_lock(&srv.mu);
+	srv.file_size = 40u << 20;
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(copies(40u << 20, 0) == 3 && counter(&srv.cc_last_chunks) == 8);
+	/* one refused with the limits, then two of 4 chunks */
+	CHECK(copies(8u << 20, 4) == 3 && counter(&srv.cc_last_chunks) == 4);
+	CHECK(copies(8u << 20, 0) == 2); /* the learned limits stay */
+	/* A server without server-side copy: EOPNOTSUPP (the kernel then copies by read and write). */
+	serve(NULL, 0, STATUS_NOT_SUPPORTED);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 0, 10) == -EOPNOTSUPP);
+	/* A resume key too short (16 bytes, 8), and a malformed COPYCHUNK answer: EIO, nothing copied. */
+	const uint64_t bogus[] = {0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFFFull};
+	serve(bogus, 1, STATUS_SUCCESS);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 0, 10) == -EIO);
+	pthread_mutex_lock(&srv.mu);
+	srv.ioctl_out_len = 8;
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 0, 10) == -EIO);
+	serve(NULL, 0, STATUS_SUCCESS);
+	psrv_arm(&srv, SMB2_IOCTL, 1, PSRV_MALFORMED, 0);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 0, 10) == -EIO);
+	serve(NULL, 0, STATUS_SUCCESS);
 
 	CHECK(ops->close(cl, fh) == 0);
 	smb_client_free(cl);

@@ -82,9 +82,40 @@ static void test_decode(void)
 	wbuf_free(&w);
 }
 
+static void test_copychunk(void)
+{
+	uint8_t key[SMB2_RESUME_KEY_SIZE], got[SMB2_RESUME_KEY_SIZE];
+	memset(key, 0xA5, sizeof(key));
+	CHECK(smb2_resume_key_decode(key, 23, got) == -EBADMSG && smb2_resume_key_decode(NULL, 32, got) == -EBADMSG);
+	CHECK(smb2_resume_key_decode(key, 24, got) == 0 && memcmp(got, key, 24) == 0);
+	struct smb2_chunk ch[2] = {{0, 4096, 1u << 20}, {1u << 20, 4096 + (1u << 20), 100}};
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	CHECK(smb2_copychunk_req_encode(&w, key, ch, 2) == 0 && w.len == 32 + 48);
+	CHECK(memcmp(w.p, key, 24) == 0 && get_le32(w.p + 24) == 2 && get_le64(w.p + 32 + 24) == 1u << 20 &&
+	      get_le64(w.p + 32 + 32) == 4096 + (1u << 20) && get_le32(w.p + 32 + 40) == 100);
+	wbuf_free(&w);
+	wbuf_init(&w, 0);
+	CHECK(smb2_copychunk_req_encode(&w, key, ch, 0) == -EINVAL);
+	CHECK(smb2_copychunk_req_encode(&w, key, ch, SMB2_COPYCHUNK_MAX + 1) == -EINVAL);
+	struct smb2_chunk wrap = {(uint64_t)INT64_MAX, 0, 1};
+	CHECK(smb2_copychunk_req_encode(&w, key, &wrap, 1) == -EINVAL && w.len == 0);
+	wbuf_free(&w);
+	uint8_t r[12];
+	put_le32(r, 256);
+	put_le32(r + 4, 1u << 20);
+	put_le32(r + 8, 16u << 20);
+	struct smb2_copychunk_rsp cr;
+	CHECK(smb2_copychunk_rsp_decode(r, 12, &cr) == 0 && cr.chunks_written == 256 &&
+	      cr.total_bytes_written == 16u << 20);
+	CHECK(smb2_copychunk_rsp_decode(r, 11, &cr) == -EBADMSG && cr.chunks_written == 0);
+	wt_sweep("copychunk", r, 12);
+}
+
 int main(void)
 {
 	test_encode();
+	test_copychunk();
 	test_decode();
 	return tap_done();
 }
