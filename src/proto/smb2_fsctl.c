@@ -107,6 +107,11 @@ static int set_sparse(struct smb_client *cl, struct smb_fh *fh)
 	return rc;
 }
 
+static void add_alloc(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh, const void *arg)
+{
+	add_set_info(c, fid, FileAllocationInformation, arg);
+}
+
 /* FileEndOfFileInformation or FileAllocationInformation of size on fh. */
 static int set_size(struct smb_client *cl, struct smb_fh *fh, bool alloc, uint64_t size)
 {
@@ -116,22 +121,12 @@ static int set_size(struct smb_client *cl, struct smb_fh *fh, bool alloc, uint64
 	}
 	struct wbuf p;
 	struct cmp c;
-	struct smb2_fid fid;
-	uint64_t gen;
-	int rc = smb2_fh_fid(cl, fh, &fid, &gen);
-	if (rc < 0)
-		return rc;
 	wbuf_init(&p, 8);
 	smb2_file_allocation_info_encode(&p, size);
-	cmp_init(&c, cl);
-	c.want_gen = gen;
-	add_set_info(&c, fid, FileAllocationInformation, &p);
-	rc = cmp_send(cl, &c, true);
-	if (rc == 0)
-		rc = cmp_errno(&c, NULL);
+	int rc = fid_simple(cl, fh, add_alloc, &p, &c);
 	cmp_free(&c);
 	wbuf_free(&p);
-	return rc == -ESTALE ? -EIO : rc;
+	return rc;
 }
 
 int smb2_fallocate(struct smb_client *cl, struct smb_fh *fh, unsigned mode, uint64_t off, uint64_t len)

@@ -119,3 +119,15 @@ def test_cp_256mib(mount, server, tmp_path):
     local.unlink()
     print(f"\nBENCH cp of {size // MiB} MiB within the share: smbfuse cp {t_cp:.2f} s ({sent} bytes sent), "
           f"smbclient get+put {t_smbclient:.2f} s, ratio {t_smbclient / t_cp:.1f}x")
+
+
+def test_reflink_refused(any_mnt):
+    """FICLONE (cp --reflink=always): FUSE has no clone operation, so the kernel answers EOPNOTSUPP; plain cp
+    still copies."""
+    m = any_mnt
+    (m.path / "r").write_bytes(b"q" * 5000)
+    r = subprocess.run(["cp", "--reflink=always", str(m.path / "r"), str(m.path / "r2")], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode != 0 and "not supported" in r.stderr
+    subprocess.run(["cp", "--reflink=auto", str(m.path / "r"), str(m.path / "r3")], check=True, timeout=30)
+    assert (m.backing / "r3").read_bytes() == b"q" * 5000
