@@ -206,7 +206,34 @@ struct smb_ops {
 	 * handle's locks are taken again; if one cannot be, every later use of fh fails with -EIO. */
 	int (*lock)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags);
 	int (*unlock)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len);
+
+	/* ---- sparse files and preallocation (issue 12). NULL: the dialect has none (-EOPNOTSUPP). ---- */
+	/* fallocate(2) of len bytes (> 0) at off on fh, opened for writing. mode 0: the file grows to off + len
+	 * if shorter, and the server is asked to allocate up to there; SMB_FALLOC_KEEP_SIZE: the size stays.
+	 * SMB_FALLOC_PUNCH (always with KEEP_SIZE): the range is deallocated and reads as zeros (the file is
+	 * made sparse first). SMB_FALLOC_ZERO: the range reads as zeros, and the file grows unless KEEP_SIZE.
+	 * Writes gathered under a Write lease go out first, so none lands after. -EOPNOTSUPP: the server
+	 * refuses (logged). */
+	int (*fallocate)(struct smb_client *cl, struct smb_fh *fh, unsigned mode, uint64_t off, uint64_t len);
+	/* lseek(2) SEEK_DATA / SEEK_HOLE (whence) from off: the offset of the next data, or of the next hole
+	 * (the end of the file is one), in *out. -ENXIO when off is at or past the end of the file, or for
+	 * SEEK_DATA when only holes follow. A server that cannot tell (no FSCTL_QUERY_ALLOCATED_RANGES) makes
+	 * the whole file data. */
+	int (*seek)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, int whence, uint64_t *out);
+
+	/* copy_file_range(2): the server copies up to len bytes of src at src_off to dst at dst_off (both files
+	 * of this share), never past src's end of file; returns the bytes copied (0 at src's end of file), a
+	 * short count when the copy stopped part way. Writes gathered for either file go out first. dst's
+	 * attributes cached under its lease are dropped. -EOPNOTSUPP: the server refuses (logged); the caller
+	 * copies with read and write instead. NULL: the dialect has none. */
+	ssize_t (*copy_range)(struct smb_client *cl, struct smb_fh *src, uint64_t src_off, struct smb_fh *dst,
+			      uint64_t dst_off, uint64_t len);
 };
+
+/* ops->fallocate mode */
+#define SMB_FALLOC_KEEP_SIZE 0x1
+#define SMB_FALLOC_PUNCH 0x2
+#define SMB_FALLOC_ZERO 0x4
 
 /* ops->lock flags */
 #define SMB_LOCK_EXCL 0x1

@@ -646,6 +646,8 @@ int smb2_validate_negotiate_rsp_decode(const uint8_t *data, uint32_t len, struct
 
 /* QUERY_DIRECTORY, CHANGE_NOTIFY, QUERY_INFO, SET_INFO and the information classes they carry. */
 #include "smbfuse/smb2_info.h"
+/* The FSCTL payloads of sparse files (SET_SPARSE, SET_ZERO_DATA, QUERY_ALLOCATED_RANGES). */
+#include "smbfuse/smb2_fsctl.h"
 
 /* 2.2.23 / 2.2.24 / 2.2.25 OPLOCK_BREAK: notifications, acknowledgments and responses */
 #define SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED 0x00000001u

@@ -213,4 +213,8 @@ bool conn_alive(struct conn *c);
 /* Credits the server has granted and not yet consumed, for tests and statistics. */
 unsigned conn_credits(struct conn *c);
 
+/* Bytes this process has sent on its SMB connections so far (every connection of every mount of the
+ * process; a daemon serves one mount), prefixes and encryption included: ops->stats' connection.bytes_sent. */
+uint64_t xport_bytes_sent(void);
+
 #endif

@@ -777,6 +777,9 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .getlk = fs_getlk,
     .setlk = fs_setlk,
     .flock = fs_flock,
+    .fallocate = fs_fallocate,
+    .lseek = fs_lseek,
+    .copy_file_range = fs_copy_file_range,
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
 };

@@ -23,6 +23,8 @@ struct proto_stats {
 	/* durable handles (smb2_ops.c): granted; after a reconnect, taken back by DH2C/DHnC or reopened by path
 	 * (the server did not keep them, or they were not durable); WRITEs resent after a reconnect */
 	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
+	/* server-side copy (smb2_copy.c): bytes the server copied for us, COPYCHUNK requests refused */
+	_Atomic uint64_t bytes_copied, copies_refused;
 };
 
 struct pcache;
@@ -51,6 +53,9 @@ struct smb_client {
 	pthread_mutex_t durable_mu;
 	struct smb_fh **durable;
 	unsigned ndurable, durable_cap;
+	/* Server-side copy limits (smb2_copy.c): chunks per COPYCHUNK request, bytes per chunk, bytes per
+	 * request; the defaults until a STATUS_INVALID_PARAMETER answer tells the server's own. */
+	_Atomic uint32_t cc_chunks, cc_chunk_bytes, cc_total;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)

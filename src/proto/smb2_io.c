@@ -394,9 +394,7 @@ ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, si
 	return total;
 }
 
-/* One request on fh's FileId. c is initialised whatever the outcome: the caller frees it. */
-static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
-		      void (*add)(struct cmp *, struct smb2_fid, const struct smb_fh *), struct cmp *c)
+int fid_simple(struct smb_client *cl, struct smb_fh *fh, fid_add_fn add, const void *arg, struct cmp *c)
 {
 	struct smb2_fid fid;
 	uint64_t gen;
@@ -406,7 +404,7 @@ static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
 		cmp_free(c);
 		if ((rc = smb2_fh_fid(cl, fh, &fid, &gen)) < 0)
 			return rc;
-		add(c, fid, fh);
+		add(c, fid, fh, arg);
 		c->want_gen = gen;
 		if ((rc = cmp_send(cl, c, true)) != -ESTALE && rc != -ECONNRESET)
 			return rc < 0 ? rc : cmp_errno(c, NULL);
@@ -414,7 +412,7 @@ static int fid_simple(struct smb_client *cl, struct smb_fh *fh,
 	return -EIO;
 }
 
-static void add_flush(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh)
+static void add_flush(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh, const void *arg)
 {
 	struct smb2_flush_req req = {.fid = fid};
 	smb2_flush_req_encode(cmp_add(c, SMB2_FLUSH, 0), &req);
@@ -424,12 +422,12 @@ int smb2_fsync(struct smb_client *cl, struct smb_fh *fh)
 {
 	struct cmp c;
 	int e = pcache_flush(cl, fh);
-	int rc = fid_simple(cl, fh, add_flush, &c);
+	int rc = fid_simple(cl, fh, add_flush, NULL, &c);
 	cmp_free(&c);
 	return e ?: rc;
 }
 
-static void add_fh_query_all(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh)
+static void add_fh_query_all(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh, const void *arg)
 {
 	add_query_all(c, fid, strlen(fh->wpath));
 }
@@ -438,7 +436,7 @@ int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 {
 	pcache_fh_writeback(cl, fh);
 	struct cmp c;
-	int rc = fid_simple(cl, fh, add_fh_query_all, &c);
+	int rc = fid_simple(cl, fh, add_fh_query_all, NULL, &c);
 	if (rc == 0)
 		rc = attr_from_all_info(&c, 0, out);
 	if (rc == 0)

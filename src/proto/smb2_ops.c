@@ -707,4 +707,7 @@ const struct smb_ops smb2_ops = {
     .stats = pcache_stats,
     .lock = smb2_lock,
     .unlock = smb2_unlock,
+    .fallocate = smb2_fallocate,
+    .seek = smb2_seek,
+    .copy_range = smb2_copy_range,
 };

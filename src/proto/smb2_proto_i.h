@@ -110,6 +110,22 @@ int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t acce
 ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
 int smb2_fsync(struct smb_client *cl, struct smb_fh *fh);
+/* One request on fh's FileId, appended by add (with arg), sent and waited for: resent with the new FileId
+ * when a reconnect came between (a few times, then -EIO). 0 or the status as an errno (STATUS_BUFFER_OVERFLOW
+ * counts as success: c->m[0].rsp_hdr.status tells). c is initialised whatever the outcome: the caller frees
+ * it. */
+typedef void (*fid_add_fn)(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh, const void *arg);
+int fid_simple(struct smb_client *cl, struct smb_fh *fh, fid_add_fn add, const void *arg, struct cmp *c);
+/* smb2_fsctl.c: ops->fallocate and ->seek (FSCTL_SET_SPARSE, _SET_ZERO_DATA, _QUERY_ALLOCATED_RANGES);
+ * smb2_fsctl sends one FSCTL on fh with the input in (its encoding error, if any, is returned unsent) and
+ * room for max_out bytes of output, as fid_simple: c holds the answer, whatever the outcome. */
+int smb2_fsctl(struct smb_client *cl, struct smb_fh *fh, uint32_t code, const struct wbuf *in, uint32_t max_out,
+	       struct cmp *c);
+int smb2_fallocate(struct smb_client *cl, struct smb_fh *fh, unsigned mode, uint64_t off, uint64_t len);
+int smb2_seek(struct smb_client *cl, struct smb_fh *fh, uint64_t off, int whence, uint64_t *out);
+/* smb2_copy.c: ops->copy_range (FSCTL_SRV_REQUEST_RESUME_KEY, FSCTL_SRV_COPYCHUNK_WRITE). */
+ssize_t smb2_copy_range(struct smb_client *cl, struct smb_fh *src, uint64_t src_off, struct smb_fh *dst,
+			uint64_t dst_off, uint64_t len);
 /* smb2_lock.c: ops->lock and ops->unlock; smb2_relock takes l again on the FileId at ctx (plock_relock_fn). */
 int smb2_lock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags);
 int smb2_unlock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len);

@@ -4,6 +4,7 @@
 
 #include "cache_i.h"
 #include "smbfuse/util.h"
+#include "smbfuse/xport.h"
 
 static size_t put(char *buf, size_t len, size_t o, const char *name, uint64_t v)
 {
@@ -32,6 +33,9 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "requests.total", total);
 	o = put(buf, len, o, "bytes.read", LOAD(bytes_read));
 	o = put(buf, len, o, "bytes.written", LOAD(bytes_written));
+	o = put(buf, len, o, "bytes.copied_by_server", LOAD(bytes_copied));
+	o = put(buf, len, o, "copies.refused", LOAD(copies_refused));
+	o = put(buf, len, o, "connection.bytes_sent", xport_bytes_sent());
 	o = put(buf, len, o, "leases.granted", LOAD(leases_granted));
 	o = put(buf, len, o, "breaks.received", LOAD(breaks));
 	o = put(buf, len, o, "breaks.acknowledged", LOAD(break_acks));

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include "sock_i.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
+#include "smbfuse/xport.h"
 
 /* Room for several 8 MiB READ responses; the kernel clamps this to net.core.[rw]mem_max. */
 #define SOCK_BUF_BYTES (4 * 1024 * 1024)
@@ -201,6 +203,14 @@ int sock_read_idle(int fd, void *p, size_t n, int idle_ms, size_t *got)
 	return 0;
 }
 
+/* Every byte sent on an SMB connection of this process (xport_bytes_sent). */
+static _Atomic uint64_t bytes_sent;
+
+uint64_t xport_bytes_sent(void)
+{
+	return atomic_load_explicit(&bytes_sent, memory_order_relaxed);
+}
+
 int sock_writev_full(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
@@ -212,6 +222,7 @@ int sock_writev_full(int fd, struct iovec *iov, int iovcnt)
 			/* SO_SNDTIMEO expired: the frame is half written, the stream is lost. */
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		}
+		atomic_fetch_add_explicit(&bytes_sent, (uint64_t)k, memory_order_relaxed);
 		while (iovcnt > 0 && (size_t)k >= iov->iov_len) {
 			k -= (ssize_t)iov->iov_len;
 			iov++;

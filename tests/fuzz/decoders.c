@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz entry points for every SMB2 decoder; see decoders.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,20 @@ static int ioctl_rsp(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* FSCTL_QUERY_ALLOCATED_RANGES output, raw: what the decoder accepts is sorted, disjoint and in range. */
+static int alloc_ranges(const uint8_t *p, size_t n)
+{
+	struct smb2_range r[64];
+	int k = smb2_alloc_ranges_decode(p, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, r, 64);
+	uint64_t end = 0;
+	for (int i = 0; i < k; i++) {
+		if (r[i].off < end || r[i].off > INT64_MAX || r[i].len > INT64_MAX - r[i].off)
+			abort();
+		end = r[i].off + r[i].len;
+	}
+	return k < 0 ? k : 0;
+}
+
 static int brk(const uint8_t *p, size_t n)
 {
 	struct smb2_break b;
@@ -304,6 +319,17 @@ static int mfsym(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* Server-side copy answers, raw: a resume key and a SRV_COPYCHUNK_RESPONSE. */
+static int copychunk(const uint8_t *p, size_t n)
+{
+	uint8_t key[SMB2_RESUME_KEY_SIZE];
+	struct smb2_copychunk_rsp r;
+	uint32_t len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	int e = smb2_resume_key_decode(p, len, key);
+	int e2 = smb2_copychunk_rsp_decode(p, len, &r);
+	return e & e2;
+}
+
 const struct fz_decoder fz_decoders[] = {
 	{"negotiate", negotiate},
 	{"sess_setup", sess_setup},
@@ -319,6 +345,8 @@ const struct fz_decoder fz_decoders[] = {
 	{"change_notify", change_notify},
 	{"query_info", query_info},
 	{"ioctl", ioctl_rsp},
+	{"alloc_ranges", alloc_ranges},
+	{"copychunk", copychunk},
 	{"break", brk},
 	{"transform", transform},
 	{"hdr", hdr},

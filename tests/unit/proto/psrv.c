@@ -352,7 +352,9 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 		wbuf_u32(&d, o && o->dir ? SMB_ATTR_DIRECTORY : SMB_ATTR_ARCHIVE);
 		wbuf_u32(&d, 0);
 		wbuf_u64(&d, 4096); /* Standard: AllocationSize, EndOfFile, NumberOfLinks, DeletePending, Directory */
-		wbuf_u64(&d, 100);
+		pthread_mutex_lock(&s->mu);
+		wbuf_u64(&d, s->file_size ? s->file_size : 100);
+		pthread_mutex_unlock(&s->mu);
 		wbuf_u32(&d, 1);
 		wbuf_u8(&d, 0);
 		wbuf_u8(&d, o && o->dir);
@@ -511,6 +513,11 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 	}
 	case SMB2_LOCK:
 		return lock_answer(s, fd, q, b);
+	case SMB2_IOCTL:
+		if (q->body_len < 32)
+			goto unsupported;
+		*st = psrv_ioctl_body(s, q, b);
+		break;
 	case SMB2_FLUSH:
 	case SMB2_ECHO:
 	case SMB2_TREE_DISCONNECT:
@@ -519,6 +526,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		wbuf_u16(b, 0);
 		break;
 	default:
+	unsupported:
 		error_body(b);
 		*st = STATUS_NOT_SUPPORTED;
 	}

@@ -84,6 +84,22 @@ struct psrv {
 	 * with a Timeout waiting until a LOCKING_ANDX_CANCEL_LOCK (lock_mid set meanwhile, its header here). */
 	uint32_t last_lock_timeout;
 	uint8_t lock_hdr[32];
+	/* SMB2 IOCTL (mu): every one is answered with ioctl_out (borrowed; may be NULL) under ioctl_status
+	 * (STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, ...). Counted, with the last control code and input. */
+	const uint8_t *ioctl_out;
+	size_t ioctl_out_len;
+	uint32_t ioctl_status;
+	unsigned ioctls;
+	uint32_t last_ioctl;
+	uint8_t last_ioctl_in[64];
+	uint32_t last_ioctl_in_len;
+	/* Without ioctl_out: a resume key for FSCTL_SRV_REQUEST_RESUME_KEY; FSCTL_SRV_COPYCHUNK_WRITE copies all
+	 * it is asked, unless it holds more than cc_max_chunks (when not 0) chunks: then STATUS_INVALID_PARAMETER
+	 * with the limits (cc_max_chunks of 1 MiB). Counted, with the last request's chunk count. */
+	uint32_t cc_max_chunks;
+	uint64_t file_size; /* EndOfFile of every file (FileAllInformation); 0: 100 */
+	unsigned cc_requests;
+	uint32_t cc_last_chunks;
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];
@@ -120,6 +136,10 @@ void psrv_write_full(int fd, const uint8_t *p, size_t n);
 void psrv_send(struct psrv *s, int fd, const uint8_t *frame, size_t n);
 /* The fault armed for a request of command cmd, consumed (status in *status); PSRV_NONE if not its target. */
 enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
+/* psrv_ioctl.c: the answer to one IOCTL request (its status; the body into b). */
+struct srv_req;
+struct wbuf;
+uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
 /* psrv1.c: one SMB1 connection, as serve() in psrv.c: true when the client closed it. */
 bool psrv1_serve(struct psrv *s, int fd);
 /* The fault_cmd of a TRANS2 subcommand. */
