@@ -186,7 +186,10 @@ int main(int argc, char *argv[])
 		if (o.show_help)
 			opt_usage(argv[0]);
 		else
-			printf("smbfuse version %s\nFUSE library version %s\n", SMBFUSE_VERSION, fuse_pkgversion());
+			printf("smbfuse version %s\nFUSE library version %s\n"
+			       "License GPL-2.0-or-later: GNU GPL version 2 or later <https://gnu.org/licenses/gpl-2.0.html>\n"
+			       "This is free software; there is NO WARRANTY, to the extent permitted by law.\n",
+			       SMBFUSE_VERSION, fuse_pkgversion());
 		goto out;
 	}
 	if (o.dumpable)

@@ -262,3 +262,7 @@ def test_version_and_help_exit_zero(smbfuse_bin):
         assert r.returncode == 0, (flag, r)
         assert not sf.SANITIZER.search(r.stderr)
         assert (r.stdout + r.stderr).strip()
+        if flag == "--version":
+            # the licence meson.build declares and LICENSE holds
+            assert re.search(r"^smbfuse version \d+\.\d+", r.stdout, re.M), r.stdout
+            assert "GPL-2.0-or-later" in r.stdout, r.stdout
