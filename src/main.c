@@ -184,7 +184,7 @@ int main(int argc, char *argv[])
 	}
 	if (o.show_help || o.show_version) {
 		if (o.show_help)
-			opt_usage(argv[0]);
+			opt_usage(stdout, argv[0]);
 		else
 			printf("smbfuse version %s\nFUSE library version %s\n"
 			       "License GPL-2.0-or-later: GNU GPL version 2 or later <https://gnu.org/licenses/gpl-2.0.html>\n"
