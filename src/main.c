@@ -163,7 +163,7 @@ int main(int argc, char *argv[])
 	 * Replies of up to several MiB are allocated on the receive thread and freed on FUSE workers. With
 	 * glibc's defaults each one is an mmap/munmap pair: page faults to fill it and a TLB shootdown across
 	 * every thread to free it. Keeping them on the heap tripled sequential read throughput here
-	 * (measured against Samba on loopback, README "Measured figures").
+	 * (measured against Samba on loopback, doc/DESIGN.md, "Allocator").
 	 */
 	/* Before the password is read: no core, no ptrace by the same user, /proc/PID/mem closed to it.
 	 * -o dumpable undoes it below, for debugging. */

@@ -145,7 +145,7 @@ void fs_raise_readahead(struct fs *fs)
  * FUSE starts every mount with the kernel's 128 KiB readahead and lets init only lower it, so sequential
  * reads would go out as 128 KiB requests, one round trip each. The INIT reply sets it to min(current,
 max_readahead) and max_readahead cannot exceed the kernel's 128 KiB offer, so this runs after INIT. Raising the mount's BDI readahead to 1 MiB
- * lets the kernel send 1 MiB reads, several at once: measured 2.3x faster against Samba on loopback (README).
+ * lets the kernel send 1 MiB reads, several at once: measured 2.3x faster against Samba on loopback (doc/DESIGN.md, "Large I/O").
  * Only root may write the sysfs file; for others this silently keeps the default. The device number comes
  * from mountinfo because a stat() of our own mount point would wait for this not-yet-running daemon.
  */
