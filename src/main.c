@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +80,25 @@ static void daemon_ready(int fd, unsigned char status)
 	close(fd);
 }
 
+/* "/dev/fd/N" (libfuse's convention): N must be an open character device, the /dev/fuse descriptor that
+ * a privileged helper opened, mounted and passed to us. */
+static int check_fd_mountpoint(const char *mp)
+{
+	char *end;
+	struct stat st;
+	long fd = strtol(mp + 8, &end, 10);
+	if (!mp[8] || *end || fd < 0 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		fprintf(stderr, "smbfuse: mount point %s: not an open /dev/fuse descriptor handed over by a helper\n", mp);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_mountpoint(const char *mp)
 {
 	struct stat st;
+	if (strncmp(mp, "/dev/fd/", 8) == 0)
+		return check_fd_mountpoint(mp);
 	if (stat(mp, &st) < 0) {
 		fprintf(stderr, "smbfuse: mount point %s: %s\n", mp, strerror(errno));
 		return -1;
