@@ -24,6 +24,7 @@
 
 #include "smbfuse/fs.h"
 #include "smbfuse/log.h"
+#include "smbfuse/notify.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
@@ -223,6 +224,7 @@ int main(int argc, char *argv[])
 		status = OPT_EX_USAGE;
 		goto out;
 	}
+	notify_init(); /* before the fork and any thread; Type=notify units use -f, so we are the main PID */
 	if (check_mountpoint(o.mountpoint) < 0) {
 		status = OPT_EX_USAGE;
 		goto out;
@@ -240,8 +242,11 @@ int main(int argc, char *argv[])
 	if (chdir("/") < 0)
 		log_warn("chdir /: %s", strerror(errno));
 	daemon_ready(fd, 0);
+	notify_send("READY=1\nSTATUS=//%s/%s mounted on %s", o.host, o.share, o.mountpoint);
 	if (fs_loop(fs) < 0)
 		status = OPT_EX_FAIL;
+	/* The loop ends at SIGTERM (or an unmount); what follows is closing files and logging off. */
+	notify_send("STOPPING=1");
 out:
 	fs_free(fs);
 	if (cl)
