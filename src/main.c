@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "smbfuse/fs.h"
 #include "smbfuse/log.h"
+#include "smbfuse/notify.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
@@ -79,9 +81,25 @@ static void daemon_ready(int fd, unsigned char status)
 	close(fd);
 }
 
+/* "/dev/fd/N" (libfuse's convention): N must be an open character device, the /dev/fuse descriptor that
+ * a privileged helper opened, mounted and passed to us. */
+static int check_fd_mountpoint(const char *mp)
+{
+	char *end;
+	struct stat st;
+	long fd = strtol(mp + 8, &end, 10);
+	if (!mp[8] || *end || fd < 0 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		fprintf(stderr, "smbfuse: mount point %s: not an open /dev/fuse descriptor handed over by a helper\n", mp);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_mountpoint(const char *mp)
 {
 	struct stat st;
+	if (strncmp(mp, "/dev/fd/", 8) == 0)
+		return check_fd_mountpoint(mp);
 	if (stat(mp, &st) < 0) {
 		fprintf(stderr, "smbfuse: mount point %s: %s\n", mp, strerror(errno));
 		return -1;
@@ -163,7 +181,7 @@ int main(int argc, char *argv[])
 	 * Replies of up to several MiB are allocated on the receive thread and freed on FUSE workers. With
 	 * glibc's defaults each one is an mmap/munmap pair: page faults to fill it and a TLB shootdown across
 	 * every thread to free it. Keeping them on the heap tripled sequential read throughput here
-	 * (measured against Samba on loopback, README "Measured figures").
+	 * (measured against Samba on loopback, doc/DESIGN.md, "Allocator").
 	 */
 	/* Before the password is read: no core, no ptrace by the same user, /proc/PID/mem closed to it.
 	 * -o dumpable undoes it below, for debugging. */
@@ -184,9 +202,12 @@ int main(int argc, char *argv[])
 	}
 	if (o.show_help || o.show_version) {
 		if (o.show_help)
-			opt_usage(argv[0]);
+			opt_usage(stdout, argv[0]);
 		else
-			printf("smbfuse version %s\nFUSE library version %s\n", SMBFUSE_VERSION, fuse_pkgversion());
+			printf("smbfuse version %s\nFUSE library version %s\n"
+			       "License GPL-2.0-or-later: GNU GPL version 2 or later <https://gnu.org/licenses/gpl-2.0.html>\n"
+			       "This is free software; there is NO WARRANTY, to the extent permitted by law.\n",
+			       SMBFUSE_VERSION, fuse_pkgversion());
 		goto out;
 	}
 	if (o.dumpable)
@@ -203,6 +224,7 @@ int main(int argc, char *argv[])
 		status = OPT_EX_USAGE;
 		goto out;
 	}
+	notify_init(); /* before the fork and any thread; Type=notify units use -f, so we are the main PID */
 	if (check_mountpoint(o.mountpoint) < 0) {
 		status = OPT_EX_USAGE;
 		goto out;
@@ -220,8 +242,11 @@ int main(int argc, char *argv[])
 	if (chdir("/") < 0)
 		log_warn("chdir /: %s", strerror(errno));
 	daemon_ready(fd, 0);
+	notify_send("READY=1\nSTATUS=//%s/%s mounted on %s", o.host, o.share, o.mountpoint);
 	if (fs_loop(fs) < 0)
 		status = OPT_EX_FAIL;
+	/* The loop ends at SIGTERM (or an unmount); what follows is closing files and logging off. */
+	notify_send("STOPPING=1");
 out:
 	fs_free(fs);
 	if (cl)

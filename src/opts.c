@@ -2,9 +2,9 @@
 /*
  * opts.c - command line and credentials for smbfuse (contract: include/smbfuse/opts.h).
  *
- * Option names follow mount.cifs so fstab lines carry over. fuse_opt_parse does the splitting (it honours
- * '\' escapes inside -o lists); every value is taken as a string and converted here, so a bad value gets
- * our own one-line message instead of libfuse's. fstab noise is accepted and dropped explicitly: the
+ * Option names follow mount.cifs so fstab lines carry over; the table, with the --help text, is in
+ * opts_table.c. fuse_opt_parse does the splitting (it honours '\' escapes inside -o lists); every value is
+ * taken as a string and converted here, so a bad value gets our own one-line message instead of libfuse's. fstab noise is accepted and dropped explicitly: the
  * kernel once broke fstab mounts by dropping "auto" from its table (DESIGN.md B3, cli).
  */
 #include <ctype.h>
@@ -29,147 +29,6 @@
 #include "smbfuse/secret.h"
 #include "opts_i.h"
 
-enum {
-	KEY_FOREGROUND,
-	KEY_DEBUG,
-	KEY_HELP,
-	KEY_VERSION,
-	KEY_IGNORE,
-	KEY_FUSE,
-	KEY_IOCHARSET,
-	KEY_PERM,
-};
-
-#define SMB_OPT(t, f, v)                                                                                               \
-	{                                                                                                              \
-		t, offsetof(struct opts, f), v                                                                         \
-	}
-
-static const struct fuse_opt opt_table[] = {
-    SMB_OPT("username=%s", user, 0),
-    SMB_OPT("user=%s", user, 0),
-    SMB_OPT("password=%s", password, 0),
-    SMB_OPT("pass=%s", password, 0),
-    SMB_OPT("domain=%s", domain, 0),
-    SMB_OPT("dom=%s", domain, 0),
-    SMB_OPT("workgroup=%s", domain, 0),
-    SMB_OPT("credentials=%s", credentials, 0),
-    SMB_OPT("cred=%s", credentials, 0),
-    SMB_OPT("port=%s", port_s, 0),
-    SMB_OPT("uid=%s", uid_s, 0),
-    SMB_OPT("gid=%s", gid_s, 0),
-    SMB_OPT("file_mode=%s", file_mode_s, 0),
-    SMB_OPT("dir_mode=%s", dir_mode_s, 0),
-    SMB_OPT("vers=%s", vers, 0),
-    SMB_OPT("actimeo=%s", actimeo_s, 0),
-    SMB_OPT("cache=%s", cache_s, 0),
-    SMB_OPT("timeout=%s", timeout_s, 0),
-    SMB_OPT("echo_interval=%s", echo_interval_s, 0),
-    SMB_OPT("nbns=%s", nbns_s, 0),
-    SMB_OPT("netbios", netbios, 1),
-    SMB_OPT("sign", sign, 1),
-    SMB_OPT("guest", guest, 1),
-    SMB_OPT("dumpable", dumpable, 1),
-    SMB_OPT("ro", ro, 1),
-    SMB_OPT("rw", ro, 0),
-    SMB_OPT("writeback_cache", writeback, 1),
-    SMB_OPT("no_writeback_cache", writeback, 0),
-    /* mount.cifs options whose meaning carries over (the table in doc/mount.smbfuse.8.scd). */
-    SMB_OPT("rsize=%s", rsize_s, 0),
-    SMB_OPT("wsize=%s", wsize_s, 0),
-    SMB_OPT("ip=%s", addr, 0),
-    SMB_OPT("addr=%s", addr, 0),
-    /* mount.cifs: unix, linux and posix are one switch, the SMB 3.1.1 POSIX extensions (on by default). */
-    SMB_OPT("posix", noposix, 0),
-    SMB_OPT("unix", noposix, 0),
-    SMB_OPT("linux", noposix, 0),
-    SMB_OPT("noposix", noposix, 1),
-    SMB_OPT("nounix", noposix, 1),
-    SMB_OPT("nolinux", noposix, 1),
-    SMB_OPT("noperm", noperm, 1),
-    SMB_OPT("forceuid", forceuid, 1),
-    SMB_OPT("noforceuid", forceuid, 0),
-    SMB_OPT("forcegid", forcegid, 1),
-    SMB_OPT("noforcegid", forcegid, 0),
-    SMB_OPT("seal", seal, 1),
-    SMB_OPT("serverino", noserverino, 0),
-    SMB_OPT("noserverino", noserverino, 1),
-    /* Two flags, as in cifs: mapposix (SFM, on unless nomapposix) wins over mapchars (SFU), and each turns
-     * the other off. fuse_opt applies every entry that matches, so one name can set both fields. */
-    SMB_OPT("mapchars", mapchars, 1),
-    SMB_OPT("mapchars", nomapposix, 1),
-    SMB_OPT("nomapchars", mapchars, 0),
-    SMB_OPT("mapposix", nomapposix, 0),
-    SMB_OPT("mapposix", mapchars, 0),
-    SMB_OPT("nomapposix", nomapposix, 1),
-    SMB_OPT("mfsymlinks", mfsymlinks, 1),
-    SMB_OPT("nomfsymlinks", mfsymlinks, 0),
-    SMB_OPT("soft", hard, 0),
-    SMB_OPT("hard", hard, 1),
-    SMB_OPT("sec=%s", sec, 0),
-    SMB_OPT("netbiosname=%s", netbiosname, 0),
-    SMB_OPT("servern=%s", servern, 0),
-    SMB_OPT("servernetbiosname=%s", servern, 0),
-    FUSE_OPT_KEY("iocharset=", KEY_IOCHARSET),
-    FUSE_OPT_KEY("perm", KEY_PERM),
-    /* Already what smbfuse does: no POSIX extensions, no set-uid files, no server locks, ACLs or xattrs,
-     * no client permission checks (noperm), one connection per mount, and intr is a no-op in cifs too. */
-    FUSE_OPT_KEY("nosetuids", KEY_IGNORE),
-    FUSE_OPT_KEY("nobrl", KEY_IGNORE),
-    FUSE_OPT_KEY("noacl", KEY_IGNORE),
-    FUSE_OPT_KEY("nouser_xattr", KEY_IGNORE),
-    FUSE_OPT_KEY("nosharesock", KEY_IGNORE),
-    FUSE_OPT_KEY("intr", KEY_IGNORE),
-    FUSE_OPT_KEY("nointr", KEY_IGNORE),
-    /* mount(8) helper flags, as opt_helper_argv rewrites them; usable directly too. */
-    SMB_OPT("--sloppy", sloppy, 1),
-    SMB_OPT("sloppy", sloppy, 1),
-    SMB_OPT("--fake", fake, 1),
-    SMB_OPT("--verbose", verbose, 1),
-    FUSE_OPT_KEY("-f", KEY_FOREGROUND),
-    FUSE_OPT_KEY("-d", KEY_DEBUG),
-    FUSE_OPT_KEY("debug", KEY_DEBUG),
-    FUSE_OPT_KEY("-h", KEY_HELP),
-    FUSE_OPT_KEY("--help", KEY_HELP),
-    FUSE_OPT_KEY("-V", KEY_VERSION),
-    FUSE_OPT_KEY("--version", KEY_VERSION),
-    /* fstab keywords meaningful to mount(8) or systemd only. */
-    FUSE_OPT_KEY("auto", KEY_IGNORE),
-    FUSE_OPT_KEY("noauto", KEY_IGNORE),
-    FUSE_OPT_KEY("user", KEY_IGNORE),
-    FUSE_OPT_KEY("nouser", KEY_IGNORE),
-    FUSE_OPT_KEY("users", KEY_IGNORE),
-    FUSE_OPT_KEY("nofail", KEY_IGNORE),
-    FUSE_OPT_KEY("_netdev", KEY_IGNORE),
-    FUSE_OPT_KEY("defaults", KEY_IGNORE),
-    FUSE_OPT_KEY("comment=", KEY_IGNORE),
-    /* FUSE's own mount options, handed on to fuse_session_new. */
-    FUSE_OPT_KEY("allow_other", KEY_FUSE),
-    FUSE_OPT_KEY("allow_root", KEY_FUSE),
-    FUSE_OPT_KEY("default_permissions", KEY_FUSE),
-    FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
-    FUSE_OPT_KEY("fsname=", KEY_FUSE),
-    FUSE_OPT_KEY("subtype=", KEY_FUSE),
-    FUSE_OPT_KEY("max_read=", KEY_FUSE),
-    /* VFS mount flags: mount(8) adds nosuid,nodev,noexec for fstab "user" mounts; libfuse applies them. */
-    FUSE_OPT_KEY("suid", KEY_FUSE),
-    FUSE_OPT_KEY("nosuid", KEY_FUSE),
-    FUSE_OPT_KEY("dev", KEY_FUSE),
-    FUSE_OPT_KEY("nodev", KEY_FUSE),
-    FUSE_OPT_KEY("exec", KEY_FUSE),
-    FUSE_OPT_KEY("noexec", KEY_FUSE),
-    FUSE_OPT_KEY("async", KEY_FUSE),
-    FUSE_OPT_KEY("sync", KEY_FUSE),
-    FUSE_OPT_KEY("dirsync", KEY_FUSE),
-    FUSE_OPT_KEY("atime", KEY_FUSE),
-    FUSE_OPT_KEY("noatime", KEY_FUSE),
-    FUSE_OPT_KEY("relatime", KEY_FUSE),
-    FUSE_OPT_KEY("norelatime", KEY_FUSE),
-    FUSE_OPT_KEY("strictatime", KEY_FUSE),
-    FUSE_OPT_KEY("nodiratime", KEY_FUSE),
-    FUSE_OPT_END,
-};
-
 int opt_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
@@ -181,39 +40,17 @@ int opt_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/* Options of mount.cifs that smbfuse knowingly does not implement, and why; refused with that reason. */
-static const struct {
-	const char *name;
-	const char *why;
-} unsupported[] = {
-    {"multiuser", "one smbfuse mount is one SMB session of one user"},
-    {"cruid=", "Kerberos is not supported"},
-    {"krb5", "Kerberos is not supported"},
-    {"sfu", "no Services for Unix special files"},
-    {"fsc", "no FS-Cache"},
-    {"rdma", "no SMB Direct"},
-    {"multichannel", "one connection per mount"},
-    {"snapshot=", "no previous-version mounts yet"},
-    {"setuids", "set-uid bits are never honoured"},
-    {"user_xattr", "no extended attributes"},
-    {"acl", "no POSIX ACLs"},
-    {"cifsacl", "no mode mapping from ACLs"},
-    {"nocase", "names keep the server's case rules"},
-    {"prefixpath=", "give the path in the source: //server/share/path"},
-    {"unc=", "give the share as the source argument"},
-};
-
 static int unknown_opt(struct opts *o, const char *arg)
 {
 	/* An empty item ("a,,b", or a unit's empty ${OPTIONS} after a comma) means nothing. */
 	if (!*arg || strncmp(arg, "x-", 2) == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-		const char *n = unsupported[i].name;
+	for (size_t i = 0; i < opt_nrefused; i++) {
+		const char *n = opt_refused[i].name;
 		size_t len = strlen(n);
 		if (n[len - 1] == '=' ? strncmp(arg, n, len) == 0 : strcmp(arg, n) == 0)
 			return opt_fail(o->err, o->errlen, -1, "mount option '%s' is not supported: %s", arg,
-				    unsupported[i].why);
+				    opt_refused[i].why);
 	}
 	if (arg[0] == '-')
 		return opt_fail(o->err, o->errlen, -1, "unknown option '%s'", arg);
@@ -572,7 +409,7 @@ int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 		err[0] = 0;
 	if (opt_take_argv_secrets(argc, argv, &t) < 0)
 		return opt_fail(err, errlen, -ENOMEM, "out of memory");
-	r = fuse_opt_parse(&in, o, opt_table, opt_proc);
+	r = fuse_opt_parse(&in, o, opt_fuse_table(), opt_proc);
 	/* fuse_opt_parse copied what it kept; wipe argv (the URLs) before anything else can fail. */
 	opt_wipe_argv(argc, argv);
 	/* fuse_opt stored the x's that replaced a password= value; the value itself is in t. */
@@ -649,36 +486,4 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns = o->nbns_addr;
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
-}
-
-void opt_usage(const char *prog)
-{
-	printf("usage: %s //server/share[/path] MOUNTPOINT [-o option[,option...]] [-f] [-d]\n"
-	       "       %s smb://[domain;]user@server[:port]/share[/path] MOUNTPOINT [...]\n"
-	       "\n"
-	       "options (mount.cifs names):\n"
-	       "  username=NAME, password=PASS, domain=NAME   credentials (also PASSWD and USER)\n"
-	       "  credentials=FILE     username=/password=/domain= lines; must be mode 0600\n"
-	       "  port=N               TCP port (445)\n"
-	       "  uid=ID, gid=ID       owner shown for every file (the mounting user)\n"
-	       "  file_mode=M, dir_mode=M   permission bits (0755)\n"
-	       "  vers=V               1.0 (SMB1, insecure), 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
-	       "  sign, guest, ro, rw\n"
-	       "  dumpable             allow core dumps and debuggers (off: they could read the password hash)\n"
-	       "  actimeo=SECONDS      attribute cache time (1)\n"
-	       "  cache=strict|loose|none\n"
-	       "  timeout=SECONDS      deadline of each setup stage; requests get twice it (10)\n"
-	       "  echo_interval=SECS   drop a server that stays silent about twice this long (60)\n"
-	       "  servern=NAME         NetBIOS name of the server (port 139 or netbios; default: host's first label)\n"
-	       "  netbiosname=NAME     our NetBIOS name (this host's)\n"
-	       "  netbios              NetBIOS session service on port= (implied by port=139)\n"
-	       "  nbns=ADDR[:PORT]     resolve NetBIOS names that DNS does not know through this name server\n"
-	       "  writeback_cache      let the kernel buffer writes (single-client use only)\n"
-	       "  mapposix, mapchars, nomapposix   store : ? * \" < > | \\ and a trailing . or space as private-use\n"
-	       "                       characters, the Mac (SFM, default) or older SFU way, or refuse them\n"
-	       "  mfsymlinks           keep symlinks as Minshall+French files (as mount.cifs mfsymlinks)\n"
-	       "  allow_other          let other users see the mount\n"
-	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
-	       "  -h  this help                -V  version\n",
-	       prog, prog);
 }

@@ -1,8 +1,12 @@
 #!/bin/bash
 # smbfuse demo: build, start a throwaway Samba server on 127.0.0.1, mount one of its shares.
 #
-#   tools/demo.sh          build (release, in build/), start Samba, mount; prints where and how to stop
+#   tools/demo.sh          build (release, in build/), start Samba, mount; prints where and how to stop.
+#                          Run again while the demo is up, it says so and prints that again.
 #   tools/demo.sh stop     unmount, stop that smbd (by its PID file), remove the demo directory
+#
+# The build and apt-get show one progress line; their output goes to $LOG_FILE, whose end is shown
+# when they fail.
 #
 # Everything lives in one directory (default /tmp/smbfuse-demo, or $SMBFUSE_DEMO_DIR): smb.conf, Samba's
 # state and logs, the share's files, the mount point. The SMB user exists only in an nss_wrapper passwd
@@ -17,6 +21,7 @@ BUILD=${BUILD:-build}
 BIN=$REPO/$BUILD/src/smbfuse
 MNT=$DEMO/mnt
 NSS_LIB=libnss_wrapper.so
+LOG_FILE=${TMPDIR:-/tmp}/smbfuse-demo-build.log
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
@@ -74,25 +79,81 @@ install_packages() {
     if [ "$(id -u)" -ne 0 ]; then
         die "missing packages: ${need[*]} (as root: apt-get install ${need[*]})"
     fi
-    say "installing: ${need[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+    say "== installing ${need[*]} (log: $LOG_FILE)"
+    quietly env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+}
+
+# Run a command with its output appended to $LOG_FILE; on failure show the end of the log and exit.
+quietly() {
+    if ! "$@" >>"$LOG_FILE" 2>&1; then
+        printf 'demo: failed: %s\n--- the last lines of %s:\n' "$*" "$LOG_FILE" >&2
+        tail -n 40 "$LOG_FILE" >&2
+        exit 1
+    fi
+}
+
+# meson and ninja with one progress line ("[123/361]") instead of a line per step.
+build() {
+    local line rc
+    if [ -f "$BUILD/build.ninja" ]; then
+        quietly meson setup --reconfigure "$BUILD" --buildtype=release
+    else
+        quietly meson setup "$BUILD" --buildtype=release
+    fi
+    set +e
+    ninja -C "$BUILD" 2>&1 | tee -a "$LOG_FILE" | while IFS= read -r line; do
+        if [ -t 1 ] && [[ $line =~ ^\[([0-9]+)/([0-9]+)\] ]]; then
+            printf '\r== building (%s, release): %s/%s' "$BUILD" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+        fi
+    done
+    rc=${PIPESTATUS[0]}
+    set -e
+    if [ -t 1 ]; then printf '\n'; fi
+    if [ "$rc" -ne 0 ]; then
+        printf 'demo: the build failed; the last lines of %s:\n' "$LOG_FILE" >&2
+        grep -v '^\[[0-9]*/[0-9]*\] ' "$LOG_FILE" | tail -n 40 >&2
+        exit 1
+    fi
+    say "== built $BIN (log: $LOG_FILE)"
+}
+
+# Where the demo is and how to reach it, from what start() saved in $DEMO/demo.env.
+show() {
+    # shellcheck disable=SC1091
+    . "$DEMO/demo.env"
+    cat <<EOF
+
+smbfuse is mounted:
+  mount point   $MNT
+  share         //127.0.0.1/share on port $PORT
+  credentials   user $SMB_USER, password $SMB_PASSWORD (the demo's own: the user exists only in $DEMO)
+  server files  $SHARE_DIR      (what you write through the mount appears here)
+  Samba log     $LOG
+
+Try:
+  ls -l $MNT && cat $MNT/WELCOME.txt
+  echo hello > $MNT/hello.txt && ls -l $SHARE_DIR
+  smbclient //127.0.0.1/share -p $PORT -U '$SMB_USER%$SMB_PASSWORD' -c ls
+
+Unmount and stop everything:
+  tools/demo.sh stop        (or just unmount: fusermount3 -u $MNT)
+EOF
 }
 
 start() {
     [ "$(id -u)" -eq 0 ] || die "run as root: smbd must switch to the demo user (state stays in $DEMO)"
     if [ -d "$DEMO" ]; then
-        die "a demo is already set up in $DEMO (mounted at $MNT?); run: tools/demo.sh stop"
+        if is_mounted "$MNT" && [ -f "$DEMO/demo.env" ]; then
+            say "the demo is already running (started earlier; nothing was changed)"
+            show
+            return 0
+        fi
+        die "$DEMO exists but nothing is mounted at $MNT (a demo that stopped half way?); run: tools/demo.sh stop"
     fi
+    : >"$LOG_FILE"
     install_packages
-
-    say "== building ($BUILD, release)"
-    if [ -f "$BUILD/build.ninja" ]; then
-        meson setup --reconfigure "$BUILD" --buildtype=release >/dev/null
-    else
-        meson setup "$BUILD" --buildtype=release >/dev/null
-    fi
-    ninja -C "$BUILD"
+    build
     if [ ! -x "$BIN" ]; then
         die "the smbfuse binary is missing ($BIN): the daemon is not built by this checkout yet; nothing was started"
     fi
@@ -119,23 +180,10 @@ start() {
         exit 1
     fi
     wait_for 30 "the mount at $MNT" is_mounted "$MNT"
-
-    cat <<EOF
-
-smbfuse is mounted:
-  mount point   $MNT
-  share         //127.0.0.1/share on port $port (user $SMB_USER, password $SMB_PASSWORD)
-  server files  $SHARE_DIR      (what you write through the mount appears here)
-  Samba log     $LOG
-
-Try:
-  ls -l $MNT && cat $MNT/WELCOME.txt
-  echo hello > $MNT/hello.txt && ls -l $SHARE_DIR
-  smbclient //127.0.0.1/share -p $port -U '$SMB_USER%$SMB_PASSWORD' -c ls
-
-Unmount and stop everything:
-  tools/demo.sh stop        (or just unmount: fusermount3 -u $MNT)
-EOF
+    printf 'PORT=%q\nSMB_USER=%q\nSMB_PASSWORD=%q\nSHARE_DIR=%q\nLOG=%q\n' \
+        "$port" "$SMB_USER" "$SMB_PASSWORD" "$SHARE_DIR" "$LOG" >"$DEMO/demo.env"
+    chmod 600 "$DEMO/demo.env"
+    show
 }
 
 case "${1:-start}" in

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <fuse_opt.h>
 
@@ -128,7 +129,7 @@ bool opt_is_helper(const char *argv0);
  */
 int opt_prompt_password(struct opts *o, char *err, size_t errlen);
 
-/* The usage text for -h. */
-void opt_usage(const char *prog);
+/* The usage text for -h, made from the option table (src/opts_table.c). */
+void opt_usage(FILE *f, const char *prog);
 
 #endif

@@ -145,7 +145,7 @@ void fs_raise_readahead(struct fs *fs)
  * FUSE starts every mount with the kernel's 128 KiB readahead and lets init only lower it, so sequential
  * reads would go out as 128 KiB requests, one round trip each. The INIT reply sets it to min(current,
 max_readahead) and max_readahead cannot exceed the kernel's 128 KiB offer, so this runs after INIT. Raising the mount's BDI readahead to 1 MiB
- * lets the kernel send 1 MiB reads, several at once: measured 2.3x faster against Samba on loopback (README).
+ * lets the kernel send 1 MiB reads, several at once: measured 2.3x faster against Samba on loopback (doc/DESIGN.md, "Large I/O").
  * Only root may write the sysfs file; for others this silently keeps the default. The device number comes
  * from mountinfo because a stat() of our own mount point would wait for this not-yet-running daemon.
  */
@@ -165,8 +165,11 @@ static void raise_readahead(const char *real, unsigned kb)
 
 int fs_mount(struct fs *fs, const char *mountpoint)
 {
+	/* "/dev/fd/N": a privileged helper (a FUSE CSI driver's fusermount3 proxy, say) opened /dev/fuse and
+	 * mounted it; libfuse serves that descriptor. There is no mount point of ours to resolve or watch. */
+	fs->fd_mount = strncmp(mountpoint, "/dev/fd/", 8) == 0;
 	/* Resolved before mounting: afterwards any lookup of the mount point would wait on ourselves. */
-	fs->real_mountpoint = realpath(mountpoint, NULL);
+	fs->real_mountpoint = fs->fd_mount ? NULL : realpath(mountpoint, NULL);
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		return -EIO;
 	fs->signals = true;
@@ -185,7 +188,8 @@ int fs_loop(struct fs *fs)
 	/* Ops block their worker for a round trip (ops.c); enough workers keep slow requests from starving
 	 * the others, and clone_fd gives each worker its own /dev/fuse queue. */
 	fuse_loop_cfg_set_max_threads(lc, fs->cfg.max_threads);
-	fuse_loop_cfg_set_clone_fd(lc, 1);
+	/* Not for a /dev/fd/N mount: cloning reopens /dev/fuse, which an unprivileged container lacks. */
+	fuse_loop_cfg_set_clone_fd(lc, !fs->fd_mount);
 	r = fuse_session_loop_mt(fs->se, lc);
 	fuse_loop_cfg_destroy(lc);
 	/* Closing what is open and logging off is polite, but a server that stopped answering must not keep

@@ -84,7 +84,8 @@ struct fs {
 	size_t live; /* inodes with nlookup > 0 */
 
 	/* Resolved mount point, for raising the readahead once INIT is done (fs_raise_readahead). */
-	char *real_mountpoint; /* immutable after fs_mount */
+	char *real_mountpoint; /* immutable after fs_mount; NULL for a /dev/fd/N mount */
+	bool fd_mount;	       /* mounted by whoever handed us /dev/fd/N (fs_mount) */
 	_Atomic bool readahead_done;
 
 	/* Open files not yet released, so an exit before the kernel's RELEASE (a signal right after a

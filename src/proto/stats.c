@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* stats.c - ops->stats: the mount's counters as "name value" lines (README, "Counters"). */
+/* stats.c - ops->stats: the mount's counters as "name value" lines (doc/CACHING.md, "Counters"). */
 #include <stdio.h>
 
 #include "cache_i.h"

@@ -20,6 +20,7 @@
 
 #include "smbfuse/cancel.h"
 #include "smbfuse/log.h"
+#include "smbfuse/notify.h"
 #include "smbfuse/session.h"
 #include "smbfuse/util.h"
 
@@ -51,8 +52,10 @@ int sess_outage_backoff_locked(const struct sess_outage *o)
 void sess_outage_lost_locked(struct sess_outage *o)
 {
 	/* The transport logs the cause at info level; the user hears of it once per outage, here. */
-	if (o->last_err == 0)
+	if (o->last_err == 0) {
 		log_warn("connection to %s lost; reconnecting", o->unc);
+		notify_send("STATUS=connection to %s lost; reconnecting", o->unc); /* systemctl status */
+	}
 }
 
 int sess_outage_failed_locked(struct sess_outage *o, int rc, const char *why)
@@ -61,6 +64,7 @@ int sess_outage_failed_locked(struct sess_outage *o, int rc, const char *why)
 	if (rc == -EINTR || rc == -ESHUTDOWN)
 		return rc;
 	log_warn("reconnect to %s failed: %s", o->unc, why && *why ? why : strerror(-rc));
+	notify_send("STATUS=reconnect to %s failed: %s", o->unc, why && *why ? why : strerror(-rc));
 	/* A refused logon is worth telling apart: the server is there, the credentials are not accepted. */
 	o->last_err = rc == -EACCES ? -EACCES : -EHOSTDOWN;
 	o->last_fail_ms = now_ms();
@@ -74,6 +78,7 @@ void sess_outage_over_locked(struct sess_outage *o, uint64_t gen)
 	o->warned = false;
 	o->last_err = 0;
 	log_info("reconnected to %s (generation %llu)", o->unc, (unsigned long long)gen);
+	notify_send("STATUS=reconnected to %s", o->unc);
 }
 
 int sess_outage_wait_locked(struct sess_outage *o, pthread_mutex_t *lock, int rc)
@@ -85,6 +90,7 @@ int sess_outage_wait_locked(struct sess_outage *o, pthread_mutex_t *lock, int rc
 		return c;
 	if (!o->warned) {
 		log_warn("%s is not responding; still trying (hard mount)", o->host);
+		notify_send("STATUS=%s is not responding; still trying (hard mount)", o->host);
 		o->warned = true;
 	}
 	struct timespec ts;

@@ -185,7 +185,7 @@ def test_descriptor_after_serving_process_killed(samba_server, mount):
 
 
 def test_copy_when_serving_process_killed(samba_server, mount, tmp_path):
-    """kill -9 of the serving smbd during a copy: what the README says. WRITEs in flight at the kill
+    """kill -9 of the serving smbd during a copy: what doc/CACHING.md says. WRITEs in flight at the kill
     went to an open the server lost, so the copy fails with EIO (at a write or at close), never silently:
     if it reports success, the file is whole."""
     srv, m = private_mount(samba_server, mount, "kill copy")

@@ -262,3 +262,12 @@ def test_version_and_help_exit_zero(smbfuse_bin):
         assert r.returncode == 0, (flag, r)
         assert not sf.SANITIZER.search(r.stderr)
         assert (r.stdout + r.stderr).strip()
+        if flag == "--version":
+            # the licence meson.build declares and LICENSE holds
+            assert re.search(r"^smbfuse version \d+\.\d+", r.stdout, re.M), r.stdout
+            assert "GPL-2.0-or-later" in r.stdout, r.stdout
+        else:
+            # made from the option table (tests/unit/fs/test_opts_help.c checks every entry); these are
+            # the ones the hand-written text lacked (issue 13)
+            for name in ("seal", "soft", "hard", "rsize=", "wsize=", "ip=", "noserverino", "sec=", "mfsymlinks"):
+                assert re.search(rf"(^|[\s,]){re.escape(name)}", r.stdout, re.M), name

@@ -1,0 +1,71 @@
+"""systemd's readiness protocol (Type=notify): the test listens on the socket $NOTIFY_SOCKET names, as
+systemd does, and reads what smbfuse sends: READY=1 once the share is mounted, STATUS= lines when the
+connection is lost and rebuilt, STOPPING=1 at SIGTERM."""
+import os
+import signal
+import socket
+
+import pytest
+
+import smbfixture as sf
+from test_reconnect import kill_and_wait, serving_pid
+
+
+class Listener:
+    def __init__(self, address):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(address)
+        self.messages = []
+
+    def wait_for(self, pred, timeout, what):
+        """Read datagrams until one satisfies pred; return it."""
+        def got():
+            self.sock.settimeout(0.1)
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+            return any(pred(m) for m in self.messages)
+        sf.wait_until(got, timeout, interval=0, what=what)
+        return next(m for m in self.messages if pred(m))
+
+
+@pytest.fixture(params=["path", "abstract"])
+def listener(request, tmp_path):
+    if request.param == "path":
+        address = str(tmp_path / "notify")
+        env_value = address
+    else:
+        name = f"smbfuse-test-notify-{os.getpid()}-{id(request)}"
+        address = "\0" + name
+        env_value = "@" + name
+    lst = Listener(address)
+    yield lst, env_value
+    lst.sock.close()
+
+
+def test_ready_status_and_stopping(listener, server, mount):
+    lst, env_value = listener
+    m = mount(env={"NOTIFY_SOCKET": env_value})
+    ready = lst.wait_for(lambda s: "READY=1" in s.split("\n"), 10, "READY=1")
+    assert "STATUS=//127.0.0.1/share mounted on" in ready, ready
+    # Sent after the mount existed: systemd starts what depends on the unit only then.
+    assert sf.is_mounted(m.root)
+
+    kill_and_wait(serving_pid(server, m))
+    (m.path / "after.txt").write_bytes(b"after")  # the next request rebuilds the connection
+    unc = "\\\\127.0.0.1\\share"  # as the log names it
+    lst.wait_for(lambda s: s == f"STATUS=connection to {unc} lost; reconnecting", 10, "STATUS lost")
+    lst.wait_for(lambda s: s == f"STATUS=reconnected to {unc}", 10, "STATUS reconnected")
+
+    m.proc.send_signal(signal.SIGTERM)
+    assert m.proc.wait(timeout=15) == 0, m.stderr()
+    lst.wait_for(lambda s: s == "STOPPING=1", 5, "STOPPING=1")
+    assert "NOTIFY_SOCKET" not in m.stderr()
+
+
+def test_no_notify_socket_sends_nothing_and_mounts(server, mount, tmp_path):
+    """Without $NOTIFY_SOCKET nothing is sent; a bad value is one warning, and the mount goes on."""
+    m = mount(env={"NOTIFY_SOCKET": "relative/path"})
+    assert sf.is_mounted(m.root)
+    assert "NOTIFY_SOCKET=relative/path is not a socket path or @name" in m.stderr()
