@@ -314,6 +314,31 @@ struct smb2_fs_attribute_info {
 };
 int smb2_fs_attribute_info_decode(const uint8_t *buf, size_t len, struct smb2_fs_attribute_info *out);
 
+/*
+ * MS-FSCC 2.4.15 FILE_FULL_EA_INFORMATION (smb2_ea.c), the payload of QUERY_INFO and SET_INFO of
+ * FileFullEaInformation. EaNameLength is one byte and EaValueLength two; a value of length 0 in a SET_INFO
+ * removes the EA (Samba set_ea), so no EA has an empty value.
+ */
+#define SMB_EA_NAME_MAX 255
+#define SMB_EA_VALUE_MAX 65535
+#define SL_RESTART_SCAN 0x00000001u /* QUERY_INFO Flags: list from the first EA (MS-SMB2 2.2.37) */
+struct smb2_ea {
+	uint8_t flags;
+	const char *name; /* view of name_len bytes, NUL-terminated on the wire (so a C string) */
+	uint8_t name_len;
+	const uint8_t *value; /* view */
+	uint16_t value_len;
+};
+/* Walk a FileFullEaInformation buffer with the notify walk's state (its entries too are chained by
+ * NextEntryOffset), started with smb2_notify_iter_init: 1 and the next EA, 0 at the end (an empty buffer
+ * has none), -EBADMSG for an entry outside the buffer, an empty name, a name without its NUL or with a
+ * control character, or a NextEntryOffset that does not step past the entry. Sticky. */
+int smb2_ea_next(struct smb2_notify_iter *it, struct smb2_ea *out);
+/* One FILE_FULL_EA_INFORMATION entry (NextEntryOffset 0). -EINVAL for an empty name or one with a byte
+ * outside printable ASCII (Samba converts EA names as DOS code page strings, so anything else would not
+ * come back as sent), -ENAMETOOLONG over SMB_EA_NAME_MAX, -E2BIG over SMB_EA_VALUE_MAX. */
+int smb2_full_ea_encode(struct wbuf *w, const char *name, size_t name_len, const void *value, size_t value_len);
+
 /* 2.2.39 / 2.2.40 SET_INFO */
 struct smb2_set_info_req {
 	uint8_t info_type;

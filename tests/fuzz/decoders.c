@@ -257,6 +257,32 @@ static int query_info(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* A FileFullEaInformation list: every EA inside the input, its name a non-empty C string of no control
+ * character, and the walk bounded by the input's size. */
+static void ea_list(const uint8_t *p, size_t n, const uint8_t *b, uint32_t l)
+{
+	struct smb2_notify_iter it;
+	struct smb2_ea ea;
+	unsigned count = 0;
+	smb2_notify_iter_init(&it, b, l);
+	while (smb2_ea_next(&it, &ea) == 1) {
+		view(p, n, (const uint8_t *)ea.name, ea.name_len + 1u);
+		view(p, n, ea.value, ea.value_len);
+		if (ea.name_len == 0 || ea.name[ea.name_len] != 0 || strlen(ea.name) != ea.name_len || ++count > l / 9)
+			abort();
+	}
+}
+
+static int ea(const uint8_t *p, size_t n)
+{
+	struct smb2_query_info_rsp r;
+	int e = smb2_query_info_rsp_decode(p, n, &r);
+	if (!e)
+		ea_list(p, n, r.buf, r.len);
+	ea_list(p, n, p, (uint32_t)MIN(n, (size_t)UINT32_MAX));
+	return e;
+}
+
 static int ioctl_rsp(const uint8_t *p, size_t n)
 {
 	struct smb2_ioctl_rsp r;
@@ -323,6 +349,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"transform", transform},
 	{"hdr", hdr},
 	{"mfsym", mfsym},
+	{"ea", ea},
 };
 const unsigned fz_ndecoders = sizeof(fz_decoders) / sizeof(fz_decoders[0]);
 

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* FILE_FULL_EA_INFORMATION (MS-FSCC 2.4.15): the encoder, and the iterator against hostile buffers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "wire_test.h"
+#include "smbfuse/smb2.h"
+#include "smbfuse/util.h"
+
+/* Two EAs as Samba's fill_ea_chained_buffer lays them out: the first padded to 4 bytes. */
+static const uint8_t two[] = {
+    /* NextEntryOffset 16, Flags 0, EaNameLength 3, EaValueLength 3, "Foo\0", "bar", pad 1 */
+    16, 0, 0, 0, 0, 3, 3, 0, 'F', 'o', 'o', 0, 'b', 'a', 'r', 0,
+    /* last: "x\0" and two bytes of value */
+    0, 0, 0, 0, 0, 1, 2, 0, 'x', 0, 0xff, 0x00,
+};
+
+static int count(const uint8_t *b, uint32_t l, int *err)
+{
+	struct smb2_notify_iter it;
+	struct smb2_ea ea;
+	int n = 0, rc;
+	smb2_notify_iter_init(&it, b, l);
+	while ((rc = smb2_ea_next(&it, &ea)) == 1)
+		n++;
+	*err = rc;
+	/* sticky: a failed walk keeps failing, a finished one stays finished */
+	CHECK(smb2_ea_next(&it, &ea) == rc);
+	return n;
+}
+
+static void test_decode(void)
+{
+	struct smb2_notify_iter it;
+	struct smb2_ea ea;
+	smb2_notify_iter_init(&it, two, sizeof(two));
+	CHECK(smb2_ea_next(&it, &ea) == 1 && ea.name_len == 3 && strcmp(ea.name, "Foo") == 0 &&
+	      ea.value_len == 3 && memcmp(ea.value, "bar", 3) == 0);
+	CHECK(smb2_ea_next(&it, &ea) == 1 && strcmp(ea.name, "x") == 0 && ea.value_len == 2 && ea.value[0] == 0xff);
+	CHECK(smb2_ea_next(&it, &ea) == 0);
+	int err;
+	CHECK(count(NULL, 0, &err) == 0 && err == 0);
+	CHECK(count(two, 0, &err) == 0 && err == 0);
+
+	uint8_t b[sizeof(two)];
+	struct {
+		const char *what;
+		size_t at;
+		uint8_t v;
+		uint32_t len;
+	} bad[] = {
+	    {"truncated header", 0, 16, 5},
+	    {"value past the end", 6, 200, sizeof(two)},
+	    {"name past the end", 21, 255, sizeof(two)},
+	    {"empty name", 5, 0, sizeof(two)},
+	    {"name without its NUL", 11, 'z', sizeof(two)},
+	    {"control character in name", 9, '\n', sizeof(two)},
+	    {"next inside the entry", 0, 8, sizeof(two)},
+	    {"next at the very end", 0, sizeof(two), sizeof(two)},
+	    {"next past the end", 0, 200, sizeof(two)},
+	    {"second entry cut", 0, 16, 20},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(b, two, sizeof(two));
+		b[bad[i].at] = bad[i].v;
+		(void)count(b, bad[i].len, &err);
+		tap_check(err == -EBADMSG, __FILE__, __LINE__, bad[i].what);
+	}
+	/* A loop: the second entry points back at the first. */
+	memcpy(b, two, sizeof(two));
+	put_le32(b + 16, (uint32_t)-16);
+	CHECK(count(b, sizeof(two), &err) == 1 && err == -EBADMSG);
+}
+
+static void test_encode(void)
+{
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	CHECK(smb2_full_ea_encode(&w, "Foo", 3, "bar", 3) == 0 && w.len == 15);
+	CHECK(memcmp(w.p, two, 8) != 0 && get_le32(w.p) == 0 && memcmp(w.p + 4, two + 4, 11) == 0);
+	struct smb2_notify_iter it;
+	struct smb2_ea ea;
+	smb2_notify_iter_init(&it, w.p, (uint32_t)w.len);
+	CHECK(smb2_ea_next(&it, &ea) == 1 && strcmp(ea.name, "Foo") == 0 && ea.value_len == 3);
+	CHECK(smb2_ea_next(&it, &ea) == 0);
+	wbuf_free(&w);
+
+	wbuf_init(&w, 0);
+	CHECK(smb2_full_ea_encode(&w, "gone", 4, NULL, 0) == 0 && w.len == 13 && get_le16(w.p + 6) == 0);
+	wbuf_free(&w);
+
+	char longname[SMB_EA_NAME_MAX + 2];
+	memset(longname, 'a', sizeof(longname));
+	static uint8_t big[SMB_EA_VALUE_MAX + 1];
+	wbuf_init(&w, 0);
+	CHECK(smb2_full_ea_encode(&w, longname, SMB_EA_NAME_MAX, big, SMB_EA_VALUE_MAX) == 0);
+	CHECK(w.len == 8 + SMB_EA_NAME_MAX + 1 + SMB_EA_VALUE_MAX);
+	wbuf_free(&w);
+	wbuf_init(&w, 0);
+	CHECK(smb2_full_ea_encode(&w, longname, SMB_EA_NAME_MAX + 1, "v", 1) == -ENAMETOOLONG);
+	CHECK(smb2_full_ea_encode(&w, "a", 1, big, SMB_EA_VALUE_MAX + 1) == -E2BIG);
+	CHECK(smb2_full_ea_encode(&w, "", 0, "v", 1) == -EINVAL);
+	CHECK(smb2_full_ea_encode(&w, "caf\xc3\xa9", 5, "v", 1) == -EINVAL);
+	CHECK(smb2_full_ea_encode(&w, "a\tb", 3, "v", 1) == -EINVAL);
+	CHECK(w.len == 0);
+	wbuf_free(&w);
+}
+
+/* The list inside a QUERY_INFO answer, through every truncation and bit flip. */
+static void test_sweep(void)
+{
+	uint8_t body[8 + sizeof(two)];
+	put_le16(body, 9);
+	put_le16(body + 2, 64 + 8);
+	put_le32(body + 4, sizeof(two));
+	memcpy(body + 8, two, sizeof(two));
+	size_t n;
+	uint8_t *m = wt_msg(SMB2_QUERY_INFO, 0, body, sizeof(body), &n);
+	struct smb2_query_info_rsp r;
+	CHECK(smb2_query_info_rsp_decode(m, n, &r) == 0 && r.len == sizeof(two));
+	wt_sweep("ea", m, n);
+	free(m);
+}
+
+int main(void)
+{
+	test_decode();
+	test_encode();
+	test_sweep();
+	return tap_done();
+}
