@@ -87,6 +87,8 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("nounix", noposix, 1),
     SMB_OPT("nolinux", noposix, 1),
     SMB_OPT("noperm", noperm, 1),
+    SMB_OPT("user_xattr", nouser_xattr, 0),
+    SMB_OPT("nouser_xattr", nouser_xattr, 1),
     SMB_OPT("forceuid", forceuid, 1),
     SMB_OPT("noforceuid", forceuid, 0),
     SMB_OPT("forcegid", forcegid, 1),
@@ -112,12 +114,11 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("servernetbiosname=%s", servern, 0),
     FUSE_OPT_KEY("iocharset=", KEY_IOCHARSET),
     FUSE_OPT_KEY("perm", KEY_PERM),
-    /* Already what smbfuse does: no POSIX extensions, no set-uid files, no server locks, ACLs or xattrs,
+    /* Already what smbfuse does: no POSIX extensions, no set-uid files, no server locks or ACLs,
      * no client permission checks (noperm), one connection per mount, and intr is a no-op in cifs too. */
     FUSE_OPT_KEY("nosetuids", KEY_IGNORE),
     FUSE_OPT_KEY("nobrl", KEY_IGNORE),
     FUSE_OPT_KEY("noacl", KEY_IGNORE),
-    FUSE_OPT_KEY("nouser_xattr", KEY_IGNORE),
     FUSE_OPT_KEY("nosharesock", KEY_IGNORE),
     FUSE_OPT_KEY("intr", KEY_IGNORE),
     FUSE_OPT_KEY("nointr", KEY_IGNORE),
@@ -195,7 +196,6 @@ static const struct {
     {"multichannel", "one connection per mount"},
     {"snapshot=", "no previous-version mounts yet"},
     {"setuids", "set-uid bits are never honoured"},
-    {"user_xattr", "no extended attributes"},
     {"acl", "no POSIX ACLs"},
     {"cifsacl", "no mode mapping from ACLs"},
     {"nocase", "names keep the server's case rules"},
@@ -551,6 +551,7 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 	o->fs.force_uid = o->forceuid == 1 || (o->forceuid < 0 && o->uid_s);
 	o->fs.force_gid = o->forcegid == 1 || (o->forcegid < 0 && o->gid_s);
 	o->fs.noperm = o->noperm;
+	o->fs.no_xattr = o->nouser_xattr == 1;
 	if (o->ro && fuse_opt_add_arg(&o->fuse_args, "-oro") < 0)
 		return -ENOMEM;
 	if (o->debug && fuse_opt_add_arg(&o->fuse_args, "-odebug") < 0)

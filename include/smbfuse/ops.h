@@ -87,6 +87,11 @@ struct smb_statfs {
  * passed. */
 typedef int (*smb_dirent_fn)(void *arg, const char *name, const struct smb_attr *attr);
 
+/* One extended attribute handed to a list_eas callback: name a C string (printable, 1 to 255 bytes), value
+ * value_len bytes (never 0); both valid only during the call. A non-zero return stops the walk and is what
+ * list_eas returns. */
+typedef int (*smb_ea_fn)(void *arg, const char *name, const void *value, size_t value_len);
+
 /* An open file or directory. Owned by the caller between open and close; the dialect code keeps what it
  * needs to reopen it after a reconnect. */
 struct smb_fh;
@@ -206,6 +211,16 @@ struct smb_ops {
 	 * handle's locks are taken again; if one cannot be, every later use of fh fails with -EIO. */
 	int (*lock)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len, unsigned flags);
 	int (*unlock)(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t len);
+
+	/* ---- extended attributes (SMB EAs, MS-FSCC 2.4.15; issue 12). NULL: the dialect has none. ---- */
+	/* Call fn for every EA of path, in the server's order (0 and no call for a file without any). -EIO
+	 * for an answer that does not decode; -E2BIG when they take more than the 4 MiB this client reads. */
+	int (*list_eas)(struct smb_client *cl, const char *path, smb_ea_fn fn, void *arg);
+	/* Set EA name of path to len bytes of value (at most 65535), or remove it with len 0 (removing a
+	 * missing EA succeeds). name: printable ASCII, 1 to 255 bytes (else -EINVAL, -ENAMETOOLONG). The
+	 * server matches names without regard to case and keeps the case an existing EA has (Samba
+	 * canonicalize_ea_name). -ENOSPC when the server's file system has no room for it. */
+	int (*set_ea)(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
 };
 
 /* ops->lock flags */

@@ -779,4 +779,6 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .flock = fs_flock,
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
+    .setxattr = fs_setxattr,
+    .removexattr = fs_removexattr,
 };

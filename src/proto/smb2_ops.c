@@ -652,4 +652,6 @@ const struct smb_ops smb2_ops = {
     .stats = pcache_stats,
     .lock = smb2_lock,
     .unlock = smb2_unlock,
+    .list_eas = smb2_list_eas,
+    .set_ea = smb2_set_ea,
 };

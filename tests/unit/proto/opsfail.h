@@ -51,6 +51,8 @@ int run_rename(struct fx *f);
 int run_link(struct fx *f);
 int run_statfs(struct fx *f);
 int run_watch(struct fx *f);
+int run_list_eas(struct fx *f);
+int run_set_ea(struct fx *f);
 
 struct op_case {
 	const char *name;

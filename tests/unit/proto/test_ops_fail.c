@@ -74,6 +74,12 @@ static const struct op_case cases[] = {
      false, 0, 0, 0, false},
     {"statfs", run_statfs, false, false, SMB2_QUERY_INFO, 0, STATUS_ACCESS_DENIED, -EACCES, -EIO, -EHOSTDOWN, 0, false,
      0, 0, 0, false},
+    {"list_eas", run_list_eas, false, false, SMB2_QUERY_INFO, 0, STATUS_ACCESS_DENIED, -EACCES, -EIO, -EHOSTDOWN, 0,
+     false, 0, 0, 0, false},
+    {"list_eas/open", run_list_eas, false, false, SMB2_CREATE, 0, STATUS_OBJECT_NAME_NOT_FOUND, -ENOENT, NA,
+     -EHOSTDOWN, 0, false, 0, 0, 0, false},
+    {"set_ea", run_set_ea, false, false, SMB2_SET_INFO, 0, STATUS_DISK_FULL, -ENOSPC, NA, -ECONNRESET, 0, false, 0,
+     0, 0, false},
     {"watch", run_watch, false, false, SMB2_CREATE, 0, STATUS_ACCESS_DENIED, -EACCES, -EIO, -EHOSTDOWN, 1, false, 0, 0,
      0, false},
 };

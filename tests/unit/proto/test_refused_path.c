@@ -45,6 +45,10 @@ int main(void)
 	CHECK(cl.ops->setattr(&cl, bad, NULL, &sa, NULL) == -EINVAL);
 	dirty_stack();
 	CHECK(cl.ops->readdir(&cl, bad, NULL, NULL) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->list_eas(&cl, bad, NULL, NULL) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->set_ea(&cl, bad, "k", "v", 1) == -EINVAL);
 	/* nomapposix: every character the server would read as a wildcard or stream name, too. */
 	for (const char *c = ":*?\"<>|"; *c; c++) {
 		char name[4] = {'a', *c, 'b', 0};
