@@ -221,7 +221,21 @@ struct smb_ops {
 	 * server matches names without regard to case and keeps the case an existing EA has (Samba
 	 * canonicalize_ea_name). -ENOSPC when the server's file system has no room for it. */
 	int (*set_ea)(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
+
+	/* ---- security descriptors (MS-DTYP 2.4.6, self-relative; issue 12). NULL: none. ---- */
+	/* secinfo: the SMB_SECINFO_* parts to read or set. get_sd: the descriptor in a new buffer (*out,
+	 * free()), checked to be well-formed (-EIO otherwise); reading the SACL needs a privilege at the
+	 * server (-EACCES/-EPERM without). set_sd: -EINVAL for a descriptor whose offsets or lengths leave
+	 * its len bytes (nothing is sent); the server applies only the secinfo parts. */
+	int (*get_sd)(struct smb_client *cl, const char *path, uint32_t secinfo, void **out, size_t *len);
+	int (*set_sd)(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len);
 };
+
+/* Parts of a security descriptor (MS-DTYP 2.4.7 SECURITY_INFORMATION bits). */
+#define SMB_SECINFO_OWNER 0x1u
+#define SMB_SECINFO_GROUP 0x2u
+#define SMB_SECINFO_DACL 0x4u
+#define SMB_SECINFO_SACL 0x8u
 
 /* ops->lock flags */
 #define SMB_LOCK_EXCL 0x1

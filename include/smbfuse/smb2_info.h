@@ -219,6 +219,14 @@ int smb2_notify_next(struct smb2_notify_iter *it, struct smb2_notify_entry *out)
 #define DACL_SECURITY_INFORMATION 0x00000004u
 #define SACL_SECURITY_INFORMATION 0x00000008u
 
+/* MS-DTYP 2.4.6 SECURITY_DESCRIPTOR, self-relative (sd.c). SE_SELF_RELATIVE is a Control bit. */
+#define SE_SELF_RELATIVE 0x8000u
+/* 0 when p[0..n) is a self-relative descriptor whose owner and group SIDs (revision 1, at most 15
+ * sub-authorities) and SACL and DACL (revision 2 or 4, every ACE inside the ACL, the SID of an
+ * allowed/denied/audit/alarm ACE inside the ACE) all lie inside it; else -EBADMSG. *parts (may be NULL):
+ * the *_SECURITY_INFORMATION bits of the parts present (a non-zero offset). */
+int smb_sd_check(const uint8_t *p, size_t n, uint32_t *parts);
+
 struct smb2_query_info_req {
 	uint8_t info_type;
 	uint8_t file_info_class;

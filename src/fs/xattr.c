@@ -12,8 +12,14 @@
  * missing attribute need a look first, since SMB has no such flags: another client changing the same EA
  * between the look and the set can win, as with any read-modify-write over SMB.
  * Nothing is cached: each call asks the server, so no cache mode can change an answer.
+ *
+ * Security descriptors: the kernel client's names and binary form (fs/smb/client/xattr.c), so cifs-utils'
+ * getcifsacl and setcifsacl work unchanged. Each reads the self-relative descriptor with owner, group and
+ * DACL (the _full one with the SACL too); writing system.cifs_acl sets the DACL alone, system.cifs_ntsd
+ * owner, group and DACL, system.cifs_ntsd_full all four. None is listed, as with the kernel.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
 
@@ -52,6 +58,61 @@ static int no_eas(void)
 	return -EOPNOTSUPP;
 }
 
+/* The security descriptor names: parts read and parts written. */
+static const struct sd_name {
+	const char *name;
+	uint32_t get, set;
+} sd_names[] = {
+    {"system.cifs_acl", SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL, SMB_SECINFO_DACL},
+    {"system.cifs_ntsd", SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL,
+     SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL},
+    {"system.cifs_ntsd_full", SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL | SMB_SECINFO_SACL,
+     SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL | SMB_SECINFO_SACL},
+};
+
+static const struct sd_name *sd_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sd_names) / sizeof(sd_names[0]); i++)
+		if (strcmp(name, sd_names[i].name) == 0)
+			return &sd_names[i];
+	return NULL;
+}
+
+static void get_sd(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const struct sd_name *n, size_t size)
+{
+	char *path = NULL;
+	void *sd = NULL;
+	size_t len = 0;
+	int r = OP(fs, get_sd) ? fs_inode_path(fs, ino, NULL, &path) : -EOPNOTSUPP;
+	if (r == 0)
+		r = CALL(fs, get_sd, path, n->get, &sd, &len);
+	if (r == -EOPNOTSUPP)
+		log_dbg("getxattr %s: no security descriptors on this mount", n->name);
+	if (r == -EPERM && (n->get & SMB_SECINFO_SACL)) {
+		/* STATUS_PRIVILEGE_NOT_HELD: the kernel client says EIO, and getcifsacl then falls back to
+		 * system.cifs_acl, so say the same. */
+		log_info("getxattr %s: reading the SACL needs a privilege at the server (SeSecurityPrivilege)",
+			 n->name);
+		r = -EIO;
+	}
+	if (r < 0)
+		reply_err(req, r);
+	else
+		reply_sized(req, sd, len, size);
+	free(sd);
+	g_free(path);
+}
+
+static int set_sd(struct fs *fs, fuse_ino_t ino, const struct sd_name *n, const char *value, size_t size)
+{
+	char *path = NULL;
+	int r = OP(fs, set_sd) ? fs_inode_path(fs, ino, NULL, &path) : -EOPNOTSUPP;
+	if (r == 0)
+		r = CALL(fs, set_sd, path, n->set, value, size);
+	g_free(path);
+	return r;
+}
+
 struct ea_find {
 	const char *name;
 	GByteArray *value; /* NULL: only whether it exists */
@@ -88,6 +149,11 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		char *buf = g_malloc(16384);
 		reply_sized(req, buf, fs_stats(fs, buf, 16384), size);
 		g_free(buf);
+		return;
+	}
+	const struct sd_name *sn = sd_name(name);
+	if (sn) {
+		get_sd(req, fs, ino, sn, size);
 		return;
 	}
 	const char *ea = ea_name(fs, name);
@@ -170,6 +236,11 @@ static int check_set(const struct fs *fs, const char *name, const char *ea, size
 void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags)
 {
 	struct fs *fs = fs_req(req);
+	const struct sd_name *sn = sd_name(name);
+	if (sn) {
+		reply_err(req, set_sd(fs, ino, sn, value, size));
+		return;
+	}
 	const char *ea = ea_name(fs, name);
 	char *path = NULL;
 	int r = check_set(fs, name, ea, size);
@@ -196,6 +267,11 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct fs *fs = fs_req(req);
+	if (sd_name(name)) {
+		log_info("removexattr %s: a file always has a security descriptor", name);
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	const char *ea = ea_name(fs, name);
 	char *path = NULL;
 	struct ea_find f = {.name = ea};

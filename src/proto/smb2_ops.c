@@ -654,4 +654,6 @@ const struct smb_ops smb2_ops = {
     .unlock = smb2_unlock,
     .list_eas = smb2_list_eas,
     .set_ea = smb2_set_ea,
+    .get_sd = smb2_get_sd,
+    .set_sd = smb2_set_sd,
 };

@@ -283,6 +283,19 @@ static int ea(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* A security descriptor: every part it claims must lie inside it (the checker reads nothing outside). */
+static int sd(const uint8_t *p, size_t n)
+{
+	uint32_t parts;
+	struct smb2_query_info_rsp r;
+	if (smb2_query_info_rsp_decode(p, n, &r) == 0 && smb_sd_check(r.buf, r.len, &parts) == 0 && (parts & ~0xfu))
+		abort();
+	int e = smb_sd_check(p, n, &parts);
+	if (e == 0 && n < 20)
+		abort();
+	return e;
+}
+
 static int ioctl_rsp(const uint8_t *p, size_t n)
 {
 	struct smb2_ioctl_rsp r;
@@ -350,6 +363,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"hdr", hdr},
 	{"mfsym", mfsym},
 	{"ea", ea},
+	{"sd", sd},
 };
 const unsigned fz_ndecoders = sizeof(fz_decoders) / sizeof(fz_decoders[0]);
 

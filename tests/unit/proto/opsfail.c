@@ -168,6 +168,21 @@ int run_set_ea(struct fx *f)
 	return f->ops->set_ea(f->cl, "d/f", "k", "v", 1);
 }
 
+int run_get_sd(struct fx *f)
+{
+	void *sd = NULL;
+	size_t len;
+	int rc = f->ops->get_sd(f->cl, "d/f", SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL, &sd, &len);
+	free(sd);
+	return rc;
+}
+
+int run_set_sd(struct fx *f)
+{
+	static const uint8_t sd[20] = {1, 0, 0, 0x80};
+	return f->ops->set_sd(f->cl, "d/f", SMB_SECINFO_DACL, sd, sizeof(sd));
+}
+
 int run_watch(struct fx *f)
 {
 	return f->ops->watch(f->cl, "d");

@@ -373,6 +373,11 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 			error_body(b);
 			return est;
 		}
+	} else if (type == SMB2_0_INFO_SECURITY) {
+		static const uint8_t empty_sd[20] = {1, 0, 0, 0x80};
+		pthread_mutex_lock(&s->mu);
+		wbuf_bytes(&d, s->sd_buf ? s->sd_buf : empty_sd, s->sd_buf ? s->sd_buf_len : sizeof(empty_sd));
+		pthread_mutex_unlock(&s->mu);
 	} else if (type == SMB2_0_INFO_FILESYSTEM && cls == FileFsFullSizeInformation) {
 		wbuf_u64(&d, 1000);
 		wbuf_u64(&d, 500);
@@ -513,6 +518,10 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		if (q->body_len > 3 && q->body[2] == SMB2_0_INFO_FILE && q->body[3] == FileFullEaInformation) {
 			pthread_mutex_lock(&s->mu);
 			s->set_eas++;
+			pthread_mutex_unlock(&s->mu);
+		} else if (q->body_len > 12 && q->body[2] == SMB2_0_INFO_SECURITY) {
+			pthread_mutex_lock(&s->mu);
+			s->sd_addl = get_le32(q->body + 12);
 			pthread_mutex_unlock(&s->mu);
 		}
 		wbuf_u16(b, 2);

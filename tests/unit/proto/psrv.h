@@ -72,6 +72,11 @@ struct psrv {
 	size_t ea_buf_len;
 	uint32_t ea_out_len;
 	unsigned set_eas;
+	/* Security descriptors (mu): QUERY_INFO of SMB2_0_INFO_SECURITY answers sd_buf (borrowed; NULL: a
+	 * header with no parts); sd_addl: the AdditionalInformation of the last SET_INFO of one. */
+	const uint8_t *sd_buf;
+	size_t sd_buf_len;
+	uint32_t sd_addl;
 	/* Called on the server thread with each CREATE's name (UTF-16LE as received). */
 	void (*on_create)(void *arg, const uint8_t *name, size_t len);
 	/* If set, called on the server thread with every whole frame (4-byte prefix included) instead of writing

@@ -80,6 +80,10 @@ static const struct op_case cases[] = {
      -EHOSTDOWN, 0, false, 0, 0, 0, false},
     {"set_ea", run_set_ea, false, false, SMB2_SET_INFO, 0, STATUS_DISK_FULL, -ENOSPC, NA, -ECONNRESET, 0, false, 0,
      0, 0, false},
+    {"get_sd", run_get_sd, false, false, SMB2_QUERY_INFO, 0, STATUS_ACCESS_DENIED, -EACCES, -EIO, -EHOSTDOWN, 0,
+     false, 0, 0, 0, false},
+    {"set_sd", run_set_sd, false, false, SMB2_SET_INFO, 0, STATUS_ACCESS_DENIED, -EACCES, NA, -ECONNRESET, 0, false,
+     0, 0, 0, false},
     {"watch", run_watch, false, false, SMB2_CREATE, 0, STATUS_ACCESS_DENIED, -EACCES, -EIO, -EHOSTDOWN, 1, false, 0, 0,
      0, false},
 };

@@ -2,7 +2,8 @@
 /*
  * ops->list_eas and ops->set_ea over SMB2 against the scripted server of psrv.h: a hostile EA list is
  * refused whole (the callback never sees part of it), a file without EAs has none, an answer too small is
- * asked again once with a larger buffer, and a refusal of what is not SMB's reaches no server.
+ * asked again once with a larger buffer, and a refusal of what is not SMB's reaches no server. Security
+ * descriptors: a broken one from the server is -EIO, one from the user -EINVAL before anything is sent.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -103,6 +104,40 @@ static void test_set(void)
 	pthread_mutex_unlock(&srv.mu);
 }
 
+static void test_sd(void)
+{
+	/* Owner S-1-1-0 and nothing else. */
+	static const uint8_t sd[] = {1, 0, 0, 0x80, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				     1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+	void *out = NULL;
+	size_t len = 0;
+	pthread_mutex_lock(&srv.mu);
+	srv.sd_buf = sd;
+	srv.sd_buf_len = sizeof(sd);
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->get_sd(cl, "f", SMB_SECINFO_OWNER | SMB_SECINFO_DACL, &out, &len) == 0 && len == sizeof(sd) &&
+	      memcmp(out, sd, len) == 0);
+	free(out);
+	pthread_mutex_lock(&srv.mu);
+	srv.sd_buf_len = sizeof(sd) - 1; /* the owner SID cut short */
+	pthread_mutex_unlock(&srv.mu);
+	out = (void *)1;
+	CHECK(ops->get_sd(cl, "f", SMB_SECINFO_OWNER, &out, &len) == -EIO && out == NULL && len == 0);
+	pthread_mutex_lock(&srv.mu);
+	srv.sd_buf = NULL;
+	pthread_mutex_unlock(&srv.mu);
+
+	unsigned served = psrv_served(&srv);
+	CHECK(ops->set_sd(cl, "f", SMB_SECINFO_DACL, sd, sizeof(sd) - 1) == -EINVAL);
+	CHECK(ops->set_sd(cl, "f", SMB_SECINFO_DACL, sd, 10) == -EINVAL);
+	CHECK(ops->set_sd(cl, "f", 0, sd, sizeof(sd)) == -EINVAL);
+	CHECK(psrv_served(&srv) == served);
+	CHECK(ops->set_sd(cl, "f", SMB_SECINFO_OWNER | SMB_SECINFO_GROUP, sd, sizeof(sd)) == 0);
+	pthread_mutex_lock(&srv.mu);
+	CHECK(srv.sd_addl == (SMB_SECINFO_OWNER | SMB_SECINFO_GROUP));
+	pthread_mutex_unlock(&srv.mu);
+}
+
 int main(void)
 {
 	memset(&srv, 0, sizeof(srv));
@@ -113,6 +148,7 @@ int main(void)
 	ops = smb_client_ops(cl);
 	test_lists();
 	test_set();
+	test_sd();
 	smb_client_free(cl);
 	psrv_stop(&srv);
 	return tap_done();

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* FILE_FULL_EA_INFORMATION (MS-FSCC 2.4.15): the encoder, and the iterator against hostile buffers. */
+/* FILE_FULL_EA_INFORMATION (MS-FSCC 2.4.15): the encoder, and the iterator against hostile buffers; the
+ * security descriptor checker (MS-DTYP 2.4.6) against broken descriptors. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,10 +125,67 @@ static void test_sweep(void)
 	free(m);
 }
 
+/* Owner S-1-5-21-1-2-3-1000, no group, no SACL, a DACL of one ACCESS_ALLOWED ACE for S-1-1-0. */
+static const uint8_t sd_ok[] = {
+    1, 0, 0x04, 0x80, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0,
+    /* owner at 20: revision 1, 5 sub-authorities, authority 5 */
+    1, 4, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0xe8, 3, 0, 0,
+    /* padding to 48 */
+    0, 0, 0, 0,
+    /* DACL at 48: revision 2, AclSize 28, one ACE */
+    2, 0, 28, 0, 1, 0, 0, 0,
+    /* ACE: type 0, flags 0, size 20, mask, SID S-1-1-0 */
+    0, 0, 20, 0, 0xa9, 0, 0x12, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+};
+
+static void test_sd(void)
+{
+	uint32_t parts = 99;
+	CHECK(sizeof(sd_ok) == 76);
+	CHECK(smb_sd_check(sd_ok, sizeof(sd_ok), &parts) == 0 &&
+	      parts == (OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION));
+	CHECK(smb_sd_check(sd_ok, 20, &parts) == -EBADMSG && parts == 0); /* parts outside */
+	CHECK(smb_sd_check(sd_ok, 19, NULL) == -EBADMSG);
+	CHECK(smb_sd_check(NULL, 0, NULL) == -EBADMSG);
+	uint8_t b[sizeof(sd_ok)];
+	struct {
+		const char *what;
+		size_t at;
+		uint8_t v;
+	} bad[] = {
+	    {"revision", 0, 2},
+	    {"not self-relative", 3, 0},
+	    {"owner offset inside the header", 4, 8},
+	    {"owner offset past the end", 4, 200},
+	    {"SID revision", 20, 2},
+	    {"SID of 16 sub-authorities", 21, 16},
+	    {"SID past the end", 21, 15},
+	    {"ACL revision", 48, 3},
+	    {"AclSize past the end", 50, 29},
+	    {"AclSize below its header", 50, 7},
+	    {"one ACE too many", 52, 2},
+	    {"ACE size past the ACL", 58, 24},
+	    {"ACE size below its header", 58, 3},
+	    {"ACE SID past the ACE", 65, 2},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(b, sd_ok, sizeof(b));
+		b[bad[i].at] = bad[i].v;
+		tap_check(smb_sd_check(b, sizeof(b), NULL) == -EBADMSG, __FILE__, __LINE__, bad[i].what);
+	}
+	/* An ACE type without a SID of its own is only bounded by its size. */
+	memcpy(b, sd_ok, sizeof(b));
+	b[56] = 0x11;
+	b[65] = 9;
+	CHECK(smb_sd_check(b, sizeof(b), NULL) == 0);
+	wt_sweep("sd", sd_ok, sizeof(sd_ok));
+}
+
 int main(void)
 {
 	test_decode();
 	test_encode();
 	test_sweep();
+	test_sd();
 	return tap_done();
 }
