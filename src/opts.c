@@ -678,8 +678,12 @@ void opt_usage(const char *prog)
 	       "  mapposix, mapchars, nomapposix   store : ? * \" < > | \\ and a trailing . or space as private-use\n"
 	       "                       characters, the Mac (SFM, default) or older SFU way, or refuse them\n"
 	       "  mfsymlinks           keep symlinks as Minshall+French files (as mount.cifs mfsymlinks)\n"
+	       "  nouser_xattr         no user.* extended attributes (they are the server's EAs by default)\n"
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
-	       "  -h  this help                -V  version\n",
-	       prog, prog);
+	       "  -h  this help                -V  version\n"
+	       "\n"
+	       "%s --stats MOUNTPOINT   the mount's counters\n"
+	       "%s --acl PATH           a file's security descriptor in SDDL\n",
+	       prog, prog, prog, prog);
 }

@@ -226,6 +226,11 @@ int smb2_notify_next(struct smb2_notify_iter *it, struct smb2_notify_entry *out)
  * allowed/denied/audit/alarm ACE inside the ACE) all lie inside it; else -EBADMSG. *parts (may be NULL):
  * the *_SECURITY_INFORMATION bits of the parts present (a non-zero offset). */
 int smb_sd_check(const uint8_t *p, size_t n, uint32_t *parts);
+/* The descriptor in SDDL (MS-DTYP 2.5.1), NUL-terminated in out: SIDs as S-1-..., rights in hex, ACE and
+ * control flags as SDDL letters; ACE types other than allowed, denied, audit, alarm and mandatory label
+ * appear as "(XX;;;;;unshown ACE type 0xNN)". Returns the length, -EBADMSG for a descriptor smb_sd_check
+ * refuses, -ENOSPC when outlen is too small (16 * n + 256 always suffices). */
+int smb_sd_to_sddl(const uint8_t *p, size_t n, char *out, size_t outlen);
 
 struct smb2_query_info_req {
 	uint8_t info_type;

@@ -177,3 +177,22 @@ def test_smb1_has_none(samba_server, mount):
         with pytest.raises(OSError) as e:
             fn()
         assert e.value.errno == errno.EOPNOTSUPP
+
+
+@needs_cifs_utils
+def test_acl_command_prints_sddl(f, smbcacls, smbfuse_bin):
+    m, p, rel = f
+    (m.path / "g").write_bytes(b"y")
+    subprocess.run(["setcifsacl", "-a", "ACL:S-1-1-0:ALLOWED/0x0/0x1200a9", str(p)], check=True, timeout=30)
+    r = subprocess.run([smbfuse_bin, "--acl", str(p)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    sddl = r.stdout.strip()
+    owner, group, aces = parse(getcifsacl(p))
+    assert sddl.startswith(f"O:{owner}G:{group}D:")
+    assert sddl.count("(") == len(aces) and "(A;;0x001200a9;;;S-1-1-0)" in sddl
+    # Samba reads it back as the same descriptor: set on another file, it reads the same.
+    smbcacls(f"{p.parent.name}/g", "--sddl", "-S", sddl)
+    assert parse(getcifsacl(m.path / "g")) == parse(getcifsacl(p))
+    # Not an smbfuse file: a clear message and status 1.
+    r = subprocess.run([smbfuse_bin, "--acl", "/"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "no security descriptor" in r.stderr

@@ -179,6 +179,22 @@ static void test_sd(void)
 	b[65] = 9;
 	CHECK(smb_sd_check(b, sizeof(b), NULL) == 0);
 	wt_sweep("sd", sd_ok, sizeof(sd_ok));
+
+	char text[16 * sizeof(sd_ok) + 256];
+	const char *want = "O:S-1-5-21-1-2-1000D:(A;;0x001200a9;;;S-1-1-0)";
+	CHECK(smb_sd_to_sddl(sd_ok, sizeof(sd_ok), text, sizeof(text)) == (int)strlen(want) && strcmp(text, want) == 0);
+	CHECK(smb_sd_to_sddl(sd_ok, sizeof(sd_ok), text, strlen(want)) == -ENOSPC && text[0] == 0);
+	memcpy(b, sd_ok, sizeof(b));
+	b[2] = 0x04 | 0x10; /* DACL present, ... */
+	b[3] = 0x80 | 0x14; /* protected, auto-inherited */
+	b[57] = 0x03 | 0x10; /* OI CI ID */
+	CHECK(smb_sd_to_sddl(b, sizeof(b), text, sizeof(text)) > 0 &&
+	      strcmp(text, "O:S-1-5-21-1-2-1000D:PAI(A;OICIID;0x001200a9;;;S-1-1-0)") == 0);
+	b[16] = 0; /* DACL offset 0 with SE_DACL_PRESENT: the NULL DACL */
+	CHECK(smb_sd_to_sddl(b, sizeof(b), text, sizeof(text)) > 0 &&
+	      strcmp(text, "O:S-1-5-21-1-2-1000D:PAINO_ACCESS_CONTROL") == 0);
+	b[0] = 2;
+	CHECK(smb_sd_to_sddl(b, sizeof(b), text, sizeof(text)) == -EBADMSG);
 }
 
 int main(void)
