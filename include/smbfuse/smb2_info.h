@@ -347,6 +347,13 @@ struct smb2_ea {
  * has none), -EBADMSG for an entry outside the buffer, an empty name, a name without its NUL or with a
  * control character, or a NextEntryOffset that does not step past the entry. Sticky. */
 int smb2_ea_next(struct smb2_notify_iter *it, struct smb2_ea *out);
+/* SMB1's form, MS-CIFS 2.2.1.2.2.1 SMB_FEA_LIST (TRANS2 SMB_INFO_QUERY_ALL_EAS / SMB_INFO_SET_EA): the same
+ * entries packed without NextEntryOffset, after a 4-byte SizeOfListInBytes. init: -EBADMSG when that size
+ * is below 4 or beyond len (then every next fails too); next: as smb2_ea_next. encode: a list of the one
+ * entry, refusing what smb2_full_ea_encode refuses. */
+int smb1_fea_list_init(struct smb2_notify_iter *it, const uint8_t *buf, uint32_t len);
+int smb1_fea_next(struct smb2_notify_iter *it, struct smb2_ea *out);
+int smb1_fea_list_encode(struct wbuf *w, const char *name, size_t name_len, const void *value, size_t value_len);
 /* One FILE_FULL_EA_INFORMATION entry (NextEntryOffset 0). -EINVAL for an empty name or one with a byte
  * outside printable ASCII (Samba converts EA names as DOS code page strings, so anything else would not
  * come back as sent), -ENAMETOOLONG over SMB_EA_NAME_MAX, -E2BIG over SMB_EA_VALUE_MAX. */

@@ -49,12 +49,12 @@ static void reply_sized(fuse_req_t req, const void *buf, size_t n, size_t size)
 		fuse_reply_buf(req, buf, n);
 }
 
-/* Refusal for a mount whose dialect has no EAs (SMB1 here), said once per mount. */
+/* Refusal for a mount whose dialect has no EAs, said once per mount. */
 static int no_eas(void)
 {
 	static _Atomic bool said; /* one mount per daemon */
 	if (!atomic_exchange(&said, true))
-		log_info("extended attributes: this mount's dialect (SMB1) has none here");
+		log_info("extended attributes: this mount's dialect has none");
 	return -EOPNOTSUPP;
 }
 

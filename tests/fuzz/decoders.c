@@ -280,6 +280,17 @@ static int ea(const uint8_t *p, size_t n)
 	if (!e)
 		ea_list(p, n, r.buf, r.len);
 	ea_list(p, n, p, (uint32_t)MIN(n, (size_t)UINT32_MAX));
+	/* The same bytes as SMB1's SMB_FEA_LIST. */
+	struct smb2_notify_iter it;
+	struct smb2_ea fea;
+	unsigned count = 0;
+	smb1_fea_list_init(&it, p, (uint32_t)MIN(n, (size_t)UINT32_MAX));
+	while (smb1_fea_next(&it, &fea) == 1) {
+		view(p, n, (const uint8_t *)fea.name, fea.name_len + 1u);
+		view(p, n, fea.value, fea.value_len);
+		if (strlen(fea.name) != fea.name_len || ++count > n / 5)
+			abort();
+	}
 	return e;
 }
 

@@ -1,7 +1,6 @@
 """Extended attributes: user.NAME through the mount is the SMB extended attribute NAME (MS-FSCC 2.4.15),
-which Samba keeps as the xattr user.NAME of the backing file. Every dialect and cache mode (any_mount):
-nothing is cached, so a second client's change is seen at once. SMB1 has no EAs in smbfuse yet, and says
-so (EOPNOTSUPP; an empty list)."""
+which Samba keeps as the xattr user.NAME of the backing file. Every dialect and cache mode (any_mount),
+SMB1 included (TRANS2 SMB_FEA_LISTs): nothing is cached, so a second client's change is seen at once."""
 import ctypes
 import errno
 import os
@@ -49,11 +48,6 @@ def f(any_mnt):
 
 def test_round_trip_and_backing_file(f):
     m, p = f
-    if m.dialect == "smb1":
-        assert err(os.setxattr, p, "user.color", b"blue") == errno.EOPNOTSUPP
-        assert err(os.getxattr, p, "user.color") == errno.EOPNOTSUPP
-        assert user_names(p) == []
-        return
     os.setxattr(p, "user.color", b"blue")
     assert os.getxattr(p, "user.color") == b"blue"
     assert user_names(p) == ["user.color"]
@@ -72,8 +66,6 @@ def test_round_trip_and_backing_file(f):
 
 def test_directory_and_set_on_disk(f):
     m, p = f
-    if m.dialect == "smb1":
-        pytest.skip("SMB1: no EAs (test_round_trip_and_backing_file checks the refusal)")
     d = m.path / "d"
     d.mkdir()
     os.setxattr(d, "user.dir", b"yes")
@@ -92,9 +84,6 @@ def test_second_mount_sees_changes(any_mount):
     p = a.path / "f"
     p.write_bytes(b"x")
     q = b.path / "f"
-    if any_mount.dialect == "smb1":
-        assert os.listxattr(q) == []
-        return
     os.setxattr(p, "user.k", b"one")
     assert os.getxattr(q, "user.k") == b"one"
     os.setxattr(q, "user.k", b"two")
@@ -106,8 +95,6 @@ def test_second_mount_sees_changes(any_mount):
 
 def test_create_replace_and_remove_flags(f):
     m, p = f
-    if m.dialect == "smb1":
-        pytest.skip("SMB1: no EAs")
     assert err(os.setxattr, p, "user.k", b"v", os.XATTR_REPLACE) == errno.ENODATA
     os.setxattr(p, "user.k", b"v", os.XATTR_CREATE)
     assert err(os.setxattr, p, "user.k", b"w", os.XATTR_CREATE) == errno.EEXIST
@@ -121,8 +108,6 @@ def test_create_replace_and_remove_flags(f):
 
 def test_size_probe_and_small_buffers(f):
     m, p = f
-    if m.dialect == "smb1":
-        pytest.skip("SMB1: no EAs")
     os.setxattr(p, "user.k", b"12345")
     assert raw_getxattr(p, "user.k", 0) == (5, 0)
     assert raw_getxattr(p, "user.k", 4) == (-1, errno.ERANGE)
@@ -136,8 +121,6 @@ def test_size_probe_and_small_buffers(f):
 
 def test_names_keep_their_case(f):
     m, p = f
-    if m.dialect == "smb1":
-        pytest.skip("SMB1: no EAs")
     os.setxattr(p, "user.MixedCase", b"1")
     assert user_names(p) == ["user.MixedCase"]
     assert os.listxattr(m.backing / "f").count("user.MixedCase") == 1
@@ -152,8 +135,6 @@ def test_names_keep_their_case(f):
 
 def test_limits_and_refusals(f):
     m, p = f
-    if m.dialect == "smb1":
-        pytest.skip("SMB1: no EAs")
     assert err(os.setxattr, p, "user.big", b"x" * 65536) == errno.E2BIG  # EaValueLength is 16 bits
     assert err(os.setxattr, p, "user.empty", b"") == errno.EINVAL  # SMB deletes an EA set empty
     assert err(os.setxattr, p, "user.caf\u00e9", b"v") == errno.EINVAL  # EA names are ASCII
@@ -181,8 +162,6 @@ def test_stats_attribute_kept_out_of_listings(any_mnt):
 
 def test_open_file_under_lease(f):
     m, p = f
-    if m.dialect == "smb1":
-        pytest.skip("SMB1: no EAs")
     with open(p, "r+b") as fh:
         fh.write(b"DATA")
         fh.flush()

@@ -197,8 +197,41 @@ static void test_sd(void)
 	CHECK(smb_sd_to_sddl(b, sizeof(b), text, sizeof(text)) == -EBADMSG);
 }
 
+static void test_fea(void)
+{
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	CHECK(smb1_fea_list_encode(&w, "Foo", 3, "bar", 3) == 0 && w.len == 4 + 4 + 4 + 3);
+	CHECK(get_le32(w.p) == w.len && w.p[5] == 3 && get_le16(w.p + 6) == 3 && memcmp(w.p + 8, "Foo\0bar", 7) == 0);
+	CHECK(smb1_fea_list_encode(&w, "", 0, "v", 1) == -EINVAL && w.len == 15);
+	/* A second entry after the first, and the list's size updated by hand. */
+	const uint8_t second[] = {0, 1, 2, 0, 'x', 0, 0xff, 0};
+	wbuf_bytes(&w, second, sizeof(second));
+	put_le32(w.p, (uint32_t)w.len);
+	struct smb2_notify_iter it;
+	struct smb2_ea ea;
+	CHECK(smb1_fea_list_init(&it, w.p, (uint32_t)w.len) == 0);
+	CHECK(smb1_fea_next(&it, &ea) == 1 && strcmp(ea.name, "Foo") == 0 && ea.value_len == 3);
+	CHECK(smb1_fea_next(&it, &ea) == 1 && strcmp(ea.name, "x") == 0 && ea.value_len == 2);
+	CHECK(smb1_fea_next(&it, &ea) == 0);
+	uint8_t empty[4] = {4, 0, 0, 0};
+	CHECK(smb1_fea_list_init(&it, empty, 4) == 0 && smb1_fea_next(&it, &ea) == 0);
+	CHECK(smb1_fea_list_init(&it, empty, 3) == -EBADMSG && smb1_fea_next(&it, &ea) == -EBADMSG);
+	put_le32(w.p, (uint32_t)w.len + 1); /* a size past the buffer */
+	CHECK(smb1_fea_list_init(&it, w.p, (uint32_t)w.len) == -EBADMSG);
+	put_le32(w.p, (uint32_t)w.len - 1); /* the last value cut by the list's size */
+	CHECK(smb1_fea_list_init(&it, w.p, (uint32_t)w.len) == 0 && smb1_fea_next(&it, &ea) == 1 &&
+	      smb1_fea_next(&it, &ea) == -EBADMSG && smb1_fea_next(&it, &ea) == -EBADMSG);
+	put_le32(w.p, (uint32_t)w.len);
+	w.p[15 + 1] = 0; /* an empty name */
+	CHECK(smb1_fea_list_init(&it, w.p, (uint32_t)w.len) == 0 && smb1_fea_next(&it, &ea) == 1 &&
+	      smb1_fea_next(&it, &ea) == -EBADMSG);
+	wbuf_free(&w);
+}
+
 int main(void)
 {
+	test_fea();
 	test_decode();
 	test_encode();
 	test_sweep();
