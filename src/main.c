@@ -28,6 +28,7 @@
 #include "smbfuse/ops.h"
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
+#include "smbfuse/smb2.h"
 #include "lookup.h"
 
 /* Fork; the parent waits for the child's one status byte and exits with it. Returns the write end of the
@@ -169,6 +170,33 @@ static int print_stats(const char *mountpoint)
 	return 0;
 }
 
+/* smbfuse --acl PATH: print a file's security descriptor (system.cifs_acl) in SDDL, for people without
+ * cifs-utils. */
+static int print_acl(const char *path)
+{
+	ssize_t n = getxattr(path, "system.cifs_acl", NULL, 0);
+	uint8_t *sd = n > 0 ? malloc((size_t)n) : NULL;
+	if (sd)
+		n = getxattr(path, "system.cifs_acl", sd, (size_t)n);
+	if (n <= 0 || !sd) {
+		fprintf(stderr, "smbfuse: %s: no security descriptor (%s); is it on an smbfuse mount of SMB2 or 3?\n",
+			path, n < 0 ? strerror(errno) : "empty");
+		free(sd);
+		return OPT_EX_USAGE;
+	}
+	size_t cap = 16 * (size_t)n + 256;
+	char *text = malloc(cap);
+	int r = text ? smb_sd_to_sddl(sd, (size_t)n, text, cap) : -ENOMEM;
+	if (r >= 0)
+		printf("%s\n", text);
+	else
+		fprintf(stderr, "smbfuse: %s: the server's security descriptor does not decode (%s)\n", path,
+			strerror(-r));
+	free(text);
+	free(sd);
+	return r >= 0 ? 0 : 1;
+}
+
 int main(int argc, char *argv[])
 {
 	struct smb_client *cl = NULL;
@@ -189,6 +217,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "smbfuse: warning: cannot make the process non-dumpable: %s\n", strerror(errno));
 	if (argc == 3 && strcmp(argv[1], "--stats") == 0)
 		return print_stats(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--acl") == 0)
+		return print_acl(argv[2]);
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 

@@ -388,6 +388,7 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 	o->fs.force_uid = o->forceuid == 1 || (o->forceuid < 0 && o->uid_s);
 	o->fs.force_gid = o->forcegid == 1 || (o->forcegid < 0 && o->gid_s);
 	o->fs.noperm = o->noperm;
+	o->fs.no_xattr = o->nouser_xattr == 1;
 	if (o->ro && fuse_opt_add_arg(&o->fuse_args, "-oro") < 0)
 		return -ENOMEM;
 	if (o->debug && fuse_opt_add_arg(&o->fuse_args, "-odebug") < 0)

@@ -73,6 +73,8 @@ const struct opt_spec opt_specs[] = {
     ALIAS("nolinux", noposix, 1),
     KEY("perm", KEY_PERM, NULL, "the kernel checks mode bits (FUSE default_permissions)"),
     OPT("noperm", noperm, 1, NULL, "no local mode checks, even with the POSIX extensions"),
+    OPT("user_xattr", nouser_xattr, 0, NULL, "user.* extended attributes are the server's EAs (default)"),
+    OPT("nouser_xattr", nouser_xattr, 1, NULL, "no extended attributes: the kernel stops asking (a faster ls -l)"),
     OPT("serverino", noserverino, 0, NULL, "inode numbers are the server's file ids (default)"),
     OPT("noserverino", noserverino, 1, NULL, "inode numbers from smbfuse instead of the server's file ids"),
     OPT("ro", ro, 1, NULL, "read-only (writes fail with EROFS)"),
@@ -138,11 +140,10 @@ const struct opt_spec opt_specs[] = {
 
     HEAD("accepted and dropped"),
     /* Already what smbfuse does: no set-uid files, server locks always (nobrl is moot: cifs's local-only
-     * locks would break other clients), no ACLs or xattrs, one connection per mount, intr a no-op in cifs. */
+     * locks would break other clients), no POSIX ACLs, one connection per mount, intr a no-op in cifs. */
     KEY("nosetuids", KEY_IGNORE, NULL, "mount.cifs options that describe what smbfuse always does"),
     ALIAS_KEY("nobrl", KEY_IGNORE),
     ALIAS_KEY("noacl", KEY_IGNORE),
-    ALIAS_KEY("nouser_xattr", KEY_IGNORE),
     ALIAS_KEY("nosharesock", KEY_IGNORE),
     ALIAS_KEY("intr", KEY_IGNORE),
     ALIAS_KEY("nointr", KEY_IGNORE),
@@ -169,7 +170,6 @@ const struct opt_refused opt_refused[] = {
     {"multichannel", "one connection per mount"},
     {"snapshot=", "no previous-version mounts yet"},
     {"setuids", "set-uid bits are never honoured"},
-    {"user_xattr", "no extended attributes"},
     {"acl", "no POSIX ACLs"},
     {"cifsacl", "no mode mapping from ACLs"},
     {"nocase", "names keep the server's case rules"},
@@ -259,10 +259,11 @@ void opt_usage(FILE *f, const char *prog)
 		"usage: %s //server/share[/path] MOUNTPOINT [-o option[,option...]] [-f] [-d]\n"
 		"       %s smb://[domain;]user@server[:port]/share[/path] MOUNTPOINT [...]\n"
 		"       %s --stats MOUNTPOINT       the mount's counters\n"
+		"       %s --acl PATH               a file's security descriptor in SDDL\n"
 		"       %s --lookup NAME [--nbns ADDR | --broadcast ADDR] [--type N] [--port N] [--timeout MS]\n"
 		"       %s --lookup-address ADDR    NetBIOS name and node status queries\n"
 		"Option names follow mount.cifs; smbfuse(8) and mount.smbfuse(8) say more.\n",
-		prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog);
 	for (size_t i = 0; i < opt_nspecs;) {
 		const struct opt_spec *s = &opt_specs[i];
 		if (!s->o.templ) {

@@ -44,6 +44,7 @@ struct fs_cfg {
 	 * noperm. Without the extensions uid/gid always apply. */
 	bool force_uid, force_gid;
 	bool noperm;
+	bool no_xattr; /* nouser_xattr: no user.* attributes (EOPNOTSUPP, empty listings) */
 };
 
 struct fs;

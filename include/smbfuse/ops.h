@@ -87,6 +87,11 @@ struct smb_statfs {
  * passed. */
 typedef int (*smb_dirent_fn)(void *arg, const char *name, const struct smb_attr *attr);
 
+/* One extended attribute handed to a list_eas callback: name a C string (printable, 1 to 255 bytes), value
+ * value_len bytes (never 0); both valid only during the call. A non-zero return stops the walk and is what
+ * list_eas returns. */
+typedef int (*smb_ea_fn)(void *arg, const char *name, const void *value, size_t value_len);
+
 /* An open file or directory. Owned by the caller between open and close; the dialect code keeps what it
  * needs to reopen it after a reconnect. */
 struct smb_fh;
@@ -228,12 +233,36 @@ struct smb_ops {
 	 * copies with read and write instead. NULL: the dialect has none. */
 	ssize_t (*copy_range)(struct smb_client *cl, struct smb_fh *src, uint64_t src_off, struct smb_fh *dst,
 			      uint64_t dst_off, uint64_t len);
+
+	/* ---- extended attributes (SMB EAs, MS-FSCC 2.4.15; issue 12). NULL: the dialect has none. ---- */
+	/* Call fn for every EA of path, in the server's order (0 and no call for a file without any). -EIO
+	 * for an answer that does not decode; -E2BIG when they take more than the 4 MiB this client reads. */
+	int (*list_eas)(struct smb_client *cl, const char *path, smb_ea_fn fn, void *arg);
+	/* Set EA name of path to len bytes of value (at most 65535), or remove it with len 0 (removing a
+	 * missing EA succeeds). name: printable ASCII, 1 to 255 bytes (else -EINVAL, -ENAMETOOLONG). The
+	 * server matches names without regard to case and keeps the case an existing EA has (Samba
+	 * canonicalize_ea_name). -ENOSPC when the server's file system has no room for it. */
+	int (*set_ea)(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
+
+	/* ---- security descriptors (MS-DTYP 2.4.6, self-relative; issue 12). NULL: none. ---- */
+	/* secinfo: the SMB_SECINFO_* parts to read or set. get_sd: the descriptor in a new buffer (*out,
+	 * free()), checked to be well-formed (-EIO otherwise); reading the SACL needs a privilege at the
+	 * server (-EACCES/-EPERM without). set_sd: -EINVAL for a descriptor whose offsets or lengths leave
+	 * its len bytes (nothing is sent); the server applies only the secinfo parts. */
+	int (*get_sd)(struct smb_client *cl, const char *path, uint32_t secinfo, void **out, size_t *len);
+	int (*set_sd)(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len);
 };
 
 /* ops->fallocate mode */
 #define SMB_FALLOC_KEEP_SIZE 0x1
 #define SMB_FALLOC_PUNCH 0x2
 #define SMB_FALLOC_ZERO 0x4
+
+/* Parts of a security descriptor (MS-DTYP 2.4.7 SECURITY_INFORMATION bits). */
+#define SMB_SECINFO_OWNER 0x1u
+#define SMB_SECINFO_GROUP 0x2u
+#define SMB_SECINFO_DACL 0x4u
+#define SMB_SECINFO_SACL 0x8u
 
 /* ops->lock flags */
 #define SMB_LOCK_EXCL 0x1

@@ -44,6 +44,7 @@ struct opts {
 	char *rsize_s, *wsize_s, *addr;
 	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
 	int noposix, noperm; /* nounix/noposix: no SMB 3.1.1 POSIX extensions; noperm: no local mode checks */
+	int nouser_xattr;    /* no user.* extended attributes (mount.cifs nouser_xattr) */
 	/* SMB1 and NetBIOS names, kept for the dialect code that uses them (sec= is also checked here). */
 	char *sec, *netbiosname, *servern;
 	/* mount(8) helper flags: -s sloppy (drop unknown options with a warning), -f fake, -v verbose. */

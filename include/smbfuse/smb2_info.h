@@ -219,6 +219,19 @@ int smb2_notify_next(struct smb2_notify_iter *it, struct smb2_notify_entry *out)
 #define DACL_SECURITY_INFORMATION 0x00000004u
 #define SACL_SECURITY_INFORMATION 0x00000008u
 
+/* MS-DTYP 2.4.6 SECURITY_DESCRIPTOR, self-relative (sd.c). SE_SELF_RELATIVE is a Control bit. */
+#define SE_SELF_RELATIVE 0x8000u
+/* 0 when p[0..n) is a self-relative descriptor whose owner and group SIDs (revision 1, at most 15
+ * sub-authorities) and SACL and DACL (revision 2 or 4, every ACE inside the ACL, the SID of an
+ * allowed/denied/audit/alarm ACE inside the ACE) all lie inside it; else -EBADMSG. *parts (may be NULL):
+ * the *_SECURITY_INFORMATION bits of the parts present (a non-zero offset). */
+int smb_sd_check(const uint8_t *p, size_t n, uint32_t *parts);
+/* The descriptor in SDDL (MS-DTYP 2.5.1), NUL-terminated in out: SIDs as S-1-..., rights in hex, ACE and
+ * control flags as SDDL letters; ACE types other than allowed, denied, audit, alarm and mandatory label
+ * appear as "(XX;;;;;unshown ACE type 0xNN)". Returns the length, -EBADMSG for a descriptor smb_sd_check
+ * refuses, -ENOSPC when outlen is too small (16 * n + 256 always suffices). */
+int smb_sd_to_sddl(const uint8_t *p, size_t n, char *out, size_t outlen);
+
 struct smb2_query_info_req {
 	uint8_t info_type;
 	uint8_t file_info_class;
@@ -313,6 +326,38 @@ struct smb2_fs_attribute_info {
 	uint32_t name_len;
 };
 int smb2_fs_attribute_info_decode(const uint8_t *buf, size_t len, struct smb2_fs_attribute_info *out);
+
+/*
+ * MS-FSCC 2.4.15 FILE_FULL_EA_INFORMATION (smb2_ea.c), the payload of QUERY_INFO and SET_INFO of
+ * FileFullEaInformation. EaNameLength is one byte and EaValueLength two; a value of length 0 in a SET_INFO
+ * removes the EA (Samba set_ea), so no EA has an empty value.
+ */
+#define SMB_EA_NAME_MAX 255
+#define SMB_EA_VALUE_MAX 65535
+#define SL_RESTART_SCAN 0x00000001u /* QUERY_INFO Flags: list from the first EA (MS-SMB2 2.2.37) */
+struct smb2_ea {
+	uint8_t flags;
+	const char *name; /* view of name_len bytes, NUL-terminated on the wire (so a C string) */
+	uint8_t name_len;
+	const uint8_t *value; /* view */
+	uint16_t value_len;
+};
+/* Walk a FileFullEaInformation buffer with the notify walk's state (its entries too are chained by
+ * NextEntryOffset), started with smb2_notify_iter_init: 1 and the next EA, 0 at the end (an empty buffer
+ * has none), -EBADMSG for an entry outside the buffer, an empty name, a name without its NUL or with a
+ * control character, or a NextEntryOffset that does not step past the entry. Sticky. */
+int smb2_ea_next(struct smb2_notify_iter *it, struct smb2_ea *out);
+/* SMB1's form, MS-CIFS 2.2.1.2.2.1 SMB_FEA_LIST (TRANS2 SMB_INFO_QUERY_ALL_EAS / SMB_INFO_SET_EA): the same
+ * entries packed without NextEntryOffset, after a 4-byte SizeOfListInBytes. init: -EBADMSG when that size
+ * is below 4 or beyond len (then every next fails too); next: as smb2_ea_next. encode: a list of the one
+ * entry, refusing what smb2_full_ea_encode refuses. */
+int smb1_fea_list_init(struct smb2_notify_iter *it, const uint8_t *buf, uint32_t len);
+int smb1_fea_next(struct smb2_notify_iter *it, struct smb2_ea *out);
+int smb1_fea_list_encode(struct wbuf *w, const char *name, size_t name_len, const void *value, size_t value_len);
+/* One FILE_FULL_EA_INFORMATION entry (NextEntryOffset 0). -EINVAL for an empty name or one with a byte
+ * outside printable ASCII (Samba converts EA names as DOS code page strings, so anything else would not
+ * come back as sent), -ENAMETOOLONG over SMB_EA_NAME_MAX, -E2BIG over SMB_EA_VALUE_MAX. */
+int smb2_full_ea_encode(struct wbuf *w, const char *name, size_t name_len, const void *value, size_t value_len);
 
 /* 2.2.39 / 2.2.40 SET_INFO */
 struct smb2_set_info_req {

@@ -288,7 +288,7 @@ void fs_cache_fini(struct fs *fs)
 
 /* ---- user.smbfuse.stats ---- */
 
-static size_t fs_stats(struct fs *fs, char *buf, size_t len)
+size_t fs_stats(struct fs *fs, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
@@ -300,34 +300,4 @@ static size_t fs_stats(struct fs *fs, char *buf, size_t len)
 	if (fs->ops->stats)
 		o += fs->ops->stats(fs->cl, buf + o, len - o);
 	return o;
-}
-
-void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
-{
-	struct fs *fs = fs_req(req);
-	if (ino != FUSE_ROOT_ID || strcmp(name, FS_STATS_XATTR) != 0) {
-		fuse_reply_err(req, ENODATA);
-		return;
-	}
-	char *buf = g_malloc(16384);
-	size_t n = fs_stats(fs, buf, 16384);
-	if (size == 0)
-		fuse_reply_xattr(req, n);
-	else if (size < n)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, buf, n);
-	g_free(buf);
-}
-
-void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	static const char names[] = FS_STATS_XATTR;
-	size_t n = ino == FUSE_ROOT_ID ? sizeof(names) : 0;
-	if (size == 0)
-		fuse_reply_xattr(req, n);
-	else if (size < n)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, names, n);
 }

@@ -282,8 +282,13 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);
 /* Attribute and entry timeouts for path (lease- or watch-backed when possible). */
 double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path);
+/* The "name value" lines of user.smbfuse.stats into buf (NUL-terminated); returns their length. */
+size_t fs_stats(struct fs *fs, char *buf, size_t len);
+/* xattr.c: user.* attributes as SMB EAs, and the stats attribute of the root. */
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
 void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags);
+void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ll_ops;

@@ -782,4 +782,6 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
     .copy_file_range = fs_copy_file_range,
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
+    .setxattr = fs_setxattr,
+    .removexattr = fs_removexattr,
 };

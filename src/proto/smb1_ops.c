@@ -576,6 +576,8 @@ const struct smb_ops smb1_ops = {
     .watch = pcache_watch,
     .lock = smb1_lock,
     .unlock = smb1_unlock,
+    .list_eas = smb1_list_eas,
+    .set_ea = smb1_set_ea,
 };
 
 /* ---- lifetime ---- */

@@ -162,4 +162,8 @@ int smb1_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
 /* smb1_cache.c: the receive thread's handler of unsolicited messages on link arg (oplock breaks). */
 void on_break(void *arg, const uint8_t *msg, size_t n);
 
+/* smb1_xattr.c: ops->list_eas and ->set_ea. */
+int smb1_list_eas(struct smb_client *cl, const char *path, smb_ea_fn fn, void *arg);
+int smb1_set_ea(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
+
 #endif

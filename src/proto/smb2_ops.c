@@ -710,4 +710,8 @@ const struct smb_ops smb2_ops = {
     .fallocate = smb2_fallocate,
     .seek = smb2_seek,
     .copy_range = smb2_copy_range,
+    .list_eas = smb2_list_eas,
+    .set_ea = smb2_set_ea,
+    .get_sd = smb2_get_sd,
+    .set_sd = smb2_set_sd,
 };

@@ -132,6 +132,11 @@ int smb2_unlock(struct smb_client *cl, struct smb_fh *fh, uint64_t off, uint64_t
 int smb2_relock(struct smb_client *cl, void *ctx, const struct plock *l);
 int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out);
 
+/* smb2_xattr.c: ops->list_eas, ->set_ea, ->get_sd and ->set_sd. */
+int smb2_list_eas(struct smb_client *cl, const char *path, smb_ea_fn fn, void *arg);
+int smb2_set_ea(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
+int smb2_get_sd(struct smb_client *cl, const char *path, uint32_t secinfo, void **out, size_t *len);
+int smb2_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len);
 /* smb2_ns.c: ops->mkdir, ->rmdir, ->unlink, ->rename, ->link; smb2_sweep_delete deletes one of our hidden
  * names (hidden.c) found by a listing. */
 int smb2_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out);

@@ -126,7 +126,6 @@ static void put_sid(struct wbuf *w, uint8_t authority, const uint32_t *sub, uint
 
 #define SD_REVISION 1
 #define SE_DACL_PRESENT 0x0004
-#define SE_SELF_RELATIVE 0x8000
 #define SD_HEAD 20
 #define ACL_REVISION 2
 #define ACCESS_ALLOWED_ACE_TYPE 0

@@ -258,6 +258,56 @@ static int query_info(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* A FileFullEaInformation list: every EA inside the input, its name a non-empty C string of no control
+ * character, and the walk bounded by the input's size. */
+static void ea_list(const uint8_t *p, size_t n, const uint8_t *b, uint32_t l)
+{
+	struct smb2_notify_iter it;
+	struct smb2_ea ea;
+	unsigned count = 0;
+	smb2_notify_iter_init(&it, b, l);
+	while (smb2_ea_next(&it, &ea) == 1) {
+		view(p, n, (const uint8_t *)ea.name, ea.name_len + 1u);
+		view(p, n, ea.value, ea.value_len);
+		if (ea.name_len == 0 || ea.name[ea.name_len] != 0 || strlen(ea.name) != ea.name_len || ++count > l / 9)
+			abort();
+	}
+}
+
+static int ea(const uint8_t *p, size_t n)
+{
+	struct smb2_query_info_rsp r;
+	int e = smb2_query_info_rsp_decode(p, n, &r);
+	if (!e)
+		ea_list(p, n, r.buf, r.len);
+	ea_list(p, n, p, (uint32_t)MIN(n, (size_t)UINT32_MAX));
+	/* The same bytes as SMB1's SMB_FEA_LIST. */
+	struct smb2_notify_iter it;
+	struct smb2_ea fea;
+	unsigned count = 0;
+	smb1_fea_list_init(&it, p, (uint32_t)MIN(n, (size_t)UINT32_MAX));
+	while (smb1_fea_next(&it, &fea) == 1) {
+		view(p, n, (const uint8_t *)fea.name, fea.name_len + 1u);
+		view(p, n, fea.value, fea.value_len);
+		if (strlen(fea.name) != fea.name_len || ++count > n / 5)
+			abort();
+	}
+	return e;
+}
+
+/* A security descriptor: every part it claims must lie inside it (the checker reads nothing outside). */
+static int sd(const uint8_t *p, size_t n)
+{
+	uint32_t parts;
+	struct smb2_query_info_rsp r;
+	if (smb2_query_info_rsp_decode(p, n, &r) == 0 && smb_sd_check(r.buf, r.len, &parts) == 0 && (parts & ~0xfu))
+		abort();
+	int e = smb_sd_check(p, n, &parts);
+	if (e == 0 && n < 20)
+		abort();
+	return e;
+}
+
 static int ioctl_rsp(const uint8_t *p, size_t n)
 {
 	struct smb2_ioctl_rsp r;
@@ -351,6 +401,8 @@ const struct fz_decoder fz_decoders[] = {
 	{"transform", transform},
 	{"hdr", hdr},
 	{"mfsym", mfsym},
+	{"ea", ea},
+	{"sd", sd},
 };
 const unsigned fz_ndecoders = sizeof(fz_decoders) / sizeof(fz_decoders[0]);
 

@@ -57,6 +57,20 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
+def relay(a, b):
+    """Copy bytes from socket a to socket b until a ends, then shut both down (a relay's one direction)."""
+    try:
+        while data := a.recv(65536):
+            b.sendall(data)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def wait_until(cond, timeout, interval=0.05, what="condition"):
     """Poll cond() until it is true; raise TimeoutError after timeout seconds."""
     deadline = time.monotonic() + timeout

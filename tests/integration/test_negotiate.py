@@ -152,20 +152,7 @@ class Smb1Refuser:
         s = socket.create_connection(("127.0.0.1", self.target))
         s.sendall(first)
         for a, b in ((c, s), (s, c)):
-            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a, b):
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        for x in (a, b):
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            threading.Thread(target=sf.relay, args=(a, b), daemon=True).start()
 
     def close(self):
         self.sock.close()

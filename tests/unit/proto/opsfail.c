@@ -147,6 +147,42 @@ int run_statfs(struct fx *f)
 	return f->ops->statfs(f->cl, &st);
 }
 
+static int count_ea(void *arg, const char *name, const void *value, size_t len)
+{
+	(void)name;
+	(void)value;
+	(void)len;
+	++*(int *)arg;
+	return 0;
+}
+
+int run_list_eas(struct fx *f)
+{
+	int n = 0;
+	int rc = f->ops->list_eas(f->cl, "d/f", count_ea, &n);
+	return rc < 0 ? rc : n - 1; /* the server's one EA: 0 */
+}
+
+int run_set_ea(struct fx *f)
+{
+	return f->ops->set_ea(f->cl, "d/f", "k", "v", 1);
+}
+
+int run_get_sd(struct fx *f)
+{
+	void *sd = NULL;
+	size_t len;
+	int rc = f->ops->get_sd(f->cl, "d/f", SMB_SECINFO_OWNER | SMB_SECINFO_GROUP | SMB_SECINFO_DACL, &sd, &len);
+	free(sd);
+	return rc;
+}
+
+int run_set_sd(struct fx *f)
+{
+	static const uint8_t sd[20] = {1, 0, 0, 0x80};
+	return f->ops->set_sd(f->cl, "d/f", SMB_SECINFO_DACL, sd, sizeof(sd));
+}
+
 int run_watch(struct fx *f)
 {
 	return f->ops->watch(f->cl, "d");

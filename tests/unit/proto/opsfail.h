@@ -51,6 +51,10 @@ int run_rename(struct fx *f);
 int run_link(struct fx *f);
 int run_statfs(struct fx *f);
 int run_watch(struct fx *f);
+int run_list_eas(struct fx *f);
+int run_set_ea(struct fx *f);
+int run_get_sd(struct fx *f);
+int run_set_sd(struct fx *f);
 
 struct op_case {
 	const char *name;

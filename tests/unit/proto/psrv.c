@@ -362,6 +362,24 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 		wbuf_u64(&d, 42);  /* IndexNumber */
 		wbuf_zero(&d, 24); /* EA, access, position, mode, alignment */
 		wbuf_u32(&d, 0);   /* no name: the client then trusts the one it asked for */
+	} else if (type == SMB2_0_INFO_FILE && cls == FileFullEaInformation) {
+		static const uint8_t kv[] = {0, 0, 0, 0, 0, 1, 1, 0, 'k', 0, 'v'};
+		pthread_mutex_lock(&s->mu);
+		s->ea_out_len = q->body_len >= 8 ? get_le32(q->body + 4) : 0;
+		uint32_t est = s->ea_status;
+		if (!est)
+			wbuf_bytes(&d, s->ea_buf ? s->ea_buf : kv, s->ea_buf ? s->ea_buf_len : sizeof(kv));
+		pthread_mutex_unlock(&s->mu);
+		if (est) {
+			wbuf_free(&d);
+			error_body(b);
+			return est;
+		}
+	} else if (type == SMB2_0_INFO_SECURITY) {
+		static const uint8_t empty_sd[20] = {1, 0, 0, 0x80};
+		pthread_mutex_lock(&s->mu);
+		wbuf_bytes(&d, s->sd_buf ? s->sd_buf : empty_sd, s->sd_buf ? s->sd_buf_len : sizeof(empty_sd));
+		pthread_mutex_unlock(&s->mu);
 	} else if (type == SMB2_0_INFO_FILESYSTEM && cls == FileFsFullSizeInformation) {
 		wbuf_u64(&d, 1000);
 		wbuf_u64(&d, 500);
@@ -499,6 +517,15 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		wbuf_zero(b, 8);
 		break;
 	case SMB2_SET_INFO:
+		if (q->body_len > 3 && q->body[2] == SMB2_0_INFO_FILE && q->body[3] == FileFullEaInformation) {
+			pthread_mutex_lock(&s->mu);
+			s->set_eas++;
+			pthread_mutex_unlock(&s->mu);
+		} else if (q->body_len > 12 && q->body[2] == SMB2_0_INFO_SECURITY) {
+			pthread_mutex_lock(&s->mu);
+			s->sd_addl = get_le32(q->body + 12);
+			pthread_mutex_unlock(&s->mu);
+		}
 		wbuf_u16(b, 2);
 		break;
 	case SMB2_CHANGE_NOTIFY: {

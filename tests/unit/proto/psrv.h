@@ -65,6 +65,18 @@ struct psrv {
 	 * files. Borrowed; set before the op. */
 	const uint8_t *dir_buf;
 	size_t dir_buf_len;
+	/* FileFullEaInformation answers (mu): ea_status when not 0 (every time), else ea_buf (borrowed; NULL: one
+	 * EA "k" = "v"). ea_out_len: the OutputBufferLength of the last such query; set_eas: SET_INFOs of it. */
+	uint32_t ea_status;
+	const uint8_t *ea_buf;
+	size_t ea_buf_len;
+	uint32_t ea_out_len;
+	unsigned set_eas;
+	/* Security descriptors (mu): QUERY_INFO of SMB2_0_INFO_SECURITY answers sd_buf (borrowed; NULL: a
+	 * header with no parts); sd_addl: the AdditionalInformation of the last SET_INFO of one. */
+	const uint8_t *sd_buf;
+	size_t sd_buf_len;
+	uint32_t sd_addl;
 	/* Called on the server thread with each CREATE's name (UTF-16LE as received). */
 	void (*on_create)(void *arg, const uint8_t *name, size_t len);
 	/* If set, called on the server thread with every whole frame (4-byte prefix included) instead of writing

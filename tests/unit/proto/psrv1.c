@@ -330,6 +330,9 @@ static bool info_answer(uint16_t lv, bool dir, struct wbuf *d)
 {
 	if (lv == 0x0107) { /* SMB_QUERY_FILE_ALL_INFO */
 		all_info(d, dir);
+	} else if (lv == 4) { /* SMB_INFO_QUERY_ALL_EAS: one EA, k = v */
+		static const uint8_t fea[] = {11, 0, 0, 0, 0, 1, 1, 0, 'k', 0, 'v'};
+		wbuf_bytes(d, fea, sizeof(fea));
 	} else if (lv == SMB1_INFO_PASSTHROUGH + FileInternalInformation) {
 		wbuf_u64(d, 42);
 	} else if (lv == SMB1_INFO_PASSTHROUGH + FileFsFullSizeInformation) {

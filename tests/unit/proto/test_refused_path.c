@@ -45,6 +45,17 @@ int main(void)
 	CHECK(cl.ops->setattr(&cl, bad, NULL, &sa, NULL) == -EINVAL);
 	dirty_stack();
 	CHECK(cl.ops->readdir(&cl, bad, NULL, NULL) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->list_eas(&cl, bad, NULL, NULL) == -EINVAL);
+	dirty_stack();
+	CHECK(cl.ops->set_ea(&cl, bad, "k", "v", 1) == -EINVAL);
+	void *sd = NULL;
+	size_t sdlen;
+	dirty_stack();
+	CHECK(cl.ops->get_sd(&cl, bad, SMB_SECINFO_DACL, &sd, &sdlen) == -EINVAL && sd == NULL);
+	static const uint8_t empty_sd[20] = {1, 0, 0, 0x80};
+	dirty_stack();
+	CHECK(cl.ops->set_sd(&cl, bad, SMB_SECINFO_DACL, empty_sd, sizeof(empty_sd)) == -EINVAL);
 	/* nomapposix: every character the server would read as a wildcard or stream name, too. */
 	for (const char *c = ":*?\"<>|"; *c; c++) {
 		char name[4] = {'a', *c, 'b', 0};

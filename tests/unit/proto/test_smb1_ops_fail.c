@@ -57,6 +57,8 @@ static const struct op_case cases[] = {
     {.name = "link", .run = run_link, .cmd = SMB1_COM_NT_RENAME, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = NA, .want_drop = -ECONNRESET, .dos = DOS_FILEXISTS, .want_dos = -EEXIST},
     {.name = "link/query", .run = run_link, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -ECONNRESET},
     {.name = "statfs", .run = run_statfs, .cmd = T2(QUERY_FS_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
+    {.name = "list_eas", .run = run_list_eas, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_NOACCESS, .want_dos = -EACCES},
+    {.name = "set_ea", .run = run_set_ea, .cmd = T2(SET_PATH_INFORMATION), .status = STATUS_DISK_FULL, .want_status = -ENOSPC, .want_malformed = NA, .want_drop = -ECONNRESET},
     {.name = "watch", .run = run_watch, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 1},
 };
 /* clang-format on */
