@@ -26,6 +26,7 @@
 #include "smbfuse/ops.h"
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
+#include "list.h"
 #include "lookup.h"
 
 /* Fork; the parent waits for the child's one status byte and exits with it. Returns the write end of the
@@ -201,6 +202,10 @@ int main(int argc, char *argv[])
 	if (opt_prompt_password(&o, err, sizeof(err)) < 0 || opt_hash_password(&o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smbfuse: %s\n", err);
 		status = OPT_EX_USAGE;
+		goto out;
+	}
+	if (o.list) {
+		status = list_main(&o);
 		goto out;
 	}
 	if (check_mountpoint(o.mountpoint) < 0) {

@@ -122,6 +122,7 @@ static const struct fuse_opt opt_table[] = {
     FUSE_OPT_KEY("intr", KEY_IGNORE),
     FUSE_OPT_KEY("nointr", KEY_IGNORE),
     /* mount(8) helper flags, as opt_helper_argv rewrites them; usable directly too. */
+    SMB_OPT("--list", list, 1),
     SMB_OPT("--sloppy", sloppy, 1),
     SMB_OPT("sloppy", sloppy, 1),
     SMB_OPT("--fake", fake, 1),
@@ -531,9 +532,12 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 {
 	int r;
 	if (!o->source)
-		return opt_fail(err, errlen, -EINVAL, "no source given (expected //server/share MOUNTPOINT)");
-	if (!o->mountpoint)
+		return opt_fail(err, errlen, -EINVAL, o->list ? "no server given (expected --list //server)"
+							  : "no source given (expected //server/share MOUNTPOINT)");
+	if (!o->mountpoint && !o->list)
 		return opt_fail(err, errlen, -EINVAL, "no mount point given");
+	if (o->mountpoint && o->list)
+		return opt_fail(err, errlen, -EINVAL, "--list takes a server (//server), not a mount point");
 	r = opt_parse_source(o, o->source, err, errlen);
 	opt_wipe_url(o->source); /* our copy of argv's; argv itself is wiped by opt_parse */
 	if (r < 0)
@@ -555,7 +559,7 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 		return -ENOMEM;
 	if (o->debug && fuse_opt_add_arg(&o->fuse_args, "-odebug") < 0)
 		return -ENOMEM;
-	return add_fsname(o);
+	return o->list ? 0 : add_fsname(o);
 }
 
 int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
@@ -655,6 +659,7 @@ void opt_usage(const char *prog)
 {
 	printf("usage: %s //server/share[/path] MOUNTPOINT [-o option[,option...]] [-f] [-d]\n"
 	       "       %s smb://[domain;]user@server[:port]/share[/path] MOUNTPOINT [...]\n"
+	       "       %s --list //server [-o option[,option...]]   print the server's shares\n"
 	       "\n"
 	       "options (mount.cifs names):\n"
 	       "  username=NAME, password=PASS, domain=NAME   credentials (also PASSWD and USER)\n"
@@ -680,5 +685,5 @@ void opt_usage(const char *prog)
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
 	       "  -h  this help                -V  version\n",
-	       prog, prog);
+	       prog, prog, prog);
 }

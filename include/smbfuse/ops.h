@@ -264,6 +264,23 @@ struct smb_client_cfg {
  */
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
 void smb_client_free(struct smb_client *cl);
+
+/* One share of a server's list (smb_list_shares). */
+struct smb_share {
+	char *name;	/* UTF-8 */
+	uint32_t type;	/* MS-SRVS shi1_type: STYPE_DISKTREE 0, PRINTQ 1, DEVICE 2, IPC 3; 0x80000000 = a $ share */
+	char *comment;	/* UTF-8, "" when the server has none */
+};
+/*
+ * The shares of cfg->host (cfg->share and subdir are not used), as `smbclient -L` lists them: a logon
+ * with cfg's credentials, a tree connect to IPC$ and srvsvc NetrShareEnum level 1 over \PIPE\srvsvc
+ * (DCE/RPC over SMB2 IOCTL FSCTL_PIPE_TRANSCEIVE and READ). SMB 2.0.2 or later only: -EOPNOTSUPP for
+ * vers=1.0. On success *out is an array of *n entries for smb_shares_free; on failure a negative errno
+ * (-EACCES: logon failed or the server refused the listing) and a one-line reason in errbuf.
+ */
+int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, size_t *n, char *errbuf,
+		    size_t errlen);
+void smb_shares_free(struct smb_share *s, size_t n);
 const struct smb_ops *smb_client_ops(const struct smb_client *cl);
 /* Human-readable "SMB 3.1.1, signed" for the log line after mounting. */
 const char *smb_client_describe(const struct smb_client *cl);

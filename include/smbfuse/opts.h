@@ -49,6 +49,7 @@ struct opts {
 	int sloppy, fake, verbose;
 	char *nbns_s; /* nbns=ADDR[:PORT] */
 	int netbios;  /* NetBIOS session service on any port, not only 139 */
+	int list;     /* --list //server: print the server's shares; no mount point, the share is optional */
 
 	/* Results of opt_parse, valid when it returned 0. */
 	char *host, *share, *subdir; /* subdir NULL when the source names the share root */

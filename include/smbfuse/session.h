@@ -49,6 +49,7 @@ struct sess_cfg {
 	 * closes the connection on it is asked again with an SMB2 NEGOTIATE alone. Reconnects never use it. */
 	bool multi_protocol;
 	bool posix; /* offer the SMB 3.1.1 POSIX extensions (negotiate context) */
+	bool ipc;   /* share is a named-pipe share (IPC$, for RPC such as share listing), not a disk share */
 };
 
 /* sess_new with multi_protocol: the server speaks SMB1 only (it chose NT LM 0.12); log on with SMB1. */

@@ -3,10 +3,12 @@
 #ifndef SMBFUSE_PROTO_I_H
 #define SMBFUSE_PROTO_I_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "smbfuse/namemap.h"
+#include "smbfuse/netbios.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/session.h"
 #include "smbfuse/smb2.h"
@@ -24,6 +26,15 @@ struct proto_stats {
 	 * (the server did not keep them, or they were not durable); WRITEs resent after a reconnect */
 	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
 };
+
+/* The session configuration of a client configuration, NetBIOS names and address included (their strings
+ * live in nb, which must outlive sc). Errors as smb_client_new's (an NBNS lookup may fail). */
+struct nb_setup {
+	char called[NB_NAME_MAX + 1], calling[NB_NAME_MAX + 1];
+	char addr[INET_ADDRSTRLEN];
+};
+int client_sess_cfg(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct nb_setup *nb, char *errbuf,
+		    size_t errlen);
 
 struct pcache;
 struct smb1_state;
