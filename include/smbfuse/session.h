@@ -62,6 +62,8 @@ struct sess_info {
 	uint32_t max_read, max_write, max_transact;
 	bool signing;
 	bool encrypted;
+	uint16_t sign_algo; /* SMB2_SIGNING_* id (MS-SMB2 2.2.3.1.7) of the negotiated signing, when signing */
+	uint16_t cipher;    /* SMB2_ENCRYPTION_* id the negotiate chose (0: none), used when encrypted */
 	bool guest;
 	uint32_t share_flags;
 	uint32_t share_caps;

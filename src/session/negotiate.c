@@ -100,6 +100,8 @@ static void negotiated(struct sess *s, struct link *l, struct neg_state *ns, con
 		l->cipher = ns->rsp.cipher;
 	else if (in->dialect >= SMB2_DIALECT_300 && (in->capabilities & SMB2_GLOBAL_CAP_ENCRYPTION))
 		l->cipher = SMB2_ENCRYPTION_AES128_CCM;
+	in->sign_algo = (uint16_t)l->sign_algo; /* enum smb2_sign_algo holds the wire ids */
+	in->cipher = l->cipher;
 	log_dbg("negotiated dialect 0x%04x, signing %s, cipher %s", in->dialect, smb2_sign_algo_name(l->sign_algo),
 		smb2_cipher_name(l->cipher));
 }
