@@ -66,6 +66,7 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("timeout=%s", timeout_s, 0),
     SMB_OPT("echo_interval=%s", echo_interval_s, 0),
     SMB_OPT("nbns=%s", nbns_s, 0),
+    SMB_OPT("snapshot=%s", snapshot_s, 0),
     SMB_OPT("netbios", netbios, 1),
     SMB_OPT("sign", sign, 1),
     SMB_OPT("guest", guest, 1),
@@ -194,7 +195,6 @@ static const struct {
     {"fsc", "no FS-Cache"},
     {"rdma", "no SMB Direct"},
     {"multichannel", "one connection per mount"},
-    {"snapshot=", "no previous-version mounts yet"},
     {"setuids", "set-uid bits are never honoured"},
     {"user_xattr", "no extended attributes"},
     {"acl", "no POSIX ACLs"},
@@ -464,6 +464,13 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	}
 	if (o->addr && !*o->addr)
 		return opt_fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
+	if (o->snapshot_s) {
+		if (opt_parse_snapshot(o->snapshot_s, &o->snapshot) < 0)
+			return opt_fail(err, errlen, -EINVAL,
+					"bad snapshot=%s (@GMT-YYYY.MM.DD-HH.MM.SS, or 100 ns units since 1601)",
+					o->snapshot_s);
+		o->ro = 1; /* a previous version cannot be changed (MS-SMB2 3.3.5.9.7) */
+	}
 	o->fs.noserverino = o->noserverino;
 	return convert_sec(o, err, errlen);
 }
@@ -610,7 +617,7 @@ void opt_free(struct opts *o)
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
-			 &o->nbns_s,	  &o->nbns_addr};
+			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s};
 	secret_free(o->password);
 	secret_free(o->nt_hash);
 	o->password = NULL;
@@ -653,6 +660,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns = o->nbns_addr;
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
+	cfg->snapshot = o->snapshot;
 }
 
 void opt_usage(const char *prog)
@@ -669,6 +677,7 @@ void opt_usage(const char *prog)
 	       "  file_mode=M, dir_mode=M   permission bits (0755)\n"
 	       "  vers=V               1.0 (SMB1, insecure), 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
 	       "  sign, guest, ro, rw\n"
+	       "  snapshot=@GMT-YYYY.MM.DD-HH.MM.SS   the previous version of that time (UTC), read-only\n"
 	       "  dumpable             allow core dumps and debuggers (off: they could read the password hash)\n"
 	       "  actimeo=SECONDS      attribute cache time (1)\n"
 	       "  cache=strict|loose|none\n"

@@ -5,10 +5,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* *dst = the n bytes at s (percent-decoded when decode), replacing what it held; opt_set_secret keeps it in
  * secret memory (secret.h). 0 or -ENOMEM / -EINVAL. */
 int opt_set_str(char **dst, const char *s, size_t n, bool decode);
 int opt_set_secret(char **dst, const char *s, size_t n, bool decode);
+
+/* snapshot=: "@GMT-YYYY.MM.DD-HH.MM.SS" (UTC) or a decimal NT time, into *out as NT time. -EINVAL when
+ * neither (impossible dates included). opts_snapshot.c. */
+int opt_parse_snapshot(const char *s, uint64_t *out);
 
 #endif

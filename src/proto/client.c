@@ -332,6 +332,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	cl->ops = &smb2_ops;
 	cl->cio = &smb2_cache_io;
 	cl->map = cfg->name_map;
+	cl->snapshot = cfg->snapshot;
 	int rc = subdir_prefix(cfg->subdir, cl->map, &cl->prefix);
 	if (rc < 0) {
 		if (errbuf && rc == -EINVAL)
@@ -366,6 +367,13 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 			log_info("SMB 3.1.1 POSIX extensions negotiated: Unix modes, owners, case-sensitive names");
 		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)
 			log_dbg("the server does not offer the SMB 3.1.1 POSIX extensions");
+	}
+	if (cl->smb1 && cfg->snapshot) {
+		/* SMB1 names a previous version with an @GMT path component, not with a create context. */
+		if (errbuf)
+			snprintf(errbuf, errlen, "snapshot= needs SMB 2.0.2 or later (the server speaks SMB1)");
+		rc = -EOPNOTSUPP;
+		goto fail;
 	}
 	if (cfg->mfsymlinks)
 		mfsym_install(cl);

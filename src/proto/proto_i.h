@@ -57,6 +57,7 @@ struct smb_client {
 	const struct smb_ops *mf_base;
 	struct smb_ops mf_ops;
 	bool posix; /* SMB 3.1.1 POSIX extensions negotiated (smb_client_posix); immutable after logon */
+	uint64_t snapshot; /* cfg.snapshot: the TWrp time of every CREATE, 0 for none; immutable */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
