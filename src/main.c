@@ -152,6 +152,21 @@ static int print_stats(const char *mountpoint)
 	return 0;
 }
 
+/* smbfuse --snapshots PATH: the previous versions of a file or directory on a mount (its
+ * user.smbfuse.snapshots xattr), one @GMT token a line, newest first as the server gives them. */
+static int print_snapshots(const char *path)
+{
+	char buf[65536];
+	ssize_t n = getxattr(path, "user.smbfuse.snapshots", buf, sizeof(buf));
+	if (n < 0) {
+		fprintf(stderr, "smbfuse: %s: no list of previous versions (%s)%s\n", path, strerror(errno),
+			errno == ENODATA || errno == ENOTSUP ? "; is it on an smbfuse mount?" : "");
+		return errno == ENODATA || errno == ENOTSUP ? OPT_EX_USAGE : OPT_EX_FAIL;
+	}
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct smb_client *cl = NULL;
@@ -172,6 +187,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "smbfuse: warning: cannot make the process non-dumpable: %s\n", strerror(errno));
 	if (argc == 3 && strcmp(argv[1], "--stats") == 0)
 		return print_stats(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--snapshots") == 0)
+		return print_snapshots(argv[2]);
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 

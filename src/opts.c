@@ -668,6 +668,7 @@ void opt_usage(const char *prog)
 	printf("usage: %s //server/share[/path] MOUNTPOINT [-o option[,option...]] [-f] [-d]\n"
 	       "       %s smb://[domain;]user@server[:port]/share[/path] MOUNTPOINT [...]\n"
 	       "       %s --list //server [-o option[,option...]]   print the server's shares\n"
+	       "       %s --snapshots PATH   the previous versions of a file on a mount\n"
 	       "\n"
 	       "options (mount.cifs names):\n"
 	       "  username=NAME, password=PASS, domain=NAME   credentials (also PASSWD and USER)\n"
@@ -694,5 +695,5 @@ void opt_usage(const char *prog)
 	       "  allow_other          let other users see the mount\n"
 	       "  -f  stay in the foreground   -d  debug output (implies -f)\n"
 	       "  -h  this help                -V  version\n",
-	       prog, prog, prog);
+	       prog, prog, prog, prog);
 }

@@ -171,6 +171,9 @@ struct smb_ops {
 	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
 	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);
+	/* The previous versions the server keeps of path (FSCTL_SRV_ENUMERATE_SNAPSHOTS): "@GMT-...\n" lines
+	 * in *out (malloc'd, NUL-terminated; free()); returns their number. NULL op: the dialect has none. */
+	int (*snapshots)(struct smb_client *cl, const char *path, char **out);
 	/* Hard link: a new name to for the file from, which stays. -EEXIST when to exists (never replaced),
 	 * -EPERM for a directory or a server without hard links. attr_out (may be NULL): the file's
 	 * attributes after the link, nlink included. */

@@ -302,32 +302,52 @@ static size_t fs_stats(struct fs *fs, char *buf, size_t len)
 	return o;
 }
 
-void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+static void reply_xattr(fuse_req_t req, const char *buf, size_t n, size_t size)
 {
-	struct fs *fs = fs_req(req);
-	if (ino != FUSE_ROOT_ID || strcmp(name, FS_STATS_XATTR) != 0) {
-		fuse_reply_err(req, ENODATA);
-		return;
-	}
-	char *buf = g_malloc(16384);
-	size_t n = fs_stats(fs, buf, 16384);
 	if (size == 0)
 		fuse_reply_xattr(req, n);
 	else if (size < n)
 		fuse_reply_err(req, ERANGE);
 	else
 		fuse_reply_buf(req, buf, n);
+}
+
+/* user.smbfuse.snapshots of any node: its previous versions, one @GMT token a line (smbfuse --snapshots).
+ * Asked of the server at each call: the kernel's size probe and the read that follows may differ. */
+static void snapshots_xattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino, size_t size)
+{
+	char *path, *text = NULL;
+	int r = fs->ops->snapshots ? fs_inode_path(fs, ino, NULL, &path) : -ENOTSUP;
+	if (r == 0) {
+		r = fs->ops->snapshots(fs->cl, path, &text);
+		g_free(path);
+	}
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		reply_xattr(req, text, strlen(text), size);
+	free(text);
+}
+
+void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = fs_req(req);
+	if (strcmp(name, FS_SNAPSHOTS_XATTR) == 0) {
+		snapshots_xattr(req, fs, ino, size);
+		return;
+	}
+	if (ino != FUSE_ROOT_ID || strcmp(name, FS_STATS_XATTR) != 0) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	char *buf = g_malloc(16384);
+	size_t n = fs_stats(fs, buf, 16384);
+	reply_xattr(req, buf, n, size);
 	g_free(buf);
 }
 
 void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	static const char names[] = FS_STATS_XATTR;
-	size_t n = ino == FUSE_ROOT_ID ? sizeof(names) : 0;
-	if (size == 0)
-		fuse_reply_xattr(req, n);
-	else if (size < n)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, names, n);
+	reply_xattr(req, names, ino == FUSE_ROOT_ID ? sizeof(names) : 0, size);
 }

@@ -270,6 +270,24 @@ static int ioctl_rsp(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* SRV_SNAPSHOT_ARRAY: the whole input, every token walked. */
+static int snapshots(const uint8_t *p, size_t n)
+{
+	struct smb2_snapshot_array a;
+	const uint8_t *tok;
+	size_t off = 0, len;
+	int e = smb2_snapshot_array_decode(p, n, &a);
+	if (e)
+		return e;
+	view(p, n, a.tokens, a.tokens_len);
+	while (smb2_snapshot_next(&a, &off, &tok, &len) == 1) {
+		view(p, n, tok, len);
+		if (off > a.tokens_len)
+			abort();
+	}
+	return 0;
+}
+
 static int brk(const uint8_t *p, size_t n)
 {
 	struct smb2_break b;
@@ -319,6 +337,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"change_notify", change_notify},
 	{"query_info", query_info},
 	{"ioctl", ioctl_rsp},
+	{"snapshots", snapshots},
 	{"break", brk},
 	{"transform", transform},
 	{"hdr", hdr},

@@ -3,6 +3,7 @@
 import errno
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -84,3 +85,33 @@ def test_snapshot_refused_over_smb1(run_smbfuse, samba_server, tmp_path):
                      f"password={srv.password},vers=1.0,snapshot={OLD}"], mountpoint=mp)
     # The line before it is the usual SMB1 warning.
     assert f.rc == 32 and "snapshot= needs SMB 2.0.2" in f.lines[-1], f
+
+
+def snapshots_cli(binary, path):
+    return subprocess.run([str(binary), "--snapshots", str(path)], capture_output=True, text=True, timeout=30)
+
+
+def test_snapshots_lists_both_versions(mount, shadow):
+    srv, name = shadow
+    m = mount(srv, per_test_dir=False)
+    for p in (m.path / name / "report.txt", m.path / name, m.path):
+        r = snapshots_cli(m.binary, p)
+        assert r.returncode == 0, r.stderr
+        assert sorted(r.stdout.split()) == sorted([OLD, OLDER]), (p, r.stdout)
+    # Each listed token opens that version (the same path through a snapshot= mount).
+    for tok, text in ((OLD, "june\n"), (OLDER, "january\n")):
+        old = mount(srv, opts={"snapshot": tok}, per_test_dir=False)
+        assert (old.path / name / "report.txt").read_text() == text
+
+
+def test_snapshots_without_shadow_copies(mount, server, smbfuse_bin):
+    m = mount(server)
+    (m.path / "f").write_text("x")
+    r = snapshots_cli(smbfuse_bin, m.path / "f")
+    assert r.returncode == 0 and r.stdout == "", r
+
+
+def test_snapshots_not_on_a_mount(smbfuse_bin, tmp_path):
+    (tmp_path / "f").write_text("x")
+    r = snapshots_cli(smbfuse_bin, tmp_path / "f")
+    assert r.returncode == 1 and "is it on an smbfuse mount?" in r.stderr, r
