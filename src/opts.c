@@ -67,6 +67,7 @@ static const struct fuse_opt opt_table[] = {
     SMB_OPT("echo_interval=%s", echo_interval_s, 0),
     SMB_OPT("nbns=%s", nbns_s, 0),
     SMB_OPT("snapshot=%s", snapshot_s, 0),
+    SMB_OPT("ciphers=%s", ciphers_s, 0),
     SMB_OPT("netbios", netbios, 1),
     SMB_OPT("sign", sign, 1),
     SMB_OPT("guest", guest, 1),
@@ -444,6 +445,36 @@ static int convert_sec(struct opts *o, char *err, size_t errlen)
 }
 
 /* mount.cifs options that map onto smbfuse behaviour, and the ones it must refuse rather than fake. */
+/* ciphers=A:B:...: the SMB 3.1.1 encryption algorithms to offer, in that order (':' since ',' separates
+ * options), named as smbstatus and Samba's "smb3 encryption algorithms" name them. */
+static int convert_ciphers(struct opts *o, char *err, size_t errlen)
+{
+	static const char *const names[] = {"aes-128-ccm", "aes-128-gcm", "aes-256-ccm", "aes-256-gcm"};
+	char *copy = strdup(o->ciphers_s), *save = NULL;
+	if (!copy)
+		return -ENOMEM;
+	o->nciphers = 0;
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		uint16_t id = 0;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcasecmp(t, names[i]) == 0)
+				id = (uint16_t)(i + 1); /* MS-SMB2 2.2.3.1.2 ids follow this order */
+		for (int i = 0; i < o->nciphers; i++)
+			if (o->ciphers[i] == id)
+				id = 0; /* named twice */
+		if (!id || o->nciphers == 4) {
+			free(copy);
+			return opt_fail(err, errlen, -EINVAL, "bad ciphers=%s (':'-separated, each once: aes-128-gcm, "
+				    "aes-128-ccm, aes-256-gcm, aes-256-ccm)", o->ciphers_s);
+		}
+		o->ciphers[o->nciphers++] = id;
+	}
+	free(copy);
+	if (!o->nciphers)
+		return opt_fail(err, errlen, -EINVAL, "empty ciphers=");
+	return 0;
+}
+
 static int convert_compat(struct opts *o, char *err, size_t errlen)
 {
 	struct {
@@ -464,6 +495,9 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	}
 	if (o->addr && !*o->addr)
 		return opt_fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
+	int rc = o->ciphers_s ? convert_ciphers(o, err, errlen) : 0;
+	if (rc < 0)
+		return rc;
 	if (o->snapshot_s) {
 		if (opt_parse_snapshot(o->snapshot_s, &o->snapshot) < 0)
 			return opt_fail(err, errlen, -EINVAL,
@@ -617,7 +651,7 @@ void opt_free(struct opts *o)
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
-			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s};
+			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s, &o->ciphers_s};
 	secret_free(o->password);
 	secret_free(o->nt_hash);
 	o->password = NULL;
@@ -661,6 +695,8 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
 	cfg->snapshot = o->snapshot;
+	memcpy(cfg->ciphers, o->ciphers, sizeof(cfg->ciphers));
+	cfg->nciphers = o->nciphers;
 }
 
 void opt_usage(const char *prog)
@@ -677,7 +713,8 @@ void opt_usage(const char *prog)
 	       "  uid=ID, gid=ID       owner shown for every file (the mounting user)\n"
 	       "  file_mode=M, dir_mode=M   permission bits (0755)\n"
 	       "  vers=V               1.0 (SMB1, insecure), 2.0, 2.1, 3, 3.0, 3.02, 3.1.1 or default\n"
-	       "  sign, guest, ro, rw\n"
+	       "  sign, guest, ro, rw, seal\n"
+	       "  ciphers=A:B          SMB 3.1.1 ciphers to offer, in order (aes-128-gcm:aes-128-ccm:aes-256-gcm:aes-256-ccm)\n"
 	       "  snapshot=@GMT-YYYY.MM.DD-HH.MM.SS   the previous version of that time (UTC), read-only\n"
 	       "  dumpable             allow core dumps and debuggers (off: they could read the password hash)\n"
 	       "  actimeo=SECONDS      attribute cache time (1)\n"

@@ -261,6 +261,10 @@ struct smb_client_cfg {
 	/* snapshot=: open every file as it was at this time (FILETIME, UTC) through SMB2_CREATE_TIMEWARP_TOKEN
 	 * (MS-SMB2 2.2.13.2.7): a read-only view of that previous version. 0: the live share. SMB2/3 only. */
 	uint64_t snapshot;
+	/* ciphers=: the SMB 3.1.1 ciphers to offer, in order (SMB2_ENCRYPTION_* ids); nciphers 0: the default
+	 * (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM, as Windows offers them). */
+	uint16_t ciphers[4];
+	int nciphers;
 };
 
 /*

@@ -49,6 +49,8 @@ struct sess_cfg {
 	 * closes the connection on it is asked again with an SMB2 NEGOTIATE alone. Reconnects never use it. */
 	bool multi_protocol;
 	bool posix; /* offer the SMB 3.1.1 POSIX extensions (negotiate context) */
+	uint16_t ciphers[4]; /* SMB 3.1.1 ciphers to offer in order (nciphers of them); nciphers 0: the default */
+	int nciphers;
 	bool ipc;   /* share is a named-pipe share (IPC$, for RPC such as share listing), not a disk share */
 };
 

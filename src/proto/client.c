@@ -291,7 +291,9 @@ int client_sess_cfg(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struc
 		.rsize = cfg->rsize,
 		.wsize = cfg->wsize,
 		.posix = !cfg->noposix,
+		.nciphers = cfg->nciphers,
 	};
+	memcpy(sc->ciphers, cfg->ciphers, sizeof(sc->ciphers));
 	return netbios_setup(cfg, sc, nb, errbuf, errlen);
 }
 

@@ -63,6 +63,17 @@ def test_seal_aes256(mount, samba_server, cipher):
     assert st["session.encrypted"] == 1 and st["session.cipher"] == CIPHER_IDS[cipher], st
 
 
+@pytest.mark.parametrize("cipher", ["AES-256-CCM", "AES-128-CCM"])
+def test_ciphers_option(mount, server, cipher):
+    # ciphers= decides what is offered: against the default Samba (which would take AES-128-GCM), offering
+    # only one cipher gets that one.
+    m = mount(opts={"vers": "3.1.1", "seal": None, "ciphers": cipher.lower()})
+    core_ops(m)
+    (s,) = sf.mount_sessions(server, m)
+    assert s["encryption"] == f"partial({cipher})", s
+    assert session_stats(m)["session.cipher"] == CIPHER_IDS[cipher]
+
+
 def test_no_seal_is_not_encrypted(mount, server):
     # The pair of test_seal_option: the same server, without seal, does not encrypt.
     m = mount(opts={"vers": "3.1.1"})

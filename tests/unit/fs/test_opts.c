@@ -332,7 +332,7 @@ static void test_netbios_opts(void)
 	}
 }
 
-/* snapshot= in its two mount.cifs forms (the same instant here), read-only implied; --list without a share. */
+/* snapshot= in its two mount.cifs forms, read-only implied; ciphers=; --list without a share. */
 static void test_snapshot_and_list(void)
 {
 	struct opts o;
@@ -353,6 +353,19 @@ static void test_snapshot_and_list(void)
 		snprintf(opt, sizeof(opt), "snapshot=%s", bad[i]);
 		const char *args[] = {"//srv/s", "/mnt", "-o", opt, NULL};
 		CHECK(parse(&o, err, sizeof(err), args) == -EINVAL && strstr(err, "bad snapshot="));
+		opt_free(&o);
+	}
+	const char *ci[] = {"//srv/s", "/mnt", "-o", "ciphers=AES-256-GCM:aes-128-ccm", NULL};
+	CHECK(parse(&o, err, sizeof(err), ci) == 0 && o.nciphers == 2 && o.ciphers[0] == 4 && o.ciphers[1] == 1);
+	opt_client_cfg(&o, &cfg);
+	CHECK(cfg.nciphers == 2 && cfg.ciphers[0] == 4 && cfg.ciphers[1] == 1);
+	opt_free(&o);
+	const char *bad_ci[][4] = {{"//srv/s", "/mnt", "-o", "ciphers=aes-512-gcm"},
+				   {"//srv/s", "/mnt", "-o", "ciphers=aes-128-gcm:aes-128-gcm"},
+				   {"//srv/s", "/mnt", "-o", "ciphers=:"}};
+	for (size_t i = 0; i < sizeof(bad_ci) / sizeof(bad_ci[0]); i++) {
+		const char *args[] = {bad_ci[i][0], bad_ci[i][1], bad_ci[i][2], bad_ci[i][3], NULL};
+		CHECK(parse(&o, err, sizeof(err), args) == -EINVAL && strstr(err, "ciphers="));
 		opt_free(&o);
 	}
 	const char *list[] = {"--list", "//srv", "-o", "username=u", NULL};
