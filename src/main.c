@@ -29,6 +29,7 @@
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
 #include "smbfuse/smb2.h"
+#include "list.h"
 #include "lookup.h"
 
 /* Fork; the parent waits for the child's one status byte and exits with it. Returns the write end of the
@@ -197,6 +198,21 @@ static int print_acl(const char *path)
 	return r >= 0 ? 0 : 1;
 }
 
+/* smbfuse --snapshots PATH: the previous versions of a file or directory on a mount (its
+ * user.smbfuse.snapshots xattr), one @GMT token a line, newest first as the server gives them. */
+static int print_snapshots(const char *path)
+{
+	char buf[65536];
+	ssize_t n = getxattr(path, "user.smbfuse.snapshots", buf, sizeof(buf));
+	if (n < 0) {
+		fprintf(stderr, "smbfuse: %s: no list of previous versions (%s)%s\n", path, strerror(errno),
+			errno == ENODATA || errno == ENOTSUP ? "; is it on an smbfuse mount?" : "");
+		return errno == ENODATA || errno == ENOTSUP ? OPT_EX_USAGE : OPT_EX_FAIL;
+	}
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct smb_client *cl = NULL;
@@ -219,6 +235,8 @@ int main(int argc, char *argv[])
 		return print_stats(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "--acl") == 0)
 		return print_acl(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--snapshots") == 0)
+		return print_snapshots(argv[2]);
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 
@@ -252,6 +270,10 @@ int main(int argc, char *argv[])
 	if (opt_prompt_password(&o, err, sizeof(err)) < 0 || opt_hash_password(&o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smbfuse: %s\n", err);
 		status = OPT_EX_USAGE;
+		goto out;
+	}
+	if (o.list) {
+		status = list_main(&o);
 		goto out;
 	}
 	notify_init(); /* before the fork and any thread; Type=notify units use -f, so we are the main PID */

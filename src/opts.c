@@ -280,6 +280,36 @@ static int convert_sec(struct opts *o, char *err, size_t errlen)
 }
 
 /* mount.cifs options that map onto smbfuse behaviour, and the ones it must refuse rather than fake. */
+/* ciphers=A:B:...: the SMB 3.1.1 encryption algorithms to offer, in that order (':' since ',' separates
+ * options), named as smbstatus and Samba's "smb3 encryption algorithms" name them. */
+static int convert_ciphers(struct opts *o, char *err, size_t errlen)
+{
+	static const char *const names[] = {"aes-128-ccm", "aes-128-gcm", "aes-256-ccm", "aes-256-gcm"};
+	char *copy = strdup(o->ciphers_s), *save = NULL;
+	if (!copy)
+		return -ENOMEM;
+	o->nciphers = 0;
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		uint16_t id = 0;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcasecmp(t, names[i]) == 0)
+				id = (uint16_t)(i + 1); /* MS-SMB2 2.2.3.1.2 ids follow this order */
+		for (int i = 0; i < o->nciphers; i++)
+			if (o->ciphers[i] == id)
+				id = 0; /* named twice */
+		if (!id || o->nciphers == 4) {
+			free(copy);
+			return opt_fail(err, errlen, -EINVAL, "bad ciphers=%s (':'-separated, each once: aes-128-gcm, "
+				    "aes-128-ccm, aes-256-gcm, aes-256-ccm)", o->ciphers_s);
+		}
+		o->ciphers[o->nciphers++] = id;
+	}
+	free(copy);
+	if (!o->nciphers)
+		return opt_fail(err, errlen, -EINVAL, "empty ciphers=");
+	return 0;
+}
+
 static int convert_compat(struct opts *o, char *err, size_t errlen)
 {
 	struct {
@@ -300,6 +330,16 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 	}
 	if (o->addr && !*o->addr)
 		return opt_fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
+	int rc = o->ciphers_s ? convert_ciphers(o, err, errlen) : 0;
+	if (rc < 0)
+		return rc;
+	if (o->snapshot_s) {
+		if (opt_parse_snapshot(o->snapshot_s, &o->snapshot) < 0)
+			return opt_fail(err, errlen, -EINVAL,
+					"bad snapshot=%s (@GMT-YYYY.MM.DD-HH.MM.SS, or 100 ns units since 1601)",
+					o->snapshot_s);
+		o->ro = 1; /* a previous version cannot be changed (MS-SMB2 3.3.5.9.7) */
+	}
 	o->fs.noserverino = o->noserverino;
 	return convert_sec(o, err, errlen);
 }
@@ -368,9 +408,12 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 {
 	int r;
 	if (!o->source)
-		return opt_fail(err, errlen, -EINVAL, "no source given (expected //server/share MOUNTPOINT)");
-	if (!o->mountpoint)
+		return opt_fail(err, errlen, -EINVAL, o->list ? "no server given (expected --list //server)"
+							  : "no source given (expected //server/share MOUNTPOINT)");
+	if (!o->mountpoint && !o->list)
 		return opt_fail(err, errlen, -EINVAL, "no mount point given");
+	if (o->mountpoint && o->list)
+		return opt_fail(err, errlen, -EINVAL, "--list takes a server (//server), not a mount point");
 	r = opt_parse_source(o, o->source, err, errlen);
 	opt_wipe_url(o->source); /* our copy of argv's; argv itself is wiped by opt_parse */
 	if (r < 0)
@@ -393,7 +436,7 @@ static int finish(struct opts *o, struct argv_secrets *t, char *err, size_t errl
 		return -ENOMEM;
 	if (o->debug && fuse_opt_add_arg(&o->fuse_args, "-odebug") < 0)
 		return -ENOMEM;
-	return add_fsname(o);
+	return o->list ? 0 : add_fsname(o);
 }
 
 int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
@@ -444,7 +487,7 @@ void opt_free(struct opts *o)
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
-			 &o->nbns_s,	  &o->nbns_addr};
+			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s, &o->ciphers_s};
 	secret_free(o->password);
 	secret_free(o->nt_hash);
 	o->password = NULL;
@@ -487,4 +530,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns = o->nbns_addr;
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
+	cfg->snapshot = o->snapshot;
+	memcpy(cfg->ciphers, o->ciphers, sizeof(cfg->ciphers));
+	cfg->nciphers = o->nciphers;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fuse_opt.h>
 
@@ -47,5 +48,8 @@ extern const size_t opt_nrefused;
 const struct fuse_opt *opt_fuse_table(void);
 /* The option's name as a user types it: the template without "%s" ("username=", "-f"). */
 void opt_spec_name(const struct opt_spec *s, char *buf, size_t len);
+/* snapshot=: "@GMT-YYYY.MM.DD-HH.MM.SS" (UTC) or a decimal NT time, into *out as NT time. -EINVAL when
+ * neither (impossible dates included). opts_snapshot.c. */
+int opt_parse_snapshot(const char *s, uint64_t *out);
 
 #endif

@@ -87,6 +87,8 @@ static int split_unc(struct opts *o, const char *p, bool decode, char *err, size
 		return opt_fail(err, errlen, -EINVAL, "no server name in source");
 	share = host_end + strspn(host_end, "/");
 	share_end = share + strcspn(share, "/");
+	if (share == share_end && o->list)
+		return 0; /* --list //server */
 	if (share == share_end)
 		return opt_fail(err, errlen, -EINVAL, "no share name in source (expected //server/share)");
 	if ((r = opt_set_str(&o->share, share, (size_t)(share_end - share), decode)) < 0)

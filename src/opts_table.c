@@ -44,6 +44,8 @@ const struct opt_spec opt_specs[] = {
     OPT("timeout=%s", timeout_s, 0, "SECONDS", "deadline of each setup stage; each request gets twice it (10)"),
     OPT("echo_interval=%s", echo_interval_s, 0, "SECONDS",
 	"keepalive: a server silent about twice this long is dropped and reconnected (60)"),
+    OPT("snapshot=%s", snapshot_s, 0, "@GMT-YYYY.MM.DD-HH.MM.SS", "mount the previous version of that time (UTC, or an NT time), read-only"),
+    OPT("ciphers=%s", ciphers_s, 0, "A:B", "SMB 3.1.1 ciphers to offer, in order (aes-128-gcm:aes-128-ccm:aes-256-gcm:aes-256-ccm)"),
     OPT("soft", hard, 0, NULL, "while the server is unreachable, requests fail at once (default)"),
     OPT("hard", hard, 1, NULL, "while the server is unreachable, requests wait for it (kill -9 always works)"),
     OPT("rsize=%s", rsize_s, 0, "BYTES", "largest READ request (4096 to 16777216; default: the server's)"),
@@ -109,6 +111,7 @@ const struct opt_spec opt_specs[] = {
     ALIAS_KEY("--version", KEY_VERSION),
     /* mount(8) helper flags, as opt_helper_argv rewrites them; usable directly too. */
     OPT("--fake", fake, 1, NULL, "check the source and every option, mount nothing (mount -f)"),
+    OPT("--list", list, 1, NULL, "print the shares of the server named by the source (smbfuse --list //server)"),
     OPT("--sloppy", sloppy, 1, NULL, "warn about unknown options and ignore them (mount -s)"),
     ALIAS("sloppy", sloppy, 1),
     OPT("--verbose", verbose, 1, NULL, "log the connection (mount -v)"),
@@ -168,7 +171,6 @@ const struct opt_refused opt_refused[] = {
     {"fsc", "no FS-Cache"},
     {"rdma", "no SMB Direct"},
     {"multichannel", "one connection per mount"},
-    {"snapshot=", "no previous-version mounts yet"},
     {"setuids", "set-uid bits are never honoured"},
     {"acl", "no POSIX ACLs"},
     {"cifsacl", "no mode mapping from ACLs"},
@@ -260,10 +262,12 @@ void opt_usage(FILE *f, const char *prog)
 		"       %s smb://[domain;]user@server[:port]/share[/path] MOUNTPOINT [...]\n"
 		"       %s --stats MOUNTPOINT       the mount's counters\n"
 		"       %s --acl PATH               a file's security descriptor in SDDL\n"
+		"       %s --list //server [-o option[,option...]]   print the server's shares\n"
+		"       %s --snapshots PATH         the previous versions of a file on a mount\n"
 		"       %s --lookup NAME [--nbns ADDR | --broadcast ADDR] [--type N] [--port N] [--timeout MS]\n"
 		"       %s --lookup-address ADDR    NetBIOS name and node status queries\n"
 		"Option names follow mount.cifs; smbfuse(8) and mount.smbfuse(8) say more.\n",
-		prog, prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog, prog);
 	for (size_t i = 0; i < opt_nspecs;) {
 		const struct opt_spec *s = &opt_specs[i];
 		if (!s->o.templ) {

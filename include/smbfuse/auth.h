@@ -150,6 +150,10 @@ int smb2_preauth_update(struct smb2_preauth *p, const uint8_t *msg, size_t n); /
 size_t smb2_cipher_nonce_len(uint16_t cipher);
 /* 16 or 32; 0 for an unknown cipher. */
 size_t smb2_cipher_key_len(uint16_t cipher);
+/* Names as smbstatus prints them ("AES-256-GCM", "AES-128-GMAC"), for logs; "none" for cipher 0, "unknown" for
+ * an id this build does not know. Static strings. */
+const char *smb2_cipher_name(uint16_t cipher);
+const char *smb2_sign_algo_name(enum smb2_sign_algo alg);
 
 /*
  * Encrypt the plaintext gathered from iov into out (exactly the plaintext's length, caller-sized) and produce the

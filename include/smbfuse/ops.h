@@ -176,6 +176,9 @@ struct smb_ops {
 	/* Rename from -> to, replacing an existing file at to unless SMB_RENAME_NOREPLACE (then -EEXIST). */
 	int (*rename)(struct smb_client *cl, const char *from, const char *to, unsigned flags);
 	int (*statfs)(struct smb_client *cl, struct smb_statfs *out);
+	/* The previous versions the server keeps of path (FSCTL_SRV_ENUMERATE_SNAPSHOTS): "@GMT-...\n" lines
+	 * in *out (malloc'd, NUL-terminated; free()); returns their number. NULL op: the dialect has none. */
+	int (*snapshots)(struct smb_client *cl, const char *path, char **out);
 	/* Hard link: a new name to for the file from, which stays. -EEXIST when to exists (never replaced),
 	 * -EPERM for a directory or a server without hard links. attr_out (may be NULL): the file's
 	 * attributes after the link, nlink included. */
@@ -311,6 +314,13 @@ struct smb_client_cfg {
 	/* noposix: do not offer the SMB 3.1.1 POSIX extensions. Otherwise they are used when the server
 	 * offers them (Samba 4.22 with `smb3 unix extensions = yes`). */
 	bool noposix;
+	/* snapshot=: open every file as it was at this time (FILETIME, UTC) through SMB2_CREATE_TIMEWARP_TOKEN
+	 * (MS-SMB2 2.2.13.2.7): a read-only view of that previous version. 0: the live share. SMB2/3 only. */
+	uint64_t snapshot;
+	/* ciphers=: the SMB 3.1.1 ciphers to offer, in order (SMB2_ENCRYPTION_* ids); nciphers 0: the default
+	 * (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM, as Windows offers them). */
+	uint16_t ciphers[4];
+	int nciphers;
 };
 
 /*
@@ -320,6 +330,23 @@ struct smb_client_cfg {
  */
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
 void smb_client_free(struct smb_client *cl);
+
+/* One share of a server's list (smb_list_shares). */
+struct smb_share {
+	char *name;	/* UTF-8 */
+	uint32_t type;	/* MS-SRVS shi1_type: STYPE_DISKTREE 0, PRINTQ 1, DEVICE 2, IPC 3; 0x80000000 = a $ share */
+	char *comment;	/* UTF-8, "" when the server has none */
+};
+/*
+ * The shares of cfg->host (cfg->share and subdir are not used), as `smbclient -L` lists them: a logon
+ * with cfg's credentials, a tree connect to IPC$ and srvsvc NetrShareEnum level 1 over \PIPE\srvsvc
+ * (DCE/RPC over SMB2 IOCTL FSCTL_PIPE_TRANSCEIVE and READ). SMB 2.0.2 or later only: -EOPNOTSUPP for
+ * vers=1.0. On success *out is an array of *n entries for smb_shares_free; on failure a negative errno
+ * (-EACCES: logon failed or the server refused the listing) and a one-line reason in errbuf.
+ */
+int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, size_t *n, char *errbuf,
+		    size_t errlen);
+void smb_shares_free(struct smb_share *s, size_t n);
 const struct smb_ops *smb_client_ops(const struct smb_client *cl);
 /* Human-readable "SMB 3.1.1, signed" for the log line after mounting. */
 const char *smb_client_describe(const struct smb_client *cl);

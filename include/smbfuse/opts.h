@@ -50,7 +50,10 @@ struct opts {
 	/* mount(8) helper flags: -s sloppy (drop unknown options with a warning), -f fake, -v verbose. */
 	int sloppy, fake, verbose;
 	char *nbns_s; /* nbns=ADDR[:PORT] */
+	char *snapshot_s; /* snapshot=@GMT-YYYY.MM.DD-HH.MM.SS or NT time */
+	char *ciphers_s;  /* ciphers=aes-256-gcm:aes-128-gcm:... */
 	int netbios;  /* NetBIOS session service on any port, not only 139 */
+	int list;     /* --list //server: print the server's shares; no mount point, the share is optional */
 
 	/* Results of opt_parse, valid when it returned 0. */
 	char *host, *share, *subdir; /* subdir NULL when the source names the share root */
@@ -60,6 +63,9 @@ struct opts {
 	int echo_interval_ms;
 	uint32_t rsize, wsize; /* 0: the server's */
 	char *nbns_addr; /* nbns= without the port */
+	uint64_t snapshot; /* snapshot=: the previous version's time (FILETIME, UTC); 0: the live share */
+	uint16_t ciphers[4]; /* ciphers=: SMB2_ENCRYPTION_* ids in the order to offer; nciphers 0: the default */
+	int nciphers;
 	uint16_t nbns_port;
 	struct fs_cfg fs;
 	struct fuse_args fuse_args; /* what fs_new gets: argv[0] plus FUSE's own -o options */

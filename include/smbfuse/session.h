@@ -49,6 +49,9 @@ struct sess_cfg {
 	 * closes the connection on it is asked again with an SMB2 NEGOTIATE alone. Reconnects never use it. */
 	bool multi_protocol;
 	bool posix; /* offer the SMB 3.1.1 POSIX extensions (negotiate context) */
+	uint16_t ciphers[4]; /* SMB 3.1.1 ciphers to offer in order (nciphers of them); nciphers 0: the default */
+	int nciphers;
+	bool ipc;   /* share is a named-pipe share (IPC$, for RPC such as share listing), not a disk share */
 };
 
 /* sess_new with multi_protocol: the server speaks SMB1 only (it chose NT LM 0.12); log on with SMB1. */
@@ -61,6 +64,8 @@ struct sess_info {
 	uint32_t max_read, max_write, max_transact;
 	bool signing;
 	bool encrypted;
+	uint16_t sign_algo; /* SMB2_SIGNING_* id (MS-SMB2 2.2.3.1.7) of the negotiated signing, when signing */
+	uint16_t cipher;    /* SMB2_ENCRYPTION_* id the negotiate chose (0: none), used when encrypted */
 	bool guest;
 	uint32_t share_flags;
 	uint32_t share_caps;

@@ -596,6 +596,7 @@ int smb2_cancel_req_encode(struct wbuf *w);
 #define FSCTL_DFS_GET_REFERRALS 0x00060194u
 #define FSCTL_PIPE_TRANSCEIVE 0x0011C017u
 #define FSCTL_SRV_REQUEST_RESUME_KEY 0x00140078u
+#define FSCTL_SRV_ENUMERATE_SNAPSHOTS 0x00144064u
 #define FSCTL_QUERY_NETWORK_INTERFACE_INFO 0x001401FCu
 #define FSCTL_VALIDATE_NEGOTIATE_INFO 0x00140204u
 #define FSCTL_SRV_COPYCHUNK 0x001440F2u
@@ -626,6 +627,19 @@ struct smb2_ioctl_rsp {
 	uint32_t flags;
 };
 int smb2_ioctl_rsp_decode(const uint8_t *msg, size_t n, struct smb2_ioctl_rsp *out);
+
+/* 2.2.32.2 SRV_SNAPSHOT_ARRAY: the @GMT tokens of a file's previous versions. tokens is a view of the
+ * returned ones (UTF-16LE, each NUL-terminated), walked with smb2_snapshot_next. */
+struct smb2_snapshot_array {
+	uint32_t count;	   /* NumberOfSnapShots */
+	uint32_t returned; /* NumberOfSnapShotsReturned (0 when the output buffer was too small) */
+	const uint8_t *tokens;
+	size_t tokens_len;
+};
+int smb2_snapshot_array_decode(const uint8_t *p, size_t n, struct smb2_snapshot_array *out);
+/* The token at *off (without its NUL; *off moves past it): 1, or 0 at the end (an empty string or the end
+ * of the view), or -EBADMSG for a token without its NUL. */
+int smb2_snapshot_next(const struct smb2_snapshot_array *a, size_t *off, const uint8_t **tok, size_t *len);
 
 /* 2.2.31.4 VALIDATE_NEGOTIATE_INFO input (appended to w) and 2.2.32.6 output (24 bytes). */
 struct smb2_validate_negotiate_req {

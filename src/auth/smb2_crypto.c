@@ -224,6 +224,18 @@ size_t smb2_cipher_key_len(uint16_t cipher)
 	return 0;
 }
 
+const char *smb2_cipher_name(uint16_t cipher)
+{
+	static const char *const names[] = {"none", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM", "AES-256-GCM"};
+	return cipher < ARRAY_SIZE(names) ? names[cipher] : "unknown";
+}
+
+const char *smb2_sign_algo_name(enum smb2_sign_algo alg)
+{
+	static const char *const names[] = {"HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
+	return (unsigned)alg < ARRAY_SIZE(names) ? names[alg] : "unknown";
+}
+
 size_t smb2_cipher_nonce_len(uint16_t cipher)
 {
 	switch (cipher) {

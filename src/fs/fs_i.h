@@ -262,6 +262,7 @@ bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct s
 #define FS_LEASE_TIMEOUT 60.0
 #define FS_WATCH_TIMEOUT 60.0
 #define FS_STATS_XATTR "user.smbfuse.stats"
+#define FS_SNAPSHOTS_XATTR "user.smbfuse.snapshots"
 void fs_cache_init(struct fs *fs);
 /* Unregister from the proto layer; no event runs after it returns. */
 void fs_cache_fini(struct fs *fs);

@@ -142,9 +142,31 @@ static int find_ea(struct fs *fs, fuse_ino_t ino, struct ea_find *f, char **path
 	return r < 0 ? r : 0;
 }
 
+
+/* user.smbfuse.snapshots of any node: its previous versions, one @GMT token a line (smbfuse --snapshots).
+ * Asked of the server at each call: the kernel's size probe and the read that follows may differ. */
+static void snapshots_xattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino, size_t size)
+{
+	char *path, *text = NULL;
+	int r = fs->ops->snapshots ? fs_inode_path(fs, ino, NULL, &path) : -ENOTSUP;
+	if (r == 0) {
+		r = fs->ops->snapshots(fs->cl, path, &text);
+		g_free(path);
+	}
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		reply_sized(req, text, strlen(text), size);
+	free(text);
+}
+
 void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = fs_req(req);
+	if (strcmp(name, FS_SNAPSHOTS_XATTR) == 0) {
+		snapshots_xattr(req, fs, ino, size);
+		return;
+	}
 	if (ino == FUSE_ROOT_ID && strcmp(name, FS_STATS_XATTR) == 0) {
 		char *buf = g_malloc(16384);
 		reply_sized(req, buf, fs_stats(fs, buf, 16384), size);

@@ -214,11 +214,6 @@ static int subdir_prefix(const char *subdir, enum name_map m, char **out)
 	return rc;
 }
 
-struct nb_setup {
-	char called[NB_NAME_MAX + 1], calling[NB_NAME_MAX + 1];
-	char addr[INET_ADDRSTRLEN];
-};
-
 /* With nbns=, a name DNS does not know is looked up as a NetBIOS file server name (name<20>). */
 static int nbns_resolve_host(const struct smb_client_cfg *cfg, struct nb_setup *nb, char *errbuf, size_t errlen)
 {
@@ -272,6 +267,36 @@ static int netbios_setup(const struct smb_client_cfg *cfg, struct sess_cfg *sc, 
 	return 0;
 }
 
+int client_sess_cfg(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct nb_setup *nb, char *errbuf,
+		    size_t errlen)
+{
+	*sc = (struct sess_cfg){
+		.host = cfg->host,
+		.port = cfg->port,
+		.share = cfg->share,
+		.user = cfg->user,
+		.nt_hash = cfg->nt_hash,
+		.domain = cfg->domain,
+		.workstation = cfg->workstation,
+		.guest = cfg->guest,
+		.sign = cfg->sign,
+		.min_dialect = cfg->min_dialect,
+		.max_dialect = cfg->max_dialect,
+		.connect_timeout_ms = cfg->connect_timeout_ms,
+		.request_timeout_ms = cfg->request_timeout_ms,
+		.echo_interval_ms = cfg->echo_interval_ms,
+		.hard = cfg->hard,
+		.seal = cfg->seal,
+		.addr = cfg->addr,
+		.rsize = cfg->rsize,
+		.wsize = cfg->wsize,
+		.posix = !cfg->noposix,
+		.nciphers = cfg->nciphers,
+	};
+	memcpy(sc->ciphers, cfg->ciphers, sizeof(sc->ciphers));
+	return netbios_setup(cfg, sc, nb, errbuf, errlen);
+}
+
 static bool smb1_only(const struct smb_client_cfg *cfg)
 {
 	return cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1;
@@ -310,6 +335,7 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	cl->cio = &smb2_cache_io;
 	cl->map = cfg->name_map;
 	pthread_mutex_init(&cl->durable_mu, NULL);
+	cl->snapshot = cfg->snapshot;
 	int rc = subdir_prefix(cfg->subdir, cl->map, &cl->prefix);
 	if (rc < 0) {
 		if (errbuf && rc == -EINVAL)
@@ -319,30 +345,9 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		free(cl);
 		return rc;
 	}
-	struct sess_cfg sc = {
-		.host = cfg->host,
-		.port = cfg->port,
-		.share = cfg->share,
-		.user = cfg->user,
-		.nt_hash = cfg->nt_hash,
-		.domain = cfg->domain,
-		.workstation = cfg->workstation,
-		.guest = cfg->guest,
-		.sign = cfg->sign,
-		.min_dialect = cfg->min_dialect,
-		.max_dialect = cfg->max_dialect,
-		.connect_timeout_ms = cfg->connect_timeout_ms,
-		.request_timeout_ms = cfg->request_timeout_ms,
-		.echo_interval_ms = cfg->echo_interval_ms,
-		.hard = cfg->hard,
-		.seal = cfg->seal,
-		.addr = cfg->addr,
-		.rsize = cfg->rsize,
-		.wsize = cfg->wsize,
-		.posix = !cfg->noposix,
-	};
+	struct sess_cfg sc;
 	struct nb_setup nb;
-	rc = netbios_setup(cfg, &sc, &nb, errbuf, errlen);
+	rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
 	/* Before logon: an SMB1 link delivers breaks to the cache from its first connection on. cache=none
@@ -366,6 +371,13 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 			log_info("SMB 3.1.1 POSIX extensions negotiated: Unix modes, owners, case-sensitive names");
 		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)
 			log_dbg("the server does not offer the SMB 3.1.1 POSIX extensions");
+	}
+	if (cl->smb1 && cfg->snapshot) {
+		/* SMB1 names a previous version with an @GMT path component, not with a create context. */
+		if (errbuf)
+			snprintf(errbuf, errlen, "snapshot= needs SMB 2.0.2 or later (the server speaks SMB1)");
+		rc = -EOPNOTSUPP;
+		goto fail;
 	}
 	if (cfg->mfsymlinks)
 		mfsym_install(cl);

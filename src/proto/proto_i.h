@@ -3,10 +3,12 @@
 #ifndef SMBFUSE_PROTO_I_H
 #define SMBFUSE_PROTO_I_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "smbfuse/namemap.h"
+#include "smbfuse/netbios.h"
 #include "smbfuse/ops.h"
 #include "smbfuse/session.h"
 #include "smbfuse/smb2.h"
@@ -26,6 +28,15 @@ struct proto_stats {
 	/* server-side copy (smb2_copy.c): bytes the server copied for us, COPYCHUNK requests refused */
 	_Atomic uint64_t bytes_copied, copies_refused;
 };
+
+/* The session configuration of a client configuration, NetBIOS names and address included (their strings
+ * live in nb, which must outlive sc). Errors as smb_client_new's (an NBNS lookup may fail). */
+struct nb_setup {
+	char called[NB_NAME_MAX + 1], calling[NB_NAME_MAX + 1];
+	char addr[INET_ADDRSTRLEN];
+};
+int client_sess_cfg(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct nb_setup *nb, char *errbuf,
+		    size_t errlen);
 
 struct pcache;
 struct smb1_state;
@@ -56,6 +67,7 @@ struct smb_client {
 	/* Server-side copy limits (smb2_copy.c): chunks per COPYCHUNK request, bytes per chunk, bytes per
 	 * request; the defaults until a STATUS_INVALID_PARAMETER answer tells the server's own. */
 	_Atomic uint32_t cc_chunks, cc_chunk_bytes, cc_total;
+	uint64_t snapshot; /* cfg.snapshot: the TWrp time of every CREATE, 0 for none; immutable */
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)

@@ -115,6 +115,11 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 		smb2_create_ctx_add_reconnect(&ctx, &prev, dh->version, dh->fid, dh->create_guid);
 	else if (dh)
 		smb2_create_ctx_add_durable(&ctx, &prev, dh->version, dh->create_guid);
+	if (c->cl && c->cl->snapshot) {
+		uint8_t t[8];
+		put_le64(t, c->cl->snapshot);
+		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_TIMEWARP_TOKEN, t, sizeof(t));
+	}
 	if (c->cl && c->cl->posix) {
 		smb2_create_ctx_add_posix(&ctx, &prev, c->mode);
 		/* Samba 4.22 checks a POSIX open against the ACL it derives from the mode, where only read

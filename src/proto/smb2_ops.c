@@ -701,6 +701,7 @@ const struct smb_ops smb2_ops = {
     .rename = smb2_rename,
     .link = smb2_link,
     .statfs = smb2_statfs,
+    .snapshots = smb2_snapshots,
     .set_events = pcache_set_events,
     .cached = pcache_cached,
     .watch = pcache_watch,

@@ -106,6 +106,9 @@ int wpath_compound(struct smb_client *cl, const char *wpath, uint32_t access, ui
 int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
 			 uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c);
 
+/* smb2_snap.c: ops->snapshots. */
+int smb2_snapshots(struct smb_client *cl, const char *path, char **out);
+
 /* smb2_io.c: ops->read, ->write, ->fsync and ->fstat. */
 ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);

@@ -52,5 +52,16 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "writes.replayed", LOAD(writes_replayed));
 	o = put(buf, len, o, "writes.lost", LOAD(writes_lost));
 	o = put(buf, len, o, "session.posix_extensions", cl->posix); /* SMB 3.1.1 POSIX extensions in use */
+	if (cl->sess) {
+		/* Numbers, as every line here: the MS-SMB2 ids (README "Counters"), each only when in use. */
+		struct sess_info si;
+		sess_get_info(cl->sess, &si);
+		o = put(buf, len, o, "session.signed", si.signing);
+		if (si.signing)
+			o = put(buf, len, o, "session.signing_algorithm", si.sign_algo);
+		o = put(buf, len, o, "session.encrypted", si.encrypted);
+		if (si.encrypted)
+			o = put(buf, len, o, "session.cipher", si.cipher);
+	}
 	return o;
 }

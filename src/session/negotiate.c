@@ -100,6 +100,10 @@ static void negotiated(struct sess *s, struct link *l, struct neg_state *ns, con
 		l->cipher = ns->rsp.cipher;
 	else if (in->dialect >= SMB2_DIALECT_300 && (in->capabilities & SMB2_GLOBAL_CAP_ENCRYPTION))
 		l->cipher = SMB2_ENCRYPTION_AES128_CCM;
+	in->sign_algo = (uint16_t)l->sign_algo; /* enum smb2_sign_algo holds the wire ids */
+	in->cipher = l->cipher;
+	log_dbg("negotiated dialect 0x%04x, signing %s, cipher %s", in->dialect, smb2_sign_algo_name(l->sign_algo),
+		smb2_cipher_name(l->cipher));
 }
 
 int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen)
@@ -116,8 +120,8 @@ int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *e
 		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING | SMB2_GLOBAL_CAP_ENCRYPTION,
 		.dialects = dialects,
 		.ndialects = nd,
-		.ciphers = ciphers,
-		.nciphers = ARRAY_SIZE(ciphers),
+		.ciphers = s->cfg.nciphers ? s->cfg.ciphers : ciphers,
+		.nciphers = s->cfg.nciphers ? s->cfg.nciphers : (int)ARRAY_SIZE(ciphers),
 		.sign_algos = sign_algos,
 		.nsign_algos = ARRAY_SIZE(sign_algos),
 		.posix = s->cfg.posix,

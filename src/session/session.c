@@ -190,8 +190,8 @@ static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t 
 		rc = ntstatus_to_errno(st) ?: -EPROTO;
 	} else if ((rc = smb2_tree_connect_rsp_decode(m.rsp, m.rsp_len, &rsp)) < 0) {
 		sess_set_err(errbuf, errlen, "invalid tree connect reply");
-	} else if (rsp.share_type != SMB2_SHARE_TYPE_DISK) {
-		sess_set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+	} else if (rsp.share_type != (s->cfg.ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK)) {
+		sess_set_err(errbuf, errlen, "\"%s\" is not a %s share", s->cfg.share, s->cfg.ipc ? "pipe" : "disk");
 		rc = -ENOTDIR;
 	} else if ((rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) && !l->info.encrypted &&
 		   (rc = start_encryption(s, l, "the share requires it", errbuf, errlen)) < 0) {

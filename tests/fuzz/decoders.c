@@ -333,6 +333,22 @@ static int alloc_ranges(const uint8_t *p, size_t n)
 		end = r[i].off + r[i].len;
 	}
 	return k < 0 ? k : 0;
+/* SRV_SNAPSHOT_ARRAY: the whole input, every token walked. */
+static int snapshots(const uint8_t *p, size_t n)
+{
+	struct smb2_snapshot_array a;
+	const uint8_t *tok;
+	size_t off = 0, len;
+	int e = smb2_snapshot_array_decode(p, n, &a);
+	if (e)
+		return e;
+	view(p, n, a.tokens, a.tokens_len);
+	while (smb2_snapshot_next(&a, &off, &tok, &len) == 1) {
+		view(p, n, tok, len);
+		if (off > a.tokens_len)
+			abort();
+	}
+	return 0;
 }
 
 static int brk(const uint8_t *p, size_t n)
@@ -397,6 +413,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"ioctl", ioctl_rsp},
 	{"alloc_ranges", alloc_ranges},
 	{"copychunk", copychunk},
+	{"snapshots", snapshots},
 	{"break", brk},
 	{"transform", transform},
 	{"hdr", hdr},

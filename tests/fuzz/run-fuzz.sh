@@ -75,6 +75,7 @@ seeds() {
 	case "$h" in
 	fuzz_nb_* | fuzz_nbss_* | fuzz_nbns_* | fuzz_smb1_* | fuzz_smb_mp_*) seed_hex "$dir" "$v"/nb*.hex "$v"/smb1_*.hex ;;
 	fuzz_ntlmssp | fuzz_spnego) seed_hex "$dir" "$v"/spnego_*.hex "$v"/ntlm_*.hex ;;
+	fuzz_dcerpc) seed_hex "$dir" "$v"/dcerpc_*.hex ;;
 	fuzz_ops_names) seed_hex "$dir" "$here"/ops_names/*.hex ;;
 	fuzz_rx*) seed_hex "$dir" "$here"/rx/*.hex ;;
 	*) seed_hex "$dir" "$v"/smb2_*.hex ;;

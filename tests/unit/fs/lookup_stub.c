@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* smbfuse-memfs has no network layers: --lookup is never requested there (src/lookup.h). */
+/* smbfuse-memfs has no network layers: --lookup and --list are never served there (src/lookup.h, src/list.h). */
 #include <stdio.h>
 
 #include "../../../src/lookup.h"
@@ -13,4 +13,14 @@ int lookup_main(int argc, char *argv[])
 {
 	fprintf(stderr, "smbfuse-memfs: no NetBIOS lookups\n");
 	return 1;
+}
+
+/* Nor share listing (src/list.h). */
+#include "../../../src/list.h"
+
+int list_main(struct opts *o)
+{
+	(void)o;
+	fprintf(stderr, "smbfuse-memfs: no share listing\n");
+	return OPT_EX_FAIL;
 }

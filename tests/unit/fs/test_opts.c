@@ -332,6 +332,53 @@ static void test_netbios_opts(void)
 	}
 }
 
+/* snapshot= in its two mount.cifs forms, read-only implied; ciphers=; --list without a share. */
+static void test_snapshot_and_list(void)
+{
+	struct opts o;
+	char err[256];
+	struct smb_client_cfg cfg;
+	const uint64_t june = (1717243200ull + 11644473600ull) * 10000000ull; /* 2024-06-01 12:00:00 UTC */
+	const char *gmt[] = {"//srv/s", "/mnt", "-o", "snapshot=@GMT-2024.06.01-12.00.00", NULL};
+	CHECK(parse(&o, err, sizeof(err), gmt) == 0 && o.snapshot == june && o.ro);
+	opt_client_cfg(&o, &cfg);
+	CHECK(cfg.snapshot == june);
+	opt_free(&o);
+	const char *nt[] = {"//srv/s", "/mnt", "-o", "snapshot=133616448000000000", NULL};
+	CHECK(parse(&o, err, sizeof(err), nt) == 0 && o.snapshot == 133616448000000000ull && o.ro);
+	opt_free(&o);
+	const char *bad[] = {"@GMT-2024.13.01-00.00.00", "@GMT-2024.06.01-12.00.00x", "@GMT-2024.6.1-12.0.0", "1e9", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char opt[64];
+		snprintf(opt, sizeof(opt), "snapshot=%s", bad[i]);
+		const char *args[] = {"//srv/s", "/mnt", "-o", opt, NULL};
+		CHECK(parse(&o, err, sizeof(err), args) == -EINVAL && strstr(err, "bad snapshot="));
+		opt_free(&o);
+	}
+	const char *ci[] = {"//srv/s", "/mnt", "-o", "ciphers=AES-256-GCM:aes-128-ccm", NULL};
+	CHECK(parse(&o, err, sizeof(err), ci) == 0 && o.nciphers == 2 && o.ciphers[0] == 4 && o.ciphers[1] == 1);
+	opt_client_cfg(&o, &cfg);
+	CHECK(cfg.nciphers == 2 && cfg.ciphers[0] == 4 && cfg.ciphers[1] == 1);
+	opt_free(&o);
+	const char *bad_ci[][4] = {{"//srv/s", "/mnt", "-o", "ciphers=aes-512-gcm"},
+				   {"//srv/s", "/mnt", "-o", "ciphers=aes-128-gcm:aes-128-gcm"},
+				   {"//srv/s", "/mnt", "-o", "ciphers=:"}};
+	for (size_t i = 0; i < sizeof(bad_ci) / sizeof(bad_ci[0]); i++) {
+		const char *args[] = {bad_ci[i][0], bad_ci[i][1], bad_ci[i][2], bad_ci[i][3], NULL};
+		CHECK(parse(&o, err, sizeof(err), args) == -EINVAL && strstr(err, "ciphers="));
+		opt_free(&o);
+	}
+	const char *list[] = {"--list", "//srv", "-o", "username=u", NULL};
+	CHECK(parse(&o, err, sizeof(err), list) == 0 && o.list && streq(o.host, "srv") && !o.share && !o.mountpoint);
+	opt_free(&o);
+	const char *list_mp[] = {"--list", "//srv", "/mnt", NULL};
+	CHECK(parse(&o, err, sizeof(err), list_mp) == -EINVAL && strstr(err, "--list"));
+	opt_free(&o);
+	const char *no_share[] = {"//srv", "/mnt", NULL};
+	CHECK(parse(&o, err, sizeof(err), no_share) == -EINVAL && strstr(err, "no share name"));
+	opt_free(&o);
+}
+
 /* mapposix/mapchars as cifs reads them: two flags, the last word on each wins, SFM over SFU. */
 static void test_name_map_opts(void)
 {
@@ -366,6 +413,7 @@ int main(void)
 {
 	test_name_map_opts();
 	test_netbios_opts();
+	test_snapshot_and_list();
 	test_unc_sources();
 	test_url_sources();
 	test_vers();

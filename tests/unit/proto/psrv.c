@@ -468,6 +468,8 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		return true;
 	}
 	uint32_t n32 = q->body_len >= 8 ? get_le32(q->body + 4) : 0;
+	if (psrv_pipe_answer(s, q->h.command, b, st))
+		return true;
 	switch (q->h.command) {
 	case SMB2_NEGOTIATE:
 		negotiate_body(b);
@@ -477,7 +479,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		break;
 	case SMB2_TREE_CONNECT:
 		wbuf_u16(b, 16);
-		wbuf_u8(b, SMB2_SHARE_TYPE_DISK);
+		wbuf_u8(b, s->pipe_rsp ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK);
 		wbuf_u8(b, 0);
 		wbuf_u32(b, 0);
 		wbuf_u32(b, 0);

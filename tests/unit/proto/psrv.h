@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smbfuse/cursor.h"
 #include "smbfuse/ops.h"
 
 enum psrv_fault {
@@ -112,6 +113,12 @@ struct psrv {
 	uint64_t file_size; /* EndOfFile of every file (FileAllInformation); 0: 100 */
 	unsigned cc_requests;
 	uint32_t cc_last_chunks;
+	/* A pipe server (psrv_pipe.c), when pipe_rsp is set before the client starts: the tree connect says
+	 * "pipe share", and IOCTLs and READs get pipe_rsp[pipe_next++] (pipe_n of them; then STATUS_PIPE_EMPTY).
+	 * Borrowed. pipe_next under mu. */
+	const uint8_t *const *pipe_rsp;
+	const size_t *pipe_rsp_len;
+	unsigned pipe_n, pipe_next;
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];
@@ -154,6 +161,8 @@ struct wbuf;
 uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
 /* psrv1.c: one SMB1 connection, as serve() in psrv.c: true when the client closed it. */
 bool psrv1_serve(struct psrv *s, int fd);
+/* psrv_pipe.c: true when s is a pipe server and cmd one it answers (body in b, status in *st). */
+bool psrv_pipe_answer(struct psrv *s, int cmd, struct wbuf *b, uint32_t *st);
 /* The fault_cmd of a TRANS2 subcommand. */
 #define PSRV1_T2(sub) (0x100 | (sub))
 

@@ -354,8 +354,38 @@ static void test_durable_ctx(void)
 	CHECK(smb2_durable_rsp_decode(rsp, 8, 3, &r) == -EBADMSG);
 }
 
+/* SRV_SNAPSHOT_ARRAY (MS-SMB2 2.2.32.2): two tokens in order; a count-only answer; sizes that lie. */
+static void test_snapshot_array(void)
+{
+	size_t n, off = 0, len;
+	uint8_t *v = tap_load_hex("smb2_snapshot_array.hex", &n);
+	struct smb2_snapshot_array a;
+	const uint8_t *tok;
+	CHECK(smb2_snapshot_array_decode(v, n, &a) == 0 && a.count == 2 && a.returned == 2 && a.tokens == v + 12);
+	CHECK(smb2_snapshot_next(&a, &off, &tok, &len) == 1 && len == 48 && tok == v + 12 && tok[0] == '@' &&
+	      tok[2] == 'G' && tok[46] == '0');
+	CHECK(smb2_snapshot_next(&a, &off, &tok, &len) == 1 && len == 48 && tok == v + 12 + 50);
+	CHECK(smb2_snapshot_next(&a, &off, &tok, &len) == 0); /* the final NUL */
+	uint8_t only[12] = {5, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0, 0, 0}; /* 5 versions, none returned: too small */
+	CHECK(smb2_snapshot_array_decode(only, 12, &a) == 0 && a.count == 5 && a.returned == 0 && a.tokens_len == 0);
+	put_le32(v + 8, (uint32_t)n); /* SnapShotArraySize past the end */
+	CHECK(smb2_snapshot_array_decode(v, n, &a) == -EBADMSG);
+	put_le32(v + 8, 49); /* odd */
+	CHECK(smb2_snapshot_array_decode(v, n, &a) == -EBADMSG);
+	put_le32(v + 8, 48), put_le32(v + 4, 3); /* more returned than there are */
+	CHECK(smb2_snapshot_array_decode(v, n, &a) == -EBADMSG);
+	put_le32(v + 4, 2);
+	off = 0;
+	CHECK(smb2_snapshot_array_decode(v, n, &a) == 0 && smb2_snapshot_next(&a, &off, &tok, &len) == -EBADMSG);
+	free(v);
+	v = tap_load_hex("smb2_snapshot_array.hex", &n);
+	wt_sweep("snapshots", v, n);
+	free(v);
+}
+
 int main(void)
 {
+	test_snapshot_array();
 	test_create_req_root();
 	test_create_req_contexts();
 	test_create_rsp();

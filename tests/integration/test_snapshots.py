@@ -1,0 +1,117 @@
+"""snapshot=: a previous version of the share, read-only, through SMB2_CREATE_TIMEWARP_TOKEN on every open
+(MS-SMB2 2.2.13.2.7), against Samba's vfs shadow_copy2 with two snapshot directories the test makes."""
+import errno
+import os
+import shutil
+import subprocess
+
+import pytest
+
+SHADOW = {"vfs objects": "shadow_copy2", "shadow:snapdir": ".snapshots", "shadow:snapdirseverywhere": "yes",
+          "shadow:format": "@GMT-%Y.%m.%d-%H.%M.%S", "shadow:localtime": "no", "shadow:sort": "desc"}
+OLD, OLDER = "@GMT-2024.06.01-12.00.00", "@GMT-2023.01.15-08.30.00"
+# OLD in 100 ns units since 1601 (the kernel's numeric form): (1717243200 + 11644473600) * 10**7.
+OLD_NT = (1717243200 + 11644473600) * 10**7
+
+
+@pytest.fixture
+def shadow(samba_server, request):
+    """A server with shadow_copy2, the test's directory live ("new") and in two snapshots; returns
+    (server, test directory name)."""
+    srv = samba_server(**SHADOW)
+    name = request.node.name.replace("[", "_").replace("]", "")
+    live = srv.backing / name
+    live.mkdir(exist_ok=True)
+    (live / "report.txt").write_text("new\n")
+    made = []
+    for snap, text in ((OLD, "june\n"), (OLDER, "january\n")):
+        d = srv.backing / ".snapshots" / snap / name
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "report.txt").write_text(text)
+        made.append(d)
+    for p in [srv.backing / ".snapshots", *[p.parent for p in made], *made, live]:
+        os.chown(p, srv.uid, srv.gid)
+    yield srv, name
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("when,text", [(OLD, "june\n"), (OLDER, "january\n"), (str(OLD_NT), "june\n")],
+                         ids=["gmt", "older", "nt-time"])
+def test_snapshot_shows_the_old_content(mount, shadow, when, text):
+    srv, name = shadow
+    m = mount(srv, opts={"snapshot": when}, per_test_dir=False)
+    assert (m.path / name / "report.txt").read_text() == text
+
+
+def test_live_mount_shows_the_new_content(mount, shadow):
+    # The pair of the test above: the same server and files without snapshot=.
+    srv, name = shadow
+    m = mount(srv, per_test_dir=False)
+    assert (m.path / name / "report.txt").read_text() == "new\n"
+
+
+def test_snapshot_is_read_only(mount, shadow):
+    srv, name = shadow
+    m = mount(srv, opts={"snapshot": OLD}, per_test_dir=False)
+    for op in (lambda: (m.path / name / "report.txt").write_text("x"), lambda: (m.path / name / "n").touch(),
+               lambda: (m.path / name / "report.txt").unlink()):
+        with pytest.raises(OSError) as e:
+            op()
+        assert e.value.errno == errno.EROFS
+    assert (srv.backing / ".snapshots" / OLD / name / "report.txt").read_text() == "june\n"
+
+
+def test_snapshot_that_does_not_exist(run_smbfuse, shadow, tmp_path):
+    srv, _ = shadow
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o", f"port={srv.port},username={srv.user},"
+                     f"password={srv.password},snapshot=@GMT-2020.01.01-00.00.00"], mountpoint=mp)
+    assert f.rc == 32 and len(f.lines) == 1 and "root of" in f.lines[0], f
+
+
+@pytest.mark.parametrize("bad", ["@GMT-2024.02.30-00.00.00", "@GMT-2024.06.01", "yesterday", "0", "-5"])
+def test_bad_snapshot_value(run_smbfuse, server, tmp_path, bad):
+    f = run_smbfuse(["//127.0.0.1/share", tmp_path, "-o", f"port={server.port},snapshot={bad}"])
+    assert f.rc == 1 and len(f.lines) == 1 and "bad snapshot=" in f.lines[0], f
+
+
+def test_snapshot_refused_over_smb1(run_smbfuse, samba_server, tmp_path):
+    srv = samba_server(**{"server min protocol": "NT1", "server max protocol": "NT1"})
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o", f"port={srv.port},username={srv.user},"
+                     f"password={srv.password},vers=1.0,snapshot={OLD}"], mountpoint=mp)
+    # The line before it is the usual SMB1 warning.
+    assert f.rc == 32 and "snapshot= needs SMB 2.0.2" in f.lines[-1], f
+
+
+def snapshots_cli(binary, path):
+    return subprocess.run([str(binary), "--snapshots", str(path)], capture_output=True, text=True, timeout=30)
+
+
+def test_snapshots_lists_both_versions(mount, shadow):
+    srv, name = shadow
+    m = mount(srv, per_test_dir=False)
+    for p in (m.path / name / "report.txt", m.path / name, m.path):
+        r = snapshots_cli(m.binary, p)
+        assert r.returncode == 0, r.stderr
+        assert sorted(r.stdout.split()) == sorted([OLD, OLDER]), (p, r.stdout)
+    # Each listed token opens that version (the same path through a snapshot= mount).
+    for tok, text in ((OLD, "june\n"), (OLDER, "january\n")):
+        old = mount(srv, opts={"snapshot": tok}, per_test_dir=False)
+        assert (old.path / name / "report.txt").read_text() == text
+
+
+def test_snapshots_without_shadow_copies(mount, server, smbfuse_bin):
+    m = mount(server)
+    (m.path / "f").write_text("x")
+    r = snapshots_cli(smbfuse_bin, m.path / "f")
+    assert r.returncode == 0 and r.stdout == "", r
+
+
+def test_snapshots_not_on_a_mount(smbfuse_bin, tmp_path):
+    (tmp_path / "f").write_text("x")
+    r = snapshots_cli(smbfuse_bin, tmp_path / "f")
+    assert r.returncode == 1 and "is it on an smbfuse mount?" in r.stderr, r
