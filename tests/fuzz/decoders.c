@@ -333,6 +333,8 @@ static int alloc_ranges(const uint8_t *p, size_t n)
 		end = r[i].off + r[i].len;
 	}
 	return k < 0 ? k : 0;
+}
+
 /* SRV_SNAPSHOT_ARRAY: the whole input, every token walked. */
 static int snapshots(const uint8_t *p, size_t n)
 {
