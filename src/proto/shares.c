@@ -55,7 +55,7 @@ static int pipe_open(struct pipe *p)
 		.name_len = 6,
 	};
 	struct smb2_create_rsp r;
-	struct conn_msg m;
+	struct conn_msg m = {0}; /* freed even when the encoder fails first */
 	struct wbuf w;
 	wbuf_init(&w, 0);
 	int rc = smb2_create_req_encode(&w, &cr) ?: call1(p, SMB2_CREATE, &w, &m, 0);
@@ -71,7 +71,7 @@ static int pipe_open(struct pipe *p)
 static void pipe_close(struct pipe *p)
 {
 	struct smb2_close_req cr = {.fid = p->fid};
-	struct conn_msg m;
+	struct conn_msg m = {0};
 	struct wbuf w;
 	wbuf_init(&w, 0);
 	if (smb2_close_req_encode(&w, &cr) == 0 && call1(p, SMB2_CLOSE, &w, &m, 0) < 0)
