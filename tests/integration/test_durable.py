@@ -93,7 +93,9 @@ def cut_during(srv, m, copy, at):
     assert copy.is_alive(), "the copy ended before the cut"
     with blackhole(srv.port):
         try:
-            sf.wait_until(lambda: "dropping the connection" in m.stderr(), 30,
+            # Dropped by the echo keepalive, by a send that timed out, or found dead by a request.
+            sf.wait_until(lambda: any(w in m.stderr() for w in ("dropping the connection", "send failed",
+                                                                "lost; reconnecting")), 30,
                           what="the daemon to drop the connection")
         except TimeoutError as e:
             raise AssertionError(f"{e}; the daemon said:\n{m.stderr()[-3000:]}") from None
