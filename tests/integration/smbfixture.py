@@ -591,7 +591,7 @@ def known_libfuse_leak(block):
     frames = [l.strip() for l in block if re.match(r"\s*#\d+ ", l)]
     if len(frames) < 2 or "alloc" not in frames[0]:
         return False
-    return all("libfuse3.so" in f or "libc.so" in f or " start_thread " in f or " clone" in f
+    return all("libfuse3.so" in f or "libc.so" in f or re.search(r" in (start_thread|clone3?) ", f)
                for f in frames[1:]) and any("libfuse3.so" in f for f in frames[1:])
 
 

@@ -26,10 +26,11 @@ def stats(m):
     return {k: int(v) for k, v in (line.split() for line in raw.splitlines())}
 
 
-def private_mount(samba_server, mount, tag, **opts):
+def private_mount(samba_server, mount, tag, extra_args=(), **opts):
     """A mount of a server of its own (the test cuts its port), hard, with a 1 s keepalive."""
     srv = samba_server(**{"server string": f"smbfuse durable {tag}"})
-    return srv, mount(srv=srv, opts={"hard": None, "echo_interval": "1", "timeout": "2", **opts})
+    return srv, mount(srv=srv, opts={"hard": None, "echo_interval": "1", "timeout": "2", **opts},
+                      extra_args=extra_args)
 
 
 COPIER = """
@@ -148,8 +149,7 @@ def test_idle_open_file_brings_the_session_back_by_itself(samba_server, mount):
     and reconnects as soon as the server answers again, and the handle is taken back then: the server
     keeps durable handles only for its timeout, so waiting for the application's next use could lose them. Only the daemon's log is read
     here: any request through the mount would itself reconnect."""
-    srv = samba_server(**{"server string": "smbfuse durable idle"})
-    m = mount(srv=srv, opts={"hard": None, "echo_interval": "1", "timeout": "2"}, extra_args=("--verbose",))
+    srv, m = private_mount(samba_server, mount, "idle", extra_args=("--verbose",))  # info lines: the reconnect
     fd = os.open(m.path / "f", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         os.write(fd, b"x" * 100)
