@@ -76,7 +76,7 @@ const struct opt_spec opt_specs[] = {
     KEY("perm", KEY_PERM, NULL, "the kernel checks mode bits (FUSE default_permissions)"),
     OPT("noperm", noperm, 1, NULL, "no local mode checks, even with the POSIX extensions"),
     OPT("user_xattr", nouser_xattr, 0, NULL, "user.* extended attributes are the server's EAs (default)"),
-    OPT("nouser_xattr", nouser_xattr, 1, NULL, "no extended attributes: the kernel stops asking (a faster ls -l)"),
+    OPT("nouser_xattr", nouser_xattr, 1, NULL, "no user.* extended attributes (EOPNOTSUPP)"),
     OPT("serverino", noserverino, 0, NULL, "inode numbers are the server's file ids (default)"),
     OPT("noserverino", noserverino, 1, NULL, "inode numbers from smbfuse instead of the server's file ids"),
     OPT("ro", ro, 1, NULL, "read-only (writes fail with EROFS)"),

@@ -5,7 +5,7 @@
     the same file on the same server (a write is done when close() returns, that is when the server has
     acknowledged every WRITE, as for put; smbfuse's write is also measured with fsync);
   * `ls -l` of a directory of 2,000 files through a fresh smbfuse mount (cold), and smbclient's `ls`
-    of the same directory;
+    of the same directory, and the same `ls -l` cold and warm on a local directory of the same files;
 
 printed side by side with ratios. Page caches are dropped before every read and listing when running as
 root (echo 3 > /proc/sys/vm/drop_caches); every write goes to a fresh file name.
@@ -169,6 +169,16 @@ def main():
             lambda: out.append(server.smbclient("share", "ls dir2000/*", timeout=600).stdout))
         assert out[0].count("file-") == args.files, "smbclient did not list every file"
 
+        # --- a local directory: the peer for the metadata rows ------------------------------------
+        local = base / "local" / "dir2000"
+        local.mkdir(parents=True)
+        for i in range(args.files):
+            (local / f"file-{i:05d}.txt").write_bytes(b"x" * (i % 500))
+        drop_caches()
+        for kind in ("ls", "ls_warm"):
+            results[(kind, "local")] = timed(lambda: subprocess.run(
+                ["ls", "-l", str(local)], capture_output=True, check=True, timeout=600))
+
         # --- smbfuse -----------------------------------------------------------------------------
         if have_fuse:
             name = f"smbfuse-{uuid.uuid4().hex}.bin"
@@ -253,12 +263,14 @@ def main():
           f"{connect_only:.2f} s alone here)")
     if ("ls_warm", "smbfuse") in results:
         print()
-        print("smbfuse caches (same mount, one run)          time     SMB requests")
+        print("smbfuse caches (same mount, one run)          time     SMB requests   local disk   smbfuse/local")
         for kind, label in (("ls", f"ls -l of {args.files} files, cold"),
                             ("ls_warm", f"ls -l of {args.files} files, warm"),
                             ("read_cold", "read 64 MiB, cold"), ("read_warm", "read 64 MiB again (lease)")):
             n = reqs.get(kind, "-")
-            print(f"{label:42}{results[(kind, 'smbfuse')]:8.3f} s{n:>12}")
+            t, lt = results[(kind, "smbfuse")], results.get((kind, "local"))
+            peer = f"{lt:10.3f} s{t / lt:14.2f}x" if lt else f"{'-':>12}{'-':>15}"
+            print(f"{label:42}{t:8.3f} s{n:>12}   {peer}")
     return 0 if have_fuse else 1
 
 

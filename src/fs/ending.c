@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -40,7 +41,9 @@ struct fs *fs_req(fuse_req_t req)
 	struct smb_cancel *t = smb_cancel_begin(req);
 	if (t)
 		fuse_req_interrupt_func(req, interrupted, t);
-	return fuse_req_userdata(req);
+	struct fs *fs = fuse_req_userdata(req);
+	atomic_fetch_add_explicit(&fs->fuse_requests, 1, memory_order_relaxed);
+	return fs;
 }
 
 static bool session_exited(void *fs)

@@ -204,8 +204,8 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 
 void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fs_raise_readahead(fs_of(req));
 	struct fs *fs = fs_of(req);
+	fs_raise_readahead(fs);
 	struct smb_fh *fh = NULL;
 	struct smb_attr a;
 	char *path;

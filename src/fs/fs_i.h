@@ -119,6 +119,8 @@ struct fs {
 	_Atomic uint64_t lookup_hits, lookup_neg_hits, lookup_misses;
 	_Atomic uint64_t list_hits, list_misses;
 	_Atomic uint64_t inval_inodes, inval_entries;
+	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs. */
+	_Atomic uint64_t fuse_requests;
 };
 
 /* An open file: fi->fh. */

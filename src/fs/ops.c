@@ -68,7 +68,7 @@ void fs_fill_entry(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, co
 static void reply_new_entry_path(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a,
 				 const char *path)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fuse_req_userdata(req); /* a reply: the request began in its callback */
 	struct fuse_entry_param e;
 	struct smb_attr merged = *a;
 	fuse_ino_t ino = fs_inode_link(fs, parent, name, &merged);
@@ -120,8 +120,9 @@ static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 
 static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+	struct fs *fs = fs_of(req);
 	for (size_t i = 0; i < count; i++)
-		fs_inode_forget(fs_of(req), forgets[i].ino, forgets[i].nlookup);
+		fs_inode_forget(fs, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -151,7 +152,7 @@ out:
 
 static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fuse_req_userdata(req);
 	struct stat st;
 	char *path = NULL;
 	fs_attr_to_stat(fs, ino, a, &st);
@@ -421,7 +422,7 @@ static int list_dir_locked(struct fs *fs, fuse_ino_t ino, struct fs_dir *d)
 static size_t add_entry(fuse_req_t req, fuse_ino_t dir, struct fs_dir *d, size_t i, bool plus, char *buf, size_t rem,
 			fuse_ino_t *ino_out)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fuse_req_userdata(req); /* not fs_of: the callback has begun the request already */
 	const struct fs_dirent *ent = i >= 2 ? g_ptr_array_index(d->ents, i - 2) : NULL;
 	const char *name = ent ? ent->name : i == 0 ? "." : "..";
 	off_t next = (off_t)i + 1;
@@ -678,7 +679,7 @@ static int refuse_special(const char *what, const char *name)
 static void reply_made(fuse_req_t req, fuse_ino_t parent, const char *name, char *path, int r, const struct smb_attr *a)
 {
 	if (path)
-		fs_cache_changed(fs_of(req), parent, true);
+		fs_cache_changed(fuse_req_userdata(req), parent, true);
 	g_free(path);
 	if (r < 0)
 		reply_err(req, r);
