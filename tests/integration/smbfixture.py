@@ -292,6 +292,40 @@ class SambaServer:
     def stop(self):
         if self.proc is not None:
             stop_pid(self.proc)
+            self._stop_rpc_helpers()
+
+    def _stop_rpc_helpers(self):
+        """smbd starts samba-dcerpcd on demand (srvsvc for share listings) in a session of its own, and it
+        outlives smbd with its rpcd_* workers: find it by our smb.conf on its command line and stop its
+        process group."""
+        mark = f"--configfile={self.inner(self.conf)}".encode()
+        groups = []
+        for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"samba-dcerpcd") and mark in argv:
+                groups.append(int(pid))  # its own session leader, so its pgid is its pid
+        for g in groups:
+            try:
+                os.killpg(g, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        def alive(pid):  # a zombie is gone for our purpose (its reaper is init, not us)
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            except (OSError, IndexError):
+                return False
+
+        for g in groups:
+            try:
+                wait_until(lambda: not alive(g), 10, what="samba-dcerpcd to stop")
+            except TimeoutError:
+                try:
+                    os.killpg(g, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def log_text(self):
         text = ""
