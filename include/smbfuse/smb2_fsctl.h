@@ -54,4 +54,20 @@ struct smb2_copychunk_rsp {
 };
 int smb2_copychunk_rsp_decode(const uint8_t *data, uint32_t len, struct smb2_copychunk_rsp *out);
 
+/* Reparse points of symbolic links (MS-FSCC 2.1.2.4, 2.1.2.6), the payload of FSCTL_GET/SET_REPARSE_POINT. */
+#define IO_REPARSE_TAG_SYMLINK 0xA000000Cu
+#define IO_REPARSE_TAG_NFS 0x80000014u
+#define SYMLINK_FLAG_RELATIVE 0x00000001u
+#define NFS_SPECFILE_LNK 0x00000000014B4E4CULL /* "LNK" */
+/*
+ * The target of a symlink reparse buffer (len bytes at data) in a new string (*target, free()):
+ * IO_REPARSE_TAG_SYMLINK's substitute name (its print name when that is empty) or an NFS LNK's data, with
+ * Windows' backslashes made slashes when the target has no slash. -EINVAL for another tag or NFS type (not
+ * a link), -EBADMSG for a buffer whose names do not fit or do not decode.
+ */
+int smb2_reparse_link_decode(const uint8_t *data, uint32_t len, char **target);
+/* An IO_REPARSE_TAG_SYMLINK buffer naming target (both names; relative unless it starts with '/').
+ * -EINVAL for an empty or non-UTF-8 target, -ENAMETOOLONG when it does not fit 16-bit lengths. */
+int smb2_reparse_symlink_encode(struct wbuf *w, const char *target);
+
 #endif

@@ -367,8 +367,13 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 		for (char *q = cl->prefix; pi.posix && *q; q++)
 			if (*q == '\\')
 				*q = '/';
-		if (pi.posix)
+		if (pi.posix) {
 			log_info("SMB 3.1.1 POSIX extensions negotiated: Unix modes, owners, case-sensitive names");
+			cl->posix_ops = smb2_ops;
+			cl->posix_ops.readlink = smb2_readlink;
+			cl->posix_ops.symlink = smb2_symlink;
+			cl->ops = &cl->posix_ops;
+		}
 		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)
 			log_dbg("the server does not offer the SMB 3.1.1 POSIX extensions");
 	}

@@ -55,6 +55,9 @@ struct smb_client {
 	/* Whether the server honours POSIX delete semantics (FileDispositionInformationEx): 0 not known yet,
 	 * 1 yes, -1 no (then unlink of an open file renames it; hidden.c). */
 	_Atomic int posix_unlink;
+	/* With the SMB 3.1.1 POSIX extensions cl->ops points at posix_ops: smb2_ops with symbolic links as
+	 * reparse points (smb2_reparse.c). */
+	struct smb_ops posix_ops;
 	/* mfsymlinks (mfsym.c): cl->ops points at mf_ops, the dialect's table (mf_base) with symlinks added. */
 	const struct smb_ops *mf_base;
 	struct smb_ops mf_ops;
@@ -82,6 +85,9 @@ static inline void stat_cmd(struct smb_client *cl, unsigned cmd)
 }
 
 extern const struct smb_ops smb2_ops;
+/* smb2_reparse.c: ops->readlink and ops->symlink of a mount with the POSIX extensions. */
+int smb2_readlink(struct smb_client *cl, const char *path, char **out);
+int smb2_symlink(struct smb_client *cl, const char *target, const char *path, struct smb_attr *attr_out);
 /* mfsym.c: make cl's table (chosen at logon) keep symlinks as Minshall+French files. */
 void mfsym_install(struct smb_client *cl);
 extern const struct smb_ops smb1_ops;

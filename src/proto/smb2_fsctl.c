@@ -36,18 +36,28 @@ struct fsctl_arg {
 	uint32_t max_out;
 };
 
-static void add_fsctl(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh, const void *arg)
+void cmp_add_fsctl(struct cmp *c, struct smb2_fid fid, uint32_t code, const void *in, uint32_t in_len,
+		   uint32_t max_out)
 {
-	const struct fsctl_arg *a = arg;
 	struct smb2_ioctl_req req = {
-	    .ctl_code = a->code,
+	    .ctl_code = code,
 	    .fid = fid,
-	    .input = a->in->p,
-	    .input_len = (uint32_t)a->in->len,
-	    .max_output_response = a->max_out,
+	    .input = in,
+	    .input_len = in_len,
+	    .max_output_response = max_out,
 	    .flags = SMB2_0_IOCTL_IS_FSCTL,
 	};
-	smb2_ioctl_req_encode(cmp_add(c, SMB2_IOCTL, MAX(req.input_len, a->max_out)), &req);
+	struct wbuf *w = cmp_add(c, SMB2_IOCTL, MAX(in_len, max_out));
+	int rc = smb2_ioctl_req_encode(w, &req);
+	if (rc < 0 && !w->err)
+		w->err = rc;
+}
+
+static void add_fsctl(struct cmp *c, struct smb2_fid fid, const struct smb_fh *fh, const void *arg)
+{
+	(void)fh;
+	const struct fsctl_arg *a = arg;
+	cmp_add_fsctl(c, fid, a->code, a->in->p, (uint32_t)a->in->len, a->max_out);
 }
 
 int smb2_fsctl(struct smb_client *cl, struct smb_fh *fh, uint32_t code, const struct wbuf *in, uint32_t max_out,

@@ -502,7 +502,9 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 			access |= WRITE_DAC;
 		if (sa->valid & (SMB_SET_UID | SMB_SET_GID))
 			access |= WRITE_OWNER;
-		add_create(&c, wpath, access, FILE_OPEN, 0);
+		/* With POSIX extensions the path's own inode, a symlink included (the kernel has resolved links
+		 * already): utimensat(AT_SYMLINK_NOFOLLOW), as tar uses, sets the link's times. */
+		add_create(&c, wpath, access, FILE_OPEN, cl->posix ? FILE_OPEN_REPARSE_POINT : 0);
 	}
 	add_setattr(&c, fid, sa, p);
 	add_query_all(&c, fid, strlen(fh ? fh->wpath : wpath));

@@ -90,6 +90,10 @@ int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out);
 /* The POSIX part (nlink, mode, owner, group) of a create response's POSIX context or info class. */
 void attr_from_posix(struct smb_attr *a, const struct smb2_posix_cc *cc);
 
+/* Append an IOCTL with SMB2_0_IOCTL_IS_FSCTL (smb2_fsctl.c): code on fid, in_len bytes of input, up to
+ * max_out bytes of output asked for. */
+void cmp_add_fsctl(struct cmp *c, struct smb2_fid fid, uint32_t code, const void *in, uint32_t in_len,
+		   uint32_t max_out);
 /* The work of a path op, appended between its CREATE and CLOSE (on FID_RELATED). */
 typedef void (*work_fn)(struct cmp *c, const void *arg);
 /*

@@ -21,16 +21,7 @@
 static void work_enum(struct cmp *c, const void *arg)
 {
 	(void)arg;
-	struct smb2_ioctl_req io = {
-		.ctl_code = FSCTL_SRV_ENUMERATE_SNAPSHOTS,
-		.fid = FID_RELATED,
-		.max_output_response = SNAP_OUT_MAX,
-		.flags = SMB2_0_IOCTL_IS_FSCTL,
-	};
-	struct wbuf *w = cmp_add(c, SMB2_IOCTL, SNAP_OUT_MAX);
-	int rc = smb2_ioctl_req_encode(w, &io);
-	if (rc < 0 && !w->err)
-		w->err = rc;
+	cmp_add_fsctl(c, FID_RELATED, FSCTL_SRV_ENUMERATE_SNAPSHOTS, NULL, 0, SNAP_OUT_MAX);
 }
 
 /* The tokens of a, one a line, into a new string. */

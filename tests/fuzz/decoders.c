@@ -387,6 +387,17 @@ static int mfsym(const uint8_t *p, size_t n)
 	return e;
 }
 
+/* A symlink reparse buffer (FSCTL_GET_REPARSE_POINT's output): a target, when any, is a proper string. */
+static int reparse(const uint8_t *p, size_t n)
+{
+	char *t = NULL;
+	int e = smb2_reparse_link_decode(p, (uint32_t)n, &t);
+	if ((e == 0) != (t != NULL) || (t && !*t))
+		abort();
+	free(t);
+	return e;
+}
+
 /* Server-side copy answers, raw: a resume key and a SRV_COPYCHUNK_RESPONSE. */
 static int copychunk(const uint8_t *p, size_t n)
 {
@@ -420,6 +431,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"transform", transform},
 	{"hdr", hdr},
 	{"mfsym", mfsym},
+	{"reparse", reparse},
 	{"ea", ea},
 	{"sd", sd},
 };
