@@ -55,17 +55,23 @@ static bool acks_reach(struct psrv *s, unsigned n)
 	return false;
 }
 
+/* Create d/f and close it; how many creates named a parent lease so far. */
+static long long create_child(struct fx *f)
+{
+	struct smb_fh *fh = NULL;
+	CHECK(f->ops->open(f->cl, "d/f", O_RDWR | O_CREAT, 0644, &fh, NULL) == 0);
+	if (fh)
+		f->ops->close(f->cl, fh);
+	return psrv_stat(f->cl, "dirlease.parent_keyed");
+}
+
 static void test_grant_parent_break(void)
 {
 	struct fx f;
 	CHECK(up(&f, true, 0, true));
 	CHECK(f.ops->watch(f.cl, "d") == 1);
 	CHECK(psrv_stat(f.cl, "dirlease.granted") == 1);
-	struct smb_fh *fh = NULL;
-	CHECK(f.ops->open(f.cl, "d/f", O_RDWR | O_CREAT, 0644, &fh, NULL) == 0);
-	CHECK(psrv_stat(f.cl, "dirlease.parent_keyed") == 1);
-	if (fh)
-		f.ops->close(f.cl, fh);
+	CHECK(create_child(&f) == 1);
 	pthread_mutex_lock(&f.s.mu);
 	f.s.break_dir = true;
 	pthread_mutex_unlock(&f.s.mu);
@@ -89,11 +95,7 @@ static void test_spoiled_grant(int answer)
 	CHECK(up(&f, true, answer, true));
 	CHECK(f.ops->watch(f.cl, "d") == 1); /* the watch alone */
 	CHECK(psrv_stat(f.cl, "dirlease.granted") == 0);
-	struct smb_fh *fh = NULL;
-	CHECK(f.ops->open(f.cl, "d/f", O_RDWR | O_CREAT, 0644, &fh, NULL) == 0);
-	CHECK(psrv_stat(f.cl, "dirlease.parent_keyed") == 0);
-	if (fh)
-		f.ops->close(f.cl, fh);
+	CHECK(create_child(&f) == 0);
 	down(&f);
 }
 
