@@ -26,6 +26,8 @@ void pcache_break_queue(struct smb_client *cl, const struct cache_break *b)
 	}
 	j->kind = JOB_BREAK;
 	j->brk = *b;
+	if (b->is_lease)
+		watch_lease_broken(pc, b);
 	pc_job_push(pc, j);
 }
 
@@ -98,6 +100,12 @@ void break_serve(struct pcache *pc, const struct cache_break *b)
 	GSList *close = NULL;
 	char *path = NULL;
 	uint32_t old = 0, open_old = 0, now = b->new_state;
+	/* A directory's lease: the watch is closed first, so that the server's wait (H) ends before the ack. */
+	if (b->is_lease && watch_lease_break(pc, b)) {
+		if (b->ack_required)
+			ack_break(cl, b, 0);
+		return;
+	}
 	pthread_mutex_lock(&pc->lock);
 	struct lease *l = break_target_locked(pc, b, &open_old);
 	if (l) {

@@ -695,6 +695,7 @@ int pcache_new(struct smb_client *cl)
 	pc->early = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	pc->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	pc->watches = g_hash_table_new(g_str_hash, g_str_equal);
+	pc->dleases = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
 	cl->cache = pc;

@@ -42,8 +42,13 @@ struct watch {
 	char *path;	   /* immutable */
 	void *h;	   /* the dialect's handle (cache_io.watch_open); immutable */
 	uint64_t gen;	   /* immutable: session generation of the open */
+	uint8_t key[16];   /* immutable: the directory lease key asked for (a new one each open) */
+	uint64_t key_id;   /* immutable: its first 8 bytes, the key in pcache.dleases */
+	uint32_t lstate;   /* immutable: the directory lease granted (SMB2_LEASE_*), 0: the watch alone */
 	/* pcache.lock: */
-	unsigned refs;	  /* the table, the request in flight, each queued job */
+	unsigned refs;	  /* the table, pcache.dleases, the request in flight, each queued job */
+	bool in_dleases;  /* in pcache.dleases */
+	bool broken;	  /* its lease break arrived: what it covered is no longer trusted, it ends soon */
 	bool ending;	  /* no new request: evicted, stopping, or failed */
 	bool closed;	  /* its handle was closed (or died with its session) */
 	bool hashed;	  /* in watches under path */
@@ -75,6 +80,7 @@ struct pcache {
 	GHashTable *pending;  /* directory (g_malloc'd) -> when a delete in it was left pending (uint64 ms) */
 	GQueue parked;	      /* struct smb_fh *, oldest first */
 	GHashTable *watches;  /* path -> struct watch (not owning) */
+	GHashTable *dleases;  /* &watch.key_id -> struct watch holding a directory lease (not owning) */
 	unsigned nwatch;      /* watches not ending */
 	GQueue jobs;	      /* struct job *: everything but breaks */
 	GQueue bjobs;	      /* struct job *: breaks, served by their own worker (see below) */
@@ -130,5 +136,10 @@ void watch_notify_job(struct pcache *pc, struct job *j);
 void watch_close_under(struct pcache *pc, const char *path);
 /* pcache_free: drop what the table still holds and free it. */
 void watch_free_all(struct pcache *pc);
+/* Directory lease breaks (watch.c essay). watch_lease_broken (receive thread, never blocks): b names a
+ * watch's directory lease, which stops covering its listing now. watch_lease_break (break worker): serve
+ * it, closing the watch; false when b names no directory lease of ours (then it is a file's). */
+void watch_lease_broken(struct pcache *pc, const struct cache_break *b);
+bool watch_lease_break(struct pcache *pc, const struct cache_break *b);
 
 #endif

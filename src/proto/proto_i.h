@@ -21,6 +21,8 @@ struct proto_stats {
 	_Atomic uint64_t write_breaks; /* breaks that took Write caching away and found data to write back */
 	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
 	_Atomic uint64_t notifications, notify_overflows, watches_started;
+	/* directory leases (watch.c): granted on a watch's open, broken, creates that named one as their parent */
+	_Atomic uint64_t dirleases_granted, dirlease_breaks, dirlease_parented;
 	_Atomic uint64_t reconnects;
 	/* durable handles (smb2_ops.c): granted; after a reconnect, taken back by DH2C/DHnC or reopened by path
 	 * (the server did not keep them, or they were not durable); WRITEs resent after a reconnect */
@@ -239,9 +241,7 @@ int smb2_fh_fid(struct smb_client *cl, struct smb_fh *fh, struct smb2_fid *fid, 
 /* smb2_ops.c: whether a WRITE sent through fh under generation gen, and not answered, may be resent: the
  * server still has that open (durably reconnected since). Takes smb_fh.lock. */
 bool smb2_fh_kept(struct smb_fh *fh, uint64_t gen);
-/* smb2_ops.c: open path (no lease) and return its FileId and session generation; close a FileId. */
-int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
-		  uint64_t *gen);
+/* smb2_ops.c: close a FileId. */
 void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid);
 /* smb2_cache.c: a CREATE's lease request context for l (nothing for an oplock), and what the CREATE's answer
  * granted; the session hooks that deliver breaks and reconnects to the cache. */
@@ -301,11 +301,13 @@ struct cache_io {
 			    uint64_t gen, cache_write_done done, void *arg);
 	bool (*replayable)(struct smb_client *cl, struct smb_fh *fh);
 	/* Directory watches; all NULL when the dialect has none. watch_open opens path and returns the dialect's
-	 * handle *h and its generation; watch_arm sends the next change notification request (no deadline) on
+	 * handle *h and its generation, asking for a Read+Handle directory lease under dir_key (may be NULL)
+	 * where the session grants them: *lease_state gets what was granted (SMB2_LEASE_*, 0 for none); watch_arm sends the next change notification request (no deadline) on
 	 * it; watch_changes finds the FILE_NOTIFY_INFORMATION entries (MS-FSCC 2.4.42) in an answer; watch_close
 	 * closes the handle on the server if its generation is current, which ends a request in flight;
 	 * watch_free frees h once no request is in flight. */
-	int (*watch_open)(struct smb_client *cl, const char *path, void **h, uint64_t *gen);
+	int (*watch_open)(struct smb_client *cl, const char *path, const uint8_t *dir_key, void **h, uint64_t *gen,
+			  uint32_t *lease_state);
 	int (*watch_arm)(struct smb_client *cl, void *h, cache_notify_done done, void *arg);
 	int (*watch_changes)(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len);
 	void (*watch_close)(struct smb_client *cl, void *h);
@@ -376,6 +378,10 @@ int pcache_rmdir(struct smb_client *cl, const char *path, int (*once)(struct smb
 void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a);
 unsigned pcache_cached(struct smb_client *cl, const char *path);
 int pcache_watch(struct smb_client *cl, const char *path);
+/* The key of the directory lease we hold right now on the directory of l's file (watch.c): true and key
+ * filled, for the file's CREATE to name as its ParentLeaseKey (MS-SMB2 2.2.13.2.10), so that the server does
+ * not break the directory's lease for our own change in it; false when that directory holds none. */
+bool pcache_parent_lease_key(struct smb_client *cl, struct lease *l, uint8_t key[16]);
 void pcache_set_events(struct smb_client *cl, const struct smb_events *ev);
 size_t pcache_stats(struct smb_client *cl, char *buf, size_t len);
 /* Write back what is gathered for path's file (or, with under, for every file below directory path). */

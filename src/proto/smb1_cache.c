@@ -157,8 +157,12 @@ static int op_watch_open(struct s1link *l, const char *wpath, void *arg)
 	return rc;
 }
 
-static int smb1_watch_open(struct smb_client *cl, const char *path, void **h, uint64_t *gen)
+/* SMB1 has no directory leases: dir_key is never asked for, *lease_state stays 0. */
+static int smb1_watch_open(struct smb_client *cl, const char *path, const uint8_t *dir_key, void **h, uint64_t *gen,
+			   uint32_t *lease_state)
 {
+	(void)dir_key;
+	*lease_state = 0;
 	struct s1watch *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;

@@ -41,7 +41,11 @@ int smb2_lease_ctx(struct smb_client *cl, struct lease *l, struct wbuf *ctx, siz
 		return 0;
 	lease_key_epoch(cl, l, key, &epoch);
 	uint32_t want = SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING | SMB2_LEASE_WRITE_CACHING;
-	return smb2_create_ctx_add_lease(ctx, prev, key, want, NULL, epoch, lease_version(cl));
+	uint8_t parent[16];
+	bool has_parent = lease_version(cl) == 2 && pcache_parent_lease_key(cl, l, parent);
+	if (has_parent)
+		stat_add(&cl->st.dirlease_parented, 1);
+	return smb2_create_ctx_add_lease(ctx, prev, key, want, has_parent ? parent : NULL, epoch, lease_version(cl));
 }
 
 /* What an SMB2 oplock level lets us cache, in lease bits (MS-SMB2 2.2.14: batch stands in for R+W+H). */
@@ -265,20 +269,66 @@ struct swatch {
 	void *arg;
 };
 
-static int watch_open(struct smb_client *cl, const char *path, void **h, uint64_t *gen)
+/* Directory leases (MS-SMB2 3.2.4.3.8): 3.x only, and only where the server says it grants them
+ * (SMB2_GLOBAL_CAP_DIRECTORY_LEASING: Samba 4.22 with "smb3 directory leases", Windows Server 2012+). */
+static bool dir_leasing(struct smb_client *cl)
 {
-	struct swatch *w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	int rc = smb2_open_fid(cl, path, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_DIRECTORY_FILE,
-			       &w->fid, &w->gen);
-	if (rc < 0) {
-		free(w);
-		return rc;
+	struct sess_info si;
+	sess_get_info(cl->sess, &si);
+	uint32_t need = SMB2_GLOBAL_CAP_LEASING | SMB2_GLOBAL_CAP_DIRECTORY_LEASING;
+	return si.dialect >= SMB2_DIALECT_300 && (si.capabilities & need) == need;
+}
+
+/* What the CREATE's answer granted under key: Read and Handle bits only, 0 for no lease or another key. */
+static uint32_t dir_lease_granted(const struct smb2_create_rsp *r, const uint8_t *key)
+{
+	const uint8_t *d;
+	uint32_t dl;
+	struct smb2_lease_rsp lr;
+	if (r->oplock_level != SMB2_OPLOCK_LEVEL_LEASE ||
+	    smb2_create_ctx_find(r->contexts, r->contexts_len, SMB2_CREATE_REQUEST_LEASE, &d, &dl) < 0)
+		return 0;
+	if (smb2_lease_rsp_decode(d, dl, &lr) < 0 || memcmp(lr.key, key, 16) != 0) {
+		log_warn("server reply: directory lease context unreadable or for another key; not leased");
+		return 0;
 	}
-	*h = w;
-	*gen = w->gen;
-	return 0;
+	return lr.state & (SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING);
+}
+
+static int watch_open(struct smb_client *cl, const char *path, const uint8_t *dir_key, void **h, uint64_t *gen,
+		      uint32_t *lease_state)
+{
+	char *wpath;
+	int rc = proto_wire_path(cl, path, &wpath);
+	if (rc < 0)
+		return rc;
+	struct swatch *w = calloc(1, sizeof(*w));
+	if (!w) {
+		free(wpath);
+		return -ENOMEM;
+	}
+	struct cmp c;
+	cmp_init(&c, cl);
+	if (dir_key && dir_leasing(cl))
+		c.dir_lease_key = dir_key;
+	add_create_lease(cl, &c, wpath, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN,
+			 FILE_DIRECTORY_FILE, false, NULL);
+	rc = cmp_send(cl, &c, true) ?: cmp_errno(&c, NULL);
+	struct smb2_create_rsp r;
+	if (rc == 0 && smb2_create_rsp_decode(c.m[0].rsp, c.m[0].rsp_len, &r) < 0)
+		rc = -EIO;
+	if (rc == 0) {
+		w->fid = r.fid;
+		w->gen = c.gen;
+		*lease_state = c.dir_lease_key ? dir_lease_granted(&r, dir_key) : 0;
+		*h = w;
+		*gen = w->gen;
+	}
+	cmp_free(&c);
+	free(wpath);
+	if (rc < 0)
+		free(w);
+	return rc;
 }
 
 /* Receive thread: hand the answer over. */

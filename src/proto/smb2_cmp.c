@@ -111,6 +111,9 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_QUERY_ON_DISK_ID, NULL, 0);
 	if (lease)
 		smb2_lease_ctx(cl, lease, &ctx, &prev);
+	else if (c->dir_lease_key) /* MS-SMB2 3.2.4.3.8: a directory is leased Read+Handle, never Write */
+		smb2_create_ctx_add_lease(&ctx, &prev, c->dir_lease_key,
+					  SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING, NULL, 0, 2);
 	if (dh && dh->reconnect)
 		smb2_create_ctx_add_reconnect(&ctx, &prev, dh->version, dh->fid, dh->create_guid);
 	else if (dh)
@@ -129,6 +132,8 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
 	if (lease) /* no leasing (2.0.2): a batch oplock stands in for Read+Write+Handle */
 		level = lease_is_oplock(lease) ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_LEASE;
+	else if (c->dir_lease_key)
+		level = SMB2_OPLOCK_LEVEL_LEASE;
 	struct smb2_create_req req = {
 		.oplock_level = level,
 		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,

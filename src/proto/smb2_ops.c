@@ -143,12 +143,6 @@ static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access,
 	return rc;
 }
 
-static int do_open(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition, uint32_t options,
-		   struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease, uint32_t mode)
-{
-	return do_open_dh(cl, wpath, access, disposition, options, fid, attr, gen, lease, mode, NULL, NULL, NULL);
-}
-
 /* Whether fh holds a durable handle; the session keeps its ClientGuid while any is held (session.h). */
 static void fh_set_durable(struct smb_client *cl, struct smb_fh *fh, int version)
 {
@@ -366,18 +360,6 @@ static int smb2_close(struct smb_client *cl, struct smb_fh *fh)
 	if (pcache_park(cl, fh))
 		return 0;
 	return smb2_fh_destroy(cl, fh);
-}
-
-int smb2_open_fid(struct smb_client *cl, const char *path, uint32_t access, uint32_t options, struct smb2_fid *fid,
-		  uint64_t *gen)
-{
-	char *wpath;
-	int rc = proto_wire_path(cl, path, &wpath);
-	if (rc < 0)
-		return rc;
-	rc = do_open(cl, wpath, access, FILE_OPEN, options, fid, NULL, gen, NULL, 0);
-	free(wpath);
-	return rc;
 }
 
 void smb2_close_fid(struct smb_client *cl, struct smb2_fid fid)

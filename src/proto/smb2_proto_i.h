@@ -26,6 +26,8 @@ struct cmp {
 	uint64_t want_gen; /* non-zero: the requests carry FileIds of this generation; sent on no other (-ESTALE) */
 	struct smb_client *cl; /* borrowed: whether CREATEs carry the POSIX context, which info class to ask */
 	uint32_t mode;	       /* st_mode a CREATE of this compound gives what it creates (POSIX only); 0 */
+	/* A CREATE without a file lease asks for a Read+Handle directory lease under this key (watch.c); NULL */
+	const uint8_t *dir_lease_key;
 };
 
 /* smb2_cmp.c: an empty compound for cl (nothing to free yet). */

@@ -45,6 +45,9 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "notify.watches_started", LOAD(watches_started));
 	o = put(buf, len, o, "notify.received", LOAD(notifications));
 	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
+	o = put(buf, len, o, "dirlease.granted", LOAD(dirleases_granted));
+	o = put(buf, len, o, "dirlease.breaks", LOAD(dirlease_breaks));
+	o = put(buf, len, o, "dirlease.parent_keyed", LOAD(dirlease_parented));
 	o = put(buf, len, o, "session.reconnects", LOAD(reconnects));
 	o = put(buf, len, o, "handles.durable", LOAD(handles_durable));
 	o = put(buf, len, o, "handles.reconnected", LOAD(handles_reconnected));

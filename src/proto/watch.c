@@ -27,10 +27,27 @@
  * request there is none pending, and that news is lost. So after each answer the next request goes out
  * first and then we ask whether the directory is delete-pending: the server serves the two in order, so
  * either the request was pending when the delete came, or the question sees it.
+ *
+ * Directory leases (MS-SMB2 3.2.4.3.8; Samba 4.22 "smb3 directory leases", Windows). Where the session
+ * grants them, the watch's open also asks for a Read+Handle lease under a key of its own (new at each open,
+ * so no grant ever meets a break still in progress on an old one), and the CHANGE_NOTIFY goes on beside it
+ * for its per-name news. The server breaks the lease, to none, for any change in the directory (a create,
+ * delete, rename, attribute change or a written file's close) and for another client's rename or delete of
+ * the directory or of one above it: Samba 4.22 sends the break as it makes the change, where a notification
+ * travels through notifyd after it, and for a rename or delete it waits until we let go of the Handle lease
+ * (with directory leases on, Samba checks every client's opens below a renamed directory: "strict rename";
+ * a watch handle without a Handle lease there would make the other client's rename fail). So: the receive
+ * thread marks the watch broken at once (pcache_watch then no longer vouches for the listing); the break
+ * worker closes the handle, forgets the names, queues SMB_EV_DIR for the other worker (entry invalidation
+ * must never run on the break worker: cache.c, "Two workers") and only then acknowledges. The next listing
+ * opens the directory again, with a new lease. Our own creates name the directory's key as their
+ * ParentLeaseKey (MS-SMB2 2.2.13.2.10), so they do not break it; opens without a lease (mkdir, unlink,
+ * rename) do, which costs one listing.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "cache_i.h"
 #include "smbfuse/err.h"
@@ -87,8 +104,18 @@ static int watch_submit(struct pcache *pc, struct watch *w)
 	return rc;
 }
 
-/* Worker: close w's handle once and forget it; the glue stops trusting the directory. */
-void watch_end(struct pcache *pc, struct watch *w)
+static void dlease_unhash_locked(struct pcache *pc, struct watch *w)
+{
+	if (w->in_dleases && g_hash_table_lookup(pc->dleases, &w->key_id) == w) {
+		g_hash_table_remove(pc->dleases, &w->key_id);
+		w->refs--; /* the table's */
+	}
+	w->in_dleases = false;
+}
+
+/* Close w's handle once and forget it; the glue stops trusting the directory, told now (the worker) or,
+ * with queued, by the other worker (the break worker must not invalidate entries). */
+static void watch_end_how(struct pcache *pc, struct watch *w, bool queued)
 {
 	struct smb_client *cl = pc->cl;
 	pthread_mutex_lock(&pc->lock);
@@ -102,13 +129,82 @@ void watch_end(struct pcache *pc, struct watch *w)
 		w->refs--; /* the table's */
 	}
 	w->hashed = false;
+	dlease_unhash_locked(pc, w);
 	pthread_mutex_unlock(&pc->lock);
 	if (close) {
 		cl->cio->watch_close(cl, w->h);
 		/* Names in it are no longer covered: what we cached by name under it is forgotten. */
 		pc_forget_path(pc, w->path);
-		pc_emit(pc, SMB_EV_DIR, w->path, NULL);
+		if (queued)
+			pc_queue_event(pc, SMB_EV_DIR, w->path);
+		else
+			pc_emit(pc, SMB_EV_DIR, w->path, NULL);
 	}
+}
+
+void watch_end(struct pcache *pc, struct watch *w)
+{
+	watch_end_how(pc, w, false);
+}
+
+/* The live watch whose directory lease b names, or NULL. */
+static struct watch *dlease_find_locked(struct pcache *pc, const struct cache_break *b)
+{
+	uint64_t id;
+	memcpy(&id, b->lease_key, sizeof(id));
+	struct watch *w = g_hash_table_lookup(pc->dleases, &id);
+	if (!w || memcmp(w->key, b->lease_key, 16) != 0 || w->gen != b->gen)
+		return NULL;
+	return w;
+}
+
+void watch_lease_broken(struct pcache *pc, const struct cache_break *b)
+{
+	pthread_mutex_lock(&pc->lock);
+	struct watch *w = dlease_find_locked(pc, b);
+	if (w)
+		w->broken = true;
+	pthread_mutex_unlock(&pc->lock);
+}
+
+bool watch_lease_break(struct pcache *pc, const struct cache_break *b)
+{
+	pthread_mutex_lock(&pc->lock);
+	struct watch *w = dlease_find_locked(pc, b);
+	if (w) {
+		w->broken = true;
+		w->refs++; /* ours */
+	}
+	pthread_mutex_unlock(&pc->lock);
+	if (!w)
+		return false;
+	stat_add(&pc->cl->st.dirlease_breaks, 1);
+	log_dbg("directory lease break \"%s\": 0x%x -> 0x%x", w->path, w->lstate, b->new_state);
+	watch_end_how(pc, w, true);
+	pthread_mutex_lock(&pc->lock);
+	watch_put_locked(pc, w);
+	pthread_mutex_unlock(&pc->lock);
+	return true;
+}
+
+bool pcache_parent_lease_key(struct smb_client *cl, struct lease *l, uint8_t key[16])
+{
+	struct pcache *pc = pc_of(cl);
+	bool found = false;
+	if (!pc || !l)
+		return false;
+	uint64_t gen = gen_of(cl);
+	pthread_mutex_lock(&pc->lock);
+	const char *slash = strrchr(l->path, '/');
+	char *dir = g_strndup(l->path, slash ? (size_t)(slash - l->path) : 0);
+	struct watch *w = g_hash_table_lookup(pc->watches, dir);
+	if (w && w->lstate && !w->ending && !w->broken && w->gen == gen) {
+		memcpy(key, w->key, 16);
+		found = true;
+	}
+	pthread_mutex_unlock(&pc->lock);
+	g_free(dir);
+	return found;
 }
 
 /* Actions after which the name may stand for another file, or none: another client removed it, renamed
@@ -194,7 +290,9 @@ static int watch_start(struct pcache *pc, const char *path)
 		return -ENOMEM;
 	}
 	w->pc = pc;
-	int rc = cl->cio->watch_open(cl, path, &w->h, &w->gen);
+	bool keyed = getrandom(w->key, sizeof(w->key), 0) == (ssize_t)sizeof(w->key);
+	memcpy(&w->key_id, w->key, sizeof(w->key_id));
+	int rc = cl->cio->watch_open(cl, path, keyed ? w->key : NULL, &w->h, &w->gen, &w->lstate);
 	if (rc < 0) {
 		free(w->path);
 		free(w);
@@ -202,7 +300,8 @@ static int watch_start(struct pcache *pc, const char *path)
 	}
 	pthread_mutex_lock(&pc->lock);
 	struct watch *other = g_hash_table_lookup(pc->watches, path);
-	bool lost = pc->stopping || (other && !other->ending);
+	/* A broken one is still being closed by the break worker: the next listing tries again. */
+	bool lost = pc->stopping || (other && (!other->ending || other->broken));
 	if (!lost) {
 		if (other) {
 			other->hashed = false;
@@ -214,6 +313,11 @@ static int watch_start(struct pcache *pc, const char *path)
 		w->used_ms = now_ms();
 		g_hash_table_insert(pc->watches, w->path, w);
 		pc->nwatch++;
+		if (w->lstate && !g_hash_table_contains(pc->dleases, &w->key_id)) {
+			w->refs++; /* pcache.dleases' */
+			w->in_dleases = true;
+			g_hash_table_insert(pc->dleases, &w->key_id, w);
+		}
 	}
 	pthread_mutex_unlock(&pc->lock);
 	if (lost) {
@@ -225,6 +329,8 @@ static int watch_start(struct pcache *pc, const char *path)
 		return pc->stopping ? 0 : 1;
 	}
 	stat_add(&cl->st.watches_started, 1);
+	if (w->lstate)
+		stat_add(&cl->st.dirleases_granted, 1);
 	if (watch_submit(pc, w) < 0) {
 		watch_end(pc, w);
 		return 0;
@@ -258,6 +364,10 @@ int pcache_watch(struct smb_client *cl, const char *path)
 		return 0;
 	pthread_mutex_lock(&pc->lock);
 	struct watch *w = g_hash_table_lookup(pc->watches, path);
+	if (w && w->broken) {
+		pthread_mutex_unlock(&pc->lock);
+		return 0; /* its break is being served; nothing vouches for the listing until then */
+	}
 	if (w && !w->ending && w->gen == gen) {
 		w->used_ms = now_ms();
 		pthread_mutex_unlock(&pc->lock);
@@ -303,6 +413,7 @@ void watch_close_under(struct pcache *pc, const char *path)
 		w->ending = true;
 		w->hashed = false;
 		g_hash_table_iter_remove(&it); /* the table's reference becomes ours */
+		dlease_unhash_locked(pc, w);
 		if (w->closed) {
 			watch_put_locked(pc, w);
 			continue;
@@ -329,6 +440,11 @@ void watch_free_all(struct pcache *pc)
 {
 	GHashTableIter it;
 	gpointer k, v;
+	g_hash_table_iter_init(&it, pc->dleases);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		watch_put_locked(pc, v); /* one in both tables is freed by the second */
+	g_hash_table_destroy(pc->dleases);
+	pc->dleases = NULL;
 	g_hash_table_iter_init(&it, pc->watches);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		watch_put_locked(pc, v);

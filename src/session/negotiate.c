@@ -117,7 +117,9 @@ int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *e
 					   SMB2_ENCRYPTION_AES256_GCM, SMB2_ENCRYPTION_AES256_CCM};
 	struct smb2_negotiate_req req = {
 		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
-		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING | SMB2_GLOBAL_CAP_ENCRYPTION,
+		/* DIRECTORY_LEASING: Samba 4.22 grants directory leases only to clients that offer it. */
+		.capabilities = SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING | SMB2_GLOBAL_CAP_ENCRYPTION |
+				SMB2_GLOBAL_CAP_DIRECTORY_LEASING,
 		.dialects = dialects,
 		.ndialects = nd,
 		.ciphers = s->cfg.nciphers ? s->cfg.ciphers : ciphers,

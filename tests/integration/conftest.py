@@ -107,9 +107,25 @@ def samba_server(tmp_path_factory):
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+def _root_422():
+    """The Samba 4.22 chroot, or a skip (a failure under CI=true) when it is missing."""
+    root = sf.samba422_root()
+    if root is None:
+        msg = f"Samba 4.22 chroot missing: run {sf.SAMBA422_SETUP} as root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI=true: tests/run-all.sh builds it)", pytrace=False)
+        pytest.skip(msg)
+    return root
+
+
+# SMBFUSE_SERVER=4.22: the default server of `server` and `any_server` is the 4.22 chroot's, without the
+# POSIX extensions (it grants directory leases), so the whole suite can be run against it.
+SERVER_422 = os.environ.get("SMBFUSE_SERVER") == "4.22"
+
+
 @pytest.fixture(scope="session")
 def server(samba_server):
-    return samba_server()
+    return samba_server(root=_root_422()) if SERVER_422 else samba_server()
 
 
 POSIX_OPTIONS = {"smb3 unix extensions": "yes", "server min protocol": "SMB3_11"}
@@ -119,13 +135,7 @@ POSIX_OPTIONS = {"smb3 unix extensions": "yes", "server min protocol": "SMB3_11"
 def posix_server(samba_server):
     """Samba 4.22 (the chroot of tests/samba422/setup.sh) with SMB 3.1.1 POSIX extensions. Missing
     chroot: the test skips, or fails under CI=true, where tests/run-all.sh must have built it."""
-    root = sf.samba422_root()
-    if root is None:
-        msg = f"Samba 4.22 chroot missing: run {sf.SAMBA422_SETUP} as root"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI=true: tests/run-all.sh builds it)", pytrace=False)
-        pytest.skip(msg)
-    return samba_server(root=root, **POSIX_OPTIONS)
+    return samba_server(root=_root_422(), **POSIX_OPTIONS)
 
 
 @pytest.fixture
@@ -293,7 +303,7 @@ def any_kind(request):
 
 @pytest.fixture
 def any_server(samba_server, any_kind):
-    return samba_server(**DIALECTS[any_kind[0]][0])
+    return samba_server(root=_root_422() if SERVER_422 else None, **DIALECTS[any_kind[0]][0])
 
 
 @pytest.fixture

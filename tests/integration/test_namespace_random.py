@@ -213,7 +213,10 @@ def test_random_namespace_one_mount(any_mnt, seed):
 @pytest.mark.skipif(os.environ.get("SMBFUSE_NS_TWO") != "1",
                     reason="known gap, run with SMBFUSE_NS_TWO=1: seeds 1-30 pass, but seed 20 (and, once, 6) "
                     "sometimes finds rm -rf by one mount of a directory the other mount just filled failing "
-                    "with ENOTEMPTY, or a directory left delete-pending for more than 15 s")
+                    "with ENOTEMPTY, or a directory left delete-pending for more than 15 s. Against Samba 4.22 "
+                    "(SMBFUSE_SERVER=4.22), whose directory leases cover the listings, 6 of seeds 1-12 failed "
+                    "in cache=strict (none in cache=none): a directory rename waited at the server past the "
+                    "20 s request deadline (issue 16, not solved yet), so no CI variant runs there either")
 @pytest.mark.parametrize("seed", SEEDS[:1])
 def test_random_namespace_two_mounts(any_mount, seed):
     a, b = any_mount(), any_mount()

@@ -106,8 +106,8 @@ static void error_body(struct wbuf *b)
 
 /* An answer sent apart from its request's frame (a waiting request's, or an interim one): async when
  * async_id is not 0. */
-static void send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32_t status, uint64_t async_id,
-		      const struct wbuf *b)
+void psrv_send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32_t status, uint64_t async_id,
+		    const struct wbuf *b)
 {
 	struct srv_rsp r = {.mid = mid,
 			    .cmd = cmd,
@@ -130,7 +130,7 @@ static void end_notify(struct psrv *s, int fd, struct psrv_open *o, uint32_t sta
 	struct wbuf b;
 	wbuf_init(&b, 0);
 	error_body(&b);
-	send_late(s, fd, o->notify_mid, SMB2_CHANGE_NOTIFY, status, 0, &b);
+	psrv_send_late(s, fd, o->notify_mid, SMB2_CHANGE_NOTIFY, status, 0, &b);
 	wbuf_free(&b);
 	o->notify_mid = 0;
 }
@@ -146,7 +146,7 @@ static void lock_rsp(struct psrv *s, int fd, uint64_t mid, uint64_t async_id, ui
 	} else {
 		error_body(&b);
 	}
-	send_late(s, fd, mid, SMB2_LOCK, status, async_id, &b);
+	psrv_send_late(s, fd, mid, SMB2_LOCK, status, async_id, &b);
 	wbuf_free(&b);
 }
 
@@ -200,14 +200,14 @@ static void lock_cancel(struct psrv *s, int fd, const struct srv_req *q)
 		lock_rsp(s, fd, mid, async, st);
 }
 
-static void negotiate_body(struct wbuf *b)
+static void negotiate_body(struct psrv *s, struct wbuf *b)
 {
 	wbuf_u16(b, 65);
 	wbuf_u16(b, SMB2_NEGOTIATE_SIGNING_ENABLED);
-	wbuf_u16(b, SMB2_DIALECT_210);
+	wbuf_u16(b, s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210);
 	wbuf_u16(b, 0);
 	wbuf_bytes(b, "psrv-server-guid", 16);
-	wbuf_u32(b, SMB2_GLOBAL_CAP_LEASING);
+	wbuf_u32(b, SMB2_GLOBAL_CAP_LEASING | (s->smb3_dir_leases ? SMB2_GLOBAL_CAP_DIRECTORY_LEASING : 0));
 	wbuf_u32(b, 65536); /* MaxTransactSize, MaxReadSize, MaxWriteSize */
 	wbuf_u32(b, 65536);
 	wbuf_u32(b, 65536);
@@ -296,6 +296,8 @@ static uint32_t create_body(struct psrv *s, const struct srv_req *q, struct wbuf
 	pthread_mutex_lock(&s->mu);
 	bool lease = s->grant_lease && lease_answer(q, &ctx);
 	pthread_mutex_unlock(&s->mu);
+	if (lease)
+		psrv_dlease_created(s, dir, &ctx);
 	if (grant && !reconnect) {
 		size_t prev = SIZE_MAX;
 		for (size_t at = 0; at < ctx.len; at += get_le32(ctx.p + at) ?: ctx.len) /* to the last element */
@@ -472,7 +474,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		return true;
 	switch (q->h.command) {
 	case SMB2_NEGOTIATE:
-		negotiate_body(b);
+		negotiate_body(s, b);
 		break;
 	case SMB2_SESSION_SETUP:
 		*st = sess_setup_body(s, q, b);
@@ -491,6 +493,9 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 	case SMB2_CLOSE: {
 		struct psrv_open *o = req_open(s, q, 8);
 		end_notify(s, fd, o, STATUS_NOTIFY_CLEANUP);
+		pthread_mutex_lock(&s->mu);
+		s->dir_closes += o && o->dir;
+		pthread_mutex_unlock(&s->mu);
 		if (o)
 			o->fid = 0;
 		wbuf_u16(b, 60);
@@ -542,6 +547,9 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 	}
 	case SMB2_LOCK:
 		return lock_answer(s, fd, q, b);
+	case SMB2_OPLOCK_BREAK:
+		psrv_dlease_ack(s, q, b);
+		break;
 	case SMB2_IOCTL:
 		if (q->body_len < 32)
 			goto unsupported;
@@ -580,6 +588,7 @@ enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status)
 /* Answer one frame's requests in one frame. false: drop the connection. */
 static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 {
+	psrv_dlease_break(s, fd);
 	struct srv_rsp r[MAX_CHAIN];
 	struct wbuf b[MAX_CHAIN];
 	int nr = 0;
@@ -775,8 +784,8 @@ int psrv_client(struct psrv *s, bool cache, int timeout_ms, struct smb_client **
 	    .share = "t",
 	    .guest = true,
 	    .workstation = "PSRV",
-	    .min_dialect = s->smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
-	    .max_dialect = s->smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
+	    .min_dialect = s->smb1 ? SMB_DIALECT_SMB1 : s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210,
+	    .max_dialect = s->smb1 ? SMB_DIALECT_SMB1 : s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210,
 	    .connect_timeout_ms = 2000,
 	    .request_timeout_ms = timeout_ms,
 	    .no_leases = !cache,

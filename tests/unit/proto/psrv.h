@@ -119,6 +119,17 @@ struct psrv {
 	const uint8_t *const *pipe_rsp;
 	const size_t *pipe_rsp_len;
 	unsigned pipe_n, pipe_next;
+	/* Directory leases (psrv_dlease.c): with smb3_dir_leases, set before the client starts, the server
+	 * speaks SMB 3.0 with SMB2_GLOBAL_CAP_DIRECTORY_LEASING (psrv_client asks for 3.0) and, with
+	 * grant_lease, grants a directory's RqLs as a file's; dir_lease_answer 1 answers it for another key, 2
+	 * with a context cut to 20 bytes. mu: dir_key is the last directory lease granted (have_dir_key);
+	 * break_dir: before the next request, send a break of it to none; lease_acks: acknowledgments
+	 * received; dir_closes: CLOSEs of directory handles (closes_at_ack: as many when the last ack came). */
+	bool smb3_dir_leases;
+	int dir_lease_answer;
+	uint8_t dir_key[16];
+	bool have_dir_key, break_dir;
+	unsigned lease_acks, dir_closes, closes_at_ack;
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];
@@ -159,6 +170,16 @@ enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
 struct srv_req;
 struct wbuf;
 uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
+/* An answer sent apart from its request's frame (async when async_id is not 0); server thread only. */
+void psrv_send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32_t status, uint64_t async_id,
+		    const struct wbuf *b);
+/* psrv_dlease.c, server thread: a CREATE's lease answer in ctx, for a directory (record or spoil it); the
+ * break psrv.break_dir asks for; the body of a lease break acknowledgment's answer. */
+void psrv_dlease_created(struct psrv *s, bool dir, struct wbuf *ctx);
+void psrv_dlease_break(struct psrv *s, int fd);
+void psrv_dlease_ack(struct psrv *s, const struct srv_req *q, struct wbuf *b);
+/* The client's counter name (ops->stats), or -1 when absent. */
+long long psrv_stat(struct smb_client *cl, const char *name);
 /* psrv1.c: one SMB1 connection, as serve() in psrv.c: true when the client closed it. */
 bool psrv1_serve(struct psrv *s, int fd);
 /* psrv_pipe.c: true when s is a pipe server and cmd one it answers (body in b, status in *st). */

@@ -21,18 +21,6 @@
 
 static char big[100000];
 
-/* Counter name of the client's stats, or -1 when absent. */
-static long long stat_of(struct smb_client *cl, const char *name)
-{
-	char buf[8192];
-	smb_client_ops(cl)->stats(cl, buf, sizeof(buf));
-	size_t n = strlen(name);
-	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, name, n) == 0 && l[n] == ' ')
-			return atoll(l + n + 1);
-	return -1;
-}
-
 struct fx {
 	struct psrv s;
 	struct smb_client *cl;
@@ -67,13 +55,13 @@ static void test_write_replayed(void)
 {
 	struct fx f;
 	CHECK(up(&f, true));
-	CHECK(stat_of(f.cl, "handles.durable") == 1);
+	CHECK(psrv_stat(f.cl, "handles.durable") == 1);
 	psrv_arm(&f.s, SMB2_WRITE, 1, PSRV_DROP, 0);
 	CHECK(f.ops->write(f.cl, f.fh, big, sizeof(big), 0) == (ssize_t)sizeof(big));
 	CHECK(psrv_fired(&f.s) == 1);
 	CHECK(f.s.dh_reconnects == 1);
-	CHECK(stat_of(f.cl, "handles.reconnected") == 1 && stat_of(f.cl, "handles.reopened") == 0);
-	CHECK(stat_of(f.cl, "writes.replayed") >= 1 && stat_of(f.cl, "writes.lost") == 0);
+	CHECK(psrv_stat(f.cl, "handles.reconnected") == 1 && psrv_stat(f.cl, "handles.reopened") == 0);
+	CHECK(psrv_stat(f.cl, "writes.replayed") >= 1 && psrv_stat(f.cl, "writes.lost") == 0);
 	down(&f);
 }
 
@@ -90,8 +78,8 @@ static void test_reconnect_refused(void)
 		printf("# write: %zd\n", w);
 	CHECK(w == -EIO);
 	CHECK(f.s.dh_reconnects == 1);
-	CHECK(stat_of(f.cl, "handles.reconnected") == 0 && stat_of(f.cl, "handles.reopened") == 1);
-	CHECK(stat_of(f.cl, "writes.lost") == 1 && stat_of(f.cl, "writes.replayed") == 0);
+	CHECK(psrv_stat(f.cl, "handles.reconnected") == 0 && psrv_stat(f.cl, "handles.reopened") == 1);
+	CHECK(psrv_stat(f.cl, "writes.lost") == 1 && psrv_stat(f.cl, "writes.replayed") == 0);
 	CHECK(f.ops->write(f.cl, f.fh, big, sizeof(big), 0) == (ssize_t)sizeof(big));
 	down(&f);
 }
@@ -104,7 +92,7 @@ static void test_replay_refused(void)
 	f.s.replay_status = STATUS_ACCESS_DENIED;
 	psrv_arm(&f.s, SMB2_WRITE, 1, PSRV_DROP, 0);
 	CHECK(f.ops->write(f.cl, f.fh, big, sizeof(big), 0) == -EACCES);
-	CHECK(stat_of(f.cl, "handles.reconnected") == 1 && stat_of(f.cl, "writes.replayed") >= 1);
+	CHECK(psrv_stat(f.cl, "handles.reconnected") == 1 && psrv_stat(f.cl, "writes.replayed") >= 1);
 	down(&f);
 }
 
@@ -125,7 +113,7 @@ static void test_no_stale_fid(bool durable)
 	ssize_t w = f.ops->write(f.cl, f.fh, big, 100, 0);
 	CHECK(w == 100 || (!durable && w == -EIO));
 	CHECK(f.ops->fstat(f.cl, f.fh, &a) == 0); /* an EIO'd write may have left the refresh to this */
-	CHECK(stat_of(f.cl, durable ? "handles.reconnected" : "handles.reopened") == 3);
+	CHECK(psrv_stat(f.cl, durable ? "handles.reconnected" : "handles.reopened") == 3);
 	down(&f);
 }
 
@@ -144,12 +132,12 @@ static void test_gathered_write(bool kept)
 	f.ops = smb_client_ops(f.cl);
 	CHECK(f.ops->open(f.cl, "d/f", O_RDWR, 0644, &f.fh, NULL) == 0);
 	CHECK(f.ops->write(f.cl, f.fh, big, 10, 0) == 10);
-	CHECK(stat_of(f.cl, "requests.WRITE") <= 0); /* gathered */
+	CHECK(psrv_stat(f.cl, "requests.WRITE") <= 0); /* gathered */
 	psrv_arm(&f.s, SMB2_WRITE, 0, PSRV_DROP, 0);
 	CHECK(f.ops->flush(f.cl, f.fh) == (kept ? 0 : -EIO));
 	CHECK(psrv_fired(&f.s) == 1);
-	CHECK(stat_of(f.cl, "writes.replayed") == (kept ? 1 : 0));
-	CHECK(stat_of(f.cl, "writes.lost") == (kept ? 0 : 1));
+	CHECK(psrv_stat(f.cl, "writes.replayed") == (kept ? 1 : 0));
+	CHECK(psrv_stat(f.cl, "writes.lost") == (kept ? 0 : 1));
 	down(&f);
 }
 

@@ -1,0 +1,192 @@
+"""Directory leases (issue 16) against Samba 4.22, which grants them ("smb3 directory leases" is on
+unless clustering is): a listed directory's watch open holds a Read+Handle lease; another client's change
+breaks it and the listing follows within 1 s; our own creates name it as ParentLeaseKey and do not break
+it; and no namespace operation fails because of it, ours or another client's (with directory leases Samba
+checks every client's opens below a renamed directory, "strict rename", and breaks their Handle leases).
+
+Each mechanism is proved by the mount's counters (`smbfuse --stats`: dirlease.granted, dirlease.breaks,
+dirlease.parent_keyed). The 4.22 server runs twice: plain (as a Windows-like server: no POSIX extensions)
+and with the SMB 3.1.1 POSIX extensions (posix_server). Samba 4.17 grants no directory leases: there the
+watches alone stay (test_cache.py), and test_no_directory_lease_on_417 says so.
+"""
+import os
+import subprocess
+
+import pytest
+
+import smbfixture as sf
+from conftest import _root_422
+from test_cache import stats
+
+pytestmark = pytest.mark.timeout(120)
+
+CACHE_MODES = ("strict", "loose", "none")
+
+
+@pytest.fixture(scope="session")
+def plain422(samba_server):
+    return samba_server(root=_root_422())
+
+
+@pytest.fixture(params=["plain", "posix"])
+def srv422(request):
+    """The 4.22 server without and with the POSIX extensions."""
+    return request.getfixturevalue("plain422" if request.param == "plain" else "posix_server")
+
+
+@pytest.fixture
+def dmount(mount, srv422):
+    """Factory: a mount of the 4.22 server (default cache mode unless opts say otherwise)."""
+    def make(opts=None, **kw):
+        return mount(srv=srv422, opts=opts, **kw)
+    make.server = srv422
+    return make
+
+
+@pytest.fixture(params=CACHE_MODES)
+def dmount_any(request, dmount):
+    """dmount in each cache mode: namespace outcomes must not depend on it."""
+    def make(opts=None, **kw):
+        return dmount(opts={"cache": request.param, **(opts or {})}, **kw)
+    make.cache = request.param
+    make.server = dmount.server
+    return make
+
+
+def listed(m, rel):
+    return sorted(os.listdir(m.path / rel))
+
+
+def test_granted_on_listing(dmount):
+    m = dmount()
+    (m.path / "d").mkdir()
+    (m.path / "d" / "f").write_text("x")
+    before = stats(m)
+    assert listed(m, "d") == ["f"]
+    s = stats(m)
+    assert s["dirlease.granted"] - before["dirlease.granted"] >= 1, s
+    # Under the lease the second listing is the daemon's own: no request.
+    total = s["requests.total"]
+    assert listed(m, "d") == ["f"]
+    assert stats(m)["requests.total"] == total
+
+
+def test_none_asks_for_no_directory_lease(dmount):
+    m = dmount(opts={"cache": "none"})
+    (m.path / "d").mkdir()
+    listed(m, "d")
+    assert stats(m)["dirlease.granted"] == 0
+
+
+def test_no_directory_lease_on_417(mount, samba_server):
+    m = mount(srv=samba_server())  # the host's Samba 4.17: no SMB2_GLOBAL_CAP_DIRECTORY_LEASING
+    (m.path / "d").mkdir()
+    listed(m, "d")
+    s = stats(m)
+    assert s["dirlease.granted"] == 0 and s["notify.watches_started"] >= 1, s
+
+
+def second_client(kind, m1, dmount):
+    """Run one change through a second client: another smbfuse mount or smbclient; returns a function
+    change(op, rel, rel2=None)."""
+    if kind == "mount":
+        m2 = dmount()
+        p = m2.path
+
+        def change(op, rel, rel2=None):
+            if op == "create":
+                (p / rel).write_text("new")
+            elif op == "rename":
+                os.rename(p / rel, p / rel2)
+            elif op == "delete":
+                os.unlink(p / rel)
+        return change
+    srv = dmount.server
+    base = m1.backing.relative_to(srv.backing).as_posix().replace("/", "\\")
+
+    def change(op, rel, rel2=None):
+        w = base + "\\" + rel.replace("/", "\\")
+        if op == "create":
+            local = m1.backing.parent / f".put-{os.getpid()}"
+            local.write_text("new")
+            srv.smbclient("share", f'put "{srv.inner(local)}" "{w}"')
+            local.unlink()
+        elif op == "rename":
+            srv.smbclient("share", f'rename "{w}" "{base}\\{rel2.replace("/", chr(92))}"')
+        elif op == "delete":
+            srv.smbclient("share", f'del "{w}"')
+    return change
+
+
+@pytest.mark.parametrize("client", ["mount", "smbclient"])
+@pytest.mark.parametrize("op", ["create", "rename", "delete"])
+def test_other_client_breaks_and_listing_follows(dmount, client, op):
+    m1 = dmount()
+    (m1.path / "d").mkdir()
+    (m1.path / "d" / "old").write_text("x")
+    assert listed(m1, "d") == ["old"]
+    s0 = stats(m1)
+    assert s0["dirlease.granted"] >= 1, s0
+    change = second_client(client, m1, dmount)
+    want = {"create": ["new", "old"], "rename": ["renamed"], "delete": []}[op]
+    change(op, "d/new" if op == "create" else "d/old", "d/renamed" if op == "rename" else None)
+    sf.wait_until(lambda: listed(m1, "d") == want, 1, what=f"the listing to show the {op}")
+    sf.wait_until(lambda: stats(m1)["dirlease.breaks"] > s0["dirlease.breaks"], 5, what="the break counted")
+    s = stats(m1)
+    assert s["breaks.acknowledged"] > s0["breaks.acknowledged"], s
+
+
+def test_own_creates_do_not_break(dmount):
+    m = dmount()
+    d = m.path / "d"
+    d.mkdir()
+    assert listed(m, "d") == []
+    s0 = stats(m)
+    assert s0["dirlease.granted"] >= 1, s0
+    for i in range(20):
+        (d / f"f{i:02}").write_bytes(b"y" * 100)
+    assert listed(m, "d") == [f"f{i:02}" for i in range(20)]
+    s = stats(m)
+    assert s["dirlease.parent_keyed"] - s0["dirlease.parent_keyed"] >= 20, s
+    assert s["dirlease.breaks"] == s0["dirlease.breaks"], s
+    assert s["dirlease.granted"] == s0["dirlease.granted"], s  # the same lease all along
+
+
+def tree(root):
+    out = []
+    for dp, dns, fns in os.walk(root):
+        rel = os.path.relpath(dp, root)
+        out += [os.path.normpath(os.path.join(rel, n)) for n in dns + fns]
+    return sorted(out)
+
+
+def test_mv_after_ls_and_rm_after_ls_r(dmount_any):
+    m = dmount_any()
+    p = m.path
+    os.makedirs(p / "i" / "j" / "k")
+    (p / "i" / "j" / "f").write_text("x")
+    os.listdir(p / "i" / "j")
+    os.listdir(p / "i" / "j" / "k")
+    os.rename(p / "i", p / "z")  # Samba refuses renaming a directory with opens of ours below
+    assert tree(m.backing) == ["z", "z/j", "z/j/f", "z/j/k"]
+    assert tree(p) == ["z", "z/j", "z/j/f", "z/j/k"]
+    subprocess.run(["rm", "-rf", str(p / "z")], check=True)
+    assert tree(m.backing) == [] and tree(p) == []
+
+
+def test_other_mount_listed_below_does_not_block_mv_or_rm(dmount_any):
+    """m2 holds leased directory handles below what m1 renames and removes: Samba 4.22 (strict rename)
+    breaks their Handle leases, m2 closes them, and m1's mv and rm -rf succeed."""
+    m1, m2 = dmount_any(), dmount_any()
+    os.makedirs(m1.path / "i" / "j" / "k")
+    (m1.path / "i" / "j" / "k" / "f").write_text("x")
+    for rel in ("i", "i/j", "i/j/k"):
+        os.listdir(m2.path / rel)
+    os.rename(m1.path / "i", m1.path / "z")
+    assert tree(m1.backing) == ["z", "z/j", "z/j/k", "z/j/k/f"]
+    sf.wait_until(lambda: tree(m2.path) == ["z", "z/j", "z/j/k", "z/j/k/f"], 5, what="m2 sees the rename")
+    for rel in ("z", "z/j", "z/j/k"):
+        os.listdir(m2.path / rel)
+    subprocess.run(["rm", "-rf", str(m1.path / "z")], check=True)
+    assert tree(m1.backing) == []
+    sf.wait_until(lambda: tree(m2.path) == [], 5, what="m2 sees the removal")
