@@ -342,6 +342,13 @@ int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_
 /* NT_TRANSACT_NOTIFY_CHANGE (2.2.7.4) on directory fid: filter is MS-FSCC's CompletionFilter
  * (FILE_NOTIFY_CHANGE_*, smb2.h), tree watches the whole subtree, max_param bounds the changes returned. */
 int smb1_notify_req_encode(struct wbuf *w, uint16_t fid, uint32_t filter, bool tree, uint32_t max_param);
+/* NT_TRANSACT_QUERY_SECURITY_DESC (2.2.7.6) of the secinfo parts (SECURITY_INFORMATION, MS-DTYP 2.4.7) of
+ * fid: the answer's data is the self-relative descriptor, at most max_data bytes; a larger one is refused
+ * with STATUS_BUFFER_TOO_SMALL and the size it needs in the 4-byte parameter LengthNeeded. */
+int smb1_query_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, uint32_t max_data);
+/* NT_TRANSACT_SET_SECURITY_DESC (2.2.7.3): the secinfo parts of the len-byte descriptor sd onto fid, in one
+ * message (the caller keeps it within the server's MaxBufferSize). */
+int smb1_set_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, const void *sd, uint32_t len);
 struct smb1_nt_trans_rsp {
 	uint32_t total_param_count, total_data_count;
 	const uint8_t *params; /* this piece's parameters, at params_disp of the whole */

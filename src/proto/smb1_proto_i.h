@@ -166,4 +166,8 @@ void on_break(void *arg, const uint8_t *msg, size_t n);
 int smb1_list_eas(struct smb_client *cl, const char *path, smb_ea_fn fn, void *arg);
 int smb1_set_ea(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
 
+/* smb1_sd.c: ops->get_sd and ->set_sd. */
+int smb1_get_sd(struct smb_client *cl, const char *path, uint32_t secinfo, void **out, size_t *len);
+int smb1_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len);
+
 #endif

@@ -3,7 +3,8 @@
  * ops->list_eas and ops->set_ea over SMB2 against the scripted server of psrv.h: a hostile EA list is
  * refused whole (the callback never sees part of it), a file without EAs has none, an answer too small is
  * asked again once with a larger buffer, and a refusal of what is not SMB's reaches no server. Security
- * descriptors: a broken one from the server is -EIO, one from the user -EINVAL before anything is sent.
+ * descriptors, over SMB2 and SMB1 (psrv1.c): a broken one from the server is -EIO, one from the user
+ * -EINVAL before anything is sent; over SMB1 one larger than an answer carries is -E2BIG.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -138,6 +139,32 @@ static void test_sd(void)
 	pthread_mutex_unlock(&srv.mu);
 }
 
+/* SMB1: the same, and a descriptor longer than the MaxDataCount asked for (STATUS_BUFFER_TOO_SMALL with
+ * LengthNeeded, as smbd answers) is E2BIG, not a retry the transport could not carry. */
+static void test_sd_smb1(void)
+{
+	memset(&srv, 0, sizeof(srv));
+	psrv_start_smb1(&srv);
+	CHECK(psrv_client(&srv, false, 2000, &cl) == 0);
+	if (!cl) {
+		psrv_stop(&srv);
+		return;
+	}
+	ops = smb_client_ops(cl);
+	test_sd();
+	static uint8_t huge[70000] = {1, 0, 0, 0x80};
+	void *out = (void *)1;
+	size_t len = 1;
+	pthread_mutex_lock(&srv.mu);
+	srv.sd_buf = huge;
+	srv.sd_buf_len = sizeof(huge);
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->get_sd(cl, "f", SMB_SECINFO_DACL, &out, &len) == -E2BIG && out == NULL && len == 0);
+	CHECK(ops->set_sd(cl, "f", SMB_SECINFO_DACL, huge, sizeof(huge)) == -E2BIG);
+	smb_client_free(cl);
+	psrv_stop(&srv);
+}
+
 int main(void)
 {
 	memset(&srv, 0, sizeof(srv));
@@ -151,5 +178,6 @@ int main(void)
 	test_sd();
 	smb_client_free(cl);
 	psrv_stop(&srv);
+	test_sd_smb1();
 	return tap_done();
 }

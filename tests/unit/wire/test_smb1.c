@@ -9,6 +9,7 @@
 #include "sweep.h"
 #include "../../fuzz/decoders_nb.h"
 #include "smbfuse/smb1.h"
+#include "smbfuse/util.h"
 #include "smbfuse/smb2.h"
 
 static void sweep(const char *decoder, const uint8_t *p, size_t n)
@@ -476,6 +477,30 @@ static void test_notify(void)
 	free(p);
 }
 
+/* NT_TRANSACT_QUERY_ and SET_SECURITY_DESC: no setup words, the 8 parameter bytes and the descriptor
+ * 4-aligned from the header at the offsets the words give, the counts matching. */
+static void test_sd_req(void)
+{
+	static const uint8_t sd[20] = {1, 0, 0, 0x80};
+	for (int set = 0; set < 2; set++) {
+		struct wbuf w;
+		wbuf_init(&w, 0);
+		wbuf_zero(&w, SMB1_HDR_SIZE);
+		CHECK((set ? smb1_set_sd_req_encode(&w, 0x4001, 4, sd, sizeof(sd))
+			   : smb1_query_sd_req_encode(&w, 0x4001, 7, 16000)) == 0);
+		struct smb1_block b;
+		CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, false, &b) == 0 && b.word_count == 19);
+		uint32_t pc = get_le32(b.words + 19), po = get_le32(b.words + 23);
+		uint32_t dc = get_le32(b.words + 27), doff = get_le32(b.words + 31);
+		CHECK(get_le16(b.words + 36) == (set ? 3 : 6) && b.words[35] == 0);
+		CHECK(pc == 8 && po % 4 == 0 && po + 8 <= w.len && get_le16(w.p + po) == 0x4001 &&
+		      get_le32(w.p + po + 4) == (set ? 4u : 7u));
+		CHECK(set ? dc == sizeof(sd) && doff % 4 == 0 && doff + dc == w.len && memcmp(w.p + doff, sd, dc) == 0
+			  : dc == 0 && get_le32(b.words + 15) == 16000);
+		wbuf_free(&w);
+	}
+}
+
 static void test_command_names(void)
 {
 	CHECK(strcmp(smb1_command_name(SMB1_COM_NT_CREATE_ANDX), "NT_CREATE_ANDX") == 0);
@@ -567,6 +592,7 @@ int main(void)
 	test_oplock();
 	test_oplock_captured();
 	test_notify();
+	test_sd_req();
 	test_command_names();
 	test_trans2();
 	return tap_done();
