@@ -41,6 +41,7 @@
 #define SMB1_COM_ECHO 0x2B
 #define SMB1_COM_READ_ANDX 0x2E
 #define SMB1_COM_WRITE_ANDX 0x2F
+#define SMB1_COM_TRANSACTION 0x25
 #define SMB1_COM_TRANSACTION2 0x32
 #define SMB1_COM_FIND_CLOSE2 0x34
 #define SMB1_COM_TREE_DISCONNECT 0x71
@@ -395,6 +396,11 @@ struct smb1_trans2_rsp {
 };
 /* One response piece; a multi-piece answer (total > this piece) is reassembled by the caller. */
 int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out);
+/* SMB_COM_TRANSACTION TRANS_TRANSACT_NMPIPE (MS-CIFS 2.2.5.6) on the named pipe fid: write the len bytes of
+ * pdu and read one message of at most max_data bytes back, in one exchange (Name \PIPE\). Its
+ * response has TRANS2's layout: smb1_trans_rsp_decode, the message in data. */
+int smb1_transact_nmpipe_req_encode(struct wbuf *w, uint16_t fid, const void *pdu, uint16_t len, uint16_t max_data);
+int smb1_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out);
 
 /* TRANS2 parameter blocks (MS-CIFS 2.2.6.x); pattern/path are UTF-8 and encoded UTF-16LE. */
 int smb1_find_first2_params_encode(struct wbuf *w, uint16_t search_attrs, uint16_t count, uint16_t flags,

@@ -479,12 +479,55 @@ static uint32_t sd_answer(struct psrv *s, const struct req1 *q, struct wbuf *b)
 	return st;
 }
 
+/* A READ_ANDX answer of n bytes of data (zeros when data is NULL), after one pad byte. */
+static void read_body(struct wbuf *b, const uint8_t *data, uint32_t n)
+{
+	andx_words(b, 12);
+	wbuf_u16(b, 0xFFFF);
+	wbuf_zero(b, 4);
+	wbuf_u16(b, (uint16_t)n);
+	wbuf_u16(b, SMB1_HDR_SIZE + 1 + 24 + 2 + 1);
+	wbuf_u16(b, (uint16_t)(n >> 16));
+	wbuf_zero(b, 8);
+	wbuf_u16(b, (uint16_t)(n + 1));
+	wbuf_u8(b, 0);
+	if (data)
+		wbuf_bytes(b, data, n);
+	else
+		wbuf_zero(b, n);
+}
+
+/* A pipe server (psrv.pipe_rsp): TRANSACTION (TRANS_TRANSACT_NMPIPE) and READ_ANDX get the next scripted
+ * PDU, whatever was written; with none left, STATUS_PIPE_EMPTY. */
+static uint32_t pipe_answer(struct psrv *s, const struct req1 *q, struct wbuf *b)
+{
+	pthread_mutex_lock(&s->mu);
+	unsigned i = s->pipe_next < s->pipe_n ? s->pipe_next++ : s->pipe_n;
+	pthread_mutex_unlock(&s->mu);
+	if (i == s->pipe_n) {
+		empty_body(b);
+		return 0xC00000D9u;
+	}
+	uint32_t n = (uint32_t)s->pipe_rsp_len[i];
+	if (q->h.command == SMB1_COM_READ_ANDX) {
+		read_body(b, s->pipe_rsp[i], n);
+	} else {
+		struct wbuf p = {0}, d = {.p = (uint8_t *)s->pipe_rsp[i], .len = n};
+		trans_body(b, &p, &d, false);
+	}
+	return STATUS_SUCCESS;
+}
+
 /* The success answer to q from the model (status in *st). false: none is sent (NOTIFY waits). */
 static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b, uint32_t *st, bool short_data)
 {
 	*st = STATUS_SUCCESS;
 	struct psrv_open *o;
 	uint32_t n;
+	if (s->pipe_rsp && (q->h.command == SMB1_COM_TRANSACTION || q->h.command == SMB1_COM_READ_ANDX)) {
+		*st = pipe_answer(s, q, b);
+		return true;
+	}
 	switch (q->h.command) {
 	case SMB1_COM_NEGOTIATE:
 		negotiate_body(s, b);
@@ -498,7 +541,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		wbuf_u32(b, 0x001F01FF);
 		wbuf_u32(b, 0);
 		size_t bcc = smb1_bytes_begin(b);
-		wbuf_bytes(b, "A:", 3);
+		wbuf_bytes(b, s->pipe_rsp ? "IPC" : "A:", s->pipe_rsp ? 4 : 3);
 		smb1_bytes_end(b, bcc);
 		break;
 	}
@@ -515,16 +558,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 	case SMB1_COM_READ_ANDX:
 		n = w16(q, 10) | w32(q, 14) << 16;
 		n = n > 65536 ? 65536 : n;
-		andx_words(b, 12);
-		wbuf_u16(b, 0xFFFF);
-		wbuf_u16(b, 0);
-		wbuf_u16(b, 0);
-		wbuf_u16(b, (uint16_t)n);
-		wbuf_u16(b, SMB1_HDR_SIZE + 1 + 24 + 2 + 1);
-		wbuf_u16(b, (uint16_t)(n >> 16));
-		wbuf_zero(b, 8);
-		wbuf_u16(b, (uint16_t)(n + 1));
-		wbuf_zero(b, 1 + n);
+		read_body(b, NULL, n);
 		break;
 	case SMB1_COM_WRITE_ANDX:
 		n = w16(q, 20) | (uint32_t)w16(q, 18) << 16;

@@ -501,6 +501,25 @@ static void test_sd_req(void)
 	}
 }
 
+/* TRANS_TRANSACT_NMPIPE: two setup words (the function, the FID), Name \PIPE\ in UTF-16, the PDU as
+ * 4-aligned data at the offset the words give. */
+static void test_nmpipe_req(void)
+{
+	static const uint8_t pdu[10] = {5, 0, 11, 3};
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	wbuf_zero(&w, SMB1_HDR_SIZE);
+	CHECK(smb1_transact_nmpipe_req_encode(&w, 0x4002, pdu, sizeof(pdu), 4280) == 0);
+	struct smb1_block b;
+	CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, false, &b) == 0 && b.word_count == 16);
+	CHECK(get_le16(b.words + 28) == 0x0026 && get_le16(b.words + 30) == 0x4002 && b.words[26] == 2);
+	CHECK(get_le16(b.words + 6) == 4280 && get_le16(b.words + 22) == sizeof(pdu));
+	uint16_t doff = get_le16(b.words + 24);
+	CHECK(doff % 4 == 0 && doff + sizeof(pdu) == w.len && memcmp(w.p + doff, pdu, sizeof(pdu)) == 0);
+	CHECK(b.byte_count > 14 && memcmp(b.bytes + 1, "\\\0P\0I\0P\0E\0\\\0\0", 14) == 0);
+	wbuf_free(&w);
+}
+
 static void test_command_names(void)
 {
 	CHECK(strcmp(smb1_command_name(SMB1_COM_NT_CREATE_ANDX), "NT_CREATE_ANDX") == 0);
@@ -593,6 +612,7 @@ int main(void)
 	test_oplock_captured();
 	test_notify();
 	test_sd_req();
+	test_nmpipe_req();
 	test_command_names();
 	test_trans2();
 	return tap_done();
