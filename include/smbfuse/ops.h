@@ -340,8 +340,8 @@ struct smb_share {
 /*
  * The shares of cfg->host (cfg->share and subdir are not used), as `smbclient -L` lists them: a logon
  * with cfg's credentials, a tree connect to IPC$ and srvsvc NetrShareEnum level 1 over \PIPE\srvsvc
- * (DCE/RPC over SMB2 IOCTL FSCTL_PIPE_TRANSCEIVE and READ). SMB 2.0.2 or later only: -EOPNOTSUPP for
- * vers=1.0. On success *out is an array of *n entries for smb_shares_free; on failure a negative errno
+ * (DCE/RPC over SMB2 IOCTL FSCTL_PIPE_TRANSCEIVE and READ, or SMB1 TRANS_TRANSACT_NMPIPE and READ_ANDX
+ * for vers=1.0 or a server that picks SMB1 in the default's negotiate). On success *out is an array of *n entries for smb_shares_free; on failure a negative errno
  * (-EACCES: logon failed or the server refused the listing) and a one-line reason in errbuf.
  */
 int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, size_t *n, char *errbuf,

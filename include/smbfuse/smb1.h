@@ -41,6 +41,7 @@
 #define SMB1_COM_ECHO 0x2B
 #define SMB1_COM_READ_ANDX 0x2E
 #define SMB1_COM_WRITE_ANDX 0x2F
+#define SMB1_COM_TRANSACTION 0x25
 #define SMB1_COM_TRANSACTION2 0x32
 #define SMB1_COM_FIND_CLOSE2 0x34
 #define SMB1_COM_TREE_DISCONNECT 0x71
@@ -342,6 +343,13 @@ int smb1_oplock_break_decode(const uint8_t *msg, size_t n, uint16_t *fid, uint8_
 /* NT_TRANSACT_NOTIFY_CHANGE (2.2.7.4) on directory fid: filter is MS-FSCC's CompletionFilter
  * (FILE_NOTIFY_CHANGE_*, smb2.h), tree watches the whole subtree, max_param bounds the changes returned. */
 int smb1_notify_req_encode(struct wbuf *w, uint16_t fid, uint32_t filter, bool tree, uint32_t max_param);
+/* NT_TRANSACT_QUERY_SECURITY_DESC (2.2.7.6) of the secinfo parts (SECURITY_INFORMATION, MS-DTYP 2.4.7) of
+ * fid: the answer's data is the self-relative descriptor, at most max_data bytes; a larger one is refused
+ * with STATUS_BUFFER_TOO_SMALL and the size it needs in the 4-byte parameter LengthNeeded. */
+int smb1_query_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, uint32_t max_data);
+/* NT_TRANSACT_SET_SECURITY_DESC (2.2.7.3): the secinfo parts of the len-byte descriptor sd onto fid, in one
+ * message (the caller keeps it within the server's MaxBufferSize). */
+int smb1_set_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, const void *sd, uint32_t len);
 struct smb1_nt_trans_rsp {
 	uint32_t total_param_count, total_data_count;
 	const uint8_t *params; /* this piece's parameters, at params_disp of the whole */
@@ -388,6 +396,11 @@ struct smb1_trans2_rsp {
 };
 /* One response piece; a multi-piece answer (total > this piece) is reassembled by the caller. */
 int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out);
+/* SMB_COM_TRANSACTION TRANS_TRANSACT_NMPIPE (MS-CIFS 2.2.5.6) on the named pipe fid: write the len bytes of
+ * pdu and read one message of at most max_data bytes back, in one exchange (Name \PIPE\). Its
+ * response has TRANS2's layout: smb1_trans_rsp_decode, the message in data. */
+int smb1_transact_nmpipe_req_encode(struct wbuf *w, uint16_t fid, const void *pdu, uint16_t len, uint16_t max_data);
+int smb1_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out);
 
 /* TRANS2 parameter blocks (MS-CIFS 2.2.6.x); pattern/path are UTF-8 and encoded UTF-16LE. */
 int smb1_find_first2_params_encode(struct wbuf *w, uint16_t search_attrs, uint16_t count, uint16_t flags,

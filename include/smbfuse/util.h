@@ -72,6 +72,11 @@ long utf16_len_of_utf8(const char *s, size_t n);
 /* Windows FILETIME (100 ns ticks since 1601-01-01 UTC) <-> struct timespec. 0 maps to the epoch. */
 struct timespec filetime_to_timespec(uint64_t ft);
 uint64_t timespec_to_filetime(struct timespec ts);
+/* The time (FILETIME) of a previous-version token "@GMT-YYYY.MM.DD-HH.MM.SS" (UTC), as Windows' "Previous
+ * Versions" and Samba's shadow_copy2 name snapshots, in the len bytes at s; -EINVAL for anything else (a
+ * date that does not exist, a byte more or less). */
+#define SMB_GMT_TOKEN_LEN 24
+int gmt_token_parse(const char *s, size_t len, uint64_t *out);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 uint64_t now_ms(void);

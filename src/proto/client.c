@@ -158,13 +158,44 @@ static void log_refused_name(const uint8_t *p, size_t n, const char *why)
 	log_warn("skipping a name from the server that %s (UTF-16LE %s)", why, n ? hex : "empty");
 }
 
+int proto_snap_split(const char *wpath, char sep, char **out, uint64_t *twrp)
+{
+	*out = NULL;
+	for (const char *p = wpath; *p;) {
+		const char *end = strchr(p, sep);
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (gmt_token_parse(p, len, twrp) == 0) {
+			/* Drop the component and one separator next to it. */
+			size_t head = (size_t)(p - wpath), skip = len + (end ? 1 : 0);
+			if (!end && head)
+				head--;
+			if (!(*out = malloc(strlen(wpath) + 1)))
+				return -ENOMEM;
+			memcpy(*out, wpath, head);
+			strcpy(*out + head, wpath + (size_t)(p - wpath) + skip);
+			return 1;
+		}
+		p = end ? end + 1 : p + len;
+	}
+	return 0;
+}
+
+bool proto_snap_writes(uint32_t access, uint32_t disposition, uint32_t options)
+{
+	uint32_t w = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | DELETE | WRITE_DAC |
+		     WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL | MAXIMUM_ALLOWED;
+	return (access & w) || disposition != FILE_OPEN || (options & FILE_DELETE_ON_CLOSE);
+}
+
 int proto_check_leaf(const char *wpath, const uint8_t *name16, size_t len16)
 {
 	const char *want = strrchr(wpath, '\\');
 	want = want ? want + 1 : wpath;
 	char *got;
-	if (!*want || len16 == 0 || utf16le_to_utf8(name16, len16, &got) < 0)
-		return 0; /* the root, or nothing to compare with: trust the server */
+	uint64_t twrp;
+	if (!*want || len16 == 0 || gmt_token_parse(want, strlen(want), &twrp) == 0 ||
+	    utf16le_to_utf8(name16, len16, &got) < 0)
+		return 0; /* the root (of the share or of a snapshot), or nothing to compare with: trust the server */
 	const char *leaf = strrchr(got, '\\');
 	leaf = leaf ? leaf + 1 : got;
 	int rc = !*leaf || strcmp(leaf, want) == 0 ? 0 : -ENOENT;

@@ -117,6 +117,28 @@ uint32_t proto_open_disposition(int flags);
 uint32_t proto_open_options(int flags);
 
 /*
+ * Previous versions by path (issue 15): a component "@GMT-YYYY.MM.DD-HH.MM.SS" anywhere in a wire path names
+ * that snapshot of the rest of the path, as Windows and Samba read it. proto_snap_split finds the first
+ * component that is a valid token (sep separates components): 1 with its time in *twrp and the path without
+ * it in *out (malloc'd); 0 when there is none (a name that merely looks like one is an ordinary name);
+ * -ENOMEM. proto_snap_writes says whether a CREATE of these arguments would change anything (then EROFS).
+ */
+int proto_snap_split(const char *wpath, char sep, char **out, uint64_t *twrp);
+bool proto_snap_writes(uint32_t access, uint32_t disposition, uint32_t options);
+
+/*
+ * Security descriptors, the same in both dialects (sd.c): the access an open needs to read
+ * (set false) or set the secinfo parts (MS-SMB2 3.3.5.20.3 / 3.3.5.21.3, MS-CIFS 3.3.5.59.3/.4);
+ * proto_sd_outgoing checks a descriptor before it is sent (-EINVAL, logged with path, for one that is
+ * not well-formed, empty secinfo or over PROTO_SD_MAX); proto_sd_incoming checks the server's n bytes and
+ * copies them into a new buffer (*out, free()), -EIO logged for one that does not decode.
+ */
+#define PROTO_SD_MAX (4u << 20)
+uint32_t proto_sd_access(uint32_t secinfo, bool set);
+int proto_sd_outgoing(const char *path, uint32_t secinfo, const void *sd, size_t len);
+int proto_sd_incoming(const char *path, const uint8_t *p, size_t n, void **out, size_t *len);
+
+/*
  * Every dialect's open, around its own CREATE: proto_fh_begin gives a handle from the handle cache
  * (*cached, attributes in *a) or a new smb_fh with its wire path, access, options and, for a file, its
  * lease, to be opened on the server; proto_open_narrow drops the read access an O_WRONLY open asked for

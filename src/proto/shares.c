@@ -6,7 +6,9 @@
  * Pipe I/O (MS-SMB2 3.2.4.20.2, MS-RPCE 2.1.1.2): a CREATE of "srvsvc" on IPC$, then each DCE/RPC PDU is
  * written and its answer read in one IOCTL FSCTL_PIPE_TRANSCEIVE; an answer of several fragments (a long
  * list: we accept fragments of at most 4280 bytes, as Windows does) has the rest read with READ, one
- * fragment per READ since the pipe is in message mode. A session of its own: nothing is mounted.
+ * fragment per READ since the pipe is in message mode. Over SMB1 (vers=1.0, or a server that picks NT LM
+ * 0.12 in the default's multi-protocol negotiate) the same PDUs go through TRANS_TRANSACT_NMPIPE and
+ * READ_ANDX (smb1_pipe.c). A session of its own: nothing is mounted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "proto_i.h"
+#include "smb1_proto_i.h"
 #include "smbfuse/dcerpc.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
@@ -24,9 +27,12 @@
 #define STUB_MAX (8u * 1024 * 1024)
 #define ERROR_ACCESS_DENIED 5u
 
+/* The srvsvc pipe: on an SMB2 session (s) or an SMB1 one (s1). */
 struct pipe {
 	struct sess *s;
 	struct smb2_fid fid;
+	struct smb1_sess *s1;
+	uint16_t fid1;
 };
 
 /* One request on the session; the reply (caller frees m->rsp) must have status ok or ok2. */
@@ -45,6 +51,8 @@ static int call1(struct pipe *p, uint16_t cmd, struct wbuf *w, struct conn_msg *
 
 static int pipe_open(struct pipe *p)
 {
+	if (p->s1)
+		return smb1_pipe_open(p->s1, "\\srvsvc", &p->fid1);
 	struct smb2_create_req cr = {
 		.impersonation = SMB2_IMPERSONATION_IMPERSONATION,
 		.desired_access = FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES,
@@ -70,6 +78,10 @@ static int pipe_open(struct pipe *p)
 
 static void pipe_close(struct pipe *p)
 {
+	if (p->s1) {
+		smb1_pipe_close(p->s1, p->fid1);
+		return;
+	}
 	struct smb2_close_req cr = {.fid = p->fid};
 	struct conn_msg m = {0};
 	struct wbuf w;
@@ -80,44 +92,40 @@ static void pipe_close(struct pipe *p)
 	wbuf_free(&w);
 }
 
-/* Write pdu and read the answer's first fragment: a view (out, outlen) into m->rsp, which the caller frees. */
-static int transceive(struct pipe *p, const struct wbuf *pdu, struct conn_msg *m, const uint8_t **out, size_t *outlen)
+/*
+ * Write pdu and read the answer's first fragment (SMB2: IOCTL FSCTL_PIPE_TRANSCEIVE), or, with pdu NULL,
+ * read the next fragment (READ): a view (out, outlen) into *rsp, which the caller frees (NULL when nothing
+ * came).
+ */
+static int pipe_io(struct pipe *p, const struct wbuf *pdu, uint8_t **rsp, const uint8_t **out, size_t *outlen)
 {
+	if (p->s1)
+		return smb1_pipe_io(p->s1, p->fid1, pdu, rsp, out, outlen);
 	struct smb2_ioctl_req io = {
 		.ctl_code = FSCTL_PIPE_TRANSCEIVE,
 		.fid = p->fid,
-		.input = pdu->p,
-		.input_len = (uint32_t)pdu->len,
+		.input = pdu ? pdu->p : NULL,
+		.input_len = pdu ? (uint32_t)pdu->len : 0,
 		.max_output_response = PIPE_IO_MAX,
 		.flags = SMB2_0_IOCTL_IS_FSCTL,
 	};
-	struct smb2_ioctl_rsp r;
-	struct wbuf w;
-	wbuf_init(&w, 0);
-	int rc = smb2_ioctl_req_encode(&w, &io) ?: call1(p, SMB2_IOCTL, &w, m, 0);
-	if (rc == 0)
-		rc = smb2_ioctl_rsp_decode(m->rsp, m->rsp_len, &r);
-	if (rc == 0) {
-		*out = r.output;
-		*outlen = r.output_len;
-	}
-	wbuf_free(&w);
-	return rc;
-}
-
-static int pipe_read(struct pipe *p, struct conn_msg *m, const uint8_t **out, size_t *outlen)
-{
 	struct smb2_read_req rq = {.length = PIPE_IO_MAX, .fid = p->fid};
-	struct smb2_read_rsp r;
+	struct conn_msg m = {0};
 	struct wbuf w;
 	wbuf_init(&w, 0);
-	int rc = smb2_read_req_encode(&w, &rq) ?: call1(p, SMB2_READ, &w, m, 0);
+	int rc = pdu ? smb2_ioctl_req_encode(&w, &io) : smb2_read_req_encode(&w, &rq);
 	if (rc == 0)
-		rc = smb2_read_rsp_decode(m->rsp, m->rsp_len, &r);
-	if (rc == 0) {
-		*out = r.data;
-		*outlen = r.data_len;
+		rc = call1(p, pdu ? SMB2_IOCTL : SMB2_READ, &w, &m, 0);
+	if (rc == 0 && pdu) {
+		struct smb2_ioctl_rsp r;
+		if ((rc = smb2_ioctl_rsp_decode(m.rsp, m.rsp_len, &r)) == 0)
+			*out = r.output, *outlen = r.output_len;
+	} else if (rc == 0) {
+		struct smb2_read_rsp r;
+		if ((rc = smb2_read_rsp_decode(m.rsp, m.rsp_len, &r)) == 0)
+			*out = r.data, *outlen = r.data_len;
 	}
+	*rsp = m.rsp;
 	wbuf_free(&w);
 	return rc;
 }
@@ -126,28 +134,28 @@ static int pipe_read(struct pipe *p, struct conn_msg *m, const uint8_t **out, si
 static int enum_call(struct pipe *p, const char *host, struct wbuf *stub, char *errbuf, size_t errlen)
 {
 	struct wbuf pdu, req;
-	struct conn_msg m = {0};
+	uint8_t *rsp = NULL;
 	const uint8_t *frag;
 	size_t flen;
 	struct dcerpc_bind_ack ack;
 	struct dcerpc_response r;
 	wbuf_init(&pdu, 0);
 	wbuf_init(&req, 0);
-	int rc = dcerpc_bind_srvsvc_encode(&pdu, 1) ?: transceive(p, &pdu, &m, &frag, &flen);
+	int rc = dcerpc_bind_srvsvc_encode(&pdu, 1) ?: pipe_io(p, &pdu, &rsp, &frag, &flen);
 	if (rc == 0 && (rc = dcerpc_bind_ack_decode(frag, flen, &ack)) == 0 && ack.result != 0) {
 		snprintf(errbuf, errlen, "the server refused the srvsvc interface (bind result %u, reason %u)",
 			 ack.result, ack.nak_reason ? ack.nak_reason : ack.reason);
 		rc = -EPROTO;
 	}
-	free(m.rsp);
-	m.rsp = NULL;
+	free(rsp);
+	rsp = NULL;
 	wbuf_reset(&pdu);
 	if (rc == 0)
 		rc = srvsvc_share_enum1_req_encode(&req, host);
 	if (rc == 0)
 		rc = dcerpc_request_encode(&pdu, 2, SRVSVC_OPNUM_NETR_SHARE_ENUM, req.p, req.len);
 	if (rc == 0)
-		rc = transceive(p, &pdu, &m, &frag, &flen);
+		rc = pipe_io(p, &pdu, &rsp, &frag, &flen);
 	for (int i = 0; rc == 0; i++) {
 		rc = dcerpc_response_decode(frag, flen, 2, &r);
 		if (rc == 0 && r.status) {
@@ -161,11 +169,11 @@ static int enum_call(struct pipe *p, const char *host, struct wbuf *stub, char *
 		wbuf_bytes(stub, r.stub, r.stub_len);
 		if (r.flags & DCERPC_PFC_LAST_FRAG)
 			break;
-		free(m.rsp);
-		m.rsp = NULL;
-		rc = pipe_read(p, &m, &frag, &flen);
+		free(rsp);
+		rsp = NULL;
+		rc = pipe_io(p, NULL, &rsp, &frag, &flen);
 	}
-	free(m.rsp);
+	free(rsp);
 	wbuf_free(&pdu);
 	wbuf_free(&req);
 	return rc ?: wbuf_err(stub);
@@ -213,6 +221,26 @@ static int convert(const uint8_t *p, size_t n, struct smb_share **out, size_t *c
 	return 0;
 }
 
+/* Log on to IPC$ with SMB2/3, or with SMB1 for vers=1.0 or a server that picks it, as a mount does. */
+static int pipe_logon(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct pipe *p, char *errbuf,
+		      size_t errlen)
+{
+	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
+	sc->share = "IPC$";
+	sc->ipc = true;
+	sc->posix = false;
+	int rc = SESS_E_SMB1;
+	if (!(cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1)) {
+		sc->multi_protocol = !cfg->min_dialect && !cfg->max_dialect;
+		rc = sess_new(sc, &p->s, errbuf, errlen);
+		if (rc != SESS_E_SMB1)
+			return rc;
+		log_warn("%s speaks only SMB1: using it (list with vers=2.0 or later to forbid this)", cfg->host);
+		errbuf[0] = 0;
+	}
+	return smb1_sess_new(sc, &o, &p->s1, errbuf, errlen);
+}
+
 int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, size_t *n, char *errbuf,
 		    size_t errlen)
 {
@@ -226,17 +254,10 @@ int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, si
 	if (!errbuf || !errlen)
 		errbuf = dummy, errlen = sizeof(dummy);
 	errbuf[0] = 0;
-	if (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1) {
-		snprintf(errbuf, errlen, "listing shares needs SMB 2.0.2 or later (not vers=1.0)");
-		return -EOPNOTSUPP;
-	}
 	int rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		return rc;
-	sc.share = "IPC$";
-	sc.ipc = true;
-	sc.posix = false;
-	rc = sess_new(&sc, &p.s, errbuf, errlen);
+	rc = pipe_logon(cfg, &sc, &p, errbuf, errlen);
 	if (rc < 0)
 		return rc;
 	wbuf_init(&stub, STUB_MAX);
@@ -252,7 +273,10 @@ int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, si
 	if (rc == 0)
 		rc = convert(stub.p, stub.len, out, n, errbuf, errlen);
 	wbuf_free(&stub);
-	sess_free(p.s);
+	if (p.s1)
+		smb1_sess_free(p.s1);
+	else
+		sess_free(p.s);
 	return rc;
 }
 

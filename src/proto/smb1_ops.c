@@ -577,6 +577,8 @@ const struct smb_ops smb1_ops = {
     .lock = smb1_lock,
     .unlock = smb1_unlock,
     .list_eas = smb1_list_eas,
+    .get_sd = smb1_get_sd,
+    .set_sd = smb1_set_sd,
     .set_ea = smb1_set_ea,
 };
 

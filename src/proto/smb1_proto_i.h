@@ -166,4 +166,16 @@ void on_break(void *arg, const uint8_t *msg, size_t n);
 int smb1_list_eas(struct smb_client *cl, const char *path, smb_ea_fn fn, void *arg);
 int smb1_set_ea(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len);
 
+/* smb1_pipe.c: the named pipe name of IPC$ on s for DCE/RPC (shares.c): open it; write pdu and read the
+ * first fragment of the answer, or read the next fragment (pdu NULL), as a view (out, outlen) into *rsp,
+ * which the caller frees (also on failure; NULL when nothing came); close it. */
+int smb1_pipe_open(struct smb1_sess *s, const char *name, uint16_t *fid);
+int smb1_pipe_io(struct smb1_sess *s, uint16_t fid, const struct wbuf *pdu, uint8_t **rsp, const uint8_t **out,
+		 size_t *outlen);
+void smb1_pipe_close(struct smb1_sess *s, uint16_t fid);
+
+/* smb1_sd.c: ops->get_sd and ->set_sd. */
+int smb1_get_sd(struct smb_client *cl, const char *path, uint32_t secinfo, void **out, size_t *len);
+int smb1_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len);
+
 #endif

@@ -104,6 +104,23 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 			   uint32_t disposition, uint32_t options, bool qfid, struct lease *lease, uint32_t share,
 			   const struct durable_req *dh)
 {
+	/* A previous version by path: the token leaves the name for a TWrp context, and nothing may change. */
+	char *plain = NULL;
+	uint64_t twrp = c->cl ? c->cl->snapshot : 0;
+	int snap = c->cl ? proto_snap_split(wpath, c->cl->posix ? '/' : '\\', &plain, &twrp) : 0;
+	if (snap == 1 && proto_snap_writes(access, disposition, options)) {
+		log_warn("%s: a previous version (@GMT) is read-only", wpath);
+		snap = -EROFS;
+	}
+	if (snap < 0) {
+		struct wbuf *w = cmp_add(c, SMB2_CREATE, 0);
+		if (!w->err)
+			w->err = snap;
+		free(plain);
+		return;
+	}
+	if (snap == 1)
+		wpath = plain;
 	struct wbuf ctx;
 	size_t prev = SIZE_MAX;
 	wbuf_init(&ctx, 0);
@@ -118,9 +135,9 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 		smb2_create_ctx_add_reconnect(&ctx, &prev, dh->version, dh->fid, dh->create_guid);
 	else if (dh)
 		smb2_create_ctx_add_durable(&ctx, &prev, dh->version, dh->create_guid);
-	if (c->cl && c->cl->snapshot) {
+	if (twrp) {
 		uint8_t t[8];
-		put_le64(t, c->cl->snapshot);
+		put_le64(t, twrp);
 		smb2_create_ctx_add(&ctx, &prev, SMB2_CREATE_TIMEWARP_TOKEN, t, sizeof(t));
 	}
 	if (c->cl && c->cl->posix) {
@@ -151,6 +168,7 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 	if (rc < 0 && !w->err)
 		w->err = rc;
 	wbuf_free(&ctx);
+	free(plain);
 }
 
 void add_create_share(struct smb_client *cl, struct cmp *c, const char *wpath, uint32_t access,

@@ -239,8 +239,16 @@ int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags)
 static int set_name_info(struct smb_client *cl, const char *from, const char *to, uint8_t cls, bool replace,
 			 work_fn work, struct cmp *c)
 {
-	char *wto;
+	char *wto, *plain;
+	uint64_t twrp;
 	int rc = proto_wire_path(cl, to, &wto);
+	if (rc == 0 && (rc = proto_snap_split(wto, cl->posix ? '/' : '\\', &plain, &twrp)) == 1) {
+		/* The source's CREATE refuses a previous version; the target is only a name in the request. */
+		log_warn("%s: a previous version (@GMT) is read-only", wto);
+		free(plain);
+		free(wto);
+		rc = -EROFS;
+	}
 	if (rc < 0) {
 		cmp_init(c, cl);
 		return rc;

@@ -10,9 +10,7 @@
  * within INFO_BUF_MAX. Nothing is cached: EAs are read rarely, and an uncached answer cannot be stale.
  *
  * ops->get_sd and ->set_sd: security descriptors (SMB2_0_INFO_SECURITY, MS-SMB2 2.2.37/2.2.39), the same
- * shape, with the access each part needs (MS-SMB2 3.3.5.20.3 / 3.3.5.21.3): READ_CONTROL to read owner,
- * group and DACL, WRITE_OWNER to set owner or group, WRITE_DAC the DACL, ACCESS_SYSTEM_SECURITY for the
- * SACL either way. A descriptor is checked (wire/sd.c) before it is sent and before one is handed out.
+ * shape, with the access and the checks both dialects share (sd.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -153,25 +151,17 @@ int smb2_get_sd(struct smb_client *cl, const char *path, uint32_t secinfo, void 
 	*out = NULL;
 	*len = 0;
 	struct query_spec q = {SMB2_0_INFO_SECURITY, 0, secinfo, 0, SD_BUF_FIRST};
-	uint32_t access = READ_CONTROL | SYNCHRONIZE;
-	if (secinfo & SACL_SECURITY_INFORMATION)
-		access |= ACCESS_SYSTEM_SECURITY;
 	struct cmp c;
 	uint32_t st;
-	int rc = query_grow(cl, path, access, &q, &c, &st);
+	int rc = query_grow(cl, path, proto_sd_access(secinfo, false), &q, &c, &st);
 	struct smb2_query_info_rsp r;
-	if (rc == 0 && (smb2_query_info_rsp_decode(c.m[1].rsp, c.m[1].rsp_len, &r) < 0 ||
-			smb_sd_check(r.buf, r.len, NULL) < 0)) {
-		log_warn("server reply: the security descriptor of %s (%zu bytes) does not decode", path,
-			 c.m[1].rsp_len);
+	if (rc == 0 && smb2_query_info_rsp_decode(c.m[1].rsp, c.m[1].rsp_len, &r) < 0) {
+		log_warn("server reply: the QUERY_INFO answer for the security descriptor of %s (%zu bytes) does "
+			 "not decode", path, c.m[1].rsp_len);
 		rc = -EIO;
 	}
-	if (rc == 0 && !(*out = malloc(r.len ? r.len : 1)))
-		rc = -ENOMEM;
-	if (rc == 0) {
-		memcpy(*out, r.buf, r.len);
-		*len = r.len;
-	}
+	if (rc == 0)
+		rc = proto_sd_incoming(path, r.buf, r.len, out, len);
 	cmp_free(&c);
 	return rc;
 }
@@ -189,26 +179,14 @@ static void work_set_sd(struct cmp *c, const void *arg)
 
 int smb2_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len)
 {
-	uint32_t parts;
-	if (smb_sd_check(sd, len, &parts) < 0) {
-		log_warn("%s: not a self-relative security descriptor (MS-DTYP 2.4.6) whose parts all lie inside "
-			 "its %zu bytes", path, len);
-		return -EINVAL;
-	}
-	if (!secinfo || len > INFO_BUF_MAX)
-		return -EINVAL;
-	uint32_t access = SYNCHRONIZE;
-	if (secinfo & (OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION))
-		access |= WRITE_OWNER;
-	if (secinfo & DACL_SECURITY_INFORMATION)
-		access |= WRITE_DAC;
-	if (secinfo & SACL_SECURITY_INFORMATION)
-		access |= ACCESS_SYSTEM_SECURITY;
+	int rc = proto_sd_outgoing(path, secinfo, sd, len);
+	if (rc < 0)
+		return rc;
 	struct set_sd a = {.secinfo = secinfo};
 	wbuf_init(&a.w, 0);
 	wbuf_bytes(&a.w, sd, len);
 	struct cmp c;
-	int rc = path_compound(cl, path, access, FILE_OPEN, 0, work_set_sd, &a, false, &c);
+	rc = path_compound(cl, path, proto_sd_access(secinfo, true), FILE_OPEN, 0, work_set_sd, &a, false, &c);
 	cmp_free(&c);
 	wbuf_free(&a.w);
 	return rc;

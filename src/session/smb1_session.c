@@ -466,8 +466,8 @@ static int tcon_done(struct smb1_sess *s, const struct smb1_tree_connect_rsp *t,
 		     size_t errlen)
 {
 	s->info.tid = tid;
-	if (!t->is_disk) {
-		sess_set_err(errbuf, errlen, "\"%s\" is not a disk share", s->cfg.share);
+	if (t->is_disk == s->cfg.ipc) {
+		sess_set_err(errbuf, errlen, "\"%s\" is not a %s share", s->cfg.share, s->cfg.ipc ? "pipe" : "disk");
 		return -ENOTDIR;
 	}
 	return 0;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* FILETIME is MS-DTYP 2.3.3: 100 ns intervals since 1601-01-01 00:00 UTC. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "smbfuse/util.h"
@@ -49,4 +52,32 @@ void mono_deadline(struct timespec *ts, int ms)
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000;
 	}
+}
+
+int gmt_token_parse(const char *s, size_t len, uint64_t *out)
+{
+	struct tm tm = {0};
+	char buf[SMB_GMT_TOKEN_LEN + 1], tail;
+	if (len != SMB_GMT_TOKEN_LEN || strncmp(s, "@GMT-", 5) != 0)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	/* Digits exactly where the shape has them (%2d alone would also take " 1" or "+1"). */
+	static const char shape[] = "@GMT-dddd.dd.dd-dd.dd.dd";
+	for (size_t i = 5; i < len; i++)
+		if (shape[i] == 'd' ? buf[i] < '0' || buf[i] > '9' : buf[i] != shape[i])
+			return -EINVAL;
+	if (sscanf(buf + 5, "%4d.%2d.%2d-%2d.%2d.%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec, &tail) != 6)
+		return -EINVAL;
+	struct tm want = tm;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	/* timegm normalises 2024.02.30 into March: a date that moved was not a date. */
+	if (t < 0 || tm.tm_year + 1900 != want.tm_year || tm.tm_mon + 1 != want.tm_mon || tm.tm_mday != want.tm_mday ||
+	    tm.tm_hour != want.tm_hour || tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
+		return -EINVAL;
+	*out = (uint64_t)t * FT_PER_SEC + FT_UNIX_EPOCH;
+	return 0;
 }

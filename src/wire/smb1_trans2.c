@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * SMB_COM_TRANSACTION2 (MS-CIFS 2.2.4.46) framing and the parameter blocks of the subcommands this
+ * SMB_COM_TRANSACTION2 (MS-CIFS 2.2.4.46) and SMB_COM_TRANSACTION (2.2.4.33, for TRANS_TRANSACT_NMPIPE on a
+ * named pipe, 2.2.5.6) framing, and the parameter blocks of the subcommands this
  * client uses (MS-CIFS 2.2.6.2 FIND_FIRST2, 2.2.6.3 FIND_NEXT2, 2.2.6.4 QUERY_FS_INFORMATION, 2.2.6.6-9
  * QUERY/SET_PATH/FILE_INFORMATION). Data blocks use MS-FSCC layouts (pass-through levels or
  * SMB_FIND_FILE_BOTH_DIRECTORY_INFO, which is FileBothDirectoryInformation), decoded by smb2.h.
@@ -10,22 +11,31 @@
 
 #include "smb1_i.h"
 
-#define T2_REQ_WCT 15 /* 14 + SetupCount 1 */
+#define T_REQ_WCT 14 /* + SetupCount */
 #define T2_RSP_WCT 10 /* 10 + SetupCount 0 */
+#define TRANS_TRANSACT_NMPIPE 0x0026 /* MS-CIFS 2.2.5.6 */
 
-int smb1_trans2_req_encode(struct wbuf *w, const struct smb1_trans2_req *in)
+/* TRANSACTION and TRANSACTION2 share their request's layout (MS-CIFS 2.2.4.33.1, 2.2.4.46.1): setup words,
+ * then Name (TRANSACTION's pipe name in Unicode; a single NUL in TRANS2, as Samba and Windows clients send
+ * it), the parameters and the data, each 4-aligned from the header. */
+static int trans_req_encode(struct wbuf *w, const uint16_t *setup, uint8_t nsetup, const char *name,
+			    const struct smb1_trans2_req *in)
 {
-	size_t wo = smb1_words_begin(w, T2_REQ_WCT);
+	size_t wo = smb1_words_begin(w, (uint8_t)(T_REQ_WCT + nsetup));
 	wbuf_set_u16(w, wo + 0, in->params_len);
 	wbuf_set_u16(w, wo + 2, in->data_len);
 	wbuf_set_u16(w, wo + 4, in->max_param_count);
 	wbuf_set_u16(w, wo + 6, in->max_data_count);
 	wbuf_set_u16(w, wo + 18, in->params_len);
 	wbuf_set_u16(w, wo + 22, in->data_len);
-	wbuf_set_u16(w, wo + 26, 1); /* SetupCount, Reserved3 */
-	wbuf_set_u16(w, wo + 28, in->subcommand);
+	wbuf_set_u16(w, wo + 26, nsetup); /* SetupCount, Reserved3 */
+	for (uint8_t k = 0; k < nsetup; k++)
+		wbuf_set_u16(w, wo + 28 + 2u * k, setup[k]);
 	size_t bcc = smb1_bytes_begin(w);
-	wbuf_u8(w, 0); /* Name: unused in TRANS2; a single NUL, as Samba and Windows clients send it */
+	if (name)
+		smb1_put_ustr(w, name);
+	else
+		wbuf_u8(w, 0);
 	wbuf_align(w, 0, 4);
 	size_t poff = w->len;
 	wbuf_bytes(w, in->params, in->params_len);
@@ -37,6 +47,18 @@ int smb1_trans2_req_encode(struct wbuf *w, const struct smb1_trans2_req *in)
 	wbuf_set_u16(w, wo + 20, (uint16_t)poff);
 	wbuf_set_u16(w, wo + 24, (uint16_t)doff);
 	return smb1_bytes_end(w, bcc);
+}
+
+int smb1_trans2_req_encode(struct wbuf *w, const struct smb1_trans2_req *in)
+{
+	return trans_req_encode(w, &in->subcommand, 1, NULL, in);
+}
+
+int smb1_transact_nmpipe_req_encode(struct wbuf *w, uint16_t fid, const void *pdu, uint16_t len, uint16_t max_data)
+{
+	const uint16_t setup[2] = {TRANS_TRANSACT_NMPIPE, fid};
+	struct smb1_trans2_req in = {.data = pdu, .data_len = len, .max_data_count = max_data};
+	return trans_req_encode(w, setup, 2, "\\PIPE\\", &in);
 }
 
 /* A (count, offset) pair of the response: the piece must lie in the data block (MS-CIFS 2.2.4.46.2). */
@@ -51,14 +73,15 @@ static const uint8_t *t2_piece(const uint8_t *msg, const struct smb1_block *b, u
 	return msg + off;
 }
 
-int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out)
+/* The responses share their layout too (MS-CIFS 2.2.4.33.2, 2.2.4.46.2). */
+static int trans_rsp_decode(const uint8_t *msg, size_t n, uint8_t command, struct smb1_trans2_rsp *out)
 {
 	struct smb1_block b;
 	struct cur c;
 	struct smb1_trans2_rsp r = {0};
 	memset(out, 0, sizeof(*out));
 	/* Setup words may follow the ten fixed ones; these subcommands return none, but tolerate them. */
-	int rc = smb1_rsp_start(msg, n, SMB1_COM_TRANSACTION2, false, T2_RSP_WCT, 255, &b);
+	int rc = smb1_rsp_start(msg, n, command, false, T2_RSP_WCT, 255, &b);
 	if (rc)
 		return rc;
 	cur_init(&c, b.words, 2u * b.word_count);
@@ -81,6 +104,16 @@ int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp 
 		return rc;
 	*out = r;
 	return 0;
+}
+
+int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out)
+{
+	return trans_rsp_decode(msg, n, SMB1_COM_TRANSACTION2, out);
+}
+
+int smb1_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out)
+{
+	return trans_rsp_decode(msg, n, SMB1_COM_TRANSACTION, out);
 }
 
 int smb1_find_first2_params_encode(struct wbuf *w, uint16_t search_attrs, uint16_t count, uint16_t flags,

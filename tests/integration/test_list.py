@@ -1,5 +1,6 @@
 """smbfuse --list //server: the share list through srvsvc NetrShareEnum on IPC$ (MS-SRVS 3.1.4.8), in the
-columns of smbclient -L, checked against the private smb.conf and against smbclient -L itself."""
+columns of smbclient -L, checked against the private smb.conf and against smbclient -L itself; over SMB2
+(FSCTL_PIPE_TRANSCEIVE) and SMB1 (TRANS_TRANSACT_NMPIPE)."""
 import os
 import re
 import subprocess
@@ -7,6 +8,7 @@ import subprocess
 import pytest
 
 import smbfixture as sf
+from conftest import NT1_OPTIONS
 
 ROW = re.compile(r"^\t(\S+)\s+(Disk|IPC|Printer|Device|0x[0-9a-f]+)\s*(.*)$")
 
@@ -60,9 +62,33 @@ def test_list_no_server(smbfuse_bin):
     assert len(lines) == 1 and "cannot list the shares of //127.0.0.1" in lines[0], r.stderr
 
 
-def test_list_smb1_refused(smbfuse_bin, server):
-    r = run_list(smbfuse_bin, ["//127.0.0.1", *creds(server, ",vers=1.0")])
-    assert r.returncode == 32 and "SMB 2.0.2 or later" in r.stderr, r.stderr
+@pytest.fixture
+def nt1_server(samba_server):
+    return samba_server(**NT1_OPTIONS)
+
+
+@pytest.mark.parametrize("extra", [",vers=1.0", ""], ids=["vers=1.0", "default-falls-back"])
+def test_list_smb1(smbfuse_bin, nt1_server, extra):
+    """A server speaking only SMB1: the same list, over TRANS_TRANSACT_NMPIPE (vers=1.0, or the default's
+    multi-protocol negotiate falling back with a warning), and the same as smbclient -L over SMB1."""
+    r = run_list(smbfuse_bin, ["//127.0.0.1", *creds(nt1_server, extra)])
+    assert r.returncode == 0, r.stderr
+    got = rows(r.stdout)
+    assert {k: v[0] for k, v in got.items()} == {"share": "Disk", "ro": "Disk", "guest": "Disk", "IPC$": "IPC"}
+    assert ("speaks only SMB1" in r.stderr) == (extra == ""), r.stderr
+    c = subprocess.run(["smbclient", "-L", "//127.0.0.1", "-p", str(nt1_server.port), "-U",
+                        f"{nt1_server.user}%{nt1_server.password}", "-m", "NT1",
+                        "--option=client min protocol=NT1"], capture_output=True, text=True, timeout=60)
+    assert c.returncode == 0, c.stderr
+    assert got == rows(c.stdout)
+
+
+def test_list_smb1_wrong_password(smbfuse_bin, nt1_server):
+    r = run_list(smbfuse_bin, ["//127.0.0.1", "-o",
+                               f"port={nt1_server.port},username={nt1_server.user},password=wrong,vers=1.0"])
+    assert r.returncode == 32 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "logon failure" in lines[0] and "//127.0.0.1" in lines[0], r.stderr
 
 
 def test_list_takes_no_mount_point(smbfuse_bin, server, tmp_path):

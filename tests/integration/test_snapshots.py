@@ -115,3 +115,72 @@ def test_snapshots_not_on_a_mount(smbfuse_bin, tmp_path):
     (tmp_path / "f").write_text("x")
     r = snapshots_cli(smbfuse_bin, tmp_path / "f")
     assert r.returncode == 1 and "is it on an smbfuse mount?" in r.stderr, r
+
+
+# ---- @GMT path components in a normal mount (issue 15), in every cache mode: a cache must not hand the
+# live file out for its old version, nor the other way round. SMB2 only (the token becomes a TWrp context).
+CACHE_MODES = ("strict", "loose", "none")
+
+
+@pytest.fixture(params=CACHE_MODES)
+def live(request, mount, shadow):
+    """A normal (live) mount of the shadow server in one cache mode: (mount, test directory name)."""
+    srv, name = shadow
+    return mount(srv, opts={"cache": request.param}, per_test_dir=False), name
+
+
+def test_gmt_component_opens_the_old_version(live, tmp_path):
+    m, name = live
+    assert (m.path / name / "report.txt").read_text() == "new\n"
+    assert (m.path / OLD / name / "report.txt").read_text() == "june\n"
+    assert (m.path / OLDER / name / "report.txt").read_text() == "january\n"
+    # The token anywhere in the path, and cp restores the file.
+    assert (m.path / name / OLD / "report.txt").read_text() == "june\n"
+    shutil.copy(m.path / OLD / name / "report.txt", tmp_path / "restored")
+    assert (tmp_path / "restored").read_text() == "june\n"
+    assert (m.path / name / "report.txt").read_text() == "new\n"
+    st = os.stat(m.path / OLD / name / "report.txt")
+    assert st.st_size == 5
+
+
+def test_gmt_directory_lists_the_old_directory(live):
+    m, name = live
+    (m.path / name / "added").write_text("later")
+    assert sorted(os.listdir(m.path / name)) == ["added", "report.txt"]
+    assert os.listdir(m.path / OLD / name) == ["report.txt"]
+    assert os.path.isdir(m.path / OLD)
+    # Not listed at the top, as Windows does not list it either.
+    assert not [n for n in os.listdir(m.path) if n.startswith("@GMT-")]
+    with pytest.raises(FileNotFoundError):
+        os.stat(m.path / "@GMT-2020.01.01-00.00.00" / name)
+
+
+def test_gmt_component_is_read_only(live):
+    m, name = live
+    old = m.path / OLD / name
+    ops = [lambda: (old / "report.txt").write_text("x"), lambda: (old / "n").touch(),
+           lambda: (old / "report.txt").unlink(), lambda: (old / "d").mkdir(),
+           lambda: os.rename(old / "report.txt", old / "r2"),
+           lambda: os.rename(m.path / name / "report.txt", old / "r3"),
+           lambda: os.chmod(old / "report.txt", 0o444), lambda: os.truncate(old / "report.txt", 0),
+           lambda: os.setxattr(old / "report.txt", "user.k", b"v")]
+    for i, op in enumerate(ops):
+        with pytest.raises(OSError) as e:
+            op()
+        assert e.value.errno == errno.EROFS, i
+    assert (m.server.backing / ".snapshots" / OLD / name / "report.txt").read_text() == "june\n"
+    assert sorted(os.listdir(m.server.backing / ".snapshots" / OLD / name)) == ["report.txt"]
+    assert (m.path / name / "report.txt").read_text() == "new\n"
+    assert "a previous version (@GMT) is read-only" in m.stderr()
+
+
+@pytest.mark.parametrize("lookalike", ["@GMT-2024.02.30-00.00.00", "@GMT-2024.06.01-12.00.0x",
+                                       "@GMT-2024.06.01-12.00.00x", "@gmt-2024.06.01-12.00.00"])
+def test_gmt_lookalike_is_an_ordinary_name(live, lookalike):
+    m, name = live
+    d = m.path / name / lookalike
+    d.mkdir()
+    (d / "f").write_text("mine")
+    assert (d / "f").read_text() == "mine"
+    assert lookalike in os.listdir(m.path / name)
+    assert (m.server.backing / name / lookalike / "f").read_text() == "mine"

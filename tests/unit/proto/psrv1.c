@@ -352,14 +352,14 @@ static bool info_answer(uint16_t lv, bool dir, struct wbuf *d)
 	return true;
 }
 
-/* A TRANS2 answer: ten words, then parameters and data, each 4-aligned from the header. */
-static void trans2_body(struct wbuf *b, const struct wbuf *p, const struct wbuf *d)
+/* A TRANS2 answer (ten words of 16-bit counts) or, nt, an NT_TRANSACT one (eighteen words of 32-bit counts
+ * after three reserved bytes): then parameters and data, each 4-aligned from the header. */
+static void trans_body(struct wbuf *b, const struct wbuf *p, const struct wbuf *d, bool nt)
 {
+	static const uint8_t at16[6] = {0, 2, 6, 8, 12, 14}, at32[6] = {3, 7, 11, 15, 23, 27};
 	size_t wo = b->len + 1;
-	wbuf_u8(b, 10);
-	wbuf_u16(b, (uint16_t)p->len);
-	wbuf_u16(b, (uint16_t)d->len);
-	wbuf_zero(b, 16);
+	wbuf_u8(b, nt ? 18 : 10);
+	wbuf_zero(b, nt ? 36 : 20);
 	size_t bcc = smb1_bytes_begin(b);
 	wbuf_align(b, 0, 4);
 	size_t poff = b->len;
@@ -367,10 +367,14 @@ static void trans2_body(struct wbuf *b, const struct wbuf *p, const struct wbuf 
 	wbuf_align(b, 0, 4);
 	size_t doff = b->len;
 	wbuf_bytes(b, d->p, d->len);
-	wbuf_set_u16(b, wo + 6, (uint16_t)p->len);
-	wbuf_set_u16(b, wo + 8, (uint16_t)poff);
-	wbuf_set_u16(b, wo + 12, (uint16_t)d->len);
-	wbuf_set_u16(b, wo + 14, (uint16_t)doff);
+	/* TotalParameterCount, TotalDataCount, ParameterCount, ParameterOffset, DataCount, DataOffset */
+	const size_t v[6] = {p->len, d->len, p->len, poff, d->len, doff};
+	for (int k = 0; k < 6; k++) {
+		if (nt)
+			wbuf_set_u32(b, wo + at32[k], (uint32_t)v[k]);
+		else
+			wbuf_set_u16(b, wo + at16[k], (uint16_t)v[k]);
+	}
 	smb1_bytes_end(b, bcc);
 }
 
@@ -433,12 +437,85 @@ static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf 
 	if (short_data && d.len > 8)
 		d.len = 8;
 	if (st == STATUS_SUCCESS)
-		trans2_body(b, &p, &d);
+		trans_body(b, &p, &d, false);
 	else
 		empty_body(b);
 	wbuf_free(&p);
 	wbuf_free(&d);
 	return st;
+}
+
+/* NT_TRANSACT_QUERY_SECURITY_DESC (6): psrv.sd_buf, or STATUS_BUFFER_TOO_SMALL and LengthNeeded when it is
+ * longer than MaxDataCount, as smbd answers; SET_SECURITY_DESC (3): its SecurityInformation into sd_addl. */
+static uint32_t sd_answer(struct psrv *s, const struct req1 *q, struct wbuf *b)
+{
+	static const uint8_t empty_sd[20] = {1, 0, 0, 0x80};
+	uint16_t fn = w16(q, 36);
+	uint32_t pc = w32(q, 19), po = w32(q, 23), max_data = w32(q, 15);
+	if ((fn != 3 && fn != 6) || pc < 8 || po > q->len || pc > q->len - po || !open_find(s, get_le16(q->msg + po))) {
+		empty_body(b);
+		return STATUS_INVALID_PARAMETER;
+	}
+	struct wbuf p, d;
+	wbuf_init(&p, 0);
+	wbuf_init(&d, 0);
+	uint32_t st = STATUS_SUCCESS;
+	pthread_mutex_lock(&s->mu);
+	if (fn == 3) {
+		s->sd_addl = get_le32(q->msg + po + 4);
+	} else {
+		const uint8_t *sd = s->sd_buf ? s->sd_buf : empty_sd;
+		size_t len = s->sd_buf ? s->sd_buf_len : sizeof(empty_sd);
+		wbuf_u32(&p, (uint32_t)len);
+		if (len <= max_data)
+			wbuf_bytes(&d, sd, len);
+		else
+			st = STATUS_BUFFER_TOO_SMALL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	trans_body(b, &p, &d, true);
+	wbuf_free(&p);
+	wbuf_free(&d);
+	return st;
+}
+
+/* A READ_ANDX answer of n bytes of data (zeros when data is NULL), after one pad byte. */
+static void read_body(struct wbuf *b, const uint8_t *data, uint32_t n)
+{
+	andx_words(b, 12);
+	wbuf_u16(b, 0xFFFF);
+	wbuf_zero(b, 4);
+	wbuf_u16(b, (uint16_t)n);
+	wbuf_u16(b, SMB1_HDR_SIZE + 1 + 24 + 2 + 1);
+	wbuf_u16(b, (uint16_t)(n >> 16));
+	wbuf_zero(b, 8);
+	wbuf_u16(b, (uint16_t)(n + 1));
+	wbuf_u8(b, 0);
+	if (data)
+		wbuf_bytes(b, data, n);
+	else
+		wbuf_zero(b, n);
+}
+
+/* A pipe server (psrv.pipe_rsp): TRANSACTION (TRANS_TRANSACT_NMPIPE) and READ_ANDX get the next scripted
+ * PDU, whatever was written; with none left, STATUS_PIPE_EMPTY. */
+static uint32_t pipe_answer(struct psrv *s, const struct req1 *q, struct wbuf *b)
+{
+	pthread_mutex_lock(&s->mu);
+	unsigned i = s->pipe_next < s->pipe_n ? s->pipe_next++ : s->pipe_n;
+	pthread_mutex_unlock(&s->mu);
+	if (i == s->pipe_n) {
+		empty_body(b);
+		return 0xC00000D9u;
+	}
+	uint32_t n = (uint32_t)s->pipe_rsp_len[i];
+	if (q->h.command == SMB1_COM_READ_ANDX) {
+		read_body(b, s->pipe_rsp[i], n);
+	} else {
+		struct wbuf p = {0}, d = {.p = (uint8_t *)s->pipe_rsp[i], .len = n};
+		trans_body(b, &p, &d, false);
+	}
+	return STATUS_SUCCESS;
 }
 
 /* The success answer to q from the model (status in *st). false: none is sent (NOTIFY waits). */
@@ -447,6 +524,10 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 	*st = STATUS_SUCCESS;
 	struct psrv_open *o;
 	uint32_t n;
+	if (s->pipe_rsp && (q->h.command == SMB1_COM_TRANSACTION || q->h.command == SMB1_COM_READ_ANDX)) {
+		*st = pipe_answer(s, q, b);
+		return true;
+	}
 	switch (q->h.command) {
 	case SMB1_COM_NEGOTIATE:
 		negotiate_body(s, b);
@@ -460,7 +541,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		wbuf_u32(b, 0x001F01FF);
 		wbuf_u32(b, 0);
 		size_t bcc = smb1_bytes_begin(b);
-		wbuf_bytes(b, "A:", 3);
+		wbuf_bytes(b, s->pipe_rsp ? "IPC" : "A:", s->pipe_rsp ? 4 : 3);
 		smb1_bytes_end(b, bcc);
 		break;
 	}
@@ -477,16 +558,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 	case SMB1_COM_READ_ANDX:
 		n = w16(q, 10) | w32(q, 14) << 16;
 		n = n > 65536 ? 65536 : n;
-		andx_words(b, 12);
-		wbuf_u16(b, 0xFFFF);
-		wbuf_u16(b, 0);
-		wbuf_u16(b, 0);
-		wbuf_u16(b, (uint16_t)n);
-		wbuf_u16(b, SMB1_HDR_SIZE + 1 + 24 + 2 + 1);
-		wbuf_u16(b, (uint16_t)(n >> 16));
-		wbuf_zero(b, 8);
-		wbuf_u16(b, (uint16_t)(n + 1));
-		wbuf_zero(b, 1 + n);
+		read_body(b, NULL, n);
 		break;
 	case SMB1_COM_WRITE_ANDX:
 		n = w16(q, 20) | (uint32_t)w16(q, 18) << 16;
@@ -507,8 +579,7 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 			o->notify_mid = 1 + (uint64_t)q->h.mid;
 			return false;
 		}
-		*st = STATUS_INVALID_PARAMETER;
-		empty_body(b);
+		*st = sd_answer(s, q, b);
 		break;
 	case SMB1_COM_LOCKING_ANDX:
 		return lock_answer(s, fd, q, b);

@@ -3,7 +3,8 @@
  * smb_list_shares (src/proto/shares.c) against psrv as a pipe server: Samba's own answers (tests/vectors),
  * one of them cut into two fragments so the rest is read with READ, and each way the listing can fail:
  * the pipe refused, the interface refused (BIND_NAK), a DCE/RPC fault, access denied by NetrShareEnum,
- * a malformed list, the connection dropped, a disk share where IPC$ should be a pipe share.
+ * a malformed list, the connection dropped, a disk share where IPC$ should be a pipe share. Each over SMB2
+ * (IOCTL and READ) and SMB1 (psrv1.c: TRANS_TRANSACT_NMPIPE and READ_ANDX).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +15,21 @@
 #include "psrv.h"
 #include "smbfuse/dcerpc.h"
 #include "smbfuse/err.h"
+#include "smbfuse/smb1.h"
 #include "smbfuse/smb2.h"
 #include "smbfuse/util.h"
 
 static uint8_t *ack, *rsp;
 static size_t ack_len, rsp_len;
+static bool smb1; /* this pass's dialect */
+
+static void start(struct psrv *s)
+{
+	if (smb1)
+		psrv_start_smb1(s);
+	else
+		psrv_start(s);
+}
 
 static int list(struct psrv *s, const uint8_t *const *r, const size_t *rl, unsigned n, struct smb_share **sh,
 		size_t *count, char *err, size_t errlen)
@@ -31,8 +42,8 @@ static int list(struct psrv *s, const uint8_t *const *r, const size_t *rl, unsig
 	    .port = s->port,
 	    .guest = true,
 	    .workstation = "PSRV",
-	    .min_dialect = SMB2_DIALECT_210,
-	    .max_dialect = SMB2_DIALECT_210,
+	    .min_dialect = smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
+	    .max_dialect = smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
 	    .connect_timeout_ms = 2000,
 	    .request_timeout_ms = 2000,
 	};
@@ -64,7 +75,7 @@ static void test_ok_in_two_fragments(void)
 	split(101, &f1, &l1, &f2, &l2);
 	const uint8_t *r[] = {ack, f1, f2};
 	const size_t rl[] = {ack_len, l1, l2};
-	psrv_start(&s);
+	start(&s);
 	CHECK(list(&s, r, rl, 3, &sh, &n, err, sizeof(err)) == 0);
 	CHECK(n == 4 && s.pipe_next == 3); /* BIND, REQUEST, and one READ for the second fragment */
 	if (n == 4) {
@@ -86,7 +97,7 @@ static void expect_fail(const char *what, const uint8_t *const *r, const size_t 
 	struct smb_share *sh = (void *)1;
 	size_t n = 1;
 	char err[256];
-	psrv_start(&s);
+	start(&s);
 	if (cmd >= 0)
 		psrv_arm(&s, cmd, 0, f, status);
 	int rc = list(&s, r, rl, nr, &sh, &n, err, sizeof(err));
@@ -118,7 +129,8 @@ static void test_failures(void)
 	const uint8_t *r_ok[] = {ack, rsp};
 	const size_t l_nak[] = {sizeof(nak)}, l_fault[] = {ack_len, sizeof(fault)}, l_denied[] = {ack_len, sizeof(denied)};
 	const size_t l_bad[] = {ack_len, rsp_len}, l_ok[] = {ack_len, rsp_len};
-	expect_fail("pipe refused", r_ok, l_ok, 2, SMB2_CREATE, PSRV_STATUS, STATUS_ACCESS_DENIED, -EACCES,
+	int create = smb1 ? SMB1_COM_NT_CREATE_ANDX : SMB2_CREATE, io = smb1 ? SMB1_COM_TRANSACTION : SMB2_IOCTL;
+	expect_fail("pipe refused", r_ok, l_ok, 2, create, PSRV_STATUS, STATUS_ACCESS_DENIED, -EACCES,
 		    "cannot open the srvsvc pipe");
 	expect_fail("bind nak", r_nak, l_nak, 1, -1, PSRV_NONE, 0, -EPROTO, "refused the srvsvc interface");
 	expect_fail("fault", r_fault, l_fault, 2, -1, PSRV_NONE, 0, -EPROTO, "fault 0x1c010002");
@@ -130,8 +142,8 @@ static void test_failures(void)
 	first[3] = DCERPC_PFC_FIRST_FRAG;
 	const uint8_t *r_first[] = {ack, first};
 	expect_fail("no last fragment", r_first, l_ok, 2, -1, PSRV_NONE, 0, -EAGAIN, "srvsvc NetrShareEnum");
-	expect_fail("dropped", r_ok, l_ok, 2, SMB2_IOCTL, PSRV_DROP, 0, -ECONNRESET, "srvsvc NetrShareEnum");
-	expect_fail("cut short", r_ok, l_ok, 2, SMB2_IOCTL, PSRV_MALFORMED, 0, -EBADMSG, "srvsvc NetrShareEnum");
+	expect_fail("dropped", r_ok, l_ok, 2, io, PSRV_DROP, 0, -ECONNRESET, "srvsvc NetrShareEnum");
+	expect_fail("cut short", r_ok, l_ok, 2, io, PSRV_MALFORMED, 0, -EBADMSG, "srvsvc NetrShareEnum");
 	free(bad);
 	free(first);
 }
@@ -142,7 +154,7 @@ static void test_disk_share_as_ipc(void)
 	struct smb_share *sh;
 	size_t n;
 	char err[256];
-	psrv_start(&s);
+	start(&s);
 	CHECK(list(&s, NULL, NULL, 0, &sh, &n, err, sizeof(err)) == -ENOTDIR);
 	CHECK(strstr(err, "\"IPC$\" is not a pipe share") != NULL);
 	psrv_stop(&s);
@@ -152,9 +164,12 @@ int main(void)
 {
 	ack = tap_load_hex("dcerpc_bind_ack_samba.hex", &ack_len);
 	rsp = tap_load_hex("dcerpc_share_enum_rsp_samba.hex", &rsp_len);
-	test_ok_in_two_fragments();
-	test_failures();
-	test_disk_share_as_ipc();
+	for (int pass = 0; pass < 2; pass++) {
+		smb1 = pass;
+		test_ok_in_two_fragments();
+		test_failures();
+		test_disk_share_as_ipc();
+	}
 	free(ack);
 	free(rsp);
 	return tap_done();

@@ -59,6 +59,9 @@ static const struct op_case cases[] = {
     {.name = "statfs", .run = run_statfs, .cmd = T2(QUERY_FS_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
     {.name = "list_eas", .run = run_list_eas, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_NOACCESS, .want_dos = -EACCES},
     {.name = "set_ea", .run = run_set_ea, .cmd = T2(SET_PATH_INFORMATION), .status = STATUS_DISK_FULL, .want_status = -ENOSPC, .want_malformed = NA, .want_drop = -ECONNRESET},
+    {.name = "get_sd", .run = run_get_sd, .cmd = SMB1_COM_NT_TRANSACT, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_NOACCESS, .want_dos = -EACCES},
+    {.name = "get_sd/open", .run = run_get_sd, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN},
+    {.name = "set_sd", .run = run_set_sd, .cmd = SMB1_COM_NT_TRANSACT, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = NA, .want_drop = -EHOSTDOWN},
     {.name = "watch", .run = run_watch, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 1},
 };
 /* clang-format on */

@@ -3,9 +3,12 @@
  * ops->list_eas and ops->set_ea over SMB2 against the scripted server of psrv.h: a hostile EA list is
  * refused whole (the callback never sees part of it), a file without EAs has none, an answer too small is
  * asked again once with a larger buffer, and a refusal of what is not SMB's reaches no server. Security
- * descriptors: a broken one from the server is -EIO, one from the user -EINVAL before anything is sent.
+ * descriptors, over SMB2 and SMB1 (psrv1.c): a broken one from the server is -EIO, one from the user
+ * -EINVAL before anything is sent; over SMB1 one larger than an answer carries is -E2BIG. A previous
+ * version by path (@GMT) is read-only before anything is sent.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +141,55 @@ static void test_sd(void)
 	pthread_mutex_unlock(&srv.mu);
 }
 
+/* A previous version by path (@GMT component): whatever would change it is EROFS before anything is sent
+ * (the EA and the descriptor too); reading goes to the server; a lookalike is an ordinary name. */
+static void test_gmt_read_only(void)
+{
+	static const uint8_t sd[20] = {1, 0, 0, 0x80};
+	const char *old = "d/@GMT-2024.06.01-12.00.00/f";
+	struct smb_fh *fh = NULL;
+	struct smb_attr a;
+	unsigned served = psrv_served(&srv);
+	CHECK(ops->open(cl, old, O_RDWR, 0, &fh, &a) == -EROFS && !fh);
+	CHECK(ops->open(cl, old, O_RDONLY | O_CREAT, 0644, &fh, &a) == -EROFS && !fh);
+	CHECK(ops->mkdir(cl, "@GMT-2024.06.01-12.00.00/e", 0755, NULL) == -EROFS);
+	CHECK(ops->unlink(cl, old, 0) == -EROFS);
+	CHECK(ops->rename(cl, "d/f", old, 0) == -EROFS);
+	CHECK(ops->set_ea(cl, old, "k", "v", 1) == -EROFS);
+	CHECK(ops->set_sd(cl, old, SMB_SECINFO_DACL, sd, sizeof(sd)) == -EROFS);
+	CHECK(psrv_served(&srv) == served);
+	CHECK(ops->stat(cl, old, &a) == 0 && psrv_served(&srv) > served);
+	CHECK(ops->open(cl, "d/@GMT-2024.02.30-00.00.00/f", O_RDWR, 0, &fh, &a) == 0 && fh);
+	if (fh)
+		ops->close(cl, fh);
+}
+
+/* SMB1: the same, and a descriptor longer than the MaxDataCount asked for (STATUS_BUFFER_TOO_SMALL with
+ * LengthNeeded, as smbd answers) is E2BIG, not a retry the transport could not carry. */
+static void test_sd_smb1(void)
+{
+	memset(&srv, 0, sizeof(srv));
+	psrv_start_smb1(&srv);
+	CHECK(psrv_client(&srv, false, 2000, &cl) == 0);
+	if (!cl) {
+		psrv_stop(&srv);
+		return;
+	}
+	ops = smb_client_ops(cl);
+	test_sd();
+	static uint8_t huge[70000] = {1, 0, 0, 0x80};
+	void *out = (void *)1;
+	size_t len = 1;
+	pthread_mutex_lock(&srv.mu);
+	srv.sd_buf = huge;
+	srv.sd_buf_len = sizeof(huge);
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->get_sd(cl, "f", SMB_SECINFO_DACL, &out, &len) == -E2BIG && out == NULL && len == 0);
+	CHECK(ops->set_sd(cl, "f", SMB_SECINFO_DACL, huge, sizeof(huge)) == -E2BIG);
+	smb_client_free(cl);
+	psrv_stop(&srv);
+}
+
 int main(void)
 {
 	memset(&srv, 0, sizeof(srv));
@@ -149,7 +201,9 @@ int main(void)
 	test_lists();
 	test_set();
 	test_sd();
+	test_gmt_read_only();
 	smb_client_free(cl);
 	psrv_stop(&srv);
+	test_sd_smb1();
 	return tap_done();
 }

@@ -9,6 +9,7 @@
 #include "sweep.h"
 #include "../../fuzz/decoders_nb.h"
 #include "smbfuse/smb1.h"
+#include "smbfuse/util.h"
 #include "smbfuse/smb2.h"
 
 static void sweep(const char *decoder, const uint8_t *p, size_t n)
@@ -476,6 +477,49 @@ static void test_notify(void)
 	free(p);
 }
 
+/* NT_TRANSACT_QUERY_ and SET_SECURITY_DESC: no setup words, the 8 parameter bytes and the descriptor
+ * 4-aligned from the header at the offsets the words give, the counts matching. */
+static void test_sd_req(void)
+{
+	static const uint8_t sd[20] = {1, 0, 0, 0x80};
+	for (int set = 0; set < 2; set++) {
+		struct wbuf w;
+		wbuf_init(&w, 0);
+		wbuf_zero(&w, SMB1_HDR_SIZE);
+		CHECK((set ? smb1_set_sd_req_encode(&w, 0x4001, 4, sd, sizeof(sd))
+			   : smb1_query_sd_req_encode(&w, 0x4001, 7, 16000)) == 0);
+		struct smb1_block b;
+		CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, false, &b) == 0 && b.word_count == 19);
+		uint32_t pc = get_le32(b.words + 19), po = get_le32(b.words + 23);
+		uint32_t dc = get_le32(b.words + 27), doff = get_le32(b.words + 31);
+		CHECK(get_le16(b.words + 36) == (set ? 3 : 6) && b.words[35] == 0);
+		CHECK(pc == 8 && po % 4 == 0 && po + 8 <= w.len && get_le16(w.p + po) == 0x4001 &&
+		      get_le32(w.p + po + 4) == (set ? 4u : 7u));
+		CHECK(set ? dc == sizeof(sd) && doff % 4 == 0 && doff + dc == w.len && memcmp(w.p + doff, sd, dc) == 0
+			  : dc == 0 && get_le32(b.words + 15) == 16000);
+		wbuf_free(&w);
+	}
+}
+
+/* TRANS_TRANSACT_NMPIPE: two setup words (the function, the FID), Name \PIPE\ in UTF-16, the PDU as
+ * 4-aligned data at the offset the words give. */
+static void test_nmpipe_req(void)
+{
+	static const uint8_t pdu[10] = {5, 0, 11, 3};
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	wbuf_zero(&w, SMB1_HDR_SIZE);
+	CHECK(smb1_transact_nmpipe_req_encode(&w, 0x4002, pdu, sizeof(pdu), 4280) == 0);
+	struct smb1_block b;
+	CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, false, &b) == 0 && b.word_count == 16);
+	CHECK(get_le16(b.words + 28) == 0x0026 && get_le16(b.words + 30) == 0x4002 && b.words[26] == 2);
+	CHECK(get_le16(b.words + 6) == 4280 && get_le16(b.words + 22) == sizeof(pdu));
+	uint16_t doff = get_le16(b.words + 24);
+	CHECK(doff % 4 == 0 && doff + sizeof(pdu) == w.len && memcmp(w.p + doff, pdu, sizeof(pdu)) == 0);
+	CHECK(b.byte_count > 14 && memcmp(b.bytes + 1, "\\\0P\0I\0P\0E\0\\\0\0", 14) == 0);
+	wbuf_free(&w);
+}
+
 static void test_command_names(void)
 {
 	CHECK(strcmp(smb1_command_name(SMB1_COM_NT_CREATE_ANDX), "NT_CREATE_ANDX") == 0);
@@ -567,6 +611,8 @@ int main(void)
 	test_oplock();
 	test_oplock_captured();
 	test_notify();
+	test_sd_req();
+	test_nmpipe_req();
 	test_command_names();
 	test_trans2();
 	return tap_done();
