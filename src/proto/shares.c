@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto_i.h"
+#include "ipc_i.h"
 #include "smbfuse/dcerpc.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
@@ -28,20 +28,6 @@ struct pipe {
 	struct sess *s;
 	struct smb2_fid fid;
 };
-
-/* One request on the session; the reply (caller frees m->rsp) must have status ok or ok2. */
-static int call1(struct pipe *p, uint16_t cmd, struct wbuf *w, struct conn_msg *m, uint32_t ok2)
-{
-	memset(m, 0, sizeof(*m));
-	m->hdr.command = cmd;
-	m->hdr.credit_charge = 1;
-	m->body = w->p;
-	m->body_len = w->len;
-	int rc = wbuf_err(w) ?: sess_call(p->s, m, 1, NULL);
-	if (rc == 0 && m->rsp_hdr.status != STATUS_SUCCESS && m->rsp_hdr.status != ok2)
-		rc = ntstatus_to_errno(m->rsp_hdr.status) ?: -EIO;
-	return rc;
-}
 
 static int pipe_open(struct pipe *p)
 {
@@ -58,7 +44,7 @@ static int pipe_open(struct pipe *p)
 	struct conn_msg m = {0}; /* freed even when the encoder fails first */
 	struct wbuf w;
 	wbuf_init(&w, 0);
-	int rc = smb2_create_req_encode(&w, &cr) ?: call1(p, SMB2_CREATE, &w, &m, 0);
+	int rc = smb2_create_req_encode(&w, &cr) ?: ipc_call(p->s, SMB2_CREATE, &w, &m, 0);
 	if (rc == 0)
 		rc = smb2_create_rsp_decode(m.rsp, m.rsp_len, &r);
 	if (rc == 0)
@@ -74,7 +60,7 @@ static void pipe_close(struct pipe *p)
 	struct conn_msg m = {0};
 	struct wbuf w;
 	wbuf_init(&w, 0);
-	if (smb2_close_req_encode(&w, &cr) == 0 && call1(p, SMB2_CLOSE, &w, &m, 0) < 0)
+	if (smb2_close_req_encode(&w, &cr) == 0 && ipc_call(p->s, SMB2_CLOSE, &w, &m, 0) < 0)
 		log_dbg("closing the srvsvc pipe failed");
 	free(m.rsp);
 	wbuf_free(&w);
@@ -91,18 +77,7 @@ static int transceive(struct pipe *p, const struct wbuf *pdu, struct conn_msg *m
 		.max_output_response = PIPE_IO_MAX,
 		.flags = SMB2_0_IOCTL_IS_FSCTL,
 	};
-	struct smb2_ioctl_rsp r;
-	struct wbuf w;
-	wbuf_init(&w, 0);
-	int rc = smb2_ioctl_req_encode(&w, &io) ?: call1(p, SMB2_IOCTL, &w, m, 0);
-	if (rc == 0)
-		rc = smb2_ioctl_rsp_decode(m->rsp, m->rsp_len, &r);
-	if (rc == 0) {
-		*out = r.output;
-		*outlen = r.output_len;
-	}
-	wbuf_free(&w);
-	return rc;
+	return ipc_ioctl(p->s, &io, m, out, outlen);
 }
 
 static int pipe_read(struct pipe *p, struct conn_msg *m, const uint8_t **out, size_t *outlen)
@@ -111,7 +86,7 @@ static int pipe_read(struct pipe *p, struct conn_msg *m, const uint8_t **out, si
 	struct smb2_read_rsp r;
 	struct wbuf w;
 	wbuf_init(&w, 0);
-	int rc = smb2_read_req_encode(&w, &rq) ?: call1(p, SMB2_READ, &w, m, 0);
+	int rc = smb2_read_req_encode(&w, &rq) ?: ipc_call(p->s, SMB2_READ, &w, m, 0);
 	if (rc == 0)
 		rc = smb2_read_rsp_decode(m->rsp, m->rsp_len, &r);
 	if (rc == 0) {
@@ -216,8 +191,6 @@ static int convert(const uint8_t *p, size_t n, struct smb_share **out, size_t *c
 int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, size_t *n, char *errbuf,
 		    size_t errlen)
 {
-	struct sess_cfg sc;
-	struct nb_setup nb;
 	struct pipe p = {0};
 	struct wbuf stub;
 	char dummy[8];
@@ -230,13 +203,7 @@ int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, si
 		snprintf(errbuf, errlen, "listing shares needs SMB 2.0.2 or later (not vers=1.0)");
 		return -EOPNOTSUPP;
 	}
-	int rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
-	if (rc < 0)
-		return rc;
-	sc.share = "IPC$";
-	sc.ipc = true;
-	sc.posix = false;
-	rc = sess_new(&sc, &p.s, errbuf, errlen);
+	int rc = ipc_open(cfg, &p.s, errbuf, errlen);
 	if (rc < 0)
 		return rc;
 	wbuf_init(&stub, STUB_MAX);
