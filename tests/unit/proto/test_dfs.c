@@ -4,7 +4,7 @@
  * STATUS_PATH_NOT_COVERED and whose IOCTL answers the referral: each way following it fails, with its
  * errno and one line (nodfs, the referral refused, a short or malformed referral, one consuming half a
  * name, a target naming no share); the request sent is FSCTL_DFS_GET_REFERRALS for
- * "\\127.0.0.1\\share\\link" at level 4.
+ * "\\127.0.0.1\\share\\link" at level 4. Also dfs_ref.c on Samba's referral for a link with two targets.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "../tap.h"
 #include "psrv.h"
+#include "../../../src/proto/dfs_i.h"
 #include "smbfuse/dfs.h"
 #include "smbfuse/err.h"
 #include "smbfuse/smb2.h"
@@ -57,8 +58,27 @@ static void referral(struct wbuf *w, uint16_t consumed16, const char *target)
 	wbuf_utf16(w, target, strlen(target)), wbuf_u16(w, 0);
 }
 
+/* dfs_ref.c on Samba's answer for a link with two targets (tests/vectors): the link's prefix, both
+ * targets in order, the TTL. */
+static void test_samba_ref(void)
+{
+	size_t n;
+	uint8_t *p = tap_load_hex("dfs_link_rsp_samba.hex", &n);
+	struct dfs_ref r;
+	const char *req = "\\127.0.0.1\\dfsroot\\two\\sub";
+	CHECK(dfs_ref_from_rsp(req, p, n, &r) == 0);
+	CHECK(r.consumed == strlen("\\127.0.0.1\\dfsroot\\two") && r.ttl == 600 && !r.root && r.n == 2);
+	if (r.n == 2)
+		CHECK(!strcmp(r.targets[0], "\\127.0.0.9\\share2") && !strcmp(r.targets[1], "\\127.0.0.2\\share2"));
+	dfs_ref_free(&r);
+	/* A request that the answer's PathConsumed overruns. */
+	CHECK(dfs_ref_from_rsp("\\127.0.0.1\\dfsroot", p, n, &r) == -EPROTO && r.n == 0);
+	free(p);
+}
+
 int main(void)
 {
+	test_samba_ref();
 	struct psrv s;
 	struct wbuf w;
 	char err[256];

@@ -99,6 +99,23 @@ static void test_samba(void)
 	free(p);
 }
 
+/* Samba's referral for a link with two targets: entry-relative offsets into one string buffer. */
+static void test_samba_link(void)
+{
+	size_t n;
+	uint8_t *p = tap_load_hex("dfs_link_rsp_samba.hex", &n);
+	struct dfs_referral_rsp r;
+	struct dfs_referral_entry e[2];
+	CHECK(dfs_referral_rsp_decode(p, n, &r, e, 2) == 0);
+	CHECK(r.path_consumed == 2 * 22 && r.count == 2 && r.flags == DFS_HDR_STORAGE_SERVERS);
+	CHECK(e[0].version == 3 && e[1].version == 3 && e[0].server_type == DFS_SERVER_NON_ROOT && e[1].ttl == 600);
+	CHECK(utf16_is(e[0].dfs_path, e[0].dfs_path_len, "\\127.0.0.1\\dfsroot\\two"));
+	CHECK(utf16_is(e[0].target, e[0].target_len, "\\127.0.0.9\\share2"));
+	CHECK(utf16_is(e[1].target, e[1].target_len, "\\127.0.0.2\\share2"));
+	wt_sweep("dfs", p, n);
+	free(p);
+}
+
 /* Two link targets as Windows sends them (2.2.5.4, v4, the strings after both entries; the first target
  * starts the target set), and a v3 entry without its ServiceSiteGuid as Samba 4.x may size it. */
 static void test_v4_two_targets(void)
@@ -214,6 +231,7 @@ int main(void)
 {
 	test_request();
 	test_samba();
+	test_samba_link();
 	test_v4_two_targets();
 	test_v1_v2();
 	test_name_list();
