@@ -530,6 +530,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns = o->nbns_addr;
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
+	cfg->nodfs = o->nodfs;
 	cfg->snapshot = o->snapshot;
 	memcpy(cfg->ciphers, o->ciphers, sizeof(cfg->ciphers));
 	cfg->nciphers = o->nciphers;

@@ -92,6 +92,8 @@ const struct opt_spec opt_specs[] = {
     OPT("nomapchars", mapchars, 0, NULL, "turn mapchars off"),
     OPT("mfsymlinks", mfsymlinks, 1, NULL, "keep symbolic links as Minshall+French files (as mount.cifs does)"),
     OPT("nomfsymlinks", mfsymlinks, 0, NULL, "no symbolic links: ln -s fails with EPERM (default)"),
+    OPT("nodfs", nodfs, 1, NULL, "do not follow DFS referrals: a DFS link fails as the server presents it"),
+    OPT("dfs", nodfs, 0, NULL, "follow DFS referrals of the mount source (default)"),
     KEY("iocharset=", KEY_IOCHARSET, "utf8", "names are always UTF-8; any other charset is refused"),
 
     HEAD("caching"),

@@ -43,6 +43,7 @@ struct opts {
 	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
 	char *rsize_s, *wsize_s, *addr;
 	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
+	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c) */
 	int noposix, noperm; /* nounix/noposix: no SMB 3.1.1 POSIX extensions; noperm: no local mode checks */
 	int nouser_xattr;    /* no user.* extended attributes (mount.cifs nouser_xattr) */
 	/* SMB1 and NetBIOS names, kept for the dialect code that uses them (sec= is also checked here). */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfs_i.h"
 #include "proto_i.h"
 #include "smbfuse/log.h"
 #include "smbfuse/namemap.h"
@@ -358,6 +359,12 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct
 
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
+	return proto_client_new(cfg, 0, out, errbuf, errlen);
+}
+
+int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb_client **out, char *errbuf,
+		     size_t errlen)
+{
 	*out = NULL;
 	struct smb_client *cl = calloc(1, sizeof(*cl));
 	if (!cl)
@@ -422,6 +429,16 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 	rc = cl->ops->stat(cl, "", &a);
 	if (rc == 0 && !smb_attr_is_dir(&a))
 		rc = -ENOTDIR;
+	if (rc == -EREMOTE && !cfg->nodfs) {
+		/* STATUS_PATH_NOT_COVERED: the source crosses a DFS link (dfs_mount.c). */
+		smb_client_free(cl);
+		return dfs_mount_resolve(cfg, dfs_depth, out, errbuf, errlen);
+	}
+	if (rc == -EREMOTE && errbuf) {
+		snprintf(errbuf, errlen, "\\\\%s\\%s%s%s is a DFS link (STATUS_PATH_NOT_COVERED), not followed with "
+			 "nodfs", cfg->host, cfg->share, cfg->subdir ? "\\" : "", cfg->subdir ? cfg->subdir : "");
+		goto fail;
+	}
 	if (rc < 0) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "%s \"%s\" on share \"%s\": %s", *cl->prefix ? "subdirectory" : "root of",

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto_i.h"
+#include "ipc_i.h"
 #include "smb1_proto_i.h"
 #include "smbfuse/dcerpc.h"
 #include "smbfuse/err.h"
@@ -35,20 +35,6 @@ struct pipe {
 	uint16_t fid1;
 };
 
-/* One request on the session; the reply (caller frees m->rsp) must have status ok or ok2. */
-static int call1(struct pipe *p, uint16_t cmd, struct wbuf *w, struct conn_msg *m, uint32_t ok2)
-{
-	memset(m, 0, sizeof(*m));
-	m->hdr.command = cmd;
-	m->hdr.credit_charge = 1;
-	m->body = w->p;
-	m->body_len = w->len;
-	int rc = wbuf_err(w) ?: sess_call(p->s, m, 1, NULL);
-	if (rc == 0 && m->rsp_hdr.status != STATUS_SUCCESS && m->rsp_hdr.status != ok2)
-		rc = ntstatus_to_errno(m->rsp_hdr.status) ?: -EIO;
-	return rc;
-}
-
 static int pipe_open(struct pipe *p)
 {
 	if (p->s1)
@@ -66,7 +52,7 @@ static int pipe_open(struct pipe *p)
 	struct conn_msg m = {0}; /* freed even when the encoder fails first */
 	struct wbuf w;
 	wbuf_init(&w, 0);
-	int rc = smb2_create_req_encode(&w, &cr) ?: call1(p, SMB2_CREATE, &w, &m, 0);
+	int rc = smb2_create_req_encode(&w, &cr) ?: ipc_call(p->s, SMB2_CREATE, &w, &m, 0);
 	if (rc == 0)
 		rc = smb2_create_rsp_decode(m.rsp, m.rsp_len, &r);
 	if (rc == 0)
@@ -86,7 +72,7 @@ static void pipe_close(struct pipe *p)
 	struct conn_msg m = {0};
 	struct wbuf w;
 	wbuf_init(&w, 0);
-	if (smb2_close_req_encode(&w, &cr) == 0 && call1(p, SMB2_CLOSE, &w, &m, 0) < 0)
+	if (smb2_close_req_encode(&w, &cr) == 0 && ipc_call(p->s, SMB2_CLOSE, &w, &m, 0) < 0)
 		log_dbg("closing the srvsvc pipe failed");
 	free(m.rsp);
 	wbuf_free(&w);
@@ -115,7 +101,7 @@ static int pipe_io(struct pipe *p, const struct wbuf *pdu, uint8_t **rsp, const 
 	wbuf_init(&w, 0);
 	int rc = pdu ? smb2_ioctl_req_encode(&w, &io) : smb2_read_req_encode(&w, &rq);
 	if (rc == 0)
-		rc = call1(p, pdu ? SMB2_IOCTL : SMB2_READ, &w, &m, 0);
+		rc = ipc_call(p->s, pdu ? SMB2_IOCTL : SMB2_READ, &w, &m, 0);
 	if (rc == 0 && pdu) {
 		struct smb2_ioctl_rsp r;
 		if ((rc = smb2_ioctl_rsp_decode(m.rsp, m.rsp_len, &r)) == 0)

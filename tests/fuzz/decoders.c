@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "decoders.h"
+#include "smbfuse/dfs.h"
 #include "smbfuse/links.h"
 #include "smbfuse/namemap.h"
 #include "smbfuse/smb2.h"
@@ -353,6 +354,39 @@ static int snapshots(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* RESP_GET_DFS_REFERRAL (MS-DFSC 2.2.4): every entry's strings inside the input and terminated there, every
+ * name of a name list walked. */
+static int dfs(const uint8_t *p, size_t n)
+{
+	struct dfs_referral_rsp r;
+	struct dfs_referral_entry e[DFS_MAX_ENTRIES];
+	int rc = dfs_referral_rsp_decode(p, n, &r, e, DFS_MAX_ENTRIES);
+	if (rc)
+		return rc;
+	if (r.count > DFS_MAX_ENTRIES)
+		abort();
+	for (unsigned i = 0; i < r.count; i++) {
+		const struct dfs_referral_entry *d = &e[i];
+		if (d->version < 1 || d->version > 4 || d->version != e[0].version)
+			abort();
+		view(p, n, d->dfs_path, d->dfs_path_len + 2 * !!d->dfs_path);
+		view(p, n, d->alt_path, d->alt_path_len + 2 * !!d->alt_path);
+		view(p, n, d->target, d->target_len + 2 * !!d->target);
+		view(p, n, d->special, d->special_len + 2 * !!d->special);
+		view(p, n, d->expanded, d->expanded_len);
+		size_t off = 0, len;
+		const uint8_t *name;
+		unsigned k = 0;
+		while (dfs_next_name(d->expanded, d->expanded_len, &off, &name, &len) == 1) {
+			view(p, n, name, len + 2);
+			k++;
+		}
+		if (k != d->nexpanded && d->expanded)
+			abort();
+	}
+	return 0;
+}
+
 static int brk(const uint8_t *p, size_t n)
 {
 	struct smb2_break b;
@@ -427,6 +461,7 @@ const struct fz_decoder fz_decoders[] = {
 	{"alloc_ranges", alloc_ranges},
 	{"copychunk", copychunk},
 	{"snapshots", snapshots},
+	{"dfs", dfs},
 	{"break", brk},
 	{"transform", transform},
 	{"hdr", hdr},

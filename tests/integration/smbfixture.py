@@ -147,16 +147,19 @@ def samba422_root():
 
 
 class SambaServer:
-    """A private smbd on 127.0.0.1. options: extra [global] parameters, e.g.
-    {"server signing": "mandatory", "server min protocol": "NT1"}.
+    """A private smbd on 127.0.0.1 (or address: any 127.x, so that several servers share one port, as
+    DFS referrals, which carry no port, need). options: extra [global] parameters, e.g.
+    {"server signing": "mandatory", "server min protocol": "NT1"}. extra_shares: {name: {parameter: value}}
+    more shares, each with a directory of that name under basedir unless "path" is given (self.shares).
 
     root: run the Samba of a chroot (samba422_root()) instead of the host's; basedir must then lie inside
     it. Paths in smb.conf are the chroot's view of basedir; self.dir and the shares stay host paths, so
     tests look at the backing files directly."""
 
     def __init__(self, basedir, options=None, port=None, user=TEST_USER, password=TEST_PASSWORD,
-                 uid=TEST_UID, gid=TEST_GID, root=None):
+                 uid=TEST_UID, gid=TEST_GID, root=None, address="127.0.0.1", extra_shares=None):
         self.dir = Path(basedir)
+        self.address = address
         self.root = Path(root) if root else None
         if self.root and not self.dir.is_relative_to(self.root):
             raise ValueError(f"{basedir} is not inside the chroot {root}")
@@ -172,6 +175,9 @@ class SambaServer:
             "ro": self.dir / "ro",            # read-only share
             "guest": self.dir / "guest",      # guest ok, writable
         }
+        self.extra_shares = {k: dict(v) for k, v in (extra_shares or {}).items()}
+        for name, o in self.extra_shares.items():
+            self.shares[name] = Path(o.pop("path", self.dir / name))
         self.backing = self.shares["share"]
         self.allowed_log_lines = []  # regexes that are not failures
 
@@ -218,6 +224,8 @@ class SambaServer:
         (d / "private").chmod(0o700)
         for name, path in self.shares.items():
             path.mkdir(parents=True, exist_ok=True)
+            if name in self.extra_shares:
+                os.chown(path, self.uid, self.gid)
         os.chown(self.shares["share"], self.uid, self.gid)
         self.shares["share"].chmod(0o755)
         self.shares["ro"].chmod(0o755)
@@ -227,7 +235,7 @@ class SambaServer:
             "workgroup": "WORKGROUP",
             "netbios name": "SMBFUSETEST",
             "server role": "standalone server",
-            "interfaces": "127.0.0.1",
+            "interfaces": self.address,
             "bind interfaces only": "yes",
             "smb ports": str(self.port),
             "disable netbios": "yes",
@@ -258,6 +266,9 @@ class SambaServer:
                   "", "[ro]", f"\tpath = {i(self.shares['ro'])}", "\tread only = yes",
                   "", "[guest]", f"\tpath = {i(self.shares['guest'])}", "\tread only = no",
                   "\tguest ok = yes", ""]
+        for name, o in self.extra_shares.items():
+            lines += [f"[{name}]", f"\tpath = {i(self.shares[name])}", "\tread only = no",
+                      *(f"\t{k} = {v}" for k, v in o.items()), ""]
         self.conf.write_text("\n".join(lines))
         self._write_nss()
         r = subprocess.run(self.cmd(["testparm", "-s", i(self.conf)]), capture_output=True, text=True,
@@ -285,8 +296,8 @@ class SambaServer:
         def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"smbd exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}")
-            return port_open(self.port)
-        wait_until(ready, timeout, what=f"smbd listening on 127.0.0.1:{self.port}")
+            return port_open(self.port, self.address)
+        wait_until(ready, timeout, what=f"smbd listening on {self.address}:{self.port}")
         return self
 
     def stop(self):
@@ -343,10 +354,10 @@ class SambaServer:
 
     # --- clients ------------------------------------------------------------------------------
     def smbclient(self, share, commands, user=None, password=None, extra=(), timeout=60, check=True):
-        """Run smbclient -c COMMANDS against //127.0.0.1/SHARE; return CompletedProcess."""
+        """Run smbclient -c COMMANDS against //ADDRESS/SHARE; return CompletedProcess."""
         cred = ["-N"] if user == "" else ["-U", f"{user or self.user}%{password or self.password}"]
         # A chroot's server is asked with the chroot's smbclient (4.17's knows no POSIX extensions).
-        cmd = self.cmd(["smbclient", f"//127.0.0.1/{share}", "-p", str(self.port), *cred, *extra, "-c",
+        cmd = self.cmd(["smbclient", f"//{self.address}/{share}", "-p", str(self.port), *cred, *extra, "-c",
                         commands])
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                            env={**os.environ, "LC_ALL": "C.UTF-8"})
@@ -468,7 +479,8 @@ class Mount:
         o.update(opts)
         o = {k: v for k, v in o.items() if v is not OMIT}
         self.opts = o
-        self.source = source or (f"//127.0.0.1/{share}" + (f"/{subdir}" if subdir else ""))
+        self.source = source or (f"//{getattr(server, 'address', '127.0.0.1')}/{share}"
+                                 + (f"/{subdir}" if subdir else ""))
         optstr = ",".join(k if v is None or v is True else f"{k}={v}" for k, v in o.items())
         self.argv = [str(self.binary), self.source, str(self.mountpoint), "-f",
                      *(["-o", optstr] if optstr else []), *extra_args]

@@ -481,7 +481,10 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		break;
 	case SMB2_TREE_CONNECT:
 		wbuf_u16(b, 16);
-		wbuf_u8(b, s->pipe_rsp ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK);
+		/* IPC$ (named by the path at the end of the body) is a pipe share, for DFS referrals. */
+		wbuf_u8(b, s->pipe_rsp || (!s->ipc_disk && q->body_len >= 16 &&
+					   !memcmp(q->body + q->body_len - 8, "I\0P\0C\0$\0", 8))
+				   ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK);
 		wbuf_u8(b, 0);
 		wbuf_u32(b, 0);
 		wbuf_u32(b, 0);

@@ -117,6 +117,8 @@ struct psrv {
 	 * "pipe share", and IOCTLs and READs get pipe_rsp[pipe_next++] (pipe_n of them; then STATUS_PIPE_EMPTY).
 	 * Borrowed. pipe_next under mu. */
 	const uint8_t *const *pipe_rsp;
+	/* A broken server whose IPC$ is a disk share (otherwise IPC$ is a pipe share, for DFS referrals). */
+	bool ipc_disk;
 	const size_t *pipe_rsp_len;
 	unsigned pipe_n, pipe_next;
 	/* Directory leases (psrv_dlease.c): with smb3_dir_leases, set before the client starts, the server

@@ -155,6 +155,7 @@ static void test_disk_share_as_ipc(void)
 	size_t n;
 	char err[256];
 	start(&s);
+	s.ipc_disk = true;
 	CHECK(list(&s, NULL, NULL, 0, &sh, &n, err, sizeof(err)) == -ENOTDIR);
 	CHECK(strstr(err, "\"IPC$\" is not a pipe share") != NULL);
 	psrv_stop(&s);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to src/proto: a session on IPC$ (ipc.c), for the share list and DFS referrals. SMB2/3 only. */
+#ifndef SMBFUSE_IPC_I_H
+#define SMBFUSE_IPC_I_H
+
+#include "proto_i.h"
+
+/* Log on to cfg->host as cfg says and connect its IPC$ tree (cfg->share and subdir unused): a new session
+ * in *out for sess_free. Errors as sess_new's, with a one-line reason in errbuf. */
+int ipc_open(const struct smb_client_cfg *cfg, struct sess **out, char *errbuf, size_t errlen);
+/* One request (cmd, body w) on s; the reply, in m->rsp for the caller to free() even on failure, must have
+ * status success or ok2, else the status's errno. */
+int ipc_call(struct sess *s, uint16_t cmd, struct wbuf *w, struct conn_msg *m, uint32_t ok2);
+/* IOCTL io on s; on success the output is a view (*out, *outlen) into m->rsp, which the caller frees. */
+int ipc_ioctl(struct sess *s, const struct smb2_ioctl_req *io, struct conn_msg *m, const uint8_t **out,
+	      size_t *outlen);
+
+#endif
