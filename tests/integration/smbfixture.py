@@ -191,8 +191,11 @@ class SambaServer:
     @property
     def env(self):
         e = dict(os.environ)
+        # _NO_WINBINDD (Samba's own switch): never ask a winbindd of the machine's (a test domain controller
+        # once installed adds winbind to nsswitch.conf), which maps our user's SID to a uid of its own and
+        # fails the logon.
         e.update(LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=self.inner(self.dir / "passwd"),
-                 NSS_WRAPPER_GROUP=self.inner(self.dir / "group"))
+                 NSS_WRAPPER_GROUP=self.inner(self.dir / "group"), _NO_WINBINDD="1")
         return e
 
     def version(self):
