@@ -28,6 +28,10 @@ static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t err
 		sess_set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
 			s->cfg.guest ? "guest" : (s->cfg.user ? s->cfg.user : ""));
 		return -EACCES;
+	case 0xC0000418u: /* STATUS_NTLM_BLOCKED: "ntlm auth = disabled", Windows "Restrict NTLM" */
+		sess_set_err(errbuf, errlen, "logon refused: %s does not accept NTLM (STATUS_NTLM_BLOCKED): mount with sec=krb5",
+			     s->cfg.host);
+		return -EACCES;
 	case 0xC0000072u: /* STATUS_ACCOUNT_DISABLED */
 	case 0xC0000193u: /* STATUS_ACCOUNT_EXPIRED */
 	case 0xC0000234u: /* STATUS_ACCOUNT_LOCKED_OUT */
