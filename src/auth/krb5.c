@@ -40,6 +40,8 @@ static const struct auth_gss_fns gss_real = {
 	.inquire_sec_context_by_oid = inquire_by_oid,
 	.get_mic = gss_get_mic,
 	.verify_mic = gss_verify_mic,
+	.delete_sec_context = gss_delete_sec_context,
+	.release_cred = gss_release_cred,
 };
 struct auth_gss_fns auth_gss = gss_real;
 
@@ -167,9 +169,9 @@ static void k_destroy(void *p)
 	struct krb5_st *st = p;
 	OM_uint32 min;
 	if (st->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&min, &st->ctx, GSS_C_NO_BUFFER);
+		auth_gss.delete_sec_context(&min, &st->ctx, GSS_C_NO_BUFFER);
 	if (st->cred != GSS_C_NO_CREDENTIAL)
-		gss_release_cred(&min, &st->cred);
+		auth_gss.release_cred(&min, &st->cred);
 	if (st->target != GSS_C_NO_NAME)
 		gss_release_name(&min, &st->target);
 	if (st->memcc[0]) { /* the keytab's tickets: gone with the context */

@@ -20,6 +20,8 @@ struct auth_gss_fns {
 	OM_uint32 (*inquire_sec_context_by_oid)(OM_uint32 *, const gss_ctx_id_t, const gss_OID, gss_buffer_set_t *);
 	OM_uint32 (*get_mic)(OM_uint32 *, gss_ctx_id_t, gss_qop_t, gss_buffer_t, gss_buffer_t);
 	OM_uint32 (*verify_mic)(OM_uint32 *, gss_ctx_id_t, gss_buffer_t, gss_buffer_t, gss_qop_t *);
+	OM_uint32 (*delete_sec_context)(OM_uint32 *, gss_ctx_id_t *, gss_buffer_t);
+	OM_uint32 (*release_cred)(OM_uint32 *, gss_cred_id_t *);
 };
 /* The real GSSAPI unless a test replaced entries (tests restore it with auth_gss_reset). */
 extern struct auth_gss_fns auth_gss;
