@@ -138,3 +138,56 @@ def test_ntlm_disabled_kerberos_works(krb):
         check_rw(mp, krb.dc, "nontlm.txt")
     finally:
         krb.dc.restart("")
+
+
+def test_reconnect_needs_a_ticket(krb, krb5_dc, smbfuse_bin, tmp_path):
+    """The connection is lost (the serving smbd killed) after kdestroy: the reconnect's logon fails with
+    the clear line and requests fail; after a new kinit the next request logs on again, and a file opened
+    before the loss still works."""
+    import signal
+    krb.dc.kinit(krb.cache)
+    mp = tmp_path / "m"
+    mp.mkdir()
+    log = open(tmp_path / "daemon.err", "w+")
+    e = {**krb5_dc.env(krb.cache), **sf.sanitizer_env()}
+    d = subprocess.Popen(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-f", "-o", "ip=127.0.0.1,sec=krb5,cache=none"]),
+                         stdout=log, stderr=log, env=e, stdin=subprocess.DEVNULL)
+    try:
+        sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
+        (mp / "held.txt").write_bytes(b"held")
+        fd = os.open(mp / "held.txt", os.O_RDONLY)
+        rows = [l.split() for l in krb.dc.smbstatus().splitlines() if "(ipv4:127.0.0.1:" in l]
+        assert len(rows) == 1, rows
+        subprocess.run(["kdestroy", "-c", f"FILE:{krb.cache}"], env=krb5_dc.env(), check=True)
+        os.kill(int(rows[0][0]), signal.SIGKILL)
+        err = f"no Kerberos ticket for cifs/{krb5dc.HOST}: run kinit"
+
+        def refused():
+            try:
+                os.listdir(mp)
+            except OSError:
+                pass
+            log.seek(0)
+            return err in log.read()
+        sf.wait_until(refused, 30, 0.5, what="the reconnect's Kerberos error in the daemon's log")
+        with pytest.raises(OSError):
+            (mp / "during.txt").write_bytes(b"x")
+        krb.dc.kinit(krb.cache)
+        sf.wait_until(lambda: _try_write(mp / "after.txt"), 30, 0.5,
+                      what="a logon with the new ticket")
+        assert (krb.dc.share / "after.txt").read_bytes() == b"after"
+        assert os.pread(fd, 4, 0) == b"held"
+        os.close(fd)
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mp)])
+        assert sf.stop_pid(d, 20) == 0
+        log.seek(0)
+        assert not sf.sanitizer_findings(log.read())
+
+
+def _try_write(p):
+    try:
+        p.write_bytes(b"after")
+        return True
+    except OSError:
+        return False
