@@ -210,8 +210,9 @@ class KrbDC:
     def nsenter(self, argv):
         return ["nsenter", f"--net=/run/netns/{self.ns}", *map(str, argv)]
 
-    def kinit(self, cache, principal=USER, check=True):
-        r = subprocess.run(self.nsenter(["kinit", principal]), input=USERPASS + "\n", capture_output=True,
+    def kinit(self, cache, principal=USER, check=True, lifetime=None):
+        life = ["-l", lifetime] if lifetime else []
+        r = subprocess.run(self.nsenter(["kinit", *life, principal]), input=USERPASS + "\n", capture_output=True,
                            text=True, env=self.env(cache))
         if check and r.returncode:
             raise RuntimeError(f"kinit failed: {r.stderr}")

@@ -191,3 +191,23 @@ def _try_write(p):
         return True
     except OSError:
         return False
+
+
+def test_expired_ticket(krb):
+    """A cache whose tickets have run out: "has expired: run kinit", exit 32."""
+    import time
+    krb.dc.kinit(krb.cache, lifetime="3s")
+    end = time.time() + 4
+    sf.wait_until(lambda: time.time() > end, 10, 0.2, what="the ticket's end time")
+    r, mp = krb.run("sec=krb5")
+    assert r.returncode == 32 and not sf.is_mounted(mp)
+    assert re.search(r"ticket for cifs/\S+ has expired: run kinit", r.stderr), r.stderr
+
+
+def test_kdc_unreachable(krb, tmp_path):
+    """A TGT but no KDC to get the cifs/ ticket from (krb5.conf names a port nobody listens on)."""
+    krb.dc.kinit(krb.cache)
+    conf = tmp_path / "krb5.conf"
+    conf.write_text(krb.dc.krb5_conf.read_text().replace("kdc = 127.0.0.1", "kdc = 127.0.0.1:9"))
+    r, mp = krb.run("sec=krb5", env={"KRB5_CONFIG": str(conf)})
+    assert r.returncode == 32 and "cannot reach a Kerberos KDC for cifs/" in r.stderr, r.stderr
