@@ -171,7 +171,8 @@ int opt_from_environment(struct opts *o)
 		unsetenv("PASSWD");
 	}
 	const char *user = getenv("USER");
-	if (!o->user && !o->guest && user && *user && !(o->user = strdup(user)))
+	bool krb5 = o->sec && strncmp(o->sec, "krb5", 4) == 0; /* USER names no Kerberos principal */
+	if (!o->user && !o->guest && !krb5 && user && *user && !(o->user = strdup(user)))
 		return -ENOMEM;
 	return 0;
 }
@@ -263,7 +264,7 @@ int opt_read_credentials(struct opts *o, const char *path, char *err, size_t err
 
 int opt_hash_password(struct opts *o, char *err, size_t errlen)
 {
-	if (o->guest || o->nt_hash) {
+	if (o->guest || o->nt_hash || o->krb5) { /* Kerberos needs no password: the ticket is the secret */
 		replace(&o->password, NULL);
 		return 0;
 	}

@@ -141,7 +141,7 @@ int opt_prompt_password(struct opts *o, char *err, size_t errlen)
 	char buf[512], prompt[600];
 	int fd, r;
 
-	if (o->password || o->guest || !isatty(STDIN_FILENO))
+	if (o->password || o->guest || o->krb5 || !isatty(STDIN_FILENO))
 		return 0;
 	/* The terminal itself, not stdin: that is where the person is, even with stdin redirected later. */
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "smbfuse/auth.h"
 #include "smbfuse/namemap.h"
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
@@ -248,10 +249,46 @@ static int convert_modes(struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-/* sec= of mount.cifs: NTLMSSP (NTLMv2) is what smbfuse speaks; the "i" forms also require signing. */
+/* sec=krb5, krb5i: Kerberos only. cruid= picks another user's cache for a root mount, keytab= a client
+ * keytab; the password options mean nothing then, and USER is not a principal (opt_from_environment). */
+static int convert_krb5(struct opts *o, char *err, size_t errlen)
+{
+	if (!auth_krb5_available())
+		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: smbfuse was built without Kerberos (libkrb5-dev)", o->sec);
+	if (o->guest)
+		return opt_fail(err, errlen, -EINVAL, "sec=%s and guest: a guest has no Kerberos ticket", o->sec);
+	if (o->min_dialect == SMB_DIALECT_SMB1 && o->max_dialect == SMB_DIALECT_SMB1)
+		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos logons are offered over SMB2/3 only (not vers=1.0)",
+			    o->sec);
+	if (o->cruid_s && o->keytab)
+		return opt_fail(err, errlen, -EINVAL, "cruid= and keytab= exclude each other (a cache or a keytab)");
+	o->krb5 = 1;
+	o->sign |= o->sec[4] == 'i';
+	if (o->cruid_s) {
+		char *end, name[4096];
+		errno = 0;
+		unsigned long uid = strtoul(o->cruid_s, &end, 10);
+		if (!*o->cruid_s || *end || errno || uid > 0xfffffffeul || o->cruid_s[0] == '-')
+			return opt_fail(err, errlen, -EINVAL, "bad cruid=%s (a numeric uid)", o->cruid_s);
+		int r = auth_krb5_ccache_for_uid((unsigned)uid, name, sizeof(name));
+		if (r == -ENOENT)
+			return opt_fail(err, errlen, -ENOKEY, "cruid=%lu: no Kerberos credential cache %s: run kinit as that user",
+				    uid, name);
+		if (r < 0)
+			return opt_fail(err, errlen, r, "cruid=%lu: cannot name that user's credential cache: %s", uid,
+				    strerror(-r));
+		if (!(o->krb5_ccache = strdup(name)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* sec= of mount.cifs: NTLMSSP (NTLMv2) and Kerberos; the "i" forms also require signing. */
 static int convert_sec(struct opts *o, char *err, size_t errlen)
 {
 	const char *s = o->sec;
+	if ((o->cruid_s || o->keytab) && (!s || strncmp(s, "krb5", 4) != 0))
+		return opt_fail(err, errlen, -EINVAL, "%s is for Kerberos: add sec=krb5", o->cruid_s ? "cruid=" : "keytab=");
 	if (!s || strcmp(s, "ntlmssp") == 0 || strcmp(s, "ntlmv2") == 0)
 		return 0;
 	if (strcmp(s, "ntlmsspi") == 0 || strcmp(s, "ntlmv2i") == 0) {
@@ -262,8 +299,10 @@ static int convert_sec(struct opts *o, char *err, size_t errlen)
 		o->guest = 1;
 		return 0;
 	}
+	if (strcmp(s, "krb5") == 0 || strcmp(s, "krb5i") == 0)
+		return convert_krb5(o, err, errlen);
 	if (strncmp(s, "krb5", 4) == 0)
-		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos is not supported (use sec=ntlmssp)", s);
+		return opt_fail(err, errlen, -EINVAL, "unknown sec=%s (use krb5 or krb5i)", s);
 	/* NTLMv1 is broken enough that SMB2 servers refuse it; it is offered for old SMB1 servers only, and
 	 * never chosen without being asked for. Runs after convert_modes, so vers= is known. */
 	if (strcmp(s, "ntlm") == 0 || strcmp(s, "ntlmi") == 0) {
@@ -276,7 +315,7 @@ static int convert_sec(struct opts *o, char *err, size_t errlen)
 	}
 	if (strcmp(s, "lanman") == 0)
 		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=lanman: LANMAN logons are not supported");
-	return opt_fail(err, errlen, -EINVAL, "unknown sec=%s (use ntlmssp, ntlmsspi, ntlmv2, ntlmv2i or none)", s);
+	return opt_fail(err, errlen, -EINVAL, "unknown sec=%s (use ntlmssp, ntlmsspi, ntlmv2, ntlmv2i, krb5, krb5i or none)", s);
 }
 
 /* mount.cifs options that map onto smbfuse behaviour, and the ones it must refuse rather than fake. */
@@ -487,7 +526,8 @@ void opt_free(struct opts *o)
 			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
-			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s, &o->ciphers_s};
+			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s, &o->ciphers_s,
+			 &o->cruid_s,	  &o->keytab,	  &o->krb5_ccache};
 	secret_free(o->password);
 	secret_free(o->nt_hash);
 	o->password = NULL;
@@ -534,4 +574,9 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->snapshot = o->snapshot;
 	memcpy(cfg->ciphers, o->ciphers, sizeof(cfg->ciphers));
 	cfg->nciphers = o->nciphers;
+	cfg->krb5 = o->krb5;
+	cfg->krb5_ccache = o->krb5_ccache;
+	cfg->krb5_keytab = o->keytab;
+	if (o->krb5) /* Kerberos: the principal is the cache's; only a keytab mount names one */
+		cfg->user = o->keytab ? o->user : NULL;
 }

@@ -31,7 +31,11 @@ const struct opt_spec opt_specs[] = {
     ALIAS("cred=%s", credentials, 0),
     OPT("guest", guest, 1, NULL, "log on as guest, without a password"),
     OPT("sec=%s", sec, 0, "MODE",
-	"ntlmssp or ntlmv2 (default); ntlmsspi, ntlmv2i (also sign); none (guest); ntlm, ntlmi (NTLMv1, vers=1.0 only)"),
+	"ntlmssp or ntlmv2 (default); ntlmsspi, ntlmv2i (also sign); krb5, krb5i (Kerberos only; i: also sign); "
+	"none (guest); ntlm, ntlmi (NTLMv1, vers=1.0 only)"),
+    OPT("cruid=%s", cruid_s, 0, "UID", "sec=krb5: use the Kerberos credential cache of this user (root mounts: fstab, systemd)"),
+    OPT("keytab=%s", keytab, 0, "FILE",
+	"sec=krb5: get tickets from this client keytab, for the principal username= or its first entry"),
 
     HEAD("connection"),
     OPT("port=%s", port_s, 0, "N", "TCP port of the server (445; 139 is a NetBIOS session)"),
@@ -167,8 +171,6 @@ const size_t opt_nspecs = sizeof(opt_specs) / sizeof(opt_specs[0]);
 
 const struct opt_refused opt_refused[] = {
     {"multiuser", "one smbfuse mount is one SMB session of one user"},
-    {"cruid=", "Kerberos is not supported"},
-    {"krb5", "Kerberos is not supported"},
     {"sfu", "no Services for Unix special files"},
     {"fsc", "no FS-Cache"},
     {"rdma", "no SMB Direct"},

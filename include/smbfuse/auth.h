@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * auth.h - authentication (SPNEGO + NTLMSSP, mechanisms behind a table) and SMB2 cryptography
+ * auth.h - authentication (SPNEGO over NTLMSSP or Kerberos, mechanisms behind a table) and SMB2 cryptography
  * (signing, key derivation, pre-authentication integrity hash, TRANSFORM encryption).
  *
  * Contract of the auth layer; used by session/ (auth_*) and xport/ (signing and sealing).
@@ -33,6 +33,8 @@
  * NegTokenResp(CHALLENGE); auth_step(it) -> 1, out = NegTokenResp(AUTHENTICATE, mechListMIC); server: SUCCESS +
  * NegTokenResp(accept-completed, mechListMIC); auth_step(it) -> 0, out empty. Once done, auth_step accepts one
  * more server token (or NULL/0, when the server sent no final token) and returns 0 without output.
+ * With Kerberos (mech AUTH_KRB5): auth_step(hint) -> 1, out = NegTokenInit(AP-REQ); server: SUCCESS +
+ * NegTokenResp(accept-completed, AP-REP, maybe mechListMIC); auth_step(it) -> 0 (mutual authentication checked).
  */
 #ifndef SMBFUSE_AUTH_H
 #define SMBFUSE_AUTH_H
@@ -53,17 +55,40 @@
  * nt_hash (16 bytes, ntlm_nt_hash of the password), when not NULL, is used instead of password: every NTLM
  * variant needs only it, so a caller can drop the password as soon as it has been read.
  */
+/* The one mechanism SPNEGO offers (mount.cifs sec=): NTLMSSP, or Kerberos only (sec=krb5, krb5i). */
+enum auth_mech_id { AUTH_MECH_NTLMSSP = 0, AUTH_MECH_KRB5 = 1 };
+
 struct auth_creds {
 	const char *user, *password, *domain, *workstation;
 	const uint8_t *nt_hash;
 	bool anonymous;
-	/* Optional, additive: the server's host name, for MsvAvTargetName "cifs/<host>" (MS-NLMP 2.2.2.1). */
+	/* Optional, additive: the server's host name, for MsvAvTargetName "cifs/<host>" (MS-NLMP 2.2.2.1) and
+	 * the Kerberos service "cifs@<host>" (GSS_C_NT_HOSTBASED_SERVICE). */
 	const char *target_host;
+	enum auth_mech_id mech;
+	/* Kerberos: the credential cache (gss_acquire_cred_from "ccache", e.g. "FILE:/tmp/krb5cc_1000"; NULL:
+	 * libkrb5's default, KRB5CCNAME) or a client keytab to get tickets from (krb5_keytab, with the principal
+	 * user, or the keytab's first entry when user is NULL). NTLM fields are ignored. */
+	const char *krb5_ccache, *krb5_keytab;
+	/* Where a mechanism writes a one-line reason when it fails ("no Kerberos ticket for cifs/HOST: run
+	 * kinit"); may be NULL. Kept by the context: must outlive it. */
+	char *errbuf;
+	size_t errlen;
 };
+
+/* Built with Kerberos (-Dkerberos): else AUTH_MECH_KRB5 makes auth_new fail with -EPROTONOSUPPORT. */
+bool auth_krb5_available(void);
+/*
+ * The credential cache name a root mount uses for uid (mount.cifs cruid=), as cifs.upcall finds it: the
+ * krb5.conf default_ccache_name with %{uid}/%{euid} as uid, else FILE:/tmp/krb5cc_UID. -ENOENT when
+ * it names no cache that exists (a FILE: or DIR: path missing); -EPROTONOSUPPORT without Kerberos.
+ */
+int auth_krb5_ccache_for_uid(unsigned uid, char *buf, size_t n);
 
 struct auth_ctx;
 
-/* Copies what it keeps: the NT hash (computed here from password when nt_hash is NULL), never the password. -EINVAL for a NULL cr, -ENOMEM. */
+/* Copies what it keeps: the NT hash (computed here from password when nt_hash is NULL), never the password.
+ * -EINVAL for a NULL cr, -ENOMEM; Kerberos: -ENOKEY when there is no usable ticket (cr->errbuf says why). */
 int auth_new(const struct auth_creds *cr, struct auth_ctx **out);
 
 /*

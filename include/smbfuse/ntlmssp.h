@@ -148,6 +148,8 @@ int ntlm_authenticate_decode(const uint8_t *p, size_t n, struct ntlm_authenticat
 /* DER contents (without tag and length) of the OIDs we name. */
 extern const uint8_t spnego_oid_spnego[6];  /* 1.3.6.1.5.5.2 */
 extern const uint8_t spnego_oid_ntlmssp[10]; /* 1.3.6.1.4.1.311.2.2.10 */
+extern const uint8_t spnego_oid_krb5[9];     /* 1.2.840.113554.1.2.2 (RFC 4121) */
+extern const uint8_t spnego_oid_ms_krb5[9];  /* 1.2.840.48018.1.2.2, what Windows servers also list */
 
 /* NegState (RFC 4178 4.2.2) */
 enum spnego_neg_state {

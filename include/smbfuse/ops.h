@@ -324,6 +324,11 @@ struct smb_client_cfg {
 	 * (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM, as Windows offers them). */
 	uint16_t ciphers[4];
 	int nciphers;
+	/* sec=krb5/krb5i: log on with Kerberos only (auth.h AUTH_MECH_KRB5; SMB2/3): the ticket comes from the
+	 * cache krb5_ccache (NULL: the default, KRB5CCNAME), or from the client keytab krb5_keytab for the
+	 * principal user (NULL: the keytab's first). nt_hash is unused then. */
+	bool krb5;
+	const char *krb5_ccache, *krb5_keytab;
 };
 
 /*

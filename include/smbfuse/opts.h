@@ -54,6 +54,10 @@ struct opts {
 	char *snapshot_s; /* snapshot=@GMT-YYYY.MM.DD-HH.MM.SS or NT time */
 	char *ciphers_s;  /* ciphers=aes-256-gcm:aes-128-gcm:... */
 	int netbios;  /* NetBIOS session service on any port, not only 139 */
+	/* Kerberos (sec=krb5, krb5i): cruid= names whose cache a root mount uses, keytab= a client keytab. */
+	char *cruid_s, *keytab;
+	int krb5;
+	char *krb5_ccache; /* from cruid=: that uid's cache name (auth_krb5_ccache_for_uid); NULL: the default */
 	int list;     /* --list //server: print the server's shares; no mount point, the share is optional */
 
 	/* Results of opt_parse, valid when it returned 0. */

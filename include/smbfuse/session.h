@@ -52,6 +52,8 @@ struct sess_cfg {
 	uint16_t ciphers[4]; /* SMB 3.1.1 ciphers to offer in order (nciphers of them); nciphers 0: the default */
 	int nciphers;
 	bool ipc;   /* share is a named-pipe share (IPC$, for RPC such as share listing), not a disk share */
+	bool krb5;  /* Kerberos logon (smb_client_cfg krb5); every SESSION_SETUP acquires the ticket anew */
+	const char *krb5_ccache, *krb5_keytab;
 };
 
 /* sess_new with multi_protocol: the server speaks SMB1 only (it chose NT LM 0.12); log on with SMB1. */

@@ -2,11 +2,16 @@
 /*
  * SPNEGO initiator (RFC 4178, MS-SPNG 3.1.5) over a table of mechanisms. Contract: include/smbfuse/auth.h.
  *
- * The table lists mechanisms in preference order; today only NTLMSSP. A mechanism sees raw tokens and knows
- * nothing of SPNEGO; this file wraps them, checks what the acceptor says (negState, supportedMech), and
- * protects the mechanism list with mechListMIC (RFC 4178 5): we send one with our last token whenever the
- * mechanism can sign, and verify the acceptor's when it sends one. Kerberos joins by adding a table entry;
- * callers never see which mechanism ran.
+ * The table holds NTLMSSP and Kerberos; the credentials name the one to offer (sec=), and only that one is
+ * in mechTypes, so the acceptor cannot steer us to another (a downgrade from Kerberos to NTLM needs the
+ * caller's consent: sec=ntlmssp). A mechanism sees raw tokens and knows nothing of SPNEGO; this file wraps
+ * them, checks what the acceptor says (negState, supportedMech), and protects the mechanism list with
+ * mechListMIC (RFC 4178 5): we send one with our last token whenever the mechanism can sign, and verify the
+ * acceptor's when it sends one. Callers never see which mechanism ran.
+ *
+ * Kerberos finishes differently from NTLMSSP: our one token (AP-REQ) is answered by accept-completed with
+ * the AP-REP, so the MECH phase may end with the acceptor's last token (step_mech hands it to the mechanism,
+ * which must finish on it).
  *
  * Phases: START -(NegTokenInit sent)-> MECH -(last mechanism token sent)-> FINAL -(acceptor's last token)->
  * DONE. Any error moves to DEAD, after which every call fails with -EPROTO: a half-finished exchange cannot be
@@ -21,7 +26,8 @@
 #include "auth_i.h"
 #include "smbfuse/ntlmssp.h"
 
-static const struct auth_mech *const mech_table[] = {&auth_mech_ntlmssp};
+static const struct auth_mech *const mech_table[] = {[AUTH_MECH_NTLMSSP] = &auth_mech_ntlmssp,
+						     [AUTH_MECH_KRB5] = &auth_mech_krb5};
 
 enum auth_phase { AUTH_START, AUTH_MECH, AUTH_FINAL, AUTH_DONE, AUTH_DEAD };
 
@@ -47,9 +53,11 @@ int auth_new(const struct auth_creds *cr, struct auth_ctx **out)
 		return -ENOMEM;
 	wbuf_init(&a->mech_types, 4096);
 	a->anonymous = cr->anonymous;
-	/* With one mechanism the choice is made here; with several, each would be created and the hint would
-	 * pick (the server's NegTokenInit lists what it accepts). */
-	a->mech = mech_table[0];
+	if ((unsigned)cr->mech >= sizeof(mech_table) / sizeof(mech_table[0])) {
+		free(a);
+		return -EINVAL;
+	}
+	a->mech = mech_table[cr->mech];
 	if ((rc = a->mech->create(cr, &a->st))) {
 		wbuf_free(&a->mech_types);
 		free(a);
@@ -96,7 +104,15 @@ static int check_hint(const struct auth_ctx *a, const uint8_t *in, size_t n)
 	if (spnego_init_decode(in, n, &init))
 		return -EBADMSG;
 	int rc = spnego_init_offers(&init, a->mech->oid, a->mech->oid_len);
+	if (rc == 0 && a->mech->alt_oid)
+		rc = spnego_init_offers(&init, a->mech->alt_oid, a->mech->alt_oid_len);
 	return rc < 0 ? -EBADMSG : rc ? 0 : -EACCES;
+}
+
+static bool is_our_oid(const struct auth_mech *m, const uint8_t *oid, size_t n)
+{
+	return (n == m->oid_len && memcmp(oid, m->oid, n) == 0) ||
+	       (m->alt_oid && n == m->alt_oid_len && memcmp(oid, m->alt_oid, n) == 0);
 }
 
 static int step_start(struct auth_ctx *a, const uint8_t *in, size_t n, struct wbuf *out)
@@ -123,10 +139,37 @@ static int read_resp(const struct auth_ctx *a, const uint8_t *in, size_t n, stru
 		return -EBADMSG;
 	if (r->neg_state == SPNEGO_REJECT)
 		return -EACCES;
-	if (r->supported_mech && (r->supported_mech_len != a->mech->oid_len ||
-				  memcmp(r->supported_mech, a->mech->oid, a->mech->oid_len) != 0))
+	if (r->supported_mech && !is_our_oid(a->mech, r->supported_mech, r->supported_mech_len))
 		return -EACCES;
 	return 0;
+}
+
+static int check_mic(struct auth_ctx *a, const struct spnego_resp *r)
+{
+	if (!r->mech_list_mic)
+		return 0;
+	int rc = a->mech->verify_mic(a->st, a->mech_types.p, a->mech_types.len, r->mech_list_mic,
+				     r->mech_list_mic_len);
+	return rc == -ENOTSUP ? 0 : rc;
+}
+
+/* The acceptor finished with its last token (Kerberos AP-REP): our mechanism must finish on it, saying
+ * nothing more, and the mechListMIC, if any, must match. */
+static int step_last(struct auth_ctx *a, const struct spnego_resp *r)
+{
+	struct wbuf tok;
+	wbuf_init(&tok, 0);
+	int rc = a->mech->step(a->st, r->response_token, r->response_token_len, &tok);
+	if (rc > 0 || (rc == 0 && tok.len))
+		rc = -EPROTO; /* the acceptor cannot be done before our mechanism is */
+	wbuf_free(&tok);
+	if (rc == 0)
+		rc = check_mic(a, r);
+	if (rc == 0) {
+		a->phase = AUTH_DONE;
+		a->final_seen = true;
+	}
+	return rc;
 }
 
 static int step_mech(struct auth_ctx *a, const uint8_t *in, size_t n, struct wbuf *out)
@@ -136,8 +179,10 @@ static int step_mech(struct auth_ctx *a, const uint8_t *in, size_t n, struct wbu
 	int rc = read_resp(a, in, n, &r);
 	if (rc)
 		return rc;
-	if (!r.response_token || r.neg_state == SPNEGO_ACCEPT_COMPLETED)
-		return -EPROTO; /* the acceptor cannot be done before our mechanism is */
+	if (!r.response_token)
+		return -EPROTO;
+	if (r.neg_state == SPNEGO_ACCEPT_COMPLETED)
+		return step_last(a, &r);
 	wbuf_init(&tok, 0);
 	wbuf_init(&mic, 0);
 	rc = a->mech->step(a->st, r.response_token, r.response_token_len, &tok);
@@ -171,12 +216,8 @@ static int step_final(struct auth_ctx *a, const uint8_t *in, size_t n)
 		return -EPROTO;
 	if (r.response_token && r.response_token_len) /* NTLMSSP has no fourth token */
 		return -EPROTO;
-	if (r.mech_list_mic) {
-		rc = a->mech->verify_mic(a->st, a->mech_types.p, a->mech_types.len, r.mech_list_mic,
-					 r.mech_list_mic_len);
-		if (rc && rc != -ENOTSUP)
-			return rc == -EBADMSG ? -EBADMSG : rc;
-	}
+	if ((rc = check_mic(a, &r)))
+		return rc;
 	a->phase = AUTH_DONE;
 	a->final_seen = true;
 	return 0;

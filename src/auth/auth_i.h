@@ -42,13 +42,18 @@ int auth_creds_nt_hash(const struct auth_creds *cr, uint8_t out[16]);
 /*
  * One authentication mechanism behind SPNEGO. step() sees raw mechanism tokens (in == NULL first) and
  * appends its reply to out: 1 = more server tokens needed by the mechanism, 0 = mechanism finished (out holds
- * its last token, possibly empty). get_mic/verify_mic implement GSS_GetMIC/GSS_VerifyMIC for the SPNEGO
- * mechListMIC (RFC 4178 5); -ENOTSUP when the mechanism has no integrity (anonymous).
+ * its last token, possibly empty). A mechanism whose acceptor finishes with its last token (Kerberos: the
+ * AP-REP of mutual authentication comes with accept-completed) returns 0 with no output for that token.
+ * get_mic/verify_mic implement GSS_GetMIC/GSS_VerifyMIC for the SPNEGO mechListMIC (RFC 4178 5); -ENOTSUP
+ * when the mechanism has no integrity (anonymous). alt_oid: another OID the acceptor may name for the same
+ * mechanism in its hint or supportedMech (Windows lists MS-KRB5 beside KRB5).
  */
 struct auth_mech {
 	const char *name;
 	const uint8_t *oid;
 	size_t oid_len;
+	const uint8_t *alt_oid;
+	size_t alt_oid_len;
 	int (*create)(const struct auth_creds *cr, void **st);
 	int (*step)(void *st, const uint8_t *in, size_t n, struct wbuf *out);
 	int (*session_key)(const void *st, uint8_t key[16]);
@@ -57,6 +62,7 @@ struct auth_mech {
 	void (*destroy)(void *st);
 };
 extern const struct auth_mech auth_mech_ntlmssp;
+extern const struct auth_mech auth_mech_krb5; /* krb5.c, or krb5_none.c: create fails -EPROTONOSUPPORT */
 
 /* NTLMv2 pieces (MS-NLMP 3.3.2), exposed for the known-answer tests. */
 int ntlm_v2_response(const uint8_t response_key[16], const uint8_t server_challenge[8],

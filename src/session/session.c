@@ -337,6 +337,8 @@ static void cfg_free(struct sess_cfg *c)
 	free((char *)c->domain);
 	free((char *)c->workstation);
 	free((char *)c->addr);
+	free((char *)c->krb5_ccache);
+	free((char *)c->krb5_keytab);
 	free((char *)c->nb_called);
 	free((char *)c->nb_calling);
 }
@@ -430,6 +432,8 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	s->cfg.domain = xstrdup(cfg->domain);
 	s->cfg.workstation = xstrdup(cfg->workstation);
 	s->cfg.addr = xstrdup(cfg->addr);
+	s->cfg.krb5_ccache = xstrdup(cfg->krb5_ccache);
+	s->cfg.krb5_keytab = xstrdup(cfg->krb5_keytab);
 	s->cfg.nb_called = xstrdup(cfg->nb_called);
 	s->cfg.nb_calling = xstrdup(cfg->nb_calling);
 	if (!s->cfg.port)
@@ -450,7 +454,8 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	pthread_cond_init(&s->stop_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	int rc = -ENOMEM;
-	if (!s->cfg.host || !s->cfg.share || (cfg->nt_hash && !s->cfg.nt_hash) || asprintf(&s->unc, "\\\\%s\\%s", cfg->host, cfg->share) < 0) {
+	if (!s->cfg.host || !s->cfg.share || (cfg->nt_hash && !s->cfg.nt_hash) ||
+	    (cfg->krb5_ccache && !s->cfg.krb5_ccache) || (cfg->krb5_keytab && !s->cfg.krb5_keytab) || asprintf(&s->unc, "\\\\%s\\%s", cfg->host, cfg->share) < 0) {
 		s->unc = NULL;
 		goto fail;
 	}

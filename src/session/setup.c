@@ -4,6 +4,7 @@
  * the keys; PreviousSessionId names the session a reconnect replaces (session.c).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,17 @@ static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t err
 {
 	switch (status) {
 	case STATUS_LOGON_FAILURE:
+		if (s->cfg.krb5) { /* the ticket was fine for the KDC, so the server refused it */
+			sess_set_err(errbuf, errlen, "logon failure: %s refused the Kerberos ticket for cifs/%s",
+				     s->cfg.host, s->cfg.host);
+			return -EACCES;
+		}
 		sess_set_err(errbuf, errlen, "logon failure: wrong user name or password for %s",
 			s->cfg.guest ? "guest" : (s->cfg.user ? s->cfg.user : ""));
+		return -EACCES;
+	case 0xC0000418u: /* STATUS_NTLM_BLOCKED: "ntlm auth = disabled", Windows "Restrict NTLM" */
+		sess_set_err(errbuf, errlen, "logon refused: %s does not accept NTLM (STATUS_NTLM_BLOCKED): mount with sec=krb5",
+			     s->cfg.host);
 		return -EACCES;
 	case 0xC0000072u: /* STATUS_ACCOUNT_DISABLED */
 	case 0xC0000193u: /* STATUS_ACCOUNT_EXPIRED */
@@ -76,7 +86,14 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 		.workstation = s->cfg.workstation,
 		.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
 		.target_host = s->cfg.host,
+		.mech = s->cfg.krb5 ? AUTH_MECH_KRB5 : AUTH_MECH_NTLMSSP,
+		.krb5_ccache = s->cfg.krb5_ccache,
+		.krb5_keytab = s->cfg.krb5_keytab,
 	};
+	/* The mechanism's own reason (no ticket, clock skew...) beats the errno's text. */
+	char why[512] = "";
+	cr.errbuf = why;
+	cr.errlen = sizeof(why);
 	struct auth_ctx *a = NULL;
 	struct wbuf out;
 	wbuf_init(&out, 0);
@@ -84,6 +101,13 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 	int rc = auth_new(&cr, &a);
 	if (rc == 0)
 		rc = auth_step(a, ns->rsp.security_blob, ns->rsp.security_blob_len, &out);
+	if (rc == -EACCES && !why[0] && cr.mech == AUTH_MECH_KRB5)
+		snprintf(why, sizeof(why), "%s does not offer Kerberos (its SPNEGO hint lists no krb5 mechanism)",
+			 s->cfg.host);
+	else if (rc == -EACCES && !why[0])
+		snprintf(why, sizeof(why), "%s does not offer NTLMSSP (Kerberos only? mount with sec=krb5)", s->cfg.host);
+	if (rc < 0)
+		sess_set_err(errbuf, errlen, "%s", why[0] ? why : strerror(-rc));
 	for (int round = 0; rc >= 0 && round < SESS_MAX_SETUP_ROUNDS; round++) {
 		int more = rc;
 		free(final->rsp);
@@ -104,7 +128,10 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 			rc = auth_step(a, rsp.blob, rsp.blob_len, &out);
 		}
 		if (rc < 0) {
-			sess_set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
+			if (why[0])
+				sess_set_err(errbuf, errlen, "%s", why);
+			else
+				sess_set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
 			break;
 		}
 		if (st == STATUS_SUCCESS) {
@@ -120,7 +147,13 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 		rc = -EPROTO;
 	}
 	uint8_t key[16];
-	if (rc == 0 && !auth_is_anonymous(a) && !l->info.guest && auth_session_key(a, key) == 0) {
+	int krc = rc == 0 && !auth_is_anonymous(a) && !l->info.guest ? auth_session_key(a, key) : -ENOKEY;
+	if (krc < 0 && rc == 0 && cr.mech == AUTH_MECH_KRB5 && !l->info.guest) {
+		/* NTLM without a key is the anonymous case; a Kerberos logon always has one, or it cannot sign */
+		sess_set_err(errbuf, errlen, "%s", why[0] ? why : "Kerberos gave no session key");
+		rc = krc;
+	}
+	if (krc == 0) {
 		struct smb2_keys keys;
 		rc = smb2_derive_keys(l->info.dialect, l->cipher, key, ns->preauth.hash, &keys);
 		if (rc == 0) {

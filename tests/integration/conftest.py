@@ -138,6 +138,22 @@ def posix_server(samba_server):
     return samba_server(root=_root_422(), **POSIX_OPTIONS)
 
 
+@pytest.fixture(scope="session")
+def krb5_dc(tmp_path_factory):
+    """The Samba AD DC of tests/integration/krb5dc.py, one for the whole session (provisioning is slow).
+    Skips only when its packages are missing; under CI=true that fails instead."""
+    import krb5dc
+    gone = krb5dc.missing()
+    if gone or os.geteuid() != 0:
+        msg = f"Kerberos DC needs root and: {' '.join(gone)}" if gone else "Kerberos DC needs root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI=true: tests/run-all.sh installs tests/packages.txt)", pytrace=False)
+        pytest.skip(msg)
+    dc = krb5dc.start_dc(tmp_path_factory.mktemp("krb5dc"))
+    yield dc
+    dc.close()
+
+
 @pytest.fixture
 def smbfuse_bin():
     why = _missing_fuse()

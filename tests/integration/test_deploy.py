@@ -485,12 +485,13 @@ def test_ip_option_and_noserverino(mount, server):
 
 # ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("opt,message", [
-    ("sec=krb5i", r"sec=krb5i: Kerberos is not supported"),
+    ("sec=krb5x", r"unknown sec=krb5x \(use krb5 or krb5i\)"),
     ("sec=ntlm", r"sec=ntlm: NTLMv1"),
     ("sec=bogus", r"unknown sec=bogus"),
     ("iocharset=iso8859-1", r"iocharset=iso8859-1: smbfuse always uses UTF-8"),
     ("multiuser", r"'multiuser' is not supported: one smbfuse mount"),
-    ("cruid=0", r"'cruid=0' is not supported: Kerberos"),
+    ("cruid=0", r"cruid= is for Kerberos: add sec=krb5"),
+    ("sec=krb5,guest", r"a guest has no Kerberos ticket"),
     ("nocase", r"'nocase' is not supported"),
     ("sfu", r"'sfu' is not supported"),
     ("rsize=100", r"bad rsize=100"),

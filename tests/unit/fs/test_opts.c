@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "smbfuse/auth.h"
 #include "smbfuse/namemap.h"
 #include "smbfuse/opts.h"
 #include "smbfuse/secret.h"
@@ -242,6 +243,61 @@ static void test_errors(void)
 	opt_free(&o);
 }
 
+/* sec=krb5: Kerberos only; USER is no principal; cruid= expands krb5.conf's default_ccache_name. */
+static void test_krb5(void)
+{
+	struct opts o;
+	char err[256], conf[] = "/tmp/smbfuse-opts-krb5-XXXXXX", cc[64];
+	if (!auth_krb5_available()) {
+		const char *k[] = {"//srv/s", "/mnt", "-osec=krb5", NULL};
+		CHECK(parse(&o, err, sizeof(err), k) == -EOPNOTSUPP && strstr(err, "built without Kerberos"));
+		opt_free(&o);
+		return;
+	}
+	char *user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	setenv("USER", "bob", 1);
+	const char *k[] = {"//srv/s", "/mnt", "-osec=krb5", NULL};
+	CHECK(parse(&o, err, sizeof(err), k) == 0 && o.krb5 && !o.sign && !o.user && !o.krb5_ccache);
+	opt_free(&o);
+	if (user)
+		setenv("USER", user, 1);
+	else
+		unsetenv("USER");
+	free(user);
+	const char *ki[] = {"//srv/s", "/mnt", "-osec=krb5i", NULL};
+	CHECK(parse(&o, err, sizeof(err), ki) == 0 && o.krb5 && o.sign);
+	opt_free(&o);
+	const char *both[] = {"//srv/s", "/mnt", "-osec=krb5,cruid=1,keytab=/k", NULL};
+	CHECK(parse(&o, err, sizeof(err), both) == -EINVAL && strstr(err, "exclude each other"));
+	opt_free(&o);
+	const char *bad[] = {"//srv/s", "/mnt", "-osec=krb5,cruid=x1", NULL};
+	CHECK(parse(&o, err, sizeof(err), bad) == -EINVAL && strstr(err, "bad cruid=x1"));
+	opt_free(&o);
+	const char *nosec[] = {"//srv/s", "/mnt", "-okeytab=/k", NULL};
+	CHECK(parse(&o, err, sizeof(err), nosec) == -EINVAL && strstr(err, "add sec=krb5"));
+	opt_free(&o);
+	const char *smb1[] = {"//srv/s", "/mnt", "-osec=krb5,vers=1.0", NULL};
+	CHECK(parse(&o, err, sizeof(err), smb1) == -EOPNOTSUPP && strstr(err, "SMB2/3 only"));
+	opt_free(&o);
+	/* cruid=: the profile's name with %{uid}; a missing FILE: cache is reported with its name */
+	int fd = mkstemp(conf);
+	snprintf(cc, sizeof(cc), "%s.cc.4242", conf);
+	dprintf(fd, "[libdefaults]\n default_ccache_name = FILE:%s.cc.%%{uid}\n", conf);
+	close(fd);
+	setenv("KRB5_CONFIG", conf, 1);
+	const char *cr[] = {"//srv/s", "/mnt", "-osec=krb5,cruid=4242", NULL};
+	CHECK(parse(&o, err, sizeof(err), cr) == -ENOKEY && strstr(err, cc) && strstr(err, "run kinit"));
+	opt_free(&o);
+	fd = open(cc, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	CHECK(parse(&o, err, sizeof(err), cr) == 0 && o.krb5_ccache && strncmp(o.krb5_ccache, "FILE:", 5) == 0 &&
+	      strcmp(o.krb5_ccache + 5, cc) == 0);
+	opt_free(&o);
+	unlink(cc);
+	unlink(conf);
+	unsetenv("KRB5_CONFIG");
+}
+
 static void test_wipe(void)
 {
 	char a0[] = "smbfuse", a1[] = "smb://d;u:topsecret@srv/s", a2[] = "-o",
@@ -420,6 +476,7 @@ int main(void)
 	test_credentials();
 	test_parse();
 	test_errors();
+	test_krb5();
 	test_wipe();
 	test_secret_copies();
 	return tap_done();

@@ -1,0 +1,213 @@
+"""Kerberos logon (sec=krb5, krb5i, cruid=, keytab=) against a Samba AD DC the tests provision
+(krb5dc.py: its own network namespace; smbfuse and kinit join it with nsenter --net)."""
+import os
+import re
+import subprocess
+
+import pytest
+
+import krb5dc
+import smbfixture as sf
+
+SOURCE = f"//{krb5dc.HOST}/data"
+
+
+@pytest.fixture
+def krb(krb5_dc, smbfuse_bin, tmp_path):
+    """Mount and fail helpers in the DC's namespace; every mount is unmounted at the end."""
+    mounts = []
+
+    class K:
+        dc = krb5_dc
+        cache = tmp_path / "cc"
+
+        def run(self, opts, cache=cache, env=None, mp=None):
+            mp = mp or tmp_path / f"mnt{len(mounts)}"
+            mp.mkdir(exist_ok=True)
+            e = krb5_dc.env(cache)
+            e.update(sf.sanitizer_env())
+            if env is not None:
+                e = {**e, **env}
+                e = {k: v for k, v in e.items() if v is not None}
+            r = subprocess.run(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-o", f"ip=127.0.0.1,{opts}"]),
+                               capture_output=True, text=True, env=e, stdin=subprocess.DEVNULL, timeout=60)
+            if sf.is_mounted(mp):
+                mounts.append(mp)
+            return r, mp
+
+        def mount(self, opts, **kw):
+            r, mp = self.run(opts, **kw)
+            assert r.returncode == 0 and sf.is_mounted(mp), r.stderr
+            return mp
+
+    yield K()
+    for mp in mounts:
+        subprocess.run(["fusermount3", "-u", str(mp)])
+        sf.wait_until(lambda: not sf.is_mounted(mp), 10, what=f"unmount of {mp}")
+
+
+def check_rw(mp, dc, name):
+    (mp / name).write_bytes(b"kerberos " + name.encode())
+    assert (dc.share / name).read_bytes() == b"kerberos " + name.encode()
+    (dc.share / (name + ".srv")).write_bytes(b"from the server")
+    assert (mp / (name + ".srv")).read_bytes() == b"from the server"
+
+
+def sessions(dc):
+    """smbstatus -b session rows: (protocol, encryption, signing). The user shows as a uid (3000000 and
+    up: the DC's idmap) unless winbind is in nsswitch.conf, so rows are told by their client address."""
+    return [l.split()[-3:] for l in dc.smbstatus().splitlines() if "(ipv4:127.0.0.1:" in l]
+
+
+def test_krb5_mount(krb):
+    krb.dc.kinit(krb.cache)
+    mp = krb.mount("sec=krb5")
+    check_rw(mp, krb.dc, "krb5.txt")
+    # the service ticket smbfuse got sits in the user's cache; the DC logged a Kerberos logon
+    assert re.search(rf"cifs/{krb5dc.HOST}@{krb5dc.REALM}", krb.dc.klist(krb.cache), re.I)
+    sf.wait_until(lambda: re.search(r"Successful AuthZ: \[SMB2,krb5\] user \[SMBFUSE\]\\\[alice\]",
+                                    krb.dc.log.read_text(errors="replace")), 10,
+                  what="a krb5 AuthZ line: " + krb.dc.log.read_text(errors="replace")[-3000:])
+
+
+@pytest.mark.parametrize("opts,enc", [("sec=krb5i", False), ("sec=krb5,seal", True)])
+def test_krb5_sign_and_seal(krb, opts, enc):
+    """The keys derive from the Kerberos session key: signed (krb5i) and encrypted (seal) sessions work."""
+    krb.dc.kinit(krb.cache)
+    before = len(sessions(krb.dc))
+    mp = krb.mount(opts)
+    check_rw(mp, krb.dc, "signed.txt")
+    rows = sf.wait_until(lambda: len(sessions(krb.dc)) > before and sessions(krb.dc), 10,
+                         what="smbstatus: " + krb.dc.smbstatus())
+    proto, encryption, signing = rows[-1]
+    assert proto == "SMB3_11" and signing != "-"
+    assert (encryption != "-") == enc
+
+
+def test_no_ticket(krb, tmp_path):
+    r, mp = krb.run("sec=krb5", cache=tmp_path / "absent")
+    assert r.returncode == 32 and not sf.is_mounted(mp)
+    assert f"no Kerberos ticket for cifs/{krb5dc.HOST}: run kinit" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_unknown_service_principal(krb, krb5_dc, smbfuse_bin, tmp_path):
+    krb.dc.kinit(krb.cache)
+    mp = tmp_path / "m"
+    mp.mkdir()
+    r = subprocess.run(krb5_dc.nsenter([smbfuse_bin, "//nosuchhost.smbfuse.test/data", mp, "-o",
+                                        "ip=127.0.0.1,sec=krb5"]), capture_output=True, text=True,
+                       env=krb5_dc.env(krb.cache), timeout=60)
+    assert r.returncode == 32 and "unknown service principal cifs/nosuchhost.smbfuse.test" in r.stderr, r.stderr
+
+
+def test_cruid(krb, tmp_path):
+    """A root mount with cruid= reads that user's cache (krb5.conf default_ccache_name, %{uid}), not
+    KRB5CCNAME."""
+    cache = krb.dc.base / "krb5cc_4242"
+    krb.dc.kinit(cache)
+    try:
+        r, _ = krb.run("sec=krb5", cache=None, env={"KRB5CCNAME": f"FILE:{tmp_path}/none"})
+        assert r.returncode == 32 and "no Kerberos ticket" in r.stderr
+        mp = krb.mount("sec=krb5,cruid=4242", cache=None, env={"KRB5CCNAME": f"FILE:{tmp_path}/none"})
+        check_rw(mp, krb.dc, "cruid.txt")
+        r, _ = krb.run("sec=krb5,cruid=4343")
+        assert r.returncode == 1 and "cruid=4343: no Kerberos credential cache" in r.stderr, r.stderr
+    finally:
+        cache.unlink()
+
+
+def test_keytab(krb, tmp_path):
+    """keytab= gets its own tickets: no kinit, no cache of the user's."""
+    kt = tmp_path / "alice.keytab"
+    subprocess.run(["samba-tool", "domain", "exportkeytab", str(kt), f"--principal={krb5dc.USER}@{krb5dc.REALM}",
+                    "-s", str(krb.dc.conf)], check=True, capture_output=True)
+    mp = krb.mount(f"sec=krb5,keytab={kt},username={krb5dc.USER}", cache=tmp_path / "absent")
+    check_rw(mp, krb.dc, "keytab.txt")
+    assert not (tmp_path / "absent").exists()
+
+
+def test_ntlm_disabled_kerberos_works(krb):
+    """A DC that refuses NTLM: sec=ntlmssp fails with one clear line, Kerberos still logs on."""
+    krb.dc.restart("\tntlm auth = disabled\n")
+    try:
+        krb.dc.kinit(krb.cache)
+        r, _ = krb.run(f"sec=ntlmssp,username={krb5dc.USER}", env={"PASSWD": krb5dc.USERPASS})
+        assert r.returncode == 32 and "does not accept NTLM (STATUS_NTLM_BLOCKED): mount with sec=krb5" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        mp = krb.mount("sec=krb5")
+        check_rw(mp, krb.dc, "nontlm.txt")
+    finally:
+        krb.dc.restart("")
+
+
+def test_reconnect_needs_a_ticket(krb, krb5_dc, smbfuse_bin, tmp_path):
+    """The connection is lost (the serving smbd killed) after kdestroy: the reconnect's logon fails with
+    the clear line and requests fail; after a new kinit the next request logs on again, and a file opened
+    before the loss still works."""
+    import signal
+    krb.dc.kinit(krb.cache)
+    mp = tmp_path / "m"
+    mp.mkdir()
+    log = open(tmp_path / "daemon.err", "w+")
+    e = {**krb5_dc.env(krb.cache), **sf.sanitizer_env()}
+    d = subprocess.Popen(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-f", "-o", "ip=127.0.0.1,sec=krb5,cache=none"]),
+                         stdout=log, stderr=log, env=e, stdin=subprocess.DEVNULL)
+    try:
+        sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
+        (mp / "held.txt").write_bytes(b"held")
+        fd = os.open(mp / "held.txt", os.O_RDONLY)
+        rows = [l.split() for l in krb.dc.smbstatus().splitlines() if "(ipv4:127.0.0.1:" in l]
+        assert len(rows) == 1, rows
+        subprocess.run(["kdestroy", "-c", f"FILE:{krb.cache}"], env=krb5_dc.env(), check=True)
+        os.kill(int(rows[0][0]), signal.SIGKILL)
+        err = f"no Kerberos ticket for cifs/{krb5dc.HOST}: run kinit"
+
+        def refused():
+            try:
+                os.listdir(mp)
+            except OSError:
+                pass
+            log.seek(0)
+            return err in log.read()
+        sf.wait_until(refused, 30, 0.5, what="the reconnect's Kerberos error in the daemon's log")
+        with pytest.raises(OSError):
+            (mp / "during.txt").write_bytes(b"x")
+        krb.dc.kinit(krb.cache)
+        sf.wait_until(lambda: _try_write(mp / "after.txt"), 30, 0.5,
+                      what="a logon with the new ticket")
+        assert (krb.dc.share / "after.txt").read_bytes() == b"after"
+        assert os.pread(fd, 4, 0) == b"held"
+        os.close(fd)
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mp)])
+        assert sf.stop_pid(d, 20) == 0
+        log.seek(0)
+        assert not sf.sanitizer_findings(log.read())
+
+
+def _try_write(p):
+    try:
+        p.write_bytes(b"after")
+        return True
+    except OSError:
+        return False
+
+
+def test_expired_ticket(krb):
+    """A cache whose tickets have run out: "has expired: run kinit", exit 32."""
+    import time
+    krb.dc.kinit(krb.cache, lifetime="3s")
+    end = time.time() + 4
+    sf.wait_until(lambda: time.time() > end, 10, 0.2, what="the ticket's end time")
+    r, mp = krb.run("sec=krb5")
+    assert r.returncode == 32 and not sf.is_mounted(mp)
+    assert re.search(r"ticket for cifs/\S+ has expired: run kinit", r.stderr), r.stderr
+
+
+def test_kdc_unreachable(krb, tmp_path):
+    """A TGT but no KDC to get the cifs/ ticket from (krb5.conf names a port nobody listens on)."""
+    krb.dc.kinit(krb.cache)
+    conf = tmp_path / "krb5.conf"
+    conf.write_text(krb.dc.krb5_conf.read_text().replace("kdc = 127.0.0.1", "kdc = 127.0.0.1:9"))
+    r, mp = krb.run("sec=krb5", env={"KRB5_CONFIG": str(conf)})
+    assert r.returncode == 32 and "cannot reach a Kerberos KDC for cifs/" in r.stderr, r.stderr
