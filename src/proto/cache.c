@@ -687,6 +687,7 @@ int pcache_new(struct smb_client *cl)
 	pthread_mutex_init(&pc->lock, NULL);
 	pthread_rwlock_init(&pc->ev_lock, NULL);
 	smb_cancel_cond_init(&pc->cond);
+	smb_cancel_cond_init(&pc->closing_cv);
 	pthread_cond_init(&pc->bcond, NULL);
 	g_queue_init(&pc->bjobs);
 	pc->by_path = g_hash_table_new(g_str_hash, g_str_equal);
@@ -766,6 +767,7 @@ void pcache_free(struct smb_client *cl)
 	pthread_mutex_destroy(&pc->lock);
 	pthread_rwlock_destroy(&pc->ev_lock);
 	pthread_cond_destroy(&pc->cond);
+	pthread_cond_destroy(&pc->closing_cv);
 	pthread_cond_destroy(&pc->bcond);
 	free(pc);
 	cl->cache = NULL;

@@ -82,6 +82,10 @@ struct pcache {
 	GHashTable *watches;  /* path -> struct watch (not owning) */
 	GHashTable *dleases;  /* &watch.key_id -> struct watch holding a directory lease (not owning) */
 	unsigned nwatch;      /* watches not ending */
+	/* Watches whose CLOSE is on its way (watch.c), whoever sends it; closing_cv: one of them ended. So that
+	 * watch_close_under can wait for a close another thread began, not only for its own. */
+	GSList *closing;
+	pthread_cond_t closing_cv;
 	GQueue jobs;	      /* struct job *: everything but breaks */
 	GQueue bjobs;	      /* struct job *: breaks, served by their own worker (see below) */
 	pthread_cond_t bcond; /* a break was queued, or stopping */

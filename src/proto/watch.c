@@ -50,6 +50,7 @@
 #include <sys/random.h>
 
 #include "cache_i.h"
+#include "smbfuse/cancel.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
@@ -115,12 +116,36 @@ static void dlease_unhash_locked(struct pcache *pc, struct watch *w)
 
 /* Close w's handle once and forget it; the glue stops trusting the directory, told now (the worker) or,
  * with queued, by the other worker (the break worker must not invalidate entries). */
+/* The CLOSE of w's handle, by whichever thread set w->closed (under the lock, with closing_begin_locked). */
+static void closing_begin_locked(struct pcache *pc, struct watch *w)
+{
+	pc->closing = g_slist_prepend(pc->closing, w);
+}
+
+static void watch_close_now(struct pcache *pc, struct watch *w)
+{
+	pc->cl->cio->watch_close(pc->cl, w->h);
+	pthread_mutex_lock(&pc->lock);
+	pc->closing = g_slist_remove(pc->closing, w);
+	pthread_cond_broadcast(&pc->closing_cv);
+	pthread_mutex_unlock(&pc->lock);
+}
+
+static bool closing_under_locked(const struct pcache *pc, const char *path)
+{
+	for (const GSList *e = pc->closing; e; e = e->next)
+		if (pc_path_under(((const struct watch *)e->data)->path, path))
+			return true;
+	return false;
+}
+
 static void watch_end_how(struct pcache *pc, struct watch *w, bool queued)
 {
-	struct smb_client *cl = pc->cl;
 	pthread_mutex_lock(&pc->lock);
 	bool close = !w->closed;
 	w->closed = true;
+	if (close)
+		closing_begin_locked(pc, w);
 	if (!w->ending)
 		pc->nwatch--;
 	w->ending = true;
@@ -132,7 +157,7 @@ static void watch_end_how(struct pcache *pc, struct watch *w, bool queued)
 	dlease_unhash_locked(pc, w);
 	pthread_mutex_unlock(&pc->lock);
 	if (close) {
-		cl->cio->watch_close(cl, w->h);
+		watch_close_now(pc, w);
 		/* Names in it are no longer covered: what we cached by name under it is forgotten. */
 		pc_forget_path(pc, w->path);
 		if (queued)
@@ -398,7 +423,6 @@ static gint deeper_first(gconstpointer a, gconstpointer b)
 
 void watch_close_under(struct pcache *pc, const char *path)
 {
-	struct smb_client *cl = pc->cl;
 	GSList *ws = NULL;
 	pthread_mutex_lock(&pc->lock);
 	GHashTableIter it;
@@ -419,6 +443,7 @@ void watch_close_under(struct pcache *pc, const char *path)
 			continue;
 		}
 		w->closed = true;
+		closing_begin_locked(pc, w);
 		ws = g_slist_prepend(ws, w);
 	}
 	pthread_mutex_unlock(&pc->lock);
@@ -426,12 +451,17 @@ void watch_close_under(struct pcache *pc, const char *path)
 	for (GSList *e = ws; e; e = e->next) {
 		struct watch *w = e->data;
 		/* Completes the request in flight (NOTIFY_CLEANUP); its job finds the watch closed and ending. */
-		cl->cio->watch_close(cl, w->h);
+		watch_close_now(pc, w);
 		pc_queue_event(pc, SMB_EV_DIR, w->path);
 	}
 	pthread_mutex_lock(&pc->lock);
 	for (GSList *e = ws; e; e = e->next)
 		watch_put_locked(pc, e->data);
+	/* A watch below path that another thread is closing (evicted, broken, another rename's) still holds
+	 * its handle until that CLOSE is answered: the server would refuse our rename for it. Each CLOSE has
+	 * its deadline; an interrupt ends the wait (the operation then meets the server's refusal). */
+	while (closing_under_locked(pc, path) && smb_cancel_wait(&pc->closing_cv, &pc->lock, NULL) == 0)
+		;
 	pthread_mutex_unlock(&pc->lock);
 	g_slist_free(ws);
 }
