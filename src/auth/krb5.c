@@ -34,16 +34,19 @@ static OM_uint32 inquire_by_oid(OM_uint32 *min, const gss_ctx_id_t ctx, const gs
 	return gss_inquire_sec_context_by_oid(min, ctx, oid, set);
 }
 
-static const struct auth_gss_fns gss_real = {
-	.acquire_cred_from = gss_acquire_cred_from,
-	.init_sec_context = gss_init_sec_context,
-	.inquire_sec_context_by_oid = inquire_by_oid,
-	.get_mic = gss_get_mic,
-	.verify_mic = gss_verify_mic,
-	.delete_sec_context = gss_delete_sec_context,
-	.release_cred = gss_release_cred,
-};
-struct auth_gss_fns auth_gss = gss_real;
+/* One initializer for both: ISO C (and clang) take no const object as a static initializer. */
+#define GSS_REAL                                                                                           \
+	{                                                                                                  \
+	    .acquire_cred_from = gss_acquire_cred_from,                                                    \
+	    .init_sec_context = gss_init_sec_context,                                                      \
+	    .inquire_sec_context_by_oid = inquire_by_oid,                                                  \
+	    .get_mic = gss_get_mic,                                                                        \
+	    .verify_mic = gss_verify_mic,                                                                  \
+	    .delete_sec_context = gss_delete_sec_context,                                                  \
+	    .release_cred = gss_release_cred,                                                              \
+	}
+static const struct auth_gss_fns gss_real = GSS_REAL;
+struct auth_gss_fns auth_gss = GSS_REAL;
 
 void auth_gss_reset(void)
 {
