@@ -96,7 +96,7 @@ static struct psrv_open *req_open(struct psrv *s, const struct srv_req *q, size_
 	return fid ? open_find(s, fid) : NULL;
 }
 
-static void error_body(struct wbuf *b)
+void psrv_error_body(struct wbuf *b)
 {
 	wbuf_u16(b, 9);
 	wbuf_u16(b, 0);
@@ -129,75 +129,10 @@ static void end_notify(struct psrv *s, int fd, struct psrv_open *o, uint32_t sta
 		return;
 	struct wbuf b;
 	wbuf_init(&b, 0);
-	error_body(&b);
+	psrv_error_body(&b);
 	psrv_send_late(s, fd, o->notify_mid, SMB2_CHANGE_NOTIFY, status, 0, &b);
 	wbuf_free(&b);
 	o->notify_mid = 0;
-}
-
-/* A LOCK's answer with status (final or interim, async when async_id is not 0). */
-static void lock_rsp(struct psrv *s, int fd, uint64_t mid, uint64_t async_id, uint32_t status)
-{
-	struct wbuf b;
-	wbuf_init(&b, 0);
-	if (status == STATUS_SUCCESS) {
-		wbuf_u16(&b, 4);
-		wbuf_u16(&b, 0);
-	} else {
-		error_body(&b);
-	}
-	psrv_send_late(s, fd, mid, SMB2_LOCK, status, async_id, &b);
-	wbuf_free(&b);
-}
-
-/* false: answered here (or later, at a CANCEL). */
-static bool lock_answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf *b)
-{
-	uint32_t flags = q->body_len >= 44 ? get_le32(q->body + 40) : 0;
-	pthread_mutex_lock(&s->mu);
-	s->last_lock_flags = flags;
-	bool unlock = flags & SMB2_LOCKFLAG_UNLOCK;
-	if (unlock)
-		s->unlocks++;
-	else
-		s->locks++;
-	bool pend = !unlock && s->lock_pending;
-	uint32_t final = s->lock_final;
-	bool hold = s->lock_hold;
-	if (pend) {
-		s->lock_pending = false;
-		if (hold) {
-			s->lock_mid = q->h.message_id;
-			s->lock_async = 0x7700 + q->h.message_id;
-		}
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (!pend) {
-		wbuf_u16(b, 4);
-		wbuf_u16(b, 0);
-		return true;
-	}
-	lock_rsp(s, fd, q->h.message_id, 0x7700 + q->h.message_id, STATUS_PENDING);
-	if (!hold)
-		lock_rsp(s, fd, q->h.message_id, 0x7700 + q->h.message_id, final);
-	return false;
-}
-
-/* A CANCEL of the lock waiting for one (by AsyncId or MessageId): its final answer. */
-static void lock_cancel(struct psrv *s, int fd, const struct srv_req *q)
-{
-	pthread_mutex_lock(&s->mu);
-	bool hit = s->lock_mid && ((q->h.flags & SMB2_FLAGS_ASYNC_COMMAND) ? q->h.async_id == s->lock_async
-									    : q->h.message_id == s->lock_mid);
-	uint64_t mid = s->lock_mid, async = s->lock_async;
-	uint32_t st = s->lock_cancel_status;
-	if (hit) {
-		s->cancels++;
-		s->lock_mid = s->lock_async = 0;
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (hit)
-		lock_rsp(s, fd, mid, async, st);
 }
 
 static void negotiate_body(struct psrv *s, struct wbuf *b)
@@ -277,7 +212,7 @@ static uint32_t create_body(struct psrv *s, const struct srv_req *q, struct wbuf
 	s->dh_reconnects += reconnect;
 	pthread_mutex_unlock(&s->mu);
 	if (reconnect && refuse) {
-		error_body(b);
+		psrv_error_body(b);
 		return refuse;
 	}
 	uint32_t options = q->body_len >= 44 ? get_le32(q->body + 40) : 0;
@@ -374,7 +309,7 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 		pthread_mutex_unlock(&s->mu);
 		if (est) {
 			wbuf_free(&d);
-			error_body(b);
+			psrv_error_body(b);
 			return est;
 		}
 	} else if (type == SMB2_0_INFO_SECURITY) {
@@ -395,7 +330,7 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 		wbuf_utf16(&d, "NTFS", 4);
 	} else {
 		wbuf_free(&d);
-		error_body(b);
+		psrv_error_body(b);
 		return STATUS_NOT_SUPPORTED;
 	}
 	wbuf_u16(b, 9);
@@ -410,7 +345,7 @@ static uint32_t query_dir_body(struct psrv *s, const struct srv_req *q, struct w
 {
 	struct psrv_open *o = req_open(s, q, 8);
 	if (!o || o->listed) {
-		error_body(b);
+		psrv_error_body(b);
 		return o ? STATUS_NO_MORE_FILES : STATUS_FILE_CLOSED;
 	}
 	o->listed = true;
@@ -466,7 +401,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 {
 	*st = fid_check(s, q);
 	if (*st) {
-		error_body(b);
+		psrv_error_body(b);
 		return true;
 	}
 	uint32_t n32 = q->body_len >= 8 ? get_le32(q->body + 4) : 0;
@@ -544,12 +479,12 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 			o->notify_mid = q->h.message_id;
 			return false;
 		}
-		error_body(b);
+		psrv_error_body(b);
 		*st = STATUS_INVALID_PARAMETER;
 		break;
 	}
 	case SMB2_LOCK:
-		return lock_answer(s, fd, q, b);
+		return psrv_lock_answer(s, fd, q, b);
 	case SMB2_OPLOCK_BREAK:
 		psrv_dlease_ack(s, q, b);
 		break;
@@ -567,7 +502,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		break;
 	default:
 	unsupported:
-		error_body(b);
+		psrv_error_body(b);
 		*st = STATUS_NOT_SUPPORTED;
 	}
 	return true;
@@ -602,7 +537,7 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			for (size_t k = 0; k < sizeof(s->open) / sizeof(s->open[0]); k++)
 				if (s->open[k].fid && s->open[k].notify_mid == q[i].h.message_id)
 					end_notify(s, fd, &s->open[k], STATUS_CANCELLED);
-			lock_cancel(s, fd, &q[i]);
+			psrv_lock_cancel(s, fd, &q[i]);
 			continue;
 		}
 		uint32_t fst = 0, st;
@@ -616,10 +551,10 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 		bool related = q[i].h.flags & SMB2_FLAGS_RELATED_OPERATIONS;
 		if (related && chain_status != STATUS_SUCCESS) {
 			st = chain_status;
-			error_body(&b[nr]);
+			psrv_error_body(&b[nr]);
 		} else if (f == PSRV_STATUS) {
 			st = chain_status = fst;
-			error_body(&b[nr]);
+			psrv_error_body(&b[nr]);
 		} else if (!answer(s, fd, &q[i], &b[nr], &st)) {
 			wbuf_free(&b[nr]);
 			continue;

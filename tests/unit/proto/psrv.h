@@ -172,6 +172,12 @@ enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
 struct srv_req;
 struct wbuf;
 uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
+/* The body of an error answer (MS-SMB2 2.2.2). */
+void psrv_error_body(struct wbuf *b);
+/* psrv_lock.c, server thread: a LOCK's answer (false: answered apart, now or at a CANCEL); a CANCEL of the
+ * lock kept waiting. */
+bool psrv_lock_answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf *b);
+void psrv_lock_cancel(struct psrv *s, int fd, const struct srv_req *q);
 /* An answer sent apart from its request's frame (async when async_id is not 0); server thread only. */
 void psrv_send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32_t status, uint64_t async_id,
 		    const struct wbuf *b);

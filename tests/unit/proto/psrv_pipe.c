@@ -17,10 +17,7 @@ bool psrv_pipe_answer(struct psrv *s, int cmd, struct wbuf *b, uint32_t *st)
 	pthread_mutex_unlock(&s->mu);
 	if (i == s->pipe_n) {
 		/* Nothing left to say: what a pipe with no message waiting answers a READ. */
-		wbuf_u16(b, 9);
-		wbuf_u16(b, 0);
-		wbuf_u32(b, 0);
-		wbuf_u8(b, 0);
+		psrv_error_body(b);
 		*st = 0xC00000D9u; /* STATUS_PIPE_EMPTY */
 		return true;
 	}
