@@ -238,6 +238,7 @@ static void fx_down(struct fx *f)
 static int run_case(const struct op_case *c, enum kind k, bool smb1, unsigned *fired)
 {
 	struct fx f;
+	*fired = 0; /* also when the fixture never came up */
 	if (!fx_up(&f, c, smb1))
 		return -EPROTO - 1000;
 	static const enum psrv_fault fault_of[] = {PSRV_STATUS, PSRV_MALFORMED, PSRV_DROP, PSRV_SILENT, PSRV_DOS};
