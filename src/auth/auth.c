@@ -90,6 +90,13 @@ int auth_session_key(const struct auth_ctx *a, uint8_t key[16])
 	return a->mech->session_key(a->st, key);
 }
 
+long auth_lifetime(const struct auth_ctx *a)
+{
+	if (a->phase == AUTH_DEAD || !a->mech->lifetime)
+		return 0;
+	return a->mech->lifetime(a->st);
+}
+
 void *auth_mech_state(struct auth_ctx *a)
 {
 	return a->st;

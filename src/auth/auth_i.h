@@ -57,6 +57,7 @@ struct auth_mech {
 	int (*create)(const struct auth_creds *cr, void **st);
 	int (*step)(void *st, const uint8_t *in, size_t n, struct wbuf *out);
 	int (*session_key)(const void *st, uint8_t key[16]);
+	long (*lifetime)(const void *st); /* optional: seconds the logon stays valid, 0 = no end known */
 	int (*get_mic)(void *st, const uint8_t *msg, size_t n, struct wbuf *out);
 	int (*verify_mic)(void *st, const uint8_t *msg, size_t n, const uint8_t *mic, size_t mic_len);
 	void (*destroy)(void *st);

@@ -63,6 +63,7 @@ struct krb5_st {
 	char memcc[64];	   /* keytab mounts: a private MEMORY: cache, destroyed with the context */
 	char *errbuf;
 	size_t errlen;
+	OM_uint32 time_rec; /* seconds the established context (the service ticket) stays valid */
 	bool done;
 };
 
@@ -273,7 +274,7 @@ static int k_step(void *p, const uint8_t *in, size_t n, struct wbuf *out)
 		return -EPROTO;
 	OM_uint32 maj = auth_gss.init_sec_context(&min, st->cred, &st->ctx, st->target, &oid_krb5,
 						  GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
-						  in ? &ib : GSS_C_NO_BUFFER, NULL, &ob, &flags, NULL);
+						  in ? &ib : GSS_C_NO_BUFFER, NULL, &ob, &flags, &st->time_rec);
 	if (GSS_ERROR(maj)) {
 		gss_release_buffer(&m2, &ob);
 		return krb5_fail(st, in ? "mutual authentication" : "ticket", maj, min);
@@ -315,6 +316,13 @@ static int k_session_key(const void *p, uint8_t key[16])
 	return 0;
 }
 
+/* The server ends the session when the ticket does (Samba: gensec_expire_time; MS-SMB2 3.3.5.5.3). */
+static long k_lifetime(const void *p)
+{
+	const struct krb5_st *st = p;
+	return st->done && st->time_rec != GSS_C_INDEFINITE ? (long)st->time_rec : 0;
+}
+
 static int k_get_mic(void *p, const uint8_t *msg, size_t n, struct wbuf *out)
 {
 	struct krb5_st *st = p;
@@ -354,6 +362,7 @@ const struct auth_mech auth_mech_krb5 = {
 	.create = k_create,
 	.step = k_step,
 	.session_key = k_session_key,
+	.lifetime = k_lifetime,
 	.get_mic = k_get_mic,
 	.verify_mic = k_verify_mic,
 	.destroy = k_destroy,

@@ -1,5 +1,6 @@
 """Kerberos logon (sec=krb5, krb5i, cruid=, keytab=) against a Samba AD DC the tests provision
 (krb5dc.py: its own network namespace; smbfuse and kinit join it with nsenter --net)."""
+import contextlib
 import os
 import re
 import subprocess
@@ -44,6 +45,30 @@ def krb(krb5_dc, smbfuse_bin, tmp_path):
     for mp in mounts:
         subprocess.run(["fusermount3", "-u", str(mp)])
         sf.wait_until(lambda: not sf.is_mounted(mp), 10, what=f"unmount of {mp}")
+
+
+@contextlib.contextmanager
+def foreground(krb5_dc, smbfuse_bin, cache, mp, opts):
+    """smbfuse -f in the DC's namespace with its log in a file (yielded, open), unmounted at the end; the
+    daemon must then end by itself with status 0 and no sanitizer finding."""
+    mp.mkdir()
+    log = open(mp.parent / "daemon.err", "w+")
+    e = {**krb5_dc.env(cache), **sf.sanitizer_env()}
+    d = subprocess.Popen(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-f", "-o", f"ip=127.0.0.1,{opts}"]),
+                         stdout=log, stderr=log, env=e, stdin=subprocess.DEVNULL)
+    try:
+        sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
+        yield log
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mp)])
+        # The daemon ends by itself once unmounted; a SIGTERM before that would be the test's own race.
+        try:
+            rc = d.wait(20)
+        except subprocess.TimeoutExpired:
+            rc = sf.stop_pid(d, 5)
+        assert rc == 0, rc
+        log.seek(0)
+        assert not sf.sanitizer_findings(log.read())
 
 
 def check_rw(mp, dc, name):
@@ -147,13 +172,7 @@ def test_reconnect_needs_a_ticket(krb, krb5_dc, smbfuse_bin, tmp_path):
     import signal
     krb.dc.kinit(krb.cache)
     mp = tmp_path / "m"
-    mp.mkdir()
-    log = open(tmp_path / "daemon.err", "w+")
-    e = {**krb5_dc.env(krb.cache), **sf.sanitizer_env()}
-    d = subprocess.Popen(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-f", "-o", "ip=127.0.0.1,sec=krb5,cache=none"]),
-                         stdout=log, stderr=log, env=e, stdin=subprocess.DEVNULL)
-    try:
-        sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
+    with foreground(krb5_dc, smbfuse_bin, krb.cache, mp, "sec=krb5,cache=none") as log:
         (mp / "held.txt").write_bytes(b"held")
         fd = os.open(mp / "held.txt", os.O_RDONLY)
         # The sessions of earlier tests' mounts end on the DC a moment after their unmount: await ours alone.
@@ -181,16 +200,6 @@ def test_reconnect_needs_a_ticket(krb, krb5_dc, smbfuse_bin, tmp_path):
         assert (krb.dc.share / "after.txt").read_bytes() == b"after"
         assert os.pread(fd, 4, 0) == b"held"
         os.close(fd)
-    finally:
-        subprocess.run(["fusermount3", "-u", str(mp)])
-        # The daemon ends by itself once unmounted; a SIGTERM before that would be the test's own race.
-        try:
-            rc = d.wait(20)
-        except subprocess.TimeoutExpired:
-            rc = sf.stop_pid(d, 5)
-        assert rc == 0, rc
-        log.seek(0)
-        assert not sf.sanitizer_findings(log.read())
 
 
 def _try_write(p):
@@ -219,3 +228,43 @@ def test_kdc_unreachable(krb, tmp_path):
     conf.write_text(krb.dc.krb5_conf.read_text().replace("kdc = 127.0.0.1", "kdc = 127.0.0.1:9"))
     r, mp = krb.run("sec=krb5", env={"KRB5_CONFIG": str(conf)})
     assert r.returncode == 32 and "cannot reach a Kerberos KDC for cifs/" in r.stderr, r.stderr
+
+
+def _stats(smbfuse_bin, mp):
+    out = subprocess.run([str(smbfuse_bin), "--stats", str(mp)], capture_output=True, text=True, timeout=10,
+                         check=True).stdout
+    return {k: int(v) for k, v in (line.split() for line in out.splitlines())}
+
+
+@pytest.mark.timeout(300)
+def test_reauthentication_in_place(krb, krb5_dc, smbfuse_bin, tmp_path):
+    """A logon whose ticket runs out is renewed on the same connection before the server ends it: first
+    with nothing newer in the cache (one warning: run kinit), then, after a kinit, with the new ticket. The
+    session outlives the first ticket with no reconnect, and a file opened before works after."""
+    import time
+    # The DC gives no service ticket from a TGT with less than about 2 minutes left.
+    krb.dc.kinit(krb.cache, lifetime="2m30s")
+    start = time.monotonic()
+    mp = tmp_path / "m"
+    with foreground(krb5_dc, smbfuse_bin, krb.cache, mp, "sec=krb5,cache=none") as log:
+        def logged(what):
+            log.seek(0)
+            return what in log.read()
+        (mp / "held.txt").write_bytes(b"held")
+        fd = os.open(mp / "held.txt", os.O_RDWR)
+        sf.wait_until(lambda: logged("the cache holds no newer one: run kinit"), 150, 0.5,
+                      what="the warning of a re-authentication with the same ticket")
+        assert _stats(smbfuse_bin, mp)["session.reauthentications"] == 1
+        krb.dc.kinit(krb.cache)
+        sf.wait_until(lambda: _stats(smbfuse_bin, mp)["session.reauthentications"] >= 2, 30, 0.2,
+                      what="a re-authentication with the new ticket")
+        end = start + 152
+        sf.wait_until(lambda: time.monotonic() > end, 60, 0.5, what="the first ticket's end")
+        assert os.pread(fd, 4, 0) == b"held"
+        os.pwrite(fd, b"HELD", 0)
+        (mp / "after.txt").write_bytes(b"after")
+        assert (krb.dc.share / "held.txt").read_bytes() == b"HELD"
+        assert (krb.dc.share / "after.txt").read_bytes() == b"after"
+        st = _stats(smbfuse_bin, mp)
+        assert st["session.reconnects"] == 0 and st["handles.reopened"] == 0, st
+        os.close(fd)
