@@ -78,6 +78,12 @@ def check_rw(mp, dc, name):
     assert (mp / (name + ".srv")).read_bytes() == b"from the server"
 
 
+def newest_session(dc, before):
+    """(protocol, encryption, signing) of the session that came after the first `before` ones."""
+    rows = sf.wait_until(lambda: len(sessions(dc)) > before and sessions(dc), 10, what="smbstatus: " + dc.smbstatus())
+    return rows[-1]
+
+
 def sessions(dc):
     """smbstatus -b session rows: (protocol, encryption, signing). The user shows as a uid (3000000 and
     up: the DC's idmap) unless winbind is in nsswitch.conf, so rows are told by their client address."""
@@ -102,12 +108,29 @@ def test_krb5_sign_and_seal(krb, opts, enc):
     before = len(sessions(krb.dc))
     mp = krb.mount(opts)
     check_rw(mp, krb.dc, "signed.txt")
-    rows = sf.wait_until(lambda: len(sessions(krb.dc)) > before and sessions(krb.dc), 10,
-                         what="smbstatus: " + krb.dc.smbstatus())
-    proto, encryption, signing = rows[-1]
+    proto, encryption, signing = newest_session(krb.dc, before)
     assert proto == "SMB3_11" and signing != "-"
     assert (encryption != "-") == enc
 
+
+
+def test_krb5_over_smb1(krb):
+    """SMB1 (NT LM 0.12) with extended security: the same SPNEGO Kerberos logon, and signing with the whole
+    Kerberos session key (MS-SMB 3.2.5.3; 32 bytes for AES-256), which the DC requires."""
+    krb.dc.restart("\tserver min protocol = NT1\n")
+    try:
+        krb.dc.kinit(krb.cache)
+        for opts in ("vers=1.0,sec=krb5", "vers=1.0,sec=krb5i"):
+            before = len(sessions(krb.dc))
+            mp = krb.mount(opts)
+            check_rw(mp, krb.dc, "smb1.txt")
+            proto, _, signing = newest_session(krb.dc, before)
+            assert proto == "NT1" and signing != "-", (proto, signing)
+            subprocess.run(["fusermount3", "-u", str(mp)], check=True)
+        sf.wait_until(lambda: re.search(r"Successful AuthZ: \[SMB,krb5\]", krb.dc.log.read_text(errors="replace")),
+                      10, what="an SMB1 krb5 AuthZ line in the DC's log")
+    finally:
+        krb.dc.restart("")
 
 def test_no_ticket(krb, tmp_path):
     r, mp = krb.run("sec=krb5", cache=tmp_path / "absent")

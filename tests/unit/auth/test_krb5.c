@@ -143,6 +143,12 @@ static void test_success_and_key(void)
 	CHECK(answer(a, SPNEGO_ACCEPT_COMPLETED, true) == 0);
 	CHECK(auth_session_key(a, key) == 0);
 	CHECK_MEM(key, "\x01\x02\x03\x04\x05\x06\x07\x08\0\0\0\0\0\0\0\0", 16);
+	/* SMB1 signs with the key at its own length; a buffer too small for it is refused, not cut */
+	uint8_t full[32];
+	size_t n = 0;
+	CHECK(auth_session_key_full(a, full, sizeof(full), &n) == 0 && n == 8);
+	CHECK_MEM(full, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	CHECK(auth_session_key_full(a, full, 4, &n) == -ENOBUFS);
 	auth_free(a);
 }
 
