@@ -65,6 +65,7 @@ const char *smb1_command_name(uint8_t cmd);
 #define SMB1_FLAGS2_EAS 0x0002
 #define SMB1_FLAGS2_SMB_SECURITY_SIGNATURE 0x0004
 #define SMB1_FLAGS2_IS_LONG_NAME 0x0040
+#define SMB1_FLAGS2_REPARSE_PATH 0x0400 /* the path holds an @GMT token (MS-SMB 2.2.3.1) */
 #define SMB1_FLAGS2_EXTENDED_SECURITY 0x0800
 #define SMB1_FLAGS2_DFS 0x1000
 #define SMB1_FLAGS2_NT_STATUS 0x4000

@@ -77,6 +77,8 @@ uint64_t timespec_to_filetime(struct timespec ts);
  * date that does not exist, a byte more or less). */
 #define SMB_GMT_TOKEN_LEN 24
 int gmt_token_parse(const char *s, size_t len, uint64_t *out);
+/* The token of FILETIME ft (whole seconds), for a dialect that names a version by path (SMB1). */
+int gmt_token_format(uint64_t ft, char out[SMB_GMT_TOKEN_LEN + 1]);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 uint64_t now_ms(void);

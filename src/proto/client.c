@@ -60,13 +60,34 @@ static int wire_join(enum name_map m, char sep, const char *prefix, const char *
 	return 0;
 }
 
+/* SMB1: a token anywhere names that version of the rest of the path (as over SMB2); Samba reads it only
+ * at the front, so it moves there. */
+static int smb1_snap_front(char **wpath)
+{
+	char *plain = NULL, tok[SMB_GMT_TOKEN_LEN + 1], *s;
+	uint64_t twrp;
+	int rc = proto_snap_split(*wpath, '\\', &plain, &twrp);
+	if (rc <= 0 || *wpath[0] == '@' || gmt_token_format(twrp, tok) < 0) {
+		free(plain);
+		return rc < 0 ? rc : 0;
+	}
+	rc = asprintf(&s, "%s%s%s", tok, *plain ? "\\" : "", plain) < 0 ? -ENOMEM : 0;
+	free(plain);
+	if (rc == 0) {
+		free(*wpath);
+		*wpath = s;
+	}
+	return rc;
+}
+
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 {
 	*out = NULL;
 	if (proto_path_hidden(path))
 		return -ENOENT; /* a file unlinked while open (hidden.c): gone, as far as the glue knows */
 	/* POSIX paths (SMB 3.1.1 POSIX extensions) are '/'-separated: Samba then reads '\\' as a name's byte. */
-	return wire_join(cl->map, cl->posix ? '/' : '\\', cl->prefix, path, out);
+	int rc = wire_join(cl->map, cl->posix ? '/' : '\\', cl->prefix, path, out);
+	return rc == 0 && cl->smb1 ? smb1_snap_front(out) : rc;
 }
 
 uint32_t proto_open_access(int flags)
@@ -177,6 +198,22 @@ int proto_snap_split(const char *wpath, char sep, char **out, uint64_t *twrp)
 			return 1;
 		}
 		p = end ? end + 1 : p + len;
+	}
+	return 0;
+}
+
+int proto_snap_refuse(const char *path, const char *to)
+{
+	for (int i = 0; i < 2; i++) {
+		const char *p = i ? to : path;
+		char *plain = NULL;
+		uint64_t twrp;
+		if (p && proto_snap_split(p, '/', &plain, &twrp) == 1) {
+			free(plain);
+			log_warn("%s: a previous version (@GMT) is read-only", p);
+			return -EROFS;
+		}
+		free(plain);
 	}
 	return 0;
 }
@@ -360,6 +397,23 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct
 	return smb1_client_start(cl, sc, &o, errbuf, errlen);
 }
 
+/* SMB1 names a previous version with an @GMT path component (and SMB_FLAGS2_REPARSE_PATH, smb1_link.c), not
+ * with a create context: the token leads every path of a snapshot= mount. */
+static int smb1_snapshot_prefix(struct smb_client *cl, char *errbuf, size_t errlen)
+{
+	char tok[SMB_GMT_TOKEN_LEN + 1], *p;
+	if (gmt_token_format(cl->snapshot, tok) < 0) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "snapshot=: over SMB1 a version is named by whole seconds of 1970-9999");
+		return -EINVAL;
+	}
+	if (asprintf(&p, "%s%s%s", tok, *cl->prefix ? "\\" : "", cl->prefix) < 0)
+		return -ENOMEM;
+	free(cl->prefix);
+	cl->prefix = p;
+	return 0;
+}
+
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
 	return proto_client_new(cfg, 0, out, errbuf, errlen);
@@ -418,13 +472,8 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)
 			log_dbg("the server does not offer the SMB 3.1.1 POSIX extensions");
 	}
-	if (cl->smb1 && cfg->snapshot) {
-		/* SMB1 names a previous version with an @GMT path component, not with a create context. */
-		if (errbuf)
-			snprintf(errbuf, errlen, "snapshot= needs SMB 2.0.2 or later (the server speaks SMB1)");
-		rc = -EOPNOTSUPP;
+	if (cl->smb1 && cfg->snapshot && (rc = smb1_snapshot_prefix(cl, errbuf, errlen)) < 0)
 		goto fail;
-	}
 	if (cfg->mfsymlinks)
 		mfsym_install(cl);
 	/* A subdir that is not there would otherwise mount fine and fail on every access. */

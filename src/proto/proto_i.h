@@ -125,6 +125,9 @@ uint32_t proto_open_options(int flags);
  */
 int proto_snap_split(const char *wpath, char sep, char **out, uint64_t *twrp);
 bool proto_snap_writes(uint32_t access, uint32_t disposition, uint32_t options);
+/* For a dialect without a TWrp context (SMB1): -EROFS, with one log line, when the glue's path (or, for a
+ * change of both, to) runs through a previous version; 0 otherwise. */
+int proto_snap_refuse(const char *path, const char *to);
 
 /*
  * Security descriptors, the same in both dialects (sd.c): the access an open needs to read

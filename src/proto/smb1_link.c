@@ -137,10 +137,45 @@ void call_init(struct call *c, struct s1link *l, uint8_t command)
 	smb1_sess_req_init(l->s, &c->w, command);
 }
 
+/*
+ * A path that runs through a previous version (an @GMT token component, UTF-16LE in the request) is flagged
+ * SMB_FLAGS2_REPARSE_PATH (MS-SMB 2.2.3.1), without which the server takes the token for a name (Samba:
+ * UCF_GMT_PATHNAME). Found in the encoded request, so that every command naming a path gets it.
+ */
+static void mark_previous_version(struct wbuf *w)
+{
+	static const uint8_t at16[10] = {'@', 0, 'G', 0, 'M', 0, 'T', 0, '-', 0};
+	const size_t tok16 = 2 * SMB_GMT_TOKEN_LEN;
+	if (w->err || w->len < SMB1_HDR_SIZE)
+		return;
+	for (size_t o = SMB1_HDR_SIZE; o + tok16 <= w->len; o++) {
+		const uint8_t *p = memmem(w->p + o, w->len - o, at16, sizeof(at16));
+		if (!p || (size_t)(p - w->p) + tok16 > w->len)
+			return;
+		o = (size_t)(p - w->p);
+		char tok[SMB_GMT_TOKEN_LEN];
+		bool ascii = true;
+		for (size_t i = 0; i < SMB_GMT_TOKEN_LEN && ascii; i++) {
+			ascii = p[2 * i + 1] == 0;
+			tok[i] = (char)p[2 * i];
+		}
+		/* The whole component: a separator or the end of the string after it. */
+		size_t after = o + tok16;
+		bool whole = after + 2 > w->len || (w->p[after + 1] == 0 && (w->p[after] == '\\' || w->p[after] == 0));
+		uint64_t t;
+		if (ascii && whole && gmt_token_parse(tok, sizeof(tok), &t) == 0) {
+			w->p[10] |= SMB1_FLAGS2_REPARSE_PATH & 0xFF; /* Flags2, little-endian, at offset 10 */
+			w->p[11] |= SMB1_FLAGS2_REPARSE_PATH >> 8;
+			return;
+		}
+	}
+}
+
 /* Send with data after the blocks; 0, a transport error, or the response's NTSTATUS as an errno. */
 int call_run(struct call *c, const void *data, size_t len)
 {
 	stat_cmd(c->l->cl, c->command);
+	mark_previous_version(&c->w);
 	int rc = smb1_sess_call(c->l->s, &c->w, data, len, &c->rsp, &c->rsp_len, &c->status);
 	if (rc < 0)
 		return rc;

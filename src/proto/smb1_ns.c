@@ -44,7 +44,7 @@ static int op_mkdir(struct s1link *l, const char *wpath, void *arg)
 int smb1_mkdir(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out)
 {
 	(void)mode; /* SMB1 stores no Unix mode */
-	return on_link(cl, path, op_mkdir, attr_out, false);
+	return proto_snap_refuse(path, NULL) ?: on_link(cl, path, op_mkdir, attr_out, false);
 }
 
 static int delete_by_handle(struct s1link *l, const char *wpath, uint32_t options, bool share_none);
@@ -75,6 +75,8 @@ static int rmdir_once(struct smb_client *cl, const char *path)
 
 int smb1_rmdir(struct smb_client *cl, const char *path)
 {
+	if (proto_snap_refuse(path, NULL) < 0)
+		return -EROFS;
 	pcache_flush_path(cl, path);
 	return pcache_rmdir(cl, path, rmdir_once);
 }
@@ -164,6 +166,8 @@ static int op_unlink_open(struct s1link *l, const char *wpath, void *arg)
 /* Parked handles go first: smbd would leave the file delete-pending, or break our own oplock. */
 int smb1_unlink(struct smb_client *cl, const char *path, unsigned flags)
 {
+	if (proto_snap_refuse(path, NULL) < 0)
+		return -EROFS;
 	pcache_flush_path(cl, path);
 	if (!(flags & SMB_UNLINK_OPEN)) {
 		bool pending = false;
@@ -264,6 +268,8 @@ int smb1_rename(struct smb_client *cl, const char *from, const char *to, unsigne
 {
 	struct rename_args a = {NULL, flags};
 	char *wto;
+	if (proto_snap_refuse(from, to) < 0)
+		return -EROFS;
 	pcache_flush_path(cl, from);
 	pcache_flush_path(cl, to);
 	int rc = proto_wire_path(cl, to, &wto);
@@ -301,7 +307,7 @@ static int op_hardlink(struct s1link *l, const char *wfrom, void *arg)
 int smb1_link(struct smb_client *cl, const char *from, const char *to, struct smb_attr *attr_out)
 {
 	char *wto;
-	int rc = proto_wire_path(cl, to, &wto);
+	int rc = proto_snap_refuse(from, to) ?: proto_wire_path(cl, to, &wto);
 	if (rc < 0)
 		return rc;
 	struct hardlink_args a = {wto, attr_out};

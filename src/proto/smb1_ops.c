@@ -198,6 +198,8 @@ static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	struct smb_attr a;
 	struct smb_fh *fh;
 	bool cached;
+	if ((flags & (O_ACCMODE | O_CREAT | O_TRUNC)) != O_RDONLY && proto_snap_refuse(path, NULL) < 0)
+		return -EROFS;
 	int rc = proto_fh_begin(cl, path, flags, &a, &fh, &cached);
 	if (rc < 0)
 		return rc;
@@ -345,6 +347,8 @@ static int smb1_setattr(struct smb_client *cl, const char *path, struct smb_fh *
 			struct smb_attr *attr_out)
 {
 	struct setattr_args a = {sa, attr_out};
+	if (proto_snap_refuse(fh ? fh->path : path, NULL) < 0)
+		return -EROFS;
 	if (!fh) {
 		pcache_writeback(cl, path, false);
 		/* Setting the same values twice is harmless. */

@@ -95,7 +95,7 @@ int smb1_get_sd(struct smb_client *cl, const char *path, uint32_t secinfo, void 
 
 int smb1_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len)
 {
-	int rc = proto_sd_outgoing(path, secinfo, sd, len);
+	int rc = proto_snap_refuse(path, NULL) ?: proto_sd_outgoing(path, secinfo, sd, len);
 	if (rc < 0)
 		return rc;
 	struct sd_args a = {.path = path, .secinfo = secinfo, .sd = sd, .len = len};

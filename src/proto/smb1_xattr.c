@@ -92,6 +92,8 @@ static int op_set_ea(struct s1link *l, const char *wpath, void *arg)
 
 int smb1_set_ea(struct smb_client *cl, const char *path, const char *name, const void *value, size_t len)
 {
+	if (proto_snap_refuse(path, NULL) < 0)
+		return -EROFS;
 	struct wbuf w;
 	wbuf_init(&w, 0);
 	int rc = smb1_fea_list_encode(&w, name, strlen(name), value, len);

@@ -54,6 +54,16 @@ void mono_deadline(struct timespec *ts, int ms)
 	}
 }
 
+int gmt_token_format(uint64_t ft, char out[SMB_GMT_TOKEN_LEN + 1])
+{
+	struct timespec ts = filetime_to_timespec(ft);
+	struct tm tm;
+	if (!gmtime_r(&ts.tv_sec, &tm) || tm.tm_year + 1900 > 9999 ||
+	    strftime(out, SMB_GMT_TOKEN_LEN + 1, "@GMT-%Y.%m.%d-%H.%M.%S", &tm) != SMB_GMT_TOKEN_LEN)
+		return -EINVAL;
+	return 0;
+}
+
 int gmt_token_parse(const char *s, size_t len, uint64_t *out)
 {
 	struct tm tm = {0};

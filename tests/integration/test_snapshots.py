@@ -18,7 +18,7 @@ OLD_NT = (1717243200 + 11644473600) * 10**7
 def shadow(samba_server, request):
     """A server with shadow_copy2, the test's directory live ("new") and in two snapshots; returns
     (server, test directory name)."""
-    srv = samba_server(**SHADOW)
+    srv = samba_server(**SHADOW, **{"server min protocol": "NT1"})
     name = request.node.name.replace("[", "_").replace("]", "")
     live = srv.backing / name
     live.mkdir(exist_ok=True)
@@ -77,14 +77,14 @@ def test_bad_snapshot_value(run_smbfuse, server, tmp_path, bad):
     assert f.rc == 1 and len(f.lines) == 1 and "bad snapshot=" in f.lines[0], f
 
 
-def test_snapshot_refused_over_smb1(run_smbfuse, samba_server, tmp_path):
-    srv = samba_server(**{"server min protocol": "NT1", "server max protocol": "NT1"})
-    mp = tmp_path / "mnt"
-    mp.mkdir()
-    f = run_smbfuse(["//127.0.0.1/share", mp, "-f", "-o", f"port={srv.port},username={srv.user},"
-                     f"password={srv.password},vers=1.0,snapshot={OLD}"], mountpoint=mp)
-    # The line before it is the usual SMB1 warning.
-    assert f.rc == 32 and "snapshot= needs SMB 2.0.2" in f.lines[-1], f
+def test_snapshot_over_smb1(mount, shadow):
+    """SMB1 has no TWrp context: the token leads every path, flagged SMB_FLAGS2_REPARSE_PATH."""
+    srv, name = shadow
+    m = mount(srv, opts={"snapshot": OLD, "vers": "1.0"}, per_test_dir=False)
+    assert (m.path / name / "report.txt").read_text() == "june\n"
+    with pytest.raises(OSError) as e:
+        (m.path / name / "report.txt").write_text("x")
+    assert e.value.errno == errno.EROFS
 
 
 def snapshots_cli(binary, path):
@@ -118,15 +118,18 @@ def test_snapshots_not_on_a_mount(smbfuse_bin, tmp_path):
 
 
 # ---- @GMT path components in a normal mount (issue 15), in every cache mode: a cache must not hand the
-# live file out for its old version, nor the other way round. SMB2 only (the token becomes a TWrp context).
+# live file out for its old version, nor the other way round. Over SMB2 the token becomes a TWrp context;
+# over SMB1 it stays in the path, flagged SMB_FLAGS2_REPARSE_PATH.
 CACHE_MODES = ("strict", "loose", "none")
 
 
-@pytest.fixture(params=CACHE_MODES)
+@pytest.fixture(params=[(v, c) for v in ("smb2", "smb1") for c in CACHE_MODES], ids=lambda p: "-".join(p))
 def live(request, mount, shadow):
-    """A normal (live) mount of the shadow server in one cache mode: (mount, test directory name)."""
+    """A normal (live) mount of the shadow server in one dialect and cache mode: (mount, test directory)."""
     srv, name = shadow
-    return mount(srv, opts={"cache": request.param}, per_test_dir=False), name
+    vers, cache = request.param
+    opts = {"cache": cache, **({"vers": "1.0"} if vers == "smb1" else {})}
+    return mount(srv, opts=opts, per_test_dir=False), name
 
 
 def test_gmt_component_opens_the_old_version(live, tmp_path):
