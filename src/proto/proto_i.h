@@ -208,6 +208,7 @@ struct smb_fh {
 	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
 	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
 	bool sync;	     /* opened O_SYNC: writes never gathered (wb.c); set before the handle is shared */
+	bool snap;	     /* opened by an @GMT path (struct cmp snap): fstat gives no file id; likewise */
 	/* SMB2 durable handle (smb2_ops.c), guarded by lock: the context version the server granted (2: DH2Q,
 	 * 1: DHnQ, 0: not durable), the CreateGuid it knows the open by, and the generation from which the
 	 * server's open is a new one (opened, or reopened by path): WRITEs sent before it are lost with the old

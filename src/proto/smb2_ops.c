@@ -134,6 +134,8 @@ static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access,
 		*gen = c.gen;
 		if (attr)
 			attr_from_create(&r, attr);
+		if (attr && c.snap)
+			attr->file_id = 0; /* an @GMT path: as attr_from_all_info */
 		if (lease)
 			smb2_lease_granted(cl, lease, &r, c.gen);
 		if (durable)
@@ -228,6 +230,10 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	if (!cached) {
 		uint32_t disp = proto_open_disposition(flags);
 		uint32_t m = flags & O_CREAT ? S_IFREG | (mode & 07777) : 0;
+		char *plain = NULL;
+		uint64_t twrp;
+		fh->snap = proto_snap_split(fh->wpath, cl->posix ? '/' : '\\', &plain, &twrp) == 1;
+		free(plain);
 		rc = fh_create(cl, fh, disp, m, &a, false, NULL);
 		if (proto_open_narrow(fh, flags, rc))
 			rc = fh_create(cl, fh, disp, m, &a, false, NULL);
@@ -530,7 +536,7 @@ static void log_dir_error(const struct smb2_dir_iter *it)
 
 /* Hand each entry of one QUERY_DIRECTORY reply to fn. Returns 1 if fn asked to stop. */
 static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
-		    struct proto_sweep *sw)
+		    struct proto_sweep *sw, bool snap)
 {
 	struct smb2_query_dir_rsp q;
 	if (smb2_query_dir_rsp_decode(m->rsp, m->rsp_len, &q) < 0) {
@@ -549,7 +555,7 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 			struct smb_attr a;
 			attr_fill(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time, e.end_of_file,
 				  e.allocation_size, e.attributes);
-			a.file_id = e.file_id;
+			a.file_id = snap ? 0 : e.file_id; /* an @GMT directory: as attr_from_all_info */
 			if (cl->posix)
 				attr_from_posix(&a, &e.posix);
 			stop = fn(arg, name, &a);
@@ -611,8 +617,9 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		goto out;
 	}
 	struct smb2_fid fid = cr.fid;
+	bool snap = c.snap;
 	uint32_t st = c.m[1].rsp_hdr.status;
-	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
+	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw, snap) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
 		cmp_init(&c, cl);
@@ -623,7 +630,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		st = c.m[0].rsp_hdr.status;
 		if (st == STATUS_NO_MORE_FILES)
 			break;
-		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw) : (ntstatus_to_errno(st) ?: -EIO);
+		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw, snap) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
 	cmp_init(&c, cl);
