@@ -424,6 +424,7 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 			cl->posix_ops = smb2_ops;
 			cl->posix_ops.readlink = smb2_readlink;
 			cl->posix_ops.symlink = smb2_symlink;
+			cl->posix_ops.mknod = smb2_mknod;
 			cl->ops = &cl->posix_ops;
 		}
 		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -63,6 +64,8 @@ int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 	if (rc == 0 && *path && !cl->posix)
 		rc = check_stored_name(cl, path, &c.m[1]);
 	cmp_free(&c);
+	if (rc == 0)
+		smb2_reparse_attr(cl, path, out);
 	return rc;
 }
 
@@ -507,6 +510,8 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 	if (fh)
 		pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
 	cmp_free(&c);
+	if (rc == 0 && attr_out && !fh)
+		smb2_reparse_attr(cl, path, attr_out); /* by path only: devices are never opened */
 	for (int i = 0; i < SET_BUFS; i++)
 		wbuf_free(&p[i]);
 	free(wpath);
@@ -534,8 +539,22 @@ static void log_dir_error(const struct smb2_dir_iter *it)
 		 "the %u-byte buffer (or step backwards)", at, next, nlen, it->len);
 }
 
+/* A listed device's numbers (smb2_reparse_attr), by the entry's path; nothing for any other entry. */
+static void dev_numbers_of_entry(struct smb_client *cl, const char *dir, const char *name, struct smb_attr *a)
+{
+	if (!S_ISCHR(a->mode) && !S_ISBLK(a->mode))
+		return;
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p) {
+		snprintf(p, n, "%s%s%s", dir, *dir ? "/" : "", name);
+		smb2_reparse_attr(cl, p, a);
+	}
+	free(p);
+}
+
 /* Hand each entry of one QUERY_DIRECTORY reply to fn. Returns 1 if fn asked to stop. */
-static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
+static int dir_emit(struct smb_client *cl, const char *dir, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
 		    struct proto_sweep *sw, bool snap)
 {
 	struct smb2_query_dir_rsp q;
@@ -558,6 +577,7 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 			a.file_id = snap ? 0 : e.file_id; /* an @GMT directory: as attr_from_all_info */
 			if (cl->posix)
 				attr_from_posix(&a, &e.posix);
+			dev_numbers_of_entry(cl, dir, name, &a);
 			stop = fn(arg, name, &a);
 		}
 		free(name);
@@ -619,7 +639,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	struct smb2_fid fid = cr.fid;
 	bool snap = c.snap;
 	uint32_t st = c.m[1].rsp_hdr.status;
-	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw, snap) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
+	rc = st == STATUS_SUCCESS ? dir_emit(cl, path, &c.m[1], fn, arg, &sw, snap) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
 		cmp_init(&c, cl);
@@ -630,7 +650,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		st = c.m[0].rsp_hdr.status;
 		if (st == STATUS_NO_MORE_FILES)
 			break;
-		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw, snap) : (ntstatus_to_errno(st) ?: -EIO);
+		rc = st == STATUS_SUCCESS ? dir_emit(cl, path, &c.m[0], fn, arg, &sw, snap) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
 	cmp_init(&c, cl);
