@@ -511,7 +511,7 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 		pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
 	cmp_free(&c);
 	if (rc == 0 && attr_out && !fh)
-		smb2_reparse_attr(cl, path, attr_out); /* by path only: devices are never opened */
+		smb2_reparse_attr(cl, path, attr_out); /* by path only: devices and links are never opened */
 	for (int i = 0; i < SET_BUFS; i++)
 		wbuf_free(&p[i]);
 	free(wpath);
@@ -539,10 +539,14 @@ static void log_dir_error(const struct smb2_dir_iter *it)
 		 "the %u-byte buffer (or step backwards)", at, next, nlen, it->len);
 }
 
-/* A listed device's numbers (smb2_reparse_attr), by the entry's path; nothing for any other entry. */
-static void dev_numbers_of_entry(struct smb_client *cl, const char *dir, const char *name, struct smb_attr *a)
+/* What a listing entry's attributes cannot say (smb2_reparse_attr), asked by the entry's path: a device's
+ * numbers, and without POSIX whether an NFS reparse point (a link, or a fifo: the tag is the same) is a
+ * link, so that a listing and a stat agree. Nothing for any other entry. */
+static void reparse_of_entry(struct smb_client *cl, const char *dir, const char *name, struct smb_attr *a,
+			     uint32_t tag)
 {
-	if (!S_ISCHR(a->mode) && !S_ISBLK(a->mode))
+	bool nfs = !cl->posix && (a->attrs & SMB_ATTR_REPARSE_POINT) && tag == IO_REPARSE_TAG_NFS;
+	if (!S_ISCHR(a->mode) && !S_ISBLK(a->mode) && !nfs)
 		return;
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
@@ -577,7 +581,9 @@ static int dir_emit(struct smb_client *cl, const char *dir, const struct conn_ms
 			a.file_id = snap ? 0 : e.file_id; /* an @GMT directory: as attr_from_all_info */
 			if (cl->posix)
 				attr_from_posix(&a, &e.posix);
-			dev_numbers_of_entry(cl, dir, name, &a);
+			else
+				smb2_reparse_note_tag(&a, e.ea_size);
+			reparse_of_entry(cl, dir, name, &a, e.ea_size);
 			stop = fn(arg, name, &a);
 		}
 		free(name);
@@ -711,6 +717,7 @@ const struct smb_ops smb2_ops = {
     .unlink = smb2_unlink,
     .rename = smb2_rename,
     .link = smb2_link,
+    .readlink = smb2_readlink, /* reparse points; symlink and mknod only with POSIX (client.c) */
     .statfs = smb2_statfs,
     .snapshots = smb2_snapshots,
     .set_events = pcache_set_events,

@@ -50,6 +50,33 @@ int smb2_readlink(struct smb_client *cl, const char *path, char **out)
 }
 
 /*
+ * Without the POSIX extensions a symlink is a reparse point of tag IO_REPARSE_TAG_SYMLINK (Windows' mklink,
+ * a server's NFS LNK), which no attribute answer of a stat names: only a listing does, in EaSize (MS-FSCC
+ * 2.4.18). So a stat of a reparse point asks the point itself, one more compound, for reparse points only.
+ * A link is never a directory to Linux, even one Windows made to a directory (mklink /D).
+ */
+void smb2_reparse_note_tag(struct smb_attr *a, uint32_t tag)
+{
+	if ((a->attrs & SMB_ATTR_REPARSE_POINT) && tag == IO_REPARSE_TAG_SYMLINK) {
+		a->symlink = true;
+		a->attrs &= ~SMB_ATTR_DIRECTORY;
+	}
+}
+
+static void symlink_of_stat(struct smb_client *cl, const char *path, struct smb_attr *a)
+{
+	if (cl->posix || !(a->attrs & SMB_ATTR_REPARSE_POINT))
+		return;
+	char *t = NULL;
+	int rc = smb2_readlink(cl, path, &t);
+	free(t);
+	if (rc == 0)
+		smb2_reparse_note_tag(a, IO_REPARSE_TAG_SYMLINK);
+	else if (rc != -EINVAL) /* -EINVAL: another kind of reparse point (DFS, dedup, cloud files) */
+		log_info("\"%s\": its reparse point could not be read (%s): shown as a file", path, strerror(-rc));
+}
+
+/*
  * A device's numbers, which no attribute answer carries (FilePosixInformation has the type only): one
  * GET_REPARSE_POINT compound for each device stat or listed; Samba answers NFS CHR/BLK for a device on its
  * disk (util_reparse.c fsctl_get_reparse_point_dev) and for one made here (the buffer we stored). Devices on
@@ -58,6 +85,7 @@ int smb2_readlink(struct smb_client *cl, const char *path, char **out)
 void smb2_reparse_attr(struct smb_client *cl, const char *path, struct smb_attr *a)
 {
 	uint32_t type = a->mode & S_IFMT;
+	symlink_of_stat(cl, path, a);
 	if (!cl->posix || (type != S_IFCHR && type != S_IFBLK))
 		return;
 	struct cmp c;
