@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from test_posix import pmount, pmnt, mode_of  # noqa: F401 (fixtures)
+from test_posix import pmount, pmnt, mode_of, stats  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -127,3 +127,29 @@ def test_noposix_mknod_is_eperm(pmount):
         assert e.value.errno == errno.EPERM
     assert os.listdir(m.backing) == []
     assert "special files need SMB 3.1.1 POSIX extensions" in m.stderr()
+
+
+def test_listing_costs_a_request_per_device_only(pmount):
+    # FilePosixInformation has the type but no device numbers: a listed device costs one compound
+    # (CREATE + FSCTL_GET_REPARSE_POINT + CLOSE, 3 requests), a fifo or socket nothing more than a file.
+    if pmount.cache == "none":
+        pytest.skip("cache=none revalidates every entry by design")
+    a = pmount()
+    for d in ("files", "fifos", "devs"):
+        os.mkdir(a.path / d)
+    for i in range(20):
+        (a.path / "files" / f"n{i:02}").write_text("")
+        os.mkfifo(a.path / "fifos" / f"n{i:02}")
+        os.mknod(a.path / "devs" / f"n{i:02}", stat.S_IFCHR | 0o600, os.makedev(1, 7)) if i < 5 else \
+            (a.path / "devs" / f"n{i:02}").write_text("")
+    m = pmount(per_test_dir=False)
+    top = m.path / a.path.name
+    os.stat(top)  # its lookup, once, before counting
+    cost = {}
+    for d in ("files", "fifos", "devs"):
+        before = stats(m)["requests.total"]
+        entries = [e.stat(follow_symlinks=False) for e in os.scandir(top / d)]
+        cost[d] = stats(m)["requests.total"] - before
+        assert len(entries) == 20
+    assert sum(stat.S_ISCHR(s.st_mode) and s.st_rdev == os.makedev(1, 7) for s in entries) == 5
+    assert cost["fifos"] == cost["files"] and cost["devs"] == cost["files"] + 5 * 3, cost
