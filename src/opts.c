@@ -257,9 +257,6 @@ static int convert_krb5(struct opts *o, char *err, size_t errlen)
 		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: smbfuse was built without Kerberos (libkrb5-dev)", o->sec);
 	if (o->guest)
 		return opt_fail(err, errlen, -EINVAL, "sec=%s and guest: a guest has no Kerberos ticket", o->sec);
-	if (o->min_dialect == SMB_DIALECT_SMB1 && o->max_dialect == SMB_DIALECT_SMB1)
-		return opt_fail(err, errlen, -EOPNOTSUPP, "sec=%s: Kerberos logons are offered over SMB2/3 only (not vers=1.0)",
-			    o->sec);
 	if (o->cruid_s && o->keytab)
 		return opt_fail(err, errlen, -EINVAL, "cruid= and keytab= exclude each other (a cache or a keytab)");
 	o->krb5 = 1;

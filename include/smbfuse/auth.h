@@ -106,6 +106,12 @@ int auth_step(struct auth_ctx *a, const uint8_t *in, size_t in_len, struct wbuf 
  * (so the final, signed SESSION_SETUP response can be checked); -EAGAIN before, -ENOKEY when anonymous. */
 int auth_session_key(const struct auth_ctx *a, uint8_t key[16]);
 bool auth_is_anonymous(const struct auth_ctx *a);
+/* The session key at its own length (*len; NTLM 16, Kerberos that of its cipher), for SMB1 signing, which
+ * uses it whole (MS-SMB 3.2.5.3); -ENOBUFS when cap is too small. Otherwise as auth_session_key. */
+int auth_session_key_full(const struct auth_ctx *a, uint8_t *key, size_t cap, size_t *len);
+/* Seconds the finished logon stays valid (Kerberos: the service ticket's remaining life), 0 when it has no
+ * known end (NTLM). The server expires the session then (STATUS_NETWORK_SESSION_EXPIRED). */
+long auth_lifetime(const struct auth_ctx *a);
 /* NULL is fine. Wipes the hash and every key. */
 void auth_free(struct auth_ctx *a);
 

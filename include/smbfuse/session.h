@@ -74,6 +74,7 @@ struct sess_info {
 	uint32_t maximal_access;
 	bool posix; /* 3.1.1 with the POSIX extensions: the server answered their negotiate context */
 	int request_timeout_ms; /* the deadline of a request (cfg's, or its default) */
+	uint64_t reauths;	/* re-authentications in place (an expiring Kerberos logon renewed) */
 };
 
 struct sess;
@@ -120,6 +121,12 @@ struct sess_hooks {
 	void *arg;
 };
 void sess_set_hooks(struct sess *s, const struct sess_hooks *h);
+
+/* Re-authentications so far; and, for a caller whose request (sent when the count was seen) met
+ * STATUS_NETWORK_SESSION_EXPIRED, renew the logon in place unless that happened since (on failure the
+ * session is rebuilt by the next request, which reports why). */
+uint64_t sess_reauth_count(struct sess *s);
+void sess_renew(struct sess *s, uint64_t seen);
 
 /* Asynchronous submit on the current session (for several READs/WRITEs in flight from one thread); gen
  * as for sess_call. */

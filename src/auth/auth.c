@@ -90,6 +90,25 @@ int auth_session_key(const struct auth_ctx *a, uint8_t key[16])
 	return a->mech->session_key(a->st, key);
 }
 
+int auth_session_key_full(const struct auth_ctx *a, uint8_t *key, size_t cap, size_t *len)
+{
+	if (a->phase == AUTH_DEAD)
+		return -EPROTO;
+	if (a->mech->session_key_full)
+		return a->mech->session_key_full(a->st, key, cap, len);
+	if (cap < 16)
+		return -ENOBUFS;
+	*len = 16;
+	return a->mech->session_key(a->st, key);
+}
+
+long auth_lifetime(const struct auth_ctx *a)
+{
+	if (a->phase == AUTH_DEAD || !a->mech->lifetime)
+		return 0;
+	return a->mech->lifetime(a->st);
+}
+
 void *auth_mech_state(struct auth_ctx *a)
 {
 	return a->st;

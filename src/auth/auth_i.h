@@ -57,6 +57,9 @@ struct auth_mech {
 	int (*create)(const struct auth_creds *cr, void **st);
 	int (*step)(void *st, const uint8_t *in, size_t n, struct wbuf *out);
 	int (*session_key)(const void *st, uint8_t key[16]);
+	/* optional: the whole key (Kerberos: 32 bytes for AES-256), *len its length; cap must hold it */
+	int (*session_key_full)(const void *st, uint8_t *key, size_t cap, size_t *len);
+	long (*lifetime)(const void *st); /* optional: seconds the logon stays valid, 0 = no end known */
 	int (*get_mic)(void *st, const uint8_t *msg, size_t n, struct wbuf *out);
 	int (*verify_mic)(void *st, const uint8_t *msg, size_t n, const uint8_t *mic, size_t mic_len);
 	void (*destroy)(void *st);

@@ -63,6 +63,7 @@ struct krb5_st {
 	char memcc[64];	   /* keytab mounts: a private MEMORY: cache, destroyed with the context */
 	char *errbuf;
 	size_t errlen;
+	OM_uint32 time_rec; /* seconds the established context (the service ticket) stays valid */
 	bool done;
 };
 
@@ -273,7 +274,7 @@ static int k_step(void *p, const uint8_t *in, size_t n, struct wbuf *out)
 		return -EPROTO;
 	OM_uint32 maj = auth_gss.init_sec_context(&min, st->cred, &st->ctx, st->target, &oid_krb5,
 						  GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
-						  in ? &ib : GSS_C_NO_BUFFER, NULL, &ob, &flags, NULL);
+						  in ? &ib : GSS_C_NO_BUFFER, NULL, &ob, &flags, &st->time_rec);
 	if (GSS_ERROR(maj)) {
 		gss_release_buffer(&m2, &ob);
 		return krb5_fail(st, in ? "mutual authentication" : "ticket", maj, min);
@@ -291,7 +292,7 @@ static int k_step(void *p, const uint8_t *in, size_t n, struct wbuf *out)
 	return wbuf_err(out);
 }
 
-static int k_session_key(const void *p, uint8_t key[16])
+static int k_session_key_full(const void *p, uint8_t *key, size_t cap, size_t *len)
 {
 	const struct krb5_st *st = p;
 	gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
@@ -307,12 +308,36 @@ static int k_session_key(const void *p, uint8_t key[16])
 		set_err((struct krb5_st *)st, "Kerberos gave no session key for ", "");
 		return -ENOKEY;
 	}
-	size_t len = set->elements[0].length < 16 ? set->elements[0].length : 16;
-	memset(key, 0, 16);
-	memcpy(key, set->elements[0].value, len);
+	size_t n = set->elements[0].length;
+	int rc = n <= cap ? 0 : -ENOBUFS;
+	if (rc == 0) {
+		memcpy(key, set->elements[0].value, n);
+		*len = n;
+	}
 	explicit_bzero(set->elements[0].value, set->elements[0].length);
 	gss_release_buffer_set(&m2, &set);
-	return 0;
+	return rc;
+}
+
+/* SMB2 takes the first 16 bytes, zero-padded (MS-SMB2 3.2.5.3.1). */
+static int k_session_key(const void *p, uint8_t key[16])
+{
+	uint8_t full[64];
+	size_t n = 0;
+	int rc = k_session_key_full(p, full, sizeof(full), &n);
+	if (rc == 0) {
+		memset(key, 0, 16);
+		memcpy(key, full, n < 16 ? n : 16);
+	}
+	explicit_bzero(full, sizeof(full));
+	return rc;
+}
+
+/* The server ends the session when the ticket does (Samba: gensec_expire_time; MS-SMB2 3.3.5.5.3). */
+static long k_lifetime(const void *p)
+{
+	const struct krb5_st *st = p;
+	return st->done && st->time_rec != GSS_C_INDEFINITE ? (long)st->time_rec : 0;
 }
 
 static int k_get_mic(void *p, const uint8_t *msg, size_t n, struct wbuf *out)
@@ -354,6 +379,8 @@ const struct auth_mech auth_mech_krb5 = {
 	.create = k_create,
 	.step = k_step,
 	.session_key = k_session_key,
+	.session_key_full = k_session_key_full,
+	.lifetime = k_lifetime,
 	.get_mic = k_get_mic,
 	.verify_mic = k_verify_mic,
 	.destroy = k_destroy,

@@ -343,11 +343,6 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct
 {
 	/* NTLMv1 exists only in the plain NT LM 0.12 logon, so sec=ntlm does not offer extended security. */
 	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
-	if (smb1_only(cfg) && cfg->krb5) {
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "sec=krb5: Kerberos logons are offered over SMB2/3 only (not vers=1.0)");
-		return -EOPNOTSUPP;
-	}
 	if (smb1_only(cfg)) {
 		cl->ops = &smb1_ops;
 		cl->cio = &smb1_cache_io;
@@ -357,12 +352,6 @@ static int logon(struct smb_client *cl, const struct smb_client_cfg *cfg, struct
 	int rc = sess_new(sc, &cl->sess, errbuf, errlen);
 	if (rc != SESS_E_SMB1)
 		return rc;
-	if (cfg->krb5) { /* never an NTLM logon behind the back of sec=krb5 */
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "%s speaks only SMB1, and Kerberos logons are offered over SMB2/3 only",
-				 cfg->host);
-		return -EOPNOTSUPP;
-	}
 	log_warn("%s speaks only SMB1: using it (mount with vers=2.0 or later to forbid this)", cfg->host);
 	if (errbuf && errlen)
 		errbuf[0] = '\0';

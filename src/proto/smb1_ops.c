@@ -624,6 +624,8 @@ int smb1_client_start(struct smb_client *cl, const struct sess_cfg *cfg, const s
 	st->cfg.addr = keep(st, 6, cfg->addr);
 	st->cfg.nb_called = keep(st, 7, cfg->nb_called);
 	st->cfg.nb_calling = keep(st, 8, cfg->nb_calling);
+	st->cfg.krb5_ccache = keep(st, 10, cfg->krb5_ccache);
+	st->cfg.krb5_keytab = keep(st, 11, cfg->krb5_keytab);
 	if (asprintf(&st->str[9], "\\\\%s\\%s", cfg->host, cfg->share) < 0)
 		st->str[9] = NULL;
 	sess_outage_init(&st->outage, st->cfg.host, st->str[9] ? st->str[9] : st->cfg.host, cfg->hard);

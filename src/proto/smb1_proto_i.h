@@ -43,7 +43,7 @@ struct smb1_state {
 	struct smb_client *cl;	    /* immutable */
 	struct sess_cfg cfg;	    /* strings owned (copied) for reconnects */
 	struct smb1_sess_opts opts;
-	char *str[10];
+	char *str[12];
 	uint8_t *nt_hash; /* cfg.nt_hash: the copy this state owns, in secret memory */
 };
 

@@ -111,6 +111,7 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen
 	smb_cancel_cond_init(&b->cond);
 	struct sess_info si;
 	sess_get_info(cl->sess, &si);
+	uint64_t logons = sess_reauth_count(cl->sess);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)si.request_timeout_ms * 1000000;
@@ -149,6 +150,18 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen
 	if (orphan)
 		return rc;
 	batch_free(b);
+	/* An expired logon ran none of these: renewed in place, they are sent again as never sent. */
+	bool expired = false;
+	for (int i = 0; i < n; i++) {
+		if (p[i].m.rsp && p[i].m.rsp_hdr.status == STATUS_NETWORK_SESSION_EXPIRED) {
+			free(p[i].m.rsp);
+			p[i].m.rsp = NULL;
+			p[i].m.err = -ENOTCONN;
+			expired = true;
+		}
+	}
+	if (expired)
+		sess_renew(cl->sess, logons);
 	return 0;
 }
 

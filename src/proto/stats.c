@@ -59,6 +59,7 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 		/* Numbers, as every line here: the MS-SMB2 ids (README "Counters"), each only when in use. */
 		struct sess_info si;
 		sess_get_info(cl->sess, &si);
+		o = put(buf, len, o, "session.reauthentications", si.reauths);
 		o = put(buf, len, o, "session.signed", si.signing);
 		if (si.signing)
 			o = put(buf, len, o, "session.signing_algorithm", si.sign_algo);

@@ -287,8 +287,11 @@ static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused
 		rc = sess_mp_answer(s, l, &ns, &again, errbuf, errlen);
 	if (rc == 0 && again)
 		rc = sess_negotiate(s, l, &ns, errbuf, errlen);
+	long life = 0;
 	if (rc == 0)
-		rc = sess_session_setup(s, l, &ns, &final, errbuf, errlen);
+		rc = sess_session_setup(s, l, &ns, &final, false, &life, errbuf, errlen);
+	if (rc == 0)
+		sess_link_set_lifetime(l, life);
 	if (rc == 0)
 		rc = setup_signing(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0 && (s->cfg.seal || l->session_encrypt))
@@ -343,81 +346,6 @@ static void cfg_free(struct sess_cfg *c)
 	free((char *)c->nb_calling);
 }
 
-/*
- * Keepalive (the kernel client's echo_interval). A server that stops answering without closing the
- * connection (paused, or a path that silently drops packets) would leave every request waiting for its full
- * deadline. Every half interval, if nothing has arrived for a whole one, an ECHO goes out with the interval
- * as its deadline; if it does not come back, the connection is killed, waiters fail as on any loss, and the
- * next request reconnects.
- */
-static void link_put_locked(struct sess *s, struct link *l);
-
-static void watchdog_probe(struct sess *s, struct link *l)
-{
-	if (conn_idle_ms(l->conn) < (uint64_t)s->cfg.echo_interval_ms)
-		return;
-	struct wbuf w;
-	struct conn_msg m;
-	wbuf_init(&w, 0);
-	int rc = smb2_echo_req_encode(&w);
-	if (rc == 0)
-		rc = sess_link_call1(l, SMB2_ECHO, &w, false, &m, NULL, NULL, s->cfg.echo_interval_ms);
-	wbuf_free(&w);
-	if (rc == 0) {
-		free(m.rsp);
-		return;
-	}
-	if (rc == -ETIMEDOUT) {
-		log_warn("%s did not answer an echo within %d s; dropping the connection", s->cfg.host,
-			 s->cfg.echo_interval_ms / 1000);
-		conn_kill(l->conn, -ETIMEDOUT);
-	}
-}
-
-/*
- * Open durable handles wait at the server only for its durable timeout (Samba: 60 s): the watchdog takes
- * them back as soon as the server answers again, not when an application next touches the mount (a copy
- * blocked on its own write-back, an editor left open). Without them, the next request reconnects.
- */
-static int rebuild_locked(struct sess *s);
-
-static bool wants_durable_reconnect_locked(struct sess *s)
-{
-	if (atomic_load(&s->durable) <= 0 || s->state == SESS_REBUILDING)
-		return false;
-	return s->state == SESS_DOWN || (s->state == SESS_UP && s->cur && !conn_alive(s->cur->conn));
-}
-
-static void *watchdog_main(void *arg)
-{
-	struct sess *s = arg;
-	pthread_mutex_lock(&s->lock);
-	while (!s->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)s->cfg.echo_interval_ms / 2 * 1000000;
-		ts.tv_sec += (time_t)(ns / 1000000000);
-		ts.tv_nsec = (long)(ns % 1000000000);
-		pthread_cond_timedwait(&s->stop_cond, &s->lock, &ts);
-		if (s->stopping)
-			continue;
-		if (wants_durable_reconnect_locked(s)) {
-			(void)rebuild_locked(s); /* one attempt; the outage state keeps the backoff and says why */
-			continue;
-		}
-		if (s->state != SESS_UP || !s->cur)
-			continue;
-		struct link *l = s->cur;
-		l->users++;
-		pthread_mutex_unlock(&s->lock);
-		watchdog_probe(s, l);
-		pthread_mutex_lock(&s->lock);
-		link_put_locked(s, l);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
 int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -470,7 +398,7 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 		goto fail;
 	s->gen = 1;
 	s->state = SESS_UP;
-	rc = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
+	rc = -pthread_create(&s->watchdog, NULL, sess_watchdog_main, s);
 	if (rc < 0)
 		goto fail;
 	s->has_watchdog = true;
@@ -520,7 +448,7 @@ void sess_free(struct sess *s)
 }
 
 /* Drop a link reference; the last user of a retired link frees it. Called with s->lock held. */
-static void link_put_locked(struct sess *s, struct link *l)
+void sess_link_put_locked(struct sess *s, struct link *l)
 {
 	if (--l->users == 0 && l != s->cur)
 		link_free(l);
@@ -533,7 +461,7 @@ static void new_client_guid(struct sess *s)
 }
 
 /* Replace a dead current link. Called with s->lock held; releases it while building. */
-static int rebuild_locked(struct sess *s)
+int sess_rebuild_locked(struct sess *s)
 {
 	int rc = sess_outage_backoff_locked(&s->outage);
 	if (rc < 0)
@@ -607,7 +535,7 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 			break;
 		if (s->state == SESS_UP && conn_alive(s->cur->conn))
 			break;
-		rc = rebuild_locked(s);
+		rc = sess_rebuild_locked(s);
 		if (rc < 0 && (rc = sess_outage_wait_locked(&s->outage, &s->lock, rc)) < 0)
 			break;
 		rc = 0; /* rebuilt, or waited (hard): look again */
@@ -625,7 +553,7 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 static void link_put(struct sess *s, struct link *l)
 {
 	pthread_mutex_lock(&s->lock);
-	link_put_locked(s, l);
+	sess_link_put_locked(s, l);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -673,6 +601,7 @@ int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 			return -ESTALE;
 		for (int i = 0; i < n; i++)
 			stamp(l, &msgs[i]);
+		uint64_t reauths = sess_reauth_count(s);
 		rc = conn_call(l->conn, msgs, n, l->info.signing ? CONN_F_SIGN : 0, s->cfg.request_timeout_ms, NULL,
 			       NULL);
 		/* No answer in time: later requests on this connection would wait as long, so drop it; the next
@@ -682,13 +611,16 @@ int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 				 smb2_command_name(msgs[0].hdr.command), s->cfg.host, s->cfg.request_timeout_ms / 1000.0);
 			conn_kill(l->conn, -ETIMEDOUT);
 		}
-		bool gone = rc == 0 && session_gone(msgs[0].rsp_hdr.status);
+		/* An expired logon is renewed on the same connection, keeping locks and handles (watchdog.c). */
+		bool renewed = rc == 0 && msgs[0].rsp_hdr.status == STATUS_NETWORK_SESSION_EXPIRED && attempt == 0 &&
+			       sess_reauth_expired(s, l, reauths) == 0;
+		bool gone = !renewed && rc == 0 && session_gone(msgs[0].rsp_hdr.status);
 		if (gone)
 			mark_down(s, l);
 		link_put(s, l);
-		/* -ENOTCONN: never sent, so resending cannot run anything twice. A forgotten session likewise
-		 * never ran the request. Anything else is the caller's to judge. */
-		if ((rc == -ENOTCONN || gone) && attempt == 0) {
+		/* -ENOTCONN: never sent, so resending cannot run anything twice. A forgotten or expired session
+		 * likewise never ran the request. Anything else is the caller's to judge. */
+		if ((rc == -ENOTCONN || gone || renewed) && attempt == 0) {
 			for (int i = 0; i < n; i++) {
 				free(msgs[i].rsp);
 				msgs[i].rsp = NULL;
@@ -775,6 +707,7 @@ void sess_get_info(struct sess *s, struct sess_info *out)
 {
 	pthread_mutex_lock(&s->lock);
 	*out = s->cur ? s->cur->info : (struct sess_info){0};
+	out->reauths = s->reauths;
 	out->request_timeout_ms = s->cfg.request_timeout_ms;
 	pthread_mutex_unlock(&s->lock);
 }

@@ -41,6 +41,9 @@ struct link {
 	 * before it, so that a request after a reconnect (a replay included) is newer, to the server, than
 	 * any sent before the loss. Set before the link is current; immutable after. */
 	uint16_t chan_seq;
+	/* CLOCK_MONOTONIC ms when the logon ends at the server, and when to re-authenticate before that (0:
+	 * never; NTLM). Guarded by sess.lock (re-authentication changes them on the published link). */
+	int64_t expires_ms, reauth_at_ms;
 };
 
 enum sess_state { SESS_UP, SESS_DOWN, SESS_REBUILDING };
@@ -63,6 +66,8 @@ struct sess {
 	uint64_t gen;
 	struct sess_outage outage; /* backoff and hard waits (reconnect.c) */
 	bool stopping;		   /* sess_free has started: the watchdog leaves */
+	uint64_t reauths;	   /* re-authentications in place (watchdog.c) */
+	bool reauth_warned;	   /* said that no newer ticket is in the cache */
 
 	struct sess_hooks hooks; /* set once by sess_set_hooks; read without the lock after hooks_set */
 	_Atomic bool hooks_set;
@@ -87,13 +92,24 @@ int sess_link_call1(struct link *l, uint16_t cmd, const struct wbuf *body, bool 
 
 /* setup.c: SESSION_SETUP on l until the session is up; on success the keys are derived and *final holds
  * the last reply (the caller frees final->rsp). errbuf as for sess_new. */
-int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final, char *errbuf,
-		       size_t errlen);
+int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final, bool reauth,
+		       long *lifetime, char *errbuf, size_t errlen);
 
 /* negotiate.c: SMB2 NEGOTIATE on l, or the answer to the multi-protocol one conn_new sent (*again: an SMB2
  * NEGOTIATE must follow). On success the link's sizes, signing and cipher are set and the transport's
  * frame limit raised to what they allow. errbuf names what the server sent when it fails. */
 int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen);
 int sess_mp_answer(struct sess *s, struct link *l, struct neg_state *ns, bool *again, char *errbuf, size_t errlen);
+
+/* session.c, for watchdog.c: called with s->lock held. */
+int sess_rebuild_locked(struct sess *s);
+void sess_link_put_locked(struct sess *s, struct link *l);
+
+/* watchdog.c: the keepalive thread; a logon's end (auth_lifetime) on a link; re-authentication of l after
+ * a request met STATUS_NETWORK_SESSION_EXPIRED, unless the count (sess_reauth_count when it was sent)
+ * moved on since: 0 when the request may be sent again. */
+void *sess_watchdog_main(void *arg);
+void sess_link_set_lifetime(struct link *l, long life_s);
+int sess_reauth_expired(struct sess *s, struct link *l, uint64_t seen);
 
 #endif

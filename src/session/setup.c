@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * SESSION_SETUP (MS-SMB2 3.2.4.2.3): the SPNEGO rounds of auth.h on a new link, the preauth hash (3.1.1) and
- * the keys; PreviousSessionId names the session a reconnect replaces (session.c).
+ * the keys; PreviousSessionId names the session a reconnect replaces (session.c). A re-authentication
+ * (MS-SMB2 3.2.4.2.3: the same rounds on the live session, signed with its key) keeps the keys.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,13 +47,13 @@ static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t err
 
 /* One SESSION_SETUP round: send tok, leave the reply in m. Updates the preauth hash (3.1.1). */
 static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, const struct wbuf *tok,
-		       struct conn_msg *m)
+		       bool reauth, struct conn_msg *m)
 {
 	struct smb2_sess_setup_req req = {
 		.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED | (s->cfg.sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
 		.blob = tok->p,
 		.blob_len = (uint16_t)tok->len,
-		.previous_session_id = s->prev_session_id,
+		.previous_session_id = reauth ? 0 : s->prev_session_id,
 	};
 	if (tok->len > UINT16_MAX)
 		return -EMSGSIZE;
@@ -62,7 +63,8 @@ static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, con
 	uint8_t *sent = NULL;
 	size_t sent_len = 0;
 	if (rc == 0)
-		rc = sess_link_call1(l, SMB2_SESSION_SETUP, &w, false, m, &sent, &sent_len, s->cfg.connect_timeout_ms);
+		rc = sess_link_call1(l, SMB2_SESSION_SETUP, &w, reauth && l->has_key, m, &sent, &sent_len,
+				     s->cfg.connect_timeout_ms);
 	wbuf_free(&w);
 	if (rc == 0 && l->info.dialect == SMB2_DIALECT_311) {
 		smb2_preauth_update(&ns->preauth, sent, sent_len);
@@ -76,8 +78,8 @@ static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, con
 }
 
 /* The SPNEGO loop of auth.h. On success the keys are derived and *final holds the last reply. */
-int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final,
-			    char *errbuf, size_t errlen)
+int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, struct conn_msg *final, bool reauth,
+		       long *lifetime, char *errbuf, size_t errlen)
 {
 	struct auth_creds cr = {
 		.user = s->cfg.user,
@@ -111,7 +113,7 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 	for (int round = 0; rc >= 0 && round < SESS_MAX_SETUP_ROUNDS; round++) {
 		int more = rc;
 		free(final->rsp);
-		rc = setup_round(s, l, ns, &out, final);
+		rc = setup_round(s, l, ns, &out, reauth, final);
 		if (rc < 0) {
 			sess_set_err(errbuf, errlen, "session setup: %s", strerror(-rc));
 			break;
@@ -134,7 +136,10 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 				sess_set_err(errbuf, errlen, "authentication failed: %s", strerror(-rc));
 			break;
 		}
-		if (st == STATUS_SUCCESS) {
+		if (st == STATUS_SUCCESS && reauth) {
+			rc = rc == 0 ? 0 : -EPROTO; /* the published link's flags and keys stay as they are */
+			break;
+		} else if (st == STATUS_SUCCESS) {
 			l->info.guest = rsp.session_flags & (SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL);
 			l->session_encrypt = rsp.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA;
 			rc = rc == 0 ? 0 : -EPROTO;
@@ -146,9 +151,10 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
 		sess_set_err(errbuf, errlen, "session setup did not finish in %d rounds", SESS_MAX_SETUP_ROUNDS);
 		rc = -EPROTO;
 	}
+	*lifetime = rc == 0 ? auth_lifetime(a) : 0;
 	uint8_t key[16];
-	int krc = rc == 0 && !auth_is_anonymous(a) && !l->info.guest ? auth_session_key(a, key) : -ENOKEY;
-	if (krc < 0 && rc == 0 && cr.mech == AUTH_MECH_KRB5 && !l->info.guest) {
+	int krc = reauth ? -ENOKEY : rc == 0 && !auth_is_anonymous(a) && !l->info.guest ? auth_session_key(a, key) : -ENOKEY;
+	if (krc < 0 && rc == 0 && !reauth && cr.mech == AUTH_MECH_KRB5 && !l->info.guest) {
 		/* NTLM without a key is the anonymous case; a Kerberos logon always has one, or it cannot sign */
 		sess_set_err(errbuf, errlen, "%s", why[0] ? why : "Kerberos gave no session key");
 		rc = krc;

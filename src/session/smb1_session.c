@@ -347,8 +347,10 @@ static int setup_extended(struct smb1_sess *s, const struct smb1_negotiate_rsp *
 	}
 	if (rc > 0)
 		rc = -EPROTO;
-	if (rc == 0 && !cr->anonymous && !s->info.guest && auth_session_key(a, s->mac_key) == 0)
-		s->mac_key_len = 16;
+	/* SMB1 signs with the whole key (MS-SMB 3.2.5.3): Kerberos' may be 32 bytes. */
+	size_t klen = 0;
+	if (rc == 0 && !cr->anonymous && !s->info.guest && auth_session_key_full(a, s->mac_key, 32, &klen) == 0)
+		s->mac_key_len = klen;
 	auth_free(a);
 	wbuf_free(&out);
 	return rc;
@@ -415,13 +417,27 @@ static int do_session_setup(struct smb1_sess *s, const struct smb1_negotiate_rsp
 				.domain = s->cfg.domain,
 				.workstation = s->cfg.workstation,
 				.anonymous = s->cfg.guest && (!s->cfg.user || !*s->cfg.user),
-				.target_host = s->cfg.host};
+				.target_host = s->cfg.host,
+				.mech = s->cfg.krb5 ? AUTH_MECH_KRB5 : AUTH_MECH_NTLMSSP,
+				.krb5_ccache = s->cfg.krb5_ccache,
+				.krb5_keytab = s->cfg.krb5_keytab};
+	/* The mechanism's own reason (no ticket, clock skew...) beats the errno's text. */
+	char why[512] = "";
+	cr.errbuf = why;
+	cr.errlen = sizeof(why);
+	if (s->cfg.krb5 && !neg->extended_security) {
+		sess_set_err(errbuf, errlen, "sec=krb5 needs extended security (SPNEGO), which %s does not offer",
+			     s->host);
+		return -EPROTONOSUPPORT;
+	}
 	if (s->opts.ntlmv1 && neg->extended_security) {
 		sess_set_err(errbuf, errlen, "sec=ntlm needs a server without extended security");
 		return -EPROTONOSUPPORT;
 	}
 	int rc =
 	    neg->extended_security ? setup_extended(s, neg, &cr, errbuf, errlen) : setup_plain(s, &cr, errbuf, errlen);
+	if (rc < 0 && why[0])
+		sess_set_err(errbuf, errlen, "%s", why);
 	if (rc == 0)
 		rc = start_signing(s, neg, errbuf, errlen);
 	free(s->final_rsp);

@@ -1,5 +1,6 @@
 """Kerberos logon (sec=krb5, krb5i, cruid=, keytab=) against a Samba AD DC the tests provision
 (krb5dc.py: its own network namespace; smbfuse and kinit join it with nsenter --net)."""
+import contextlib
 import os
 import re
 import subprocess
@@ -46,11 +47,41 @@ def krb(krb5_dc, smbfuse_bin, tmp_path):
         sf.wait_until(lambda: not sf.is_mounted(mp), 10, what=f"unmount of {mp}")
 
 
+@contextlib.contextmanager
+def foreground(krb5_dc, smbfuse_bin, cache, mp, opts):
+    """smbfuse -f in the DC's namespace with its log in a file (yielded, open), unmounted at the end; the
+    daemon must then end by itself with status 0 and no sanitizer finding."""
+    mp.mkdir()
+    log = open(mp.parent / "daemon.err", "w+")
+    e = {**krb5_dc.env(cache), **sf.sanitizer_env()}
+    d = subprocess.Popen(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-f", "-o", f"ip=127.0.0.1,{opts}"]),
+                         stdout=log, stderr=log, env=e, stdin=subprocess.DEVNULL)
+    try:
+        sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
+        yield log
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mp)])
+        # The daemon ends by itself once unmounted; a SIGTERM before that would be the test's own race.
+        try:
+            rc = d.wait(20)
+        except subprocess.TimeoutExpired:
+            rc = sf.stop_pid(d, 5)
+        assert rc == 0, rc
+        log.seek(0)
+        assert not sf.sanitizer_findings(log.read())
+
+
 def check_rw(mp, dc, name):
     (mp / name).write_bytes(b"kerberos " + name.encode())
     assert (dc.share / name).read_bytes() == b"kerberos " + name.encode()
     (dc.share / (name + ".srv")).write_bytes(b"from the server")
     assert (mp / (name + ".srv")).read_bytes() == b"from the server"
+
+
+def newest_session(dc, before):
+    """(protocol, encryption, signing) of the session that came after the first `before` ones."""
+    rows = sf.wait_until(lambda: len(sessions(dc)) > before and sessions(dc), 10, what="smbstatus: " + dc.smbstatus())
+    return rows[-1]
 
 
 def sessions(dc):
@@ -77,12 +108,29 @@ def test_krb5_sign_and_seal(krb, opts, enc):
     before = len(sessions(krb.dc))
     mp = krb.mount(opts)
     check_rw(mp, krb.dc, "signed.txt")
-    rows = sf.wait_until(lambda: len(sessions(krb.dc)) > before and sessions(krb.dc), 10,
-                         what="smbstatus: " + krb.dc.smbstatus())
-    proto, encryption, signing = rows[-1]
+    proto, encryption, signing = newest_session(krb.dc, before)
     assert proto == "SMB3_11" and signing != "-"
     assert (encryption != "-") == enc
 
+
+
+def test_krb5_over_smb1(krb):
+    """SMB1 (NT LM 0.12) with extended security: the same SPNEGO Kerberos logon, and signing with the whole
+    Kerberos session key (MS-SMB 3.2.5.3; 32 bytes for AES-256), which the DC requires."""
+    krb.dc.restart("\tserver min protocol = NT1\n")
+    try:
+        krb.dc.kinit(krb.cache)
+        for opts in ("vers=1.0,sec=krb5", "vers=1.0,sec=krb5i"):
+            before = len(sessions(krb.dc))
+            mp = krb.mount(opts)
+            check_rw(mp, krb.dc, "smb1.txt")
+            proto, _, signing = newest_session(krb.dc, before)
+            assert proto == "NT1" and signing != "-", (proto, signing)
+            subprocess.run(["fusermount3", "-u", str(mp)], check=True)
+        sf.wait_until(lambda: re.search(r"Successful AuthZ: \[SMB,krb5\]", krb.dc.log.read_text(errors="replace")),
+                      10, what="an SMB1 krb5 AuthZ line in the DC's log")
+    finally:
+        krb.dc.restart("")
 
 def test_no_ticket(krb, tmp_path):
     r, mp = krb.run("sec=krb5", cache=tmp_path / "absent")
@@ -147,13 +195,7 @@ def test_reconnect_needs_a_ticket(krb, krb5_dc, smbfuse_bin, tmp_path):
     import signal
     krb.dc.kinit(krb.cache)
     mp = tmp_path / "m"
-    mp.mkdir()
-    log = open(tmp_path / "daemon.err", "w+")
-    e = {**krb5_dc.env(krb.cache), **sf.sanitizer_env()}
-    d = subprocess.Popen(krb5_dc.nsenter([smbfuse_bin, SOURCE, mp, "-f", "-o", "ip=127.0.0.1,sec=krb5,cache=none"]),
-                         stdout=log, stderr=log, env=e, stdin=subprocess.DEVNULL)
-    try:
-        sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
+    with foreground(krb5_dc, smbfuse_bin, krb.cache, mp, "sec=krb5,cache=none") as log:
         (mp / "held.txt").write_bytes(b"held")
         fd = os.open(mp / "held.txt", os.O_RDONLY)
         # The sessions of earlier tests' mounts end on the DC a moment after their unmount: await ours alone.
@@ -181,16 +223,6 @@ def test_reconnect_needs_a_ticket(krb, krb5_dc, smbfuse_bin, tmp_path):
         assert (krb.dc.share / "after.txt").read_bytes() == b"after"
         assert os.pread(fd, 4, 0) == b"held"
         os.close(fd)
-    finally:
-        subprocess.run(["fusermount3", "-u", str(mp)])
-        # The daemon ends by itself once unmounted; a SIGTERM before that would be the test's own race.
-        try:
-            rc = d.wait(20)
-        except subprocess.TimeoutExpired:
-            rc = sf.stop_pid(d, 5)
-        assert rc == 0, rc
-        log.seek(0)
-        assert not sf.sanitizer_findings(log.read())
 
 
 def _try_write(p):
@@ -219,3 +251,43 @@ def test_kdc_unreachable(krb, tmp_path):
     conf.write_text(krb.dc.krb5_conf.read_text().replace("kdc = 127.0.0.1", "kdc = 127.0.0.1:9"))
     r, mp = krb.run("sec=krb5", env={"KRB5_CONFIG": str(conf)})
     assert r.returncode == 32 and "cannot reach a Kerberos KDC for cifs/" in r.stderr, r.stderr
+
+
+def _stats(smbfuse_bin, mp):
+    out = subprocess.run([str(smbfuse_bin), "--stats", str(mp)], capture_output=True, text=True, timeout=10,
+                         check=True).stdout
+    return {k: int(v) for k, v in (line.split() for line in out.splitlines())}
+
+
+@pytest.mark.timeout(300)
+def test_reauthentication_in_place(krb, krb5_dc, smbfuse_bin, tmp_path):
+    """A logon whose ticket runs out is renewed on the same connection before the server ends it: first
+    with nothing newer in the cache (one warning: run kinit), then, after a kinit, with the new ticket. The
+    session outlives the first ticket with no reconnect, and a file opened before works after."""
+    import time
+    # The DC gives no service ticket from a TGT with less than about 2 minutes left.
+    krb.dc.kinit(krb.cache, lifetime="2m30s")
+    start = time.monotonic()
+    mp = tmp_path / "m"
+    with foreground(krb5_dc, smbfuse_bin, krb.cache, mp, "sec=krb5,cache=none") as log:
+        def logged(what):
+            log.seek(0)
+            return what in log.read()
+        (mp / "held.txt").write_bytes(b"held")
+        fd = os.open(mp / "held.txt", os.O_RDWR)
+        sf.wait_until(lambda: logged("the cache holds no newer one: run kinit"), 150, 0.5,
+                      what="the warning of a re-authentication with the same ticket")
+        assert _stats(smbfuse_bin, mp)["session.reauthentications"] == 1
+        krb.dc.kinit(krb.cache)
+        sf.wait_until(lambda: _stats(smbfuse_bin, mp)["session.reauthentications"] >= 2, 30, 0.2,
+                      what="a re-authentication with the new ticket")
+        end = start + 152
+        sf.wait_until(lambda: time.monotonic() > end, 60, 0.5, what="the first ticket's end")
+        assert os.pread(fd, 4, 0) == b"held"
+        os.pwrite(fd, b"HELD", 0)
+        (mp / "after.txt").write_bytes(b"after")
+        assert (krb.dc.share / "held.txt").read_bytes() == b"HELD"
+        assert (krb.dc.share / "after.txt").read_bytes() == b"after"
+        st = _stats(smbfuse_bin, mp)
+        assert st["session.reconnects"] == 0 and st["handles.reopened"] == 0, st
+        os.close(fd)

@@ -26,6 +26,7 @@ static struct {
 	OM_uint32 flags;       /* ret_flags once complete */
 	OM_uint32 inq_maj;     /* inquire_sec_context_by_oid */
 	OM_uint32 vmic_maj;    /* verify_mic */
+	OM_uint32 time_rec;    /* the context's lifetime once complete */
 } sc;
 
 static OM_uint32 s_acquire(OM_uint32 *min, gss_name_t n, OM_uint32 t, gss_OID_set m, gss_cred_usage_t u,
@@ -52,6 +53,8 @@ static OM_uint32 s_init(OM_uint32 *min, gss_cred_id_t c, gss_ctx_id_t *ctx, gss_
 	*min = sc.min2;
 	if (rf)
 		*rf = sc.flags;
+	if (tt)
+		*tt = sc.time_rec;
 	return sc.maj2;
 }
 
@@ -97,6 +100,7 @@ static void script(void)
 	sc.flags = GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG;
 	sc.inq_maj = GSS_S_COMPLETE;
 	sc.vmic_maj = GSS_S_COMPLETE;
+	sc.time_rec = GSS_C_INDEFINITE;
 }
 
 static char err[512];
@@ -139,6 +143,29 @@ static void test_success_and_key(void)
 	CHECK(answer(a, SPNEGO_ACCEPT_COMPLETED, true) == 0);
 	CHECK(auth_session_key(a, key) == 0);
 	CHECK_MEM(key, "\x01\x02\x03\x04\x05\x06\x07\x08\0\0\0\0\0\0\0\0", 16);
+	/* SMB1 signs with the key at its own length; a buffer too small for it is refused, not cut */
+	uint8_t full[32];
+	size_t n = 0;
+	CHECK(auth_session_key_full(a, full, sizeof(full), &n) == 0 && n == 8);
+	CHECK_MEM(full, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	CHECK(auth_session_key_full(a, full, 4, &n) == -ENOBUFS);
+	auth_free(a);
+}
+
+/* The ticket's remaining life is what the session will get from the server; unknown before the AP-REP. */
+static void test_lifetime(void)
+{
+	script();
+	sc.time_rec = 36000;
+	struct auth_ctx *a = started();
+	CHECK(auth_lifetime(a) == 0);
+	CHECK(answer(a, SPNEGO_ACCEPT_COMPLETED, true) == 0);
+	CHECK(auth_lifetime(a) == 36000);
+	auth_free(a);
+	script(); /* GSS_C_INDEFINITE: no end */
+	a = started();
+	CHECK(answer(a, SPNEGO_ACCEPT_COMPLETED, true) == 0);
+	CHECK(auth_lifetime(a) == 0);
 	auth_free(a);
 }
 
@@ -249,6 +276,7 @@ static void test_no_ticket_real(void)
 int main(void)
 {
 	test_success_and_key();
+	test_lifetime();
 	test_acceptor_rejects();
 	test_no_mutual_auth();
 	test_missing_session_key();

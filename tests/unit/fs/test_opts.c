@@ -276,8 +276,8 @@ static void test_krb5(void)
 	const char *nosec[] = {"//srv/s", "/mnt", "-okeytab=/k", NULL};
 	CHECK(parse(&o, err, sizeof(err), nosec) == -EINVAL && strstr(err, "add sec=krb5"));
 	opt_free(&o);
-	const char *smb1[] = {"//srv/s", "/mnt", "-osec=krb5,vers=1.0", NULL};
-	CHECK(parse(&o, err, sizeof(err), smb1) == -EOPNOTSUPP && strstr(err, "SMB2/3 only"));
+	const char *smb1[] = {"//srv/s", "/mnt", "-osec=krb5,vers=1.0", NULL}; /* SMB1 extended security */
+	CHECK(parse(&o, err, sizeof(err), smb1) == 0 && o.krb5);
 	opt_free(&o);
 	/* cruid=: the profile's name with %{uid}; a missing FILE: cache is reported with its name */
 	int fd = mkstemp(conf);

@@ -157,7 +157,9 @@ static void negotiate_body(struct psrv *s, struct wbuf *b)
 static uint32_t sess_setup_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
 {
 	wbuf_u16(b, 9);
-	if (q->h.session_id == 0) { /* the first round: challenge */
+	/* The first round (a new session, or a re-authentication of ours: NTLMSSP NEGOTIATE): challenge. */
+	static const uint8_t negotiate[12] = "NTLMSSP\0\1\0\0\0";
+	if (q->h.session_id == 0 || memmem(q->body, q->body_len, negotiate, sizeof(negotiate))) {
 		size_t n;
 		uint8_t *tok = psrv_challenge(&n);
 		wbuf_u16(b, 0);
