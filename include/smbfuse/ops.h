@@ -49,6 +49,8 @@ struct smb_attr {
 	uint32_t mode;
 	uint32_t uid, gid;
 	bool has_uid, has_gid;
+	/* A character or block device's numbers (mode S_IFCHR/S_IFBLK, POSIX extensions): st_rdev. */
+	uint32_t dev_major, dev_minor;
 };
 
 static inline bool smb_attr_is_dir(const struct smb_attr *a)
@@ -190,6 +192,11 @@ struct smb_ops {
 	 * symlink. NULL ops: this mount keeps no symlinks (the glue says EPERM and why). */
 	int (*symlink)(struct smb_client *cl, const char *target, const char *path, struct smb_attr *attr_out);
 	int (*readlink)(struct smb_client *cl, const char *path, char **out);
+	/* A fifo, socket or device (mode's type S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK, and its 07777 bits;
+	 * major and minor for a device), where the server keeps them (NFS reparse points with the POSIX
+	 * extensions). -EEXIST when path exists; attr_out (may be NULL) as lstat sees it. NULL: none here. */
+	int (*mknod)(struct smb_client *cl, const char *path, mode_t mode, uint32_t major, uint32_t minor,
+		     struct smb_attr *attr_out);
 
 	/* ---- cache coherence (all optional; NULL means the dialect offers none of it) ---- */
 	/* Register the glue's event handler (see above), before any other op; a handler with event NULL

@@ -59,6 +59,10 @@ int smb2_copychunk_rsp_decode(const uint8_t *data, uint32_t len, struct smb2_cop
 #define IO_REPARSE_TAG_NFS 0x80000014u
 #define SYMLINK_FLAG_RELATIVE 0x00000001u
 #define NFS_SPECFILE_LNK 0x00000000014B4E4CULL /* "LNK" */
+#define NFS_SPECFILE_CHR 0x0000000000524843ULL /* "CHR" */
+#define NFS_SPECFILE_BLK 0x00000000004B4C42ULL /* "BLK" */
+#define NFS_SPECFILE_FIFO 0x000000004F464946ULL /* "FIFO" */
+#define NFS_SPECFILE_SOCK 0x000000004B434F53ULL /* "SOCK" */
 /*
  * The target of a symlink reparse buffer (len bytes at data) in a new string (*target, free()):
  * IO_REPARSE_TAG_SYMLINK's substitute name (its print name when that is empty) or an NFS LNK's data, with
@@ -69,5 +73,17 @@ int smb2_reparse_link_decode(const uint8_t *data, uint32_t len, char **target);
 /* An IO_REPARSE_TAG_SYMLINK buffer naming target (both names; relative unless it starts with '/').
  * -EINVAL for an empty or non-UTF-8 target, -ENAMETOOLONG when it does not fit 16-bit lengths. */
 int smb2_reparse_symlink_encode(struct wbuf *w, const char *target);
+
+/* A special file as an IO_REPARSE_TAG_NFS buffer (MS-FSCC 2.1.2.6): type is S_IFIFO, S_IFSOCK, S_IFCHR or
+ * S_IFBLK; major and minor only for the two devices (0 otherwise). */
+struct smb2_nfs_special {
+	uint32_t type;
+	uint32_t major, minor;
+};
+/* -EINVAL for another tag, an NFS LNK or an unknown NFS type (not a special file); -EBADMSG for a buffer
+ * shorter than its lengths say, or a device without its 8 bytes of numbers. out is zeroed on failure. */
+int smb2_reparse_nfs_decode(const uint8_t *data, uint32_t len, struct smb2_nfs_special *out);
+/* -EINVAL for any other type. */
+int smb2_reparse_nfs_encode(struct wbuf *w, const struct smb2_nfs_special *in);
 
 #endif

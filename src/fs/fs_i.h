@@ -154,6 +154,14 @@ static inline struct fs_file *file_of(const struct fuse_file_info *fi)
 
 /* ops.c: an entry for ino with attributes a and the configured timeouts. */
 void fs_fill_entry(struct fs *fs, struct fuse_entry_param *e, fuse_ino_t ino, const struct smb_attr *a);
+/* Reply the entry of a name just made in parent (a reference on it taken, given back if the kernel never
+ * gets it). */
+void fs_reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a);
+/* links.c: hard and symbolic links, special files. */
+void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name);
+void fs_readlink(fuse_req_t req, fuse_ino_t ino);
+void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
 /* file.c: the open-file callbacks of fs_ll_ops. */
 void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi);

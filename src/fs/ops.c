@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 
 #include "fs_i.h"
 #include "smbfuse/log.h"
@@ -36,6 +37,8 @@ void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr 
 		st->st_mode &= ~(mode_t)0222;
 	if (a->mode) /* the POSIX extensions' mode; a type the server did not name stays the attribute's */
 		st->st_mode = (a->mode & S_IFMT ? a->mode & S_IFMT : st->st_mode & S_IFMT) | (a->mode & 07777);
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		st->st_rdev = makedev(a->dev_major, a->dev_minor);
 	st->st_nlink = a->nlink ? a->nlink : dir ? 2 : 1;
 	st->st_uid = a->has_uid && !fs->cfg.force_uid ? a->uid : fs->cfg.uid;
 	st->st_gid = a->has_gid && !fs->cfg.force_gid ? a->gid : fs->cfg.gid;
@@ -81,7 +84,7 @@ static void reply_new_entry_path(fuse_req_t req, fuse_ino_t parent, const char *
 		fs_inode_forget(fs, ino, 1);
 }
 
-static void reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a)
+void fs_reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const struct smb_attr *a)
 {
 	reply_new_entry_path(req, parent, name, a, NULL);
 }
@@ -99,7 +102,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		if (cached == 0)
 			reply_err(req, -ENOENT);
 		else
-			reply_new_entry(req, parent, name, &a);
+			fs_reply_new_entry(req, parent, name, &a);
 		g_free(path);
 		return;
 	}
@@ -524,7 +527,7 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (r < 0)
 		reply_err(req, r);
 	else
-		reply_new_entry(req, parent, name, &a);
+		fs_reply_new_entry(req, parent, name, &a);
 }
 
 /*
@@ -635,99 +638,6 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	g_free(from);
 	g_free(to);
 	reply_err(req, r);
-}
-
-/* Hard link: the reply names the source's node when the server says both names are one file (inode.c). */
-static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
-{
-	struct fs *fs = fs_of(req);
-	char *from = NULL, *to = NULL;
-	struct smb_attr a;
-	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, ino, NULL, &from);
-	if (r == 0 && (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
-		r = CALL(fs, link, from, to, &a);
-	if (r == -EOPNOTSUPP) {
-		log_info("link \"%s\": this server offers no hard links", to);
-		r = -EPERM;
-	}
-	fs_cache_changed(fs, newparent, true);
-	fs_cache_changed(fs, ino, false);
-	if (r == 0) {
-		struct smb_attr src = a; /* set_attr may replace the FileId, which the new name is found by */
-		fs_inode_set_attr(fs, ino, &src);
-	}
-	g_free(from);
-	g_free(to);
-	if (r < 0)
-		reply_err(req, r);
-	else
-		reply_new_entry(req, newparent, newname, &a);
-}
-
-/* Why a symlink or special file cannot be made here: one line, and EPERM as a local file system without
- * them says (today's kernel client answers EOPNOTSUPP's cousin ENOSYS, which confuses cp -a and tar). */
-static int refuse_special(const char *what, const char *name)
-{
-	log_warn("%s \"%s\": this mount keeps no %s (mount with mfsymlinks for symlinks stored as Minshall+French "
-		 "files; special files need SMB 3.1.1 POSIX extensions)", what, name,
-		 strcmp(what, "symlink") == 0 ? "symbolic links" : "special files");
-	return -EPERM;
-}
-
-/* The end of making a name: path (if any: the request reached the server) is freed and its directory's
- * listing dropped; the entry or the error goes back. */
-static void reply_made(fuse_req_t req, fuse_ino_t parent, const char *name, char *path, int r, const struct smb_attr *a)
-{
-	if (path)
-		fs_cache_changed(fuse_req_userdata(req), parent, true);
-	g_free(path);
-	if (r < 0)
-		reply_err(req, r);
-	else
-		reply_new_entry(req, parent, name, a);
-}
-
-static void fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = fs_of(req);
-	struct smb_attr a;
-	char *path = NULL;
-	int r = fs->cfg.ro ? -EROFS : !OP(fs, symlink) ? refuse_special("symlink", name) : 0;
-	if (r == 0 && (r = fs_inode_path(fs, parent, name, &path)) == 0)
-		r = CALL(fs, symlink, target, path, &a);
-	reply_made(req, parent, name, path, r, &a);
-}
-
-static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
-{
-	struct fs *fs = fs_of(req);
-	char *path, *target = NULL;
-	int r = fs_inode_path(fs, ino, NULL, &path);
-	if (r == 0)
-		r = CALL(fs, readlink, path, &target);
-	g_free(path);
-	if (r < 0)
-		reply_err(req, r == -EOPNOTSUPP ? -EINVAL : r);
-	else
-		fuse_reply_readlink(req, target);
-	free(target);
-}
-
-/* mknod(2) of a regular file is a create; fifos, sockets and devices are refused. */
-static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	struct fs *fs = fs_of(req);
-	struct smb_attr a;
-	struct smb_fh *fh = NULL;
-	char *path = NULL;
-	(void)rdev;
-	int r = fs->cfg.ro ? -EROFS : !S_ISREG(mode) ? refuse_special("mknod", name) : 0;
-	if (r == 0 && (r = fs_inode_path(fs, parent, name, &path)) == 0) {
-		r = CALL(fs, open, path, O_WRONLY | O_CREAT | O_EXCL, mode, &fh, &a);
-		if (r == 0)
-			CALL(fs, close, fh);
-	}
-	reply_made(req, parent, name, path, r, &a);
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)

@@ -465,8 +465,8 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 		if (pi.posix) {
 			log_info("SMB 3.1.1 POSIX extensions negotiated: Unix modes, owners, case-sensitive names");
 			cl->posix_ops = smb2_ops;
-			cl->posix_ops.readlink = smb2_readlink;
 			cl->posix_ops.symlink = smb2_symlink;
+			cl->posix_ops.mknod = smb2_mknod;
 			cl->ops = &cl->posix_ops;
 		}
 		else if (!cfg->noposix && pi.dialect == SMB2_DIALECT_311)

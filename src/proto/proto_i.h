@@ -87,9 +87,17 @@ static inline void stat_cmd(struct smb_client *cl, unsigned cmd)
 }
 
 extern const struct smb_ops smb2_ops;
-/* smb2_reparse.c: ops->readlink and ops->symlink of a mount with the POSIX extensions. */
+/* smb2_reparse.c: ops->readlink (every SMB2 mount), ops->symlink and ops->mknod (POSIX extensions only).
+ * smb2_reparse_attr completes the attributes a stat of path gave: a device's dev_major/dev_minor (POSIX;
+ * a log line leaves them 0 when the server does not give them), and without POSIX whether a reparse point
+ * is a symlink; one round trip, for those only. smb2_reparse_note_tag: the same from a listing's reparse
+ * tag (EaSize of a reparse point, MS-FSCC 2.4.18). */
 int smb2_readlink(struct smb_client *cl, const char *path, char **out);
 int smb2_symlink(struct smb_client *cl, const char *target, const char *path, struct smb_attr *attr_out);
+int smb2_mknod(struct smb_client *cl, const char *path, mode_t mode, uint32_t major, uint32_t minor,
+	       struct smb_attr *attr_out);
+void smb2_reparse_attr(struct smb_client *cl, const char *path, struct smb_attr *a);
+void smb2_reparse_note_tag(struct smb_attr *a, uint32_t tag);
 /* mfsym.c: make cl's table (chosen at logon) keep symlinks as Minshall+French files. */
 void mfsym_install(struct smb_client *cl);
 extern const struct smb_ops smb1_ops;
@@ -211,6 +219,7 @@ struct smb_fh {
 	uint64_t parked_ms;  /* when it was parked (pcache lock); 0 while in use */
 	_Atomic bool wrote;  /* data was written through it: never parked (see pcache_park) */
 	bool sync;	     /* opened O_SYNC: writes never gathered (wb.c); set before the handle is shared */
+	bool snap;	     /* opened by an @GMT path (struct cmp snap): fstat gives no file id; likewise */
 	/* SMB2 durable handle (smb2_ops.c), guarded by lock: the context version the server granted (2: DH2Q,
 	 * 1: DHnQ, 0: not durable), the CreateGuid it knows the open by, and the generation from which the
 	 * server's open is a new one (opened, or reopened by path): WRITEs sent before it are lost with the old

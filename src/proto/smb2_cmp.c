@@ -119,8 +119,10 @@ static void add_create_ctx(struct smb_client *cl, struct cmp *c, const char *wpa
 		free(plain);
 		return;
 	}
-	if (snap == 1)
+	if (snap == 1) {
 		wpath = plain;
+		c->snap = true;
+	}
 	struct wbuf ctx;
 	size_t prev = SIZE_MAX;
 	wbuf_init(&ctx, 0);
@@ -283,11 +285,22 @@ static int attr_from_posix_info(const struct conn_msg *m, struct smb_attr *out)
 	return 0;
 }
 
+/* A file seen through an @GMT path is its own inode: with hard links on the server's disk (a snapshot made
+ * by `cp -al`, or one whose file system shares unchanged blocks by inode) it has the live file's id, and
+ * the glue would merge both names into one inode, serving the live data and attributes for the old
+ * version. The glue generates an inode number for an id of 0. */
+static int attr_unsnap(const struct cmp *c, struct smb_attr *out, int rc)
+{
+	if (rc == 0 && c->snap)
+		out->file_id = 0;
+	return rc;
+}
+
 int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out)
 {
 	const struct conn_msg *m = &c->m[i];
 	if (c->cl && c->cl->posix)
-		return attr_from_posix_info(m, out);
+		return attr_unsnap(c, out, attr_from_posix_info(m, out));
 	struct smb2_query_info_rsp q;
 	struct smb2_file_all_info fa;
 	int rc = smb2_query_info_rsp_decode(m->rsp, m->rsp_len, &q);
@@ -301,7 +314,7 @@ int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out)
 		  fa.allocation_size, fa.attributes);
 	out->nlink = fa.number_of_links;
 	out->file_id = fa.index_number;
-	return 0;
+	return attr_unsnap(c, out, 0);
 }
 
 /* Path op of the shape CREATE + <work> + CLOSE. c is initialised whatever the outcome: the caller frees it. */

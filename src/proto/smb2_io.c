@@ -450,6 +450,7 @@ int smb2_fstat(struct smb_client *cl, struct smb_fh *fh, struct smb_attr *out)
 	pcache_fh_writeback(cl, fh);
 	struct cmp c;
 	int rc = fid_simple(cl, fh, add_fh_query_all, NULL, &c);
+	c.snap = fh->snap;
 	if (rc == 0)
 		rc = attr_from_all_info(&c, 0, out);
 	if (rc == 0)

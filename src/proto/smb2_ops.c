@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -63,6 +64,8 @@ int smb2_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 	if (rc == 0 && *path && !cl->posix)
 		rc = check_stored_name(cl, path, &c.m[1]);
 	cmp_free(&c);
+	if (rc == 0)
+		smb2_reparse_attr(cl, path, out);
 	return rc;
 }
 
@@ -134,6 +137,8 @@ static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access,
 		*gen = c.gen;
 		if (attr)
 			attr_from_create(&r, attr);
+		if (attr && c.snap)
+			attr->file_id = 0; /* an @GMT path: as attr_from_all_info */
 		if (lease)
 			smb2_lease_granted(cl, lease, &r, c.gen);
 		if (durable)
@@ -228,6 +233,10 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	if (!cached) {
 		uint32_t disp = proto_open_disposition(flags);
 		uint32_t m = flags & O_CREAT ? S_IFREG | (mode & 07777) : 0;
+		char *plain = NULL;
+		uint64_t twrp;
+		fh->snap = proto_snap_split(fh->wpath, cl->posix ? '/' : '\\', &plain, &twrp) == 1;
+		free(plain);
 		rc = fh_create(cl, fh, disp, m, &a, false, NULL);
 		if (proto_open_narrow(fh, flags, rc))
 			rc = fh_create(cl, fh, disp, m, &a, false, NULL);
@@ -501,6 +510,8 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 	if (fh)
 		pcache_note_attr(cl, fh, rc == 0 && attr_out ? attr_out : NULL);
 	cmp_free(&c);
+	if (rc == 0 && attr_out && !fh)
+		smb2_reparse_attr(cl, path, attr_out); /* by path only: devices and links are never opened */
 	for (int i = 0; i < SET_BUFS; i++)
 		wbuf_free(&p[i]);
 	free(wpath);
@@ -528,9 +539,27 @@ static void log_dir_error(const struct smb2_dir_iter *it)
 		 "the %u-byte buffer (or step backwards)", at, next, nlen, it->len);
 }
 
+/* What a listing entry's attributes cannot say (smb2_reparse_attr), asked by the entry's path: a device's
+ * numbers, and without POSIX whether an NFS reparse point (a link, or a fifo: the tag is the same) is a
+ * link, so that a listing and a stat agree. Nothing for any other entry. */
+static void reparse_of_entry(struct smb_client *cl, const char *dir, const char *name, struct smb_attr *a,
+			     uint32_t tag)
+{
+	bool nfs = !cl->posix && (a->attrs & SMB_ATTR_REPARSE_POINT) && tag == IO_REPARSE_TAG_NFS;
+	if (!S_ISCHR(a->mode) && !S_ISBLK(a->mode) && !nfs)
+		return;
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p) {
+		snprintf(p, n, "%s%s%s", dir, *dir ? "/" : "", name);
+		smb2_reparse_attr(cl, p, a);
+	}
+	free(p);
+}
+
 /* Hand each entry of one QUERY_DIRECTORY reply to fn. Returns 1 if fn asked to stop. */
-static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
-		    struct proto_sweep *sw)
+static int dir_emit(struct smb_client *cl, const char *dir, const struct conn_msg *m, smb_dirent_fn fn, void *arg,
+		    struct proto_sweep *sw, bool snap)
 {
 	struct smb2_query_dir_rsp q;
 	if (smb2_query_dir_rsp_decode(m->rsp, m->rsp_len, &q) < 0) {
@@ -549,9 +578,12 @@ static int dir_emit(struct smb_client *cl, const struct conn_msg *m, smb_dirent_
 			struct smb_attr a;
 			attr_fill(&a, e.creation_time, e.last_access_time, e.last_write_time, e.change_time, e.end_of_file,
 				  e.allocation_size, e.attributes);
-			a.file_id = e.file_id;
+			a.file_id = snap ? 0 : e.file_id; /* an @GMT directory: as attr_from_all_info */
 			if (cl->posix)
 				attr_from_posix(&a, &e.posix);
+			else
+				smb2_reparse_note_tag(&a, e.ea_size);
+			reparse_of_entry(cl, dir, name, &a, e.ea_size);
 			stop = fn(arg, name, &a);
 		}
 		free(name);
@@ -611,8 +643,9 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		goto out;
 	}
 	struct smb2_fid fid = cr.fid;
+	bool snap = c.snap;
 	uint32_t st = c.m[1].rsp_hdr.status;
-	rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[1], fn, arg, &sw) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
+	rc = st == STATUS_SUCCESS ? dir_emit(cl, path, &c.m[1], fn, arg, &sw, snap) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {
 		cmp_free(&c);
 		cmp_init(&c, cl);
@@ -623,7 +656,7 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 		st = c.m[0].rsp_hdr.status;
 		if (st == STATUS_NO_MORE_FILES)
 			break;
-		rc = st == STATUS_SUCCESS ? dir_emit(cl, &c.m[0], fn, arg, &sw) : (ntstatus_to_errno(st) ?: -EIO);
+		rc = st == STATUS_SUCCESS ? dir_emit(cl, path, &c.m[0], fn, arg, &sw, snap) : (ntstatus_to_errno(st) ?: -EIO);
 	}
 	cmp_free(&c);
 	cmp_init(&c, cl);
@@ -684,6 +717,7 @@ const struct smb_ops smb2_ops = {
     .unlink = smb2_unlink,
     .rename = smb2_rename,
     .link = smb2_link,
+    .readlink = smb2_readlink, /* reparse points; symlink and mknod only with POSIX (client.c) */
     .statfs = smb2_statfs,
     .snapshots = smb2_snapshots,
     .set_events = pcache_set_events,

@@ -28,6 +28,9 @@ struct cmp {
 	uint32_t mode;	       /* st_mode a CREATE of this compound gives what it creates (POSIX only); 0 */
 	/* A CREATE without a file lease asks for a Read+Handle directory lease under this key (watch.c); NULL */
 	const uint8_t *dir_lease_key;
+	/* A CREATE of this compound named a previous version by an @GMT component: the answers' file ids are
+	 * zeroed (attr_from_all_info), since a snapshot's file may carry the live file's id (hard links). */
+	bool snap;
 };
 
 /* smb2_cmp.c: an empty compound for cl (nothing to free yet). */
@@ -87,7 +90,7 @@ void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen);
  * change), EndOfFile, AllocationSize and FileAttributes. */
 void attr_fill(struct smb_attr *a, uint64_t cr, uint64_t ac, uint64_t wr, uint64_t ch, uint64_t eof, uint64_t alloc,
 	       uint32_t attrs);
-/* out from the answer c->m[i] to add_query_all; -EIO if it does not decode. */
+/* out from the answer c->m[i] to add_query_all; -EIO if it does not decode. file_id is 0 when c->snap. */
 int attr_from_all_info(const struct cmp *c, int i, struct smb_attr *out);
 /* The POSIX part (nlink, mode, owner, group) of a create response's POSIX context or info class. */
 void attr_from_posix(struct smb_attr *a, const struct smb2_posix_cc *cc);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz entry points for every SMB2 decoder; see decoders.h. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "decoders.h"
 #include "smbfuse/dfs.h"
@@ -421,15 +423,23 @@ static int mfsym(const uint8_t *p, size_t n)
 	return e;
 }
 
-/* A symlink reparse buffer (FSCTL_GET_REPARSE_POINT's output): a target, when any, is a proper string. */
+/* A reparse buffer (FSCTL_GET_REPARSE_POINT's output): a target, when any, is a proper string; a special
+ * file is one of the four types, with device numbers only for a device; never both a link and one. */
 static int reparse(const uint8_t *p, size_t n)
 {
 	char *t = NULL;
-	int e = smb2_reparse_link_decode(p, (uint32_t)n, &t);
+	struct smb2_nfs_special s;
+	uint32_t len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	int e = smb2_reparse_link_decode(p, len, &t);
 	if ((e == 0) != (t != NULL) || (t && !*t))
 		abort();
 	free(t);
-	return e;
+	int es = smb2_reparse_nfs_decode(p, len, &s);
+	bool dev = s.type == S_IFCHR || s.type == S_IFBLK;
+	if ((es == 0) != (s.type != 0) || (es == 0 && e == 0) ||
+	    (s.type && !dev && s.type != S_IFIFO && s.type != S_IFSOCK) || (!dev && (s.major || s.minor)))
+		abort();
+	return e ? es : e;
 }
 
 /* Server-side copy answers, raw: a resume key and a SRV_COPYCHUNK_RESPONSE. */

@@ -82,3 +82,31 @@ def test_tar_of_a_tree_with_links_round_trips(pmnt, tmp_path):
     assert (pmnt.path / "lib" / "libfoo.so").read_bytes() == b"\x7fELF"
     r = subprocess.run(["diff", "-r", "--no-dereference", str(src), str(pmnt.path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_links_made_here_are_links_without_the_extensions(pmount):
+    # A mount without the extensions (noposix: as Windows or an SMB client without them sees the share)
+    # gets the reparse point made by `ln -s` as a symlink: the listing's EaSize carries the reparse tag of
+    # an entry with FILE_ATTRIBUTE_REPARSE_POINT (MS-FSCC 2.4.18), a stat asks the point itself, and
+    # readlink is FSCTL_GET_REPARSE_POINT, as with them.
+    a = pmount()
+    plain = pmount(opts={"noposix": None})
+    (a.path / "target").write_text("data")
+    os.symlink("target", a.path / "rel")
+    os.symlink("/etc/hostname", a.path / "abs")
+    os.mkdir(a.path / "dir")
+    os.symlink("dir", a.path / "dirlink")
+    p = plain.path
+    ls = subprocess.run(["ls", "-l", str(p)], capture_output=True, text=True, check=True).stdout
+    assert "rel -> target" in ls and "abs -> /etc/hostname" in ls and "dirlink -> dir" in ls, ls
+    for name, target in (("rel", "target"), ("abs", "/etc/hostname"), ("dirlink", "dir")):
+        assert os.path.islink(p / name), name
+        assert os.readlink(p / name) == target
+    assert (p / "rel").read_text() == "data"
+    assert not os.path.islink(p / "target") and os.path.isdir(p / "dirlink")
+    with pytest.raises(OSError) as e:
+        os.readlink(p / "target")
+    assert e.value.errno == errno.EINVAL
+    os.unlink(p / "rel")
+    assert not os.path.lexists(p / "rel") and not os.path.lexists(a.backing / "rel")
+    assert (a.backing / "target").read_text() == "data"

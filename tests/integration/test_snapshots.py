@@ -187,3 +187,23 @@ def test_gmt_lookalike_is_an_ordinary_name(live, lookalike):
     assert (d / "f").read_text() == "mine"
     assert lookalike in os.listdir(m.path / name)
     assert (m.server.backing / name / lookalike / "f").read_text() == "mine"
+
+
+def test_gmt_hard_link_of_the_live_file_is_its_own_inode(live):
+    # A snapshot that shares the live file's inode on the server's disk (made with `cp -al`, as rsnapshot
+    # does) has the live file's file id; the old version must still be a file of its own here, never the
+    # live file's inode under a second name (the kernel would serve one's cached data for the other).
+    m, name = live
+    live_f = m.server.backing / name / "linked"
+    live_f.write_text("shared\n")
+    os.chown(live_f, m.server.uid, m.server.gid)
+    os.link(live_f, m.server.backing / ".snapshots" / OLD / name / "linked")
+    now, old = m.path / name / "linked", m.path / OLD / name / "linked"
+    a, b = os.stat(now), os.stat(old)
+    assert a.st_nlink == 2 and b.st_nlink == 2
+    assert a.st_ino != b.st_ino
+    assert not os.path.samefile(now, old)
+    # Listing first, then the lookup: the same in that order.
+    assert "linked" in os.listdir(m.path / OLD / name) and "linked" in os.listdir(m.path / name)
+    assert os.stat(m.path / OLD / name / "linked").st_ino != os.stat(now).st_ino
+    assert old.read_text() == "shared\n"

@@ -288,10 +288,10 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 	if (type == SMB2_0_INFO_FILE && cls == FileAllInformation) {
 		for (int i = 0; i < 4; i++)
 			wbuf_u64(&d, FILETIME_2024);
-		wbuf_u32(&d, o && o->dir ? SMB_ATTR_DIRECTORY : SMB_ATTR_ARCHIVE);
+		pthread_mutex_lock(&s->mu);
+		wbuf_u32(&d, o && o->dir ? SMB_ATTR_DIRECTORY : s->file_attrs ? s->file_attrs : SMB_ATTR_ARCHIVE);
 		wbuf_u32(&d, 0);
 		wbuf_u64(&d, 4096); /* Standard: AllocationSize, EndOfFile, NumberOfLinks, DeletePending, Directory */
-		pthread_mutex_lock(&s->mu);
 		wbuf_u64(&d, s->file_size ? s->file_size : 100);
 		pthread_mutex_unlock(&s->mu);
 		wbuf_u32(&d, 1);

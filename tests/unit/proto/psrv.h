@@ -111,6 +111,7 @@ struct psrv {
 	 * with the limits (cc_max_chunks of 1 MiB). Counted, with the last request's chunk count. */
 	uint32_t cc_max_chunks;
 	uint64_t file_size; /* EndOfFile of every file (FileAllInformation); 0: 100 */
+	uint32_t file_attrs; /* FileAttributes of every file (FileAllInformation); 0: ARCHIVE */
 	unsigned cc_requests;
 	uint32_t cc_last_chunks;
 	/* A pipe server (psrv_pipe.c), when pipe_rsp is set before the client starts: the tree connect says

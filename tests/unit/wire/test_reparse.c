@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../tap.h"
 #include "wire_test.h"
@@ -107,9 +108,70 @@ static void test_encode(void)
 	wbuf_free(&w);
 }
 
+static void nfs_expect(const uint8_t *b, size_t n, int rc, uint32_t type, uint32_t major, uint32_t minor)
+{
+	struct smb2_nfs_special s = {1, 2, 3};
+	CHECK(smb2_reparse_nfs_decode(b, (uint32_t)n, &s) == rc);
+	CHECK(s.type == type && s.major == major && s.minor == minor);
+}
+
+/* Special files (MS-FSCC 2.1.2.6): what Samba 4.22 answers for a fifo and a device on its disk
+ * (util_reparse.c fsctl_get_reparse_point_fifo/_dev), our encoding read back, hostile buffers. */
+static void test_nfs(void)
+{
+	/* /dev/null as Samba sends it: tag, 16 bytes of data, "CHR", major 1, minor 3. */
+	static const uint8_t chr[] = {0x14, 0x00, 0x00, 0x80, 0x10, 0x00, 0x00, 0x00, 0x43, 0x48, 0x52, 0x00,
+				      0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00};
+	nfs_expect(chr, sizeof(chr), 0, S_IFCHR, 1, 3);
+	static const uint8_t fifo[] = {0x14, 0x00, 0x00, 0x80, 0x08, 0x00, 0x00, 0x00,
+				       0x46, 0x49, 0x46, 0x4f, 0x00, 0x00, 0x00, 0x00};
+	nfs_expect(fifo, sizeof(fifo), 0, S_IFIFO, 0, 0);
+	const struct smb2_nfs_special in[] = {{S_IFIFO, 0, 0}, {S_IFSOCK, 0, 0}, {S_IFCHR, 1, 3},
+					      {S_IFBLK, 259, 0x12345}};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct wbuf w;
+		wbuf_init(&w, 0);
+		CHECK(smb2_reparse_nfs_encode(&w, &in[i]) == 0);
+		CHECK(get_le32(w.p) == IO_REPARSE_TAG_NFS && get_le16(w.p + 4) + 8u == w.len);
+		nfs_expect(w.p, w.len, 0, in[i].type, in[i].major, in[i].minor);
+		char *t = (char *)1;
+		CHECK(smb2_reparse_link_decode(w.p, (uint32_t)w.len, &t) == -EINVAL && t == NULL); /* no link */
+		wbuf_free(&w);
+	}
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	CHECK(smb2_reparse_nfs_encode(&w, &in[2]) == 0 && w.len == sizeof(chr) && memcmp(w.p, chr, w.len) == 0);
+	wbuf_free(&w);
+	wbuf_init(&w, 0);
+	CHECK(smb2_reparse_nfs_encode(&w, &(struct smb2_nfs_special){S_IFREG, 0, 0}) == -EINVAL && w.len == 0);
+	CHECK(smb2_reparse_nfs_encode(&w, &(struct smb2_nfs_special){S_IFLNK, 0, 0}) == -EINVAL && w.len == 0);
+	wbuf_free(&w);
+	/* Not special files: a link (NFS LNK or SYMLINK), an unknown NFS type. */
+	uint8_t b[64];
+	memcpy(b, chr, sizeof(chr));
+	put_le64(b + 8, NFS_SPECFILE_LNK);
+	nfs_expect(b, sizeof(chr), -EINVAL, 0, 0, 0);
+	put_le64(b + 8, 0x4f4f46);
+	nfs_expect(b, sizeof(chr), -EINVAL, 0, 0, 0);
+	nfs_expect(b, symlink_buf(b, "t", "t", 0), -EINVAL, 0, 0, 0);
+	/* Hostile: cut short, a device without its numbers, a length past the buffer, no type at all. */
+	nfs_expect(chr, sizeof(chr) - 1, -EBADMSG, 0, 0, 0);
+	nfs_expect(chr, 7, -EBADMSG, 0, 0, 0);
+	memcpy(b, chr, sizeof(chr));
+	put_le16(b + 4, 8);
+	nfs_expect(b, 16, -EBADMSG, 0, 0, 0);
+	put_le16(b + 4, 0xffff);
+	nfs_expect(b, sizeof(chr), -EBADMSG, 0, 0, 0);
+	put_le16(b + 4, 4);
+	nfs_expect(b, 12, -EBADMSG, 0, 0, 0);
+	wt_sweep("reparse", chr, sizeof(chr));
+	wt_sweep("reparse", fifo, sizeof(fifo));
+}
+
 int main(void)
 {
 	test_decode();
 	test_encode();
+	test_nfs();
 	return tap_done();
 }
