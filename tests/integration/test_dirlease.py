@@ -190,3 +190,30 @@ def test_other_mount_listed_below_does_not_block_mv_or_rm(dmount_any):
     subprocess.run(["rm", "-rf", str(m1.path / "z")], check=True)
     assert tree(m1.backing) == []
     sf.wait_until(lambda: tree(m2.path) == [], 5, what="m2 sees the removal")
+
+
+def test_other_mount_parked_files_below_do_not_block_mv(dmount_any):
+    """m2 has listed a tree and read every file in it twice, once read-only and once read-write (parked
+    handles under Handle leases) when m1 renames the tree, back and forth. Samba 4.22 breaks m2's Handle
+    leases below one file at a time and goes on at each file's first CLOSE: a file m2 closed before its
+    turn (the files below a directory whose lease broke first, or parked handles expiring meanwhile, or
+    a CLOSE quicker than Samba's watch for it) made the rename wait out the 35 s break timeout
+    (ETIMEDOUT here), and a second handle of a file left open made it fail with EACCES (watch.c, "A
+    break closes one handle")."""
+    m1, m2 = dmount_any(), dmount_any()
+    dirs = ["a", "a/b", "a/b/c", "d"]
+    files = [f"{d}/f{i}" for d in dirs for i in range(3)]
+    for d in dirs:
+        os.makedirs(m1.path / "t" / d, exist_ok=True)
+    for f in files:
+        (m1.path / "t" / f).write_bytes(b"x" * 100)
+    want = sorted(dirs + files)
+    for i in range(4):
+        src, dst = ("t", "u") if i % 2 == 0 else ("u", "t")
+        sf.wait_until(lambda: tree(m2.path / src) == want, 5, what=f"m2 to see {src}")
+        for f in files:
+            (m2.path / src / f).read_bytes()
+            with open(m2.path / src / f, "r+b"):
+                pass
+        os.rename(m1.path / src, m1.path / dst)
+        assert tree(m1.backing / dst) == want and not (m1.backing / src).exists()
