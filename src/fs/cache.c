@@ -143,11 +143,28 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 		g_hash_table_destroy(idx);
 }
 
+/* Whether the proto layer still vouches for directory ino's listing. A directory lease break marks it
+ * at once, on the receive thread; the listing itself goes only when the SMB_EV_DIR that follows the
+ * break worker's CLOSE arrives, and meanwhile another client's new name would be answered ENOENT. */
+static bool listing_vouched(struct fs *fs, fuse_ino_t ino)
+{
+	char *path;
+	if (!fs->ops->cached || fs_inode_path(fs, ino, NULL, &path) < 0)
+		return false;
+	bool ok = fs->ops->cached(fs->cl, path) & SMB_CACHE_LISTING;
+	g_free(path);
+	return ok;
+}
+
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a)
 {
 	int r = -EAGAIN;
 	if (fs->cfg.cache == FS_CACHE_NONE)
 		return r;
+	if (!listing_vouched(fs, parent)) {
+		CNT(fs->lookup_misses);
+		return r;
+	}
 	char *fold = g_utf8_casefold(name, -1);
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = ino_locked(fs, parent);

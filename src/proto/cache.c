@@ -350,6 +350,7 @@ unsigned pcache_cached(struct smb_client *cl, const char *path)
 		out |= (l->state & SMB2_LEASE_HANDLE_CACHING) ? SMB_CACHE_HANDLE : 0;
 		out |= (l->state & SMB2_LEASE_WRITE_CACHING) ? SMB_CACHE_WRITE : 0;
 	}
+	out |= watch_vouches_locked(pc, path, gen) ? SMB_CACHE_LISTING : 0;
 	pthread_mutex_unlock(&pc->lock);
 	return out;
 }

@@ -147,6 +147,9 @@ void watch_free_all(struct pcache *pc);
  * it, closing the watch (before_close runs first); false when b names no directory lease of ours (then it is
  * a file's). */
 void watch_lease_broken(struct pcache *pc, const struct cache_break *b);
+/* Whether path's watch of session generation gen holds and its directory lease is not broken (pcache.lock
+ * held). */
+bool watch_vouches_locked(struct pcache *pc, const char *path, uint64_t gen);
 bool watch_lease_break(struct pcache *pc, const struct cache_break *b, void (*before_close)(void));
 
 #endif

@@ -205,6 +205,12 @@ void watch_lease_broken(struct pcache *pc, const struct cache_break *b)
 	pthread_mutex_unlock(&pc->lock);
 }
 
+bool watch_vouches_locked(struct pcache *pc, const char *path, uint64_t gen)
+{
+	const struct watch *w = g_hash_table_lookup(pc->watches, path);
+	return w && !w->ending && !w->broken && w->gen == gen;
+}
+
 bool watch_lease_break(struct pcache *pc, const struct cache_break *b, void (*before_close)(void))
 {
 	pthread_mutex_lock(&pc->lock);

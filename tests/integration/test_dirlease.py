@@ -16,7 +16,7 @@ import pytest
 
 import smbfixture as sf
 from conftest import _root_422
-from test_cache import stats
+from test_cache import parse_stats, stats
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -190,6 +190,35 @@ def test_other_mount_listed_below_does_not_block_mv_or_rm(dmount_any):
     subprocess.run(["rm", "-rf", str(m1.path / "z")], check=True)
     assert tree(m1.backing) == []
     sf.wait_until(lambda: tree(m2.path) == [], 5, what="m2 sees the removal")
+
+
+def fast_stats(m):
+    """The counters straight from the extended attribute: one FUSE request, no process started, so that
+    what follows a counter's change runs within a millisecond of it."""
+    return parse_stats(os.getxattr(m.root, "user.smbfuse.stats"))
+
+
+@pytest.mark.parametrize("client", ["mount", "smbclient"])
+def test_lookup_after_break_asks_the_server(dmount, client):
+    """A listed directory answers lookups of absent names from its listing (ENOENT, no request). Once its
+    lease breaks, that listing is not the server's any more: from the break on, a lookup of the name
+    another client just created finds it, without waiting for the listing to be dropped."""
+    m1 = dmount()
+    (m1.path / "d").mkdir()
+    (m1.path / "d" / "old").write_text("x")
+    change = second_client(client, m1, dmount)
+    granted = 0
+    for i in range(5):
+        # Listed again, under a new lease once the broken one's handle is closed.
+        sf.wait_until(lambda: f"new{i}" not in listed(m1, "d") and fast_stats(m1)["dirlease.granted"] > granted,
+                      5, what="a new directory lease")
+        s0 = fast_stats(m1)
+        granted = s0["dirlease.granted"]
+        assert not (m1.path / "d" / f"new{i}").exists()
+        change("create", f"d/new{i}")
+        sf.wait_until(lambda: fast_stats(m1)["dirlease.breaks"] > s0["dirlease.breaks"], 5, interval=0,
+                      what="the directory lease break")
+        assert (m1.path / "d" / f"new{i}").exists(), f"round {i}: answered from the broken listing"
 
 
 def test_other_mount_parked_files_below_do_not_block_mv(dmount_any):

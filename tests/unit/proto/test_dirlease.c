@@ -96,6 +96,27 @@ static void test_grant_parent_break(void)
 	down(&f);
 }
 
+/* The listing stops being vouched for (SMB_CACHE_LISTING) as the break arrives, on the receive thread,
+ * before the break worker has closed anything: the glue's cached lookups stop at once. */
+static void test_listing_unvouched_at_break(void)
+{
+	struct fx f;
+	CHECK(up(&f, true, 0, true));
+	CHECK(f.ops->watch(f.cl, "d") == 1);
+	CHECK(f.ops->cached(f.cl, "d") & SMB_CACHE_LISTING);
+	CHECK(!(f.ops->cached(f.cl, "e") & SMB_CACHE_LISTING)); /* not watched */
+	pthread_mutex_lock(&f.s.mu);
+	f.s.break_dir = true;
+	pthread_mutex_unlock(&f.s.mu);
+	struct smb_attr a;
+	CHECK(f.ops->stat(f.cl, "x", &a) == 0); /* its answer comes after the break, on the same connection */
+	CHECK(!(f.ops->cached(f.cl, "d") & SMB_CACHE_LISTING));
+	CHECK(acks_reach(&f.s, 1));
+	CHECK(f.ops->watch(f.cl, "d") == 1);
+	CHECK(f.ops->cached(f.cl, "d") & SMB_CACHE_LISTING); /* the new watch's lease */
+	down(&f);
+}
+
 /* Two opens of a file with different access, closed: one handle stays parked, the newest (cache.c,
  * pcache_park: Samba refuses another client's directory rename if a file below has a second open left
  * after the first one's close). */
@@ -153,6 +174,7 @@ int main(void)
 	log_set_level(getenv("OPSFAIL_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	test_grant_parent_break();
 	test_one_parked_per_file();
+	test_listing_unvouched_at_break();
 	test_spoiled_grant(1);
 	test_spoiled_grant(2);
 	test_not_asked(false, true);
