@@ -310,10 +310,11 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
 			 "cache.listing_hits %llu\ncache.listing_misses %llu\n"
-			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n",
+			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
+			 "fuse.lookups %llu\nfuse.getattrs %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
 			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->inval_inodes), LOAD(fs->inval_entries),
-			 LOAD(fs->fuse_requests));
+			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
 	if (fs->ops->stats)
 		o += fs->ops->stats(fs->cl, buf + o, len - o);
