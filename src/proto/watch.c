@@ -170,7 +170,9 @@ static void watch_end_how(struct pcache *pc, struct watch *w, bool lease_break)
 	if (close) {
 		watch_close_now(pc, w);
 		/* Names in it are no longer covered: what we cached by name under it is forgotten. Not after a
-		 * lease break: the files below keep their own leases, which the server breaks one by one. */
+		 * lease break: the files below keep their own leases, which the server breaks one by one. Their
+		 * leases stay findable by name too: a later open under a new key would be a second open of the
+		 * file, which Samba's sweep finds left after the first one's CLOSE (EACCES). */
 		if (!lease_break)
 			pc_forget_path(pc, w->path);
 		if (lease_break)
