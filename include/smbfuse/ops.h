@@ -140,6 +140,9 @@ struct smb_events {
 #define SMB_CACHE_READ 0x1   /* data and attributes: nobody else writes while this holds */
 #define SMB_CACHE_HANDLE 0x2 /* closed handles may stay open */
 #define SMB_CACHE_WRITE 0x4  /* nobody else reads or writes */
+/* Directory path's watch holds, and its directory lease, if any, is not broken: a listing taken under it
+ * is still the server's. Unset from the moment a break arrives, before its SMB_EV_DIR. */
+#define SMB_CACHE_LISTING 0x8
 
 struct smb_ops {
 	/* Attributes of a path: one round trip (compound CREATE + QUERY_INFO + CLOSE on SMB2). */

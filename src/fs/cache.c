@@ -143,11 +143,28 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 		g_hash_table_destroy(idx);
 }
 
+/* Whether the proto layer still vouches for directory ino's listing. A directory lease break marks it
+ * at once, on the receive thread; the listing itself goes only when the SMB_EV_DIR that follows the
+ * break worker's CLOSE arrives, and meanwhile another client's new name would be answered ENOENT. */
+static bool listing_vouched(struct fs *fs, fuse_ino_t ino)
+{
+	char *path;
+	if (!fs->ops->cached || fs_inode_path(fs, ino, NULL, &path) < 0)
+		return false;
+	bool ok = fs->ops->cached(fs->cl, path) & SMB_CACHE_LISTING;
+	g_free(path);
+	return ok;
+}
+
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a)
 {
 	int r = -EAGAIN;
 	if (fs->cfg.cache == FS_CACHE_NONE)
 		return r;
+	if (!listing_vouched(fs, parent)) {
+		CNT(fs->lookup_misses);
+		return r;
+	}
 	char *fold = g_utf8_casefold(name, -1);
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = ino_locked(fs, parent);
@@ -293,10 +310,11 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
 			 "cache.listing_hits %llu\ncache.listing_misses %llu\n"
-			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n",
+			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
+			 "fuse.lookups %llu\nfuse.getattrs %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
 			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->inval_inodes), LOAD(fs->inval_entries),
-			 LOAD(fs->fuse_requests));
+			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
 	if (fs->ops->stats)
 		o += fs->ops->stats(fs->cl, buf + o, len - o);

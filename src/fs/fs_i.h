@@ -119,8 +119,9 @@ struct fs {
 	_Atomic uint64_t lookup_hits, lookup_neg_hits, lookup_misses;
 	_Atomic uint64_t list_hits, list_misses;
 	_Atomic uint64_t inval_inodes, inval_entries;
-	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs. */
-	_Atomic uint64_t fuse_requests;
+	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs; of
+	 * them LOOKUPs and GETATTRs, which readdirplus is there to spare. */
+	_Atomic uint64_t fuse_requests, fuse_lookups, fuse_getattrs;
 };
 
 /* An open file: fi->fh. */

@@ -92,6 +92,7 @@ void fs_reply_new_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = fs_of(req);
+	atomic_fetch_add_explicit(&fs->fuse_lookups, 1, memory_order_relaxed);
 	struct smb_attr a;
 	char *path;
 	/* The path first: a name or path too long is that whatever the cached listing says. */
@@ -170,6 +171,7 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct smb_attr a;
+	atomic_fetch_add_explicit(&fs_of(req)->fuse_getattrs, 1, memory_order_relaxed);
 	int r = get_attr(fs_of(req), ino, fi, &a);
 	if (r < 0)
 		reply_err(req, r);

@@ -74,6 +74,7 @@
 void pc_job_push_locked(struct pcache *pc, struct job *j)
 {
 	if (j->kind == JOB_BREAK) {
+		pc->break_ms = now_ms();
 		g_queue_push_tail(&pc->bjobs, j);
 		pthread_cond_signal(&pc->bcond);
 		return;
@@ -349,6 +350,7 @@ unsigned pcache_cached(struct smb_client *cl, const char *path)
 		out |= (l->state & SMB2_LEASE_HANDLE_CACHING) ? SMB_CACHE_HANDLE : 0;
 		out |= (l->state & SMB2_LEASE_WRITE_CACHING) ? SMB_CACHE_WRITE : 0;
 	}
+	out |= watch_vouches_locked(pc, path, gen) ? SMB_CACHE_LISTING : 0;
 	pthread_mutex_unlock(&pc->lock);
 	return out;
 }
@@ -436,7 +438,17 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 	bool ok = !pc->stopping && fh->gen == gen && fh->lease->gen == gen && !fh->lease->gone &&
 		  (fh->lease->state & SMB2_LEASE_HANDLE_CACHING);
 	if (ok) {
-		if (g_queue_get_length(&pc->parked) >= PARK_MAX)
+		/* One parked handle per file, the newest: Samba 4.22 lets another client's directory rename go
+		 * on once the first of a file's handles closes after its break, and refuses it if the file has
+		 * another open left (watch.c, "A break closes one handle"). */
+		GList *same = pc->parked.head;
+		while (same && ((struct smb_fh *)same->data)->lease != fh->lease)
+			same = same->next;
+		if (same) {
+			victim = same->data;
+			g_queue_delete_link(&pc->parked, same);
+		}
+		if (!victim && g_queue_get_length(&pc->parked) >= PARK_MAX)
 			victim = g_queue_pop_head(&pc->parked);
 		fh->parked_ms = now_ms() ?: 1;
 		g_queue_push_tail(&pc->parked, fh);
@@ -625,7 +637,11 @@ static struct job *next_job_locked(struct pcache *pc, GSList **expired)
 	while (!pc->stopping && g_queue_is_empty(&pc->jobs)) {
 		struct smb_fh *oldest = g_queue_peek_head(&pc->parked);
 		uint64_t now = now_ms();
-		if (oldest && oldest->parked_ms + PARK_MS <= now) {
+		/* No expiry while the server is breaking leases: it may be sweeping Handle leases below a
+		 * directory another client renames, and a handle it listed that we close before its turn stalls
+		 * that rename for 35 s (watch.c, "A break closes one handle"). */
+		uint64_t due = oldest ? MAX(oldest->parked_ms + PARK_MS, pc->break_ms + PARK_CALM_MS) : 0;
+		if (oldest && due <= now) {
 			*expired = pc_unpark_matching_locked(pc, NULL, now - PARK_MS);
 			return NULL;
 		}
@@ -635,7 +651,7 @@ static struct job *next_job_locked(struct pcache *pc, GSList **expired)
 		}
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (oldest->parked_ms + PARK_MS - now) * 1000000;
+		uint64_t ns = (uint64_t)ts.tv_nsec + (due - now) * 1000000;
 		ts.tv_sec += (time_t)(ns / 1000000000);
 		ts.tv_nsec = (long)(ns % 1000000000);
 		pthread_cond_timedwait(&pc->cond, &pc->lock, &ts);

@@ -12,6 +12,7 @@
 
 #define PARK_MS 5000 /* how long a closed handle stays open under a Handle lease */
 #define PARK_MAX 256 /* parked handles per mount at most */
+#define PARK_CALM_MS 2000 /* no parked handle expires sooner after a break arrives */
 #define WATCH_MAX 64 /* watched directories per mount at most */
 
 struct lease {
@@ -79,6 +80,7 @@ struct pcache {
 	GHashTable *early;    /* fid_key (g_malloc'd) -> struct cache_break (g_malloc'd): breaks before grants */
 	GHashTable *pending;  /* directory (g_malloc'd) -> when a delete in it was left pending (uint64 ms) */
 	GQueue parked;	      /* struct smb_fh *, oldest first */
+	uint64_t break_ms;    /* when the last break arrived (now_ms) */
 	GHashTable *watches;  /* path -> struct watch (not owning) */
 	GHashTable *dleases;  /* &watch.key_id -> struct watch holding a directory lease (not owning) */
 	unsigned nwatch;      /* watches not ending */
@@ -142,8 +144,12 @@ void watch_close_under(struct pcache *pc, const char *path);
 void watch_free_all(struct pcache *pc);
 /* Directory lease breaks (watch.c essay). watch_lease_broken (receive thread, never blocks): b names a
  * watch's directory lease, which stops covering its listing now. watch_lease_break (break worker): serve
- * it, closing the watch; false when b names no directory lease of ours (then it is a file's). */
+ * it, closing the watch (before_close runs first); false when b names no directory lease of ours (then it is
+ * a file's). */
 void watch_lease_broken(struct pcache *pc, const struct cache_break *b);
-bool watch_lease_break(struct pcache *pc, const struct cache_break *b);
+/* Whether path's watch of session generation gen holds and its directory lease is not broken (pcache.lock
+ * held). */
+bool watch_vouches_locked(struct pcache *pc, const char *path, uint64_t gen);
+bool watch_lease_break(struct pcache *pc, const struct cache_break *b, void (*before_close)(void));
 
 #endif

@@ -43,6 +43,16 @@
  * opens the directory again, with a new lease. Our own creates name the directory's key as their
  * ParentLeaseKey (MS-SMB2 2.2.13.2.10), so they do not break it; opens without a lease (mkdir, unlink,
  * rename) do, which costs one listing.
+ *
+ * A break closes one handle. Before another client's rename of a directory, Samba 4.22 lists every open
+ * below it that holds a Handle lease, then breaks them one file at a time, each time waiting for that
+ * file's share-mode record to change (the close) before it sends the next break
+ * (source3/smbd/smb2_oplock.c, delay_for_handle_lease_break_below_send_breaks and _below_done). A handle
+ * it listed that we close before its turn comes (a parked file below a directory whose own lease break
+ * came first) is then gone when its break is sent: the break finds no open ("allowing break to succeed"),
+ * the record never changes again, and the rename waits out OPLOCK_BREAK_TIMEOUT (35 s) and fails. So the
+ * break of a directory's lease closes the directory's handle and nothing below it; each file below keeps
+ * its own lease, and its own break (which Samba sends for it) closes it. doc/CACHING.md has the case.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -114,8 +124,6 @@ static void dlease_unhash_locked(struct pcache *pc, struct watch *w)
 	w->in_dleases = false;
 }
 
-/* Close w's handle once and forget it; the glue stops trusting the directory, told now (the worker) or,
- * with queued, by the other worker (the break worker must not invalidate entries). */
 /* The CLOSE of w's handle, by whichever thread set w->closed (under the lock, with closing_begin_locked). */
 static void closing_begin_locked(struct pcache *pc, struct watch *w)
 {
@@ -139,7 +147,10 @@ static bool closing_under_locked(const struct pcache *pc, const char *path)
 	return false;
 }
 
-static void watch_end_how(struct pcache *pc, struct watch *w, bool queued)
+/* Close w's handle once and forget it; the glue stops trusting the directory, told now (the worker) or,
+ * for a lease break, by the other worker (the break worker must not invalidate entries). A lease break
+ * closes this handle only, nothing else below it: see "A break closes one handle" above. */
+static void watch_end_how(struct pcache *pc, struct watch *w, bool lease_break)
 {
 	pthread_mutex_lock(&pc->lock);
 	bool close = !w->closed;
@@ -158,9 +169,13 @@ static void watch_end_how(struct pcache *pc, struct watch *w, bool queued)
 	pthread_mutex_unlock(&pc->lock);
 	if (close) {
 		watch_close_now(pc, w);
-		/* Names in it are no longer covered: what we cached by name under it is forgotten. */
-		pc_forget_path(pc, w->path);
-		if (queued)
+		/* Names in it are no longer covered: what we cached by name under it is forgotten. Not after a
+		 * lease break: the files below keep their own leases, which the server breaks one by one. Their
+		 * leases stay findable by name too: a later open under a new key would be a second open of the
+		 * file, which Samba's sweep finds left after the first one's CLOSE (EACCES). */
+		if (!lease_break)
+			pc_forget_path(pc, w->path);
+		if (lease_break)
 			pc_queue_event(pc, SMB_EV_DIR, w->path);
 		else
 			pc_emit(pc, SMB_EV_DIR, w->path, NULL);
@@ -192,7 +207,13 @@ void watch_lease_broken(struct pcache *pc, const struct cache_break *b)
 	pthread_mutex_unlock(&pc->lock);
 }
 
-bool watch_lease_break(struct pcache *pc, const struct cache_break *b)
+bool watch_vouches_locked(struct pcache *pc, const char *path, uint64_t gen)
+{
+	const struct watch *w = g_hash_table_lookup(pc->watches, path);
+	return w && !w->ending && !w->broken && w->gen == gen;
+}
+
+bool watch_lease_break(struct pcache *pc, const struct cache_break *b, void (*before_close)(void))
 {
 	pthread_mutex_lock(&pc->lock);
 	struct watch *w = dlease_find_locked(pc, b);
@@ -205,6 +226,7 @@ bool watch_lease_break(struct pcache *pc, const struct cache_break *b)
 		return false;
 	stat_add(&pc->cl->st.dirlease_breaks, 1);
 	log_dbg("directory lease break \"%s\": 0x%x -> 0x%x", w->path, w->lstate, b->new_state);
+	before_close();
 	watch_end_how(pc, w, true);
 	pthread_mutex_lock(&pc->lock);
 	watch_put_locked(pc, w);

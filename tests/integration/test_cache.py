@@ -174,6 +174,29 @@ def test_ls_twice_served_from_listing(mount, cache):
         assert sent > 0
 
 
+def test_warm_ls_after_entry_timeout_uses_readdirplus(mount):
+    """Past the entry timeout (actimeo, 1 s) the kernel's dentries have expired; `ls -l` of the watched
+    directory must still not look each name up: the cached listing goes out as readdirplus entries,
+    which carry every name with its attributes and renew the dentries (fs.c asks for readdirplus
+    always, not _AUTO). Without readdirplus each of the 200 names costs a LOOKUP."""
+    m = mount()
+    for i in range(200):
+        (m.backing / f"f{i:03}").write_bytes(b"")
+
+    def ls():
+        subprocess.run(["ls", "-l", "."], cwd=m.path, check=True, capture_output=True, timeout=60)
+    ls()
+    time.sleep(1.5)  # what is tested is the entry timeout having passed: there is nothing to await
+    s0 = stats(m)
+    ls()
+    s1 = stats(m)
+    # The listing is the daemon's own; at most the directory's own attributes are asked for (one
+    # CREATE+QUERY_INFO+CLOSE: its parent, the mount's root, is not listed, so not watched).
+    assert s1["requests.total"] - s0["requests.total"] <= 3
+    lookups, getattrs = (s1[k] - s0[k] for k in ("fuse.lookups", "fuse.getattrs"))
+    assert lookups <= 200 // 10 and getattrs <= 200 // 10, (lookups, getattrs)
+
+
 def test_negative_lookup_from_listing(mount):
     m = mount()
     m.disk_write("present", b"1")

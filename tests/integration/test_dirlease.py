@@ -16,7 +16,7 @@ import pytest
 
 import smbfixture as sf
 from conftest import _root_422
-from test_cache import stats
+from test_cache import parse_stats, stats
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -190,3 +190,59 @@ def test_other_mount_listed_below_does_not_block_mv_or_rm(dmount_any):
     subprocess.run(["rm", "-rf", str(m1.path / "z")], check=True)
     assert tree(m1.backing) == []
     sf.wait_until(lambda: tree(m2.path) == [], 5, what="m2 sees the removal")
+
+
+def fast_stats(m):
+    """The counters straight from the extended attribute: one FUSE request, no process started, so that
+    what follows a counter's change runs within a millisecond of it."""
+    return parse_stats(os.getxattr(m.root, "user.smbfuse.stats"))
+
+
+@pytest.mark.parametrize("client", ["mount", "smbclient"])
+def test_lookup_after_break_asks_the_server(dmount, client):
+    """A listed directory answers lookups of absent names from its listing (ENOENT, no request). Once its
+    lease breaks, that listing is not the server's any more: from the break on, a lookup of the name
+    another client just created finds it, without waiting for the listing to be dropped."""
+    m1 = dmount()
+    (m1.path / "d").mkdir()
+    (m1.path / "d" / "old").write_text("x")
+    change = second_client(client, m1, dmount)
+    granted = 0
+    for i in range(5):
+        # Listed again, under a new lease once the broken one's handle is closed.
+        sf.wait_until(lambda: f"new{i}" not in listed(m1, "d") and fast_stats(m1)["dirlease.granted"] > granted,
+                      5, what="a new directory lease")
+        s0 = fast_stats(m1)
+        granted = s0["dirlease.granted"]
+        assert not (m1.path / "d" / f"new{i}").exists()
+        change("create", f"d/new{i}")
+        sf.wait_until(lambda: fast_stats(m1)["dirlease.breaks"] > s0["dirlease.breaks"], 5, interval=0,
+                      what="the directory lease break")
+        assert (m1.path / "d" / f"new{i}").exists(), f"round {i}: answered from the broken listing"
+
+
+def test_other_mount_parked_files_below_do_not_block_mv(dmount_any):
+    """m2 has listed a tree and read every file in it twice, once read-only and once read-write (parked
+    handles under Handle leases) when m1 renames the tree, back and forth. Samba 4.22 breaks m2's Handle
+    leases below one file at a time and goes on at each file's first CLOSE: a file m2 closed before its
+    turn (the files below a directory whose lease broke first, or parked handles expiring meanwhile, or
+    a CLOSE quicker than Samba's watch for it) made the rename wait out the 35 s break timeout
+    (ETIMEDOUT here), and a second handle of a file left open made it fail with EACCES (watch.c, "A
+    break closes one handle")."""
+    m1, m2 = dmount_any(), dmount_any()
+    dirs = ["a", "a/b", "a/b/c", "d"]
+    files = [f"{d}/f{i}" for d in dirs for i in range(3)]
+    for d in dirs:
+        os.makedirs(m1.path / "t" / d, exist_ok=True)
+    for f in files:
+        (m1.path / "t" / f).write_bytes(b"x" * 100)
+    want = sorted(dirs + files)
+    for i in range(4):
+        src, dst = ("t", "u") if i % 2 == 0 else ("u", "t")
+        sf.wait_until(lambda: tree(m2.path / src) == want, 5, what=f"m2 to see {src}")
+        for f in files:
+            (m2.path / src / f).read_bytes()
+            with open(m2.path / src / f, "r+b"):
+                pass
+        os.rename(m1.path / src, m1.path / dst)
+        assert tree(m1.backing / dst) == want and not (m1.backing / src).exists()

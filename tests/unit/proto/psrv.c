@@ -435,6 +435,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		end_notify(s, fd, o, STATUS_NOTIFY_CLEANUP);
 		pthread_mutex_lock(&s->mu);
 		s->dir_closes += o && o->dir;
+		s->file_closes += o && !o->dir;
 		pthread_mutex_unlock(&s->mu);
 		if (o)
 			o->fid = 0;

@@ -127,12 +127,13 @@ struct psrv {
 	 * grant_lease, grants a directory's RqLs as a file's; dir_lease_answer 1 answers it for another key, 2
 	 * with a context cut to 20 bytes. mu: dir_key is the last directory lease granted (have_dir_key);
 	 * break_dir: before the next request, send a break of it to none; lease_acks: acknowledgments
-	 * received; dir_closes: CLOSEs of directory handles (closes_at_ack: as many when the last ack came). */
+	 * received; dir_closes, file_closes: CLOSEs of directory and of other handles (closes_at_ack: as
+	 * many dir_closes when the last ack came). */
 	bool smb3_dir_leases;
 	int dir_lease_answer;
 	uint8_t dir_key[16];
 	bool have_dir_key, break_dir;
-	unsigned lease_acks, dir_closes, closes_at_ack;
+	unsigned lease_acks, dir_closes, closes_at_ack, file_closes;
 	/* the server thread's own */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];

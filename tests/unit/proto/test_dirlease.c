@@ -81,10 +81,68 @@ static void test_grant_parent_break(void)
 	pthread_mutex_lock(&f.s.mu);
 	unsigned closes = f.s.closes_at_ack;
 	pthread_mutex_unlock(&f.s.mu);
-	CHECK(closes >= 1); /* the directory's handle was closed before the ack (and d/f's parked one) */
+	CHECK(closes >= 1); /* the directory's handle was closed before the ack */
+	/* and nothing below it: d/f's parked handle keeps its own lease until its own break (watch.c, "A
+	 * break closes one handle"), so a reopen takes it back */
+	long long hits = psrv_stat(f.cl, "handles.cache_hits");
+	struct smb_fh *fh = NULL;
+	CHECK(f.ops->open(f.cl, "d/f", O_RDWR | O_CREAT, 0644, &fh, NULL) == 0);
+	if (fh)
+		f.ops->close(f.cl, fh);
+	CHECK(psrv_stat(f.cl, "handles.cache_hits") == hits + 1);
 	CHECK(psrv_stat(f.cl, "dirlease.breaks") == 1);
 	CHECK(f.ops->watch(f.cl, "d") == 1); /* watched again, with a new lease */
 	CHECK(psrv_stat(f.cl, "dirlease.granted") == 2);
+	down(&f);
+}
+
+/* The listing stops being vouched for (SMB_CACHE_LISTING) as the break arrives, on the receive thread,
+ * before the break worker has closed anything: the glue's cached lookups stop at once. */
+static void test_listing_unvouched_at_break(void)
+{
+	struct fx f;
+	CHECK(up(&f, true, 0, true));
+	CHECK(f.ops->watch(f.cl, "d") == 1);
+	CHECK(f.ops->cached(f.cl, "d") & SMB_CACHE_LISTING);
+	CHECK(!(f.ops->cached(f.cl, "e") & SMB_CACHE_LISTING)); /* not watched */
+	pthread_mutex_lock(&f.s.mu);
+	f.s.break_dir = true;
+	pthread_mutex_unlock(&f.s.mu);
+	struct smb_attr a;
+	CHECK(f.ops->stat(f.cl, "x", &a) == 0); /* its answer comes after the break, on the same connection */
+	CHECK(!(f.ops->cached(f.cl, "d") & SMB_CACHE_LISTING));
+	CHECK(acks_reach(&f.s, 1));
+	CHECK(f.ops->watch(f.cl, "d") == 1);
+	CHECK(f.ops->cached(f.cl, "d") & SMB_CACHE_LISTING); /* the new watch's lease */
+	down(&f);
+}
+
+/* Two opens of a file with different access, closed: one handle stays parked, the newest (cache.c,
+ * pcache_park: Samba refuses another client's directory rename if a file below has a second open left
+ * after the first one's close). */
+static void test_one_parked_per_file(void)
+{
+	struct fx f;
+	CHECK(up(&f, true, 0, true));
+	CHECK(f.ops->watch(f.cl, "d") == 1);
+	struct smb_fh *r = NULL, *w = NULL;
+	CHECK(f.ops->open(f.cl, "d/f", O_RDONLY, 0, &r, NULL) == 0);
+	CHECK(f.ops->open(f.cl, "d/f", O_RDWR, 0, &w, NULL) == 0);
+	if (r)
+		f.ops->close(f.cl, r);
+	pthread_mutex_lock(&f.s.mu);
+	unsigned before = f.s.file_closes;
+	pthread_mutex_unlock(&f.s.mu);
+	if (w)
+		f.ops->close(f.cl, w);
+	pthread_mutex_lock(&f.s.mu);
+	CHECK(f.s.file_closes == before + 1); /* parking w closed r */
+	pthread_mutex_unlock(&f.s.mu);
+	long long hits = psrv_stat(f.cl, "handles.cache_hits");
+	CHECK(f.ops->open(f.cl, "d/f", O_RDWR, 0, &w, NULL) == 0);
+	if (w)
+		f.ops->close(f.cl, w);
+	CHECK(psrv_stat(f.cl, "handles.cache_hits") == hits + 1);
 	down(&f);
 }
 
@@ -115,6 +173,8 @@ int main(void)
 {
 	log_set_level(getenv("OPSFAIL_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	test_grant_parent_break();
+	test_one_parked_per_file();
+	test_listing_unvouched_at_break();
 	test_spoiled_grant(1);
 	test_spoiled_grant(2);
 	test_not_asked(false, true);
