@@ -143,6 +143,33 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 		g_hash_table_destroy(idx);
 }
 
+bool fs_cache_second_miss(struct fs *fs, fuse_ino_t parent, unsigned within_ms)
+{
+	bool want = false;
+	uint64_t now = now_ms();
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, parent);
+	/* A listing older than actimeo answers no positive lookup (fs_cache_lookup): fetch it again. */
+	if (n && !n->list_fetching && (!n->list || now - n->list_ms >= (uint64_t)(fs->cfg.attr_timeout * 1000))) {
+		want = n->miss_ms && now - n->miss_ms < within_ms;
+		n->miss_ms = now;
+		n->list_fetching = want;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return want;
+}
+
+void fs_cache_fetched(struct fs *fs, fuse_ino_t parent)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, parent);
+	if (n) {
+		n->list_fetching = false;
+		n->miss_ms = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a)
 {
 	int r = -EAGAIN;
@@ -292,10 +319,10 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
-			 "cache.listing_hits %llu\ncache.listing_misses %llu\n"
+			 "cache.listing_hits %llu\ncache.listing_misses %llu\ncache.listings_for_lookups %llu\n"
 			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
-			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->inval_inodes), LOAD(fs->inval_entries),
+			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->list_for_lookups), LOAD(fs->inval_inodes), LOAD(fs->inval_entries),
 			 LOAD(fs->fuse_requests));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
 	if (fs->ops->stats)
