@@ -47,6 +47,8 @@ struct fs_inode {
 	 * is under way (the other lookups meanwhile go to the server) */
 	uint64_t miss_ms;
 	bool list_fetching;
+	uint64_t fetch_ms;   /* when the last listing for lookups was fetched */
+	unsigned fetch_hits; /* lookups the listing answered since */
 	/* cache=strict: size and mtime at the last open, to decide keep_cache on the next one. */
 	bool opened;
 	uint64_t open_size;

@@ -68,3 +68,14 @@ def test_stat_by_name_outcomes(any_mnt):
     assert rc != 0 and "f05" not in sizes and len(sizes) == 39
     if m.cache == "none":
         assert stats(m)["cache.listings_for_lookups"] == 0
+
+
+def test_creates_do_not_list_again(mnt):
+    """`touch` of new names: every create drops the listing a lookup miss fetched, so after one that did
+    not pay the directory is not listed again for lookups (for a while): one listing, not one per two files."""
+    s0 = stats(mnt)
+    subprocess.run(["touch", *[f"n{i}" for i in range(100)]], cwd=mnt.path, check=True, timeout=60)
+    s1 = stats(mnt)
+    assert len(os.listdir(mnt.path)) == 100
+    assert s1["cache.listings_for_lookups"] - s0["cache.listings_for_lookups"] <= 1
+    assert s1["requests.QUERY_DIRECTORY"] - s0.get("requests.QUERY_DIRECTORY", 0) <= 4
