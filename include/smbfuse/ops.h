@@ -107,6 +107,15 @@ struct smb_fh;
  */
 #define SMB_UNLINK_OPEN 0x1
 
+/*
+ * An open flag besides the O_* ones (no open(2) flag uses this bit): the glue believes, by the attributes
+ * it has, that the file is a regular one of at most SMB_PREREAD_MAX bytes, and opens it read-only to read
+ * it. The dialect may then read the start of the file in the open's own round trip and answer the first
+ * reads from that (smb2_pre.c says when). Ignored where it cannot (SMB1) and with cache=none (no cache).
+ */
+#define SMB_O_PREREAD 0x40000000
+#define SMB_PREREAD_MAX 65536u
+
 /* rename flags */
 #define SMB_RENAME_NOREPLACE 0x1
 

@@ -33,6 +33,7 @@
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
 
+#define FETCH_BACKOFF_MS 5000 /* listing.c: no listing for lookups after one that did not pay, for this long */
 #define CNT(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
@@ -156,6 +157,39 @@ static bool listing_vouched(struct fs *fs, fuse_ino_t ino)
 	return ok;
 }
 
+bool fs_cache_second_miss(struct fs *fs, fuse_ino_t parent, unsigned within_ms)
+{
+	bool want = false;
+	uint64_t now = now_ms();
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, parent);
+	/* A listing older than actimeo answers no positive lookup (fs_cache_lookup): fetch it again. Not if
+	 * the last one was dropped before it answered a second lookup (creates of new names, each of which
+	 * drops it: `touch a b c`), for a while. */
+	bool paid = !n || !n->fetch_ms || now - n->fetch_ms >= FETCH_BACKOFF_MS || n->fetch_hits >= 2;
+	if (n && paid && !n->list_fetching &&
+	    (!n->list || now - n->list_ms >= (uint64_t)(fs->cfg.attr_timeout * 1000))) {
+		want = n->miss_ms && now - n->miss_ms < within_ms;
+		n->miss_ms = now;
+		n->list_fetching = want;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return want;
+}
+
+void fs_cache_fetched(struct fs *fs, fuse_ino_t parent)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, parent);
+	if (n) {
+		n->list_fetching = false;
+		n->miss_ms = 0;
+		n->fetch_ms = now_ms();
+		n->fetch_hits = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a)
 {
 	int r = -EAGAIN;
@@ -169,6 +203,7 @@ int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct s
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = ino_locked(fs, parent);
 	if (p && p->list_idx) {
+		p->fetch_hits++;
 		struct fs_dirent *d = g_hash_table_lookup(p->list_idx, fold);
 		if (!d)
 			r = 0; /* not even a case-insensitive match: the server would say ENOENT too */
@@ -309,11 +344,12 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
-			 "cache.listing_hits %llu\ncache.listing_misses %llu\n"
+			 "cache.listing_hits %llu\ncache.listing_misses %llu\ncache.listings_for_lookups %llu\n"
 			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
 			 "fuse.lookups %llu\nfuse.getattrs %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
-			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->inval_inodes), LOAD(fs->inval_entries),
+			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->list_for_lookups), LOAD(fs->inval_inodes),
+			 LOAD(fs->inval_entries),
 			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
 	if (fs->ops->stats)

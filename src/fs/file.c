@@ -17,7 +17,7 @@
 /* Flags for ops->open from the kernel's open flags. */
 static int open_flags(const struct fs *fs, int kflags)
 {
-	int flags = kflags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_SYNC | O_DSYNC);
+	int flags = kflags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_SYNC | O_DSYNC | SMB_O_PREREAD);
 	/* cache=none: every write goes to the server before write(2) returns, lease or not. */
 	if (fs->cfg.cache == FS_CACHE_NONE)
 		flags |= O_SYNC;
@@ -202,6 +202,17 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 	return 0;
 }
 
+/* SMB_O_PREREAD (ops.h) for a read-only open of a regular file small by the attributes we have: its first
+ * read then needs no round trip of its own. Never with cache=none, where every read goes to the server. */
+static int preread_flag(struct fs *fs, fuse_ino_t ino, int kflags)
+{
+	struct smb_attr a;
+	if (fs->cfg.cache == FS_CACHE_NONE || (kflags & (O_ACCMODE | O_TRUNC)) != O_RDONLY ||
+	    fs_inode_get_attr(fs, ino, &a) < 0)
+		return 0;
+	return !smb_attr_is_dir(&a) && !a.symlink && a.size <= SMB_PREREAD_MAX ? SMB_O_PREREAD : 0;
+}
+
 void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -211,7 +222,7 @@ void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char *path;
 	int r = fs->cfg.ro && writes(fi->flags) ? -EROFS : fs_inode_path(fs, ino, NULL, &path);
 	if (r == 0) {
-		r = do_open(fs, path, fi->flags & ~O_CREAT, 0, &fh, &a);
+		r = do_open(fs, path, (fi->flags & ~O_CREAT) | preread_flag(fs, ino, fi->flags), 0, &fh, &a);
 		g_free(path);
 		if (fi->flags & O_TRUNC)
 			fs_cache_changed(fs, ino, false);

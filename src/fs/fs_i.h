@@ -43,6 +43,12 @@ struct fs_inode {
 	GHashTable *list_idx; /* case-folded name -> struct fs_dirent * of list */
 	uint64_t list_ms;     /* when list was fetched */
 	uint64_t dir_epoch;
+	/* listing.c: when the last lookup miss in it came (0: none since a fetch), and a fetch for lookups
+	 * is under way (the other lookups meanwhile go to the server) */
+	uint64_t miss_ms;
+	bool list_fetching;
+	uint64_t fetch_ms;   /* when the last listing for lookups was fetched */
+	unsigned fetch_hits; /* lookups the listing answered since */
 	/* cache=strict: size and mtime at the last open, to decide keep_cache on the next one. */
 	bool opened;
 	uint64_t open_size;
@@ -118,6 +124,7 @@ struct fs {
 	/* Counters of the daemon's own caches (cache.c, user.smbfuse.stats). Relaxed atomics. */
 	_Atomic uint64_t lookup_hits, lookup_neg_hits, lookup_misses;
 	_Atomic uint64_t list_hits, list_misses;
+	_Atomic uint64_t list_for_lookups; /* listings fetched on a second lookup miss (listing.c) */
 	_Atomic uint64_t inval_inodes, inval_entries;
 	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs; of
 	 * them LOOKUPs and GETATTRs, which readdirplus is there to spare. */
@@ -292,6 +299,17 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 /* Lookup from the cached listing of parent: 1 and *a when name is there and fresh, 0 when the listing
  * proves it absent (-ENOENT answer), -EAGAIN when the server must be asked. */
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);
+/* listing.c's bookkeeping of lookup misses in directory parent: true when this miss is the second within
+ * within_ms and parent's listing is worth fetching for lookups (then the caller fetches it and calls
+ * fs_cache_fetched, whatever the outcome). */
+bool fs_cache_second_miss(struct fs *fs, fuse_ino_t parent, unsigned within_ms);
+void fs_cache_fetched(struct fs *fs, fuse_ino_t parent);
+/* listing.c: the listing of directory ino at path into *out (a new reference), after asking for its watch
+ * (*watched: one holds, and the listing is kept for later lookups and readdirs). */
+int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool *watched, GPtrArray **out);
+/* A lookup miss of name in parent: on the second in a short time, parent's listing is fetched and the
+ * lookup answered from it as fs_cache_lookup answers (0 absent, 1 present in *a); -EAGAIN: ask the server. */
+int fs_listing_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);
 /* Attribute and entry timeouts for path (lease- or watch-backed when possible). */
 double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path);
 /* The "name value" lines of user.smbfuse.stats into buf (NUL-terminated); returns their length. */

@@ -98,6 +98,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	/* The path first: a name or path too long is that whatever the cached listing says. */
 	int r = fs_inode_path(fs, parent, name, &path);
 	int cached = r == 0 ? fs_cache_lookup(fs, parent, name, &a) : -EAGAIN;
+	if (cached == -EAGAIN && r == 0)
+		cached = fs_listing_lookup(fs, parent, name, &a);
 	if (cached >= 0) {
 		/* From the watched directory's listing: absent (0), or present and fresh (1). */
 		if (cached == 0)
@@ -325,29 +327,6 @@ out:
 
 /* ---- directories ---- */
 
-static void dirent_free(gpointer p)
-{
-	struct fs_dirent *d = p;
-	free(d->name);
-	free(d);
-}
-
-static int collect_dirent(void *arg, const char *name, const struct smb_attr *attr)
-{
-	GPtrArray *ents = arg;
-	struct fs_dirent *d;
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return 0;
-	d = malloc(sizeof(*d));
-	if (!d || !(d->name = strdup(name))) {
-		free(d);
-		return -ENOMEM;
-	}
-	d->attr = *attr;
-	g_ptr_array_add(ents, d);
-	return 0;
-}
-
 static void dir_unlist(struct fs *fs, struct fs_dir *d)
 {
 	pthread_mutex_lock(&fs->files_lock);
@@ -393,24 +372,15 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static int list_dir_locked(struct fs *fs, fuse_ino_t ino, struct fs_dir *d)
 {
 	char *path;
-	uint64_t epoch;
+	bool watched;
+	GPtrArray *ents;
 	int r = fs_inode_path(fs, ino, NULL, &path);
 	if (r < 0)
 		return r;
-	/* Watch first, then list: a change after the listing is then sure to be notified. */
-	bool watched = fs_cache_watch(fs, path);
-	GPtrArray *ents = watched ? fs_cache_listing(fs, ino, &epoch) : NULL;
-	if (!ents) {
-		ents = g_ptr_array_new_with_free_func(dirent_free);
-		r = CALL(fs, readdir, path, collect_dirent, ents);
-		if (r == 0 && watched)
-			fs_cache_store(fs, ino, epoch, ents);
-	}
+	r = fs_listing_fetch(fs, ino, path, &watched, &ents);
 	g_free(path);
-	if (r < 0) {
-		g_ptr_array_unref(ents);
+	if (r < 0)
 		return r;
-	}
 	if (d->ents)
 		g_ptr_array_unref(d->ents);
 	d->ents = ents;

@@ -118,6 +118,8 @@ void break_serve(struct pcache *pc, const struct cache_break *b)
 	GSList *close = NULL;
 	char *path = NULL;
 	uint32_t old = 0, open_old = 0, now = b->new_state;
+	/* Before the ack lets the other client write: no data read with an open is served after it. */
+	atomic_fetch_add(&cl->pre_epoch, 1);
 	/* A directory's lease: the watch is closed first, so that the server's wait (H) ends before the ack. */
 	if (b->is_lease && watch_lease_break(pc, b, pause_before_close)) {
 		if (b->ack_required)

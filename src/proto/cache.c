@@ -291,16 +291,26 @@ struct wb *lease_wb(struct lease *l)
 	return l ? l->wb : NULL;
 }
 
-bool lease_write_cached(struct smb_client *cl, struct lease *l)
+static bool lease_has(struct smb_client *cl, struct lease *l, uint32_t bit)
 {
 	struct pcache *pc = pc_of(cl);
 	if (!pc || !l)
 		return false;
 	uint64_t gen = gen_of(cl);
 	pthread_mutex_lock(&pc->lock);
-	bool w = l->gen == gen && (l->state & SMB2_LEASE_WRITE_CACHING) && !pc->stopping;
+	bool w = l->gen == gen && (l->state & bit) && !pc->stopping;
 	pthread_mutex_unlock(&pc->lock);
 	return w;
+}
+
+bool lease_write_cached(struct smb_client *cl, struct lease *l)
+{
+	return lease_has(cl, l, SMB2_LEASE_WRITE_CACHING);
+}
+
+bool lease_read_cached(struct smb_client *cl, struct lease *l)
+{
+	return lease_has(cl, l, SMB2_LEASE_READ_CACHING);
 }
 
 void pcache_writeback(struct smb_client *cl, const char *path, bool under)
@@ -396,6 +406,7 @@ ssize_t pcache_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, 
 
 void pcache_wrote(struct smb_client *cl, struct smb_fh *fh)
 {
+	atomic_fetch_add(&cl->pre_epoch, 1);
 	fh->wrote = true;
 	pcache_note_attr(cl, fh, NULL);
 }
@@ -562,6 +573,7 @@ void pcache_rebuilt(struct smb_client *cl)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	stat_add(&cl->st.reconnects, 1);
+	atomic_fetch_add(&cl->pre_epoch, 1);
 	if (!j || !pc_of(cl)) {
 		free(j);
 		return;

@@ -29,6 +29,8 @@ struct proto_stats {
 	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
 	/* server-side copy (smb2_copy.c): bytes the server copied for us, COPYCHUNK requests refused */
 	_Atomic uint64_t bytes_copied, copies_refused;
+	/* small files (smb2_pre.c): opens that read the file in the same compound, reads answered from that */
+	_Atomic uint64_t prereads, preread_hits;
 };
 
 /* The session configuration of a client configuration, NetBIOS names and address included (their strings
@@ -73,6 +75,9 @@ struct smb_client {
 	 * request; the defaults until a STATUS_INVALID_PARAMETER answer tells the server's own. */
 	_Atomic uint32_t cc_chunks, cc_chunk_bytes, cc_total;
 	uint64_t snapshot; /* cfg.snapshot: the TWrp time of every CREATE, 0 for none; immutable */
+	/* smb2_pre.c: bumped by every change this client makes to any file's data, every break and every new
+	 * session, so that data read with an open is never served after one; bytes of such data kept */
+	_Atomic uint64_t pre_epoch, pre_bytes;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -233,6 +238,8 @@ struct smb_fh {
 	unsigned nlocks, locks_cap;
 	bool locks_lost;
 	_Atomic bool locked; /* ever locked: never parked, so its CLOSE is what releases its locks */
+	/* smb2_pre.c: the file's start, read with the open (guarded by lock); NULL when none is kept */
+	struct smb2_pre *pre;
 };
 
 /*
@@ -436,6 +443,8 @@ void pcache_fh_closing(struct smb_client *cl, struct smb_fh *fh, uint64_t fid_ke
  * holds Write caching on the current session right now. */
 struct wb *lease_wb(struct lease *l);
 bool lease_write_cached(struct smb_client *cl, struct lease *l);
+/* Whether the lease holds Read caching on the current session right now (false for NULL). */
+bool lease_read_cached(struct smb_client *cl, struct lease *l);
 
 /*
  * wb.c: gathered writes under Write caching (essay there). One struct wb per lease.

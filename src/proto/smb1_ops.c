@@ -195,6 +195,7 @@ static int smb1_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		     struct smb_attr *attr_out)
 {
 	*out = NULL;
+	flags &= ~SMB_O_PREREAD; /* SMB1 has no compound to read with the open in */
 	struct smb_attr a;
 	struct smb_fh *fh;
 	bool cached;

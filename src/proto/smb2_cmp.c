@@ -78,17 +78,25 @@ int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent)
 	return rc;
 }
 
+int cmp_errno_at(const struct cmp *c, int i)
+{
+	uint32_t st = c->m[i].rsp_hdr.status;
+	if (st == STATUS_SUCCESS || st == STATUS_BUFFER_OVERFLOW)
+		return 0;
+	int e = ntstatus_to_errno(st);
+	log_dbg("%s: %s", smb2_command_name(c->m[i].hdr.command), ntstatus_name(st));
+	return e ? e : -EIO;
+}
+
 /* The first failing status of the compound as an errno, 0 if all succeeded. */
 int cmp_errno(const struct cmp *c, int *failed_at)
 {
 	for (int i = 0; i < c->n; i++) {
-		uint32_t st = c->m[i].rsp_hdr.status;
-		if (st != STATUS_SUCCESS && st != STATUS_BUFFER_OVERFLOW) {
+		int e = cmp_errno_at(c, i);
+		if (e < 0) {
 			if (failed_at)
 				*failed_at = i;
-			int e = ntstatus_to_errno(st);
-			log_dbg("%s: %s", smb2_command_name(c->m[i].hdr.command), ntstatus_name(st));
-			return e ? e : -EIO;
+			return e;
 		}
 	}
 	return 0;

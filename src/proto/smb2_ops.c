@@ -116,18 +116,22 @@ static int durable_granted(const struct smb2_create_rsp *r, const struct durable
  * NULL, the POSIX context with mode, what a CREATE makes gets, 0 for opens that make nothing, under POSIX
  * extensions); fills fid, gen and attributes, and *durable
  * (may be NULL) with the durable version granted. An error status from the server sets *refused (may be
- * NULL): the connection did not fail, the open did.
+ * NULL): the connection did not fail, the open did. pre (may be NULL): a READ of the file's start goes
+ * with the CREATE where smb2_pre_add allows, and *pre gets what it read (smb2_pre.c).
  */
 static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
 		      uint32_t options, struct smb2_fid *fid, struct smb_attr *attr, uint64_t *gen, struct lease *lease,
-		      uint32_t mode, const struct durable_req *dh, int *durable, bool *refused)
+		      uint32_t mode, const struct durable_req *dh, int *durable, bool *refused, struct smb2_pre **pre)
 {
 	struct cmp c;
+	uint64_t epoch = 0;
 	cmp_init(&c, cl);
 	c.mode = mode;
 	add_create_durable(cl, &c, wpath, access, disposition, options, true, lease, dh);
+	bool read = pre && smb2_pre_add(cl, &c, &epoch);
 	int rc = cmp_send(cl, &c, disposition == FILE_OPEN && !(dh && dh->reconnect));
-	if (rc == 0 && (rc = cmp_errno(&c, NULL)) < 0 && refused)
+	/* Only the CREATE decides the open: a READ with it that failed leaves the reads to the server. */
+	if (rc == 0 && (rc = cmp_errno_at(&c, 0)) < 0 && refused)
 		*refused = true;
 	struct smb2_create_rsp r;
 	if (rc == 0 && smb2_create_rsp_decode(c.m[0].rsp, c.m[0].rsp_len, &r) < 0)
@@ -143,6 +147,8 @@ static int do_open_dh(struct smb_client *cl, const char *wpath, uint32_t access,
 			smb2_lease_granted(cl, lease, &r, c.gen);
 		if (durable)
 			*durable = durable_granted(&r, dh);
+		if (read)
+			*pre = smb2_pre_take(cl, &c.m[1], epoch);
 	}
 	cmp_free(&c);
 	return rc;
@@ -168,7 +174,7 @@ static void fh_set_durable(struct smb_client *cl, struct smb_fh *fh, int version
  * included). fh->lock is held, or fh is not shared yet.
  */
 static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposition, uint32_t mode,
-		     struct smb_attr *attr, bool reconnect, bool *refused)
+		     struct smb_attr *attr, bool reconnect, bool *refused, struct smb2_pre **pre)
 {
 	struct durable_req dh = {.reconnect = reconnect, .fid = fh->fid, .create_guid = fh->create_guid};
 	if (reconnect) {
@@ -184,7 +190,7 @@ static int fh_create(struct smb_client *cl, struct smb_fh *fh, uint32_t disposit
 	struct smb2_fid fid;
 	uint64_t gen;
 	int rc = do_open_dh(cl, fh->wpath, fh->access, disposition, fh->options, &fid, attr, &gen, fh->lease, mode,
-			    dh.version ? &dh : NULL, &durable, refused);
+			    dh.version ? &dh : NULL, &durable, refused, pre);
 	if (rc < 0)
 		return rc;
 	fh->fid = fid;
@@ -226,7 +232,9 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 	*out = NULL;
 	struct smb_attr a;
 	struct smb_fh *fh;
-	bool cached;
+	struct smb2_pre *pre = NULL;
+	bool cached, want_pre = (flags & SMB_O_PREREAD) && (flags & O_ACCMODE) == O_RDONLY;
+	flags &= ~SMB_O_PREREAD;
 	int rc = proto_fh_begin(cl, path, flags, &a, &fh, &cached);
 	if (rc < 0)
 		return rc;
@@ -237,15 +245,16 @@ static int smb2_open(struct smb_client *cl, const char *path, int flags, mode_t 
 		uint64_t twrp;
 		fh->snap = proto_snap_split(fh->wpath, cl->posix ? '/' : '\\', &plain, &twrp) == 1;
 		free(plain);
-		rc = fh_create(cl, fh, disp, m, &a, false, NULL);
+		rc = fh_create(cl, fh, disp, m, &a, false, NULL, want_pre ? &pre : NULL);
 		if (proto_open_narrow(fh, flags, rc))
-			rc = fh_create(cl, fh, disp, m, &a, false, NULL);
+			rc = fh_create(cl, fh, disp, m, &a, false, NULL, NULL);
 		if (rc < 0) {
 			proto_fh_free(cl, fh);
 			return rc;
 		}
 	}
 	proto_fh_end(cl, fh, flags, cached, &a, attr_out);
+	fh->pre = pre; /* before fh is shared */
 	if (!cached && fh->durable)
 		durable_list(cl, fh, true);
 	*out = fh;
@@ -262,7 +271,7 @@ static int fh_refresh_locked(struct smb_client *cl, struct smb_fh *fh)
 	bool refused = false;
 	int rc;
 	if (fh->durable) {
-		rc = fh_create(cl, fh, FILE_OPEN, 0, NULL, true, &refused);
+		rc = fh_create(cl, fh, FILE_OPEN, 0, NULL, true, &refused, NULL);
 		if (rc == 0) {
 			stat_add(&cl->st.handles_reconnected, 1);
 			log_info("reconnected the durable handle of \"%s\"", fh->wpath);
@@ -274,7 +283,7 @@ static int fh_refresh_locked(struct smb_client *cl, struct smb_fh *fh)
 			 strerror(-rc));
 		fh_set_durable(cl, fh, 0);
 	}
-	rc = fh_create(cl, fh, FILE_OPEN, 0, NULL, false, NULL);
+	rc = fh_create(cl, fh, FILE_OPEN, 0, NULL, false, NULL, NULL);
 	if (rc < 0)
 		log_warn("could not reopen \"%s\" after reconnect: %s", fh->wpath, strerror(-rc));
 	else
@@ -355,6 +364,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 	}
 	fh_set_durable(cl, fh, 0);
 	lease_put(cl, fh->lease);
+	smb2_pre_drop(cl, fh);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh->path);
 	free(fh->wpath);
@@ -366,6 +376,7 @@ int smb2_fh_destroy(struct smb_client *cl, struct smb_fh *fh)
 /* Under a Handle lease the handle is parked for a later open of the same file (cache.c). */
 static int smb2_close(struct smb_client *cl, struct smb_fh *fh)
 {
+	smb2_pre_drop(cl, fh); /* a later open taking the handle back reads for itself */
 	if (pcache_park(cl, fh))
 		return 0;
 	return smb2_fh_destroy(cl, fh);
@@ -521,6 +532,8 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 int smb2_setattr(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
 		 struct smb_attr *attr_out)
 {
+	if (sa->valid & SMB_SET_SIZE)
+		atomic_fetch_add(&cl->pre_epoch, 1); /* the data read with an open may be gone (smb2_pre.c) */
 	if (sa->valid & SET_POSIX)
 		return setattr_posix(cl, path, fh, sa, attr_out);
 	return setattr_do(cl, path, fh, sa, attr_out);
@@ -705,7 +718,7 @@ const struct smb_ops smb2_ops = {
     .stat = smb2_stat,
     .open = smb2_open,
     .close = smb2_close,
-    .read = smb2_read,
+    .read = smb2_pre_or_read,
     .write = smb2_write,
     .flush = pcache_flush,
     .fsync = smb2_fsync,

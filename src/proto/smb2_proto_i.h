@@ -47,6 +47,8 @@ int cmp_send(struct smb_client *cl, struct cmp *c, bool idempotent);
 /* The first failing status of the compound as an errno, 0 if all succeeded; *failed_at (may be NULL) gets
  * the index of that request. */
 int cmp_errno(const struct cmp *c, int *failed_at);
+/* The status of c->m[i] alone as an errno (0: success or STATUS_BUFFER_OVERFLOW). */
+int cmp_errno_at(const struct cmp *c, int i);
 
 /* Append a CREATE of wpath: with a QUERY_ON_DISK_ID context when qfid, and l's lease (or batch oplock)
  * request when lease is not NULL (then cl is needed). With the POSIX extensions every CREATE carries the
@@ -114,6 +116,19 @@ int wpath_compound(struct smb_client *cl, const char *wpath, uint32_t access, ui
 /* The same with the CREATE's ShareAccess given (wpath_compound shares read, write and delete). */
 int wpath_compound_share(struct smb_client *cl, const char *wpath, uint32_t access, uint32_t disposition,
 			 uint32_t options, uint32_t share, work_fn work, const void *arg, bool idempotent, struct cmp *c);
+
+/* smb2_pre.c: small files read with their open (essay there). smb2_pre_add appends a READ of the file's
+ * start on FID_RELATED to c, after its CREATE, and gives the epoch the data will belong to (false: not
+ * now, c unchanged). smb2_pre_take keeps the answer m to it (NULL: failed, or nothing to keep; logged);
+ * the result goes into fh->pre before fh is shared, and smb2_pre_drop frees it (closing or parking fh).
+ * smb2_pre_or_read is ops->read: from fh->pre while it may answer (smb2_pre_read; -EAGAIN when not),
+ * else smb2_read. */
+struct smb2_pre;
+bool smb2_pre_add(struct smb_client *cl, struct cmp *c, uint64_t *epoch);
+struct smb2_pre *smb2_pre_take(struct smb_client *cl, const struct conn_msg *m, uint64_t epoch);
+void smb2_pre_drop(struct smb_client *cl, struct smb_fh *fh);
+ssize_t smb2_pre_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
+ssize_t smb2_pre_or_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 
 /* smb2_snap.c: ops->snapshots. */
 int smb2_snapshots(struct smb_client *cl, const char *path, char **out);

@@ -138,5 +138,8 @@ def test_watches_beyond_the_servers_slots(mount):
         assert (m.path / f"d{i}" / "x").read_bytes() == b"1"
     assert time.monotonic() - t0 < 20
     s1 = stats(m)
-    assert s1["notify.watches_started"] - s0["notify.watches_started"] == 100
+    # One per listed directory, and a few of their parent's: the lookups of d0, d1, ... list it too
+    # (stats by name, src/fs/listing.c), which watches it again each time it was evicted.
+    started = s1["notify.watches_started"] - s0["notify.watches_started"]
+    assert 100 <= started <= 125, started
     assert s1["requests.NT_TRANSACT"] - s0.get("requests.NT_TRANSACT", 0) >= 100

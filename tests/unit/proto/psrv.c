@@ -738,3 +738,9 @@ int psrv_client(struct psrv *s, bool cache, int timeout_ms, struct smb_client **
 		fprintf(stderr, "# psrv logon: %s (%s)\n", strerror(-rc), err);
 	return rc;
 }
+
+void psrv_client_down(struct psrv *s, struct smb_client *cl)
+{
+	smb_client_free(cl);
+	psrv_stop(s);
+}

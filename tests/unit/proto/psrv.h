@@ -147,6 +147,8 @@ void psrv_start_smb1(struct psrv *s);
 void psrv_hangup(struct psrv *s);
 /* Close the connection and the listener, join the thread. */
 void psrv_stop(struct psrv *s);
+/* Free client cl (from psrv_client), then psrv_stop. */
+void psrv_client_down(struct psrv *s, struct smb_client *cl);
 /* Fault the (skip+1)-th next request of command cmd; PSRV_NONE disarms. */
 void psrv_arm(struct psrv *s, int cmd, unsigned skip, enum psrv_fault f, uint32_t status);
 /* What the next listings hold (psrv.dir_buf), under the server's lock. */
