@@ -27,9 +27,10 @@
  * between the check and the read shows as a new generation. A chunk whose READ failed is never reported:
  * the reader's own read misses the window and goes to the server, which reports what it finds.
  *
- * Memory. A chunk is RA_CHUNK bytes of its own mmap, returned to the system when freed, so the RSS falls
- * back once a reader is done; all windows together hold at most RA_TOTAL_MAX bytes, and a chunk is freed
- * one chunk after the reader has passed it.
+ * Memory. A chunk is RA_CHUNK bytes of its own mmap, reused while any window exists (buf_get_locked) and
+ * returned to the system with the last window, so the RSS falls back once the readers are done; all
+ * windows together hold at most RA_TOTAL_MAX bytes (and RA_POOL free buffers), and a chunk is freed one
+ * chunk after the reader has passed it.
  *
  * Copies. A chunk is answered in place (fuse_reply_iov over the one or two chunks a request spans), so
  * this path copies as often as the direct one: the READ's reply into the chunk (ops->read), the chunk
@@ -57,6 +58,7 @@
 #define RA_DEPTH_MAX (FS_RASIZE_MAX / RA_CHUNK)
 #define RA_SLOTS (RA_DEPTH_MAX + 2) /* one behind the reader, its own, rasize ahead */
 #define RA_IOV 3		    /* chunks one request may span: 1 MiB requests span two */
+#define RA_POOL 8		    /* free chunk buffers kept while a window exists */
 
 enum ra_state { RA_FLIGHT, RA_READY, RA_FAILED };
 
@@ -89,6 +91,8 @@ struct fs_ra {
 	GQueue jobs;		/* struct ra_chunk *, each holding a reference */
 	struct ra_win *wins;
 	size_t bytes; /* chunk memory of every window */
+	uint8_t *pool[RA_POOL]; /* free chunk buffers, their pages already faulted in */
+	unsigned npool;
 	bool stopping;
 	unsigned depth; /* chunks ahead of a reader; immutable */
 	pthread_t th[RA_THREADS];
@@ -111,11 +115,33 @@ ssize_t fs_read_op(struct fs *fs, struct smb_fh *fh, void *buf, size_t size, uin
 	return n;
 }
 
+/*
+ * Chunk buffers are reused while a window exists: a fresh mapping costs 256 page faults, each zeroing a
+ * page, and an munmap, which profiled at a fifth of the daemon's time in a sequential read (perf, 1 GiB;
+ * doc/PERFORMANCE.md). The pool goes back to the system when the last window does.
+ */
+static uint8_t *buf_get_locked(struct fs_ra *ra)
+{
+	if (ra->npool)
+		return ra->pool[--ra->npool];
+	void *b = mmap(NULL, RA_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return b == MAP_FAILED ? NULL : b;
+}
+
+static void pool_drain_locked(struct fs_ra *ra)
+{
+	while (ra->npool)
+		munmap(ra->pool[--ra->npool], RA_CHUNK);
+}
+
 static void chunk_put_locked(struct fs_ra *ra, struct ra_chunk *c)
 {
 	if (--c->refs)
 		return;
-	munmap(c->buf, RA_CHUNK);
+	if (ra->wins && ra->npool < RA_POOL)
+		ra->pool[ra->npool++] = c->buf;
+	else
+		munmap(c->buf, RA_CHUNK);
 	ra->bytes -= RA_CHUNK;
 	free(c);
 }
@@ -171,8 +197,8 @@ static struct ra_chunk *issue_locked(struct fs_ra *ra, struct ra_win *w, uint64_
 	if (w->nc == RA_SLOTS || ra->bytes + RA_CHUNK > RA_TOTAL_MAX)
 		return NULL;
 	struct ra_chunk *c = calloc(1, sizeof(*c));
-	void *buf = c ? mmap(NULL, RA_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : NULL;
-	if (!c || buf == MAP_FAILED) {
+	uint8_t *buf = c ? buf_get_locked(ra) : NULL;
+	if (!buf) {
 		free(c);
 		return NULL;
 	}
@@ -297,6 +323,7 @@ void fs_ra_free(struct fs *fs)
 	pthread_mutex_unlock(&ra->lock);
 	for (unsigned i = 0; i < ra->nth; i++)
 		pthread_join(ra->th[i], NULL);
+	pool_drain_locked(ra);
 	/* fs_free released every file first, and each took its window and jobs with it. */
 	pthread_mutex_destroy(&ra->lock);
 	pthread_cond_destroy(&ra->job_cv);
@@ -337,6 +364,8 @@ void fs_ra_file_gone(struct fs *fs, struct fs_file *f)
 		if (w->next)
 			w->next->prev = w->prev;
 	}
+	if (!ra->wins)
+		pool_drain_locked(ra);
 	pthread_mutex_unlock(&ra->lock);
 	free(w);
 }
