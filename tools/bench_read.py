@@ -5,7 +5,8 @@ smbfuse with read-ahead (rasize= of $RA, default 4194304), each cold against a w
 tools/bench.py (page caches dropped, the server's copy re-read locally). Each round runs the three back to
 back, so a load change on a shared machine hits them alike; the medians and the per-round ratios are
 printed with the load average. Every smbfuse read is a fresh open of a mount made before the clock
-starts, as in bench.py; its counters (read.inflight_max, readahead.hits) are printed too.
+starts, as in bench.py; its counters (read.inflight_max, readahead.hits) and the daemon's peak and final
+RSS (VmHWM, VmRSS) are printed too.
 
   tools/bench_read.py [--size-mib 1024] [--passes 5] [--binary PATH]
 """
@@ -71,7 +72,9 @@ def main():
             print(f"  {k:16s} {statistics.median(v):8.0f} MB/s   {statistics.median(v) / client:5.2f}x smbclient")
         for name, m in mounts:
             c = counters(m)
-            print(f"  {name}: read.inflight_max {c['read.inflight_max']}, readahead.hits {c['readahead.hits']}")
+            rss = [l.split()[1] for l in open(f"/proc/{m.proc.pid}/status") if l.startswith(("VmRSS", "VmHWM"))]
+            print(f"  {name}: read.inflight_max {c['read.inflight_max']}, readahead.hits {c['readahead.hits']}, "
+                  f"daemon peak RSS {int(rss[0]) // 1024} MiB, RSS after {args.passes} reads {int(rss[1]) // 1024} MiB")
     finally:
         for _, m in mounts:
             m.unmount()
