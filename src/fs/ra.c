@@ -16,8 +16,8 @@
  *
  * When. Only while the file's data may be cached: cache=loose, or cache=strict while a lease or oplock
  * grants Read caching (ops->cached); never with cache=none. RA_SEQ_MIN reads in a row that continue each
- * other start it (within a chunk either way: the kernel's two requests arrive in either order); a read
- * elsewhere empties the window.
+ * other start it (up to RA_BEHIND behind or a chunk ahead: the kernel's requests arrive in any order); a
+ * read elsewhere empties the window.
  *
  * Never an outcome of its own. A window is emptied, and its generation bumped, by whatever may change
  * what the file holds: our write, truncate, fallocate or copy into it (fs_cache_changed), a size from the
@@ -58,6 +58,7 @@
 #define RA_DEPTH_MAX (FS_RASIZE_MAX / RA_CHUNK)
 #define RA_SLOTS (RA_DEPTH_MAX + 2) /* one behind the reader, its own, rasize ahead */
 #define RA_IOV 3		    /* chunks one request may span: 1 MiB requests span two */
+#define RA_BEHIND (4 * (uint64_t)RA_CHUNK) /* measured up to 2 MiB out of order with a 1 MiB window */
 #define RA_POOL 8		    /* free chunk buffers kept while a window exists */
 
 enum ra_state { RA_FLIGHT, RA_READY, RA_FAILED };
@@ -161,13 +162,14 @@ static void cancel_jobs_locked(struct fs_ra *ra, struct ra_win *w)
 	}
 }
 
-static void empty_locked(struct fs_ra *ra, struct ra_win *w)
+static void empty_locked(struct fs_ra *ra, struct ra_win *w, bool count)
 {
 	w->gen++;
+	cancel_jobs_locked(ra, w);
 	if (!w->nc)
 		return;
-	CNT(ra->fs->ra_dropped);
-	cancel_jobs_locked(ra, w);
+	if (count)
+		CNT(ra->fs->ra_dropped);
 	for (unsigned i = 0; i < w->nc; i++)
 		chunk_put_locked(ra, w->c[i]);
 	w->nc = 0;
@@ -340,7 +342,7 @@ void fs_ra_drop(struct fs *fs, fuse_ino_t ino)
 	pthread_mutex_lock(&ra->lock);
 	for (struct ra_win *w = ra->wins; w; w = w->next)
 		if (ino == 0 || w->ino == ino)
-			empty_locked(ra, w);
+			empty_locked(ra, w, true);
 	pthread_mutex_unlock(&ra->lock);
 }
 
@@ -353,7 +355,7 @@ void fs_ra_file_gone(struct fs *fs, struct fs_file *f)
 	struct ra_win *w = f->ra;
 	f->ra = NULL;
 	if (w) {
-		empty_locked(ra, w);
+		empty_locked(ra, w, false);
 		/* Reads in progress use w->fh, which the caller closes next. */
 		while (w->jobs)
 			pthread_cond_wait(&ra->done_cv, &ra->lock);
@@ -399,14 +401,16 @@ static struct ra_win *note_read_locked(struct fs_ra *ra, struct fs_file *f, size
 		ra->wins = w;
 		f->ra = w;
 	}
-	bool cont = off + RA_CHUNK >= w->next_off && off <= w->next_off + RA_CHUNK;
+	/* The kernel's requests of one window arrive in any order: one up to RA_BEHIND behind the furthest
+	 * seen still continues the stream. */
+	bool cont = off + RA_BEHIND >= w->next_off && off <= w->next_off + RA_CHUNK;
 	if (cont) {
 		w->seq++;
 		w->next_off = MAX(w->next_off, off + size);
 	} else {
 		w->seq = 0;
 		w->next_off = off + size;
-		empty_locked(ra, w);
+		empty_locked(ra, w, true);
 	}
 	trim_locked(ra, w, off);
 	return w;
@@ -470,7 +474,7 @@ bool fs_ra_read(struct fs *fs, fuse_req_t req, struct fs_file *f, size_t size, u
 	int nh = -1;
 	pthread_mutex_lock(&ra->lock);
 	if (!ok)
-		empty_locked(ra, w); /* the lease is gone: what it covered may be changed by now */
+		empty_locked(ra, w, true); /* the lease is gone: what it covered may be changed by now */
 	else if (w->gen == gen) {
 		topup_locked(ra, w, off, a.size);
 		nh = collect_locked(ra, w, gen, size, off, iov, hold);
