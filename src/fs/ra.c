@@ -22,7 +22,9 @@
  * Never an outcome of its own. A window is emptied, and its generation bumped, by whatever may change
  * what the file holds: our write, truncate, fallocate or copy into it (fs_cache_changed), a size from the
  * server that differs from the last (fs_inode_set_attr), a lease break or the lease's end (SMB_EV_FILE),
- * a reconnect (SMB_EV_ALL). A reader serves a chunk only while the generation it took before checking the
+ * a reconnect (SMB_EV_ALL), and a byte-range lock taken without Write caching (lock.c after_lock, which
+ * drops the kernel's pages for the same reason: another client's break may still be on its way when its
+ * writer has unlocked and we have locked; sqlite on two mounts lost transactions without it). A reader serves a chunk only while the generation it took before checking the
  * lease is still the window's, so a chunk read before a change is never served after it, and a break
  * between the check and the read shows as a new generation. A chunk whose READ failed is never reported:
  * the reader's own read misses the window and goes to the server, which reports what it finds.
