@@ -364,6 +364,13 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 				    sizes[i].s);
 		*sizes[i].v = (uint32_t)v;
 	}
+	if (o->rasize_s) {
+		if (parse_ulong(o->rasize_s, 10, FS_RASIZE_MAX, &v) < 0)
+			return opt_fail(err, errlen, -EINVAL, "bad rasize=%s (bytes, 0 to %u)", o->rasize_s,
+					FS_RASIZE_MAX);
+		/* Read ahead in whole READs of 1 MiB, the size the kernel asks for (src/fs/ra.c). */
+		o->fs.rasize = (unsigned)(v & ~((1ul << 20) - 1));
+	}
 	if (o->addr && !*o->addr)
 		return opt_fail(err, errlen, -EINVAL, "empty ip= (the server's address)");
 	int rc = o->ciphers_s ? convert_ciphers(o, err, errlen) : 0;
@@ -437,6 +444,7 @@ static void set_defaults(struct opts *o)
 	o->fs.file_mode = 0755;
 	o->fs.dir_mode = 0755;
 	o->fs.attr_timeout = o->fs.entry_timeout = 1.0;
+	o->fs.rasize = FS_RASIZE_DEFAULT;
 	o->fs.cache = FS_CACHE_STRICT;
 }
 
@@ -520,7 +528,7 @@ int opt_parse(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 void opt_free(struct opts *o)
 {
 	char **strs[] = {&o->source,	  &o->mountpoint, &o->user,  &o->domain,    &o->credentials, &o->port_s,
-			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->cache_s,     &o->timeout_s,
+			 &o->uid_s,	  &o->gid_s,	  &o->vers,  &o->actimeo_s, &o->rasize_s, &o->cache_s,     &o->timeout_s,
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
 			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s, &o->ciphers_s,

@@ -103,6 +103,8 @@ const struct opt_spec opt_specs[] = {
     HEAD("caching"),
     OPT("cache=%s", cache_s, 0, "strict|loose|none", "caching mode (strict); none: every access goes to the server"),
     OPT("actimeo=%s", actimeo_s, 0, "SECONDS", "attribute and name cache time without a lease or watch (1)"),
+    OPT("rasize=%s", rasize_s, 0, "BYTES",
+	"read ahead of a sequential reader under a lease or cache=loose, in MiB steps (4194304; 0: off; at most 16777216)"),
     OPT("writeback_cache", writeback, 1, NULL, "let the kernel buffer writes (one client per share only)"),
     OPT("no_writeback_cache", writeback, 0, NULL, "the daemon gathers writes under a lease instead (default)"),
 

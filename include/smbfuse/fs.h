@@ -45,7 +45,13 @@ struct fs_cfg {
 	bool force_uid, force_gid;
 	bool noperm;
 	bool no_xattr; /* nouser_xattr: no user.* attributes (EOPNOTSUPP, empty listings) */
+	/* rasize=: bytes read ahead of a sequential reader while its data may be cached (src/fs/ra.c), a
+	 * multiple of 1 MiB up to FS_RASIZE_MAX; 0: none. Never with FS_CACHE_NONE. */
+	unsigned rasize;
 };
+
+#define FS_RASIZE_DEFAULT (4u << 20)
+#define FS_RASIZE_MAX (16u << 20)
 
 struct fs;
 

@@ -42,6 +42,7 @@ struct opts {
 	int sign, guest, ro, writeback, foreground, debug, show_help, show_version;
 	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
 	char *rsize_s, *wsize_s, *addr;
+	char *rasize_s; /* rasize=BYTES: read-ahead of sequential readers (fs_cfg.rasize) */
 	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
 	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c) */
 	int noposix, noperm; /* nounix/noposix: no SMB 3.1.1 POSIX extensions; noperm: no local mode checks */

@@ -87,6 +87,8 @@ bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a)
 
 void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir)
 {
+	if (!dir)
+		fs_ra_drop(fs, ino);
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
 	/* Every directory naming a hard-linked file lists its size and times. */
@@ -305,11 +307,15 @@ static void fs_on_event(void *arg, enum smb_event_kind kind, const char *path, c
 	pthread_mutex_lock(&fs->lock);
 	collect_locked(fs, kind, path, name, todo);
 	pthread_mutex_unlock(&fs->lock);
+	if (kind == SMB_EV_ALL)
+		fs_ra_drop(fs, 0);
 	log_dbg("cache event %d \"%s\"%s%s: %u invalidations", kind, path, name ? " " : "", name ? name : "",
 		todo->len);
 	for (guint i = 0; i < todo->len; i++) {
 		struct inval *v = &g_array_index(todo, struct inval, i);
 		/* -ENOENT: the kernel has already forgotten it, which is as good. */
+		if (v->ino)
+			fs_ra_drop(fs, v->ino); /* before the ack that lets another client write */
 		if (fs->mounted && v->ino) {
 			fuse_lowlevel_notify_inval_inode(fs->se, v->ino, 0, 0);
 			CNT(fs->inval_inodes);
@@ -346,11 +352,15 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
 			 "cache.listing_hits %llu\ncache.listing_misses %llu\ncache.listings_for_lookups %llu\n"
 			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
-			 "fuse.lookups %llu\nfuse.getattrs %llu\n",
+			 "fuse.lookups %llu\nfuse.getattrs %llu\n"
+			 "read.inflight_max %llu\nreadahead.issued %llu\nreadahead.hits %llu\nreadahead.misses %llu\n"
+			 "readahead.dropped %llu\nreadahead.errors %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
 			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->list_for_lookups), LOAD(fs->inval_inodes),
 			 LOAD(fs->inval_entries),
-			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs));
+			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs),
+			 LOAD(fs->reads_inflight_max), LOAD(fs->ra_issued), LOAD(fs->ra_hits), LOAD(fs->ra_misses),
+			 LOAD(fs->ra_dropped), LOAD(fs->ra_errors));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
 	if (fs->ops->stats)
 		o += fs->ops->stats(fs->cl, buf + o, len - o);

@@ -72,6 +72,7 @@ void fs_file_put(struct fs *fs, struct fs_file *f)
 	pthread_mutex_unlock(&fs->files_lock);
 	if (!last)
 		return;
+	fs_ra_file_gone(fs, f);
 	int r = CALL(fs, close, f->fh);
 	if (r < 0)
 		log_dbg("close: %s", strerror(-r));
@@ -197,6 +198,7 @@ static int setup_file(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, 
 	pthread_mutex_unlock(&fs->files_lock);
 	fi->fh = (uintptr_t)f;
 	fi->direct_io = f->append;
+	f->no_ra = f->append || (fi->flags & O_DIRECT);
 	bool same = fs_inode_unchanged_since_open(fs, ino, a);
 	fi->keep_cache = fs->cfg.cache == FS_CACHE_LOOSE || (fs->cfg.cache == FS_CACHE_STRICT && same);
 	return 0;
@@ -282,14 +284,15 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
+	if (!file_of(fi)->no_ra && fs_ra_read(fs, req, file_of(fi), size, (uint64_t)off))
+		return;
 	char *buf = malloc(size ? size : 1);
 	size_t got = 0;
 	ssize_t n = buf ? 0 : -ENOMEM;
 
 	/* FUSE wants a full buffer unless at end of file (no direct_io), so loop over short reads. */
 	while (buf && got < size) {
-		n = OP(fs, read) ? OP(fs, read)(fs->cl, file_of(fi)->fh, buf + got, size - got, (uint64_t)off + got)
-				 : -EOPNOTSUPP;
+		n = fs_read_op(fs, file_of(fi)->fh, buf + got, size - got, (uint64_t)off + got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;

@@ -85,6 +85,10 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		return -EINVAL; /* libfuse has printed why (a bad FUSE option) */
 	}
 	fs_cache_init(fs);
+	if (fs_ra_init(fs) < 0) {
+		fs_free(fs);
+		return -ENOMEM;
+	}
 	*out = fs;
 	return 0;
 }
@@ -221,6 +225,7 @@ void fs_free(struct fs *fs)
 		fs_file_drop(fs, fs->files);
 	while (fs->dirs)
 		fs_dir_drop(fs, fs->dirs);
+	fs_ra_free(fs);
 	log_dbg("%zu inodes still referenced at exit", fs->live);
 	free(fs->real_mountpoint);
 	fs_inodes_free(fs);

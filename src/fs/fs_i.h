@@ -129,6 +129,11 @@ struct fs {
 	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs; of
 	 * them LOOKUPs and GETATTRs, which readdirplus is there to spare. */
 	_Atomic uint64_t fuse_requests, fuse_lookups, fuse_getattrs;
+	/* Read-ahead (ra.c; NULL: none) and its counters: ops->read calls in progress and the most at once,
+	 * chunks issued, reads answered from a window or not, windows emptied, chunk reads that failed. */
+	struct fs_ra *ra;
+	_Atomic uint64_t reads_inflight, reads_inflight_max;
+	_Atomic uint64_t ra_issued, ra_hits, ra_misses, ra_dropped, ra_errors;
 };
 
 /* An open file: fi->fh. */
@@ -203,11 +208,26 @@ void fs_ending_release_device(struct fs *fs);
 struct fs_file {
 	struct smb_fh *fh; /* immutable between open and release */
 	bool append;	   /* opened O_APPEND without the writeback cache: writes go to the server's EOF */
+	bool no_ra;	   /* O_DIRECT or direct_io: the reader asked for the server's bytes, none read ahead */
 	fuse_ino_t ino;		     /* immutable */
 	struct fs_file *prev, *next; /* fs.files_lock */
 	unsigned refs;		     /* fs.files_lock: the kernel's (until RELEASE) and each borrower's */
 	bool listed;		     /* fs.files_lock: in fs->files (not released); else in fs->closing */
+	struct ra_win *ra;	     /* fs_ra.lock: its read-ahead window (ra.c), created by the first read */
 };
+
+/* ra.c: read-ahead for sequential readers (the essay is there). fs_ra_init: start it when cfg.rasize and
+ * the cache mode allow (0, or -ENOMEM); fs_ra_free: stop it, after every file is gone. */
+int fs_ra_init(struct fs *fs);
+void fs_ra_free(struct fs *fs);
+/* Answer a read of f from its window: true when replied, false when the caller must read itself. */
+bool fs_ra_read(struct fs *fs, fuse_req_t req, struct fs_file *f, size_t size, uint64_t off);
+/* The data of ino (0: of every file) may have changed: empty its windows. Any thread, no lock held. */
+void fs_ra_drop(struct fs *fs, fuse_ino_t ino);
+/* f is about to be closed: drop its window and wait for its reads in progress. */
+void fs_ra_file_gone(struct fs *fs, struct fs_file *f);
+/* ops->read, counted in reads_inflight (read.inflight_max). */
+ssize_t fs_read_op(struct fs *fs, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 
 /* Unlink f from fs->files and drop the kernel's reference: the last reference closes and frees it. */
 void fs_file_drop(struct fs *fs, struct fs_file *f);

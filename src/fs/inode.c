@@ -461,11 +461,14 @@ void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = by_id_locked(fs, ino);
+	bool resized = n && n->has_attr && n->attr.size != attr->size;
 	if (n) {
 		merge_wrote_locked(n, attr);
 		keep_file_id_locked(fs, n, attr);
 	}
 	pthread_mutex_unlock(&fs->lock);
+	if (resized)
+		fs_ra_drop(fs, ino); /* another client's change, seen by a stat: what was read ahead may predate it */
 }
 
 void fs_inode_note_write(struct fs *fs, fuse_ino_t ino, bool wrote)

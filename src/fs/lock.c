@@ -536,8 +536,10 @@ static void after_lock(struct fs *fs, fuse_ino_t ino)
 	if (OP(fs, cached) && fs_inode_path(fs, ino, NULL, &path) == 0)
 		c = OP(fs, cached)(fs->cl, path);
 	g_free(path);
-	if (!(c & SMB_CACHE_WRITE) && fs->cfg.cache != FS_CACHE_NONE)
+	if (!(c & SMB_CACHE_WRITE) && fs->cfg.cache != FS_CACHE_NONE) {
+		fs_ra_drop(fs, ino); /* what was read ahead before the lock, as the kernel's pages */
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+	}
 }
 
 static int range_of(const struct flock *l, uint64_t *start, uint64_t *end)

@@ -10,6 +10,8 @@
  *   MEMFS_FAULTS="op:substr:ERRNO[,...]"  op (stat, open, read, write, unlink, rename, mkdir, rmdir,
  *                                         setattr, readdir, statfs, fsync, or *) on a path containing
  *                                         substr fails with -ERRNO (EBUSY, EACCES, ENOSPC, EIO, ...)
+ *   MEMFS_READ_FAIL="substr:off:ERRNO:n"  the first n reads (-1: every one) of a path containing substr
+ *                                         that cover byte off fail with -ERRNO (a transient server error)
  *   MEMFS_DELAY="substr:ms"               every op on a path containing substr sleeps ms first
  *   MEMFS_PASSWORD=secret                 smb_client_new refuses any other password
  *   MEMFS_NO_FILE_IDS=1                   report file_id 0 (the glue then uses nodeids)
@@ -83,8 +85,37 @@ static const struct {
     {"EROFS", EROFS},	{"ETIMEDOUT", ETIMEDOUT}, {"ENOTCONN", ENOTCONN}, {"EDQUOT", EDQUOT},
 };
 
+/* MEMFS_READ_FAIL */
+static char rfail_substr[128];
+static uint64_t rfail_off;
+static int rfail_err, rfail_left;
+
+static void parse_read_fail(void)
+{
+	const char *env = getenv("MEMFS_READ_FAIL");
+	char name[32];
+	unsigned long long off;
+	if (!env || sscanf(env, "%127[^:]:%llu:%31[^:]:%d", rfail_substr, &off, name, &rfail_left) != 4)
+		return;
+	rfail_off = off;
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (strcmp(errnames[i].name, name) == 0)
+			rfail_err = errnames[i].err;
+}
+
+/* Whether this read fails by MEMFS_READ_FAIL; under mlock. */
+static int read_fail_locked(const char *name, size_t size, uint64_t off)
+{
+	if (!rfail_err || !rfail_left || !strstr(name, rfail_substr) || off > rfail_off || off + size <= rfail_off)
+		return 0;
+	if (rfail_left > 0)
+		rfail_left--;
+	return -rfail_err;
+}
+
 static void parse_faults(void)
 {
+	parse_read_fail();
 	const char *env = getenv("MEMFS_FAULTS");
 	char *copy, *save = NULL;
 	if (!env)
@@ -295,6 +326,10 @@ static ssize_t m_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_
 	pthread_mutex_lock(&mlock);
 	struct mnode *n = fh->node;
 	size_t got = 0;
+	if ((r = read_fail_locked(n->name, size, off)) < 0) {
+		pthread_mutex_unlock(&mlock);
+		return r;
+	}
 	if (off < n->attr.size) {
 		size = (size_t)MIN((uint64_t)size, n->attr.size - off);
 		while (got < size) {

@@ -576,3 +576,57 @@ def test_cache_modes(tmp_path, opts):
         assert open(m.p("f"), "rb").read() == b"XYZabc6789END"
     finally:
         assert m.umount() == 0
+
+
+def ra_stats(m):
+    raw = os.getxattr(m.p(), "user.smbfuse.stats").decode()
+    return {k: int(v) for k, v in (line.split() for line in raw.splitlines())}
+
+
+def write_pattern(path, n):
+    data = b"".join(i.to_bytes(4, "little") * 1024 for i in range(n // 4096))
+    with open(path, "wb") as f:
+        f.write(data)
+    return data
+
+
+def test_readahead_error_is_not_the_readers(tmp_path):
+    """A READ of the window fails (a transient server error at 6 MiB): nobody asked for those bytes, so
+    nothing is reported; the reader's own read goes to the server and gets them."""
+    m = Mount(tmp_path, opts="cache=loose", env={"MEMFS_READ_FAIL": f"f:{6 << 20}:EIO:1"})
+    try:
+        data = write_pattern(m.p("f"), 16 << 20)
+        drop_kernel_caches()
+        with open(m.p("f"), "rb") as f:
+            got = b"".join(iter(lambda: f.read(128 << 10), b""))
+        assert got == data
+        s = ra_stats(m)
+        assert s["readahead.errors"] >= 1 and s["readahead.hits"] > 0, s
+    finally:
+        assert m.umount() == 0
+    assert "open_handles=0" in m.stats.read_text(), "file handles leaked"
+    assert "ERROR: AddressSanitizer" not in m.log.read_text() and "LeakSanitizer" not in m.log.read_text()
+
+
+def test_readahead_lasting_error_reaches_the_reader(tmp_path):
+    """The server fails every read at 6 MiB: the reader gets the bytes before it and then EIO, from its
+    own read, as without read-ahead."""
+    m = Mount(tmp_path, opts="cache=loose", env={"MEMFS_READ_FAIL": f"f:{6 << 20}:EIO:-1"})
+    try:
+        data = write_pattern(m.p("f"), 16 << 20)
+        drop_kernel_caches()
+        got = b""
+        with open(m.p("f"), "rb") as f:
+            with pytest.raises(OSError) as e:
+                while True:
+                    b = f.read(128 << 10)
+                    if not b:
+                        break
+                    got += b
+        assert e.value.errno == errno.EIO
+        assert len(got) <= 6 << 20 and got == data[:len(got)] and len(got) >= 4 << 20
+        assert ra_stats(m)["readahead.errors"] >= 1
+    finally:
+        assert m.umount() == 0
+    assert "open_handles=0" in m.stats.read_text(), "file handles leaked"
+    assert "ERROR: AddressSanitizer" not in m.log.read_text() and "LeakSanitizer" not in m.log.read_text()

@@ -192,6 +192,15 @@ static void test_parse(void)
 	CHECK(parse(&o, err, sizeof(err), defaults) == 0);
 	CHECK(o.fs.file_mode == 0755 && o.fs.dir_mode == 0755 && o.fs.attr_timeout == 1.0 && !o.foreground);
 	CHECK(o.fs.uid == getuid() && o.fs.cache == FS_CACHE_STRICT && !o.fs.writeback && !o.user);
+	CHECK(o.fs.rasize == FS_RASIZE_DEFAULT);
+	opt_free(&o);
+
+	/* rasize= in whole MiB: the read-ahead issues 1 MiB READs (src/fs/ra.c). */
+	const char *ra[] = {"//srv/s", "/mnt", "-orasize=9000000", NULL};
+	CHECK(parse(&o, err, sizeof(err), ra) == 0 && o.fs.rasize == 8u << 20);
+	opt_free(&o);
+	const char *ra0[] = {"//srv/s", "/mnt", "-orasize=0", NULL};
+	CHECK(parse(&o, err, sizeof(err), ra0) == 0 && o.fs.rasize == 0);
 	opt_free(&o);
 
 	setenv("PASSWD", "envsecret", 1);
@@ -234,6 +243,9 @@ static void test_errors(void)
 	opt_free(&o);
 	const char *extra[] = {"//srv/s", "/mnt", "/other", NULL};
 	CHECK(parse(&o, err, sizeof(err), extra) == -EINVAL && strstr(err, "/other"));
+	opt_free(&o);
+	const char *ra[] = {"//srv/s", "/mnt", "-orasize=16777217", NULL};
+	CHECK(parse(&o, err, sizeof(err), ra) == -EINVAL && strstr(err, "rasize=16777217"));
 	opt_free(&o);
 	const char *mode[] = {"//srv/s", "/mnt", "-ofile_mode=999", NULL};
 	CHECK(parse(&o, err, sizeof(err), mode) == -EINVAL);
