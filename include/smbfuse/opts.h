@@ -43,7 +43,9 @@ struct opts {
 	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
 	char *rsize_s, *wsize_s, *addr;
 	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
-	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c) */
+	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c, dfs_router.c) */
+	char *dfsttl_s; /* dfsttl=SECONDS: keep a referral at most this long */
+	unsigned dfs_ttl_max;
 	int noposix, noperm; /* nounix/noposix: no SMB 3.1.1 POSIX extensions; noperm: no local mode checks */
 	int nouser_xattr;    /* no user.* extended attributes (mount.cifs nouser_xattr) */
 	/* SMB1 and NetBIOS names, kept for the dialect code that uses them (sec= is also checked here). */

@@ -73,6 +73,9 @@ struct smb_client {
 	 * request; the defaults until a STATUS_INVALID_PARAMETER answer tells the server's own. */
 	_Atomic uint32_t cc_chunks, cc_chunk_bytes, cc_total;
 	uint64_t snapshot; /* cfg.snapshot: the TWrp time of every CREATE, 0 for none; immutable */
+	char *host, *share; /* cfg's, for the paths of DFS referrals; immutable */
+	/* A DFS router (dfs_router.c): this client only routes, to the trees the router holds; NULL otherwise. */
+	struct dfs_router *dfs;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
