@@ -442,8 +442,10 @@ int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *
 		rc = dfs_table_put(&r->table, l);
 		pthread_mutex_unlock(&r->lock);
 		l = NULL;
-		if (rc < 0)
+		if (rc < 0) {
 			log_warn("DFS: more than %d links in use: %s not followed", DFS_LINKS_MAX, path);
+			rc = -EMFILE;
+		}
 	}
 	if (rc == -EREMOTE)
 		rc = -EIO; /* never again the answer that brought us here: that would loop */
