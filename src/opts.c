@@ -194,6 +194,11 @@ static int convert_numbers(struct opts *o, char *err, size_t errlen)
 				    o->echo_interval_s);
 		o->echo_interval_ms = (int)v * 1000;
 	}
+	if (o->dfsttl_s) {
+		if (parse_ulong(o->dfsttl_s, 10, 86400, &v) < 0 || v < 5)
+			return opt_fail(err, errlen, -EINVAL, "bad dfsttl=%s (seconds, 5 to 86400)", o->dfsttl_s);
+		o->dfs_ttl_max = (unsigned)v;
+	}
 	return convert_netbios(o, err, errlen);
 }
 
@@ -532,7 +537,7 @@ void opt_free(struct opts *o)
 			 &o->file_mode_s, &o->host,	  &o->share, &o->subdir,    &o->dir_mode_s, &o->echo_interval_s,
 			 &o->rsize_s,	  &o->wsize_s,	  &o->addr,  &o->sec,	    &o->netbiosname, &o->servern,
 			 &o->nbns_s,	  &o->nbns_addr,  &o->snapshot_s, &o->ciphers_s,
-			 &o->cruid_s,	  &o->keytab,	  &o->krb5_ccache};
+			 &o->cruid_s,	  &o->keytab,	  &o->krb5_ccache, &o->dfsttl_s};
 	secret_free(o->password);
 	secret_free(o->nt_hash);
 	o->password = NULL;
@@ -576,6 +581,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
 	cfg->nodfs = o->nodfs;
+	cfg->dfs_ttl_max = o->dfs_ttl_max;
 	cfg->snapshot = o->snapshot;
 	memcpy(cfg->ciphers, o->ciphers, sizeof(cfg->ciphers));
 	cfg->nciphers = o->nciphers;

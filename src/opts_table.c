@@ -97,7 +97,8 @@ const struct opt_spec opt_specs[] = {
     OPT("mfsymlinks", mfsymlinks, 1, NULL, "keep symbolic links as Minshall+French files (as mount.cifs does)"),
     OPT("nomfsymlinks", mfsymlinks, 0, NULL, "no symbolic links: ln -s fails with EPERM (default)"),
     OPT("nodfs", nodfs, 1, NULL, "do not follow DFS referrals: a DFS link fails as the server presents it"),
-    OPT("dfs", nodfs, 0, NULL, "follow DFS referrals of the mount source (default)"),
+    OPT("dfs", nodfs, 0, NULL, "follow DFS referrals, of the mount source and of links below it (default)"),
+    OPT("dfsttl=%s", dfsttl_s, 0, "SECONDS", "keep a DFS referral at most this long (5 to 86400; default: the server's TTL)"),
     KEY("iocharset=", KEY_IOCHARSET, "utf8", "names are always UTF-8; any other charset is refused"),
 
     HEAD("caching"),

@@ -334,8 +334,11 @@ struct smb_client_cfg {
 	 * offers them (Samba 4.22 with `smb3 unix extensions = yes`). */
 	bool noposix;
 	/* nodfs: a share root or subdir the server answers STATUS_PATH_NOT_COVERED for is an error (-EREMOTE),
-	 * as the server presents it; otherwise the source is resolved through DFS referrals (dfs_mount.c). */
+	 * as the server presents it; otherwise the source is resolved through DFS referrals (dfs_mount.c), and
+	 * on a DFS share (SMB2/3) links below the mounted directory are followed too (dfs_router.c). */
 	bool nodfs;
+	/* dfsttl=: keep a referral at most this many seconds, whatever TTL the server gave (0: the server's). */
+	uint32_t dfs_ttl_max;
 	/* snapshot=: open every file as it was at this time (FILETIME, UTC) through SMB2_CREATE_TIMEWARP_TOKEN
 	 * (MS-SMB2 2.2.13.2.7): a read-only view of that previous version. 0: the live share. SMB2/3 only. */
 	uint64_t snapshot;

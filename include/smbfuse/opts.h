@@ -44,7 +44,9 @@ struct opts {
 	char *rsize_s, *wsize_s, *addr;
 	char *rasize_s; /* rasize=BYTES: read-ahead of sequential readers (fs_cfg.rasize) */
 	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
-	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c) */
+	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c, dfs_router.c) */
+	char *dfsttl_s; /* dfsttl=SECONDS: keep a referral at most this long */
+	unsigned dfs_ttl_max;
 	int noposix, noperm; /* nounix/noposix: no SMB 3.1.1 POSIX extensions; noperm: no local mode checks */
 	int nouser_xattr;    /* no user.* extended attributes (mount.cifs nouser_xattr) */
 	/* SMB1 and NetBIOS names, kept for the dialect code that uses them (sec= is also checked here). */

@@ -416,7 +416,11 @@ static int smb1_snapshot_prefix(struct smb_client *cl, char *errbuf, size_t errl
 
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
-	return proto_client_new(cfg, 0, out, errbuf, errlen);
+	int rc = proto_client_new(cfg, 0, out, errbuf, errlen);
+	/* A DFS share: links below the mounted directory are followed (dfs_router.c). */
+	if (rc == 0 && !cfg->nodfs)
+		rc = dfs_router_wrap(cfg, out, errbuf, errlen);
+	return rc;
 }
 
 int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb_client **out, char *errbuf,
@@ -432,11 +436,16 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 	pthread_mutex_init(&cl->durable_mu, NULL);
 	cl->snapshot = cfg->snapshot;
 	int rc = subdir_prefix(cfg->subdir, cl->map, &cl->prefix);
+	if (rc == 0 && (!(cl->host = strdup(cfg->host)) || !(cl->share = strdup(cfg->share))))
+		rc = -ENOMEM;
 	if (rc < 0) {
 		if (errbuf && rc == -EINVAL)
 			snprintf(errbuf, errlen, "subdirectory \"%s\": a name holds a character SMB cannot store "
 				 "unmapped (: ? * \" < > | \\)", cfg->subdir);
 		pthread_mutex_destroy(&cl->durable_mu);
+		free(cl->host);
+		free(cl->share);
+		free(cl->prefix);
 		free(cl);
 		return rc;
 	}
@@ -518,11 +527,18 @@ void smb_client_free(struct smb_client *cl)
 {
 	if (!cl)
 		return;
+	if (cl->dfs) { /* a router: its trees are the clients */
+		dfs_router_free(cl->dfs);
+		free(cl);
+		return;
+	}
 	pcache_stop(cl);
 	sess_free(cl->sess);
 	smb1_client_stop(cl);
 	pcache_free(cl);
 	free(cl->prefix);
+	free(cl->host);
+	free(cl->share);
 	free(cl->durable);
 	pthread_mutex_destroy(&cl->durable_mu);
 	free(cl);

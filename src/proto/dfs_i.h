@@ -13,6 +13,7 @@
 
 #include "smbfuse/ops.h"
 
+#define DFS_DEPTH_MAX 4 /* referrals followed for one path (a link to a link ...), then -ELOOP */
 #define DFS_REF_MAX 8 /* targets of one referral we keep (a namespace rarely has more than a few) */
 
 /* One referral, as the router uses it. Paths are UTF-8 with '\\' separators and one leading '\\'. */
@@ -51,5 +52,93 @@ int dfs_mount_resolve(const struct smb_client_cfg *cfg, int depth, struct smb_cl
 /* client.c: smb_client_new, dfs_depth referrals deep. */
 int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb_client **out, char *errbuf,
 		     size_t errlen);
+
+/* ---- the router: DFS links below the mounted directory (dfs_path.c, dfs_router.c, dfs_ops.c) ---- */
+
+/* A referral target taken apart (dfs_target_split): host, share, and path below the share ('/'-separated,
+ * "" for its root). */
+struct dfs_target {
+	char *host, *share, *path;
+};
+/* -EPROTO for "\\server\\share[\\path]" that is malformed or holds a "." or ".." component or a '/'. */
+int dfs_target_split(const char *t, struct dfs_target *out);
+void dfs_target_free(struct dfs_target *t);
+
+/* Components of p separated by sep, empty ones not counted. */
+size_t dfs_path_ncomp(const char *p, char sep);
+/* path is link or below it: the rest of path ("" or "/..."), a view into path; else NULL. "" covers all. */
+const char *dfs_path_under(const char *path, const char *link);
+/* a and rest ("" or "/...") joined with one '/', in a new string (NULL without memory). */
+char *dfs_path_join(const char *a, const char *rest);
+/*
+ * The link a referral names, in mount terms. path (mount terms) was sent as inner + its rest below outer
+ * (a route: outer maps to inner on a tree whose root is skip components deep in the request, "\\host\\share"
+ * and the tree's subdir), and the request req's first consumed bytes are the link. 0 and the link in *out
+ * (malloc'd); -EPROTO when consumed does not end at a component, ends at or above inner (the server
+ * contradicts the route, or loops) or beyond path.
+ */
+int dfs_link_of_ref(const char *path, const char *outer, const char *inner, size_t skip, const char *req,
+		    size_t consumed, char **out);
+
+#define DFS_LINKS_MAX 256 /* links one mount keeps at once (the root's entry included) */
+/* A route: paths at or below outer (mount terms) go to cl with outer replaced by inner. */
+struct dfs_link {
+	char *outer, *inner;
+	struct smb_client *cl; /* a tree of the router's pool, which owns it */
+	unsigned tag;	       /* the tree's: file ids of its attributes are xor'ed with tag << 56 */
+	uint64_t expires;      /* CLOCK_MONOTONIC ms when the referral's TTL ends; 0: never (the root) */
+	bool has_attr;	       /* attr: the target directory's, for the link's entry in its parent's listing */
+	struct smb_attr attr;
+};
+void dfs_link_free(struct dfs_link *l);
+struct dfs_table {
+	struct dfs_link *v[DFS_LINKS_MAX];
+	unsigned n;
+};
+/* The entry path goes through at time now (see dfs_path.c), NULL if none covers it. */
+const struct dfs_link *dfs_table_match(const struct dfs_table *t, const char *path, uint64_t now);
+/* Add l (the table owns it, also on failure), replacing the entry of its outer and every entry below it;
+ * -ENOSPC when the table is full (l freed). */
+int dfs_table_put(struct dfs_table *t, struct dfs_link *l);
+void dfs_table_clear(struct dfs_table *t);
+
+/* dfs_router.c: after smb_client_new made *cl, put a router in front of it when its tree is a DFS share
+ * (SMB2_SHAREFLAG_DFS; SMB2/3 only), so that links below the mounted directory are followed. cfg is the
+ * mount's (copied: its credentials connect the targets). On failure *cl is freed and NULL. */
+int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **cl, char *errbuf, size_t errlen);
+struct dfs_router;
+void dfs_router_free(struct dfs_router *r);
+
+/* Where a path goes now: tree cl, path ipath on it (malloc'd), and the route taken (copies of its outer and
+ * inner). at_link: path is a link itself, which rmdir, unlink, rename and link refuse (-EBUSY, as for a
+ * mount point). dfs_route_get fails only with -ENOMEM (then *rt is empty); dfs_route_done frees. */
+struct dfs_route {
+	struct smb_client *cl;
+	char *ipath, *outer, *inner;
+	unsigned tag;
+	bool at_link;
+	int hops; /* referrals this op has followed */
+};
+int dfs_route_get(struct dfs_router *r, const char *path, struct dfs_route *rt);
+void dfs_route_done(struct dfs_route *rt);
+/* via's tree answered -EREMOTE for path: find the link (a referral) and bind it. 0 when a new route for
+ * path exists (found here or by another thread meanwhile), else a negative errno (logged). */
+int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *via);
+/* After an op on rt returned *rc: true when *rc is -EREMOTE and the link was found (*rt is the new route:
+ * send again), false otherwise (*rc the error to return, *rt still to be done). */
+bool dfs_route_again(struct dfs_router *r, const char *path, struct dfs_route *rt, int *rc);
+/* Links known right below mount directory dir, with their target directories' attributes (for the
+ * listing of dir); returns how many were put into out[0..max). */
+struct dfs_child {
+	char name[256];
+	struct smb_attr attr;
+	unsigned tag;
+};
+unsigned dfs_router_children(struct dfs_router *r, const char *dir, struct dfs_child *out, unsigned max);
+struct smb_client *dfs_router_root(const struct dfs_router *r);
+void dfs_router_set_events(struct dfs_router *r, const struct smb_events *ev);
+size_t dfs_router_stats(struct dfs_router *r, char *buf, size_t len);
+/* dfs_ops.c: the glue's table for a router over a tree whose table is base (optional ops as base has). */
+void dfs_ops_fill(struct smb_ops *o, const struct smb_ops *base);
 
 #endif

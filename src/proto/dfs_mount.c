@@ -10,7 +10,7 @@
  * targets are tried in the server's order, the next one when connecting to one fails (MS-DFSC 3.1.5.2
  * "target failover"), and a target may itself be a link (a few levels, then -ELOOP). The referral's TTL
  * does not matter here: it is used once, at mount time, and reconnects go to the target that answered.
- * Links below the mounted directory are not followed (doc/DFS.md): they fail with EREMOTE.
+ * Links below the mounted directory are the router's (dfs_router.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +20,6 @@
 #include "dfs_i.h"
 #include "proto_i.h"
 #include "smbfuse/log.h"
-
-#define DFS_DEPTH_MAX 4
 
 /* "\\host\\share[\\subdir]" of cfg, subdir's '/' turned into '\\'; NULL without memory. */
 static char *source_path(const struct smb_client_cfg *cfg)
@@ -47,31 +45,31 @@ static char *source_path(const struct smb_client_cfg *cfg)
 static int try_target(const struct smb_client_cfg *cfg, const char *t, const char *rest, int depth,
 		      struct smb_client **out, char *errbuf, size_t errlen)
 {
-	char *host = strdup(t + 1);
-	if (!host)
-		return -ENOMEM;
-	char *share = strchr(host, '\\');
-	*share++ = '\0';
-	char *tpath = strchr(share, '\\');
-	if (tpath)
-		*tpath++ = '\0';
-	size_t n = (tpath ? strlen(tpath) : 0) + strlen(rest) + 2;
-	char *sub = malloc(n);
+	struct dfs_target tg;
+	int rc = dfs_target_split(t, &tg);
+	if (rc < 0) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "DFS target %s holds a \".\" or \"..\" component or a '/'", t);
+		return rc;
+	}
+	char *sub = dfs_path_join(tg.path, rest);
 	if (!sub) {
-		free(host);
+		dfs_target_free(&tg);
 		return -ENOMEM;
 	}
-	snprintf(sub, n, "%s%s", tpath ? tpath : "", rest);
+	for (char *q = sub; *q; q++)
+		if (*q == '\\')
+			*q = '/';
 	struct smb_client_cfg c = *cfg;
-	c.host = host;
-	c.share = share;
+	c.host = tg.host;
+	c.share = tg.share;
 	c.subdir = *sub ? sub : NULL;
 	c.addr = NULL; /* ip= named the source's server, not the target's */
-	log_info("DFS: \\\\%s\\%s: trying target \\\\%s\\%s%s%s", cfg->host, cfg->share, host, share,
+	log_info("DFS: \\\\%s\\%s: trying target \\\\%s\\%s%s%s", cfg->host, cfg->share, tg.host, tg.share,
 		 *sub ? "\\" : "", sub);
-	int rc = proto_client_new(&c, depth + 1, out, errbuf, errlen);
+	rc = proto_client_new(&c, depth + 1, out, errbuf, errlen);
 	free(sub);
-	free(host);
+	dfs_target_free(&tg);
 	return rc;
 }
 

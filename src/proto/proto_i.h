@@ -78,6 +78,9 @@ struct smb_client {
 	/* smb2_pre.c: bumped by every change this client makes to any file's data, every break and every new
 	 * session, so that data read with an open is never served after one; bytes of such data kept */
 	_Atomic uint64_t pre_epoch, pre_bytes;
+	char *host, *share; /* cfg's, for the paths of DFS referrals; immutable */
+	/* A DFS router (dfs_router.c): this client only routes, to the trees the router holds; NULL otherwise. */
+	struct dfs_router *dfs;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)

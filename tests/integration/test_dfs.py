@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """DFS (doc/DFS.md): a mount source behind a link of a standalone namespace is mounted from the link's
-target. Three names on loopback, one port (a referral carries no port): 127.0.0.1 serves [dfsroot]
-(msdfs root = yes) with links to [share2] on 127.0.0.2; the link "two" names first 127.0.0.9, where
-nothing listens, then 127.0.0.2 (failover). Files are checked in the target's backing directory."""
+target, and links below a mounted namespace root are followed. Three names on loopback, one port (a
+referral carries no port): 127.0.0.1 serves [dfsroot] (msdfs root = yes) with links to [share2] on
+127.0.0.2; the link "two" names first 127.0.0.9, where nothing listens, then 127.0.0.2 (failover); "ll"
+names the link "link" (a link to a link); "moving" names [share3] or [share2], changed by a test; "loop"
+names itself. Files are checked in the target's backing directory."""
 import errno
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +29,7 @@ def dfs(samba_server):
     port = sf.free_port()
     # "127.0.0.2/8": smbd binds an address only of an interface it knows, and lo has 127.0.0.1/8.
     target = sf.SambaServer(base / "target", port=port, address="127.0.0.2",
-                            options={"interfaces": "127.0.0.2/8"}, extra_shares={"share2": {}})
+                            options={"interfaces": "127.0.0.2/8"}, extra_shares={"share2": {}, "share3": {}})
     root = sf.SambaServer(base / "root", port=port, options={"host msdfs": "yes"},
                           extra_shares={"dfsroot": {"msdfs root": "yes"}})
     target.start()
@@ -34,10 +38,21 @@ def dfs(samba_server):
         d.mkdir(parents=True, exist_ok=True)
         os.symlink("msdfs:127.0.0.2\\share2", d / "link")
         os.symlink("msdfs:127.0.0.9\\share2,127.0.0.2\\share2", d / "two")
+        os.symlink("msdfs:127.0.0.1\\dfsroot\\link", d / "ll")
+        os.symlink("msdfs:127.0.0.2\\share3", d / "moving")
+        os.symlink("msdfs:127.0.0.1\\dfsroot\\loop", d / "loop")
+        (d / "rootfile.txt").write_text("in the root\n")
+        os.chown(d / "rootfile.txt", root.uid, root.gid)
+        for sh in ("share3",):
+            target.shares[sh].mkdir(parents=True, exist_ok=True)
+            os.chown(target.shares[sh], target.uid, target.gid)
+            (target.shares[sh] / "which").write_text(sh + "\n")
         sub = target.shares["share2"]
         sub.mkdir(parents=True, exist_ok=True)
         (sub / "sub").mkdir(exist_ok=True)
         (sub / "sub" / "f.txt").write_text("hello\n")
+        (sub / "which").write_text("share2\n")
+        os.chown(sub, target.uid, target.gid)
         os.chown(sub / "sub", target.uid, target.gid)
         root.start()
     except BaseException:
@@ -49,6 +64,12 @@ def dfs(samba_server):
     bad = root.suspicious_log_lines() + target.suspicious_log_lines()
     assert not bad, "suspicious smbd log lines:\n" + "\n".join(bad[:20])
     shutil.rmtree(base, ignore_errors=True)
+
+
+def dfs_stat(m, name):
+    """One counter of the mount's user.smbfuse.stats."""
+    raw = os.getxattr(m.path, "user.smbfuse.stats").decode()
+    return int(dict(line.split(" ", 1) for line in raw.splitlines() if " " in line)[name])
 
 
 def dfs_mount(mount, dfs, source, opts=None):
@@ -101,11 +122,137 @@ def test_nodfs_fails_as_server_presents_it(tmp_path, dfs, smbfuse_bin):
     assert m.proc.returncode == 32
 
 
-def test_root_shows_links_as_directories(mount, dfs):
-    """Mounting the namespace root itself: the links are listed as the server presents them, and
-    entering one fails with EREMOTE (links below the mount are not followed: doc/DFS.md)."""
-    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot")
-    assert sorted(os.listdir(m.path)) == ["link", "two"]
+def test_nodfs_root_links_fail_as_server_presents_them(mount, dfs):
+    """nodfs on the namespace root: the links are listed as the server presents them, and entering one
+    fails with EREMOTE (today's behaviour before links were followed)."""
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot", {"nodfs": None})
+    assert {"link", "two", "ll", "moving"} <= set(os.listdir(m.path))
     with pytest.raises(OSError) as e:
         os.listdir(m.path / "link")
     assert e.value.errno == errno.EREMOTE
+
+
+def test_root_shows_links_as_directories(mount, dfs):
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot")
+    assert sorted(os.listdir(m.path)) == ["link", "ll", "loop", "moving", "rootfile.txt", "two"]
+    for name in ("link", "two", "ll", "moving"):
+        assert (m.path / name).is_dir()
+    # The listing after a lookup agrees with it (the link's entry is its target's directory).
+    with os.scandir(m.path) as it:
+        kinds = {e.name: e.is_dir(follow_symlinks=False) for e in it}
+    del kinds["loop"]
+    assert kinds == {"link": True, "ll": True, "moving": True, "two": True, "rootfile.txt": False}
+
+
+@pytest.mark.parametrize("cache", CACHE_MODES)
+def test_cd_into_link(mount, dfs, cache):
+    """A namespace root mounted, a link entered: read, write, list, create, rename and remove within it,
+    each checked in the target's backing directory."""
+    _, target = dfs
+    back = target.shares["share2"] / "sub"
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot", {"cache": cache})
+    link = m.path / "link"
+    assert "sub" in os.listdir(link)
+    assert (link / "sub" / "f.txt").read_text() == "hello\n"
+    d = link / "sub" / f"cd-{cache}"
+    d.mkdir()
+    assert (back / f"cd-{cache}").is_dir()
+    (d / "a.txt").write_text("written in the link\n")
+    assert (back / f"cd-{cache}" / "a.txt").read_text() == "written in the link\n"
+    with open(d / "a.txt", "r+") as f:
+        f.seek(8)
+        f.write("IN")
+    assert (back / f"cd-{cache}" / "a.txt").read_text() == "written IN the link\n"
+    os.rename(d / "a.txt", d / "b.txt")
+    assert sorted(os.listdir(back / f"cd-{cache}")) == ["b.txt"]
+    assert os.listdir(d) == ["b.txt"]
+    assert (d / "b.txt").stat().st_size == len("written IN the link\n")
+    os.unlink(d / "b.txt")
+    os.rmdir(d)
+    assert not (back / f"cd-{cache}").exists()
+    # The same file through the link and through a link to that link (ll names \\127.0.0.1\dfsroot\link:
+    # two referrals).
+    assert (m.path / "ll" / "sub" / "f.txt").read_text() == "hello\n"
+    # The referral cache: once found, a link costs no referral however often it is used.
+    assert dfs_stat(m, "dfs_referrals") == 3 and dfs_stat(m, "dfs_links") == 2
+    for i in range(20):
+        assert (link / "sub" / "f.txt").stat().st_size == 6
+        assert "f.txt" in os.listdir(m.path / "ll" / "sub")
+    assert dfs_stat(m, "dfs_referrals") == 3
+
+
+def test_link_inode_numbers_do_not_collide(mount, dfs):
+    """st_ino behind a link is the target's file id with the tree's tag (1: the first target share
+    connected) in its top byte, so it cannot equal a root file's."""
+    root, target = dfs
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot")
+    f = m.path / "link" / "sub" / "f.txt"
+    got = f.stat().st_ino
+    assert got == (target.shares["share2"] / "sub" / "f.txt").stat().st_ino ^ (1 << 56)
+    assert (m.path / "rootfile.txt").stat().st_ino == (root.shares["dfsroot"] / "rootfile.txt").stat().st_ino
+    with os.scandir(m.path / "link" / "sub") as it:
+        assert [e.inode() for e in it if e.name == "f.txt"] == [got]
+
+
+def test_rename_from_root_into_link_is_exdev(mount, dfs):
+    root, target = dfs
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot")
+    src = m.path / "mv-me.txt"
+    src.write_text("moving across\n")
+    with pytest.raises(OSError) as e:
+        os.rename(src, m.path / "link" / "sub" / "mv-me.txt")
+    assert e.value.errno == errno.EXDEV
+    with pytest.raises(OSError) as e:
+        os.link(src, m.path / "link" / "sub" / "mv-me.txt")
+    assert e.value.errno == errno.EXDEV
+    # mv falls back to copy and unlink.
+    subprocess.run(["mv", str(src), str(m.path / "link" / "sub" / "mv-me.txt")], check=True)
+    back = target.shares["share2"] / "sub" / "mv-me.txt"
+    assert back.read_text() == "moving across\n"
+    assert not (root.shares["dfsroot"] / "mv-me.txt").exists()
+    os.unlink(m.path / "link" / "sub" / "mv-me.txt")
+    # The link itself is no file of the root's to remove or move.
+    with pytest.raises(OSError) as e:
+        os.rename(m.path / "link", m.path / "renamed")
+    assert e.value.errno == errno.EBUSY
+    assert os.path.islink(root.shares["dfsroot"] / "link")
+
+
+def test_link_to_itself_is_eloop(mount, dfs):
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot")
+    with pytest.raises(OSError) as e:
+        os.stat(m.path / "loop")
+    assert e.value.errno == errno.ELOOP
+    assert (m.path / "link" / "sub" / "f.txt").read_text() == "hello\n"  # the others still work
+    assert "more than 4 DFS referrals" in m.stderr()
+
+
+def test_link_failover_inside_mount(mount, dfs):
+    _, target = dfs
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot")
+    assert (m.path / "two" / "sub" / "f.txt").read_text() == "hello\n"
+    (m.path / "two" / "sub" / "fo2.txt").write_text("second target\n")
+    assert (target.shares["share2"] / "sub" / "fo2.txt").read_text() == "second target\n"
+    os.unlink(m.path / "two" / "sub" / "fo2.txt")
+    err = m.stderr()
+    assert "127.0.0.9\\share2 failed" in err and "trying \\127.0.0.2\\share2" in err
+
+
+def test_referral_ttl_then_new_target(mount, dfs):
+    """A referral changed on the server: kept for dfsttl=5 s, then the next lookup follows the new one."""
+    root, _ = dfs
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot", {"dfsttl": "5", "cache": "none"})
+    which = m.path / "moving" / "which"
+    t0 = time.monotonic()
+    assert which.read_text() == "share3\n"
+    lnk = root.shares["dfsroot"] / "moving"
+    try:
+        os.unlink(lnk)
+        os.symlink("msdfs:127.0.0.2\\share2", lnk)
+        if time.monotonic() - t0 < 4:
+            assert which.read_text() == "share3\n"  # within the TTL: the old target
+        sf.wait_until(lambda: which.read_text() == "share2\n", timeout=20, what="the new target")
+        assert time.monotonic() - t0 >= 4.5  # not before the TTL (from the first read on)
+    finally:
+        os.unlink(lnk)
+        os.symlink("msdfs:127.0.0.2\\share3", lnk)
