@@ -12,16 +12,11 @@ import sys
 import pytest
 
 import smbfixture as sf
+from test_cache import stats  # noqa: F401 (also imported from here)
 
 pytestmark = pytest.mark.timeout(120)
 
 CACHE_MODES = ("strict", "loose", "none")
-
-
-def stats(m):
-    out = subprocess.run([str(m.binary), "--stats", str(m.root)], capture_output=True, text=True, timeout=10,
-                         check=True).stdout
-    return {k: int(v) for k, v in (line.split() for line in out.splitlines())}
 
 
 @pytest.fixture(params=CACHE_MODES)

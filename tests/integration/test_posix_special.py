@@ -144,7 +144,8 @@ def test_listing_costs_a_request_per_device_only(pmount):
             (a.path / "devs" / f"n{i:02}").write_text("")
     m = pmount(per_test_dir=False)
     top = m.path / a.path.name
-    os.stat(top)  # its lookup, once, before counting
+    for d in (top, top / "files", top / "fifos", top / "devs"):
+        os.stat(d)  # the lookups of the directories, before counting (the second may list top: issue 16)
     cost = {}
     for d in ("files", "fifos", "devs"):
         before = stats(m)["requests.total"]

@@ -281,7 +281,7 @@ static int open_locked(const char *path, int flags, struct mnode **out)
 static int m_open(struct smb_client *cl, const char *path, int flags, mode_t mode, struct smb_fh **out,
 		  struct smb_attr *attr_out)
 {
-	struct mnode *n;
+	struct mnode *n = NULL;
 	int r = hook("open", path);
 	if (r)
 		return r;
