@@ -152,6 +152,9 @@ struct smb_events {
 /* Directory path's watch holds, and its directory lease, if any, is not broken: a listing taken under it
  * is still the server's. Unset from the moment a break arrives, before its SMB_EV_DIR. */
 #define SMB_CACHE_LISTING 0x8
+/* With SMB_CACHE_LISTING: a directory lease with Read caching holds too, so another client's new name
+ * breaks it before that client's CREATE completes; a watch alone tells only afterwards. */
+#define SMB_CACHE_DIRLEASE 0x10
 
 struct smb_ops {
 	/* Attributes of a path: one round trip (compound CREATE + QUERY_INFO + CLOSE on SMB2). */

@@ -124,7 +124,7 @@ GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, uint64_t *epoch)
 	return out;
 }
 
-void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents)
+void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed)
 {
 	GHashTable *idx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	for (guint i = 0; i < ents->len; i++) {
@@ -139,6 +139,7 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 		n->list = g_ptr_array_ref(ents);
 		n->list_idx = idx;
 		n->list_ms = now_ms();
+		n->list_listed = listed;
 		idx = NULL;
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -148,15 +149,16 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 
 /* Whether the proto layer still vouches for directory ino's listing. A directory lease break marks it
  * at once, on the receive thread; the listing itself goes only when the SMB_EV_DIR that follows the
- * break worker's CLOSE arrives, and meanwhile another client's new name would be answered ENOENT. */
-static bool listing_vouched(struct fs *fs, fuse_ino_t ino)
+ * break worker's CLOSE arrives, and meanwhile another client's new name would be answered ENOENT.
+ * Returns the SMB_CACHE_LISTING and SMB_CACHE_DIRLEASE bits of ops->cached. */
+static unsigned listing_vouched(struct fs *fs, fuse_ino_t ino)
 {
 	char *path;
 	if (!fs->ops->cached || fs_inode_path(fs, ino, NULL, &path) < 0)
-		return false;
-	bool ok = fs->ops->cached(fs->cl, path) & SMB_CACHE_LISTING;
+		return 0;
+	unsigned how = fs->ops->cached(fs->cl, path) & (SMB_CACHE_LISTING | SMB_CACHE_DIRLEASE);
 	g_free(path);
-	return ok;
+	return how & SMB_CACHE_LISTING ? how : 0;
 }
 
 bool fs_cache_second_miss(struct fs *fs, fuse_ino_t parent, unsigned within_ms)
@@ -197,7 +199,8 @@ int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct s
 	int r = -EAGAIN;
 	if (fs->cfg.cache == FS_CACHE_NONE)
 		return r;
-	if (!listing_vouched(fs, parent)) {
+	unsigned how = listing_vouched(fs, parent);
+	if (!how) {
 		CNT(fs->lookup_misses);
 		return r;
 	}
@@ -207,9 +210,14 @@ int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct s
 	if (p && p->list_idx) {
 		p->fetch_hits++;
 		struct fs_dirent *d = g_hash_table_lookup(p->list_idx, fold);
-		if (!d)
-			r = 0; /* not even a case-insensitive match: the server would say ENOENT too */
-		else if (strcmp(d->name, name) == 0 && now_ms() - p->list_ms < (uint64_t)(fs->cfg.attr_timeout * 1000)) {
+		/* Not even a case-insensitive match: the server would say ENOENT too, unless another client
+		 * made the name since and the watch has not told yet. That is the bargain of a listing the
+		 * user asked for; one fetched for lookups alone answers absent names only under a directory
+		 * lease, whose break comes before the other client's CREATE completes. */
+		if (!d) {
+			if (p->list_listed || (how & SMB_CACHE_DIRLEASE))
+				r = 0;
+		} else if (strcmp(d->name, name) == 0 && now_ms() - p->list_ms < (uint64_t)(fs->cfg.attr_timeout * 1000)) {
 			*a = d->attr;
 			r = 1;
 		}
@@ -320,7 +328,7 @@ static void fs_on_event(void *arg, enum smb_event_kind kind, const char *path, c
 			fuse_lowlevel_notify_inval_inode(fs->se, v->ino, 0, 0);
 			CNT(fs->inval_inodes);
 		} else if (fs->mounted && v->name) {
-			fuse_lowlevel_notify_inval_entry(fs->se, v->parent, v->name, strlen(v->name));
+			fs_expire_entry(fs, v->parent, v->name); /* never unhash: a cwd may be below (expire.c) */
 			CNT(fs->inval_entries);
 		}
 		g_free(v->name);

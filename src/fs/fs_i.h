@@ -42,6 +42,7 @@ struct fs_inode {
 	GPtrArray *list;      /* struct fs_dirent *, shared (g_ptr_array_ref) with open fs_dir handles */
 	GHashTable *list_idx; /* case-folded name -> struct fs_dirent * of list */
 	uint64_t list_ms;     /* when list was fetched */
+	bool list_listed;     /* list came from a readdir (not only for lookups: listing.c) */
 	uint64_t dir_epoch;
 	/* listing.c: when the last lookup miss in it came (0: none since a fetch), and a fetch for lookups
 	 * is under way (the other lookups meanwhile go to the server) */
@@ -302,6 +303,8 @@ bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct s
 #define FS_STATS_XATTR "user.smbfuse.stats"
 #define FS_SNAPSHOTS_XATTR "user.smbfuse.snapshots"
 void fs_cache_init(struct fs *fs);
+/* Make the kernel look name up again in parent at its next walk, keeping the dentry hashed (expire.c). */
+int fs_expire_entry(struct fs *fs, fuse_ino_t parent, const char *name);
 /* Unregister from the proto layer; no event runs after it returns. */
 void fs_cache_fini(struct fs *fs);
 /* The inode is freed: drop its listing. Called with fs->lock held. */
@@ -315,7 +318,7 @@ bool fs_cache_watch(struct fs *fs, const char *path);
 /* The cached listing of directory ino if trustworthy (a new reference), else NULL and *epoch is the
  * epoch to hand to fs_cache_store after fetching. */
 GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, uint64_t *epoch);
-void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents);
+void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed);
 /* Lookup from the cached listing of parent: 1 and *a when name is there and fresh, 0 when the listing
  * proves it absent (-ENOENT answer), -EAGAIN when the server must be asked. */
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);
@@ -325,8 +328,10 @@ int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct s
 bool fs_cache_second_miss(struct fs *fs, fuse_ino_t parent, unsigned within_ms);
 void fs_cache_fetched(struct fs *fs, fuse_ino_t parent);
 /* listing.c: the listing of directory ino at path into *out (a new reference), after asking for its watch
- * (*watched: one holds, and the listing is kept for later lookups and readdirs). */
-int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool *watched, GPtrArray **out);
+ * (*watched: one holds, and the listing is kept for later lookups and readdirs). listed: for a readdir,
+ * not only for lookups (which then answer no absent name from it without a directory lease). */
+int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool listed, bool *watched,
+		     GPtrArray **out);
 /* A lookup miss of name in parent: on the second in a short time, parent's listing is fetched and the
  * lookup answered from it as fs_cache_lookup answers (0 absent, 1 present in *a); -EAGAIN: ask the server. */
 int fs_listing_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);

@@ -48,7 +48,8 @@ static int collect_dirent(void *arg, const char *name, const struct smb_attr *at
 	return 0;
 }
 
-int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool *watched, GPtrArray **out)
+int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool listed, bool *watched,
+		     GPtrArray **out)
 {
 	uint64_t epoch;
 	*out = NULL;
@@ -63,7 +64,7 @@ int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool *watc
 			return r;
 		}
 		if (*watched)
-			fs_cache_store(fs, ino, epoch, ents);
+			fs_cache_store(fs, ino, epoch, ents, listed);
 	}
 	*out = ents;
 	return 0;
@@ -78,7 +79,7 @@ int fs_listing_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct
 	if (r == 0) {
 		bool watched;
 		GPtrArray *ents;
-		if (fs_listing_fetch(fs, parent, path, &watched, &ents) == 0)
+		if (fs_listing_fetch(fs, parent, path, false, &watched, &ents) == 0)
 			g_ptr_array_unref(ents);
 		g_free(path);
 		atomic_fetch_add_explicit(&fs->list_for_lookups, 1, memory_order_relaxed);

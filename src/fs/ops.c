@@ -22,6 +22,7 @@
 #include "fs_i.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
+#include "smbfuse/util.h"
 
 
 void fs_attr_to_stat(const struct fs *fs, fuse_ino_t ino, const struct smb_attr *a, struct stat *st)
@@ -97,8 +98,11 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	char *path;
 	/* The path first: a name or path too long is that whatever the cached listing says. */
 	int r = fs_inode_path(fs, parent, name, &path);
-	int cached = r == 0 ? fs_cache_lookup(fs, parent, name, &a) : -EAGAIN;
-	if (cached == -EAGAIN && r == 0)
+	/* A previous version's token ("@GMT-...", issue 15) names no entry: no listing holds it. */
+	uint64_t twrp;
+	bool listed = r == 0 && gmt_token_parse(name, strlen(name), &twrp) < 0;
+	int cached = listed ? fs_cache_lookup(fs, parent, name, &a) : -EAGAIN;
+	if (cached == -EAGAIN && listed)
 		cached = fs_listing_lookup(fs, parent, name, &a);
 	if (cached >= 0) {
 		/* From the watched directory's listing: absent (0), or present and fresh (1). */
@@ -377,7 +381,7 @@ static int list_dir_locked(struct fs *fs, fuse_ino_t ino, struct fs_dir *d)
 	int r = fs_inode_path(fs, ino, NULL, &path);
 	if (r < 0)
 		return r;
-	r = fs_listing_fetch(fs, ino, path, &watched, &ents);
+	r = fs_listing_fetch(fs, ino, path, true, &watched, &ents);
 	g_free(path);
 	if (r < 0)
 		return r;

@@ -361,6 +361,7 @@ unsigned pcache_cached(struct smb_client *cl, const char *path)
 		out |= (l->state & SMB2_LEASE_WRITE_CACHING) ? SMB_CACHE_WRITE : 0;
 	}
 	out |= watch_vouches_locked(pc, path, gen) ? SMB_CACHE_LISTING : 0;
+	out |= watch_leased_locked(pc, path, gen) ? SMB_CACHE_DIRLEASE : 0;
 	pthread_mutex_unlock(&pc->lock);
 	return out;
 }

@@ -150,6 +150,8 @@ void watch_lease_broken(struct pcache *pc, const struct cache_break *b);
 /* Whether path's watch of session generation gen holds and its directory lease is not broken (pcache.lock
  * held). */
 bool watch_vouches_locked(struct pcache *pc, const char *path, uint64_t gen);
+/* The same, and under a directory lease with Read caching. */
+bool watch_leased_locked(struct pcache *pc, const char *path, uint64_t gen);
 bool watch_lease_break(struct pcache *pc, const struct cache_break *b, void (*before_close)(void));
 
 #endif

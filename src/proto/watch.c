@@ -213,6 +213,12 @@ bool watch_vouches_locked(struct pcache *pc, const char *path, uint64_t gen)
 	return w && !w->ending && !w->broken && w->gen == gen;
 }
 
+bool watch_leased_locked(struct pcache *pc, const char *path, uint64_t gen)
+{
+	const struct watch *w = g_hash_table_lookup(pc->watches, path);
+	return watch_vouches_locked(pc, path, gen) && (w->lstate & SMB2_LEASE_READ_CACHING);
+}
+
 bool watch_lease_break(struct pcache *pc, const struct cache_break *b, void (*before_close)(void))
 {
 	pthread_mutex_lock(&pc->lock);

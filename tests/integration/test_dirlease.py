@@ -246,3 +246,20 @@ def test_other_mount_parked_files_below_do_not_block_mv(dmount_any):
                 pass
         os.rename(m1.path / src, m1.path / dst)
         assert tree(m1.backing / dst) == want and not (m1.backing / src).exists()
+
+
+def test_lookup_listing_answers_absent_names_under_the_lease(dmount):
+    """A listing fetched for lookups (two misses, issue 16) answers absent names itself only under a
+    directory lease: here the third miss costs no request, and a name another client then makes is found
+    (its CREATE broke the lease first). Without a lease (Samba 4.17: test_stat_by_name.py) it asks."""
+    m = dmount()
+    for n in ("a1", "a2"):
+        assert not (m.path / n).exists()
+    s0 = fast_stats(m)
+    assert s0["cache.listings_for_lookups"] >= 1 and s0["dirlease.granted"] >= 1, s0
+    assert not (m.path / "a3").exists()
+    s1 = fast_stats(m)
+    assert s1["cache.lookup_negative_hits"] == s0["cache.lookup_negative_hits"] + 1, s1
+    assert s1["requests.total"] == s0["requests.total"], "the third miss asked the server"
+    second_client("smbclient", m, dmount)("create", "a4")
+    assert (m.path / "a4").exists()

@@ -197,3 +197,29 @@ def test_lookup_by_other_case_is_not_the_stored_name(any_mnt):
     assert (m.path / "Readme").read_text() == "r"
     with pytest.raises(FileExistsError):  # the server refuses a second name that differs in case only
         os.open(m.path / "README", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+
+
+def test_working_directory_survives_the_notification_of_its_mkdir(any_mnt):
+    """`git init repo` is mkdir, chdir, getcwd. The watch's notification of the mkdir, arriving in between,
+    must not unhash the new directory's dentry: getcwd would fail with ENOENT ("unable to get current
+    working directory") for a directory that is there. It only expires the entry (src/fs/expire.c)."""
+    from test_cache import stats
+    m = any_mnt
+    os.listdir(m.path)  # the directory's watch (every cache mode but none)
+    before = stats(m)["cache.invalidated_entries"]
+    code = ("import os, sys; os.mkdir('d'); os.chdir('d'); print('in', flush=True); sys.stdin.readline(); "
+            "print(os.getcwd())")
+    child = subprocess.Popen(["python3", "-c", code], cwd=m.path, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "in\n"
+        if m.cache != "none":
+            sf.wait_until(lambda: stats(m)["cache.invalidated_entries"] > before, 10,
+                          what="the notification of the mkdir")
+        out, err = child.communicate("go\n", timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0 and out.strip() == str(m.path / "d"), err
+    assert (m.backing / "d").is_dir()
