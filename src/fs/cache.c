@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "fs_i.h"
 #include "smbfuse/log.h"
@@ -370,6 +371,10 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 			 LOAD(fs->reads_inflight_max), LOAD(fs->ra_issued), LOAD(fs->ra_hits), LOAD(fs->ra_misses),
 			 LOAD(fs->ra_dropped), LOAD(fs->ra_errors));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);
+	/* Whether a core or a debugger may see the password hash (secret.c; the dumpable option): nothing
+	 * outside the process shows the flag to root. */
+	n = snprintf(buf + o, len - o, "process.dumpable %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	o += n < 0 ? 0 : MIN((size_t)n, len - o - 1);
 	if (fs->ops->stats)
 		o += fs->ops->stats(fs->cl, buf + o, len - o);
 	return o;
