@@ -30,6 +30,13 @@ def parse_stats(raw):
     return {k: int(v) for k, v in (line.split() for line in raw.decode().splitlines())}
 
 
+def fast_stats(m):
+    """The counters straight from the extended attribute: one FUSE request, no process started, so that
+    what follows a counter's change runs within a millisecond of it, and timeouts of actimeo (1 s) do not
+    pass while an ASan build of the CLI starts."""
+    return parse_stats(os.getxattr(m.root, "user.smbfuse.stats"))
+
+
 def requests(m):
     return stats(m)["requests.total"]
 

@@ -16,7 +16,7 @@ import pytest
 
 import smbfixture as sf
 from conftest import _root_422
-from test_cache import parse_stats, stats
+from test_cache import fast_stats, stats
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -190,12 +190,6 @@ def test_other_mount_listed_below_does_not_block_mv_or_rm(dmount_any):
     subprocess.run(["rm", "-rf", str(m1.path / "z")], check=True)
     assert tree(m1.backing) == []
     sf.wait_until(lambda: tree(m2.path) == [], 5, what="m2 sees the removal")
-
-
-def fast_stats(m):
-    """The counters straight from the extended attribute: one FUSE request, no process started, so that
-    what follows a counter's change runs within a millisecond of it."""
-    return parse_stats(os.getxattr(m.root, "user.smbfuse.stats"))
 
 
 @pytest.mark.parametrize("client", ["mount", "smbclient"])
