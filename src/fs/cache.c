@@ -109,12 +109,29 @@ bool fs_cache_watch(struct fs *fs, const char *path)
 	return fs->ops->watch(fs->cl, path) == 1;
 }
 
-GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, uint64_t *epoch)
+/* Whether the proto layer still vouches for directory ino's listing. A directory lease break marks it
+ * at once, on the receive thread; the listing itself goes only when the SMB_EV_DIR that follows the
+ * break worker's CLOSE arrives, and meanwhile another client's new name would be answered ENOENT.
+ * Returns the SMB_CACHE_LISTING and SMB_CACHE_DIRLEASE bits of ops->cached. */
+static unsigned listing_vouched(struct fs *fs, fuse_ino_t ino)
+{
+	char *path;
+	if (!fs->ops->cached || fs_inode_path(fs, ino, NULL, &path) < 0)
+		return 0;
+	unsigned how = fs->ops->cached(fs->cl, path) & (SMB_CACHE_LISTING | SMB_CACHE_DIRLEASE);
+	g_free(path);
+	return how & SMB_CACHE_LISTING ? how : 0;
+}
+
+GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t *epoch)
 {
 	GPtrArray *out = NULL;
+	/* A listing fetched for lookups alone is not a readdir's to reuse without a directory lease: a name
+	 * another client made since may not be notified yet (fs_cache_lookup), and ls would miss it. */
+	bool leased = listed && (listing_vouched(fs, ino) & SMB_CACHE_DIRLEASE);
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
-	if (n && n->list)
+	if (n && n->list && (!listed || n->list_listed || leased))
 		out = g_ptr_array_ref(n->list);
 	*epoch = n ? n->dir_epoch : 0;
 	pthread_mutex_unlock(&fs->lock);
@@ -146,20 +163,6 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 	pthread_mutex_unlock(&fs->lock);
 	if (idx)
 		g_hash_table_destroy(idx);
-}
-
-/* Whether the proto layer still vouches for directory ino's listing. A directory lease break marks it
- * at once, on the receive thread; the listing itself goes only when the SMB_EV_DIR that follows the
- * break worker's CLOSE arrives, and meanwhile another client's new name would be answered ENOENT.
- * Returns the SMB_CACHE_LISTING and SMB_CACHE_DIRLEASE bits of ops->cached. */
-static unsigned listing_vouched(struct fs *fs, fuse_ino_t ino)
-{
-	char *path;
-	if (!fs->ops->cached || fs_inode_path(fs, ino, NULL, &path) < 0)
-		return 0;
-	unsigned how = fs->ops->cached(fs->cl, path) & (SMB_CACHE_LISTING | SMB_CACHE_DIRLEASE);
-	g_free(path);
-	return how & SMB_CACHE_LISTING ? how : 0;
 }
 
 bool fs_cache_second_miss(struct fs *fs, fuse_ino_t parent, unsigned within_ms)

@@ -316,8 +316,9 @@ bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a);
 /* Whether the proto layer watches directory path (starting a watch if it can). */
 bool fs_cache_watch(struct fs *fs, const char *path);
 /* The cached listing of directory ino if trustworthy (a new reference), else NULL and *epoch is the
- * epoch to hand to fs_cache_store after fetching. */
-GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, uint64_t *epoch);
+ * epoch to hand to fs_cache_store after fetching. listed: for a readdir, which reuses a listing fetched
+ * for lookups alone only under a directory lease. */
+GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t *epoch);
 void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed);
 /* Lookup from the cached listing of parent: 1 and *a when name is there and fresh, 0 when the listing
  * proves it absent (-ENOENT answer), -EAGAIN when the server must be asked. */

@@ -55,7 +55,7 @@ int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool liste
 	*out = NULL;
 	/* Watch first, then list: a change after the listing is then sure to be notified. */
 	*watched = fs_cache_watch(fs, path);
-	GPtrArray *ents = *watched ? fs_cache_listing(fs, ino, &epoch) : NULL;
+	GPtrArray *ents = *watched ? fs_cache_listing(fs, ino, listed, &epoch) : NULL;
 	if (!ents) {
 		ents = g_ptr_array_new_with_free_func(dirent_free);
 		int r = CALL(fs, readdir, path, collect_dirent, ents);
