@@ -54,6 +54,8 @@ bool pcache_park(struct smb_client *cl, struct smb_fh *fh)
 		pthread_cond_signal(&pc->cond);
 	}
 	pthread_mutex_unlock(&pc->lock);
+	if (ok)
+		stat_add(&cl->st.handles_parked, 1);
 	if (victim)
 		cl->cio->fh_destroy(cl, victim);
 	return ok;

@@ -42,6 +42,7 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "breaks.write_back", LOAD(write_breaks));
 	o = put(buf, len, o, "handles.cache_hits", LOAD(handle_hits));
 	o = put(buf, len, o, "handles.cache_misses", LOAD(handle_misses));
+	o = put(buf, len, o, "handles.parked", LOAD(handles_parked));
 	o = put(buf, len, o, "reads.with_open", LOAD(prereads));
 	o = put(buf, len, o, "reads.with_open_hits", LOAD(preread_hits));
 	o = put(buf, len, o, "notify.watches_started", LOAD(watches_started));
