@@ -12,8 +12,8 @@
  * chunks of 1 MiB, within every server's documented limits (Windows' defaults, 3.3.3.1).
  *
  * Several requests are in flight at once (CC_INFLIGHT), each for the next contiguous span, through the batch
- * machinery READ and WRITE use (io_run, smb2_io.c): Samba runs each COPYCHUNK_WRITE as its own asynchronous
- * job, so while it copies one span the next is already waiting, and the round trips overlap. A batch is
+ * machinery READ and WRITE use (io_run, smb2_io.c): the server has the next span as soon as it is done with
+ * one, instead of idling a round trip per request (more so with a network or a disk between). A batch is
  * awaited whole (never a buffer freed while the server may answer) and its answers read in order: the copy
  * counts the contiguous prefix the server reports, and stops at the first short answer (source end of file,
  * disk full) or failure; bytes a later span copied past such a gap are not counted. A refusal with limits
@@ -39,9 +39,10 @@
 #define CC_TOTAL (16u << 20)
 #define CC_OUT 12
 /* COPYCHUNK_WRITE requests in flight per copy. Each costs one credit (its input is far below 64 KiB) and
- * asks the server for up to CC_TOTAL bytes: 4 keep Samba's copy jobs overlapped (the ratio to 1 is in
- * doc/PERFORMANCE.md) while one copy holds at most 4 of the session's credits and 64 MiB of the server's
- * work, so other requests on the connection still go out, and wait behind at most that much. */
+ * asks the server for up to CC_TOTAL bytes: 4 leave the server a span queued while it copies one, as the
+ * read-ahead's 4 READs do, yet one copy holds at most 4 of the session's credits and 64 MiB of the server's
+ * work, so other requests on the connection still go out, and wait behind at most that much (on loopback
+ * no gain over 1 is measurable: doc/PERFORMANCE.md). */
 #define CC_INFLIGHT 4
 #define CC_LEARN_MAX 4 /* refusals with ever lower limits one copy learns from before it gives up (EINVAL) */
 #define RESUME_KEY_OUT 32 /* the key, ContextLength and a 4-byte Context (Samba, Windows) */
