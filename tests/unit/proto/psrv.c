@@ -560,6 +560,8 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			st = chain_status = fst;
 			psrv_error_body(&b[nr]);
 		} else if (!answer(s, fd, &q[i], &b[nr], &st)) {
+			if (f == PSRV_SILENT)
+				psrv_cc_forget(s, q[i].h.message_id); /* held back, but never to be answered */
 			wbuf_free(&b[nr]);
 			continue;
 		}

@@ -189,6 +189,8 @@ uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b
  * send those held (fd >= 0) or drop them (fd < 0, the connection is gone). */
 bool psrv_cc_hold(struct psrv *s, int fd, const struct srv_req *q, uint32_t st, struct wbuf *b);
 void psrv_cc_flush(struct psrv *s, int fd);
+/* A held answer to request mid is not to be sent after all (PSRV_SILENT). */
+void psrv_cc_forget(struct psrv *s, uint64_t mid);
 /* The body of an error answer (MS-SMB2 2.2.2). */
 void psrv_error_body(struct wbuf *b);
 /* psrv_lock.c, server thread: a LOCK's answer (false: answered apart, now or at a CANCEL); a CANCEL of the

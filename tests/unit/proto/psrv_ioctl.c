@@ -105,3 +105,15 @@ void psrv_cc_flush(struct psrv *s, int fd)
 		s->held = NULL;
 	}
 }
+
+void psrv_cc_forget(struct psrv *s, uint64_t mid)
+{
+	for (unsigned i = 0; i < s->nheld; i++) {
+		if (s->held[i].mid == mid) {
+			wbuf_free(&s->held[i].b);
+			memmove(&s->held[i], &s->held[i + 1], (s->nheld - i - 1) * sizeof(*s->held));
+			s->nheld--;
+			return;
+		}
+	}
+}
