@@ -19,7 +19,7 @@
  * disk full) or failure; bytes a later span copied past such a gap are not counted. A refusal with limits
  * (above) learns them and sends that span and those after it again within them. A connection lost under a
  * batch (-ECONNRESET, -ESTALE) keeps what was answered and goes on from there with the handles taken back
- * (a fresh resume key: the source's handle may be a new open), at most STALE_TRIES times; a COPYCHUNK sent
+ * (a fresh resume key: the source's handle may be a new open), at most STALE_TRIES times in a row; a COPYCHUNK sent
  * again copies the same bytes to the same place, so one the server did run before the loss does no harm.
  * Two ranges of one file that overlap go one request at a time: in flight together, their order would be
  * the server's.
@@ -193,12 +193,15 @@ static uint64_t copy_spans(struct smb_client *cl, uint8_t *key, struct smb_fh *s
 			*err = rc; /* timed out or interrupted: the batch is the answers' now */
 			break;
 		}
+		uint64_t before = done;
 		enum cc_next next = batch_result(cl, p, n, &l, learned < CC_LEARN_MAX, &done, err);
 		io_free(p, n);
 		if (next == CC_STOP)
 			break;
 		if (next == CC_LEARNED)
 			learned++;
+		if (done > before)
+			stale = 0; /* losses in a row fail the copy, not losses spread over a long one */
 		if (next == CC_AGAIN && (++stale == STALE_TRIES || (rc = resume_key(cl, src, key)) < 0))
 			*err = rc < 0 ? rc : -EIO;
 	}
