@@ -93,11 +93,12 @@ def pass_args(doc, default_mib=1024, **extra):
     return ap.parse_args()
 
 
-def teardown(server, mounts):
-    """Unmount every (name, mount) of mounts, then stop server."""
+def teardown(server, mounts, base):
+    """Unmount every (name, mount) of mounts, stop server, remove base (private_server's directory)."""
     for _, m in mounts:
         m.unmount()
     server.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def timed(fn):

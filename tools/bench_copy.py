@@ -64,7 +64,7 @@ def main():
                   f", base/binary {secs['base'][-1] / secs['binary'][-1]:.2f}x (load {load})", flush=True)
         inflight = {name: counters(m).get("copy.inflight_max", 0) for name, m in mounts}
     finally:
-        bench.teardown(server, mounts)
+        bench.teardown(server, mounts, base)
     report(args, secs, inflight)
 
 

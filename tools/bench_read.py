@@ -61,7 +61,7 @@ def main():
             print(f"  {name}: read.inflight_max {c['read.inflight_max']}, readahead.hits {c['readahead.hits']}, "
                   f"daemon peak RSS {int(rss[0]) // 1024} MiB, RSS after {args.passes} reads {int(rss[1]) // 1024} MiB")
     finally:
-        bench.teardown(server, mounts)
+        bench.teardown(server, mounts, base)
 
 
 if __name__ == "__main__":
