@@ -67,6 +67,40 @@ def requests_sent(m):
     return int(dict(line.split() for line in out.splitlines())["requests.total"])
 
 
+def counters(m):
+    """A mount's counters (user.smbfuse.stats of its root)."""
+    raw = os.getxattr(m.mountpoint, "user.smbfuse.stats").decode()
+    return {k: int(v) for k, v in (line.split() for line in raw.splitlines())}
+
+
+def private_server(prefix):
+    """A Samba (not started yet) in a new world-readable temporary directory: (server, that directory)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    base.chmod(0o755)
+    (base / "srv").mkdir()
+    (base / "srv").chmod(0o755)
+    return sf.SambaServer(base / "srv"), base
+
+
+def pass_args(doc, default_mib=1024, **extra):
+    """The interleaved benchmarks' arguments (--size-mib, --passes, --binary), and extra ones: name=kwargs."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size-mib", type=int, default=default_mib)
+    ap.add_argument("--passes", type=int, default=5)
+    ap.add_argument("--binary", default=os.environ.get("SMBFUSE_BIN", "build/src/smbfuse"))
+    for name, kw in extra.items():
+        ap.add_argument("--" + name, **kw)
+    return ap.parse_args()
+
+
+def teardown(server, mounts, base):
+    """Unmount every (name, mount) of mounts, stop server, remove base (private_server's directory)."""
+    for _, m in mounts:
+        m.unmount()
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def timed(fn):
     t0 = time.monotonic()
     fn()

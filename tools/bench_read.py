@@ -10,36 +10,21 @@ RSS (VmHWM, VmRSS) are printed too.
 
   tools/bench_read.py [--size-mib 1024] [--passes 5] [--binary PATH]
 """
-import argparse
 import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402
-from bench import MiB, sf  # noqa: E402
-
-
-def counters(m):
-    raw = os.getxattr(m.mountpoint, "user.smbfuse.stats").decode()
-    return {k: int(v) for k, v in (line.split() for line in raw.splitlines())}
+from bench import MiB, counters, sf  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size-mib", type=int, default=1024)
-    ap.add_argument("--passes", type=int, default=5)
-    ap.add_argument("--binary", default=os.environ.get("SMBFUSE_BIN", "build/src/smbfuse"))
-    args = ap.parse_args()
+    args = bench.pass_args(__doc__)
     binary = Path(args.binary).resolve()
     size = args.size_mib * MiB
-    base = Path(tempfile.mkdtemp(prefix="smbfuse-bench-read-"))
-    base.chmod(0o755)
-    (base / "srv").mkdir()
-    (base / "srv").chmod(0o755)
-    server = sf.SambaServer(base / "srv")
+    server, base = bench.private_server("smbfuse-bench-read-")
     mounts = []
     try:
         server.start()
@@ -76,9 +61,7 @@ def main():
             print(f"  {name}: read.inflight_max {c['read.inflight_max']}, readahead.hits {c['readahead.hits']}, "
                   f"daemon peak RSS {int(rss[0]) // 1024} MiB, RSS after {args.passes} reads {int(rss[1]) // 1024} MiB")
     finally:
-        for _, m in mounts:
-            m.unmount()
-        server.stop()
+        bench.teardown(server, mounts, base)
 
 
 if __name__ == "__main__":

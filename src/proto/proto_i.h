@@ -13,6 +13,11 @@
 #include "smbfuse/session.h"
 #include "smbfuse/smb2.h"
 
+/* Requests of one kind in flight now, and the most there were at once. */
+struct io_gauge {
+	_Atomic uint64_t cur, max;
+};
+
 /* Counters of one mount (ops->stats). Relaxed atomics: each is exact, the set is not a snapshot. */
 struct proto_stats {
 	_Atomic uint64_t cmd[256]; /* requests sent by command code of the dialect, compound members one by one */
@@ -30,6 +35,7 @@ struct proto_stats {
 	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
 	/* server-side copy (smb2_copy.c): bytes the server copied for us, COPYCHUNK requests refused */
 	_Atomic uint64_t bytes_copied, copies_refused;
+	struct io_gauge copy_inflight; /* COPYCHUNK_WRITE requests in flight (stats: copy.inflight_max) */
 	/* small files (smb2_pre.c): opens that read the file in the same compound, reads answered from that */
 	_Atomic uint64_t prereads, preread_hits;
 };

@@ -21,15 +21,6 @@
 
 #define IO_CHUNK_MAX (1024u * 1024)
 #define WB_CHUNK_MAX (1024u * 1024) /* gathered WRITEs: measured faster than 4 MiB against Samba 4.17 here */
-#define STALE_TRIES 4 /* a request meeting this many reconnects in a row fails (EIO) */
-
-struct io_piece {
-	struct conn_msg m;
-	struct wbuf w;
-	size_t off; /* into the caller's buffer */
-	uint32_t len;
-	uint64_t risk_gen; /* a WRITE: may have reached the server's open of this generation; 0: never sent */
-};
 
 /*
  * The pieces of one read or write in flight. Replies come without a deadline (conn_submit), so the caller
@@ -44,9 +35,10 @@ struct io_batch {
 	bool abandoned; /* guarded by lock */
 	struct io_piece *p;
 	int n;
+	struct io_gauge *g; /* requests of this kind in flight (a counter of cl->st); NULL: not counted */
 };
 
-static void io_free(struct io_piece *p, int n)
+void io_free(struct io_piece *p, int n)
 {
 	for (int i = 0; i < n; i++) {
 		wbuf_free(&p[i].w);
@@ -65,6 +57,8 @@ static void batch_free(struct io_batch *b)
 static void io_done(void *arg, struct conn_msg *m)
 {
 	struct io_batch *b = arg;
+	if (b->g)
+		atomic_fetch_sub(&b->g->cur, 1);
 	pthread_mutex_lock(&b->lock);
 	bool last = --b->pending == 0, orphan = b->abandoned;
 	if (last)
@@ -92,12 +86,15 @@ static uint32_t io_chunk(struct smb_client *cl, bool write)
 	return io_chunk_max(cl, write, IO_CHUNK_MAX);
 }
 
-/*
- * Submit every piece, then wait for all, up to the request timeout. Pieces whose submit failed count as
- * done with that error. 0: p is the caller's to read and free. -ETIMEDOUT, or -EINTR/-ESHUTDOWN (cancel.h):
- * p is no longer the caller's.
- */
-static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen)
+/* One more request in flight on g, and its high-water mark. */
+static void gauge_up(struct io_gauge *g)
+{
+	uint64_t now = atomic_fetch_add(&g->cur, 1) + 1, max = atomic_load(&g->max);
+	while (now > max && !atomic_compare_exchange_weak(&g->max, &max, now))
+		;
+}
+
+int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen, struct io_gauge *g)
 {
 	struct io_batch *b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -107,6 +104,7 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen
 	b->pending = n;
 	b->p = p;
 	b->n = n;
+	b->g = g;
 	pthread_mutex_init(&b->lock, NULL);
 	smb_cancel_cond_init(&b->cond);
 	struct sess_info si;
@@ -121,8 +119,10 @@ static int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen
 		p[i].m.body = p[i].w.p;
 		p[i].m.body_len = p[i].w.len;
 		stat_cmd(cl, p[i].m.hdr.command);
-		uint64_t g = gen; /* bound to the FileId's session: -ESTALE, never sent, if it was rebuilt */
-		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, b, &g);
+		uint64_t sg = gen; /* bound to the FileId's session: -ESTALE, never sent, if it was rebuilt */
+		if (g)
+			gauge_up(g); /* before the submit: the answer may come before it returns */
+		int rc = wbuf_err(&p[i].w) ?: sess_submit(cl->sess, &p[i].m, io_done, b, &sg);
 		if (rc < 0) {
 			p[i].m.err = rc;
 			io_done(b, &p[i].m);
@@ -178,8 +178,7 @@ static struct io_piece *io_split(size_t size, uint32_t chunk, int *n)
 	return p;
 }
 
-/* Errno of one finished piece: transport error, else NTSTATUS. */
-static int piece_errno(const struct io_piece *p)
+int piece_errno(const struct io_piece *p)
 {
 	if (p->m.err == -ESTALE)
 		return -EIO; /* reconnects in a row kept it from ever being sent */
@@ -209,7 +208,7 @@ ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t si
 			p[i].m.hdr.command = SMB2_READ;
 			smb2_read_req_encode(&p[i].w, &req);
 		}
-		if ((rc = io_run(cl, p, n, gen)) < 0)
+		if ((rc = io_run(cl, p, n, gen, NULL)) < 0)
 			return rc;
 		/* Only when nothing came: data before the failed piece is a short read, as for other errors. */
 		int e = p[0].m.err;
@@ -363,7 +362,7 @@ ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, si
 	write_encode(cl, p, n, buf, off, fid, false);
 	ssize_t total = 0;
 	for (int tries = 0;; tries++) {
-		if ((rc = io_run(cl, p, n, gen)) < 0) {
+		if ((rc = io_run(cl, p, n, gen, NULL)) < 0) {
 			pcache_wrote(cl, fh); /* some of it may have been written */
 			return rc;
 		}

@@ -134,6 +134,25 @@ ssize_t smb2_pre_or_read(struct smb_client *cl, struct smb_fh *fh, void *buf, si
 int smb2_snapshots(struct smb_client *cl, const char *path, char **out);
 
 /* smb2_io.c: ops->read, ->write, ->fsync and ->fstat. */
+#define STALE_TRIES 4 /* a request meeting this many reconnects in a row fails (EIO) */
+/* One request of a batch kept in flight together (READ, WRITE, COPYCHUNK_WRITE): m's body is w. */
+struct io_piece {
+	struct conn_msg m;
+	struct wbuf w;
+	size_t off; /* into the caller's buffer (a copy: into the copied range) */
+	uint32_t len;
+	uint64_t risk_gen; /* a WRITE: may have reached the server's open of this generation; 0: never sent */
+};
+/*
+ * Submit every piece, then wait for all, up to the request timeout; g, if not NULL, counts them while in
+ * flight. Pieces whose submit failed count as done with that error. 0: p is the caller's to read and free
+ * (io_free). -ETIMEDOUT, or -EINTR/-ESHUTDOWN (cancel.h): p is no longer the caller's; the last answer
+ * frees it, so no buffer goes while the server may still answer.
+ */
+int io_run(struct smb_client *cl, struct io_piece *p, int n, uint64_t gen, struct io_gauge *g);
+void io_free(struct io_piece *p, int n);
+/* Errno of one finished piece: transport error, else NTSTATUS. */
+int piece_errno(const struct io_piece *p);
 ssize_t smb2_read(struct smb_client *cl, struct smb_fh *fh, void *buf, size_t size, uint64_t off);
 ssize_t smb2_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
 int smb2_fsync(struct smb_client *cl, struct smb_fh *fh);

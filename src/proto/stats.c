@@ -35,6 +35,8 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "bytes.written", LOAD(bytes_written));
 	o = put(buf, len, o, "bytes.copied_by_server", LOAD(bytes_copied));
 	o = put(buf, len, o, "copies.refused", LOAD(copies_refused));
+	o = put(buf, len, o, "copy.inflight", LOAD(copy_inflight.cur));
+	o = put(buf, len, o, "copy.inflight_max", LOAD(copy_inflight.max));
 	o = put(buf, len, o, "connection.bytes_sent", xport_bytes_sent());
 	o = put(buf, len, o, "leases.granted", LOAD(leases_granted));
 	o = put(buf, len, o, "breaks.received", LOAD(breaks));

@@ -68,6 +68,48 @@ def test_reconnect_after_serving_process_killed(server, mnt):
         os.close(fd)
 
 
+def stat(m, name):
+    raw = os.getxattr(m.root, "user.smbfuse.stats").decode()
+    return dict(line.split() for line in raw.splitlines()).get(name)
+
+
+def test_server_side_copy_resumes_after_loss(server, mnt):
+    """The serving smbd killed while COPYCHUNK_WRITEs are in flight: the copy goes on over the new
+    connection (handles taken back, a fresh resume key) and is whole; nothing hangs, nothing is freed under
+    an answer still due (ASan)."""
+    size = 1024 * MiB
+    with open(mnt.backing / "big", "wb") as f:
+        for _ in range(size // (16 * MiB)):
+            f.write(os.urandom(16 * MiB))
+    os.chown(mnt.backing / "big", server.uid, server.gid)
+    old = serving_pid(server, mnt)
+
+    def copy():
+        fi = os.open(mnt.path / "big", os.O_RDONLY)
+        fo = os.open(mnt.path / "copy", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            done = 0
+            while done < size and (k := os.copy_file_range(fi, fo, size - done)):
+                done += k
+            return done
+        finally:
+            os.close(fi)
+            os.close(fo)
+    t, result = in_thread(copy)
+    sf.wait_until(lambda: int(stat(mnt, "copy.inflight") or 0) > 0 or not t.is_alive(), 60, interval=0.002,
+                  what="COPYCHUNK_WRITEs in flight")
+    assert t.is_alive(), "the copy ended before the connection could be lost under it"
+    kill_and_wait(old)
+    t.join(300)
+    assert not t.is_alive(), "copy_file_range hangs after the connection was lost"
+    assert result == {"ok": size}, result
+    assert serving_pid(server, mnt) != old
+    assert int(stat(mnt, "session.reconnects")) == 1
+    with open(mnt.backing / "big", "rb") as a, open(mnt.backing / "copy", "rb") as b:
+        while chunk := a.read(16 * MiB):
+            assert b.read(16 * MiB) == chunk
+
+
 def test_repeated_losses_each_recover(server, mnt):
     for i in range(3):
         kill_and_wait(serving_pid(server, mnt))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* psrv.c - the scripted SMB2 server of psrv.h. Bodies follow MS-SMB2 2.2; offsets count from the header. */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -495,7 +496,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		if (q->body_len < 32)
 			goto unsupported;
 		*st = psrv_ioctl_body(s, q, b);
-		break;
+		return !psrv_cc_hold(s, fd, q, *st, b);
 	case SMB2_FLUSH:
 	case SMB2_ECHO:
 	case SMB2_TREE_DISCONNECT:
@@ -559,6 +560,8 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			st = chain_status = fst;
 			psrv_error_body(&b[nr]);
 		} else if (!answer(s, fd, &q[i], &b[nr], &st)) {
+			if (f == PSRV_SILENT)
+				psrv_cc_forget(s, q[i].h.message_id); /* held back, but never to be answered */
 			wbuf_free(&b[nr]);
 			continue;
 		}
@@ -593,6 +596,9 @@ static bool serve(struct psrv *s, int fd)
 	s->session_id = 0;
 	for (;;) {
 		uint8_t pfx[4];
+		struct pollfd pfd = {fd, POLLIN, 0};
+		if (s->nheld && poll(&pfd, 1, 100) == 0)
+			psrv_cc_flush(s, fd); /* nothing more is coming: the client waits for these */
 		if (psrv_read_full(fd, pfx, 4) < 0)
 			return true;
 		size_t len = (size_t)pfx[1] << 16 | (size_t)pfx[2] << 8 | pfx[3];
@@ -621,6 +627,7 @@ static void *srv_main(void *arg)
 			s->fd = fd;
 		pthread_mutex_unlock(&s->mu);
 		bool again = !stop && (s->smb1 ? psrv1_serve(s, fd) : serve(s, fd));
+		psrv_cc_flush(s, -1);
 		pthread_mutex_lock(&s->mu);
 		s->fd = -1;
 		again |= !stop && s->reconnect;

@@ -114,6 +114,15 @@ struct psrv {
 	uint32_t file_attrs; /* FileAttributes of every file (FileAllInformation); 0: ARCHIVE */
 	unsigned cc_requests;
 	uint32_t cc_last_chunks;
+	/* COPYCHUNK_WRITE in flight (mu; psrv_ioctl.c): with cc_hold, answers are held back until cc_hold are,
+	 * then sent last first (out of order); a connection quiet for 100 ms gets those held at once (a client
+	 * with fewer in flight). cc_held_max: the most held at once. The cc_short_at-th request (counted as
+	 * cc_requests, from 1) copies half of it; the cc_fail_at-th fails with cc_fail_status; cc_max_chunks
+	 * applies from the cc_limit_from-th on (0: from the first). */
+	unsigned cc_hold, cc_held_max, cc_short_at, cc_fail_at, cc_limit_from;
+	uint32_t cc_fail_status;
+	struct psrv_held *held; /* the server thread's: answers held back */
+	unsigned nheld;
 	/* A pipe server (psrv_pipe.c), when pipe_rsp is set before the client starts: the tree connect says
 	 * "pipe share", and IOCTLs and READs get pipe_rsp[pipe_next++] (pipe_n of them; then STATUS_PIPE_EMPTY).
 	 * Borrowed. pipe_next under mu. */
@@ -176,6 +185,12 @@ enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
 struct srv_req;
 struct wbuf;
 uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
+/* psrv_ioctl.c, server thread: hold the answer (status st, body b, taken) to q back if cc_hold says so;
+ * send those held (fd >= 0) or drop them (fd < 0, the connection is gone). */
+bool psrv_cc_hold(struct psrv *s, int fd, const struct srv_req *q, uint32_t st, struct wbuf *b);
+void psrv_cc_flush(struct psrv *s, int fd);
+/* A held answer to request mid is not to be sent after all (PSRV_SILENT). */
+void psrv_cc_forget(struct psrv *s, uint64_t mid);
 /* The body of an error answer (MS-SMB2 2.2.2). */
 void psrv_error_body(struct wbuf *b);
 /* psrv_lock.c, server thread: a LOCK's answer (false: answered apart, now or at a CANCEL); a CANCEL of the

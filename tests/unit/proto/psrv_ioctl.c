@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* psrv_ioctl.c - psrv's answers to SMB2 IOCTL (psrv.h): recorded, scripted, or a tiny server-side copy model. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../xport/srv.h"
@@ -38,13 +39,14 @@ uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b
 		uint32_t n = get_le32(in + 24), total = 0;
 		for (uint32_t i = 0; i < n && 32 + 24 * (i + 1) <= in_len; i++)
 			total += get_le32(in + 32 + 24 * i + 16);
-		s->cc_requests++;
+		unsigned nth = ++s->cc_requests;
 		s->cc_last_chunks = n;
-		bool over = s->cc_max_chunks && n > s->cc_max_chunks;
-		put_le32(cc, over ? s->cc_max_chunks : n);
+		bool over = s->cc_max_chunks && n > s->cc_max_chunks && nth >= s->cc_limit_from;
+		bool half = nth == s->cc_short_at;
+		put_le32(cc, over ? s->cc_max_chunks : half ? n / 2 : n);
 		put_le32(cc + 4, over ? 1u << 20 : 0);
-		put_le32(cc + 8, over ? s->cc_max_chunks << 20 : total);
-		st = over ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
+		put_le32(cc + 8, over ? s->cc_max_chunks << 20 : half ? total / 2 : total);
+		st = over ? STATUS_INVALID_PARAMETER : nth == s->cc_fail_at ? s->cc_fail_status : STATUS_SUCCESS;
 		out = cc;
 		out_len = 12;
 	}
@@ -61,4 +63,57 @@ uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b
 	wbuf_u32(b, 0);
 	wbuf_bytes(b, out, out_len);
 	return st;
+}
+
+struct psrv_held {
+	uint64_t mid;
+	uint32_t status;
+	struct wbuf b;
+};
+
+#define HELD_MAX 16
+
+bool psrv_cc_hold(struct psrv *s, int fd, const struct srv_req *q, uint32_t st, struct wbuf *b)
+{
+	pthread_mutex_lock(&s->mu);
+	unsigned hold = MIN(s->cc_hold, HELD_MAX);
+	pthread_mutex_unlock(&s->mu);
+	if (!hold || q->body_len < 8 || get_le32(q->body + 4) != FSCTL_SRV_COPYCHUNK_WRITE)
+		return false;
+	if (!s->held && !(s->held = calloc(HELD_MAX, sizeof(*s->held))))
+		return false;
+	s->held[s->nheld++] = (struct psrv_held){q->h.message_id, st, *b};
+	wbuf_init(b, 0);
+	pthread_mutex_lock(&s->mu);
+	s->cc_held_max = MAX(s->cc_held_max, s->nheld);
+	pthread_mutex_unlock(&s->mu);
+	if (s->nheld >= hold)
+		psrv_cc_flush(s, fd);
+	return true;
+}
+
+void psrv_cc_flush(struct psrv *s, int fd)
+{
+	while (s->nheld) {
+		struct psrv_held *h = &s->held[--s->nheld]; /* last first */
+		if (fd >= 0)
+			psrv_send_late(s, fd, h->mid, SMB2_IOCTL, h->status, 0, &h->b);
+		wbuf_free(&h->b);
+	}
+	if (fd < 0) {
+		free(s->held);
+		s->held = NULL;
+	}
+}
+
+void psrv_cc_forget(struct psrv *s, uint64_t mid)
+{
+	for (unsigned i = 0; i < s->nheld; i++) {
+		if (s->held[i].mid == mid) {
+			wbuf_free(&s->held[i].b);
+			memmove(&s->held[i], &s->held[i + 1], (s->nheld - i - 1) * sizeof(*s->held));
+			s->nheld--;
+			return;
+		}
+	}
 }

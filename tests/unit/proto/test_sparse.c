@@ -4,7 +4,8 @@
  * file): the FSCTLs that go on the wire, a server refusing them, and hostile FSCTL_QUERY_ALLOCATED_RANGES
  * answers (a length that is no multiple of 16, ranges out of order or overlapping, BUFFER_OVERFLOW without
  * progress); server-side copy chunked within the limits a STATUS_INVALID_PARAMETER answer tells, short at
- * the source's end of file, refused, or answered with nonsense.
+ * the source's end of file, refused, or answered with nonsense; several COPYCHUNK_WRITEs in flight, answered
+ * out of order, one short, one failing, limits lowered mid-copy, the connection lost under them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +74,78 @@ static unsigned copies(uint64_t len, uint32_t max_chunks)
 	pthread_mutex_unlock(&srv.mu);
 	CHECK(ops->copy_range(cl, fh, 0, fh, 50u << 20, len) == (ssize_t)len);
 	return counter(&srv.cc_requests) - r0;
+}
+
+/* Set one of psrv's COPYCHUNK knobs (psrv.h), under its lock. */
+static void cc_set(unsigned *knob, unsigned v)
+{
+	pthread_mutex_lock(&srv.mu);
+	*knob = v;
+	pthread_mutex_unlock(&srv.mu);
+}
+
+/*
+ * Several COPYCHUNK_WRITEs in flight, with the limits learned above (4 chunks of 1 MiB: 4 MiB per request):
+ * psrv holds 4 answers back and sends them last first. Each check here fails with one request in flight
+ * at a time: psrv then never holds more than 1, and a short or failed answer ends the copy before the
+ * later spans are sent.
+ */
+static void copy_inflight(void)
+{
+	const uint64_t M = 1u << 20;
+	cc_set(&srv.cc_hold, 4);
+	unsigned r0 = counter(&srv.cc_requests);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == (ssize_t)(16 * M));
+	CHECK(counter(&srv.cc_requests) == r0 + 4);
+	CHECK(counter(&srv.cc_held_max) == 4);
+	CHECK(psrv_stat(cl, "copy.inflight_max") == 4);
+	/* The second answers half: the copy is the contiguous 4 + 2 MiB, the two after it still awaited. */
+	r0 = counter(&srv.cc_requests);
+	cc_set(&srv.cc_short_at, r0 + 2);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == (ssize_t)(6 * M));
+	CHECK(counter(&srv.cc_requests) == r0 + 4);
+	/* The third fails (disk full): the two before it; the first failing: the error. */
+	r0 = counter(&srv.cc_requests);
+	pthread_mutex_lock(&srv.mu);
+	srv.cc_fail_at = r0 + 3;
+	srv.cc_fail_status = 0xC000007Fu; /* STATUS_DISK_FULL */
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == (ssize_t)(8 * M));
+	CHECK(counter(&srv.cc_requests) == r0 + 4);
+	cc_set(&srv.cc_fail_at, counter(&srv.cc_requests) + 1);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == -ENOSPC);
+	cc_set(&srv.cc_fail_at, 0);
+	/* Limits lowered mid-copy (2 chunks from the second request on): the first span counts, the refused
+	 * three go again as 2 MiB spans, and the bytes copied are counted once. */
+	r0 = counter(&srv.cc_requests);
+	long long b0 = psrv_stat(cl, "bytes.copied_by_server");
+	pthread_mutex_lock(&srv.mu);
+	srv.cc_max_chunks = 2;
+	srv.cc_limit_from = r0 + 2;
+	pthread_mutex_unlock(&srv.mu);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == (ssize_t)(16 * M));
+	CHECK(counter(&srv.cc_requests) == r0 + 4 + 6);
+	CHECK(counter(&srv.cc_last_chunks) == 2);
+	CHECK(psrv_stat(cl, "bytes.copied_by_server") == b0 + (long long)(16 * M));
+	/* Two overlapping ranges of one file go one at a time. */
+	cc_set(&srv.cc_held_max, 0);
+	CHECK(ops->copy_range(cl, fh, 0, fh, M, 8 * M) == (ssize_t)(8 * M));
+	CHECK(counter(&srv.cc_held_max) == 1);
+	/* The connection lost under a batch (psrv drops it at the second request; the answer to the first is
+	 * held): the copy goes on with the handles taken back, from the start, and is whole. */
+	srv.reconnect = true;
+	long long rc0 = psrv_stat(cl, "handles.reopened");
+	psrv_arm(&srv, SMB2_IOCTL, 2, PSRV_DROP, 0); /* the resume key, then the second COPYCHUNK_WRITE */
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == (ssize_t)(16 * M));
+	CHECK(psrv_fired(&srv) > 0);
+	CHECK(psrv_stat(cl, "handles.reopened") == rc0 + 1);
+	/* A server silent on one of them: the request timeout drops the connection, the answered span before it
+	 * counts, and the rest goes again over the next one. */
+	psrv_arm(&srv, SMB2_IOCTL, 2, PSRV_SILENT, 0);
+	CHECK(ops->copy_range(cl, fh, 0, fh, 50 * M, 16 * M) == (ssize_t)(16 * M));
+	CHECK(psrv_stat(cl, "handles.reopened") == rc0 + 2);
+	CHECK(psrv_stat(cl, "copy.inflight") == 0);
+	cc_set(&srv.cc_hold, 0);
 }
 
 static int seek(uint64_t off, int whence, uint64_t *out)
@@ -197,6 +270,10 @@ int main(void)
 	psrv_arm(&srv, SMB2_IOCTL, 1, PSRV_MALFORMED, 0);
 	CHECK(ops->copy_range(cl, fh, 0, fh, 0, 10) == -EIO);
 	serve(NULL, 0, STATUS_SUCCESS);
+	pthread_mutex_lock(&srv.mu);
+	srv.file_size = 64u << 20;
+	pthread_mutex_unlock(&srv.mu);
+	copy_inflight();
 
 	CHECK(ops->close(cl, fh) == 0);
 	smb_client_free(cl);
