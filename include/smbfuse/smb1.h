@@ -348,6 +348,8 @@ int smb1_notify_req_encode(struct wbuf *w, uint16_t fid, uint32_t filter, bool t
  * fid: the answer's data is the self-relative descriptor, at most max_data bytes; a larger one is refused
  * with STATUS_BUFFER_TOO_SMALL and the size it needs in the 4-byte parameter LengthNeeded. */
 int smb1_query_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, uint32_t max_data);
+/* NT_TRANSACT_IOCTL (2.2.7.2): FSCTL ctl_code on fid without input, at most max_data bytes of output. */
+int smb1_fsctl_req_encode(struct wbuf *w, uint16_t fid, uint32_t ctl_code, uint32_t max_data);
 /* NT_TRANSACT_SET_SECURITY_DESC (2.2.7.3): the secinfo parts of the len-byte descriptor sd onto fid, in one
  * message (the caller keeps it within the server's MaxBufferSize). */
 int smb1_set_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, const void *sd, uint32_t len);

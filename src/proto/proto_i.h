@@ -471,4 +471,9 @@ bool wb_busy(struct wb *wb);
 ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap);
 int wb_writeback(struct smb_client *cl, struct wb *wb, bool report);
 
+/* snap.c: the tokens of a decoded snapshot array, "@GMT-...\n" each, into a new string *out; -E2BIG when
+ * the answer holds fewer than the server keeps, -EIO for a token that is not one. */
+struct smb2_snapshot_array;
+int proto_snapshot_text(const char *path, const struct smb2_snapshot_array *a, char **out);
+
 #endif

@@ -583,6 +583,7 @@ const struct smb_ops smb1_ops = {
     .unlock = smb1_unlock,
     .list_eas = smb1_list_eas,
     .get_sd = smb1_get_sd,
+    .snapshots = smb1_snapshots,
     .set_sd = smb1_set_sd,
     .set_ea = smb1_set_ea,
 };

@@ -176,6 +176,7 @@ void smb1_pipe_close(struct smb1_sess *s, uint16_t fid);
 
 /* smb1_sd.c: ops->get_sd and ->set_sd. */
 int smb1_get_sd(struct smb_client *cl, const char *path, uint32_t secinfo, void **out, size_t *len);
+int smb1_snapshots(struct smb_client *cl, const char *path, char **out);
 int smb1_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const void *sd, size_t len);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * ops->get_sd and ->set_sd over SMB1: NT_CREATE_ANDX of the path with the access the parts need (sd.c),
  * NT_TRANSACT_QUERY_SECURITY_DESC or SET_SECURITY_DESC on the FID (MS-CIFS 2.2.7.6 / 2.2.7.3), CLOSE.
- * The checks of a descriptor are sd.c's, as over SMB2.
+ * The checks of a descriptor are sd.c's, as over SMB2. Also ops->snapshots, the other NT_TRANSACT on a
+ * path's FID: NT_TRANSACT_IOCTL FSCTL_SRV_ENUMERATE_SNAPSHOTS, whose answer is SMB2's array (snap.c).
  *
  * One message each way: the transport does not reassemble an NT_TRANSACT answer in pieces, so the query
  * asks for at most what one answer carries (the server's MaxBufferSize, 16644 bytes on Samba); a larger
@@ -100,4 +101,48 @@ int smb1_set_sd(struct smb_client *cl, const char *path, uint32_t secinfo, const
 		return rc;
 	struct sd_args a = {.path = path, .secinfo = secinfo, .sd = sd, .len = len};
 	return on_link(cl, path, op_sd, &a, true);
+}
+
+/* ---- ops->snapshots ---- */
+
+static int op_snapshots(struct s1link *l, const char *wpath, void *arg)
+{
+	struct sd_args *a = arg;
+	char **out = (char **)a->out;
+	uint32_t max = t2_max_data(l, 65536);
+	struct create_args ca = {.access = FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				 .disposition = FILE_OPEN};
+	int rc = op_create(l, wpath, &ca);
+	if (rc < 0)
+		return rc;
+	struct call c;
+	struct smb1_nt_trans_rsp r;
+	struct smb2_snapshot_array sa;
+	call_init(&c, l, SMB1_COM_NT_TRANSACT);
+	rc = smb1_fsctl_req_encode(&c.w, ca.fid, FSCTL_SRV_ENUMERATE_SNAPSHOTS, max);
+	if (rc == 0)
+		rc = call_run(&c, NULL, 0);
+	if (rc < 0 && c.rsp && (c.status == STATUS_NOT_SUPPORTED || c.status == STATUS_INVALID_DEVICE_REQUEST)) {
+		log_dbg("%s: the server keeps no previous versions (%s)", a->path, ntstatus_name(c.status));
+		*out = strdup("");
+		rc = *out ? 0 : -ENOMEM;
+	} else if (rc == 0) {
+		if (smb1_nt_trans_rsp_decode(c.rsp, c.rsp_len, &r) < 0 || r.data_len != r.total_data_count ||
+		    r.data_disp || smb2_snapshot_array_decode(r.data, r.data_len, &sa) < 0) {
+			log_info("server reply: a snapshot list for %s that does not decode", a->path);
+			rc = -EIO;
+		} else {
+			rc = proto_snapshot_text(a->path, &sa, out);
+		}
+	}
+	call_free(&c);
+	close_fid(l, ca.fid);
+	return rc;
+}
+
+int smb1_snapshots(struct smb_client *cl, const char *path, char **out)
+{
+	*out = NULL;
+	struct sd_args a = {.path = path, .out = (void **)out};
+	return on_link(cl, path, op_snapshots, &a, true);
 }

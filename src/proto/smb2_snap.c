@@ -16,43 +16,11 @@
 #include "smbfuse/util.h"
 
 #define SNAP_OUT_MAX 65536u
-#define SNAP_TOKEN_LEN 24 /* "@GMT-YYYY.MM.DD-HH.MM.SS" */
 
 static void work_enum(struct cmp *c, const void *arg)
 {
 	(void)arg;
 	cmp_add_fsctl(c, FID_RELATED, FSCTL_SRV_ENUMERATE_SNAPSHOTS, NULL, 0, SNAP_OUT_MAX);
-}
-
-/* The tokens of a, one a line, into a new string. */
-static int tokens_text(const struct smb2_snapshot_array *a, char **out)
-{
-	struct wbuf t;
-	const uint8_t *tok;
-	size_t off = 0, len;
-	int rc, n = 0;
-	wbuf_init(&t, 0);
-	while ((rc = smb2_snapshot_next(a, &off, &tok, &len)) == 1) {
-		char *s;
-		if (utf16le_to_utf8(tok, len, &s) < 0 || strlen(s) != SNAP_TOKEN_LEN || strncmp(s, "@GMT-", 5)) {
-			free(s);
-			rc = -EBADMSG;
-			break;
-		}
-		wbuf_bytes(&t, s, SNAP_TOKEN_LEN);
-		wbuf_u8(&t, '\n');
-		free(s);
-		n++;
-	}
-	wbuf_u8(&t, 0);
-	if (rc == 0)
-		rc = wbuf_err(&t);
-	if (rc < 0) {
-		wbuf_free(&t);
-		return rc;
-	}
-	*out = (char *)wbuf_steal(&t, &len);
-	return n;
 }
 
 int smb2_snapshots(struct smb_client *cl, const char *path, char **out)
@@ -76,17 +44,8 @@ int smb2_snapshots(struct smb_client *cl, const char *path, char **out)
 		log_info("server reply: a snapshot list for %s that does not decode", path);
 		rc = -EIO;
 	}
-	if (rc == 0 && a.returned < a.count) {
-		log_warn("%s has %u previous versions, more than one answer holds", path, a.count);
-		rc = -E2BIG;
-	}
-	if (rc == 0) {
-		rc = tokens_text(&a, out);
-		if (rc == -EBADMSG)
-			log_info("server reply: a snapshot token of %s is not @GMT-YYYY.MM.DD-HH.MM.SS", path);
-		if (rc < 0)
-			rc = rc == -EBADMSG ? -EIO : rc;
-	}
+	if (rc == 0)
+		rc = proto_snapshot_text(path, &a, out);
 	cmp_free(&c);
 	return rc;
 }

@@ -5,7 +5,7 @@
  * response's parameters are FILE_NOTIFY_INFORMATION entries (MS-FSCC 2.4.42, walked by smb2.h), and
  * NT_TRANSACT_QUERY_SECURITY_DESC / SET_SECURITY_DESC (2.2.7.6 / 2.2.7.3), whose 8 parameter bytes name
  * the FID and the SECURITY_INFORMATION parts and whose data is the self-relative descriptor (wire/sd.c
- * checks it). Counts and offsets are 32-bit here, unlike TRANSACTION2.
+ * checks it), and NT_TRANSACT_IOCTL (2.2.7.2), an FSCTL in four setup words whose output is the data. Counts and offsets are 32-bit here, unlike TRANSACTION2.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 
 #define NT_REQ_WCT 19 /* + SetupCount */
 #define NT_RSP_WCT 18 /* 18 + SetupCount 0 */
+#define NT_TRANSACT_IOCTL 0x0002
 #define NT_TRANSACT_SET_SECURITY_DESC 0x0003
 #define NT_TRANSACT_NOTIFY_CHANGE 0x0004
 #define NT_TRANSACT_QUERY_SECURITY_DESC 0x0006
@@ -70,6 +71,15 @@ int smb1_query_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, uin
 	put_le32(params + 4, secinfo); /* SecurityInfoFields, after Reserved */
 	/* The answer's parameter is LengthNeeded alone. */
 	return nt_trans_req_encode(w, NT_TRANSACT_QUERY_SECURITY_DESC, NULL, 0, params, 8, NULL, 0, 4, max_data);
+}
+
+int smb1_fsctl_req_encode(struct wbuf *w, uint16_t fid, uint32_t ctl_code, uint32_t max_data)
+{
+	uint8_t setup[8] = {0};
+	put_le32(setup, ctl_code); /* FunctionCode */
+	put_le16(setup + 4, fid);
+	setup[6] = 1; /* IsFsctl; IsFlags 0 */
+	return nt_trans_req_encode(w, NT_TRANSACT_IOCTL, setup, 4, NULL, 0, NULL, 0, 0, max_data);
 }
 
 int smb1_set_sd_req_encode(struct wbuf *w, uint16_t fid, uint32_t secinfo, const void *sd, uint32_t len)

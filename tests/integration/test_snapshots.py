@@ -91,9 +91,14 @@ def snapshots_cli(binary, path):
     return subprocess.run([str(binary), "--snapshots", str(path)], capture_output=True, text=True, timeout=30)
 
 
-def test_snapshots_lists_both_versions(mount, shadow):
+VERS = pytest.mark.parametrize("vers", [None, "1.0"], ids=["smb2", "smb1"])
+
+
+@VERS
+def test_snapshots_lists_both_versions(mount, shadow, vers):
+    """Over SMB1 the same FSCTL goes in an NT_TRANSACT_IOCTL (MS-CIFS 2.2.7.2)."""
     srv, name = shadow
-    m = mount(srv, per_test_dir=False)
+    m = mount(srv, opts={"vers": vers} if vers else None, per_test_dir=False)
     for p in (m.path / name / "report.txt", m.path / name, m.path):
         r = snapshots_cli(m.binary, p)
         assert r.returncode == 0, r.stderr
@@ -104,8 +109,10 @@ def test_snapshots_lists_both_versions(mount, shadow):
         assert (old.path / name / "report.txt").read_text() == text
 
 
-def test_snapshots_without_shadow_copies(mount, server, smbfuse_bin):
-    m = mount(server)
+@VERS
+def test_snapshots_without_shadow_copies(mount, samba_server, smbfuse_bin, vers):
+    server = samba_server(**{"server min protocol": "NT1"})
+    m = mount(server, opts={"vers": vers} if vers else None)
     (m.path / "f").write_text("x")
     r = snapshots_cli(smbfuse_bin, m.path / "f")
     assert r.returncode == 0 and r.stdout == "", r

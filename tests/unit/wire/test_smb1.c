@@ -501,6 +501,22 @@ static void test_sd_req(void)
 	}
 }
 
+/* NT_TRANSACT_IOCTL: FunctionCode, FID, IsFsctl and IsFlags in four setup words, nothing else sent. */
+static void test_fsctl_req(void)
+{
+	struct wbuf w;
+	wbuf_init(&w, 0);
+	wbuf_zero(&w, SMB1_HDR_SIZE);
+	CHECK(smb1_fsctl_req_encode(&w, 0x4003, 0x00144064u, 16384) == 0);
+	struct smb1_block b;
+	CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, false, &b) == 0 && b.word_count == 23);
+	CHECK(get_le16(b.words + 36) == 2 && b.words[35] == 4);
+	CHECK(get_le32(b.words + 38) == 0x00144064u && get_le16(b.words + 42) == 0x4003 && b.words[44] == 1 &&
+	      b.words[45] == 0);
+	CHECK(get_le32(b.words + 3) == 0 && get_le32(b.words + 7) == 0 && get_le32(b.words + 15) == 16384);
+	wbuf_free(&w);
+}
+
 /* TRANS_TRANSACT_NMPIPE: two setup words (the function, the FID), Name \PIPE\ in UTF-16, the PDU as
  * 4-aligned data at the offset the words give. */
 static void test_nmpipe_req(void)
@@ -612,6 +628,7 @@ int main(void)
 	test_oplock_captured();
 	test_notify();
 	test_sd_req();
+	test_fsctl_req();
 	test_nmpipe_req();
 	test_command_names();
 	test_trans2();
