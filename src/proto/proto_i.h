@@ -81,6 +81,8 @@ struct smb_client {
 	char *host, *share; /* cfg's, for the paths of DFS referrals; immutable */
 	/* A DFS router (dfs_router.c): this client only routes, to the trees the router holds; NULL otherwise. */
 	struct dfs_router *dfs;
+	/* The root of a browse mount (browse.c): no share of its own, the server's shares as directories. */
+	struct browse *browse;
 };
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
