@@ -100,6 +100,10 @@ void sess_free(struct sess *s);
  * with the error above. Up to 32 trees per session (-EMFILE beyond).
  */
 int sess_tree_new(struct sess *s, const char *share, bool ipc, struct sess **out, char *errbuf, size_t errlen);
+/* A number naming s among the trees of its session: 0 for the session's own, 1 to 32 for sess_tree_new's.
+ * A lease break names no tree (MS-SMB2 2.2.23.2) and reaches every tree's on_unsolicited hook; the proto
+ * layer puts this number in the lease keys it makes so that each tree takes only its own. */
+unsigned sess_tree_tag(const struct sess *s);
 
 /*
  * Send msgs[0..n) (a compound when n > 1) on the current session and tree and wait for every reply.

@@ -211,6 +211,11 @@ void sess_tree_free(struct sess *t)
 	free(t);
 }
 
+unsigned sess_tree_tag(const struct sess *s)
+{
+	return s->root ? (unsigned)s->tree + 1 : 0;
+}
+
 void sess_trees_unsolicited(struct sess *s, const uint8_t *msg, size_t n)
 {
 	/* A break names a FileId or a lease key, not a tree: each tree's cache takes what is its own. */

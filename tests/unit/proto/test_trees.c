@@ -12,25 +12,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../tap.h"
 #include "psrv.h"
+#include "../../../src/proto/dfs_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/session.h"
 #include "smbfuse/smb2.h"
 
-static struct sess *open_sess(struct psrv *srv)
+static struct sess *open_sess_at(struct psrv *srv, uint16_t dialect)
 {
 	/* psrv's guest on SMB 2.1, as psrv_client logs on, but a bare session: no proto layer above. */
 	struct sess_cfg c = {.host = "127.0.0.1", .port = srv->port, .share = "t", .guest = true, .workstation = "PSRV"};
-	c.min_dialect = c.max_dialect = SMB2_DIALECT_210;
+	c.min_dialect = c.max_dialect = dialect;
 	c.connect_timeout_ms = c.request_timeout_ms = 2000;
 	struct sess *s = NULL;
 	char err[256] = "";
 	if (sess_new(&c, &s, err, sizeof(err)) < 0)
 		fprintf(stderr, "# sess_new: %s\n", err);
 	return s;
+}
+
+static struct sess *open_sess(struct psrv *srv)
+{
+	return open_sess_at(srv, SMB2_DIALECT_210);
 }
 
 /* A CREATE of the share's root on s: the server's status (or the call's error); its TreeId in *tid. Once
@@ -169,6 +176,59 @@ static void test_refused_after_reconnect(void)
 	psrv_stop(&srv);
 }
 
+/* Wait (at most 5 s) until the server has counted n lease break acknowledgments. */
+static bool acks_reach(struct psrv *s, unsigned n)
+{
+	for (int i = 0; i < 500; i++) {
+		if (count(s, &s->lease_acks) >= n)
+			return true;
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* Two proto clients on two trees of one session: a lease break names a key, not a tree, and reaches both;
+ * only the tree whose key it is takes it (and acknowledges, after its own write-back). */
+static void test_lease_break_goes_to_its_tree(void)
+{
+	struct psrv srv;
+	psrv_start(&srv);
+	srv.smb3_dir_leases = true; /* SMB 3.0, directory leases granted */
+	srv.grant_lease = true;
+	struct sess *s = open_sess_at(&srv, SMB2_DIALECT_300), *ta = NULL, *tb = NULL;
+	char err[256] = "";
+	CHECK(sess_tree_new(s, "a", false, &ta, err, sizeof(err)) == 0);
+	CHECK(sess_tree_new(s, "b", false, &tb, err, sizeof(err)) == 0);
+	CHECK(sess_tree_tag(s) == 0 && sess_tree_tag(ta) != sess_tree_tag(tb));
+	struct smb_client_cfg cfg = {.host = "127.0.0.1", .port = srv.port, .share = "a", .guest = true};
+	cfg.min_dialect = cfg.max_dialect = SMB2_DIALECT_300;
+	cfg.connect_timeout_ms = cfg.request_timeout_ms = 2000;
+	struct smb_client *a = NULL, *b = NULL;
+	CHECK(proto_client_on_tree(&cfg, ta, &a, err, sizeof(err)) == 0);
+	cfg.share = "b";
+	CHECK(proto_client_on_tree(&cfg, tb, &b, err, sizeof(err)) == 0);
+	CHECK(a && b);
+	if (a && b) {
+		CHECK(smb_client_ops(b)->watch(b, "e") == 1);
+		CHECK(smb_client_ops(a)->watch(a, "d") == 1); /* the last granted: the one psrv breaks */
+		pthread_mutex_lock(&srv.mu);
+		srv.break_dir = true;
+		pthread_mutex_unlock(&srv.mu);
+		struct smb_attr at;
+		CHECK(smb_client_ops(b)->stat(b, "x", &at) == 0); /* the break goes out before its answer */
+		CHECK(acks_reach(&srv, 1));
+		/* Both hooks ran on the receive thread before the ack's answer came: the counts are final. */
+		CHECK(psrv_stat(a, "breaks.received") == 1);
+		CHECK(psrv_stat(b, "breaks.received") == 0);
+		CHECK(count(&srv, &srv.lease_acks) == 1);
+	}
+	smb_client_free(a);
+	smb_client_free(b);
+	sess_free(s);
+	psrv_stop(&srv);
+}
+
 int main(void)
 {
 	log_set_level(getenv("OPSFAIL_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
@@ -176,5 +236,6 @@ int main(void)
 	test_refused(STATUS_BAD_NETWORK_NAME, -ENOENT, "share \"nope\" not found");
 	test_refused(STATUS_ACCESS_DENIED, -EACCES, "access to share \"nope\" denied");
 	test_refused_after_reconnect();
+	test_lease_break_goes_to_its_tree();
 	return tap_done();
 }
