@@ -299,7 +299,10 @@ void browse_free(struct browse *b)
 
 int browse_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
+	char dummy[8];
 	*out = NULL;
+	if (!errbuf || !errlen)
+		errbuf = dummy, errlen = sizeof(dummy);
 	if (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1) {
 		snprintf(errbuf, errlen, "a browse mount (//%s without a share) needs SMB2 or later, not vers=1.0",
 			 cfg->host);
@@ -330,7 +333,13 @@ int browse_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *
 	if (rc == 0) {
 		sc.share = "IPC$";
 		sc.ipc = true;
+		sc.multi_protocol = !cfg->min_dialect && !cfg->max_dialect; /* to say so when SMB1 is all it has */
 		rc = sess_new(&sc, &b->sess, errbuf, errlen);
+	}
+	if (rc == SESS_E_SMB1) {
+		snprintf(errbuf, errlen, "%s speaks only SMB1: a browse mount (//%s without a share) needs SMB2 or later",
+			 cfg->host, cfg->host);
+		rc = -EPROTONOSUPPORT;
 	}
 	if (rc == 0)
 		rc = refresh(cl);

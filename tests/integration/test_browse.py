@@ -57,6 +57,10 @@ def serving_pid(srv, m):
 def test_ls_lists_the_disk_shares(mount, bsrv, cache):
     m = browse(mount, bsrv, cache)
     assert set(os.listdir(m.path)) == VISIBLE  # no IPC$, no secret$
+    pid = serving_pid(bsrv, m)
+    assert services(bsrv, pid) == {"IPC$"}  # listing connects no share; entering one does
+    os.listdir(m.path / "alpha")
+    assert services(bsrv, pid) == {"IPC$", "alpha"}
     st = os.stat(m.path / "alpha")
     assert os.path.isdir(m.path / "alpha") and st.st_nlink >= 1
     with pytest.raises(FileNotFoundError):
@@ -166,3 +170,22 @@ def test_smb1_is_refused_clearly(run_smbfuse, bsrv, tmp_path):
                      f"port={bsrv.port},username={bsrv.user},password={bsrv.password},vers=1.0"])
     assert r.rc != 0
     assert "needs SMB2 or later" in r.stderr
+
+
+def test_smb1_only_server_is_refused_clearly(run_smbfuse, samba_server, tmp_path):
+    nt1 = samba_server(server_min_protocol="NT1", server_max_protocol="NT1")
+    mp = tmp_path / "m"
+    mp.mkdir()
+    r = run_smbfuse(["//127.0.0.1", str(mp), "-f", "-o", f"port={nt1.port},username={nt1.user},password={nt1.password}"],
+                    mountpoint=mp)
+    assert r.rc != 0
+    assert "speaks only SMB1: a browse mount" in r.stderr, r
+
+
+def test_wrong_password_is_one_line(run_smbfuse, bsrv, tmp_path):
+    mp = tmp_path / "m"
+    mp.mkdir()
+    r = run_smbfuse(["//127.0.0.1", str(mp), "-f", "-o", f"port={bsrv.port},username={bsrv.user},password=wrong"],
+                    mountpoint=mp)
+    assert r.rc != 0
+    assert len(r.lines) == 1 and "logon failure" in r.lines[0].lower(), r
