@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * session.h - connection + authenticated session + tree connect, rebuilt after a loss (DESIGN B3).
+ * session.h - connection + authenticated session + tree connect, rebuilt after a loss (DESIGN B3); further
+ * trees on the same session with sess_tree_new (src/session/trees.c).
  *
  * A struct sess owns one struct conn at a time. sess_call() stamps SessionId/TreeId, signs when the
  * session signs, and sends through the connection. When the connection has died, the next sess_call()
