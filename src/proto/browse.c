@@ -61,8 +61,9 @@ static bool visible(const struct browse *b, const struct smb_share *s)
 	return b->hidden || s->name[len - 1] != '$';
 }
 
-/* The share list, asked again when older than the TTL; on failure the old one stays (logged). */
-static int refresh(struct smb_client *cl)
+/* The share list, asked again when older than the TTL; on failure the old one stays (logged; the reason
+ * into errbuf too when not NULL). */
+static int refresh_err(struct smb_client *cl, char *errbuf, size_t errlen)
 {
 	struct browse *b = cl->browse;
 	pthread_mutex_lock(&b->list_mu);
@@ -77,6 +78,8 @@ static int refresh(struct smb_client *cl)
 		rc = proto_list_shares_on(b->sess, cl->host, &v, &n, err, sizeof(err));
 		if (rc < 0) {
 			log_warn("listing the shares of %s: %s", cl->host, *err ? err : strerror(-rc));
+			if (errbuf)
+				snprintf(errbuf, errlen, "listing the shares of %s: %s", cl->host, *err ? err : strerror(-rc));
 		} else {
 			pthread_mutex_lock(&b->mu);
 			smb_shares_free(b->shares, b->n);
@@ -91,6 +94,11 @@ static int refresh(struct smb_client *cl)
 	rc = b->shares ? 0 : rc; /* an old list beats none */
 	pthread_mutex_unlock(&b->mu);
 	return rc;
+}
+
+static int refresh(struct smb_client *cl)
+{
+	return refresh_err(cl, NULL, 0);
 }
 
 /* The share the first component of path names (its name as the server spells it, into name), or -ENOENT;
@@ -342,8 +350,8 @@ int browse_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *
 		rc = -EPROTONOSUPPORT;
 	}
 	if (rc == 0)
-		rc = refresh(cl);
-	if (rc < 0 && errbuf && !*errbuf)
+		rc = refresh_err(cl, errbuf, errlen);
+	if (rc < 0 && !*errbuf)
 		snprintf(errbuf, errlen, "listing the shares of %s: %s", cfg->host, strerror(-rc));
 	if (rc < 0) {
 		smb_client_free(cl);
