@@ -581,6 +581,7 @@ void opt_client_cfg(const struct opts *o, struct smb_client_cfg *cfg)
 	cfg->nbns_port = o->nbns_port;
 	cfg->noposix = o->noposix;
 	cfg->nodfs = o->nodfs;
+	cfg->browse_hidden = o->browse_hidden;
 	cfg->dfs_ttl_max = o->dfs_ttl_max;
 	cfg->snapshot = o->snapshot;
 	memcpy(cfg->ciphers, o->ciphers, sizeof(cfg->ciphers));

@@ -89,8 +89,8 @@ static int split_unc(struct opts *o, const char *p, bool decode, char *err, size
 	share_end = share + strcspn(share, "/");
 	if (share == share_end && o->list)
 		return 0; /* --list //server */
-	if (share == share_end)
-		return opt_fail(err, errlen, -EINVAL, "no share name in source (expected //server/share)");
+	if (share == share_end) /* //server: the browse mount, its shares as directories */
+		return opt_set_str(&o->share, "", 0, false);
 	if ((r = opt_set_str(&o->share, share, (size_t)(share_end - share), decode)) < 0)
 		return r;
 

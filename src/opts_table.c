@@ -98,6 +98,7 @@ const struct opt_spec opt_specs[] = {
     OPT("nomfsymlinks", mfsymlinks, 0, NULL, "no symbolic links: ln -s fails with EPERM (default)"),
     OPT("nodfs", nodfs, 1, NULL, "do not follow DFS referrals: a DFS link fails as the server presents it"),
     OPT("dfs", nodfs, 0, NULL, "follow DFS referrals, of the mount source and of links below it (default)"),
+    OPT("browse_hidden", browse_hidden, 1, NULL, "a mount of //server (no share) shows the shares ending in $ too"),
     OPT("dfsttl=%s", dfsttl_s, 0, "SECONDS", "keep a DFS referral at most this long (5 to 86400; default: the server's TTL)"),
     KEY("iocharset=", KEY_IOCHARSET, "utf8", "names are always UTF-8; any other charset is refused"),
 

@@ -340,6 +340,8 @@ struct smb_client_cfg {
 	 * as the server presents it; otherwise the source is resolved through DFS referrals (dfs_mount.c), and
 	 * on a DFS share (SMB2/3) links below the mounted directory are followed too (dfs_router.c). */
 	bool nodfs;
+	/* A browse mount (share NULL or ""): list the disk shares whose names end in '$' too (browse_hidden). */
+	bool browse_hidden;
 	/* dfsttl=: keep a referral at most this many seconds, whatever TTL the server gave (0: the server's). */
 	uint32_t dfs_ttl_max;
 	/* snapshot=: open every file as it was at this time (FILETIME, UTC) through SMB2_CREATE_TIMEWARP_TOKEN

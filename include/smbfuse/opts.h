@@ -45,6 +45,7 @@ struct opts {
 	char *rasize_s; /* rasize=BYTES: read-ahead of sequential readers (fs_cfg.rasize) */
 	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
 	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c, dfs_router.c) */
+	int browse_hidden; /* a browse mount (//server) lists the '$' disk shares too (browse.c) */
 	char *dfsttl_s; /* dfsttl=SECONDS: keep a referral at most this long */
 	unsigned dfs_ttl_max;
 	int noposix, noperm; /* nounix/noposix: no SMB 3.1.1 POSIX extensions; noperm: no local mode checks */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * session.h - connection + authenticated session + tree connect, rebuilt after a loss (DESIGN B3).
+ * session.h - connection + authenticated session + tree connect, rebuilt after a loss (DESIGN B3); further
+ * trees on the same session with sess_tree_new (src/session/trees.c).
  *
  * A struct sess owns one struct conn at a time. sess_call() stamps SessionId/TreeId, signs when the
  * session signs, and sends through the connection. When the connection has died, the next sess_call()
@@ -84,8 +85,26 @@ struct sess;
  * one-line explanation into errbuf (if not NULL); *out is NULL. Strings in cfg are copied.
  */
 int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t errlen);
-/* Log off, disconnect the tree, close the connection, free. No sess_call may be in progress. */
+/* Log off, disconnect the tree, close the connection, free. No sess_call may be in progress. On a tree
+ * from sess_tree_new: disconnect that tree only. The trees of a session are freed before it. */
 void sess_free(struct sess *s);
+
+/*
+ * Another tree on the session of s (same connection, same logon, its own TreeId), for a mount that uses
+ * several shares of one server. share (ipc: a pipe share) is connected now; on failure the one-line reason
+ * is in errbuf and the error is -ENOENT (no such share), -EACCES (access denied), -ENOTDIR (not a share of
+ * that type), -EPERM (it requires encryption the session was not set up with: mount with seal) or the
+ * transport's. *out takes every sess_* call: its requests carry its TreeId and sess_get_info gives its
+ * share flags, while the connection, generation, reconnects, durable count and re-authentication are the
+ * session's. After a reconnect the tree is connected again on the new connection by the first request
+ * that uses it; a share that refuses us then fails that request (and the next ones on that connection)
+ * with the error above. Up to 32 trees per session (-EMFILE beyond).
+ */
+int sess_tree_new(struct sess *s, const char *share, bool ipc, struct sess **out, char *errbuf, size_t errlen);
+/* A number naming s among the trees of its session: 0 for the session's own, 1 to 32 for sess_tree_new's.
+ * A lease break names no tree (MS-SMB2 2.2.23.2) and reaches every tree's on_unsolicited hook; the proto
+ * layer puts this number in the lease keys it makes so that each tree takes only its own. */
+unsigned sess_tree_tag(const struct sess *s);
 
 /*
  * Send msgs[0..n) (a compound when n > 1) on the current session and tree and wait for every reply.

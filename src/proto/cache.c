@@ -141,6 +141,7 @@ struct lease *lease_get(struct smb_client *cl, const char *path)
 			pthread_mutex_unlock(&pc->lock);
 			return NULL;
 		}
+		l->key[PROTO_LEASE_TAG_BYTE] = proto_lease_tag(cl);
 		memcpy(&l->id, l->key, sizeof(l->id));
 		l->oplock = oplock;
 		l->hashed = true;

@@ -414,8 +414,13 @@ static int smb1_snapshot_prefix(struct smb_client *cl, char *errbuf, size_t errl
 	return 0;
 }
 
+static int client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct sess *tree, struct smb_client **out,
+		      char *errbuf, size_t errlen);
+
 int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
+	if (!cfg->share || !*cfg->share) /* //server: its shares as directories */
+		return browse_new(cfg, out, errbuf, errlen);
 	int rc = proto_client_new(cfg, 0, out, errbuf, errlen);
 	/* A DFS share: links below the mounted directory are followed (dfs_router.c). */
 	if (rc == 0 && !cfg->nodfs)
@@ -425,6 +430,19 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 
 int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb_client **out, char *errbuf,
 		     size_t errlen)
+{
+	return client_new(cfg, dfs_depth, NULL, out, errbuf, errlen);
+}
+
+int proto_client_on_tree(const struct smb_client_cfg *cfg, struct sess *tree, struct smb_client **out,
+			 char *errbuf, size_t errlen)
+{
+	return client_new(cfg, 0, tree, out, errbuf, errlen);
+}
+
+/* tree: a session (sess_tree_new) to take instead of logging on; freed with the client, also on failure. */
+static int client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct sess *tree, struct smb_client **out,
+		      char *errbuf, size_t errlen)
 {
 	*out = NULL;
 	struct smb_client *cl = calloc(1, sizeof(*cl));
@@ -439,6 +457,7 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 	if (rc == 0 && (!(cl->host = strdup(cfg->host)) || !(cl->share = strdup(cfg->share))))
 		rc = -ENOMEM;
 	if (rc < 0) {
+		sess_free(tree);
 		if (errbuf && rc == -EINVAL)
 			snprintf(errbuf, errlen, "subdirectory \"%s\": a name holds a character SMB cannot store "
 				 "unmapped (: ? * \" < > | \\)", cfg->subdir);
@@ -451,7 +470,8 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 	}
 	struct sess_cfg sc;
 	struct nb_setup nb;
-	rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
+	cl->sess = tree; /* the client's now: freed with it */
+	rc = tree ? 0 : client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
 	/* Before logon: an SMB1 link delivers breaks to the cache from its first connection on. cache=none
@@ -459,7 +479,7 @@ int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb
 	rc = cfg->no_leases ? 0 : pcache_new(cl);
 	if (rc < 0)
 		goto fail;
-	rc = logon(cl, cfg, &sc, errbuf, errlen);
+	rc = tree ? 0 : logon(cl, cfg, &sc, errbuf, errlen);
 	if (rc < 0)
 		goto fail;
 	if (cl->sess && cl->cache)
@@ -529,6 +549,14 @@ void smb_client_free(struct smb_client *cl)
 		return;
 	if (cl->dfs) { /* a router: its trees are the clients */
 		dfs_router_free(cl->dfs);
+		free(cl);
+		return;
+	}
+	if (cl->browse) { /* a browse root: no cache, one session (freed after its trees' clients) */
+		browse_free(cl->browse);
+		free(cl->prefix);
+		free(cl->host);
+		free(cl->share);
 		free(cl);
 		return;
 	}

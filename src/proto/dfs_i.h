@@ -53,6 +53,22 @@ int dfs_mount_resolve(const struct smb_client_cfg *cfg, int depth, struct smb_cl
 int proto_client_new(const struct smb_client_cfg *cfg, int dfs_depth, struct smb_client **out, char *errbuf,
 		     size_t errlen);
 
+/* client.c: a client of cfg's share over tree, a tree of an existing session (sess_tree_new), which it
+ * takes (freed with it, also on failure); no logon. SMB2/3. */
+struct sess;
+int proto_client_on_tree(const struct smb_client_cfg *cfg, struct sess *tree, struct smb_client **out,
+			 char *errbuf, size_t errlen);
+
+/* browse.c: the browse mount of cfg->host (no share): a root client listing the disk shares, behind a
+ * router that enters each (dfs_router_browse). Returns as smb_client_new. */
+int browse_new(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
+struct browse;
+void browse_free(struct browse *b);
+/* The share path's first component names on browse root root (its name as the server spells it, into
+ * name) connected as a tree of the mount's session in *out; 1 (*out NULL) when the share refuses us (the
+ * root then answers for it, with the refusal, for a while); else a negative errno. */
+int browse_tree(struct smb_client *root, const char *path, char name[256], struct sess **out);
+
 /* ---- the router: DFS links below the mounted directory (dfs_path.c, dfs_router.c, dfs_ops.c) ---- */
 
 /* A referral target taken apart (dfs_target_split): host, share, and path below the share ('/'-separated,
@@ -108,6 +124,10 @@ void dfs_table_clear(struct dfs_table *t);
 int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **cl, char *errbuf, size_t errlen);
 struct dfs_router;
 void dfs_router_free(struct dfs_router *r);
+/* dfs_router.c: a router in front of the browse root *cl (browse.c): a path inside a share the root has
+ * not entered (-EREMOTE) binds that share (browse_tree) instead of asking for a referral. */
+int dfs_router_browse(const struct smb_client_cfg *cfg, struct smb_client **cl, char *errbuf, size_t errlen);
+bool dfs_router_is_browse(const struct dfs_router *r);
 
 /* Where a path goes now: tree cl, path ipath on it (malloc'd), and the route taken (copies of its outer and
  * inner). at_link: path is a link itself, which rmdir, unlink, rename and link refuse (-EBUSY, as for a

@@ -50,12 +50,18 @@ static void retag(unsigned tag, struct smb_attr *a)
 		a->file_id ^= (uint64_t)tag << 56;
 }
 
-/* The link itself is the target's directory: removing or moving it would act on the target share. */
-static int refuse_link(const char *op, const char *path)
+/* The link itself is the target's directory: removing or moving it would act on the target share. A browse
+ * mount's share directory likewise, and EPERM as for the rest of its top level (browse.c). */
+static int refuse_link_of(struct smb_client *cl, const char *op, const char *path)
 {
+	if (dfs_router_is_browse(R(cl))) {
+		log_info("%s /%s: a share of the server, which only its administrator can change (EPERM)", op, path);
+		return -EPERM;
+	}
 	log_info("%s /%s: a DFS link, which only its namespace's administrator can change (EBUSY)", op, path);
 	return -EBUSY;
 }
+#define refuse_link(op, path) refuse_link_of(cl, op, path)
 
 static int d_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 {

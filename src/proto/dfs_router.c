@@ -63,6 +63,8 @@ struct dfs_router {
 	struct smb_events ev; /* lock */
 	_Atomic uint64_t referrals, failovers;
 	uint32_t ttl_max; /* dfsttl=: a cap on the servers' TTLs, 0 none */
+	bool browse;	  /* trees[0] is a browse root (browse.c): routes are its shares, never referrals */
+	struct smb_ops base; /* browse: the optional ops the shares' clients have */
 };
 
 static uint64_t now_ms(void)
@@ -408,6 +410,58 @@ static int bind_link(struct dfs_router *r, const struct dfs_ref *ref, const char
 	return rc;
 }
 
+/* A browse mount: bind the share path's first component names to a client on a tree of the mount's
+ * session (a route of outer = the share, inner ""). resolve_mu held. */
+static int browse_bind(struct dfs_router *r, const char *path, const struct dfs_route *via)
+{
+	struct smb_client *root = r->trees[0]->cl;
+	if (via->cl != root) {
+		log_warn("//%s/%s crosses a DFS link, which a browse mount does not follow", r->cfg.host, path);
+		return -EIO;
+	}
+	char name[256];
+	struct sess *ts;
+	int rc = browse_tree(root, path, name, &ts);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc; /* refused: the root now answers for it */
+	if (r->ntrees == DFS_TREES_MAX) {
+		log_warn("//%s/%s: this mount already has %d shares in use", r->cfg.host, name, DFS_TREES_MAX - 1);
+		sess_free(ts);
+		return -EMFILE;
+	}
+	struct smb_client_cfg c = cfg_for(r, r->cfg.host, name);
+	struct smb_client *cl;
+	struct dfs_tree *t;
+	char err[256] = "";
+	struct smb_attr a = {0};
+	struct dfs_link *l = calloc(1, sizeof(*l));
+	rc = l ? proto_client_on_tree(&c, ts, &cl, err, sizeof(err)) : -ENOMEM;
+	if (!l)
+		sess_free(ts);
+	if (rc < 0) {
+		log_warn("//%s/%s: %s", r->cfg.host, name, *err ? err : strerror(-rc));
+		free(l);
+		return rc == -EREMOTE ? -EIO : rc;
+	}
+	if ((rc = cl->ops->stat(cl, "", &a)) < 0 || (rc = tree_add_locked(r, cl, r->cfg.host, name, &t)) < 0) {
+		smb_client_free(cl);
+		free(l);
+		return rc == -EREMOTE ? -EIO : rc;
+	}
+	log_info("share %s entered: %s", name, cl->desc);
+	*l = (struct dfs_link){.outer = strdup(name), .inner = strdup(""), .cl = cl, .tag = t->tag, .has_attr = true,
+			       .attr = a};
+	pthread_mutex_lock(&r->lock);
+	rc = l->outer && l->inner ? dfs_table_put(&r->table, l) : (dfs_link_free(l), -ENOMEM);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+bool dfs_router_is_browse(const struct dfs_router *r)
+{
+	return r->browse;
+}
+
 int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *via)
 {
 	pthread_mutex_lock(&r->resolve_mu);
@@ -419,6 +473,11 @@ int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *
 		return 0;
 	}
 	dfs_route_done(&now);
+	if (r->browse) {
+		rc = rc ?: browse_bind(r, path, via);
+		pthread_mutex_unlock(&r->resolve_mu);
+		return rc;
+	}
 	struct dfs_tree *t = tree_of(r, via->cl);
 	char *req = NULL, *link = NULL;
 	size_t skip;
@@ -523,6 +582,9 @@ size_t dfs_router_stats(struct dfs_router *r, char *buf, size_t len)
 
 /* ---- life ---- */
 
+static int router_new(const struct smb_client_cfg *cfg, struct smb_client **clp, bool browse, char *errbuf,
+		      size_t errlen);
+
 int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **clp, char *errbuf, size_t errlen)
 {
 	struct smb_client *in = *clp;
@@ -532,6 +594,18 @@ int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **clp, c
 	sess_get_info(in->sess, &si);
 	if (!(si.share_flags & (SMB2_SHAREFLAG_DFS | SMB2_SHAREFLAG_DFS_ROOT)) && !(si.share_caps & SMB2_SHARE_CAP_DFS))
 		return 0;
+	return router_new(cfg, clp, false, errbuf, errlen);
+}
+
+int dfs_router_browse(const struct smb_client_cfg *cfg, struct smb_client **clp, char *errbuf, size_t errlen)
+{
+	return router_new(cfg, clp, true, errbuf, errlen);
+}
+
+static int router_new(const struct smb_client_cfg *cfg, struct smb_client **clp, bool browse, char *errbuf,
+		      size_t errlen)
+{
+	struct smb_client *in = *clp;
 	struct smb_client *o = calloc(1, sizeof(*o));
 	struct dfs_router *r = calloc(1, sizeof(*r));
 	struct dfs_link *root = calloc(1, sizeof(*root));
@@ -547,11 +621,16 @@ int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **clp, c
 	pthread_mutex_init(&r->lock, NULL);
 	r->outer = o;
 	r->ttl_max = cfg->dfs_ttl_max;
+	r->browse = browse;
 	o->dfs = r;
-	dfs_ops_fill(&r->ops, in->ops);
+	/* A browse root has no share: the optional ops are those its shares' clients will have. */
+	r->base = smb2_ops;
+	if (in->posix || cfg->mfsymlinks)
+		r->base.symlink = smb2_symlink;
+	dfs_ops_fill(&r->ops, browse ? &r->base : in->ops);
 	o->ops = &r->ops;
 	o->posix = in->posix;
-	snprintf(o->desc, sizeof(o->desc), "%.120s, DFS links followed", in->desc);
+	snprintf(o->desc, sizeof(o->desc), browse ? "%.150s" : "%.120s, DFS links followed", in->desc);
 	if ((rc = tree_add_locked(r, in, in->host, in->share, &t)) < 0) {
 		free(root);
 		smb_client_free(o);
@@ -565,7 +644,8 @@ int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **clp, c
 		return -ENOMEM;
 	}
 	dfs_table_put(&r->table, root);
-	log_dbg("\\\\%s\\%s is a DFS share: links below the mount are followed", in->host, in->share);
+	if (!browse)
+		log_dbg("\\\\%s\\%s is a DFS share: links below the mount are followed", in->host, in->share);
 	*clp = o;
 	return 0;
 fail:
@@ -581,7 +661,8 @@ void dfs_router_free(struct dfs_router *r)
 	if (!r)
 		return;
 	dfs_table_clear(&r->table);
-	for (unsigned i = 0; i < r->ntrees; i++) {
+	/* Last in, first out: a browse root's session outlives the trees of it the share clients hold. */
+	for (unsigned i = r->ntrees; i-- > 0;) {
 		smb_client_free(r->trees[i]->cl);
 		free(r->trees[i]->host);
 		free(r->trees[i]->share);

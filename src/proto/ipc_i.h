@@ -8,6 +8,9 @@
 /* Log on to cfg->host as cfg says and connect its IPC$ tree (cfg->share and subdir unused): a new session
  * in *out for sess_free. Errors as sess_new's, with a one-line reason in errbuf. */
 int ipc_open(const struct smb_client_cfg *cfg, struct sess **out, char *errbuf, size_t errlen);
+/* shares.c: srvsvc NetrShareEnum on s, a session whose tree is IPC$ (as smb_list_shares, errbuf set). */
+int proto_list_shares_on(struct sess *s, const char *host, struct smb_share **out, size_t *n, char *errbuf,
+			 size_t errlen);
 /* One request (cmd, body w) on s; the reply, in m->rsp for the caller to free() even on failure, must have
  * status success or ok2, else the status's errno. */
 int ipc_call(struct sess *s, uint16_t cmd, struct wbuf *w, struct conn_msg *m, uint32_t ok2);

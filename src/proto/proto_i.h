@@ -88,7 +88,17 @@ struct smb_client {
 	char *host, *share; /* cfg's, for the paths of DFS referrals; immutable */
 	/* A DFS router (dfs_router.c): this client only routes, to the trees the router holds; NULL otherwise. */
 	struct dfs_router *dfs;
+	/* The root of a browse mount (browse.c): no share of its own, the server's shares as directories. */
+	struct browse *browse;
 };
+
+/* The last byte of every lease key cl makes: its tree's number on the session (sess_tree_tag), so that a
+ * lease break, which every tree of a session hears, is taken by its own tree only (smb2_cache.c). */
+#define PROTO_LEASE_TAG_BYTE 15
+static inline uint8_t proto_lease_tag(const struct smb_client *cl)
+{
+	return cl->sess ? (uint8_t)sess_tree_tag(cl->sess) : 0;
+}
 
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 {

@@ -207,6 +207,36 @@ static int convert(const uint8_t *p, size_t n, struct smb_share **out, size_t *c
 	return 0;
 }
 
+/* NetrShareEnum on p's session (its tree is IPC$). */
+static int list_on(struct pipe *p, const char *host, struct smb_share **out, size_t *n, char *errbuf, size_t errlen)
+{
+	struct wbuf stub;
+	wbuf_init(&stub, STUB_MAX);
+	int rc = pipe_open(p);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "cannot open the srvsvc pipe on IPC$: %s", strerror(-rc));
+	} else {
+		rc = enum_call(p, host, &stub, errbuf, errlen);
+		pipe_close(p);
+		if (rc < 0 && !errbuf[0])
+			snprintf(errbuf, errlen, "srvsvc NetrShareEnum: %s", strerror(-rc));
+	}
+	if (rc == 0)
+		rc = convert(stub.p, stub.len, out, n, errbuf, errlen);
+	wbuf_free(&stub);
+	return rc;
+}
+
+int proto_list_shares_on(struct sess *s, const char *host, struct smb_share **out, size_t *n, char *errbuf,
+			 size_t errlen)
+{
+	struct pipe p = {.s = s};
+	*out = NULL;
+	*n = 0;
+	errbuf[0] = 0;
+	return list_on(&p, host, out, n, errbuf, errlen);
+}
+
 /* Log on to IPC$ with SMB2/3, or with SMB1 for vers=1.0 or a server that picks it, as a mount does. */
 static int pipe_logon(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct pipe *p, char *errbuf,
 		      size_t errlen)
@@ -233,7 +263,6 @@ int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, si
 	struct sess_cfg sc;
 	struct nb_setup nb;
 	struct pipe p = {0};
-	struct wbuf stub;
 	char dummy[8];
 	*out = NULL;
 	*n = 0;
@@ -246,19 +275,7 @@ int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, si
 	rc = pipe_logon(cfg, &sc, &p, errbuf, errlen);
 	if (rc < 0)
 		return rc;
-	wbuf_init(&stub, STUB_MAX);
-	rc = pipe_open(&p);
-	if (rc < 0) {
-		snprintf(errbuf, errlen, "cannot open the srvsvc pipe on IPC$: %s", strerror(-rc));
-	} else {
-		rc = enum_call(&p, cfg->host, &stub, errbuf, errlen);
-		pipe_close(&p);
-		if (rc < 0 && !errbuf[0])
-			snprintf(errbuf, errlen, "srvsvc NetrShareEnum: %s", strerror(-rc));
-	}
-	if (rc == 0)
-		rc = convert(stub.p, stub.len, out, n, errbuf, errlen);
-	wbuf_free(&stub);
+	rc = list_on(&p, cfg->host, out, n, errbuf, errlen);
 	if (p.s1)
 		smb1_sess_free(p.s1);
 	else

@@ -95,6 +95,8 @@ static void on_unsolicited(void *arg, const uint8_t *msg, size_t n)
 		log_warn("ignoring a malformed break notification");
 		return;
 	}
+	if (b.is_lease && b.lease_key[PROTO_LEASE_TAG_BYTE] != proto_lease_tag(cl))
+		return; /* another tree's of this session: it acknowledges, after its own write-back */
 	struct cache_break cb = {
 	    .is_lease = b.is_lease,
 	    .new_state = b.is_lease ? b.new_state : oplock_state(b.oplock_level),

@@ -344,6 +344,7 @@ static int watch_start(struct pcache *pc, const char *path)
 	}
 	w->pc = pc;
 	bool keyed = getrandom(w->key, sizeof(w->key), 0) == (ssize_t)sizeof(w->key);
+	w->key[PROTO_LEASE_TAG_BYTE] = proto_lease_tag(pc->cl);
 	memcpy(&w->key_id, w->key, sizeof(w->key_id));
 	int rc = cl->cio->watch_open(cl, path, keyed ? w->key : NULL, &w->h, &w->gen, &w->lstate);
 	if (rc < 0) {

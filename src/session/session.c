@@ -136,7 +136,7 @@ static int link_unseal(void *ctx, const uint8_t *in, size_t n, uint8_t **out, si
 }
 
 /* Encrypt everything on this link from now on (MS-SMB2 3.2.4.1.8). */
-static int start_encryption(struct sess *s, struct link *l, const char *why, char *errbuf, size_t errlen)
+int sess_start_encryption(struct sess *s, struct link *l, const char *why, char *errbuf, size_t errlen)
 {
 	if (!l->has_key) {
 		sess_set_err(errbuf, errlen, "encryption is needed (%s) but a guest session has no key to encrypt with", why);
@@ -153,57 +153,6 @@ static int start_encryption(struct sess *s, struct link *l, const char *why, cha
 	conn_set_transform(l->conn, &l->xf);
 	l->info.encrypted = true;
 	return 0;
-}
-
-/* MS-SMB2 3.2.4.1.1: with 3.1.1 a TREE_CONNECT is signed whenever the session has a key, so a man in the
- * middle cannot redirect the tree even where signing is otherwise off. */
-static bool tree_connect_signed(const struct link *l)
-{
-	return l->info.signing || (l->has_key && l->info.dialect == SMB2_DIALECT_311);
-}
-
-static int do_tree_connect(struct sess *s, struct link *l, char *errbuf, size_t errlen)
-{
-	struct smb2_tree_connect_req req = {.path = s->unc};
-	struct wbuf w;
-	struct conn_msg m;
-	wbuf_init(&w, 0);
-	int rc = smb2_tree_connect_req_encode(&w, &req);
-	if (rc == 0)
-		rc = sess_link_call1(l, SMB2_TREE_CONNECT, &w, tree_connect_signed(l), &m, NULL, NULL,
-				     s->cfg.connect_timeout_ms);
-	wbuf_free(&w);
-	if (rc < 0) {
-		sess_set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, strerror(-rc));
-		return rc;
-	}
-	struct smb2_tree_connect_rsp rsp;
-	uint32_t st = m.rsp_hdr.status;
-	if (st == STATUS_BAD_NETWORK_NAME) {
-		sess_set_err(errbuf, errlen, "share \"%s\" not found on %s", s->cfg.share, s->cfg.host);
-		rc = -ENOENT;
-	} else if (st == STATUS_ACCESS_DENIED) {
-		sess_set_err(errbuf, errlen, "access to share \"%s\" denied", s->cfg.share);
-		rc = -EACCES;
-	} else if (st != STATUS_SUCCESS) {
-		sess_set_err(errbuf, errlen, "tree connect to %s: %s", s->unc, ntstatus_name(st));
-		rc = ntstatus_to_errno(st) ?: -EPROTO;
-	} else if ((rc = smb2_tree_connect_rsp_decode(m.rsp, m.rsp_len, &rsp)) < 0) {
-		sess_set_err(errbuf, errlen, "invalid tree connect reply");
-	} else if (rsp.share_type != (s->cfg.ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK)) {
-		sess_set_err(errbuf, errlen, "\"%s\" is not a %s share", s->cfg.share, s->cfg.ipc ? "pipe" : "disk");
-		rc = -ENOTDIR;
-	} else if ((rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) && !l->info.encrypted &&
-		   (rc = start_encryption(s, l, "the share requires it", errbuf, errlen)) < 0) {
-		/* start_encryption said why */
-	} else {
-		l->tree_id = m.rsp_hdr.tree_id;
-		l->info.share_flags = rsp.share_flags;
-		l->info.share_caps = rsp.capabilities;
-		l->info.maximal_access = rsp.maximal_access;
-	}
-	free(m.rsp);
-	return rc;
 }
 
 static int connect_error(struct sess *s, int rc, const char *why, char *errbuf, size_t errlen)
@@ -236,6 +185,7 @@ static void sess_unsolicited(void *arg, const uint8_t *msg, size_t n)
 	struct sess *s = arg;
 	if (s->hooks_set && s->hooks.on_unsolicited)
 		s->hooks.on_unsolicited(s->hooks.arg, msg, n);
+	sess_trees_unsolicited(s, msg, n);
 }
 
 void sess_set_hooks(struct sess *s, const struct sess_hooks *h)
@@ -295,9 +245,16 @@ static int link_try(struct sess *s, struct link **out, bool mp, bool *mp_refused
 	if (rc == 0)
 		rc = setup_signing(s, l, &ns, &final, errbuf, errlen);
 	if (rc == 0 && (s->cfg.seal || l->session_encrypt))
-		rc = start_encryption(s, l, s->cfg.seal ? "seal" : "the server requires it", errbuf, errlen);
+		rc = sess_start_encryption(s, l, s->cfg.seal ? "seal" : "the server requires it", errbuf, errlen);
+	struct tree_slot tree = {0};
 	if (rc == 0)
-		rc = do_tree_connect(s, l, errbuf, errlen);
+		rc = sess_tree_connect(s, l, s->unc, s->cfg.share, s->cfg.ipc, true, &tree, errbuf, errlen);
+	if (rc == 0) {
+		l->tree_id = tree.tree_id;
+		l->info.share_flags = tree.share_flags;
+		l->info.share_caps = tree.share_caps;
+		l->info.maximal_access = tree.maximal_access;
+	}
 	/* Connected, then no answer: the serving process may be hung (see rebuild_locked). */
 	s->peer_hung = rc == -ETIMEDOUT;
 out:
@@ -375,6 +332,7 @@ int sess_new(const struct sess_cfg *cfg, struct sess **out, char *errbuf, size_t
 	if (s->cfg.echo_interval_ms <= 0)
 		s->cfg.echo_interval_ms = 60000;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->trees_mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -427,6 +385,10 @@ void sess_free(struct sess *s)
 {
 	if (!s)
 		return;
+	if (s->root) {
+		sess_tree_free(s);
+		return;
+	}
 	if (s->has_watchdog) {
 		pthread_mutex_lock(&s->lock);
 		s->stopping = true;
@@ -440,6 +402,7 @@ void sess_free(struct sess *s)
 	cfg_free(&s->cfg);
 	free(s->unc);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->trees_mu);
 	pthread_cond_destroy(&s->cond);
 	pthread_cond_destroy(&s->stop_cond);
 	if (s->has_outage)
@@ -519,13 +482,17 @@ int sess_rebuild_locked(struct sess *s)
 		s->hooks.on_rebuilt(s->hooks.arg, gen);
 		pthread_mutex_lock(&s->lock);
 	}
+	uint64_t gen = s->gen;
+	pthread_mutex_unlock(&s->lock);
+	sess_trees_rebuilt(s, gen);
+	pthread_mutex_lock(&s->lock);
 	return 0;
 }
 
-/* Take a reference on a live current link, rebuilding it if it died. */
-static int link_get(struct sess *s, struct link **out, uint64_t *gen)
+int sess_link_get(struct sess *t, struct link **out, uint64_t *gen, uint32_t *tid, char *errbuf, size_t errlen)
 {
 	int rc = 0;
+	struct sess *s = sess_top(t);
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		/* Behind another caller's rebuild (up to a connect timeout): still interruptible. */
@@ -541,17 +508,23 @@ static int link_get(struct sess *s, struct link **out, uint64_t *gen)
 		rc = 0; /* rebuilt, or waited (hard): look again */
 	}
 	if (rc == 0) {
-		s->cur->users++;
-		*out = s->cur;
+		struct link *l = s->cur;
+		l->users++;
+		*tid = l->tree_id;
 		if (gen)
 			*gen = s->gen;
+		if (t != s && (rc = sess_tree_ready_locked(s, l, t, tid, errbuf, errlen)) < 0)
+			sess_link_put_locked(s, l);
+		else
+			*out = l;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
-static void link_put(struct sess *s, struct link *l)
+void sess_link_put(struct sess *s, struct link *l)
 {
+	s = sess_top(s);
 	pthread_mutex_lock(&s->lock);
 	sess_link_put_locked(s, l);
 	pthread_mutex_unlock(&s->lock);
@@ -564,19 +537,26 @@ static bool session_gone(uint32_t status)
 	       status == STATUS_NETWORK_NAME_DELETED;
 }
 
-static void mark_down(struct sess *s, struct link *l)
+/* The session is gone (session_gone): rebuilt by the next request. A tree's NETWORK_NAME_DELETED (its
+ * tree disconnected, the session fine) only has that tree connected again on the link. */
+static void mark_down(struct sess *t, struct link *l, uint32_t status, uint32_t tid)
 {
+	struct sess *s = sess_top(t);
 	pthread_mutex_lock(&s->lock);
-	if (s->cur == l && s->state == SESS_UP)
+	if (t != s && status == STATUS_NETWORK_NAME_DELETED) {
+		if (l->trees[t->tree].state == TREE_UP && l->trees[t->tree].tree_id == tid)
+			l->trees[t->tree].state = TREE_NONE;
+	} else if (s->cur == l && s->state == SESS_UP) {
 		s->state = SESS_DOWN;
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* What the link puts in every request's header: its session, tree and (3.x) ChannelSequence. */
-static void stamp(const struct link *l, struct conn_msg *m)
+/* What the link puts in every request's header: its session, the tree and (3.x) ChannelSequence. */
+static void stamp(const struct link *l, uint32_t tid, struct conn_msg *m)
 {
 	m->hdr.session_id = l->session_id;
-	m->hdr.tree_id = l->tree_id;
+	m->hdr.tree_id = tid;
 	m->hdr.status = l->info.dialect >= SMB2_DIALECT_300 ? l->chan_seq : 0;
 }
 
@@ -585,22 +565,24 @@ static bool stale_gen(struct sess *s, struct link *l, uint64_t want, const uint6
 {
 	if (!want || !gen || *gen == want)
 		return false;
-	link_put(s, l);
+	sess_link_put(s, l);
 	return true;
 }
 
-int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
+int sess_call(struct sess *t, struct conn_msg *msgs, int n, uint64_t *gen)
 {
+	struct sess *s = sess_top(t);
 	uint64_t want = gen ? *gen : 0;
 	for (int attempt = 0;; attempt++) {
 		struct link *l = NULL;
-		int rc = link_get(s, &l, gen);
+		uint32_t tid;
+		int rc = sess_link_get(t, &l, gen, &tid, NULL, 0);
 		if (rc < 0)
 			return rc;
 		if (stale_gen(s, l, want, gen))
 			return -ESTALE;
 		for (int i = 0; i < n; i++)
-			stamp(l, &msgs[i]);
+			stamp(l, tid, &msgs[i]);
 		uint64_t reauths = sess_reauth_count(s);
 		rc = conn_call(l->conn, msgs, n, l->info.signing ? CONN_F_SIGN : 0, s->cfg.request_timeout_ms, NULL,
 			       NULL);
@@ -616,8 +598,8 @@ int sess_call(struct sess *s, struct conn_msg *msgs, int n, uint64_t *gen)
 			       sess_reauth_expired(s, l, reauths) == 0;
 		bool gone = !renewed && rc == 0 && session_gone(msgs[0].rsp_hdr.status);
 		if (gone)
-			mark_down(s, l);
-		link_put(s, l);
+			mark_down(t, l, msgs[0].rsp_hdr.status, tid);
+		sess_link_put(s, l);
 		/* -ENOTCONN: never sent, so resending cannot run anything twice. A forgotten or expired session
 		 * likewise never ran the request. Anything else is the caller's to judge. */
 		if ((rc == -ENOTCONN || gone || renewed) && attempt == 0) {
@@ -637,14 +619,15 @@ static int submit_on_link(struct sess *s, struct conn_msg *msg, unsigned extra, 
 {
 	struct link *l = NULL;
 	uint64_t want = gen ? *gen : 0;
-	int rc = link_get(s, &l, gen);
+	uint32_t tid;
+	int rc = sess_link_get(s, &l, gen, &tid, NULL, 0);
 	if (rc < 0)
 		return rc;
 	if (stale_gen(s, l, want, gen))
 		return -ESTALE;
-	stamp(l, msg);
+	stamp(l, tid, msg);
 	rc = conn_submit(l->conn, msg, (l->info.signing ? CONN_F_SIGN : 0) | extra, done, arg, out);
-	link_put(s, l);
+	sess_link_put(s, l);
 	return rc;
 }
 
@@ -662,6 +645,7 @@ int sess_submit_long(struct sess *s, struct conn_msg *msg, conn_done_fn done, vo
 /* A reference on the current link if gen is still current (link_put it), else NULL. */
 static struct link *link_of_gen(struct sess *s, uint64_t gen)
 {
+	s = sess_top(s);
 	pthread_mutex_lock(&s->lock);
 	struct link *l = s->state == SESS_UP && s->gen == gen ? s->cur : NULL;
 	if (l)
@@ -676,37 +660,47 @@ void sess_cancel(struct sess *s, struct conn_async *a, uint64_t gen)
 	if (!l)
 		return;
 	conn_cancel(l->conn, a);
-	link_put(s, l);
+	sess_link_put(s, l);
 }
 
 void sess_drop(struct sess *s, uint64_t gen, const char *what)
 {
+	s = sess_top(s);
 	struct link *l = link_of_gen(s, gen);
 	if (!l)
 		return;
 	log_warn("no reply to %s from %s within %.1f s; dropping the connection", what, s->cfg.host,
 		 s->cfg.request_timeout_ms / 1000.0);
 	conn_kill(l->conn, -ETIMEDOUT);
-	link_put(s, l);
+	sess_link_put(s, l);
 }
 
 void sess_hold_durable(struct sess *s, int delta)
 {
+	s = sess_top(s);
 	atomic_fetch_add(&s->durable, delta);
 }
 
 uint64_t sess_generation(struct sess *s)
 {
+	s = sess_top(s);
 	pthread_mutex_lock(&s->lock);
 	uint64_t g = s->gen;
 	pthread_mutex_unlock(&s->lock);
 	return g;
 }
 
-void sess_get_info(struct sess *s, struct sess_info *out)
+void sess_get_info(struct sess *t, struct sess_info *out)
 {
+	struct sess *s = sess_top(t);
 	pthread_mutex_lock(&s->lock);
 	*out = s->cur ? s->cur->info : (struct sess_info){0};
+	const struct tree_slot *ts = s->cur && t != s ? &s->cur->trees[t->tree] : NULL;
+	if (ts) { /* a tree's own share; all zero until it is connected on this link */
+		out->share_flags = ts->share_flags;
+		out->share_caps = ts->share_caps;
+		out->maximal_access = ts->maximal_access;
+	}
 	out->reauths = s->reauths;
 	out->request_timeout_ms = s->cfg.request_timeout_ms;
 	pthread_mutex_unlock(&s->lock);

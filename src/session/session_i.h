@@ -18,6 +18,19 @@
 
 #define SESS_MAX_SETUP_ROUNDS 8
 
+/* Trees beyond the first on one session (sess_tree_new): their slots in every link (trees.c). */
+#define SESS_MAX_TREES 32
+
+enum tree_state { TREE_NONE, TREE_CONNECTING, TREE_UP, TREE_FAILED };
+
+/* One extra tree on one link: connected on the link when first used on it. Guarded by sess.lock. */
+struct tree_slot {
+	enum tree_state state;
+	int err; /* TREE_FAILED: what the server's refusal maps to (-ENOENT, -EACCES, ...) */
+	uint32_t tree_id;
+	uint32_t share_flags, share_caps, maximal_access;
+};
+
 /* One connection and what was negotiated on it. Immutable once published, except users (sess.lock). In secret
  * memory (secret.h): it holds the signing and encryption keys. */
 struct link {
@@ -44,11 +57,20 @@ struct link {
 	/* CLOCK_MONOTONIC ms when the logon ends at the server, and when to re-authenticate before that (0:
 	 * never; NTLM). Guarded by sess.lock (re-authentication changes them on the published link). */
 	int64_t expires_ms, reauth_at_ms;
+	struct tree_slot trees[SESS_MAX_TREES]; /* the extra trees on this link (sess.lock) */
 };
 
 enum sess_state { SESS_UP, SESS_DOWN, SESS_REBUILDING };
 
 struct sess {
+	/* A tree of another session (sess_tree_new): root is that session, which every call goes through,
+	 * and tree the slot in root's links; only cfg.share, cfg.ipc, unc and hooks are its own. NULL: a
+	 * session of its own (the root), whose trees[] lists the trees on it. */
+	struct sess *root;
+	int tree;
+	pthread_mutex_t trees_mu; /* root: guards trees[]; never held across a round trip or with lock */
+	struct sess *trees[SESS_MAX_TREES];
+
 	struct sess_cfg cfg; /* strings owned, immutable */
 	char *unc;	     /* "\\\\host\\share", immutable */
 	uint8_t client_guid[16];
@@ -84,6 +106,12 @@ struct neg_state {
 	struct smb2_preauth preauth;
 };
 
+/* The session a tree's calls go through. */
+static inline struct sess *sess_top(struct sess *s)
+{
+	return s->root ? s->root : s;
+}
+
 /* Error text for the one-line mount error; errbuf may be NULL. */
 void sess_set_err(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* One request on a link during setup (no session yet, or this link's session). */
@@ -100,6 +128,27 @@ int sess_session_setup(struct sess *s, struct link *l, struct neg_state *ns, str
  * frame limit raised to what they allow. errbuf names what the server sent when it fails. */
 int sess_negotiate(struct sess *s, struct link *l, struct neg_state *ns, char *errbuf, size_t errlen);
 int sess_mp_answer(struct sess *s, struct link *l, struct neg_state *ns, bool *again, char *errbuf, size_t errlen);
+
+/* trees.c: TREE_CONNECT of unc (share, for the messages; ipc: a pipe share) on l into *out, starting
+ * encryption on l when the share requires it and start_enc (only while l is not yet published). */
+int sess_tree_connect(struct sess *s, struct link *l, const char *unc, const char *share, bool ipc, bool start_enc,
+		      struct tree_slot *out, char *errbuf, size_t errlen);
+/* trees.c: with s->lock held and a reference on l (s the root): make tree t usable on l (connect it
+ * there if it is not yet), its id in *tid; errbuf as for sess_new. */
+int sess_tree_ready_locked(struct sess *s, struct link *l, struct sess *t, uint32_t *tid, char *errbuf,
+			   size_t errlen);
+/* trees.c: the hooks of the session and of each of its trees, for an unsolicited message or a rebuild. */
+void sess_trees_unsolicited(struct sess *s, const uint8_t *msg, size_t n);
+void sess_trees_rebuilt(struct sess *s, uint64_t gen);
+/* session.c, for trees.c: a reference on the live current link of s's session (rebuilt if it died) and
+ * the TreeId of s on it (a tree: connected there if it is not yet; errbuf says why it failed); and its
+ * release. *gen as for sess_call. */
+int sess_link_get(struct sess *s, struct link **out, uint64_t *gen, uint32_t *tid, char *errbuf, size_t errlen);
+void sess_link_put(struct sess *s, struct link *l);
+/* trees.c: sess_free of a tree. */
+void sess_tree_free(struct sess *t);
+/* session.c, for trees.c: encryption from now on, on a link not yet published. */
+int sess_start_encryption(struct sess *s, struct link *l, const char *why, char *errbuf, size_t errlen);
 
 /* session.c, for watchdog.c: called with s->lock held. */
 int sess_rebuild_locked(struct sess *s);

@@ -100,6 +100,7 @@ int sess_reauth_expired(struct sess *s, struct link *l, uint64_t seen)
 
 void sess_renew(struct sess *s, uint64_t seen)
 {
+	s = sess_top(s);
 	pthread_mutex_lock(&s->lock);
 	struct link *l = s->state == SESS_UP ? s->cur : NULL;
 	if (l)
@@ -117,6 +118,7 @@ void sess_renew(struct sess *s, uint64_t seen)
 
 uint64_t sess_reauth_count(struct sess *s)
 {
+	s = sess_top(s);
 	pthread_mutex_lock(&s->lock);
 	uint64_t n = s->reauths;
 	pthread_mutex_unlock(&s->lock);

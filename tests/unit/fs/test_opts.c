@@ -37,9 +37,11 @@ static void test_unc_sources(void)
 	opt_free(&o);
 	CHECK(src(&o, "//[::1]/s") == 0 && streq(o.host, "::1") && streq(o.share, "s"));
 	opt_free(&o);
-	CHECK(src(&o, "//srv") == -EINVAL);
+	CHECK(src(&o, "//srv") == 0 && streq(o.share, "") && !o.subdir); /* the browse mount */
 	opt_free(&o);
-	CHECK(src(&o, "//srv/") == -EINVAL);
+	CHECK(src(&o, "//srv/") == 0 && streq(o.share, ""));
+	opt_free(&o);
+	CHECK(src(&o, "//") == -EINVAL);
 	opt_free(&o);
 	CHECK(src(&o, "srv/share") == -EINVAL);
 	opt_free(&o);
@@ -442,8 +444,12 @@ static void test_snapshot_and_list(void)
 	const char *list_mp[] = {"--list", "//srv", "/mnt", NULL};
 	CHECK(parse(&o, err, sizeof(err), list_mp) == -EINVAL && strstr(err, "--list"));
 	opt_free(&o);
+	/* //server alone is the browse mount; '$' shares with browse_hidden. "//srv/" is the same. */
 	const char *no_share[] = {"//srv", "/mnt", NULL};
-	CHECK(parse(&o, err, sizeof(err), no_share) == -EINVAL && strstr(err, "no share name"));
+	CHECK(parse(&o, err, sizeof(err), no_share) == 0 && streq(o.share, "") && !o.browse_hidden);
+	opt_free(&o);
+	const char *hidden[] = {"//srv/", "/mnt", "-o", "browse_hidden", NULL};
+	CHECK(parse(&o, err, sizeof(err), hidden) == 0 && streq(o.share, "") && o.browse_hidden);
 	opt_free(&o);
 }
 

@@ -399,6 +399,24 @@ void psrv_dirent(uint8_t **buf, size_t *len, size_t *last, const uint8_t *name, 
 	*last = start;
 }
 
+/* A TREE_CONNECT to psrv.tree_refuse gets its status (true); all are counted. */
+static bool tree_refused(struct psrv *s, const struct srv_req *q, struct wbuf *b, uint32_t *st)
+{
+	pthread_mutex_lock(&s->mu);
+	const char *r = s->tree_refuse;
+	size_t n = r ? strlen(r) : 0;
+	bool hit = r && q->body_len >= 8 + 2 * n;
+	for (size_t i = 0; hit && i < n; i++)
+		hit = q->body[q->body_len - 2 * n + 2 * i] == (uint8_t)r[i] && !q->body[q->body_len - 2 * n + 2 * i + 1];
+	if (hit)
+		*st = s->tree_refuse_status;
+	s->tree_connects++;
+	pthread_mutex_unlock(&s->mu);
+	if (hit)
+		psrv_error_body(b);
+	return hit;
+}
+
 /* The success answer to q (status in *st), from the model. false: none is sent (CHANGE_NOTIFY waits). */
 static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf *b, uint32_t *st)
 {
@@ -418,6 +436,9 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		*st = sess_setup_body(s, q, b);
 		break;
 	case SMB2_TREE_CONNECT:
+		if (tree_refused(s, q, b, st))
+			break;
+		s->answer_tid = 7 + s->conn_trees++;
 		wbuf_u16(b, 16);
 		/* IPC$ (named by the path at the end of the body) is a pipe share, for DFS referrals. */
 		wbuf_u8(b, s->pipe_rsp || (!s->ipc_disk && q->body_len >= 16 &&
@@ -497,9 +518,13 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 			goto unsupported;
 		*st = psrv_ioctl_body(s, q, b);
 		return !psrv_cc_hold(s, fd, q, *st, b);
+	case SMB2_TREE_DISCONNECT:
+		pthread_mutex_lock(&s->mu);
+		s->tree_disconnects++;
+		pthread_mutex_unlock(&s->mu);
+		/* fall through */
 	case SMB2_FLUSH:
 	case SMB2_ECHO:
-	case SMB2_TREE_DISCONNECT:
 	case SMB2_LOGOFF:
 		wbuf_u16(b, 4);
 		wbuf_u16(b, 0);
@@ -544,6 +569,11 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			psrv_lock_cancel(s, fd, &q[i]);
 			continue;
 		}
+		if (q[i].h.command == SMB2_CREATE) {
+			pthread_mutex_lock(&s->mu);
+			s->last_tid = q[i].h.tree_id;
+			pthread_mutex_unlock(&s->mu);
+		}
 		uint32_t fst = 0, st;
 		enum psrv_fault f = psrv_take_fault(s, q[i].h.command, &fst);
 		if (f == PSRV_DROP) {
@@ -576,7 +606,7 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 		    .credits = q[i].h.credits ? q[i].h.credits : 1,
 		    .flags = q[i].h.flags & SMB2_FLAGS_RELATED_OPERATIONS,
 		    .session_id = q[i].h.command == SMB2_SESSION_SETUP ? s->session_id : q[i].h.session_id,
-		    .tree_id = q[i].h.command == SMB2_TREE_CONNECT ? 7 : q[i].h.tree_id,
+		    .tree_id = q[i].h.command == SMB2_TREE_CONNECT ? (st ? 0 : s->answer_tid) : q[i].h.tree_id,
 		    .body = b[nr].p,
 		    .body_len = b[nr].len,
 		};
@@ -594,6 +624,7 @@ static bool serve(struct psrv *s, int fd)
 {
 	memset(s->open, 0, sizeof(s->open));
 	s->session_id = 0;
+	s->conn_trees = 0;
 	for (;;) {
 		uint8_t pfx[4];
 		struct pollfd pfd = {fd, POLLIN, 0};

@@ -143,7 +143,15 @@ struct psrv {
 	uint8_t dir_key[16];
 	bool have_dir_key, break_dir;
 	unsigned lease_acks, dir_closes, closes_at_ack, file_closes;
+	/* Trees (mu): a TREE_CONNECT to a share whose name ends with tree_refuse (ASCII) is answered with
+	 * tree_refuse_status; the others get TreeIds 7, 8, ... in order on each connection. Counted: tree
+	 * connects (refused ones too) and tree disconnects; last_tid: the TreeId of the last CREATE. */
+	const char *tree_refuse;
+	uint32_t tree_refuse_status;
+	unsigned tree_connects, tree_disconnects;
+	uint32_t last_tid;
 	/* the server thread's own */
+	uint32_t conn_trees, answer_tid; /* trees connected on this connection; the TreeId being answered */
 	uint64_t next_fid, last_fid;
 	struct psrv_open open[64];
 	uint64_t session_id;
