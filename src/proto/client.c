@@ -80,6 +80,15 @@ static int smb1_snap_front(char **wpath)
 	return rc;
 }
 
+bool proto_smb1_snap_path(const struct smb_client *cl, const char *wpath)
+{
+	uint64_t twrp;
+	if (!wpath || strlen(wpath) < SMB_GMT_TOKEN_LEN)
+		return false;
+	char end = wpath[SMB_GMT_TOKEN_LEN];
+	return (!end || end == '\\') && gmt_token_parse(wpath, SMB_GMT_TOKEN_LEN, &twrp) == 0 && twrp != cl->snapshot;
+}
+
 int proto_wire_path(const struct smb_client *cl, const char *path, char **out)
 {
 	*out = NULL;

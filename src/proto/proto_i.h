@@ -486,4 +486,9 @@ int wb_writeback(struct smb_client *cl, struct wb *wb, bool report);
 struct smb2_snapshot_array;
 int proto_snapshot_text(const char *path, const struct smb2_snapshot_array *a, char **out);
 
+/* SMB1: whether wire path wpath names a previous version by a token of its own (moved to its front by
+ * proto_wire_path), not the snapshot= mount's. Such a file is its own inode: its server file id, which
+ * a hard link in the snapshot shares with the live file, is not used (as smb2_cmp.c's attr_unsnap). */
+bool proto_smb1_snap_path(const struct smb_client *cl, const char *wpath);
+
 #endif

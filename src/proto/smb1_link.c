@@ -325,6 +325,10 @@ int query_all_named(struct s1link *l, const char *wpath, uint16_t fid, struct sm
 	call_free(&c);
 	if (rc < 0)
 		return rc;
+	if (proto_smb1_snap_path(l->cl, wpath)) {
+		out->file_id = 0; /* no round trip for an id we would not use */
+		return 0;
+	}
 	if (query_info(l, &c, wpath, fid, LEVEL(FileInternalInformation), &r) == 0 && r.data_len >= 8)
 		out->file_id = get_le64(r.data);
 	else

@@ -131,8 +131,11 @@ int op_create(struct s1link *l, const char *wpath, void *arg)
 	if (rc == 0) {
 		a->fid = r.fid;
 		a->oplock_level = r.oplock_level;
-		if (a->attr)
+		if (a->attr) {
 			attr_from_create(&r, a->attr);
+			if (proto_smb1_snap_path(l->cl, wpath))
+				a->attr->file_id = 0;
+		}
 	}
 	call_free(&c);
 	return rc;
@@ -370,6 +373,7 @@ struct find_state {
 	char *last; /* UTF-8 name of the last entry, where FIND_NEXT2 resumes */
 	uint16_t sid;
 	bool open, end;
+	bool snap;	       /* a directory of a previous version: entries keep no file id */
 	struct proto_sweep sw; /* our hidden names seen (hidden.c) */
 };
 
@@ -428,7 +432,7 @@ static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint
 		a.size = e.end_of_file;
 		a.alloc_size = e.allocation_size;
 		a.attrs = e.attributes;
-		a.file_id = e.file_id;
+		a.file_id = f->snap ? 0 : e.file_id;
 		int stop = f->fn(f->arg, name, &a);
 		free(name);
 		if (stop) {
@@ -490,6 +494,7 @@ static int op_readdir(struct s1link *l, const char *wpath, void *arg)
 {
 	struct find_state *f = arg;
 	char *pattern;
+	f->snap = proto_smb1_snap_path(l->cl, wpath);
 	if (asprintf(&pattern, "%s%s*", wpath, *wpath ? "\\" : "") < 0)
 		return -ENOMEM;
 	int rc = find_step(l, f, pattern);

@@ -201,8 +201,6 @@ def test_gmt_hard_link_of_the_live_file_is_its_own_inode(live):
     # does) has the live file's file id; the old version must still be a file of its own here, never the
     # live file's inode under a second name (the kernel would serve one's cached data for the other).
     m, name = live
-    if m.opts.get("vers") == "1.0":
-        pytest.skip("SMB1 still gives an @GMT path the server's file id (the SMB2 fix is in smb2_cmp.c)")
     live_f = m.server.backing / name / "linked"
     live_f.write_text("shared\n")
     os.chown(live_f, m.server.uid, m.server.gid)
