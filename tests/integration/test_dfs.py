@@ -39,15 +39,26 @@ def dfs(request, dfs_servers):
 
 @pytest.fixture(scope="module")
 def dfs_servers(samba_server):
-    # samba_server only for its skips (no smbd, not root). Not under the 0700 basetemp: smbd works as the
-    # test user and must reach the shares (conftest.samba_server).
+    # samba_server only for its skips (no smbd, not root).
+    yield from namespace(NT1)
+
+
+@pytest.fixture(scope="module")
+def dfs_nt1_only(samba_server):
+    """The same namespace on smbds that speak nothing but SMB1."""
+    yield from namespace({**NT1, "server max protocol": "NT1"})
+
+
+def namespace(protocols):
+    # Not under the 0700 basetemp: smbd works as the test user and must reach the shares
+    # (conftest.samba_server).
     base = Path(tempfile.mkdtemp(prefix="smbfuse-dfs-"))
     base.chmod(0o755)
     port = sf.free_port()
     # "127.0.0.2/8": smbd binds an address only of an interface it knows, and lo has 127.0.0.1/8.
     target = sf.SambaServer(base / "target", port=port, address="127.0.0.2",
-                            options={"interfaces": "127.0.0.2/8", **NT1}, extra_shares={"share2": {}, "share3": {}})
-    root = sf.SambaServer(base / "root", port=port, options={"host msdfs": "yes", **NT1},
+                            options={"interfaces": "127.0.0.2/8", **protocols}, extra_shares={"share2": {}, "share3": {}})
+    root = sf.SambaServer(base / "root", port=port, options={"host msdfs": "yes", **protocols},
                           extra_shares={"dfsroot": {"msdfs root": "yes"}})
     target.start()
     try:
@@ -275,3 +286,22 @@ def test_referral_ttl_then_new_target(mount, dfs):
     finally:
         os.unlink(lnk)
         os.symlink("msdfs:127.0.0.2\\share3", lnk)
+
+
+def test_smb1_only_servers_without_vers(mount, dfs_nt1_only):
+    """Servers that speak only SMB1 and no vers=: the mount, the referral sessions and the target trees
+    fall back to SMB1 (each with its warning); a source behind a link and a link below the root work."""
+    root, target = dfs_nt1_only
+    m = mount(srv=root, share="dfsroot", per_test_dir=False, source="//127.0.0.1/dfsroot/link/sub")
+    assert (m.path / "f.txt").read_text() == "hello\n"
+    err = m.stderr()
+    assert "127.0.0.1 speaks only SMB1: using it to follow DFS referrals" in err, err
+    assert "connected to 127.0.0.2 with SMB1 (NT LM 0.12)" in err, err
+    m = mount(srv=root, share="dfsroot", per_test_dir=False, source="//127.0.0.1/dfsroot")
+    (m.path / "link" / "sub" / "nt1.txt").write_text("only SMB1\n")
+    assert (target.shares["share2"] / "sub" / "nt1.txt").read_text() == "only SMB1\n"
+    assert (m.path / "ll" / "sub" / "f.txt").read_text() == "hello\n"
+    os.unlink(m.path / "link" / "sub" / "nt1.txt")
+    assert not (target.shares["share2"] / "sub" / "nt1.txt").exists()
+    assert dfs_stat(m, "dfs_referrals") == 3
+    assert "connected to 127.0.0.2 with SMB1 (NT LM 0.12)" in m.stderr()
