@@ -222,6 +222,7 @@ int smb1_sess_setup_rsp_decode(const uint8_t *msg, size_t n, struct smb1_sess_se
 /* TREE_CONNECT_ANDX (MS-CIFS 2.2.4.55, MS-SMB 2.2.4.7): path is "\\\\server\\share" (UTF-8). */
 #define SMB1_TREE_CONNECT_EXTENDED_SIGNATURES 0x0004
 #define SMB1_TREE_CONNECT_EXTENDED_RESPONSE 0x0008
+#define SMB1_SHARE_IS_IN_DFS 0x0002 /* OptionalSupport: the share is in a DFS namespace (MS-CIFS 2.2.4.55.2) */
 int smb1_tree_connect_req_encode(struct wbuf *w, uint16_t flags, const char *path);
 struct smb1_tree_connect_rsp {
 	uint16_t optional_support;
@@ -371,6 +372,7 @@ int smb1_nt_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_nt_trans_
 #define SMB1_TRANS2_SET_PATH_INFORMATION 0x0006
 #define SMB1_TRANS2_QUERY_FILE_INFORMATION 0x0007
 #define SMB1_TRANS2_SET_FILE_INFORMATION 0x0008
+#define SMB1_TRANS2_GET_DFS_REFERRAL 0x0010
 /* With CAP_INFOLEVEL_PASSTHRU an MS-FSCC class c is asked for as level c + 1000 (MS-SMB 2.2.2.3.5), so the
  * answers decode with the MS-FSCC decoders of smb2.h. */
 #define SMB1_INFO_PASSTHROUGH 1000
@@ -404,6 +406,12 @@ int smb1_trans2_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp 
  * response has TRANS2's layout: smb1_trans_rsp_decode, the message in data. */
 int smb1_transact_nmpipe_req_encode(struct wbuf *w, uint16_t fid, const void *pdu, uint16_t len, uint16_t max_data);
 int smb1_trans_rsp_decode(const uint8_t *msg, size_t n, struct smb1_trans2_rsp *out);
+
+/* TRANS2_GET_DFS_REFERRAL (smb1_dfs.c, MS-CIFS 2.2.6.16) for path ("\\server\\share\\...", UTF-8) at
+ * MaxReferralLevel max_level, with SMB_FLAGS2_DFS; errors as dfs_referral_req_encode's. The answer's data is
+ * a RESP_GET_DFS_REFERRAL (dfs.h), a view into msg; an answer in pieces or without data is -EBADMSG. */
+int smb1_dfs_referral_req_encode(struct wbuf *w, uint16_t max_level, const char *path, uint16_t max_data);
+int smb1_dfs_referral_rsp_decode(const uint8_t *msg, size_t n, const uint8_t **data, size_t *len);
 
 /* TRANS2 parameter blocks (MS-CIFS 2.2.6.x); pattern/path are UTF-8 and encoded UTF-16LE. */
 int smb1_find_first2_params_encode(struct wbuf *w, uint16_t search_attrs, uint16_t count, uint16_t flags,

@@ -40,6 +40,7 @@ struct smb1_sess_info {
 	bool signing;
 	bool guest;
 	uint16_t uid, tid;
+	uint16_t optional_support; /* the tree connect's (SMB1_SHARE_IS_IN_DFS: a DFS share) */
 };
 
 int smb1_sess_new(const struct sess_cfg *cfg, const struct smb1_sess_opts *o, struct smb1_sess **out, char *errbuf,

@@ -34,14 +34,21 @@ void dfs_ref_free(struct dfs_ref *r);
  */
 int dfs_ref_from_rsp(const char *path, const uint8_t *p, size_t n, struct dfs_ref *out);
 
-/* A server's referral service: a session on its IPC$ (smb2_dfs.c), opened once and kept. */
+/* A server's referral service: a session on its IPC$ (smb2_dfs.c), opened once and kept; SMB1 when the
+ * mount says vers=1.0 or the server speaks nothing else. */
 struct dfs_ipc;
 /* cfg names the server (host, port, address) and the credentials; errors as smb_client_new's. */
 int dfs_ipc_open(const struct smb_client_cfg *cfg, struct dfs_ipc **out, char *errbuf, size_t errlen);
 void dfs_ipc_free(struct dfs_ipc *ipc);
-/* FSCTL_DFS_GET_REFERRALS for path ("\\server\\share\\..."): 0 and *out filled (dfs_ref_free), or a
+/* FSCTL_DFS_GET_REFERRALS (SMB1: TRANS2_GET_DFS_REFERRAL) for path ("\\server\\share\\..."): 0 and *out filled (dfs_ref_free), or a
  * negative errno (-ENOENT: the server has no referral for it). Thread-safe. */
 int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out);
+
+/* smb1_dfs.c: TRANS2_GET_DFS_REFERRAL for path on s, an SMB1 session on IPC$, as dfs_ipc_referral (-EIO,
+ * logged, for an answer whose TRANS2 framing does not decode); whether SMB1 client cl's tree is a DFS share. */
+struct smb1_sess;
+int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out);
+bool smb1_client_in_dfs(struct smb_client *cl);
 
 /* dfs_mount.c: cfg's share root or subdir answered STATUS_PATH_NOT_COVERED (-EREMOTE): resolve the
  * source through referrals and connect the first target that answers (depth: referrals followed so far).
@@ -119,7 +126,7 @@ int dfs_table_put(struct dfs_table *t, struct dfs_link *l);
 void dfs_table_clear(struct dfs_table *t);
 
 /* dfs_router.c: after smb_client_new made *cl, put a router in front of it when its tree is a DFS share
- * (SMB2_SHAREFLAG_DFS; SMB2/3 only), so that links below the mounted directory are followed. cfg is the
+ * (SMB2_SHAREFLAG_DFS; SMB1: SMB_SHARE_IS_IN_DFS), so that links below the mounted directory are followed. cfg is the
  * mount's (copied: its credentials connect the targets). On failure *cl is freed and NULL. */
 int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **cl, char *errbuf, size_t errlen);
 struct dfs_router;

@@ -85,12 +85,6 @@ int dfs_mount_resolve(const struct smb_client_cfg *cfg, int depth, struct smb_cl
 				 cfg->host, cfg->share);
 		return -ELOOP;
 	}
-	if (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1) {
-		if (errbuf)
-			snprintf(errbuf, errlen, "\\%s\\%s is in a DFS namespace: following its referral needs SMB 2.0.2 "
-				 "or later (not vers=1.0)", cfg->host, cfg->share);
-		return -EOPNOTSUPP;
-	}
 	char *path = source_path(cfg);
 	if (!path)
 		return -ENOMEM;

@@ -2,7 +2,7 @@
 /*
  * dfs_router.c - DFS links below the mounted directory (contract: dfs_i.h; design: doc/DFS.md).
  *
- * A mount of a DFS share (its tree connect says SMB2_SHAREFLAG_DFS) gets a router in front of its client:
+ * A mount of a DFS share (its tree connect says SMB2_SHAREFLAG_DFS, or SMB1's SMB_SHARE_IS_IN_DFS) gets a router in front of its client:
  * an smb_client of its own whose ops (dfs_ops.c) send each path to the tree a route names, with the path
  * rewritten. The routes form a table (dfs_path.c): the root's ("" to the mount's own tree, forever), and
  * one per link found, outer (the link in mount terms) to inner (the target directory on a target share's
@@ -223,11 +223,6 @@ static int tree_get(struct dfs_router *r, const char *host, const char *share, s
 	if (rc < 0) {
 		log_warn("DFS: cannot connect target share \\\\%s\\%s: %s", host, share, *err ? err : strerror(-rc));
 		return rc;
-	}
-	if (!cl->sess) { /* a target that speaks SMB1 only: smb1 has no referrals to follow its links with */
-		log_warn("DFS: target share \\\\%s\\%s speaks SMB1 only: not used below a DFS link", host, share);
-		smb_client_free(cl);
-		return -EOPNOTSUPP;
 	}
 	log_info("DFS: connected target share \\\\%s\\%s: %s", host, share, cl->desc);
 	rc = tree_add_locked(r, cl, host, share, out);
@@ -589,8 +584,10 @@ int dfs_router_wrap(const struct smb_client_cfg *cfg, struct smb_client **clp, c
 {
 	struct smb_client *in = *clp;
 	struct sess_info si;
+	if (in->smb1)
+		return smb1_client_in_dfs(in) ? router_new(cfg, clp, false, errbuf, errlen) : 0;
 	if (!in->sess)
-		return 0; /* SMB1: no router (doc/DFS.md) */
+		return 0;
 	sess_get_info(in->sess, &si);
 	if (!(si.share_flags & (SMB2_SHAREFLAG_DFS | SMB2_SHAREFLAG_DFS_ROOT)) && !(si.share_caps & SMB2_SHARE_CAP_DFS))
 		return 0;

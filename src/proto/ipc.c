@@ -2,26 +2,40 @@
 /*
  * ipc.c - a session of its own on a server's IPC$ tree, and the requests sent on it: what the share list
  * (shares.c, srvsvc over a named pipe) and DFS referrals (smb2_dfs.c, FSCTL_DFS_GET_REFERRALS on IPC$
- * itself, MS-SMB2 3.2.4.20.3) share. Contract: ipc_i.h.
+ * itself, MS-SMB2 3.2.4.20.3; over SMB1 smb1_dfs.c) share. Contract: ipc_i.h.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "ipc_i.h"
 #include "smbfuse/err.h"
+#include "smbfuse/log.h"
+#include "smbfuse/smb1_session.h"
 
-int ipc_open(const struct smb_client_cfg *cfg, struct sess **out, char *errbuf, size_t errlen)
+int ipc_logon(const struct smb_client_cfg *cfg, const char *what, struct sess **s, struct smb1_sess **s1,
+	      char *errbuf, size_t errlen)
 {
 	struct sess_cfg sc;
 	struct nb_setup nb;
-	*out = NULL;
+	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
+	*s = NULL;
+	*s1 = NULL;
 	int rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		return rc;
 	sc.share = "IPC$";
 	sc.ipc = true;
 	sc.posix = false;
-	return sess_new(&sc, out, errbuf, errlen);
+	if (!(cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1)) {
+		sc.multi_protocol = !cfg->min_dialect && !cfg->max_dialect;
+		rc = sess_new(&sc, s, errbuf, errlen);
+		if (rc != SESS_E_SMB1)
+			return rc;
+		log_warn("%s speaks only SMB1: using it to %s (vers=2.0 or later forbids this)", cfg->host, what);
+		if (errbuf && errlen)
+			errbuf[0] = 0;
+	}
+	return smb1_sess_new(&sc, &o, s1, errbuf, errlen);
 }
 
 int ipc_call(struct sess *s, uint16_t cmd, struct wbuf *w, struct conn_msg *m, uint32_t ok2)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Private to src/proto: a session on IPC$ (ipc.c), for the share list and DFS referrals. SMB2/3 only. */
+/* Private to src/proto: a session on IPC$ (ipc.c), for the share list and DFS referrals. */
 #ifndef SMBFUSE_IPC_I_H
 #define SMBFUSE_IPC_I_H
 
 #include "proto_i.h"
 
-/* Log on to cfg->host as cfg says and connect its IPC$ tree (cfg->share and subdir unused): a new session
- * in *out for sess_free. Errors as sess_new's, with a one-line reason in errbuf. */
-int ipc_open(const struct smb_client_cfg *cfg, struct sess **out, char *errbuf, size_t errlen);
+/* Log on to cfg->host as cfg says and connect its IPC$ tree (cfg->share and subdir unused): with SMB2/3, a
+ * new session in *s for sess_free, or with SMB1 for vers=1.0 or a server that picks it (a warning: to do
+ * what), in *s1 for smb1_sess_free, as a mount logs on. Errors as sess_new's, a one-line reason in errbuf. */
+struct smb1_sess;
+int ipc_logon(const struct smb_client_cfg *cfg, const char *what, struct sess **s, struct smb1_sess **s1,
+	      char *errbuf, size_t errlen);
 /* shares.c: srvsvc NetrShareEnum on s, a session whose tree is IPC$ (as smb_list_shares, errbuf set). */
 int proto_list_shares_on(struct sess *s, const char *host, struct smb_share **out, size_t *n, char *errbuf,
 			 size_t errlen);

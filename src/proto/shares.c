@@ -237,31 +237,9 @@ int proto_list_shares_on(struct sess *s, const char *host, struct smb_share **ou
 	return list_on(&p, host, out, n, errbuf, errlen);
 }
 
-/* Log on to IPC$ with SMB2/3, or with SMB1 for vers=1.0 or a server that picks it, as a mount does. */
-static int pipe_logon(const struct smb_client_cfg *cfg, struct sess_cfg *sc, struct pipe *p, char *errbuf,
-		      size_t errlen)
-{
-	struct smb1_sess_opts o = {.ntlmv1 = cfg->ntlmv1, .no_ext_sec = cfg->ntlmv1};
-	sc->share = "IPC$";
-	sc->ipc = true;
-	sc->posix = false;
-	int rc = SESS_E_SMB1;
-	if (!(cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1)) {
-		sc->multi_protocol = !cfg->min_dialect && !cfg->max_dialect;
-		rc = sess_new(sc, &p->s, errbuf, errlen);
-		if (rc != SESS_E_SMB1)
-			return rc;
-		log_warn("%s speaks only SMB1: using it (list with vers=2.0 or later to forbid this)", cfg->host);
-		errbuf[0] = 0;
-	}
-	return smb1_sess_new(sc, &o, &p->s1, errbuf, errlen);
-}
-
 int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, size_t *n, char *errbuf,
 		    size_t errlen)
 {
-	struct sess_cfg sc;
-	struct nb_setup nb;
 	struct pipe p = {0};
 	char dummy[8];
 	*out = NULL;
@@ -269,10 +247,7 @@ int smb_list_shares(const struct smb_client_cfg *cfg, struct smb_share **out, si
 	if (!errbuf || !errlen)
 		errbuf = dummy, errlen = sizeof(dummy);
 	errbuf[0] = 0;
-	int rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
-	if (rc < 0)
-		return rc;
-	rc = pipe_logon(cfg, &sc, &p, errbuf, errlen);
+	int rc = ipc_logon(cfg, "list its shares", &p.s, &p.s1, errbuf, errlen);
 	if (rc < 0)
 		return rc;
 	rc = list_on(&p, cfg->host, out, n, errbuf, errlen);

@@ -4,7 +4,8 @@
  * tree with FileId all-ones (MS-SMB2 3.2.4.20.3), input REQ_GET_DFS_REFERRAL at level 4 (MS-DFSC 2.2.2).
  * The IPC$ session is one of its own (ipc.c), opened at the first referral and kept for the mount's life:
  * session.c connects one tree per session. A server answers STATUS_BUFFER_OVERFLOW when the referral does
- * not fit (MS-DFSC 3.2.5.1); one larger retry follows.
+ * not fit (MS-DFSC 3.2.5.1); one larger retry follows. Over SMB1 (vers=1.0, or a server that speaks only
+ * that) the session is an SMB1 one and the request TRANS2_GET_DFS_REFERRAL (smb1_dfs.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,12 +16,14 @@
 #include "smbfuse/dfs.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
+#include "smbfuse/smb1_session.h"
 
 #define REFERRAL_OUT 8192u
 #define REFERRAL_OUT_MAX 65536u
 
 struct dfs_ipc {
 	struct sess *s;
+	struct smb1_sess *s1; /* instead of s over SMB1 */
 };
 
 int dfs_ipc_open(const struct smb_client_cfg *cfg, struct dfs_ipc **out, char *errbuf, size_t errlen)
@@ -29,7 +32,7 @@ int dfs_ipc_open(const struct smb_client_cfg *cfg, struct dfs_ipc **out, char *e
 	struct dfs_ipc *ipc = calloc(1, sizeof(*ipc));
 	if (!ipc)
 		return -ENOMEM;
-	int rc = ipc_open(cfg, &ipc->s, errbuf, errlen);
+	int rc = ipc_logon(cfg, "follow DFS referrals", &ipc->s, &ipc->s1, errbuf, errlen);
 	if (rc < 0) {
 		free(ipc);
 		return rc;
@@ -43,6 +46,8 @@ void dfs_ipc_free(struct dfs_ipc *ipc)
 	if (!ipc)
 		return;
 	sess_free(ipc->s);
+	if (ipc->s1)
+		smb1_sess_free(ipc->s1);
 	free(ipc);
 }
 
@@ -52,6 +57,8 @@ int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
 	struct conn_msg m = {0};
 	const uint8_t *o;
 	size_t olen;
+	if (ipc->s1)
+		return smb1_dfs_referral(ipc->s1, path, out);
 	memset(out, 0, sizeof(*out));
 	wbuf_init(&in, 0);
 	int rc = dfs_referral_req_encode(&in, 4, path, strlen(path));

@@ -482,6 +482,7 @@ static int tcon_done(struct smb1_sess *s, const struct smb1_tree_connect_rsp *t,
 		     size_t errlen)
 {
 	s->info.tid = tid;
+	s->info.optional_support = t->optional_support;
 	if (t->is_disk == s->cfg.ipc) {
 		sess_set_err(errbuf, errlen, "\"%s\" is not a %s share", s->cfg.share, s->cfg.ipc ? "pipe" : "disk");
 		return -ENOTDIR;

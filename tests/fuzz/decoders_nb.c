@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include "decoders_nb.h"
+#include "smbfuse/dfs.h"
 #include "smbfuse/netbios.h"
 #include "smbfuse/smb1.h"
 #include "smbfuse/smb2.h"
+
+#define DFS_REF_FZ 8 /* entries looked at; the rest are checked by the decoder all the same */
 
 /* A decoded name is NUL-terminated within its array, and empty on failure. */
 static void name_ok(const char *name, size_t cap, int e)
@@ -215,6 +218,26 @@ static int smb1_nt_trans(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* A TRANS2_GET_DFS_REFERRAL answer and the referral in its data, as smb1_dfs.c reads them (the referral's
+ * own decoder has the "dfs" harness of decoders.c for everything else). */
+static int smb1_dfs(const uint8_t *p, size_t n)
+{
+	const uint8_t *d;
+	size_t len;
+	int e = smb1_dfs_referral_rsp_decode(p, n, &d, &len);
+	view(p, n, d, len);
+	if (e)
+		return e;
+	if (!d || !len)
+		abort();
+	struct dfs_referral_rsp h;
+	struct dfs_referral_entry ent[DFS_REF_FZ];
+	if (dfs_referral_rsp_decode(d, len, &h, ent, DFS_REF_FZ) == 0)
+		for (unsigned i = 0; i < h.count && i < DFS_REF_FZ; i++)
+			view(d, len, ent[i].target, ent[i].target_len);
+	return 0;
+}
+
 const struct fz_decoder fz_nb_decoders[] = {
     {"nb_name", nb_name},
     {"nbss_rsp", nbss_rsp},
@@ -229,6 +252,7 @@ const struct fz_decoder fz_nb_decoders[] = {
     {"smb1_rw", smb1_rw},
     {"smb1_trans2", smb1_trans2},
     {"smb1_nt_trans", smb1_nt_trans},
+    {"smb1_dfs", smb1_dfs},
 };
 const unsigned fz_nb_ndecoders = sizeof(fz_nb_decoders) / sizeof(fz_nb_decoders[0]);
 

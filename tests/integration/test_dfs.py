@@ -4,7 +4,10 @@ target, and links below a mounted namespace root are followed. Three names on lo
 referral carries no port): 127.0.0.1 serves [dfsroot] (msdfs root = yes) with links to [share2] on
 127.0.0.2; the link "two" names first 127.0.0.9, where nothing listens, then 127.0.0.2 (failover); "ll"
 names the link "link" (a link to a link); "moving" names [share3] or [share2], changed by a test; "loop"
-names itself. Files are checked in the target's backing directory."""
+names itself. Files are checked in the target's backing directory.
+
+Every test runs over SMB2/3 and over SMB1 (`dialect`: vers=1.0, TRANS2_GET_DFS_REFERRAL, the tree connect's
+SMB_SHARE_IS_IN_DFS): the servers also speak NT1, and each mount is checked to speak what it should."""
 import errno
 import os
 import shutil
@@ -18,19 +21,44 @@ import pytest
 import smbfixture as sf
 
 CACHE_MODES = ["strict", "loose", "none"]
+DIALECTS = {"smb2": {}, "smb1": {"vers": "1.0"}}
+NT1 = {"server min protocol": "NT1"}
+
+
+class Dfs(tuple):
+    """(root, target), and the mount options of the dialect under test."""
+    opts = {}
+
+
+@pytest.fixture(params=sorted(DIALECTS))
+def dfs(request, dfs_servers):
+    d = Dfs(dfs_servers)
+    d.opts = DIALECTS[request.param]
+    return d
 
 
 @pytest.fixture(scope="module")
-def dfs(samba_server):
-    # samba_server only for its skips (no smbd, not root). Not under the 0700 basetemp: smbd works as the
-    # test user and must reach the shares (conftest.samba_server).
+def dfs_servers(samba_server):
+    # samba_server only for its skips (no smbd, not root).
+    yield from namespace(NT1)
+
+
+@pytest.fixture(scope="module")
+def dfs_nt1_only(samba_server):
+    """The same namespace on smbds that speak nothing but SMB1."""
+    yield from namespace({**NT1, "server max protocol": "NT1"})
+
+
+def namespace(protocols):
+    # Not under the 0700 basetemp: smbd works as the test user and must reach the shares
+    # (conftest.samba_server).
     base = Path(tempfile.mkdtemp(prefix="smbfuse-dfs-"))
     base.chmod(0o755)
     port = sf.free_port()
     # "127.0.0.2/8": smbd binds an address only of an interface it knows, and lo has 127.0.0.1/8.
     target = sf.SambaServer(base / "target", port=port, address="127.0.0.2",
-                            options={"interfaces": "127.0.0.2/8"}, extra_shares={"share2": {}, "share3": {}})
-    root = sf.SambaServer(base / "root", port=port, options={"host msdfs": "yes"},
+                            options={"interfaces": "127.0.0.2/8", **protocols}, extra_shares={"share2": {}, "share3": {}})
+    root = sf.SambaServer(base / "root", port=port, options={"host msdfs": "yes", **protocols},
                           extra_shares={"dfsroot": {"msdfs root": "yes"}})
     target.start()
     try:
@@ -74,7 +102,9 @@ def dfs_stat(m, name):
 
 def dfs_mount(mount, dfs, source, opts=None):
     root, _ = dfs
-    return mount(srv=root, share="dfsroot", per_test_dir=False, opts=opts, source=source)
+    m = mount(srv=root, share="dfsroot", per_test_dir=False, opts={**dfs.opts, **(opts or {})}, source=source)
+    assert ("with SMB1 (NT LM 0.12)" in m.stderr()) == ("vers" in dfs.opts), m.stderr()
+    return m
 
 
 @pytest.mark.parametrize("cache", CACHE_MODES)
@@ -114,7 +144,7 @@ def test_failover_to_second_target(mount, dfs):
 def test_nodfs_fails_as_server_presents_it(tmp_path, dfs, smbfuse_bin):
     root, _ = dfs
     m = sf.Mount(root, tmp_path / "mnt", share="dfsroot", source="//127.0.0.1/dfsroot/link",
-                 opts={"nodfs": None}, binary=smbfuse_bin, workdir=tmp_path)
+                 opts={"nodfs": None, **dfs.opts}, binary=smbfuse_bin, workdir=tmp_path)
     with pytest.raises(sf.MountFailed) as e:
         m.start(timeout=30)
     m.kill()
@@ -256,3 +286,22 @@ def test_referral_ttl_then_new_target(mount, dfs):
     finally:
         os.unlink(lnk)
         os.symlink("msdfs:127.0.0.2\\share3", lnk)
+
+
+def test_smb1_only_servers_without_vers(mount, dfs_nt1_only):
+    """Servers that speak only SMB1 and no vers=: the mount, the referral sessions and the target trees
+    fall back to SMB1 (each with its warning); a source behind a link and a link below the root work."""
+    root, target = dfs_nt1_only
+    m = mount(srv=root, share="dfsroot", per_test_dir=False, source="//127.0.0.1/dfsroot/link/sub")
+    assert (m.path / "f.txt").read_text() == "hello\n"
+    err = m.stderr()
+    assert "127.0.0.1 speaks only SMB1: using it to follow DFS referrals" in err, err
+    assert "connected to 127.0.0.2 with SMB1 (NT LM 0.12)" in err, err
+    m = mount(srv=root, share="dfsroot", per_test_dir=False, source="//127.0.0.1/dfsroot")
+    (m.path / "link" / "sub" / "nt1.txt").write_text("only SMB1\n")
+    assert (target.shares["share2"] / "sub" / "nt1.txt").read_text() == "only SMB1\n"
+    assert (m.path / "ll" / "sub" / "f.txt").read_text() == "hello\n"
+    os.unlink(m.path / "link" / "sub" / "nt1.txt")
+    assert not (target.shares["share2"] / "sub" / "nt1.txt").exists()
+    assert dfs_stat(m, "dfs_referrals") == 3
+    assert "connected to 127.0.0.2 with SMB1 (NT LM 0.12)" in m.stderr()

@@ -46,6 +46,7 @@ struct psrv {
 	bool stopping;
 	bool smb1;	     /* immutable: psrv1.c serves (psrv_start_smb1) */
 	bool no_passthru;    /* SMB1: no CAP_INFOLEVEL_PASSTHRU (deletes go by DELETE_DIRECTORY and DELETE) */
+	bool smb1_in_dfs;    /* SMB1: disk shares' tree connects say SMB_SHARE_IS_IN_DFS */
 	int fault_cmd;	     /* SMB2 command code (SMB1: command, or PSRV1_T2(subcommand)), -1: none */
 	unsigned fault_skip; /* requests of that command answered normally first */
 	enum psrv_fault fault;
@@ -98,7 +99,8 @@ struct psrv {
 	uint32_t last_lock_timeout;
 	uint8_t lock_hdr[32];
 	/* SMB2 IOCTL (mu): every one is answered with ioctl_out (borrowed; may be NULL) under ioctl_status
-	 * (STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, ...). Counted, with the last control code and input. */
+	 * (STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, ...). Counted, with the last control code and input. SMB1:
+	 * TRANS2_GET_DFS_REFERRAL the same (last_ioctl: its subcommand; the input: its parameters). */
 	const uint8_t *ioctl_out;
 	size_t ioctl_out_len;
 	uint32_t ioctl_status;

@@ -391,6 +391,23 @@ static uint16_t t2_sub(const struct req1 *q, const uint8_t **prm, size_t *plen)
 	return w16(q, 28);
 }
 
+/* TRANS2_GET_DFS_REFERRAL, as psrv.h's IOCTLs: ioctl_out under ioctl_status, counted, the parameters
+ * (REQ_GET_DFS_REFERRAL) kept in last_ioctl_in with last_ioctl the subcommand. */
+static uint32_t dfs_answer(struct psrv *s, const uint8_t *prm, size_t plen, struct wbuf *d)
+{
+	pthread_mutex_lock(&s->mu);
+	s->ioctls++;
+	s->last_ioctl = SMB1_TRANS2_GET_DFS_REFERRAL;
+	s->last_ioctl_in_len = plen <= sizeof(s->last_ioctl_in) ? (uint32_t)plen : 0;
+	if (plen <= sizeof(s->last_ioctl_in))
+		memcpy(s->last_ioctl_in, prm, plen);
+	uint32_t st = s->ioctl_status;
+	if (st == STATUS_SUCCESS && s->ioctl_out)
+		wbuf_bytes(d, s->ioctl_out, s->ioctl_out_len);
+	pthread_mutex_unlock(&s->mu);
+	return st;
+}
+
 /* short_data: the data cut to 8 bytes, the counts saying so, for the op's own decoder to refuse. */
 static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf *b, bool short_data)
 {
@@ -430,6 +447,9 @@ static uint32_t trans2_answer(struct psrv *s, const struct req1 *q, struct wbuf 
 	case SMB1_TRANS2_SET_PATH_INFORMATION:
 	case SMB1_TRANS2_SET_FILE_INFORMATION:
 		wbuf_u16(&p, 0);
+		break;
+	case SMB1_TRANS2_GET_DFS_REFERRAL:
+		st = dfs_answer(s, prm, plen, &d);
 		break;
 	default:
 		st = STATUS_NOT_SUPPORTED;
@@ -536,12 +556,14 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		*st = sess_setup_body(q, b);
 		break;
 	case SMB1_COM_TREE_CONNECT_ANDX: {
+		/* IPC$ is a pipe share (for DFS referrals), unless ipc_disk; any other a disk share. */
+		bool ipc = s->pipe_rsp || (!s->ipc_disk && memmem(q->b.bytes, q->b.byte_count, "I\0P\0C\0$\0", 8));
 		andx_words(b, 7);
-		wbuf_u16(b, 1);
+		wbuf_u16(b, (uint16_t)(1 | (s->smb1_in_dfs && !ipc ? SMB1_SHARE_IS_IN_DFS : 0)));
 		wbuf_u32(b, 0x001F01FF);
 		wbuf_u32(b, 0);
 		size_t bcc = smb1_bytes_begin(b);
-		wbuf_bytes(b, s->pipe_rsp ? "IPC" : "A:", s->pipe_rsp ? 4 : 3);
+		wbuf_bytes(b, ipc ? "IPC" : "A:", ipc ? 4 : 3);
 		smb1_bytes_end(b, bcc);
 		break;
 	}

@@ -4,7 +4,11 @@
  * STATUS_PATH_NOT_COVERED and whose IOCTL answers the referral: each way following it fails, with its
  * errno and one line (nodfs, the referral refused, a short or malformed referral, one consuming half a
  * name, a target naming no share); the request sent is FSCTL_DFS_GET_REFERRALS for
- * "\\127.0.0.1\\share\\link" at level 4. Also dfs_ref.c on Samba's referral for a link with two targets.
+ * "\\127.0.0.1\\share\\link" at level 4. All of it twice: over SMB2 and over SMB1 (psrv1.c: the stat's
+ * TRANS2_QUERY_PATH_INFORMATION answers STATUS_PATH_NOT_COVERED, TRANS2_GET_DFS_REFERRAL the referral), and
+ * over SMB1 also an answer without data (EIO), a mount that follows the referral, and the router put in front
+ * of a tree whose TREE_CONNECT_ANDX says SMB_SHARE_IS_IN_DFS, and only then. Also dfs_ref.c on Samba's
+ * referral for a link with two targets.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,31 +20,41 @@
 #include "../../../src/proto/dfs_i.h"
 #include "smbfuse/dfs.h"
 #include "smbfuse/err.h"
+#include "smbfuse/smb1.h"
 #include "smbfuse/smb2.h"
 
 #define STATUS_PATH_NOT_COVERED 0xC0000257u
 #define STATUS_NOT_FOUND 0xC0000225u
 
-static int mount_link(struct psrv *s, bool nodfs, char *err, size_t errlen)
+/* A guest mount of share[/subdir] on s, in s's dialect; 0 and *out (smb_client_free), or its error. */
+static int mount_at(struct psrv *s, const char *subdir, bool nodfs, struct smb_client **out, char *err,
+		    size_t errlen)
 {
 	struct smb_client_cfg cfg = {
 	    .host = "127.0.0.1",
 	    .port = s->port,
 	    .share = "share",
-	    .subdir = "link",
+	    .subdir = subdir,
 	    .guest = true,
 	    .workstation = "PSRV",
-	    .min_dialect = SMB2_DIALECT_210,
-	    .max_dialect = SMB2_DIALECT_210,
+	    .min_dialect = s->smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
+	    .max_dialect = s->smb1 ? SMB_DIALECT_SMB1 : SMB2_DIALECT_210,
 	    .connect_timeout_ms = 2000,
 	    .request_timeout_ms = 2000,
 	    .no_leases = true,
 	    .nodfs = nodfs,
 	};
-	struct smb_client *cl = NULL;
 	err[0] = 0;
-	psrv_arm(s, SMB2_CREATE, 0, PSRV_STATUS, STATUS_PATH_NOT_COVERED); /* one-shot: the stat of the source */
-	int rc = smb_client_new(&cfg, &cl, err, errlen);
+	return smb_client_new(&cfg, out, err, errlen);
+}
+
+static int mount_link(struct psrv *s, bool nodfs, char *err, size_t errlen)
+{
+	struct smb_client *cl = NULL;
+	/* One-shot: the stat of the source. */
+	psrv_arm(s, s->smb1 ? PSRV1_T2(SMB1_TRANS2_QUERY_PATH_INFORMATION) : SMB2_CREATE, 0, PSRV_STATUS,
+		 STATUS_PATH_NOT_COVERED);
+	int rc = mount_at(s, "link", nodfs, &cl, err, errlen);
 	smb_client_free(cl);
 	return rc;
 }
@@ -52,7 +66,7 @@ static void referral(struct wbuf *w, uint16_t consumed16, const char *target)
 	wbuf_u16(w, consumed16), wbuf_u16(w, 1), wbuf_u32(w, DFS_HDR_STORAGE_SERVERS);
 	wbuf_u16(w, 3), wbuf_u16(w, 34), wbuf_u16(w, 0), wbuf_u16(w, 0);
 	wbuf_u32(w, 300);
-	wbuf_u16(w, 34), wbuf_u16(w, 0), wbuf_u16(w, 34 + 4);
+	wbuf_u16(w, 34), wbuf_u16(w, 0), wbuf_u16(w, 34 + 6); /* after "\\x" and its NUL */
 	wbuf_zero(w, 16);
 	wbuf_utf16(w, "\\x", 2), wbuf_u16(w, 0);
 	wbuf_utf16(w, target, strlen(target)), wbuf_u16(w, 0);
@@ -76,16 +90,44 @@ static void test_samba_ref(void)
 	free(p);
 }
 
-int main(void)
+/* SMB1 only: an answer without data, a referral followed to a share that answers, the tree connect's
+ * SMB_SHARE_IS_IN_DFS. */
+static void smb1_only(struct psrv *s, struct wbuf *w, uint16_t all)
 {
-	test_samba_ref();
+	char err[256];
+	struct smb_client *cl = NULL;
+	s->ioctl_out = NULL, s->ioctl_out_len = 0;
+	CHECK(mount_link(s, false, err, sizeof(err)) == -EIO && strstr(err, "referral failed"));
+	referral(w, all, "\\127.0.0.1\\other\\d");
+	s->ioctl_out = w->p, s->ioctl_out_len = w->len;
+	unsigned before = s->ioctls;
+	CHECK(mount_link(s, false, err, sizeof(err)) == 0 && s->ioctls == before + 1);
+	/* The router: in front of a DFS share's tree only. */
+	CHECK(mount_at(s, NULL, false, &cl, err, sizeof(err)) == 0 && cl &&
+	      !strstr(smb_client_describe(cl), "DFS links followed"));
+	smb_client_free(cl);
+	s->smb1_in_dfs = true;
+	CHECK(mount_at(s, NULL, false, &cl, err, sizeof(err)) == 0 && cl &&
+	      strstr(smb_client_describe(cl), "DFS links followed"));
+	smb_client_free(cl);
+	CHECK(mount_at(s, NULL, true, &cl, err, sizeof(err)) == 0 && cl &&
+	      !strstr(smb_client_describe(cl), "DFS links followed")); /* nodfs */
+	smb_client_free(cl);
+	s->smb1_in_dfs = false;
+}
+
+static void run(bool smb1)
+{
 	struct psrv s;
 	struct wbuf w;
 	char err[256];
 	const char *path = "\\127.0.0.1\\share\\link";
 	uint16_t all = (uint16_t)(2 * strlen(path));
 	wbuf_init(&w, 0);
-	psrv_start(&s);
+	if (smb1)
+		psrv_start_smb1(&s);
+	else
+		psrv_start(&s);
 	s.reconnect = true;
 
 	/* nodfs: the link as the server presents it. */
@@ -94,7 +136,7 @@ int main(void)
 	/* The server has no referral for it. */
 	s.ioctl_status = STATUS_NOT_FOUND;
 	CHECK(mount_link(&s, false, err, sizeof(err)) == -ENOENT && strstr(err, "referral failed"));
-	CHECK(s.ioctls == 1 && s.last_ioctl == FSCTL_DFS_GET_REFERRALS);
+	CHECK(s.ioctls == 1 && s.last_ioctl == (smb1 ? SMB1_TRANS2_GET_DFS_REFERRAL : FSCTL_DFS_GET_REFERRALS));
 	CHECK(s.last_ioctl_in_len == 2 + 2 * strlen(path) + 2 && s.last_ioctl_in[0] == 4 && s.last_ioctl_in[2] == '\\');
 
 	/* A referral cut short: the header alone announcing an entry. */
@@ -115,7 +157,16 @@ int main(void)
 	referral(&w, all, "\\127.0.0.1");
 	s.ioctl_out = w.p, s.ioctl_out_len = w.len;
 	CHECK(mount_link(&s, false, err, sizeof(err)) == -EPROTO);
+	if (smb1)
+		smb1_only(&s, &w, all);
 	psrv_stop(&s);
 	wbuf_free(&w);
+}
+
+int main(void)
+{
+	test_samba_ref();
+	run(false);
+	run(true);
 	return tap_done();
 }

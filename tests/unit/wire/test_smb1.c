@@ -8,6 +8,7 @@
 #include "../tap.h"
 #include "sweep.h"
 #include "../../fuzz/decoders_nb.h"
+#include "smbfuse/dfs.h"
 #include "smbfuse/smb1.h"
 #include "smbfuse/util.h"
 #include "smbfuse/smb2.h"
@@ -22,7 +23,7 @@ static void sweep_all(const uint8_t *p, size_t n)
 {
 	static const char *const all[] = {"smb1_chain",	   "smb1_negotiate", "smb_mp_negotiate", "smb1_sess_setup",
 					  "smb1_tree_etc", "smb1_nt_create", "smb1_rw",		 "smb1_trans2",
-					  "smb1_nt_trans"};
+					  "smb1_nt_trans", "smb1_dfs"};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sweep(all[i], p, n);
 }
@@ -601,6 +602,59 @@ static void test_trans2(void)
 	free(p);
 }
 
+/* TRANS2_GET_DFS_REFERRAL: the request (one setup word 0x0010, SMB_FLAGS2_DFS, REQ_GET_DFS_REFERRAL as the
+ * parameters, no data), and smbd 4.17's answer over NT1 with the referral of \\127.0.0.1\dfsroot\link as
+ * its data, which dfs.h decodes as over SMB2. A piece of a larger answer, an answer without data and an
+ * error answer are refused. */
+static void test_dfs_referral(void)
+{
+	const char *path = "\\127.0.0.1\\dfsroot\\link";
+	struct wbuf w, want;
+	wbuf_init(&w, 0);
+	wbuf_init(&want, 0);
+	wbuf_zero(&w, SMB1_HDR_SIZE);
+	CHECK(smb1_dfs_referral_req_encode(&w, 4, path, 16000) == 0);
+	CHECK((get_le16(w.p + 10) & SMB1_FLAGS2_DFS) != 0);
+	struct smb1_block b;
+	CHECK(smb1_block_decode(w.p, w.len, SMB1_HDR_SIZE, false, &b) == 0 && b.word_count == 15);
+	CHECK(get_le16(b.words + 28) == SMB1_TRANS2_GET_DFS_REFERRAL && b.words[26] == 1);
+	CHECK(get_le16(b.words + 6) == 16000 && get_le16(b.words + 2) == 0 && get_le16(b.words + 22) == 0);
+	wbuf_u16(&want, 4);
+	wbuf_utf16(&want, path, strlen(path));
+	wbuf_u16(&want, 0);
+	uint16_t pc = get_le16(b.words + 18), po = get_le16(b.words + 20);
+	CHECK(pc == want.len && po % 4 == 0 && po + pc <= w.len);
+	if (pc == want.len && po + pc <= w.len)
+		CHECK_MEM(w.p + po, want.p, want.len);
+	CHECK(smb1_dfs_referral_req_encode(&w, 5, path, 16000) == -EINVAL);
+
+	size_t n, len;
+	const uint8_t *d;
+	struct dfs_referral_rsp h;
+	struct dfs_referral_entry e[2];
+	uint8_t *p = tap_load_hex("smb1_dfs_referral_rsp_samba.hex", &n);
+	CHECK(smb1_dfs_referral_rsp_decode(p, n, &d, &len) == 0 && len == 174);
+	CHECK(dfs_referral_rsp_decode(d, len, &h, e, 2) == 0 && h.path_consumed == 2 * strlen(path) && h.count == 1);
+	char *t = NULL;
+	CHECK(h.count == 1 && utf16le_to_utf8(e[0].target, e[0].target_len, &t) >= 0 &&
+	      !strcmp(t, "\\127.0.0.2\\share2"));
+	free(t);
+	sweep_all(p, n);
+	/* TotalDataCount one more than this piece: the rest would come in another message. */
+	struct smb1_block rb;
+	CHECK(smb1_block_decode(p, n, SMB1_HDR_SIZE, false, &rb) == 0);
+	size_t total = (size_t)(rb.words - p) + 2;
+	p[total]++;
+	CHECK(smb1_dfs_referral_rsp_decode(p, n, &d, &len) == -EBADMSG && !d && !len);
+	p[total]--;
+	free(p);
+	p = tap_load_hex("smb1_trans2_error_rsp_not_found.hex", &n);
+	CHECK(smb1_dfs_referral_rsp_decode(p, n, &d, &len) == -EPROTO);
+	free(p);
+	wbuf_free(&w);
+	wbuf_free(&want);
+}
+
 /* DOS errors: the file errors take their NT form whatever the reserved byte holds; the rest, UNSUCCESSFUL
  * (which the chain refusal of smb1_session.c relies on for ERRSRV/ERRerror). */
 static void test_dos_status(void)
@@ -632,5 +686,6 @@ int main(void)
 	test_nmpipe_req();
 	test_command_names();
 	test_trans2();
+	test_dfs_referral();
 	return tap_done();
 }
