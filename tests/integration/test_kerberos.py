@@ -59,6 +59,10 @@ def foreground(krb5_dc, smbfuse_bin, cache, mp, opts):
     try:
         sf.wait_until(lambda: sf.is_mounted(mp) or d.poll() is not None, 30, what="the mount")
         yield log
+    except BaseException:
+        log.seek(0)
+        print("daemon log (tail):\n" + log.read()[-6000:])  # shown with the failure
+        raise
     finally:
         subprocess.run(["fusermount3", "-u", str(mp)])
         # The daemon ends by itself once unmounted; a SIGTERM before that would be the test's own race.
@@ -269,7 +273,7 @@ def test_reauthentication_in_place(krb, krb5_dc, smbfuse_bin, tmp_path):
     krb.dc.kinit(krb.cache, lifetime="2m30s")
     start = time.monotonic()
     mp = tmp_path / "m"
-    with foreground(krb5_dc, smbfuse_bin, krb.cache, mp, "sec=krb5,cache=none") as log:
+    with foreground(krb5_dc, smbfuse_bin, krb.cache, mp, "sec=krb5,cache=none,--verbose") as log:
         def logged(what):
             log.seek(0)
             return what in log.read()
@@ -279,8 +283,14 @@ def test_reauthentication_in_place(krb, krb5_dc, smbfuse_bin, tmp_path):
                       what="the warning of a re-authentication with the same ticket")
         assert _stats(smbfuse_bin, mp)["session.reauthentications"] == 1
         krb.dc.kinit(krb.cache)
-        sf.wait_until(lambda: _stats(smbfuse_bin, mp)["session.reauthentications"] >= 2, 30, 0.2,
-                      what="a re-authentication with the new ticket")
+        # The retry after the warning may still find the old ticket if kinit was slow: wait for a logon
+        # that outlives the first ticket (the new one is valid for hours).
+        def renewed():
+            log.seek(0)
+            return any(int(n) > 300 for n in re.findall(r"re-authenticated to .* \(logon valid for (\d+) s\)",
+                                                         log.read()))
+        sf.wait_until(renewed, 40, 0.2, what="a re-authentication with the new ticket")
+        assert _stats(smbfuse_bin, mp)["session.reauthentications"] >= 2
         end = start + 152
         sf.wait_until(lambda: time.monotonic() > end, 60, 0.5, what="the first ticket's end")
         assert os.pread(fd, 4, 0) == b"held"
