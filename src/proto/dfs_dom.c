@@ -175,6 +175,18 @@ static bool is_address(const char *host)
 	return inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1 || strchr(host, ':');
 }
 
+/* The source's server cannot be reached or refuses our logon: the mount's own logon would fail the same
+ * way, after as long a wait or with one more failure counted against the account. */
+static bool same_failure(int rc)
+{
+	static const int same[] = {ENOENT, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EACCES, EPERM,
+				   EKEYEXPIRED, EKEYREJECTED, ENOKEY, ENOMEM, EINTR};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		if (rc == -same[i])
+			return true;
+	return false;
+}
+
 /* The DC list of "\\DOMAIN" (req): the cache's, or the source server's answer. 1: no domain. */
 static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, struct dfs_dcs *out, char *errbuf,
 		      size_t errlen)
@@ -182,8 +194,12 @@ static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, struct 
 	if (cache_get(req, out) == 0)
 		return 0;
 	struct dfs_ipc *ipc;
-	/* The source's server cannot be reached or refuses our logon: the mount would fail the same way. */
 	int rc = dfs_ipc_open(cfg, &ipc, errbuf, errlen);
+	if (rc < 0 && !same_failure(rc)) {
+		if (errbuf && errlen)
+			errbuf[0] = '\0';
+		return 1; /* e.g. an SMB1-only server (the mount's own logon falls back to SMB1) */
+	}
 	if (rc < 0)
 		return rc;
 	rc = dfs_ipc_dcs(ipc, req, out);

@@ -162,6 +162,19 @@ int main(void)
 	CHECK(mount_domain(&s, false, err, sizeof(err)) == 0 && s.ioctls == 1);
 
 	psrv_stop(&s);
+
+	/* A server that speaks only SMB1 fails the IPC$ session of the DC referral (SMB2): not a domain, and
+	 * the mount's own logon falls back to SMB1. */
+	struct psrv s1;
+	psrv_start_smb1(&s1);
+	s1.reconnect = true;
+	struct smb_client_cfg c1 = {.host = "SMBFUSE", .addr = "127.0.0.1", .port = s1.port, .share = "share",
+				    .guest = true, .workstation = "PSRV", .no_leases = true};
+	c1.connect_timeout_ms = c1.request_timeout_ms = 2000;
+	struct smb_client *cl = NULL;
+	CHECK(smb_client_new(&c1, &cl, err, sizeof(err)) == 0);
+	smb_client_free(cl);
+	psrv_stop(&s1);
 	wbuf_free(&dc);
 	wbuf_free(&root);
 	return tap_done();
