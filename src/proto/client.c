@@ -430,7 +430,10 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 {
 	if (!cfg->share || !*cfg->share) /* //server: its shares as directories */
 		return browse_new(cfg, out, errbuf, errlen);
-	int rc = proto_client_new(cfg, 0, out, errbuf, errlen);
+	/* //DOMAIN/namespace: through the domain's DCs (dfs_dom.c); 1 when the host is a server. */
+	int rc = dfs_domain_resolve(cfg, out, errbuf, errlen);
+	if (rc == 1)
+		rc = proto_client_new(cfg, 0, out, errbuf, errlen);
 	/* A DFS share: links below the mounted directory are followed (dfs_router.c). */
 	if (rc == 0 && !cfg->nodfs)
 		rc = dfs_router_wrap(cfg, out, errbuf, errlen);

@@ -50,6 +50,35 @@ struct smb1_sess;
 int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out);
 bool smb1_client_in_dfs(struct smb_client *cl);
 
+/* ---- domain-based namespaces (dfs_dom.c): \\DOMAIN\namespace through the domain's DCs ---- */
+
+/* A DC referral (MS-DFSC 2.2.5.3.2 with NameListReferral): the domain's controllers, in the server's
+ * order, as host names (no backslash). */
+struct dfs_dcs {
+	uint32_t ttl;
+	unsigned n;
+	char *names[DFS_REF_MAX];
+};
+void dfs_dcs_free(struct dfs_dcs *d);
+/* dfs_dom.c: the DC list of a RESP_GET_DFS_REFERRAL p[0..n) answering the request domain ("\\DOMAIN").
+ * -ENOENT when the answer is no DC referral for it (a server, not a domain: no name list entry naming the
+ * domain), -EPROTO (logged) when it does not decode or lists no usable name. */
+int dfs_dcs_from_rsp(const char *domain, const uint8_t *p, size_t n, struct dfs_dcs *out);
+/* smb2_dfs.c: the DC referral of domain ("\\DOMAIN"): 0 and *out (dfs_dcs_free), or a negative errno
+ * (the server's refusal, -ENOENT, -EPROTO as dfs_dcs_from_rsp). */
+int dfs_ipc_dcs(struct dfs_ipc *ipc, const char *domain, struct dfs_dcs *out);
+/* dfs_dom.c: when cfg->host names a domain (its DC referral lists DCs), mount cfg's namespace through
+ * them: 0 and *out as smb_client_new, or a negative errno with errbuf; 1 when cfg->host is no domain
+ * (the caller connects it as a server). With cfg->nodfs a domain is refused (-EREMOTE). */
+int dfs_domain_resolve(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
+/* dfs_dom.c: forget the cached DC lists (tests). */
+void dfs_dcs_cache_clear(void);
+
+/* dfs_mount.c: connect the first of ref's targets that answers, with rest (the unconsumed tail of the
+ * request, "" or "\\...") below it; what names the source in warnings. Returns as smb_client_new. */
+int dfs_mount_targets(const struct smb_client_cfg *cfg, const struct dfs_ref *ref, const char *what,
+		      const char *rest, int depth, struct smb_client **out, char *errbuf, size_t errlen);
+
 /* dfs_mount.c: cfg's share root or subdir answered STATUS_PATH_NOT_COVERED (-EREMOTE): resolve the
  * source through referrals and connect the first target that answers (depth: referrals followed so far).
  * Returns as smb_client_new. */

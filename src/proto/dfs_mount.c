@@ -60,16 +60,32 @@ static int try_target(const struct smb_client_cfg *cfg, const char *t, const cha
 	for (char *q = sub; *q; q++)
 		if (*q == '\\')
 			*q = '/';
+	const char *sd = sub + strspn(sub, "/"); /* the rest's leading separator */
 	struct smb_client_cfg c = *cfg;
 	c.host = tg.host;
 	c.share = tg.share;
-	c.subdir = *sub ? sub : NULL;
+	c.subdir = *sd ? sd : NULL;
 	c.addr = NULL; /* ip= named the source's server, not the target's */
 	log_info("DFS: \\\\%s\\%s: trying target \\\\%s\\%s%s%s", cfg->host, cfg->share, tg.host, tg.share,
-		 *sub ? "\\" : "", sub);
+		 *sd ? "\\" : "", sd);
 	rc = proto_client_new(&c, depth + 1, out, errbuf, errlen);
 	free(sub);
 	dfs_target_free(&tg);
+	return rc;
+}
+
+int dfs_mount_targets(const struct smb_client_cfg *cfg, const struct dfs_ref *ref, const char *what,
+		      const char *rest, int depth, struct smb_client **out, char *errbuf, size_t errlen)
+{
+	int rc = -EHOSTDOWN;
+	for (unsigned i = 0; i < ref->n; i++) {
+		rc = try_target(cfg, ref->targets[i], rest, depth, out, errbuf, errlen);
+		if (rc == 0 || rc == -ENOMEM || rc == -EINTR)
+			break;
+		if (i + 1 < ref->n)
+			log_warn("DFS target \\%s of \\%s failed (%s): trying \\%s", ref->targets[i], what,
+				 errbuf && *errbuf ? errbuf : strerror(-rc), ref->targets[i + 1]);
+	}
 	return rc;
 }
 
@@ -99,16 +115,7 @@ int dfs_mount_resolve(const struct smb_client_cfg *cfg, int depth, struct smb_cl
 		free(path);
 		return rc;
 	}
-	const char *rest = path + ref.consumed;
-	rc = -EHOSTDOWN;
-	for (unsigned i = 0; i < ref.n; i++) {
-		rc = try_target(cfg, ref.targets[i], rest, depth, out, errbuf, errlen);
-		if (rc == 0 || rc == -ENOMEM || rc == -EINTR)
-			break;
-		if (i + 1 < ref.n)
-			log_warn("DFS target \\%s of \\%s failed (%s): trying \\%s", ref.targets[i], path,
-				 errbuf && *errbuf ? errbuf : strerror(-rc), ref.targets[i + 1]);
-	}
+	rc = dfs_mount_targets(cfg, &ref, path, path + ref.consumed, depth, out, errbuf, errlen);
 	dfs_ref_free(&ref);
 	free(path);
 	return rc;

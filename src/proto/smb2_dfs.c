@@ -51,15 +51,14 @@ void dfs_ipc_free(struct dfs_ipc *ipc)
 	free(ipc);
 }
 
-int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
+/* FSCTL_DFS_GET_REFERRALS for path, its answer handed to decode (the root/link or the DC decoder). */
+static int referral(struct dfs_ipc *ipc, const char *path, int (*decode)(const char *, const uint8_t *, size_t,
+									void *), void *out)
 {
 	struct wbuf in;
 	struct conn_msg m = {0};
 	const uint8_t *o;
 	size_t olen;
-	if (ipc->s1)
-		return smb1_dfs_referral(ipc->s1, path, out);
-	memset(out, 0, sizeof(*out));
 	wbuf_init(&in, 0);
 	int rc = dfs_referral_req_encode(&in, 4, path, strlen(path));
 	for (uint32_t max = REFERRAL_OUT; rc == 0; max = REFERRAL_OUT_MAX) {
@@ -78,10 +77,37 @@ int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
 			break;
 	}
 	if (rc == 0)
-		rc = dfs_ref_from_rsp(path, o, olen, out);
+		rc = decode(path, o, olen, out);
 	else
 		log_dbg("FSCTL_DFS_GET_REFERRALS %s: status 0x%08x, %d", path, m.rsp_hdr.status, rc);
 	free(m.rsp);
 	wbuf_free(&in);
 	return rc;
+}
+
+static int ref_decode(const char *path, const uint8_t *p, size_t n, void *out)
+{
+	return dfs_ref_from_rsp(path, p, n, out);
+}
+
+static int dcs_decode(const char *path, const uint8_t *p, size_t n, void *out)
+{
+	return dfs_dcs_from_rsp(path, p, n, out);
+}
+
+int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ipc->s1)
+		return smb1_dfs_referral(ipc->s1, path, out);
+	return referral(ipc, path, ref_decode, out);
+}
+
+int dfs_ipc_dcs(struct dfs_ipc *ipc, const char *domain, struct dfs_dcs *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* DC referrals over SMB1 are not asked: an SMB1-only server is taken for a server (dfs_dom.c). */
+	if (ipc->s1)
+		return -ENOENT;
+	return referral(ipc, domain, dcs_decode, out);
 }

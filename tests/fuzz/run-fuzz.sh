@@ -78,6 +78,7 @@ seeds() {
 	fuzz_dcerpc) seed_hex "$dir" "$v"/dcerpc_*.hex ;;
 	fuzz_ops_names) seed_hex "$dir" "$here"/ops_names/*.hex ;;
 	fuzz_rx*) seed_hex "$dir" "$here"/rx/*.hex ;;
+	fuzz_dfs_names) seed_hex "$dir" "$here"/dfs_names/*.hex ;;
 	*) seed_hex "$dir" "$v"/smb2_*.hex ;;
 	esac
 }

@@ -104,6 +104,14 @@ struct psrv {
 	const uint8_t *ioctl_out;
 	size_t ioctl_out_len;
 	uint32_t ioctl_status;
+	/* With ioctl_seq_n: the k-th IOCTL (k = ioctls, counted from 1) for k <= ioctl_seq_n is answered with
+	 * ioctl_seq[k - 1] instead (a DC referral, then a root referral from the DC). */
+	struct {
+		const uint8_t *out;
+		size_t len;
+		uint32_t status;
+	} ioctl_seq[4];
+	unsigned ioctl_seq_n;
 	unsigned ioctls;
 	uint32_t last_ioctl;
 	uint8_t last_ioctl_in[64];

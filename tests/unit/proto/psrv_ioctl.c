@@ -27,6 +27,11 @@ uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b
 	const uint8_t *out = s->ioctl_out;
 	size_t out_len = s->ioctl_out_len;
 	uint32_t st = s->ioctl_status;
+	if (s->ioctls <= s->ioctl_seq_n && s->ioctls <= 4) {
+		out = s->ioctl_seq[s->ioctls - 1].out;
+		out_len = s->ioctl_seq[s->ioctls - 1].len;
+		st = s->ioctl_seq[s->ioctls - 1].status;
+	}
 	uint8_t cc[32] = {0};
 	if (!out && st == STATUS_SUCCESS && code == FSCTL_SRV_REQUEST_RESUME_KEY) {
 		memset(cc, 0x4B, 24);

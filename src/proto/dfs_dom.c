@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dfs_dom.c - a mount source in a domain-based DFS namespace, //DOMAIN/namespace (contract: dfs_i.h).
+ *
+ * MS-DFSC 3.1.4.1: a path whose first component is a domain gets a DC referral (the request "\\DOMAIN",
+ * answered with one NameListReferral entry: SpecialName the domain, the expanded names its DCs), then a
+ * root referral for "\\DOMAIN\\namespace" from one of the DCs (3.1.4.2), whose targets are the namespace's
+ * root servers, connected as for a standalone root (dfs_mount.c). We are not joined to a domain and keep
+ * no DomainCache filled at start-up, so the source's host is asked the DC referral of its own name at
+ * mount: a DC answers it for its domain's NetBIOS and DNS names (Samba: dfs_server_ad.c), every other
+ * server refuses it, and the source is then mounted as a server. An IP address is never a domain.
+ *
+ * The DCs are asked in the referral's order; the next one when connecting to one fails (3.1.5.1). A DC
+ * that answers the root referral with an error ends the mount: its domain has no such namespace. DC lists
+ * are cached per domain for their TTL, so a mount that resolves the same domain again asks no server.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dfs_i.h"
+#include "smbfuse/dfs.h"
+#include "smbfuse/log.h"
+#include "smbfuse/util.h"
+
+void dfs_dcs_free(struct dfs_dcs *d)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		free(d->names[i]);
+	memset(d, 0, sizeof(*d));
+}
+
+/* A DC name as a host we can connect: one leading '\\' dropped (Samba and Windows send "\\dc1"), no
+ * separator, no control character, at most a DNS name's 255 bytes. */
+static char *dc_name(const uint8_t *p, size_t len)
+{
+	char *s;
+	if (utf16le_to_utf8(p, len, &s) < 0)
+		return NULL;
+	char *h = s + (*s == '\\');
+	size_t n = strlen(h);
+	bool ok = n > 0 && n <= 255;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = h[i] != '\\' && h[i] != '/' && (unsigned char)h[i] >= 0x20;
+	if (!ok) {
+		free(s);
+		return NULL;
+	}
+	memmove(s, h, n + 1);
+	return s;
+}
+
+/* "\\DOMAIN" and "DOMAIN" name the same domain; ASCII case does not matter (NetBIOS and DNS names). */
+static bool same_domain(const char *a, const char *b)
+{
+	return !strcasecmp(a + (*a == '\\'), b + (*b == '\\'));
+}
+
+int dfs_dcs_from_rsp(const char *domain, const uint8_t *p, size_t n, struct dfs_dcs *out)
+{
+	struct dfs_referral_entry e[DFS_REF_MAX];
+	struct dfs_referral_rsp h = {0};
+	const struct dfs_referral_entry *d = NULL;
+	memset(out, 0, sizeof(*out));
+	bool ok = dfs_referral_rsp_decode(p, n, &h, e, DFS_REF_MAX) == 0;
+	if (!ok)
+		log_info("server reply: the DC referral of %zu bytes for %s does not decode", n, domain);
+	for (unsigned i = 0; ok && i < h.count && i < DFS_REF_MAX && !d; i++) {
+		char *sp = NULL;
+		if (e[i].version >= 3 && (e[i].flags & DFS_ENTRY_NAME_LIST) &&
+		    utf16le_to_utf8(e[i].special, e[i].special_len, &sp) >= 0 && same_domain(sp, domain))
+			d = &e[i];
+		free(sp);
+	}
+	if (!ok)
+		return -EPROTO;
+	if (!d)
+		return -ENOENT; /* a server's own referral, or a domain list: not the DCs of this domain */
+	size_t off = 0, len;
+	const uint8_t *name;
+	while (out->n < DFS_REF_MAX && dfs_next_name(d->expanded, d->expanded_len, &off, &name, &len) == 1) {
+		char *s = dc_name(name, len);
+		if (s)
+			out->names[out->n++] = s;
+		else
+			log_info("server reply: skipping a DC of %s whose name is no host name", domain);
+	}
+	if (!out->n) {
+		log_info("server reply: the DC referral for %s lists no usable domain controller", domain);
+		return -EPROTO;
+	}
+	out->ttl = d->ttl;
+	return 0;
+}
+
+/* ---- the DC lists of the domains this process has resolved, each until its TTL ---- */
+
+#define DCS_CACHE 4
+static struct {
+	char domain[256];
+	uint64_t expires;
+	struct dfs_dcs dcs;
+} cache[DCS_CACHE];
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int dcs_copy(const struct dfs_dcs *from, struct dfs_dcs *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->ttl = from->ttl;
+	for (unsigned i = 0; i < from->n; i++)
+		if (!(to->names[to->n++] = strdup(from->names[i]))) {
+			dfs_dcs_free(to);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/* 0 and a copy of domain's unexpired list in *out, else -ENOENT. */
+static int cache_get(const char *domain, struct dfs_dcs *out)
+{
+	int rc = -ENOENT;
+	uint64_t now = now_ms();
+	pthread_mutex_lock(&cache_mu);
+	for (unsigned i = 0; i < DCS_CACHE && rc == -ENOENT; i++)
+		if (cache[i].dcs.n && same_domain(cache[i].domain, domain) && now < cache[i].expires)
+			rc = dcs_copy(&cache[i].dcs, out);
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+/* Keep a copy of d for domain, in the slot of the same domain or of the entry that expires first. */
+static void cache_put(const char *domain, const struct dfs_dcs *d)
+{
+	if (strlen(domain) >= sizeof(cache[0].domain) || !d->ttl)
+		return;
+	pthread_mutex_lock(&cache_mu);
+	unsigned k = 0;
+	for (unsigned i = 0; i < DCS_CACHE; i++) {
+		if (same_domain(cache[i].domain, domain)) {
+			k = i;
+			break;
+		}
+		if (cache[i].expires < cache[k].expires)
+			k = i;
+	}
+	dfs_dcs_free(&cache[k].dcs);
+	if (dcs_copy(d, &cache[k].dcs) == 0) {
+		snprintf(cache[k].domain, sizeof(cache[k].domain), "%s", domain);
+		cache[k].expires = now_ms() + (uint64_t)d->ttl * 1000;
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
+void dfs_dcs_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_mu);
+	for (unsigned i = 0; i < DCS_CACHE; i++) {
+		dfs_dcs_free(&cache[i].dcs);
+		cache[i].domain[0] = '\0';
+		cache[i].expires = 0;
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* ---- the mount ---- */
+
+static bool is_address(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	return inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1 || strchr(host, ':');
+}
+
+/* The source's server cannot be reached or refuses our logon: the mount's own logon would fail the same
+ * way, after as long a wait or with one more failure counted against the account. */
+static bool same_failure(int rc)
+{
+	static const int same[] = {ENOENT, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EACCES, EPERM,
+				   EKEYEXPIRED, EKEYREJECTED, ENOKEY, ENOMEM, EINTR};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		if (rc == -same[i])
+			return true;
+	return false;
+}
+
+/* The DC list of "\\DOMAIN" (req): the cache's, or the source server's answer. 1: no domain. */
+static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, struct dfs_dcs *out, char *errbuf,
+		      size_t errlen)
+{
+	if (cache_get(req, out) == 0)
+		return 0;
+	struct dfs_ipc *ipc;
+	int rc = dfs_ipc_open(cfg, &ipc, errbuf, errlen);
+	if (rc < 0 && !same_failure(rc)) {
+		if (errbuf && errlen)
+			errbuf[0] = '\0';
+		return 1; /* e.g. an SMB1-only server (the mount's own logon falls back to SMB1) */
+	}
+	if (rc < 0)
+		return rc;
+	rc = dfs_ipc_dcs(ipc, req, out);
+	dfs_ipc_free(ipc);
+	if (rc == -EPROTO) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "\\%s: the server's DC referral for the domain is malformed", req);
+		return rc;
+	}
+	if (rc < 0) /* refused or not a DC referral: a server, not a domain */
+		return rc == -ENOMEM || rc == -EINTR ? rc : 1;
+	log_info("DFS: %s is a domain; its DCs: %s%s%s (TTL %u s)", req, out->names[0], out->n > 1 ? ", " : "",
+		 out->n > 1 ? out->names[1] : "", out->ttl);
+	cache_put(req, out);
+	return 0;
+}
+
+/* The root referral of root ("\\DOMAIN\\namespace") from the first DC that can be reached. */
+static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs *dcs, const char *root,
+			 struct dfs_ref *ref, char *errbuf, size_t errlen)
+{
+	int rc = -EHOSTDOWN;
+	for (unsigned i = 0; i < dcs->n; i++) {
+		struct smb_client_cfg c = *cfg;
+		struct dfs_ipc *ipc;
+		c.host = dcs->names[i];
+		c.addr = NULL; /* ip= named the domain's server, not each DC */
+		rc = dfs_ipc_open(&c, &ipc, errbuf, errlen);
+		if (rc == 0) {
+			rc = dfs_ipc_referral(ipc, root, ref);
+			dfs_ipc_free(ipc);
+			if (rc < 0 && errbuf)
+				snprintf(errbuf, errlen, "\\%s: the domain controller %s has no referral for it: %s", root,
+					 dcs->names[i], rc == -EOPNOTSUPP ? "a name list" : strerror(-rc));
+			return rc;
+		}
+		if (rc == -ENOMEM || rc == -EINTR)
+			return rc;
+		if (i + 1 < dcs->n)
+			log_warn("DFS: domain controller %s of \\%s failed (%s): trying %s", dcs->names[i], root,
+				 errbuf && *errbuf ? errbuf : strerror(-rc), dcs->names[i + 1]);
+	}
+	if (errbuf) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s", *errbuf ? errbuf : strerror(-rc));
+		snprintf(errbuf, errlen, "\\%s: none of the domain's %u controllers answers (last: %s)", root, dcs->n, why);
+	}
+	return rc;
+}
+
+int dfs_domain_resolve(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
+{
+	*out = NULL;
+	if (is_address(cfg->host) || !cfg->share || !*cfg->share ||
+	    (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1))
+		return 1;
+	char req[260], root[520];
+	if ((size_t)snprintf(req, sizeof(req), "\\%s", cfg->host) >= sizeof(req) ||
+	    (size_t)snprintf(root, sizeof(root), "\\%s\\%s", cfg->host, cfg->share) >= sizeof(root))
+		return 1;
+	struct dfs_dcs dcs;
+	int rc = domain_dcs(cfg, req, &dcs, errbuf, errlen);
+	if (rc != 0)
+		return rc;
+	if (cfg->nodfs) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "\\%s is a domain-based DFS namespace (%s is a domain), not followed with "
+				 "nodfs: mount a share of a server, e.g. //%s/%s", root, cfg->host, dcs.names[0], cfg->share);
+		dfs_dcs_free(&dcs);
+		return -EREMOTE;
+	}
+	struct dfs_ref ref;
+	rc = root_from_dcs(cfg, &dcs, root, &ref, errbuf, errlen);
+	dfs_dcs_free(&dcs);
+	if (rc == 0 && ref.consumed != strlen(root)) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "\\%s: the DC's root referral covers only part of it", root);
+		dfs_ref_free(&ref);
+		rc = -EPROTO;
+	}
+	if (rc < 0)
+		return rc;
+	/* The root referral consumed "\\DOMAIN\\namespace"; the subdir continues below each target. */
+	const char *sub = cfg->subdir ? cfg->subdir : "";
+	while (*sub == '/' || *sub == '\\')
+		sub++;
+	char *rest = NULL;
+	if (asprintf(&rest, "%s%s", *sub ? "\\" : "", sub) < 0) {
+		dfs_ref_free(&ref);
+		return -ENOMEM;
+	}
+	for (char *q = rest; *q; q++)
+		if (*q == '/')
+			*q = '\\';
+	for (size_t l = strlen(rest); l && rest[l - 1] == '\\';)
+		rest[--l] = '\0';
+	rc = dfs_mount_targets(cfg, &ref, root, rest, 0, out, errbuf, errlen);
+	free(rest);
+	dfs_ref_free(&ref);
+	return rc;
+}

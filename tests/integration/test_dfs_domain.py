@@ -1,0 +1,102 @@
+"""Domain-based DFS namespaces (//DOMAIN/namespace, MS-DFSC 3.1.4.1) against the Samba AD DC of
+krb5dc.py (the session's one, shared with test_kerberos.py): the DC answers the DC referral of its
+domain's DNS and NetBIOS names and the root referrals of the built-in namespaces sysvol and netlogon
+(source4 dfs_server/dfs_server_ad.c), whose target is its own sysvol share.
+
+An AD's DNS resolves the domain and its DCs; here a hosts file does, bound over /etc/hosts in a mount
+namespace of the test's own (dfsdom_run.py), which also holds the FUSE mount. The domain's sysvol is
+readable by the domain's Administrator only (its POSIX modes on the DC), so the mounts log on as them with
+NTLM: the domain name is no Kerberos service principal (cifs/DOMAIN does not exist).
+
+Each test would pass against a plain share of the same DC were the domain not followed: the positive ones
+check the log names the DC referral and the target, the negative ones that the domain path's error is
+given where a direct mount would succeed.
+"""
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import krb5dc
+import smbfixture as sf
+
+HERE = Path(__file__).resolve().parent
+GPO = "smbfuse.test/Policies/{31B2F340-016D-11D2-945F-00C04FB984F9}"
+
+
+@pytest.fixture
+def dom(krb5_dc, smbfuse_bin, tmp_path):
+    t0 = time.monotonic()
+
+    def run(source, opts="", dc_addr="127.0.0.1", paths=()):
+        hosts = tmp_path / "hosts"
+        hosts.write_text(f"127.0.0.1 localhost\n127.0.0.1 smbfuse.test\n{dc_addr} dc.smbfuse.test dc\n")
+        mp = tmp_path / f"mnt{len(list(tmp_path.glob('mnt*')))}"
+        mp.mkdir()
+        env = {**os.environ, **sf.sanitizer_env(), "PASSWD": krb5dc.ADMINPASS}
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "/usr/bin/python3",
+                            str(HERE / "dfsdom_run.py"), str(hosts), krb5_dc.ns, smbfuse_bin, source, str(mp),
+                            ",".join(filter(None, ["user=administrator", opts])), *paths],
+                           capture_output=True, text=True, env=env, timeout=90)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert not sf.sanitizer_findings(out["log"]), out["log"]
+        return out
+    yield run
+    print(f"test_dfs_domain: {time.monotonic() - t0:.1f} s", flush=True)
+
+
+def on_dc(dc, rel):
+    return dc.dir / "state" / "sysvol" / rel
+
+
+@pytest.mark.parametrize("domain,opts", [("SMBFUSE.TEST", ""), ("smbfuse", "ip=127.0.0.1")])
+def test_domain_sysvol(dom, krb5_dc, domain, opts):
+    """The DNS name resolves to the DC (as in AD); the NetBIOS name does not, and ip= names the server
+    asked for the DC referral. The DC list is "dc.smbfuse.test" for the DNS name, "DC" for the NetBIOS one."""
+    out = dom(f"//{domain}/sysvol", opts, paths=["smbfuse.test", f"{GPO}/GPT.INI"])
+    assert out["mounted"] and out["rc"] == 0, out["log"]
+    assert out["read"]["smbfuse.test"] == ["Policies", "scripts"]
+    assert bytes.fromhex(out["read"][f"{GPO}/GPT.INI"]) == on_dc(krb5_dc, f"{GPO}/GPT.INI").read_bytes()
+    dc = "dc.smbfuse.test" if "." in domain else "DC"
+    assert f"\\{domain} is a domain; its DCs: {dc} (TTL 600 s)" in out["log"]
+    assert f"trying target \\\\{dc}\\sysvol" in out["log"]
+
+
+def test_domain_subdir(dom, krb5_dc):
+    out = dom(f"//SMBFUSE.TEST/sysvol/{GPO}", paths=["GPT.INI"])
+    assert out["mounted"], out["log"]
+    assert bytes.fromhex(out["read"]["GPT.INI"]) == on_dc(krb5_dc, f"{GPO}/GPT.INI").read_bytes()
+    assert "trying target \\\\dc.smbfuse.test\\sysvol\\smbfuse.test" in out["log"], out["log"]
+
+
+def test_domain_no_such_namespace(dom):
+    """The DC has a share "data" but no namespace of that name: its root referral fails, and so the mount."""
+    out = dom("//SMBFUSE.TEST/data")
+    assert not out["mounted"] and out["rc"] != 0
+    assert ("\\\\SMBFUSE.TEST\\data: the domain controller dc.smbfuse.test has no referral for it: "
+            in out["log"]), out["log"]
+
+
+def test_domain_controllers_down(dom):
+    """The domain's server answers the DC referral, but the DC it lists cannot be reached."""
+    out = dom("//SMBFUSE.TEST/sysvol", dc_addr="127.0.0.9")
+    assert not out["mounted"] and out["rc"] != 0
+    assert "\\\\SMBFUSE.TEST\\sysvol: none of the domain's 1 controllers answers (last: " in out["log"], out["log"]
+
+
+def test_domain_nodfs(dom):
+    out = dom("//SMBFUSE.TEST/sysvol", "nodfs")
+    assert not out["mounted"] and out["rc"] != 0
+    assert ("\\\\SMBFUSE.TEST\\sysvol is a domain-based DFS namespace (SMBFUSE.TEST is a domain), not followed "
+            "with nodfs: mount a share of a server, e.g. //dc.smbfuse.test/sysvol") in out["log"], out["log"]
+
+
+def test_server_name_is_no_domain(dom):
+    """The DC's own name is a server: its DC referral is refused and the share is mounted directly."""
+    out = dom("//dc.smbfuse.test/sysvol", paths=["smbfuse.test"])
+    assert out["mounted"] and out["read"]["smbfuse.test"] == ["Policies", "scripts"], out["log"]
+    assert "is a domain" not in out["log"]
