@@ -6,6 +6,7 @@
 #ifndef SMBFUSE_UTIL_H
 #define SMBFUSE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -84,5 +85,8 @@ int gmt_token_format(uint64_t ft, char out[SMB_GMT_TOKEN_LEN + 1]);
 uint64_t now_ms(void);
 /* *ts = CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on a condition using that clock. */
 void mono_deadline(struct timespec *ts, int ms);
+
+/* Whether host is an IPv4 or IPv6 address literal rather than a name (host.c). */
+bool host_is_address(const char *host);
 
 #endif

@@ -28,6 +28,7 @@
 #include "smbfuse/session.h"
 #include "smbfuse/smb1.h"
 #include "smbfuse/smb2.h"
+#include "smbfuse/util.h"
 
 #define BROWSE_TTL_MS 30000 /* the share list, and a share's refusal, are asked again after this */
 #define BROWSE_REFUSED_MAX 64
@@ -46,17 +47,12 @@ struct browse {
 	struct { char *name; int err; uint64_t at; } refused[BROWSE_REFUSED_MAX];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool visible(const struct browse *b, const struct smb_share *s)
 {
 	size_t len = strlen(s->name);
-	if ((s->type & STYPE_MASK) != STYPE_DISKTREE || !len || strchr(s->name, '/'))
+	/* A name the server lists is its to choose: none that would not be one directory entry here. */
+	if ((s->type & STYPE_MASK) != STYPE_DISKTREE || !len || strpbrk(s->name, "/\\") || !strcmp(s->name, ".") ||
+	    !strcmp(s->name, ".."))
 		return false;
 	return b->hidden || s->name[len - 1] != '$';
 }

@@ -14,7 +14,6 @@
  * that answers the root referral with an error ends the mount: its domain has no such namespace. DC lists
  * are cached per domain for their TTL, so a mount that resolves the same domain again asks no server.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -168,13 +167,6 @@ void dfs_dcs_cache_clear(void)
 
 /* ---- the mount ---- */
 
-static bool is_address(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	return inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1 || strchr(host, ':');
-}
-
 /* The source's server cannot be reached or refuses our logon: the mount's own logon would fail the same
  * way, after as long a wait or with one more failure counted against the account. */
 static bool same_failure(int rc)
@@ -253,7 +245,7 @@ static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs 
 int dfs_domain_resolve(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
-	if (is_address(cfg->host) || !cfg->share || !*cfg->share ||
+	if (host_is_address(cfg->host) || !cfg->share || !*cfg->share ||
 	    (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1))
 		return 1;
 	char req[260], root[520];

@@ -124,9 +124,7 @@ static void first_label(const char *s, char out[NB_NAME_MAX + 1])
 
 void nbt_called_name(const char *host, char out[NB_NAME_MAX + 1])
 {
-	struct in6_addr a6;
-	struct in_addr a4;
-	if (!host || inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1 || strchr(host, ':'))
+	if (!host || host_is_address(host))
 		snprintf(out, NB_NAME_MAX + 1, "%s", NB_SMBSERVER);
 	else
 		first_label(host, out);
