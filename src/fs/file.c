@@ -78,6 +78,7 @@ void fs_file_put(struct fs *fs, struct fs_file *f)
 		log_dbg("close: %s", strerror(-r));
 	pthread_mutex_lock(&fs->files_lock);
 	list_del_locked(&fs->closing, f);
+	fs->closes_done++;
 	pthread_cond_broadcast(&fs->files_cond);
 	pthread_mutex_unlock(&fs->files_lock);
 	free(f);
@@ -130,6 +131,14 @@ bool fs_files_wait_closes(struct fs *fs, int timeout_ms)
 	bool done = had && !fs->closing;
 	pthread_mutex_unlock(&fs->files_lock);
 	return done;
+}
+
+uint64_t fs_files_closes_done(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	uint64_t n = fs->closes_done;
+	pthread_mutex_unlock(&fs->files_lock);
+	return n;
 }
 
 /* Whether a file at or below directory top is open or closing here. Snapshots the inode numbers under

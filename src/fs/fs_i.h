@@ -103,6 +103,7 @@ struct fs {
 	/* files_lock: released files whose CLOSE is on its way. Until it has been answered the server still
 	 * has the file open and refuses to replace it, so a rename waits for these too. */
 	struct fs_file *closing;
+	uint64_t closes_done; /* files_lock: CLOSEs of released files answered so far */
 	/* files_lock: open directory handles not yet released (RELEASEDIR can be lost at unmount too). */
 	struct fs_dir *dirs;
 
@@ -239,6 +240,9 @@ void fs_file_put(struct fs *fs, struct fs_file *f);
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms);
 /* Wait until no CLOSE of ours is in flight; true if one was and all ended within timeout_ms. */
 bool fs_files_wait_closes(struct fs *fs, int timeout_ms);
+/* How many CLOSEs of released files have been answered: a refusal met while one was on its way is worth
+ * one more try even when it has ended by the time the refusal is seen. */
+uint64_t fs_files_closes_done(struct fs *fs);
 /* Wait (at most timeout_ms) until no file at or below directory top is open or closing here; true when
  * some were and none is now. fs_inode_below: ino is top or lies below it. */
 bool fs_files_wait_released_below(struct fs *fs, fuse_ino_t top, int timeout_ms);

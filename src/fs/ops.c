@@ -556,13 +556,16 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
  * before b's CLOSE does. The same holds for renaming a directory while a file inside it is being closed.
  * So after a refusal: when the target still has open files here, wait for their release; when files
  * below the source directory are open or closing here, wait for those; otherwise, when CLOSEs of ours
- * are in flight, wait for them; then try once more. Both waits are bounded: a file an
+ * are in flight, wait for them; then try once more. A CLOSE that ended between the attempt and the look
+ * counts too (a release parking a handle below opens the directory's watch on the way, so it can hold a
+ * handle the rename meets without being in the table when the rename looked). Both waits are bounded: a file an
  * application really keeps open stays a refusal, as on every SMB client.
  */
 static int rename_replacing(struct fs *fs, const char *from, const char *to, fuse_ino_t source, fuse_ino_t target,
 			    unsigned flags)
 {
 	unsigned f = (flags & RENAME_NOREPLACE) ? SMB_RENAME_NOREPLACE : 0;
+	uint64_t closes = fs_files_closes_done(fs);
 	int r = CALL(fs, rename, from, to, f);
 	if (r != -EACCES && r != -EBUSY)
 		return r;
@@ -587,7 +590,7 @@ static int rename_replacing(struct fs *fs, const char *from, const char *to, fus
 	else if (source && fs_files_wait_released_below(fs, source, 2000))
 		again = true; /* a file below a directory being renamed was closed by its application just now */
 	else
-		again = fs_files_wait_closes(fs, 2000);
+		again = fs_files_wait_closes(fs, 2000) || fs_files_closes_done(fs) != closes;
 	return again ? CALL(fs, rename, from, to, f) : r;
 }
 
