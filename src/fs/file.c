@@ -120,6 +120,22 @@ bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms)
 	return !busy;
 }
 
+#define JUST_CLOSED_MS 1000 /* a FLUSH this recent may be a close(2) whose RELEASE is on its way */
+#define RELEASE_WAIT_MS 200
+
+bool fs_files_wait_just_closed(struct fs *fs, fuse_ino_t ino)
+{
+	uint64_t now = now_ms();
+	bool all = true;
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_file *f = fs->files; f && all; f = f->next) {
+		uint64_t t = atomic_load(&f->flushed_ms);
+		all = f->ino != ino || (t && now - t < JUST_CLOSED_MS);
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+	return all && fs_files_wait_released(fs, ino, RELEASE_WAIT_MS);
+}
+
 bool fs_files_wait_closes(struct fs *fs, int timeout_ms)
 {
 	struct timespec ts;
@@ -353,6 +369,7 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
 	int r = OP(fs, flush) ? CALL(fs, flush, file_of(fi)->fh) : 0;
+	atomic_store(&file_of(fi)->flushed_ms, now_ms());
 	fs_locks_owner_gone(fs, ino, fi);
 	reply_err(req, r);
 }

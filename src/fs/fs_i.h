@@ -43,6 +43,8 @@ struct fs_inode {
 	GHashTable *list_idx; /* case-folded name -> struct fs_dirent * of list */
 	uint64_t list_ms;     /* when list was fetched */
 	bool list_listed;     /* list came from a readdir (not only for lookups: listing.c) */
+	bool list_self;	      /* list_mtime and list_ctime are the directory's as the listing began */
+	struct timespec list_mtime, list_ctime;
 	uint64_t dir_epoch;
 	/* listing.c: when the last lookup miss in it came (0: none since a fetch), and a fetch for lookups
 	 * is under way (the other lookups meanwhile go to the server) */
@@ -127,6 +129,7 @@ struct fs {
 	_Atomic uint64_t lookup_hits, lookup_neg_hits, lookup_misses;
 	_Atomic uint64_t list_hits, list_misses;
 	_Atomic uint64_t list_for_lookups; /* listings fetched on a second lookup miss (listing.c) */
+	_Atomic uint64_t list_checks, list_stale; /* cache=strict readdir reuses checked; found changed */
 	_Atomic uint64_t inval_inodes, inval_entries;
 	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs; of
 	 * them LOOKUPs and GETATTRs, which readdirplus is there to spare. */
@@ -216,6 +219,7 @@ struct fs_file {
 	unsigned refs;		     /* fs.files_lock: the kernel's (until RELEASE) and each borrower's */
 	bool listed;		     /* fs.files_lock: in fs->files (not released); else in fs->closing */
 	struct ra_win *ra;	     /* fs_ra.lock: its read-ahead window (ra.c), created by the first read */
+	_Atomic uint64_t flushed_ms; /* when a close(2) of one of its descriptors last reached us (FLUSH) */
 };
 
 /* ra.c: read-ahead for sequential readers (the essay is there). fs_ra_init: start it when cfg.rasize and
@@ -238,6 +242,9 @@ struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino);
 void fs_file_put(struct fs *fs, struct fs_file *f);
 /* Wait up to timeout_ms until no open file of inode ino is left. True if none is. */
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms);
+/* When every open file of ino has just been flushed by a close(2), wait a moment for the RELEASE that
+ * follows (the kernel sends it after close(2) has returned). True if none is open now. */
+bool fs_files_wait_just_closed(struct fs *fs, fuse_ino_t ino);
 /* Wait until no CLOSE of ours is in flight; true if one was and all ended within timeout_ms. */
 bool fs_files_wait_closes(struct fs *fs, int timeout_ms);
 /* How many CLOSEs of released files have been answered: a refusal met while one was on its way is worth
@@ -319,11 +326,22 @@ void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir);
 bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a);
 /* Whether the proto layer watches directory path (starting a watch if it can). */
 bool fs_cache_watch(struct fs *fs, const char *path);
+/* What a readdir must check before it reuses a cached listing (listing.c): needed, and the directory's
+ * times when the listing began. */
+struct fs_list_check {
+	bool needed;
+	struct timespec mtime, ctime;
+};
 /* The cached listing of directory ino if trustworthy (a new reference), else NULL and *epoch is the
  * epoch to hand to fs_cache_store after fetching. listed: for a readdir, which reuses a listing fetched
- * for lookups alone only under a directory lease. */
-GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t *epoch);
-void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed);
+ * for lookups alone only under a directory lease, and in cache=strict without one only once the
+ * directory's times are found unchanged (*check). */
+GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t *epoch, struct fs_list_check *check);
+/* The listing of ino was found out of date by its check: drop it; the epoch for the next fs_cache_store. */
+uint64_t fs_cache_listing_stale(struct fs *fs, fuse_ino_t ino);
+/* self: the directory's attributes as the listing began (ops->readdir), or NULL. */
+void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed,
+		    const struct smb_attr *self);
 /* Lookup from the cached listing of parent: 1 and *a when name is there and fresh, 0 when the listing
  * proves it absent (-ENOENT answer), -EAGAIN when the server must be asked. */
 int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);

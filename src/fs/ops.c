@@ -509,7 +509,9 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 /*
  * What ops->unlink must know: whether the file is still open here (SMB_UNLINK_OPEN). A file already
  * released whose CLOSE is in flight is not: its CLOSE is waited for (bounded), or the server would keep the
- * name delete-pending until it lands.
+ * name delete-pending until it lands. Nor is one whose every descriptor has just been closed: the
+ * kernel's RELEASE comes after close(2) has returned, and `echo x > f; rm f` must not leave a hidden name
+ * on the server (hidden.c) until it does.
  */
 static unsigned unlink_flags(struct fs *fs, fuse_ino_t parent, const char *name)
 {
@@ -517,7 +519,7 @@ static unsigned unlink_flags(struct fs *fs, fuse_ino_t parent, const char *name)
 	struct fs_file *f = ino ? fs_file_get_by_ino(fs, ino) : NULL;
 	if (f) {
 		fs_file_put(fs, f);
-		return SMB_UNLINK_OPEN;
+		return fs_files_wait_just_closed(fs, ino) ? 0 : SMB_UNLINK_OPEN;
 	}
 	if (ino)
 		fs_files_wait_released(fs, ino, 2000);
@@ -572,10 +574,12 @@ static int rename_replacing(struct fs *fs, const char *from, const char *to, fus
 	bool again;
 	struct fs_file *held = target && !(flags & RENAME_NOREPLACE) ? fs_file_get_by_ino(fs, target) : NULL;
 	if (held) {
+		fs_file_put(fs, held);
+		if (fs_files_wait_just_closed(fs, target)) /* as unlink_flags: its descriptors were closed */
+			return CALL(fs, rename, from, to, f);
 		/* An application holds the target open (tail -f of a log being replaced): as on a local disk,
 		 * the name is replaced and the descriptor keeps the old file. Unlink it as an open file first
 		 * (it goes to a hidden name, deleted at its last close), then rename over the free name. */
-		fs_file_put(fs, held);
 		r = CALL(fs, unlink, to, SMB_UNLINK_OPEN);
 		if (r < 0)
 			return r == -ENOENT ? CALL(fs, rename, from, to, f) : r;

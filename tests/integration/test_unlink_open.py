@@ -164,3 +164,38 @@ def test_rename_over_a_file_an_application_holds_open(any_mnt):
     finally:
         os.close(fd)
     sf.wait_until(lambda: os.listdir(m.backing) == ["log"], 2, what="the replaced file deleted at the last close")
+
+
+def test_close_then_unlink_leaves_no_hidden_name(any_mnt):
+    """`echo x > f; rm f`: the kernel's RELEASE of f comes after close(2) has returned, so the unlink can
+    reach the daemon while f still looks open. It is not: no hidden name may appear on the server, even
+    for a moment (a model check of the server's directory right after rm saw one). The same for `mv g f`
+    over a file just written and closed. Four writers at once keep the daemon's threads busy, which widens
+    the window between close(2) and RELEASE."""
+    import threading
+    m = any_mnt
+    seen, errors = set(), []
+
+    def work(k):
+        try:
+            for i in range(25):
+                f = m.path / f"f{k}-{i}"
+                f.write_bytes(b"x" * i)
+                os.unlink(f)
+                seen.update(hidden(m.backing))
+                g = m.path / f"g{k}"
+                g.write_bytes(b"g")
+                f.write_bytes(b"old")
+                os.rename(g, f)
+                seen.update(hidden(m.backing))
+                os.unlink(f)
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert not seen, f"hidden names appeared: {sorted(seen)[:5]}"
+    assert os.listdir(m.backing) == []
