@@ -183,8 +183,11 @@ struct smb_ops {
 	/* Change attributes by handle when fh != NULL, else by path (opening it briefly). */
 	int (*setattr)(struct smb_client *cl, const char *path, struct smb_fh *fh, const struct smb_setattr *sa,
 		       struct smb_attr *attr_out);
-	/* Call fn for every entry of directory path. */
-	int (*readdir)(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg);
+	/* Call fn for every entry of directory path. self, if not NULL, gets the directory's own attributes
+	 * as the server gave them when the listing began (SMB2: the CREATE's answer; SMB1: the server's "."
+	 * entry), all zero where it gave none: comparing its times with a later stat says whether the
+	 * directory changed since (fs/listing.c). */
+	int (*readdir)(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self);
 	/* mode: the new directory's (umask applied); only the POSIX extensions keep it. */
 	int (*mkdir)(struct smb_client *cl, const char *path, mode_t mode, struct smb_attr *attr_out);
 	int (*rmdir)(struct smb_client *cl, const char *path);

@@ -123,16 +123,25 @@ static unsigned listing_vouched(struct fs *fs, fuse_ino_t ino)
 	return how & SMB_CACHE_LISTING ? how : 0;
 }
 
-GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t *epoch)
+GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t *epoch, struct fs_list_check *check)
 {
 	GPtrArray *out = NULL;
 	/* A listing fetched for lookups alone is not a readdir's to reuse without a directory lease: a name
-	 * another client made since may not be notified yet (fs_cache_lookup), and ls would miss it. */
+	 * another client made since may not be notified yet (fs_cache_lookup), and ls would miss it. Nor,
+	 * in cache=strict, one a watch alone vouches for: its notification of another client's change
+	 * travels after that change, so the readdir first compares the directory's times (listing.c). */
 	bool leased = listed && (listing_vouched(fs, ino) & SMB_CACHE_DIRLEASE);
+	memset(check, 0, sizeof(*check));
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
-	if (n && n->list && (!listed || n->list_listed || leased))
+	if (n && n->list && (!listed || n->list_listed || leased)) {
 		out = g_ptr_array_ref(n->list);
+		if (listed && !leased && fs->cfg.cache == FS_CACHE_STRICT && n->list_self) {
+			check->needed = true;
+			check->mtime = n->list_mtime;
+			check->ctime = n->list_ctime;
+		}
+	}
 	*epoch = n ? n->dir_epoch : 0;
 	pthread_mutex_unlock(&fs->lock);
 	if (out)
@@ -142,7 +151,20 @@ GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t
 	return out;
 }
 
-void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed)
+uint64_t fs_cache_listing_stale(struct fs *fs, fuse_ino_t ino)
+{
+	CNT(fs->list_stale);
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	if (n)
+		fs_cache_drop_locked(n);
+	uint64_t epoch = n ? n->dir_epoch : 0;
+	pthread_mutex_unlock(&fs->lock);
+	return epoch;
+}
+
+void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *ents, bool listed,
+		    const struct smb_attr *self)
 {
 	GHashTable *idx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	for (guint i = 0; i < ents->len; i++) {
@@ -158,6 +180,12 @@ void fs_cache_store(struct fs *fs, fuse_ino_t ino, uint64_t epoch, GPtrArray *en
 		n->list_idx = idx;
 		n->list_ms = now_ms();
 		n->list_listed = listed;
+		/* A server that gave no times for the directory (zero) leaves nothing to compare with. */
+		n->list_self = self && (self->mtime.tv_sec || self->mtime.tv_nsec);
+		if (n->list_self) {
+			n->list_mtime = self->mtime;
+			n->list_ctime = self->ctime;
+		}
 		idx = NULL;
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -363,12 +391,14 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "cache.lookup_hits %llu\ncache.lookup_negative_hits %llu\ncache.lookup_misses %llu\n"
 			 "cache.listing_hits %llu\ncache.listing_misses %llu\ncache.listings_for_lookups %llu\n"
+			 "cache.listing_checks %llu\ncache.listing_stale %llu\n"
 			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
 			 "fuse.lookups %llu\nfuse.getattrs %llu\n"
 			 "read.inflight_max %llu\nreadahead.issued %llu\nreadahead.hits %llu\nreadahead.misses %llu\n"
 			 "readahead.dropped %llu\nreadahead.errors %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
-			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->list_for_lookups), LOAD(fs->inval_inodes),
+			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->list_for_lookups),
+			 LOAD(fs->list_checks), LOAD(fs->list_stale), LOAD(fs->inval_inodes),
 			 LOAD(fs->inval_entries),
 			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs),
 			 LOAD(fs->reads_inflight_max), LOAD(fs->ra_issued), LOAD(fs->ra_hits), LOAD(fs->ra_misses),

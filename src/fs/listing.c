@@ -48,23 +48,44 @@ static int collect_dirent(void *arg, const char *name, const struct smb_attr *at
 	return 0;
 }
 
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Whether directory path still has the times it had when its listing began: one stat (a CREATE +
+ * QUERY_INFO + CLOSE compound, or QUERY_PATH_INFORMATION), where a new listing is a series of requests. */
+static bool listing_unchanged(struct fs *fs, const char *path, const struct fs_list_check *c)
+{
+	struct smb_attr now;
+	atomic_fetch_add_explicit(&fs->list_checks, 1, memory_order_relaxed);
+	return CALL(fs, stat, path, &now) == 0 && same_time(&now.mtime, &c->mtime) && same_time(&now.ctime, &c->ctime);
+}
+
 int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool listed, bool *watched,
 		     GPtrArray **out)
 {
 	uint64_t epoch;
+	struct fs_list_check check;
 	*out = NULL;
 	/* Watch first, then list: a change after the listing is then sure to be notified. */
 	*watched = fs_cache_watch(fs, path);
-	GPtrArray *ents = *watched ? fs_cache_listing(fs, ino, listed, &epoch) : NULL;
+	GPtrArray *ents = *watched ? fs_cache_listing(fs, ino, listed, &epoch, &check) : NULL;
+	if (ents && check.needed && !listing_unchanged(fs, path, &check)) {
+		g_ptr_array_unref(ents);
+		ents = NULL;
+		epoch = fs_cache_listing_stale(fs, ino);
+	}
 	if (!ents) {
+		struct smb_attr self;
 		ents = g_ptr_array_new_with_free_func(dirent_free);
-		int r = CALL(fs, readdir, path, collect_dirent, ents);
+		int r = CALL(fs, readdir, path, collect_dirent, ents, &self);
 		if (r < 0) {
 			g_ptr_array_unref(ents);
 			return r;
 		}
 		if (*watched)
-			fs_cache_store(fs, ino, epoch, ents, listed);
+			fs_cache_store(fs, ino, epoch, ents, listed, &self);
 	}
 	*out = ents;
 	return 0;

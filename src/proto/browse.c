@@ -160,8 +160,10 @@ static int b_stat(struct smb_client *cl, const char *path, struct smb_attr *out)
 	return rc;
 }
 
-static int b_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+static int b_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self)
 {
+	if (self)
+		memset(self, 0, sizeof(*self)); /* the list of shares changes without a time of its own */
 	struct browse *b = cl->browse;
 	char name[256];
 	int rc = classify(cl, path), refused = 0;

@@ -187,7 +187,7 @@ static int list_one(void *arg, const char *name, const struct smb_attr *attr)
 	return la->fn(la->arg, name, &a);
 }
 
-static int d_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+static int d_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self)
 {
 	struct dfs_route rt;
 	struct list_arg *la = calloc(1, sizeof(*la));
@@ -196,7 +196,9 @@ static int d_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, 
 	la->fn = fn;
 	la->arg = arg;
 	la->nlinks = dfs_router_children(R(cl), path, la->links, LIST_LINKS);
-	int rc = ROUTED(cl, path, rt, (la->tag = rt.tag, CALL(rt.cl, readdir, rt.ipath, list_one, la)));
+	int rc = ROUTED(cl, path, rt, (la->tag = rt.tag, CALL(rt.cl, readdir, rt.ipath, list_one, la, self)));
+	if (rc == 0 && self)
+		retag(la->tag, self);
 	dfs_route_done(&rt);
 	free(la);
 	return rc;

@@ -101,10 +101,10 @@ static int mf_dirent(void *arg, const char *name, const struct smb_attr *attr)
 }
 
 /* The candidates are read once the listing is done: no request of ours interleaves with its own. */
-static int mf_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+static int mf_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self)
 {
 	struct mf_dir d = {fn, arg, g_array_new(false, false, sizeof(struct candidate))};
-	int rc = cl->mf_base->readdir(cl, path, mf_dirent, &d);
+	int rc = cl->mf_base->readdir(cl, path, mf_dirent, &d, self);
 	for (guint i = 0; i < d.later->len; i++) {
 		struct candidate *c = &g_array_index(d.later, struct candidate, i);
 		if (rc == 0) {

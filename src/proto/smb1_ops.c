@@ -374,6 +374,7 @@ struct find_state {
 	uint16_t sid;
 	bool open, end;
 	bool snap;	       /* a directory of a previous version: entries keep no file id */
+	struct smb_attr *self; /* ops->readdir's: the "." entry's attributes, or NULL */
 	struct proto_sweep sw; /* our hidden names seen (hidden.c) */
 };
 
@@ -401,6 +402,19 @@ static uint8_t *find_terminate(const uint8_t *data, uint32_t len, uint16_t count
 	return d;
 }
 
+static void entry_attr(const struct find_state *f, const struct smb2_dirent *e, struct smb_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->btime = filetime_to_timespec(e->creation_time);
+	a->atime = filetime_to_timespec(e->last_access_time);
+	a->mtime = filetime_to_timespec(e->last_write_time);
+	a->ctime = filetime_to_timespec(e->change_time);
+	a->size = e->end_of_file;
+	a->alloc_size = e->allocation_size;
+	a->attrs = e->attributes;
+	a->file_id = f->snap ? 0 : e->file_id;
+}
+
 /* Hand each entry of one FIND reply's data to fn, remembering the last name. 1 if fn asked to stop. */
 static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint16_t count)
 {
@@ -418,21 +432,16 @@ static int find_emit(struct find_state *f, const struct smb1_trans2_rsp *r, uint
 			free(f->last);
 			f->last = wire;
 		}
+		if (f->self && e.name_len == 2 && e.name[0] == '.' && e.name[1] == 0)
+			entry_attr(f, &e, f->self);
 		if (proto_listed_name(f->cl, e.name, e.name_len, &name) <= 0)
 			continue;
 		if (proto_sweep_note(&f->sw, name)) {
 			free(name);
 			continue;
 		}
-		struct smb_attr a = {0};
-		a.btime = filetime_to_timespec(e.creation_time);
-		a.atime = filetime_to_timespec(e.last_access_time);
-		a.mtime = filetime_to_timespec(e.last_write_time);
-		a.ctime = filetime_to_timespec(e.change_time);
-		a.size = e.end_of_file;
-		a.alloc_size = e.allocation_size;
-		a.attrs = e.attributes;
-		a.file_id = f->snap ? 0 : e.file_id;
+		struct smb_attr a;
+		entry_attr(f, &e, &a);
 		int stop = f->fn(f->arg, name, &a);
 		free(name);
 		if (stop) {
@@ -508,9 +517,11 @@ static int op_readdir(struct s1link *l, const char *wpath, void *arg)
 }
 
 
-static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+static int smb1_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self)
 {
-	struct find_state f = {.cl = cl, .fn = fn, .arg = arg};
+	struct find_state f = {.cl = cl, .fn = fn, .arg = arg, .self = self};
+	if (self)
+		memset(self, 0, sizeof(*self));
 	pcache_writeback(cl, path, true); /* the listing's sizes */
 	/* Not resent: fn has already seen some entries. */
 	int rc = on_link(cl, path, op_readdir, &f, false);

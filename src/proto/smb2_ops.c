@@ -626,9 +626,11 @@ static void work_query_dir(struct cmp *c, const void *arg)
 }
 
 
-static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self)
 {
 	struct proto_sweep sw = {.n = 0};
+	if (self)
+		memset(self, 0, sizeof(*self));
 	pcache_writeback(cl, path, true); /* the listing's sizes */
 	char *wpath;
 	int rc = proto_wire_path(cl, path, &wpath);
@@ -657,6 +659,8 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	}
 	struct smb2_fid fid = cr.fid;
 	bool snap = c.snap;
+	if (self)
+		attr_from_create(&cr, self);
 	uint32_t st = c.m[1].rsp_hdr.status;
 	rc = st == STATUS_SUCCESS ? dir_emit(cl, path, &c.m[1], fn, arg, &sw, snap) : (st == STATUS_NO_MORE_FILES ? 1 : rc);
 	while (rc == 0) {

@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ops->close(cl, fh);
 	ops->setattr(cl, c, NULL, &sa, NULL);
 	ops->rename(cl, a, b, flags & 4 ? SMB_RENAME_NOREPLACE : 0);
-	ops->readdir(cl, a, check_listed, NULL);
+	ops->readdir(cl, a, check_listed, NULL, &at); /* at: the directory's own attributes too */
 	ops->unlink(cl, a, flags & 8 ? SMB_UNLINK_OPEN : 0);
 	ops->rmdir(cl, b);
 	psrv_set_listing(&f->s, NULL, 0);

@@ -279,7 +279,7 @@ static void run_ops(struct smb_client *cl, bool watch)
 	uint8_t buf[4096];
 
 	ops->stat(cl, "a", &at);
-	ops->readdir(cl, "d", ignore_entry, NULL);
+	ops->readdir(cl, "d", ignore_entry, NULL, &at);
 	if (ops->open(cl, "f", O_RDWR | O_CREAT, 0644, &fh, &at) == 0) {
 		ops->read(cl, fh, buf, sizeof(buf), 0);
 		memset(buf, 'x', 100);

@@ -434,8 +434,10 @@ struct dent {
 	struct smb_attr attr;
 };
 
-static int m_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg)
+static int m_readdir(struct smb_client *cl, const char *path, smb_dirent_fn fn, void *arg, struct smb_attr *self)
 {
+	if (self)
+		memset(self, 0, sizeof(*self)); /* memfs keeps no directory times: nothing to compare */
 	GArray *ents = g_array_new(false, false, sizeof(struct dent));
 	GHashTableIter it;
 	gpointer k, v;

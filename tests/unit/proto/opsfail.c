@@ -104,7 +104,7 @@ int run_setattr_fh(struct fx *f)
 int run_readdir(struct fx *f)
 {
 	int n = 0;
-	int rc = f->ops->readdir(f->cl, "d", count_entry, &n);
+	int rc = f->ops->readdir(f->cl, "d", count_entry, &n, NULL);
 	return rc == 0 && n != 2 ? -EPROTO : rc;
 }
 

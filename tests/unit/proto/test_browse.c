@@ -61,7 +61,7 @@ static void test_root(void)
 	}
 	const struct smb_ops *o = smb_client_ops(cl);
 	struct names nm = {0};
-	CHECK(o->readdir(cl, "", add_name, &nm) == 0);
+	CHECK(o->readdir(cl, "", add_name, &nm, NULL) == 0);
 	CHECK(nm.n == 3 && !strcmp(nm.v[0], "share") && !strcmp(nm.v[1], "ro") && !strcmp(nm.v[2], "guest"));
 	struct smb_attr a;
 	CHECK(o->stat(cl, "", &a) == 0 && smb_attr_is_dir(&a));
@@ -80,7 +80,7 @@ static void test_root(void)
 	/* While psrv serves the pipe, it calls every tree a pipe share: "ro" is refused (not a disk share). */
 	CHECK(o->stat(cl, "ro", &a) == 0 && smb_attr_is_dir(&a));
 	nm.n = 0;
-	CHECK(o->readdir(cl, "ro", add_name, &nm) == -ENOTDIR);
+	CHECK(o->readdir(cl, "ro", add_name, &nm, NULL) == -ENOTDIR);
 	CHECK(o->stat(cl, "ro/f", &a) == -ENOTDIR);
 	CHECK(o->open(cl, "ro/f", O_RDONLY, 0, &fh, NULL) == -ENOTDIR);
 

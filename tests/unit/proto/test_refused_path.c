@@ -44,7 +44,7 @@ int main(void)
 	dirty_stack();
 	CHECK(cl.ops->setattr(&cl, bad, NULL, &sa, NULL) == -EINVAL);
 	dirty_stack();
-	CHECK(cl.ops->readdir(&cl, bad, NULL, NULL) == -EINVAL);
+	CHECK(cl.ops->readdir(&cl, bad, NULL, NULL, NULL) == -EINVAL);
 	dirty_stack();
 	CHECK(cl.ops->list_eas(&cl, bad, NULL, NULL) == -EINVAL);
 	dirty_stack();

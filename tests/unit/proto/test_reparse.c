@@ -98,7 +98,7 @@ static void test_listing(void)
 	psrv_set_listing(&srv, buf, len);
 	struct seen s = {0};
 	unsigned n0 = ioctls();
-	CHECK(ops->readdir(cl, "d", on_entry, &s) == 0);
+	CHECK(ops->readdir(cl, "d", on_entry, &s, NULL) == 0);
 	CHECK(s.n == 4 && s.links == 2 && s.dirs == 1);
 	CHECK(s.dlnk_link && !s.plain_link && !s.dfs_link);
 	CHECK(ioctls() == n0); /* the listing alone tells: no request per entry */
@@ -108,7 +108,7 @@ static void test_listing(void)
 	static const uint8_t lnk[] = {0x14, 0, 0, 0x80, 10, 0, 0, 0, 0x4c, 0x4e, 0x4b, 0x01, 0, 0, 0, 0, 'x', 0};
 	serve(lnk, sizeof(lnk), STATUS_SUCCESS, 0);
 	memset(&s, 0, sizeof(s));
-	CHECK(ops->readdir(cl, "d", on_entry, &s) == 0 && s.n == 5 && s.links == 3 && ioctls() == n0 + 1);
+	CHECK(ops->readdir(cl, "d", on_entry, &s, NULL) == 0 && s.n == 5 && s.links == 3 && ioctls() == n0 + 1);
 	psrv_set_listing(&srv, NULL, 0);
 	free(buf);
 }

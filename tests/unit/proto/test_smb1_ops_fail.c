@@ -89,7 +89,7 @@ static void bad_names(void)
 	CHECK(f.ops->open(f.cl, bad, O_RDONLY, 0644, &fh, &a) == -EINVAL && !fh);
 	CHECK(f.ops->open(f.cl, bad, O_RDWR | O_CREAT, 0644, &fh, &a) == -EINVAL && !fh);
 	CHECK(f.ops->setattr(f.cl, bad, NULL, &sa, &a) == -EINVAL);
-	CHECK(f.ops->readdir(f.cl, bad, NULL, NULL) == -EINVAL);
+	CHECK(f.ops->readdir(f.cl, bad, NULL, NULL, NULL) == -EINVAL);
 	CHECK(f.ops->mkdir(f.cl, bad, 0755, &a) == -EINVAL);
 	CHECK(f.ops->rmdir(f.cl, bad) == -EINVAL);
 	CHECK(f.ops->unlink(f.cl, bad, 0) == -EINVAL);
