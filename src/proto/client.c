@@ -430,10 +430,26 @@ int smb_client_new(const struct smb_client_cfg *cfg, struct smb_client **out, ch
 {
 	if (!cfg->share || !*cfg->share) /* //server: its shares as directories */
 		return browse_new(cfg, out, errbuf, errlen);
-	/* //DOMAIN/namespace: through the domain's DCs (dfs_dom.c); 1 when the host is a server. */
-	int rc = dfs_domain_resolve(cfg, out, errbuf, errlen);
-	if (rc == 1)
+	/* //DOMAIN/namespace: through the domain's DCs (dfs_dom.c). A domain already known from an earlier
+	 * answer goes there at once; otherwise the share is mounted on the host and the mount's own session
+	 * asks whether the host names a domain. A domain's namespace need not be a share of the server its
+	 * name resolves to: when that share is missing, the host is asked on a session of its own, and the
+	 * first error stands if it is no domain. */
+	int rc = dfs_domain_resolve(cfg, false, out, errbuf, errlen);
+	if (rc == 1) {
 		rc = proto_client_new(cfg, 0, out, errbuf, errlen);
+		if (rc == 0) {
+			rc = dfs_domain_check(cfg, (*out)->smb1 ? NULL : (*out)->sess, out, errbuf, errlen);
+		} else if (rc == -ENOENT) {
+			char *first = errbuf && errlen ? strndup(errbuf, errlen) : NULL;
+			int d = dfs_domain_resolve(cfg, true, out, errbuf, errlen);
+			if (d != 1)
+				rc = d;
+			else if (first)
+				snprintf(errbuf, errlen, "%s", first);
+			free(first);
+		}
+	}
 	/* A DFS share: links below the mounted directory are followed (dfs_router.c). */
 	if (rc == 0 && !cfg->nodfs)
 		rc = dfs_router_wrap(cfg, out, errbuf, errlen);

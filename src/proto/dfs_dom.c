@@ -179,12 +179,32 @@ static bool same_failure(int rc)
 	return false;
 }
 
-/* The DC list of "\\DOMAIN" (req): the cache's, or the source server's answer. 1: no domain. */
-static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, struct dfs_dcs *out, char *errbuf,
-		      size_t errlen)
+/* An answer to the DC referral of req: 0 with *dcs (kept in the cache), 1 when req is no domain (a refusal,
+ * or a server's own referral), or a negative errno with errbuf. */
+static int dcs_answer(int rc, const char *req, struct dfs_dcs *dcs, char *errbuf, size_t errlen)
+{
+	if (rc == -EPROTO) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "\\%s: the server's DC referral for the domain is malformed", req);
+		return rc;
+	}
+	if (rc < 0) /* refused or not a DC referral: a server, not a domain */
+		return rc == -ENOMEM || rc == -EINTR ? rc : 1;
+	log_info("DFS: %s is a domain; its DCs: %s%s%s (TTL %u s)", req, dcs->names[0], dcs->n > 1 ? ", " : "",
+		 dcs->n > 1 ? dcs->names[1] : "", dcs->ttl);
+	cache_put(req, dcs);
+	return 0;
+}
+
+/* The DC list of "\\DOMAIN" (req): the cache's, or (ask) the source server's answer on an IPC$ session of
+ * its own. 1: no domain. */
+static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, bool ask, struct dfs_dcs *out,
+		      char *errbuf, size_t errlen)
 {
 	if (cache_get(req, out) == 0)
 		return 0;
+	if (!ask)
+		return 1;
 	struct dfs_ipc *ipc;
 	int rc = dfs_ipc_open(cfg, &ipc, errbuf, errlen);
 	if (rc < 0 && !same_failure(rc)) {
@@ -196,17 +216,7 @@ static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, struct 
 		return rc;
 	rc = dfs_ipc_dcs(ipc, req, out);
 	dfs_ipc_free(ipc);
-	if (rc == -EPROTO) {
-		if (errbuf)
-			snprintf(errbuf, errlen, "\\%s: the server's DC referral for the domain is malformed", req);
-		return rc;
-	}
-	if (rc < 0) /* refused or not a DC referral: a server, not a domain */
-		return rc == -ENOMEM || rc == -EINTR ? rc : 1;
-	log_info("DFS: %s is a domain; its DCs: %s%s%s (TTL %u s)", req, out->names[0], out->n > 1 ? ", " : "",
-		 out->n > 1 ? out->names[1] : "", out->ttl);
-	cache_put(req, out);
-	return 0;
+	return dcs_answer(rc, req, out, errbuf, errlen);
 }
 
 /* The root referral of root ("\\DOMAIN\\namespace") from the first DC that can be reached. */
@@ -242,30 +252,30 @@ static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs 
 	return rc;
 }
 
-int dfs_domain_resolve(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen)
+/* "\\DOMAIN" and "\\DOMAIN\\namespace" of cfg's source; false when its host cannot be a domain. */
+static bool domain_names(const struct smb_client_cfg *cfg, char req[260], char root[520])
 {
-	*out = NULL;
 	if (host_is_address(cfg->host) || !cfg->share || !*cfg->share ||
 	    (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1))
-		return 1;
-	char req[260], root[520];
-	if ((size_t)snprintf(req, sizeof(req), "\\%s", cfg->host) >= sizeof(req) ||
-	    (size_t)snprintf(root, sizeof(root), "\\%s\\%s", cfg->host, cfg->share) >= sizeof(root))
-		return 1;
-	struct dfs_dcs dcs;
-	int rc = domain_dcs(cfg, req, &dcs, errbuf, errlen);
-	if (rc != 0)
-		return rc;
+		return false;
+	return (size_t)snprintf(req, 260, "\\%s", cfg->host) < 260 &&
+	       (size_t)snprintf(root, 520, "\\%s\\%s", cfg->host, cfg->share) < 520;
+}
+
+/* Mount root, the namespace of cfg, through the DCs of its domain (freed here). */
+static int domain_mount(const struct smb_client_cfg *cfg, const char *root, struct dfs_dcs *dcs,
+			struct smb_client **out, char *errbuf, size_t errlen)
+{
 	if (cfg->nodfs) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "\\%s is a domain-based DFS namespace (%s is a domain), not followed with "
-				 "nodfs: mount a share of a server, e.g. //%s/%s", root, cfg->host, dcs.names[0], cfg->share);
-		dfs_dcs_free(&dcs);
+				 "nodfs: mount a share of a server, e.g. //%s/%s", root, cfg->host, dcs->names[0], cfg->share);
+		dfs_dcs_free(dcs);
 		return -EREMOTE;
 	}
 	struct dfs_ref ref;
-	rc = root_from_dcs(cfg, &dcs, root, &ref, errbuf, errlen);
-	dfs_dcs_free(&dcs);
+	int rc = root_from_dcs(cfg, dcs, root, &ref, errbuf, errlen);
+	dfs_dcs_free(dcs);
 	if (rc == 0 && ref.consumed != strlen(root)) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "\\%s: the DC's root referral covers only part of it", root);
@@ -292,4 +302,33 @@ int dfs_domain_resolve(const struct smb_client_cfg *cfg, struct smb_client **out
 	free(rest);
 	dfs_ref_free(&ref);
 	return rc;
+}
+
+int dfs_domain_resolve(const struct smb_client_cfg *cfg, bool ask, struct smb_client **out, char *errbuf,
+		       size_t errlen)
+{
+	*out = NULL;
+	char req[260], root[520];
+	if (!domain_names(cfg, req, root))
+		return 1;
+	struct dfs_dcs dcs;
+	int rc = domain_dcs(cfg, req, ask, &dcs, errbuf, errlen);
+	return rc != 0 ? rc : domain_mount(cfg, root, &dcs, out, errbuf, errlen);
+}
+
+/* The mount's own session asks: one IPC$ tree connect and one IOCTL on the connection the mount already
+ * has, where a session of its own cost every named mount a second connection and logon. */
+int dfs_domain_check(const struct smb_client_cfg *cfg, struct sess *s, struct smb_client **cl, char *errbuf,
+		     size_t errlen)
+{
+	char req[260], root[520];
+	if (!domain_names(cfg, req, root) || !s)
+		return 0; /* over SMB1 DC referrals are not asked: its server is taken for a server */
+	struct dfs_dcs dcs;
+	int rc = dcs_answer(dfs_sess_dcs(s, req, &dcs), req, &dcs, errbuf, errlen);
+	if (rc == 1)
+		return 0;
+	smb_client_free(*cl);
+	*cl = NULL;
+	return rc < 0 ? rc : domain_mount(cfg, root, &dcs, cl, errbuf, errlen);
 }

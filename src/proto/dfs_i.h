@@ -37,6 +37,7 @@ int dfs_ref_from_rsp(const char *path, const uint8_t *p, size_t n, struct dfs_re
 /* A server's referral service: a session on its IPC$ (smb2_dfs.c), opened once and kept; SMB1 when the
  * mount says vers=1.0 or the server speaks nothing else. */
 struct dfs_ipc;
+struct sess;
 /* cfg names the server (host, port, address) and the credentials; errors as smb_client_new's. */
 int dfs_ipc_open(const struct smb_client_cfg *cfg, struct dfs_ipc **out, char *errbuf, size_t errlen);
 void dfs_ipc_free(struct dfs_ipc *ipc);
@@ -67,10 +68,20 @@ int dfs_dcs_from_rsp(const char *domain, const uint8_t *p, size_t n, struct dfs_
 /* smb2_dfs.c: the DC referral of domain ("\\DOMAIN"): 0 and *out (dfs_dcs_free), or a negative errno
  * (the server's refusal, -ENOENT, -EPROTO as dfs_dcs_from_rsp). */
 int dfs_ipc_dcs(struct dfs_ipc *ipc, const char *domain, struct dfs_dcs *out);
+/* The same on a further IPC$ tree of session s (sess_tree_new), disconnected afterwards. */
+int dfs_sess_dcs(struct sess *s, const char *domain, struct dfs_dcs *out);
 /* dfs_dom.c: when cfg->host names a domain (its DC referral lists DCs), mount cfg's namespace through
  * them: 0 and *out as smb_client_new, or a negative errno with errbuf; 1 when cfg->host is no domain
- * (the caller connects it as a server). With cfg->nodfs a domain is refused (-EREMOTE). */
-int dfs_domain_resolve(const struct smb_client_cfg *cfg, struct smb_client **out, char *errbuf, size_t errlen);
+ * (the caller connects it as a server). With cfg->nodfs a domain is refused (-EREMOTE). ask: false
+ * consults only the DC lists cached from earlier answers; true asks the host on an IPC$ session of its
+ * own. */
+int dfs_domain_resolve(const struct smb_client_cfg *cfg, bool ask, struct smb_client **out, char *errbuf,
+		       size_t errlen);
+/* dfs_dom.c: *cl is the mount of cfg's share on cfg->host and s its SMB2 session (NULL over SMB1); when that
+ * host names a domain (asked on s), *cl is freed and replaced by the mount through the domain's DCs, as
+ * dfs_domain_resolve. 0 with *cl the mount, or a negative errno with errbuf (*cl NULL). */
+int dfs_domain_check(const struct smb_client_cfg *cfg, struct sess *s, struct smb_client **cl, char *errbuf,
+		     size_t errlen);
 /* dfs_dom.c: forget the cached DC lists (tests). */
 void dfs_dcs_cache_clear(void);
 

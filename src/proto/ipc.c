@@ -5,12 +5,20 @@
  * itself, MS-SMB2 3.2.4.20.3; over SMB1 smb1_dfs.c) share. Contract: ipc_i.h.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "ipc_i.h"
 #include "smbfuse/err.h"
 #include "smbfuse/log.h"
 #include "smbfuse/smb1_session.h"
+
+static _Atomic uint64_t logons;
+
+uint64_t ipc_logons(void)
+{
+	return atomic_load(&logons);
+}
 
 int ipc_logon(const struct smb_client_cfg *cfg, const char *what, struct sess **s, struct smb1_sess **s1,
 	      char *errbuf, size_t errlen)
@@ -23,6 +31,7 @@ int ipc_logon(const struct smb_client_cfg *cfg, const char *what, struct sess **
 	int rc = client_sess_cfg(cfg, &sc, &nb, errbuf, errlen);
 	if (rc < 0)
 		return rc;
+	atomic_fetch_add(&logons, 1);
 	sc.share = "IPC$";
 	sc.ipc = true;
 	sc.posix = false;

@@ -11,6 +11,8 @@
 struct smb1_sess;
 int ipc_logon(const struct smb_client_cfg *cfg, const char *what, struct sess **s, struct smb1_sess **s1,
 	      char *errbuf, size_t errlen);
+/* How many ipc_logon calls this process has made (session.ipc_logons of --stats). */
+uint64_t ipc_logons(void);
 /* shares.c: srvsvc NetrShareEnum on s, a session whose tree is IPC$ (as smb_list_shares, errbuf set). */
 int proto_list_shares_on(struct sess *s, const char *host, struct smb_share **out, size_t *n, char *errbuf,
 			 size_t errlen);

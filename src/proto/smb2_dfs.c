@@ -103,6 +103,21 @@ int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
 	return referral(ipc, path, ref_decode, out);
 }
 
+int dfs_sess_dcs(struct sess *s, const char *domain, struct dfs_dcs *out)
+{
+	memset(out, 0, sizeof(*out));
+	char err[256];
+	struct dfs_ipc ipc = {0};
+	int rc = sess_tree_new(s, "IPC$", true, &ipc.s, err, sizeof(err));
+	if (rc < 0) {
+		log_dbg("DFS: no IPC$ tree to ask the DC referral of %s: %s", domain, err);
+		return rc == -ENOMEM || rc == -EINTR ? rc : -ENOENT;
+	}
+	rc = referral(&ipc, domain, dcs_decode, out);
+	sess_free(ipc.s);
+	return rc;
+}
+
 int dfs_ipc_dcs(struct dfs_ipc *ipc, const char *domain, struct dfs_dcs *out)
 {
 	memset(out, 0, sizeof(*out));

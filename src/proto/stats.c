@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cache_i.h"
+#include "ipc_i.h"
 #include "smbfuse/util.h"
 #include "smbfuse/xport.h"
 
@@ -54,6 +55,8 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "dirlease.breaks", LOAD(dirlease_breaks));
 	o = put(buf, len, o, "dirlease.parent_keyed", LOAD(dirlease_parented));
 	o = put(buf, len, o, "session.reconnects", LOAD(reconnects));
+	/* Sessions of their own on IPC$ (share lists, DFS referrals): each is one more connection and logon. */
+	o = put(buf, len, o, "session.ipc_logons", ipc_logons());
 	o = put(buf, len, o, "handles.durable", LOAD(handles_durable));
 	o = put(buf, len, o, "handles.reconnected", LOAD(handles_reconnected));
 	o = put(buf, len, o, "handles.reopened", LOAD(handles_reopened));

@@ -100,3 +100,15 @@ def test_server_name_is_no_domain(dom):
     out = dom("//dc.smbfuse.test/sysvol", paths=["smbfuse.test"])
     assert out["mounted"] and out["read"]["smbfuse.test"] == ["Policies", "scripts"], out["log"]
     assert "is a domain" not in out["log"]
+
+
+def test_named_server_asks_on_the_mounts_own_session(mount, smbfuse_bin):
+    """Any source named by a host name might be a domain (//CORP/sysvol), so the host is asked its DC
+    referral at mount. The mount's own session asks it, on an IPC$ tree of its connection: a server that
+    is no domain costs no second connection and logon (session.ipc_logons counts those)."""
+    m = mount(source="//localhost/share")
+    (m.path / "f").write_text("x")
+    assert (m.backing / "f").read_text() == "x"
+    from test_cache import stats
+    s = stats(m)
+    assert s["session.ipc_logons"] == 0, s["session.ipc_logons"]
