@@ -51,6 +51,9 @@ struct smb_attr {
 	bool has_uid, has_gid;
 	/* A character or block device's numbers (mode S_IFCHR/S_IFBLK, POSIX extensions): st_rdev. */
 	uint32_t dev_major, dev_minor;
+	/* Set by ops->open only: this open created the file (CreateAction FILE_CREATED), so its times are the
+	 * server's clock at that CREATE. */
+	bool created;
 };
 
 static inline bool smb_attr_is_dir(const struct smb_attr *a)

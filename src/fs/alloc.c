@@ -45,6 +45,7 @@ void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
 	int r = CALL(fs, fallocate, file_of(fi)->fh, m, (uint64_t)off, (uint64_t)len);
 	if (r == -EOPNOTSUPP && !OP(fs, fallocate))
 		log_info("fallocate: this dialect has no preallocation or sparse files (SMB1): EOPNOTSUPP");
+	fs_files_changed(fs, ino);
 	fs_cache_changed(fs, ino, false);
 	if (r == 0)
 		fs_inode_note_write(fs, ino, true);
@@ -88,6 +89,7 @@ void fs_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, struct 
 	ssize_t n = OP(fs, copy_range)(fs->cl, file_of(fi_in)->fh, (uint64_t)off_in, file_of(fi_out)->fh,
 				       (uint64_t)off_out, MIN((uint64_t)len, COPY_MAX));
 	if (n > 0) {
+		fs_files_changed(fs, ino_out);
 		fs_cache_changed(fs, ino_out, false);
 		fs_inode_note_write(fs, ino_out, true);
 	}

@@ -393,14 +393,14 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 			 "cache.listing_hits %llu\ncache.listing_misses %llu\ncache.listings_for_lookups %llu\n"
 			 "cache.listing_checks %llu\ncache.listing_stale %llu\n"
 			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
-			 "fuse.lookups %llu\nfuse.getattrs %llu\n"
+			 "fuse.lookups %llu\nfuse.getattrs %llu\nfuse.setattr_times_of_create %llu\n"
 			 "read.inflight_max %llu\nreadahead.issued %llu\nreadahead.hits %llu\nreadahead.misses %llu\n"
 			 "readahead.dropped %llu\nreadahead.errors %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
 			 LOAD(fs->list_hits), LOAD(fs->list_misses), LOAD(fs->list_for_lookups),
 			 LOAD(fs->list_checks), LOAD(fs->list_stale), LOAD(fs->inval_inodes),
 			 LOAD(fs->inval_entries),
-			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs),
+			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs), LOAD(fs->times_of_create),
 			 LOAD(fs->reads_inflight_max), LOAD(fs->ra_issued), LOAD(fs->ra_hits), LOAD(fs->ra_misses),
 			 LOAD(fs->ra_dropped), LOAD(fs->ra_errors));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);

@@ -195,6 +195,31 @@ bool fs_files_wait_released_below(struct fs *fs, fuse_ino_t top, int timeout_ms)
 	return !busy;
 }
 
+bool fs_file_fresh(struct fs *fs, struct fs_file *f, uint64_t within_ms)
+{
+	uint64_t t = atomic_load(&f->created_ms);
+	if (!t || now_ms() - t >= within_ms)
+		return false;
+	/* Another open of the same file here (a second descriptor, or one closing) may have changed it. */
+	bool alone = true;
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_file *o = fs->files; o && alone; o = o->next)
+		alone = o == f || o->ino != f->ino;
+	for (struct fs_file *o = fs->closing; o && alone; o = o->next)
+		alone = o->ino != f->ino;
+	pthread_mutex_unlock(&fs->files_lock);
+	return alone;
+}
+
+void fs_files_changed(struct fs *fs, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_file *f = fs->files; f; f = f->next)
+		if (f->ino == ino)
+			atomic_store(&f->created_ms, 0);
+	pthread_mutex_unlock(&fs->files_lock);
+}
+
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)
 {
 	pthread_mutex_lock(&fs->files_lock);
@@ -293,6 +318,8 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		r = -ESTALE;
 	if (r == 0 && (r = setup_file(fs, ino, fi, fh, &a)) < 0)
 		fs_inode_forget(fs, ino, 1);
+	if (r == 0 && a.created)
+		atomic_store(&file_of(fi)->created_ms, now_ms());
 	if (r < 0) {
 		if (fh)
 			CALL(fs, close, fh);
@@ -353,6 +380,7 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 		n = append_write(fs, f, buf, size, off);
 	else
 		n = OP(fs, write) ? OP(fs, write)(fs->cl, f->fh, buf, size, (uint64_t)off) : -EOPNOTSUPP;
+	fs_files_changed(fs, ino);
 	fs_cache_changed(fs, ino, false);
 	if (n < 0) {
 		reply_err(req, (int)n);

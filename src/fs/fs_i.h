@@ -134,6 +134,7 @@ struct fs {
 	/* FUSE requests answered (each callback's fs_req), so a test can bound what a warm `ls -l` costs; of
 	 * them LOOKUPs and GETATTRs, which readdirplus is there to spare. */
 	_Atomic uint64_t fuse_requests, fuse_lookups, fuse_getattrs;
+	_Atomic uint64_t times_of_create; /* touch's UTIME_NOW answered by its CREATE's times (ops.c) */
 	/* Read-ahead (ra.c; NULL: none) and its counters: ops->read calls in progress and the most at once,
 	 * chunks issued, reads answered from a window or not, windows emptied, chunk reads that failed. */
 	struct fs_ra *ra;
@@ -220,6 +221,7 @@ struct fs_file {
 	bool listed;		     /* fs.files_lock: in fs->files (not released); else in fs->closing */
 	struct ra_win *ra;	     /* fs_ra.lock: its read-ahead window (ra.c), created by the first read */
 	_Atomic uint64_t flushed_ms; /* when a close(2) of one of its descriptors last reached us (FLUSH) */
+	_Atomic uint64_t created_ms; /* when its CREATE made the file, until anything changes it (fs_file_fresh) */
 };
 
 /* ra.c: read-ahead for sequential readers (the essay is there). fs_ra_init: start it when cfg.rasize and
@@ -239,6 +241,10 @@ ssize_t fs_read_op(struct fs *fs, struct smb_fh *fh, void *buf, size_t size, uin
 void fs_file_drop(struct fs *fs, struct fs_file *f);
 /* An open file of inode ino with a reference taken, or NULL; give it back with fs_file_put. */
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino);
+/* Whether f's CREATE made its file less than within_ms ago and nothing has changed it since (ops.c,
+ * times_are_now); fs_files_changed forgets that for every open file of ino. */
+bool fs_file_fresh(struct fs *fs, struct fs_file *f, uint64_t within_ms);
+void fs_files_changed(struct fs *fs, fuse_ino_t ino);
 void fs_file_put(struct fs *fs, struct fs_file *f);
 /* Wait up to timeout_ms until no open file of inode ino is left. True if none is. */
 bool fs_files_wait_released(struct fs *fs, fuse_ino_t ino, int timeout_ms);

@@ -28,6 +28,7 @@ void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 		r = -EPERM;
 	}
 	fs_cache_changed(fs, newparent, true);
+	fs_files_changed(fs, ino);
 	fs_cache_changed(fs, ino, false);
 	if (r == 0) {
 		struct smb_attr src = a; /* set_attr may replace the FileId, which the new name is found by */

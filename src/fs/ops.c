@@ -272,6 +272,34 @@ static int size_errno(struct fs *fs, uint64_t size)
 	return -ENOSPC;
 }
 
+/*
+ * touch of a new file: open(O_CREAT) and then futimens(UTIME_NOW). When our own CREATE made the file a
+ * moment ago and nothing has changed it since, its times are already "now": the server's clock at the
+ * CREATE, as UTIME_NOW means for a network filesystem (NFS sends SET_TO_SERVER_TIME; ours would send the
+ * client's clock, which differs from the server's by more than that moment anyway). The SET_INFO, its
+ * QUERY_INFO and the change notification it causes then change nothing but those few microseconds. Not
+ * for a file opened that existed (CreateAction FILE_OPENED), written, resized or changed since, open
+ * twice here, with the writeback cache (the kernel keeps mtime itself and writes later), nor under
+ * cache=none (every operation is the server's); and only within min(actimeo, 1 s) of the CREATE, the
+ * precision to which the mount already promises times to a stat.
+ */
+static bool times_are_now(struct fs *fs, fuse_ino_t ino, int to_set, struct fuse_file_info *fi,
+			  const struct smb_setattr *sa, struct smb_attr *a)
+{
+	const int now = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW;
+	if (fs->cfg.cache == FS_CACHE_NONE || fs->cfg.writeback || sa->valid != (SMB_SET_ATIME | SMB_SET_MTIME) ||
+	    (to_set & now) != now)
+		return false;
+	struct fs_file *f = fi && fi->fh ? file_of(fi) : fs_file_get_by_ino(fs, ino);
+	double window = MIN(fs->cfg.attr_timeout, 1.0);
+	bool fresh = f && fs_file_fresh(fs, f, (uint64_t)(window * 1000)) && fs_inode_get_attr(fs, ino, a) == 0;
+	if (f && !(fi && fi->fh))
+		fs_file_put(fs, f);
+	if (fresh)
+		atomic_fetch_add_explicit(&fs->times_of_create, 1, memory_order_relaxed);
+	return fresh;
+}
+
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -292,6 +320,9 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		r = get_attr(fs, ino, fi, &a);
 		goto out;
 	}
+	if (times_are_now(fs, ino, to_set, fi, &sa, &a))
+		goto out;
+	fs_files_changed(fs, ino);
 	struct smb_fh *fh = fi && fi->fh ? file_of(fi)->fh : NULL;
 	/*
 	 * utime() and truncate() by path come without a handle. If the file is open here, change it

@@ -101,6 +101,7 @@ static void attr_from_create(const struct smb1_nt_create_rsp *r, struct smb_attr
 	out->alloc_size = r->allocation_size;
 	out->attrs = r->attributes;
 	out->file_id = r->file_id;
+	out->created = r->create_action == FILE_CREATED; /* MS-CIFS 2.2.4.64.2: the same values as SMB2's */
 }
 
 /*

@@ -75,6 +75,7 @@ static void attr_from_create(const struct smb2_create_rsp *r, struct smb_attr *o
 {
 	attr_fill(out, r->creation_time, r->last_access_time, r->last_write_time, r->change_time, r->end_of_file,
 		  r->allocation_size, r->file_attributes);
+	out->created = r->create_action == FILE_CREATED;
 	const uint8_t *d;
 	uint32_t dl;
 	struct smb2_qfid_rsp q;
