@@ -95,6 +95,8 @@ void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir)
 	/* Every directory naming a hard-linked file lists its size and times. */
 	for (GSList *l = n && !dir ? n->aliases : NULL; l; l = l->next)
 		fs_cache_drop_locked(((struct fs_alias *)l->data)->parent);
+	if (n)
+		fs_inode_attr_changed_locked(n);
 	if (n && !dir)
 		n = n->parent;
 	if (n)
@@ -303,24 +305,31 @@ static void collect_locked(struct fs *fs, enum smb_event_kind kind, const char *
 	gpointer k, v;
 	switch (kind) {
 	case SMB_EV_FILE:
-		if (n)
+		if (n) {
+			fs_inode_attr_changed_locked(n);
 			inval_add(out, n->nodeid, 0, NULL);
+		}
 		break;
 	case SMB_EV_ENTRY:
 		if (!n)
 			break;
 		fs_cache_drop_locked(n);
+		fs_inode_attr_changed_locked(n);
 		inval_add(out, n->nodeid, 0, NULL); /* its mtime moved */
 		inval_add(out, 0, n->nodeid, name);
 		struct fs_inode *ch = child_locked(fs, n, name);
-		if (ch)
+		if (ch) {
+			fs_inode_attr_changed_locked(ch);
 			inval_add(out, ch->nodeid, 0, NULL);
+		}
 		break;
 	case SMB_EV_DIR:
 	case SMB_EV_ALL:
 		g_hash_table_iter_init(&it, fs->by_id);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			struct fs_inode *c = v;
+			if (kind == SMB_EV_ALL || c == n || c->parent == n)
+				fs_inode_attr_changed_locked(c);
 			if (kind == SMB_EV_ALL || c == n)
 				fs_cache_drop_locked(c);
 			if (kind == SMB_EV_ALL && c->nodeid != FUSE_ROOT_ID)
@@ -331,8 +340,10 @@ static void collect_locked(struct fs *fs, enum smb_event_kind kind, const char *
 		g_hash_table_iter_init(&it, fs->by_alias);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			struct fs_alias *a = v;
-			if (kind == SMB_EV_ALL || a->parent == n)
+			if (kind == SMB_EV_ALL || a->parent == n) {
+				fs_inode_attr_changed_locked(a->node);
 				inval_add(out, 0, a->parent->nodeid, a->name);
+			}
 		}
 		if (n)
 			inval_add(out, n->nodeid, 0, NULL);

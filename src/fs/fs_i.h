@@ -36,6 +36,8 @@ struct fs_inode {
 	bool hashed;		 /* in fs->by_name; false once unlinked or replaced by a rename */
 	struct smb_attr attr;	 /* last attributes seen from the server */
 	bool has_attr;		 /* attr has been set: its file_id is fixed from then on (keep_file_id_locked) */
+	uint64_t attr_ms;	 /* when attr came from the server (fs_inode_set_attr) with no change known since;
+				  * 0 once we changed the file or an event invalidated it (fs_inode_fresh_attr) */
 	uint64_t fid;		 /* the first FileId a reply carried (attr.file_id may have stayed 0); by_fid key */
 	/* Directories only (cache.c): the last listing, trusted while the directory's watch holds. dir_epoch
 	 * counts invalidations, so a listing fetched across one is not stored (sshfs cache_add_attr). */
@@ -309,6 +311,12 @@ void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr);
 void fs_inode_note_write(struct fs *fs, fuse_ino_t ino, bool wrote);
 /* Cached attributes; -ESTALE if ino is unknown. */
 int fs_inode_get_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out);
+/* The attributes the server gave last, if younger than actimeo and nothing we know of changed the file since
+ * (our own change, a write, an invalidation): what the kernel would have answered a stat from its own cache
+ * for as long. Never with cache=none. */
+bool fs_inode_fresh_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out);
+/* Our own change of ino (or an event's news of one): its attributes are no longer known fresh. */
+void fs_inode_attr_changed_locked(struct fs_inode *n);
 /* cache=strict: true when size and mtime equal those at the previous open; records them for the next. */
 bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr);
 

@@ -24,6 +24,7 @@
 
 #include "fs_i.h"
 #include "smbfuse/log.h"
+#include "smbfuse/util.h"
 
 static guint key_hash(const struct fs_inode *parent, const char *name)
 {
@@ -409,6 +410,7 @@ void fs_inode_unhash(struct fs *fs, fuse_ino_t parent, const char *name)
 	struct fs_alias *al;
 	if (p && (n = named_locked(fs, p, name, &al))) {
 		name_gone_locked(fs, n, al);
+		fs_inode_attr_changed_locked(n); /* its link count and ChangeTime moved */
 		/* The file lives on under another name, with one link less. */
 		if (n->hashed && n->attr.nlink > 1)
 			n->attr.nlink--;
@@ -426,9 +428,13 @@ void fs_inode_move(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_
 		free(copy);
 		goto out;
 	}
-	if ((victim = named_locked(fs, np, newname, &al)))
+	if ((victim = named_locked(fs, np, newname, &al))) {
 		name_gone_locked(fs, victim, al);
+		fs_inode_attr_changed_locked(victim);
+	}
 	n = named_locked(fs, p, name, &al);
+	if (n)
+		fs_inode_attr_changed_locked(n); /* a rename moves ChangeTime */
 	if (!n) {
 		/* The kernel never looked the source up through us (or forgot it): nothing to move. */
 		free(copy);
@@ -465,6 +471,7 @@ void fs_inode_set_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *attr)
 	if (n) {
 		merge_wrote_locked(n, attr);
 		keep_file_id_locked(fs, n, attr);
+		n->attr_ms = now_ms();
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (resized)
@@ -494,6 +501,27 @@ int fs_inode_get_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out)
 	}
 	pthread_mutex_unlock(&fs->lock);
 	return r;
+}
+
+bool fs_inode_fresh_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *out)
+{
+	bool fresh = false;
+	if (fs->cfg.cache == FS_CACHE_NONE)
+		return false;
+	uint64_t now = now_ms();
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = by_id_locked(fs, ino);
+	if (n && n->attr_ms && now - n->attr_ms < (uint64_t)(fs->cfg.attr_timeout * 1000)) {
+		*out = n->attr;
+		fresh = true;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return fresh;
+}
+
+void fs_inode_attr_changed_locked(struct fs_inode *n)
+{
+	n->attr_ms = 0;
 }
 
 bool fs_inode_unchanged_since_open(struct fs *fs, fuse_ino_t ino, const struct smb_attr *attr)

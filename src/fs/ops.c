@@ -174,15 +174,48 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, const struct smb_attr *a)
 	g_free(path);
 }
 
+static bool open_here(struct fs *fs, fuse_ino_t ino)
+{
+	struct fs_file *f = fs_file_get_by_ino(fs, ino);
+	if (f)
+		fs_file_put(fs, f);
+	return f != NULL;
+}
+
+/*
+ * A GETATTR of a file open here whose attributes the server gave within actimeo, with nothing changed since:
+ * the kernel asks although its own cache would still hold them when it must recompute a mode before a chown
+ * (fuse_setattr's ATTR_KILL_SUID, every fchown of tar and cp -p; libfuse 3.14 never passes
+ * FUSE_HANDLE_KILLPRIV on to the kernel, which would spare the question). What we know is as fresh as what
+ * the kernel's cache would have answered.
+ */
+static int getattr_attr(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_attr *a)
+{
+	if (open_here(fs, ino) && fs_inode_fresh_attr(fs, ino, a) && !smb_attr_is_dir(a))
+		return 0;
+	return get_attr(fs, ino, fi, a);
+}
+
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct smb_attr a;
 	atomic_fetch_add_explicit(&fs_of(req)->fuse_getattrs, 1, memory_order_relaxed);
-	int r = get_attr(fs_of(req), ino, fi, &a);
+	int r = getattr_attr(fs_of(req), ino, fi, &a);
 	if (r < 0)
 		reply_err(req, r);
 	else
 		reply_attr(req, ino, &a);
+}
+
+/*
+ * For a setattr that changes nothing the server keeps (chown to the mount's owner, chmod keeping the
+ * write bits: tar and cp -p do both after setting a file's times) or must know the READONLY bit first: the
+ * attributes the server gave within actimeo with nothing changed since, else a stat. The kernel would have
+ * served those from its own cache for as long; two round trips per file of an untar are saved.
+ */
+static int known_attr(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi, struct smb_attr *a)
+{
+	return fs_inode_fresh_attr(fs, ino, a) ? 0 : get_attr(fs, ino, fi, a);
 }
 
 /* chmod: SMB keeps one permission bit, FILE_ATTRIBUTE_READONLY. Removing every write bit sets it, adding
@@ -247,7 +280,7 @@ static int build_setattr(struct fs *fs, fuse_ino_t ino, struct stat *attr, int t
 	}
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		struct smb_attr cur;
-		int r = get_attr(fs, ino, fi, &cur);
+		int r = known_attr(fs, ino, fi, &cur);
 		if (r < 0)
 			return r;
 		uint32_t want = attrs_for_mode(cur.attrs, attr->st_mode);
@@ -317,7 +350,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (r < 0)
 		goto out;
 	if (!sa.valid) {
-		r = get_attr(fs, ino, fi, &a);
+		r = known_attr(fs, ino, fi, &a);
 		goto out;
 	}
 	if (times_are_now(fs, ino, to_set, fi, &sa, &a))

@@ -109,6 +109,8 @@ static int set_sd(struct fs *fs, fuse_ino_t ino, const struct sd_name *n, const 
 	int r = OP(fs, set_sd) ? fs_inode_path(fs, ino, NULL, &path) : -EOPNOTSUPP;
 	if (r == 0)
 		r = CALL(fs, set_sd, path, n->set, value, size);
+	if (r == 0)
+		fs_cache_changed(fs, ino, false); /* with the POSIX extensions the mode follows the descriptor */
 	g_free(path);
 	return r;
 }
@@ -282,6 +284,8 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	}
 	if (r == 0)
 		r = CALL(fs, set_ea, path, ea, value, size);
+	if (r == 0)
+		fs_cache_changed(fs, ino, false); /* ChangeTime and EaSize moved */
 	reply_err(req, r);
 	g_free(path);
 }
@@ -302,6 +306,8 @@ void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		r = -ENODATA; /* SMB would say yes to removing what is not there */
 	if (r == 0)
 		r = CALL(fs, set_ea, path, ea, NULL, 0);
+	if (r == 0)
+		fs_cache_changed(fs, ino, false);
 	reply_err(req, r);
 	g_free(path);
 }
