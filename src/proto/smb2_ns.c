@@ -211,6 +211,19 @@ int smb2_rmdir(struct smb_client *cl, const char *path)
 	return pcache_rmdir(cl, path, rmdir_once);
 }
 
+/*
+ * A directory symlink of Windows (`mklink /D`: a directory with a SYMLINK reparse point) is a link here, so
+ * the kernel unlinks it, and Windows refuses a non-directory open of it (STATUS_FILE_IS_A_DIRECTORY). Only
+ * such a link is deleted by an open without that constraint; a real directory stays -EISDIR.
+ */
+static int unlink_dir_link(struct smb_client *cl, const char *path)
+{
+	struct smb_attr a;
+	if (smb2_stat(cl, path, &a) < 0 || !a.symlink)
+		return -EISDIR;
+	return delete_path(cl, path, 0);
+}
+
 int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags)
 {
 	pcache_flush_path(cl, path);
@@ -223,6 +236,8 @@ int smb2_unlink(struct smb_client *cl, const char *path, unsigned flags)
 		return rc < 0 ? rc : 0;
 	}
 	int rc = delete_path(cl, path, FILE_NON_DIRECTORY_FILE);
+	if (rc == -EISDIR)
+		return unlink_dir_link(cl, path);
 	if (rc != -EACCES)
 		return rc;
 	/* POSIX lets a read-only file be unlinked; Windows semantics refuse. Clear the attribute and retry. */

@@ -221,13 +221,20 @@ static uint32_t create_body(struct psrv *s, const struct srv_req *q, struct wbuf
 	uint32_t options = q->body_len >= 44 ? get_le32(q->body + 40) : 0;
 	uint16_t noff = q->body_len >= 48 ? get_le16(q->body + 44) : 0,
 		 nlen = q->body_len >= 48 ? get_le16(q->body + 46) : 0;
-	bool dir = (options & FILE_DIRECTORY_FILE) || nlen == 0;
+	pthread_mutex_lock(&s->mu);
+	bool all_dirs = s->names_are_dirs;
+	pthread_mutex_unlock(&s->mu);
+	if (all_dirs && (options & FILE_NON_DIRECTORY_FILE)) {
+		psrv_error_body(b);
+		return STATUS_FILE_IS_A_DIRECTORY;
+	}
+	bool dir = (options & FILE_DIRECTORY_FILE) || nlen == 0 || all_dirs;
 	if (s->on_create && noff >= SMB2_HDR_SIZE && noff - SMB2_HDR_SIZE + (size_t)nlen <= q->body_len)
 		s->on_create(s->arg, q->body + noff - SMB2_HDR_SIZE, nlen);
 	struct psrv_open *o = open_find(s, 0); /* a free slot */
 	uint64_t fid = reconnect ? get_le64(dhc + 8) : ++s->next_fid;
 	if (o)
-		*o = (struct psrv_open){.fid = fid, .dir = dir, .reconnected = reconnect};
+		*o = (struct psrv_open){.fid = fid, .dir = dir, .reconnected = reconnect, .options = options};
 	s->last_fid = fid;
 	struct wbuf ctx;
 	wbuf_init(&ctx, 0);
@@ -290,7 +297,8 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 		for (int i = 0; i < 4; i++)
 			wbuf_u64(&d, FILETIME_2024);
 		pthread_mutex_lock(&s->mu);
-		wbuf_u32(&d, o && o->dir ? SMB_ATTR_DIRECTORY : s->file_attrs ? s->file_attrs : SMB_ATTR_ARCHIVE);
+		wbuf_u32(&d, s->names_are_dirs && s->file_attrs ? s->file_attrs : o && o->dir ? SMB_ATTR_DIRECTORY
+				     : s->file_attrs ? s->file_attrs : SMB_ATTR_ARCHIVE);
 		wbuf_u32(&d, 0);
 		wbuf_u64(&d, 4096); /* Standard: AllocationSize, EndOfFile, NumberOfLinks, DeletePending, Directory */
 		wbuf_u64(&d, s->file_size ? s->file_size : 100);
@@ -495,6 +503,15 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 			pthread_mutex_lock(&s->mu);
 			s->sd_addl = get_le32(q->body + 12);
 			pthread_mutex_unlock(&s->mu);
+		} else if (q->body_len >= 32 && q->body[2] == SMB2_0_INFO_FILE &&
+			   q->body[3] == FileDispositionInformation && get_le16(q->body + 8) >= SMB2_HDR_SIZE &&
+			   (size_t)get_le16(q->body + 8) - SMB2_HDR_SIZE < q->body_len &&
+			   q->body[get_le16(q->body + 8) - SMB2_HDR_SIZE]) {
+			const struct psrv_open *o = req_open(s, q, 16);
+			pthread_mutex_lock(&s->mu);
+			s->deletes++;
+			s->delete_options = o ? o->options : 0;
+			pthread_mutex_unlock(&s->mu);
 		}
 		wbuf_u16(b, 2);
 		break;
@@ -594,6 +611,8 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 				psrv_cc_forget(s, q[i].h.message_id); /* held back, but never to be answered */
 			wbuf_free(&b[nr]);
 			continue;
+		} else if (q[i].h.command == SMB2_CREATE && st != STATUS_SUCCESS) {
+			chain_status = st; /* the related requests after a failed CREATE fail with it */
 		}
 		if (f == PSRV_MALFORMED && b[nr].len > 8)
 			b[nr].len = 8;

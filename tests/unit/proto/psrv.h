@@ -34,6 +34,7 @@ struct psrv_open {
 	uint64_t notify_mid;	/* a CHANGE_NOTIFY waiting on it, answered at CLOSE or CANCEL; 0: none */
 	uint8_t notify_hdr[32]; /* SMB1: the waiting NT_TRANSACT's header, for its answer */
 	bool reconnected;	/* taken back by a DHnC */
+	uint32_t options;	/* its CREATE's CreateOptions */
 };
 
 struct psrv {
@@ -122,6 +123,13 @@ struct psrv {
 	uint32_t cc_max_chunks;
 	uint64_t file_size; /* EndOfFile of every file (FileAllInformation); 0: 100 */
 	uint32_t file_attrs; /* FileAttributes of every file (FileAllInformation); 0: ARCHIVE */
+	/* names_are_dirs (mu): every name is a directory whose attributes are file_attrs (Windows' `mklink /D`
+	 * link), so a CREATE with FILE_NON_DIRECTORY_FILE gets STATUS_FILE_IS_A_DIRECTORY. deletes: SET_INFOs
+	 * of FileDispositionInformation that set DeletePending; delete_options: the CreateOptions of the open
+	 * that the last one went to. */
+	bool names_are_dirs;
+	unsigned deletes;
+	uint32_t delete_options;
 	unsigned cc_requests;
 	uint32_t cc_last_chunks;
 	/* COPYCHUNK_WRITE in flight (mu; psrv_ioctl.c): with cc_hold, answers are held back until cc_hold are,

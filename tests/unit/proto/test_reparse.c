@@ -163,6 +163,49 @@ static void test_stat(void)
 	serve(NULL, 0, STATUS_SUCCESS, 0);
 }
 
+static void dirs(bool on, uint32_t attrs)
+{
+	pthread_mutex_lock(&srv.mu);
+	srv.names_are_dirs = on;
+	srv.file_attrs = attrs;
+	pthread_mutex_unlock(&srv.mu);
+}
+
+static unsigned deletes(uint32_t *options)
+{
+	pthread_mutex_lock(&srv.mu);
+	unsigned v = srv.deletes;
+	*options = srv.delete_options;
+	pthread_mutex_unlock(&srv.mu);
+	return v;
+}
+
+/* rm of Windows' directory symlink: a non-directory open is refused, the link alone is deleted by another. */
+static void test_unlink_dir_link(void)
+{
+	uint32_t opt;
+	unsigned d0 = deletes(&opt);
+	serve(rp, win_link("..\\dir"), STATUS_SUCCESS, 0);
+	dirs(true, SMB_ATTR_DIRECTORY | SMB_ATTR_REPARSE_POINT);
+	CHECK(ops->unlink(cl, "dlnk", 0) == 0);
+	CHECK(deletes(&opt) == d0 + 1);
+	CHECK((opt & FILE_OPEN_REPARSE_POINT) && !(opt & (FILE_DIRECTORY_FILE | FILE_NON_DIRECTORY_FILE)));
+	/* A real directory, another kind of reparse point (a mount point), a refused stat: EISDIR, nothing deleted. */
+	dirs(true, SMB_ATTR_DIRECTORY);
+	CHECK(ops->unlink(cl, "dir", 0) == -EISDIR && deletes(&opt) == d0 + 1);
+	size_t n = win_link("x");
+	put_le32(rp, 0xA0000003u);
+	serve(rp, n, STATUS_SUCCESS, 0);
+	dirs(true, SMB_ATTR_DIRECTORY | SMB_ATTR_REPARSE_POINT);
+	CHECK(ops->unlink(cl, "mnt", 0) == -EISDIR && deletes(&opt) == d0 + 1);
+	serve(rp, win_link("..\\dir"), STATUS_SUCCESS, 0);
+	psrv_arm(&srv, SMB2_QUERY_INFO, 0, PSRV_STATUS, STATUS_ACCESS_DENIED);
+	CHECK(ops->unlink(cl, "dlnk", 0) == -EISDIR && deletes(&opt) == d0 + 1);
+	psrv_arm(&srv, SMB2_QUERY_INFO, 0, PSRV_NONE, 0);
+	dirs(false, 0);
+	serve(NULL, 0, STATUS_SUCCESS, 0);
+}
+
 int main(void)
 {
 	if (getenv("REPARSE_DEBUG"))
@@ -175,6 +218,7 @@ int main(void)
 	test_listing();
 	test_readlink();
 	test_stat();
+	test_unlink_dir_link();
 	smb_client_free(cl);
 	psrv_stop(&srv);
 	return tap_done();
