@@ -160,11 +160,14 @@ static int make_reparse(struct smb_client *cl, const char *path, const struct wb
 		rc = attr_from_all_info(&c, c.n - 2, attr_out);
 	cmp_free(&c);
 	if (rc < 0 && made && st != STATUS_SUCCESS) {
-		/* The server made the file but keeps no reparse points (Samba 4.17, FAT): no plain file left. */
-		log_info("%s \"%s\": the server keeps no reparse points (%s)%s", what, path, ntstatus_name(st),
-			 strcmp(what, "symlink") == 0 ? "; mount with mfsymlinks" : "");
+		/* The server made the file but did not set its reparse point: no plain file left. A full disk or
+		 * quota says so; any other refusal means it keeps none (Samba 4.17, FAT). */
 		(void)cl->ops->unlink(cl, path, 0);
-		rc = -EPERM;
+		if (rc != -ENOSPC && rc != -EDQUOT) {
+			log_info("%s \"%s\": the server keeps no reparse points (%s)%s", what, path,
+				 ntstatus_name(st), strcmp(what, "symlink") == 0 ? "; mount with mfsymlinks" : "");
+			rc = -EPERM;
+		}
 	}
 	wbuf_free(&sd);
 	free(wpath);

@@ -204,15 +204,16 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static bool fx_up(struct fx *f, const struct op_case *c, bool smb1)
+static bool fx_up(struct fx *f, const struct op_case *c, enum opsfail_server srv)
 {
 	memset(f, 0, sizeof(*f));
-	if (smb1)
+	if (srv == OPSFAIL_SMB1)
 		psrv_start_smb1(&f->s);
 	else
 		psrv_start(&f->s);
 	f->s.grant_lease = c->lease;
 	f->s.no_passthru = c->no_passthru;
+	f->s.posix = srv == OPSFAIL_POSIX;
 	if (psrv_client(&f->s, true, TIMEOUT_MS, &f->cl) < 0) {
 		psrv_stop(&f->s);
 		return false;
@@ -235,11 +236,11 @@ static void fx_down(struct fx *f)
 	psrv_stop(&f->s);
 }
 
-static int run_case(const struct op_case *c, enum kind k, bool smb1, unsigned *fired)
+static int run_case(const struct op_case *c, enum kind k, enum opsfail_server srv, unsigned *fired)
 {
 	struct fx f;
 	*fired = 0; /* also when the fixture never came up */
-	if (!fx_up(&f, c, smb1))
+	if (!fx_up(&f, c, srv))
 		return -EPROTO - 1000;
 	static const enum psrv_fault fault_of[] = {PSRV_STATUS, PSRV_MALFORMED, PSRV_DROP, PSRV_SILENT, PSRV_DOS};
 	psrv_arm(&f.s, c->cmd, c->skip, fault_of[k], k == K_DOS ? c->dos : c->status);
@@ -258,7 +259,7 @@ static int run_case(const struct op_case *c, enum kind k, bool smb1, unsigned *f
 	return rc;
 }
 
-int opsfail_main(const struct op_case *cases, size_t n, bool smb1)
+int opsfail_main(const struct op_case *cases, size_t n, enum opsfail_server srv)
 {
 	/* OPSFAIL_DEBUG=1: the client's debug log, to see why a case failed. */
 	log_set_level(getenv("OPSFAIL_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
@@ -267,7 +268,7 @@ int opsfail_main(const struct op_case *cases, size_t n, bool smb1)
 		unsigned fired;
 		/* The harness itself: unfaulted, the op succeeds. */
 		struct fx f;
-		bool up = fx_up(&f, c, smb1);
+		bool up = fx_up(&f, c, srv);
 		CHECK(up);
 		if (!up)
 			break;
@@ -284,7 +285,7 @@ int opsfail_main(const struct op_case *cases, size_t n, bool smb1)
 						      : c->want_dos;
 			if (want == NA || (k == K_SILENT && c->no_silent) || (k == K_DOS && !c->dos))
 				continue;
-			rc = run_case(c, k, smb1, &fired);
+			rc = run_case(c, k, srv, &fired);
 			if (rc != want || fired != 1)
 				printf("# %s/%s: rc %d (%s), want %d, fault fired %u\n", c->name, kind_name[k], rc,
 				       strerror(rc < 0 ? -rc : 0), want, fired);

@@ -78,7 +78,10 @@ struct op_case {
 	bool no_passthru; /* the server lacks CAP_INFOLEVEL_PASSTHRU */
 };
 
-/* Run every case, unfaulted and then under each fault, against an SMB2 or an SMB1 server; the TAP result. */
-int opsfail_main(const struct op_case *cases, size_t n, bool smb1);
+/* The server the cases run against: SMB2, SMB1, or 3.1.1 with the POSIX extensions (psrv_posix.c). */
+enum opsfail_server { OPSFAIL_SMB2, OPSFAIL_SMB1, OPSFAIL_POSIX };
+
+/* Run every case, unfaulted and then under each fault, against that server; the TAP result. */
+int opsfail_main(const struct op_case *cases, size_t n, enum opsfail_server srv);
 
 #endif

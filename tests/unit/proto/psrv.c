@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "psrv.h"
+#include "smbfuse/smb2_info.h"
 #include "smbfuse/err.h"
 #include "smbfuse/smb2.h"
 #include "smbfuse/util.h"
@@ -88,7 +89,7 @@ static struct psrv_open *open_find(struct psrv *s, uint64_t fid)
 }
 
 /* The FileId a request names (at off in its body); the compound's last CREATE for the related one. */
-static struct psrv_open *req_open(struct psrv *s, const struct srv_req *q, size_t off)
+struct psrv_open *psrv_req_open(struct psrv *s, const struct srv_req *q, size_t off)
 {
 	if (q->body_len < off + 16)
 		return NULL;
@@ -140,7 +141,7 @@ static void negotiate_body(struct psrv *s, struct wbuf *b)
 {
 	wbuf_u16(b, 65);
 	wbuf_u16(b, SMB2_NEGOTIATE_SIGNING_ENABLED);
-	wbuf_u16(b, s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210);
+	wbuf_u16(b, s->posix ? SMB2_DIALECT_311 : s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210);
 	wbuf_u16(b, 0);
 	wbuf_bytes(b, "psrv-server-guid", 16);
 	wbuf_u32(b, SMB2_GLOBAL_CAP_LEASING | (s->smb3_dir_leases ? SMB2_GLOBAL_CAP_DIRECTORY_LEASING : 0));
@@ -153,6 +154,8 @@ static void negotiate_body(struct psrv *s, struct wbuf *b)
 	wbuf_u16(b, 0);
 	wbuf_u32(b, 0);
 	wbuf_u8(b, 0);
+	if (s->posix)
+		psrv_posix_negotiate(b, 0);
 }
 
 static uint32_t sess_setup_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
@@ -243,6 +246,12 @@ static uint32_t create_body(struct psrv *s, const struct srv_req *q, struct wbuf
 	pthread_mutex_unlock(&s->mu);
 	if (lease)
 		psrv_dlease_created(s, dir, &ctx);
+	if (s->posix) {
+		size_t prev = SIZE_MAX;
+		for (size_t at = 0; at < ctx.len; at += get_le32(ctx.p + at) ?: ctx.len)
+			prev = at;
+		psrv_posix_create_ctx(&ctx, &prev, dir);
+	}
 	if (grant && !reconnect) {
 		size_t prev = SIZE_MAX;
 		for (size_t at = 0; at < ctx.len; at += get_le32(ctx.p + at) ?: ctx.len) /* to the last element */
@@ -281,7 +290,7 @@ static uint32_t fid_check(struct psrv *s, const struct srv_req *q)
 	if (!durable || (q->h.command != SMB2_READ && q->h.command != SMB2_WRITE && q->h.command != SMB2_QUERY_INFO) ||
 	    q->body_len < off + 16)
 		return 0;
-	const struct psrv_open *o = req_open(s, q, off);
+	const struct psrv_open *o = psrv_req_open(s, q, off);
 	if (!o)
 		return STATUS_FILE_CLOSED;
 	return q->h.command == SMB2_WRITE && o->reconnected ? replay : 0;
@@ -289,11 +298,13 @@ static uint32_t fid_check(struct psrv *s, const struct srv_req *q)
 
 static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
 {
-	const struct psrv_open *o = req_open(s, q, 24);
+	const struct psrv_open *o = psrv_req_open(s, q, 24);
 	uint8_t type = q->body_len > 3 ? q->body[2] : 0, cls = q->body_len > 3 ? q->body[3] : 0;
 	struct wbuf d;
 	wbuf_init(&d, 0);
-	if (type == SMB2_0_INFO_FILE && cls == FileAllInformation) {
+	if (type == SMB2_0_INFO_FILE && cls == FilePosixInformation && s->posix) {
+		psrv_posix_info(&d, o && o->dir);
+	} else if (type == SMB2_0_INFO_FILE && cls == FileAllInformation) {
 		for (int i = 0; i < 4; i++)
 			wbuf_u64(&d, FILETIME_2024);
 		pthread_mutex_lock(&s->mu);
@@ -352,61 +363,6 @@ static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct 
 	return STATUS_SUCCESS;
 }
 
-static uint32_t query_dir_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
-{
-	struct psrv_open *o = req_open(s, q, 8);
-	if (!o || o->listed) {
-		psrv_error_body(b);
-		return o ? STATUS_NO_MORE_FILES : STATUS_FILE_CLOSED;
-	}
-	o->listed = true;
-	uint8_t *def = NULL;
-	size_t def_len = 0, last = 0;
-	pthread_mutex_lock(&s->mu);
-	const uint8_t *buf = s->dir_buf;
-	size_t len = s->dir_buf_len;
-	pthread_mutex_unlock(&s->mu);
-	if (!buf) {
-		static const uint8_t dot[] = {'.', 0}, dotdot[] = {'.', 0, '.', 0}, a[] = {'a', 0}, bb[] = {'b', 0};
-		psrv_dirent(&def, &def_len, &last, dot, 2, 2, SMB_ATTR_DIRECTORY);
-		psrv_dirent(&def, &def_len, &last, dotdot, 4, 4, SMB_ATTR_DIRECTORY);
-		psrv_dirent(&def, &def_len, &last, a, 2, 2, SMB_ATTR_ARCHIVE);
-		psrv_dirent(&def, &def_len, &last, bb, 2, 2, SMB_ATTR_DIRECTORY);
-		buf = def;
-		len = def_len;
-	}
-	wbuf_u16(b, 9);
-	wbuf_u16(b, SMB2_HDR_SIZE + 8);
-	wbuf_u32(b, (uint32_t)len);
-	wbuf_bytes(b, buf, len);
-	free(def);
-	return STATUS_SUCCESS;
-}
-
-void psrv_dirent(uint8_t **buf, size_t *len, size_t *last, const uint8_t *name, size_t len16, uint32_t name_len,
-		 uint32_t attrs)
-{
-	size_t start = (*len + 7) & ~(size_t)7, n = start + 104 + len16;
-	uint8_t *p = realloc(*buf, n);
-	if (!p)
-		abort();
-	memset(p + *len, 0, n - *len);
-	if (start)
-		put_le32(p + *last, (uint32_t)(start - *last));
-	uint8_t *e = p + start;
-	for (int i = 0; i < 4; i++)
-		put_le64(e + 8 + 8 * i, FILETIME_2024);
-	put_le64(e + 40, 100);
-	put_le64(e + 48, 4096);
-	put_le32(e + 56, attrs);
-	put_le32(e + 60, name_len);
-	put_le64(e + 96, 7);
-	memcpy(e + 104, name, len16);
-	*buf = p;
-	*len = n;
-	*last = start;
-}
-
 /* A TREE_CONNECT to psrv.tree_refuse gets its status (true); all are counted. */
 static bool tree_refused(struct psrv *s, const struct srv_req *q, struct wbuf *b, uint32_t *st)
 {
@@ -461,7 +417,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		*st = create_body(s, q, b);
 		break;
 	case SMB2_CLOSE: {
-		struct psrv_open *o = req_open(s, q, 8);
+		struct psrv_open *o = psrv_req_open(s, q, 8);
 		end_notify(s, fd, o, STATUS_NOTIFY_CLEANUP);
 		pthread_mutex_lock(&s->mu);
 		s->dir_closes += o && o->dir;
@@ -477,7 +433,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		*st = query_info_body(s, q, b);
 		break;
 	case SMB2_QUERY_DIRECTORY:
-		*st = query_dir_body(s, q, b);
+		*st = psrv_query_dir_body(s, q, b);
 		break;
 	case SMB2_READ:
 		n32 = n32 > 65536 ? 65536 : n32;
@@ -507,7 +463,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 			   q->body[3] == FileDispositionInformation && get_le16(q->body + 8) >= SMB2_HDR_SIZE &&
 			   (size_t)get_le16(q->body + 8) - SMB2_HDR_SIZE < q->body_len &&
 			   q->body[get_le16(q->body + 8) - SMB2_HDR_SIZE]) {
-			const struct psrv_open *o = req_open(s, q, 16);
+			const struct psrv_open *o = psrv_req_open(s, q, 16);
 			pthread_mutex_lock(&s->mu);
 			s->deletes++;
 			s->delete_options = o ? o->options : 0;
@@ -516,7 +472,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 		wbuf_u16(b, 2);
 		break;
 	case SMB2_CHANGE_NOTIFY: {
-		struct psrv_open *o = req_open(s, q, 8);
+		struct psrv_open *o = psrv_req_open(s, q, 8);
 		if (o && !o->notify_mid) {
 			o->notify_mid = q->h.message_id;
 			return false;
@@ -776,14 +732,18 @@ unsigned psrv_fired(struct psrv *s)
 
 int psrv_client(struct psrv *s, bool cache, int timeout_ms, struct smb_client **out)
 {
+	uint16_t dialect = s->smb1		? SMB_DIALECT_SMB1
+			   : s->posix		? SMB2_DIALECT_311
+			   : s->smb3_dir_leases ? SMB2_DIALECT_300
+						: SMB2_DIALECT_210;
 	struct smb_client_cfg cfg = {
 	    .host = "127.0.0.1",
 	    .port = s->port,
 	    .share = "t",
 	    .guest = true,
 	    .workstation = "PSRV",
-	    .min_dialect = s->smb1 ? SMB_DIALECT_SMB1 : s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210,
-	    .max_dialect = s->smb1 ? SMB_DIALECT_SMB1 : s->smb3_dir_leases ? SMB2_DIALECT_300 : SMB2_DIALECT_210,
+	    .min_dialect = dialect,
+	    .max_dialect = dialect,
 	    .connect_timeout_ms = 2000,
 	    .request_timeout_ms = timeout_ms,
 	    .no_leases = !cache,

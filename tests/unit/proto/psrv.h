@@ -157,6 +157,10 @@ struct psrv {
 	 * received; dir_closes, file_closes: CLOSEs of directory and of other handles (closes_at_ack: as
 	 * many dir_closes when the last ack came). */
 	bool smb3_dir_leases;
+	/* posix (psrv_posix.c), set before the client starts: the server speaks 3.1.1 with the POSIX extensions
+	 * (psrv_client asks for 3.1.1 and offers them): a POSIX context in every CREATE's answer,
+	 * FilePosixInformation for QUERY_INFO and for the default listing. */
+	bool posix;
 	int dir_lease_answer;
 	uint8_t dir_key[16];
 	bool have_dir_key, break_dir;
@@ -210,6 +214,9 @@ enum psrv_fault psrv_take_fault(struct psrv *s, int cmd, uint32_t *status);
 /* psrv_ioctl.c: the answer to one IOCTL request (its status; the body into b). */
 struct srv_req;
 struct wbuf;
+/* psrv_dir.c: a QUERY_DIRECTORY's answer body; the open it names, at offset off of the body (psrv.c). */
+uint32_t psrv_query_dir_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
+struct psrv_open *psrv_req_open(struct psrv *s, const struct srv_req *q, size_t off);
 uint32_t psrv_ioctl_body(struct psrv *s, const struct srv_req *q, struct wbuf *b);
 /* psrv_ioctl.c, server thread: hold the answer (status st, body b, taken) to q back if cc_hold says so;
  * send those held (fd >= 0) or drop them (fd < 0, the connection is gone). */
@@ -231,6 +238,12 @@ void psrv_send_late(struct psrv *s, int fd, uint64_t mid, uint16_t cmd, uint32_t
 void psrv_dlease_created(struct psrv *s, bool dir, struct wbuf *ctx);
 void psrv_dlease_break(struct psrv *s, int fd);
 void psrv_dlease_ack(struct psrv *s, const struct srv_req *q, struct wbuf *b);
+/* psrv_posix.c: the negotiate contexts after the body begun at body_start of b; a CREATE answer's POSIX
+ * context; FilePosixInformation of a file or directory; the default listing at the POSIX level. */
+void psrv_posix_negotiate(struct wbuf *b, size_t body_start);
+void psrv_posix_create_ctx(struct wbuf *ctx, size_t *prev, bool dir);
+void psrv_posix_info(struct wbuf *d, bool dir);
+void psrv_posix_listing(struct wbuf *b);
 /* The client's counter name (ops->stats), or -1 when absent. */
 long long psrv_stat(struct smb_client *cl, const char *name);
 /* psrv1.c: one SMB1 connection, as serve() in psrv.c: true when the client closed it. */

@@ -90,5 +90,5 @@ static const struct op_case cases[] = {
 
 int main(void)
 {
-	return opsfail_main(cases, sizeof(cases) / sizeof(cases[0]), false);
+	return opsfail_main(cases, sizeof(cases) / sizeof(cases[0]), OPSFAIL_SMB2);
 }

@@ -143,5 +143,5 @@ int main(void)
 {
 	bad_names();
 	default_deadline();
-	return opsfail_main(cases, sizeof(cases) / sizeof(cases[0]), true);
+	return opsfail_main(cases, sizeof(cases) / sizeof(cases[0]), OPSFAIL_SMB1);
 }
