@@ -185,14 +185,19 @@ struct dfs_route {
 	unsigned tag;
 	bool at_link;
 	int hops; /* referrals this op has followed */
+	bool failed_over; /* this op has left a dead target once (dfs_failover) */
 };
 int dfs_route_get(struct dfs_router *r, const char *path, struct dfs_route *rt);
 void dfs_route_done(struct dfs_route *rt);
 /* via's tree answered -EREMOTE for path: find the link (a referral) and bind it. 0 when a new route for
  * path exists (found here or by another thread meanwhile), else a negative errno (logged). */
 int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *via);
-/* After an op on rt returned *rc: true when *rc is -EREMOTE and the link was found (*rt is the new route:
- * send again), false otherwise (*rc the error to return, *rt still to be done). */
+/* via's target tree is unreachable: bind path's link to the next target of a fresh referral that answers.
+ * 0 when a new route for path exists, else a negative errno (logged). */
+int dfs_failover(struct dfs_router *r, const char *path, const struct dfs_route *via);
+/* After an op on rt returned *rc: true when *rc is -EREMOTE and the link was found, or *rc says rt's target
+ * is unreachable and the link failed over (once per op) (*rt is the new route: send again), false otherwise
+ * (*rc the error to return, *rt still to be done). */
 bool dfs_route_again(struct dfs_router *r, const char *path, struct dfs_route *rt, int *rc);
 /* Links known right below mount directory dir, with their target directories' attributes (for the
  * listing of dir); returns how many were put into out[0..max). */

@@ -12,7 +12,8 @@
  * a stat of its directory, in the server's order (MS-DFSC 3.1.5.2 target failover; a target that is
  * itself a link is followed, at most DFS_DEPTH_MAX referrals deep, else -ELOOP). The op is then sent
  * again. The kernel looks up each directory of a path before it uses the path, so a link is found by the
- * lookup of the link itself, one referral per link and TTL.
+ * lookup of the link itself, one referral per link and TTL. A bound link whose target becomes unreachable
+ * is looked up again at once and bound to another target (dfs_failover), whatever its TTL left.
  *
  * Trees: one smb_client per target share, shared by all links to it, owned by the pool here until the
  * router is freed (open handles keep their tree after a route changes). Each tree's events (leases,
@@ -334,7 +335,7 @@ static int referral(struct dfs_router *r, const struct dfs_tree *t, const char *
  * link costs one more referral, depth of them at most.
  */
 static int bind_link(struct dfs_router *r, const struct dfs_ref *ref, const char *suffix, int depth,
-		struct dfs_link *out)
+		     const struct smb_client *avoid, struct dfs_link *out)
 {
 	int rc = -EHOSTDOWN;
 	uint32_t ttl = ref->ttl < DFS_TTL_MIN ? DFS_TTL_MIN : ref->ttl;
@@ -347,6 +348,10 @@ static int bind_link(struct dfs_router *r, const struct dfs_ref *ref, const char
 		rc = dfs_target_split(ref->targets[i], &tg);
 		if (rc == 0)
 			rc = (tpath = dfs_path_join(tg.path, suffix)) ? tree_get(r, tg.host, tg.share, &t) : -ENOMEM;
+		/* The tree a failover leaves: asking it again would wait for it again (dfs_failover counts it). */
+		bool left = rc == 0 && t->cl == avoid;
+		if (left)
+			rc = -EHOSTDOWN;
 		struct smb_attr a = {0};
 		if (rc == 0 && (rc = t->cl->ops->stat(t->cl, tpath, &a)) == 0 && !smb_attr_is_dir(&a))
 			rc = -ENOTDIR;
@@ -374,7 +379,7 @@ static int bind_link(struct dfs_router *r, const struct dfs_ref *ref, const char
 						s2 += strspn(s2, "/");
 						s2 += strcspn(s2, "/");
 					}
-					rc = bind_link(r, &sub, s2, depth + 1, out);
+					rc = bind_link(r, &sub, s2, depth + 1, avoid, out);
 				}
 				dfs_ref_free(&sub);
 			}
@@ -397,7 +402,7 @@ static int bind_link(struct dfs_router *r, const struct dfs_ref *ref, const char
 		}
 		if (rc == -ENOMEM || rc == -ELOOP)
 			return rc;
-		if (i + 1 < ref->n) {
+		if (i + 1 < ref->n && !left) {
 			r->failovers++;
 			log_warn("DFS target %s failed (%s): trying %s", ref->targets[i], strerror(-rc), ref->targets[i + 1]);
 		}
@@ -457,22 +462,23 @@ bool dfs_router_is_browse(const struct dfs_router *r)
 	return r->browse;
 }
 
-int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *via)
+/* Whether path's route is no longer via (another thread changed it meanwhile: try the new one); -ENOMEM.
+ * resolve_mu held. */
+static int route_moved(struct dfs_router *r, const char *path, const struct dfs_route *via)
 {
-	pthread_mutex_lock(&r->resolve_mu);
 	struct dfs_route now;
 	int rc = dfs_route_get(r, path, &now);
-	if (rc == 0 && (now.cl != via->cl || strcmp(now.outer, via->outer) || strcmp(now.inner, via->inner))) {
-		dfs_route_done(&now); /* another thread found the link meanwhile: try its route */
-		pthread_mutex_unlock(&r->resolve_mu);
-		return 0;
-	}
+	if (rc == 0)
+		rc = now.cl != via->cl || strcmp(now.outer, via->outer) || strcmp(now.inner, via->inner);
 	dfs_route_done(&now);
-	if (r->browse) {
-		rc = rc ?: browse_bind(r, path, via);
-		pthread_mutex_unlock(&r->resolve_mu);
-		return rc;
-	}
+	return rc;
+}
+
+/* Ask via's tree for the link path crosses and bind it, no target on tree avoid. resolve_mu held. */
+static int resolve_locked(struct dfs_router *r, const char *path, const struct dfs_route *via,
+			  const struct smb_client *avoid)
+{
+	int rc = 0;
 	struct dfs_tree *t = tree_of(r, via->cl);
 	char *req = NULL, *link = NULL;
 	size_t skip;
@@ -486,7 +492,7 @@ int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *
 		log_warn("DFS: the referral for %s names %.*s, which is not below the route \"%s\" it came through",
 			 req, (int)ref.consumed, req, via->outer);
 	if (rc == 0)
-		rc = bind_link(r, &ref, "", 0, l);
+		rc = bind_link(r, &ref, "", 0, avoid, l);
 	if (rc == 0) {
 		l->outer = link;
 		link = NULL;
@@ -507,13 +513,64 @@ int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *
 	free(link);
 	free(req);
 	dfs_ref_free(&ref);
-	pthread_mutex_unlock(&r->resolve_mu);
 	return rc;
+}
+
+int dfs_resolve(struct dfs_router *r, const char *path, const struct dfs_route *via)
+{
+	pthread_mutex_lock(&r->resolve_mu);
+	int rc = route_moved(r, path, via);
+	if (rc == 0)
+		rc = r->browse ? browse_bind(r, path, via) : resolve_locked(r, path, via, NULL);
+	pthread_mutex_unlock(&r->resolve_mu);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Errors that say via's tree cannot be reached (the connection is gone and its rebuild failed: reconnect.c
+ * gives -EHOSTDOWN; a connect gives the others), as opposed to the server's answer about the path. Not
+ * -ECONNRESET: the request may have run, and must not run a second time on another target.
+ */
+static bool unreachable(int rc)
+{
+	return rc == -EHOSTDOWN || rc == -ECONNREFUSED || rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -EHOSTUNREACH ||
+	       rc == -ENETUNREACH;
+}
+
+/*
+ * MS-DFSC 3.1.5.2: via's target is down: drop its route (expired, so that path goes to the tree above it
+ * again), ask that tree for the referral anew and bind the link to the next target that answers, never one
+ * on the dead tree. 0 when path has a new route to try.
+ */
+int dfs_failover(struct dfs_router *r, const char *path, const struct dfs_route *via)
+{
+	pthread_mutex_lock(&r->resolve_mu);
+	int rc = route_moved(r, path, via);
+	if (rc == 0) {
+		pthread_mutex_lock(&r->lock);
+		for (unsigned i = 0; i < r->table.n; i++) {
+			struct dfs_link *l = r->table.v[i];
+			if (l->cl == via->cl && !strcmp(l->outer, via->outer) && !strcmp(l->inner, via->inner))
+				l->expires = 1;
+		}
+		pthread_mutex_unlock(&r->lock);
+		struct dfs_route up;
+		rc = dfs_route_get(r, path, &up);
+		if (rc == 0)
+			log_warn("DFS: the target of /%s is unreachable: asking the referral again", via->outer);
+		if (rc == 0 && (rc = resolve_locked(r, path, &up, via->cl)) == 0)
+			r->failovers++;
+		dfs_route_done(&up);
+	}
+	pthread_mutex_unlock(&r->resolve_mu);
+	return rc < 0 ? rc : 0;
 }
 
 bool dfs_route_again(struct dfs_router *r, const char *path, struct dfs_route *rt, int *rc)
 {
-	if (*rc != -EREMOTE)
+	/* One failover per op: a second dead target is the op's error, not a reason to go round again. */
+	bool down = unreachable(*rc) && *rt->outer && !rt->failed_over && !r->browse;
+	if (*rc != -EREMOTE && !down)
 		return false;
 	if (++rt->hops > DFS_DEPTH_MAX) {
 		log_warn("DFS: %s still crosses a link after %d referrals", path, DFS_DEPTH_MAX);
@@ -521,11 +578,15 @@ bool dfs_route_again(struct dfs_router *r, const char *path, struct dfs_route *r
 		return false;
 	}
 	int hops = rt->hops;
-	int e = dfs_resolve(r, path, rt);
+	bool failed_over = rt->failed_over || down;
+	int e = down ? dfs_failover(r, path, rt) : dfs_resolve(r, path, rt);
+	if (down && e < 0)
+		return false; /* no other target answers: the op's own error stands */
 	dfs_route_done(rt);
 	if (e == 0)
 		e = dfs_route_get(r, path, rt);
 	rt->hops = hops;
+	rt->failed_over = failed_over;
 	if (e < 0) {
 		*rc = e;
 		return false;

@@ -11,6 +11,7 @@ SMB_SHARE_IS_IN_DFS): the servers also speak NT1, and each mount is checked to s
 import errno
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -266,6 +267,60 @@ def test_link_failover_inside_mount(mount, dfs):
     os.unlink(m.path / "two" / "sub" / "fo2.txt")
     err = m.stderr()
     assert "127.0.0.9\\share2 failed" in err and "trying \\127.0.0.2\\share2" in err
+
+
+@pytest.fixture
+def first_target(dfs):
+    """The link "fo" of the namespace: first 127.0.0.3's [share2] (a server of this test's own, on the
+    namespace's port, its share holding "which" = "first"), then 127.0.0.2's [share2]."""
+    root, _ = dfs
+    base = Path(tempfile.mkdtemp(prefix="smbfuse-dfs-fo-"))
+    base.chmod(0o755)  # smbd works as the test user (namespace())
+    srv = sf.SambaServer(base / "first", port=root.port, address="127.0.0.3",
+                         options={"interfaces": "127.0.0.3/8", **NT1}, extra_shares={"share2": {}})
+    back = srv.shares["share2"]
+    back.mkdir(parents=True, exist_ok=True)
+    (back / "which").write_text("first\n")
+    os.chown(back, srv.uid, srv.gid)
+    srv.start()
+    lnk = root.shares["dfsroot"] / "fo"
+    os.symlink("msdfs:127.0.0.3\\share2,127.0.0.2\\share2", lnk)
+    try:
+        yield srv
+    finally:
+        os.unlink(lnk)
+        srv.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("cache", CACHE_MODES)
+def test_bound_link_fails_over_when_its_target_goes_down(mount, dfs, first_target, cache):
+    """MS-DFSC 3.1.5.2 after binding: the link's target dies; the next access through the link asks the
+    referral again and is served by the second target at once, long before the referral's TTL (600 s)."""
+    _, target = dfs
+    m = dfs_mount(mount, dfs, "//127.0.0.1/dfsroot", {"cache": cache, "timeout": "3"})
+    assert (m.path / "fo" / "which").read_text() == "first\n"  # bound to 127.0.0.3
+    before = dfs_stat(m, "dfs_failovers")
+    (target.shares["share2"] / "only2.txt").write_text("second\n")
+    try:
+        # The whole server: its listener and the child serving the mount (its own process group).
+        os.killpg(first_target.proc.pid, signal.SIGKILL)
+        first_target.proc.wait(10)
+        t0 = time.monotonic()
+        assert (m.path / "fo" / "only2.txt").read_text() == "second\n"
+        took = time.monotonic() - t0
+        assert took < 8, f"the failover took {took:.1f} s"
+        assert "only2.txt" in os.listdir(m.path / "fo")
+        (m.path / "fo" / "fo-w.txt").write_text("after the failover\n")
+        assert (target.shares["share2"] / "fo-w.txt").read_text() == "after the failover\n"
+        os.unlink(m.path / "fo" / "fo-w.txt")
+        t0 = time.monotonic()
+        os.stat(m.path / "fo" / "sub")  # the route now names the live target: no wait for the dead one
+        assert time.monotonic() - t0 < 2
+    finally:
+        os.unlink(target.shares["share2"] / "only2.txt")
+    assert dfs_stat(m, "dfs_failovers") == before + 1  # one link failed over, once
+    assert "the target of /fo is unreachable" in m.stderr(), m.stderr()
 
 
 def test_referral_ttl_then_new_target(mount, dfs):
