@@ -47,7 +47,7 @@ struct watch {
 	uint64_t key_id;   /* immutable: its first 8 bytes, the key in pcache.dleases */
 	uint32_t lstate;   /* immutable: the directory lease granted (SMB2_LEASE_*), 0: the watch alone */
 	/* pcache.lock: */
-	unsigned refs;	  /* the table, pcache.dleases, the request in flight, each queued job */
+	unsigned refs;	  /* the table, pcache.dleases, the request in flight, each queued job, watch_start */
 	bool in_dleases;  /* in pcache.dleases */
 	bool broken;	  /* its lease break arrived: what it covered is no longer trusted, it ends soon */
 	bool ending;	  /* no new request: evicted, stopping, or failed */

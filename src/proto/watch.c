@@ -362,7 +362,9 @@ static int watch_start(struct pcache *pc, const char *path)
 			g_hash_table_remove(pc->watches, path);
 			watch_put_locked(pc, other);
 		}
-		w->refs = 1; /* the table's */
+		/* The table's, and ours: from the unlock on, another thread may end w (evicted, closed under a
+		 * rename, stopping) and drop the table's. */
+		w->refs = 2;
 		w->hashed = true;
 		w->used_ms = now_ms();
 		g_hash_table_insert(pc->watches, w->path, w);
@@ -385,11 +387,15 @@ static int watch_start(struct pcache *pc, const char *path)
 	stat_add(&cl->st.watches_started, 1);
 	if (w->lstate)
 		stat_add(&cl->st.dirleases_granted, 1);
-	if (watch_submit(pc, w) < 0) {
+	/* The first request fails when the connection went after the open (no done will run): the watch
+	 * ends, and the table's reference with it; ours frees it. */
+	rc = watch_submit(pc, w) < 0 ? 0 : 1;
+	if (rc == 0)
 		watch_end(pc, w);
-		return 0;
-	}
-	return 1;
+	pthread_mutex_lock(&pc->lock);
+	watch_put_locked(pc, w);
+	pthread_mutex_unlock(&pc->lock);
+	return rc;
 }
 
 /* The least recently used live watch, to make room; NULL if none. */
