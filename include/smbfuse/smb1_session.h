@@ -27,6 +27,9 @@ struct smb1_sess_opts {
 	bool no_ext_sec; /* do not offer extended security (tests the plain challenge/response) */
 	/* Send TREE_CONNECT_ANDX on its own rather than chained to the last SESSION_SETUP_ANDX. */
 	bool no_chain;
+	/* The server spoke SMB1 to this mount before (a reconnect): a connection reset before the negotiate
+	 * reply is then the server going away, not its refusal of SMB1. */
+	bool spoke_smb1;
 	/* Oplock breaks (smb1_conn_cfg.on_unsolicited: the receive thread, no blocking); NULL: dropped. */
 	void (*on_unsolicited)(void *arg, const uint8_t *msg, size_t n);
 	void *arg;

@@ -48,6 +48,7 @@ int link_build(struct smb1_state *st, struct s1link **out, char *errbuf, size_t 
 	struct smb1_sess_opts o = st->opts;
 	o.on_unsolicited = on_break;
 	o.arg = l; /* outlives its receive thread: link_free joins it */
+	o.spoke_smb1 = st->gen > 0; /* a rebuild: the first link negotiated SMB1 */
 	int rc = smb1_sess_new(&st->cfg, &o, &l->s, errbuf, errlen);
 	if (rc < 0) {
 		free(l);

@@ -197,7 +197,8 @@ static int do_negotiate(struct smb1_sess *s, uint8_t **rsp, size_t *rsp_len, str
 		rc = -EPROTONOSUPPORT;
 	else if (rc == 0)
 		rc = smb1_negotiate_rsp_decode(*rsp, *rsp_len, r);
-	if (rc == -ECONNRESET || rc == -EPROTONOSUPPORT) {
+	/* Samba without SMB1 drops the connection at an SMB1 negotiate; one that spoke it before went away. */
+	if ((rc == -ECONNRESET && !s->opts.spoke_smb1) || rc == -EPROTONOSUPPORT) {
 		sess_set_err(errbuf, errlen,
 			     "%s refused SMB1 (NT LM 0.12): the server speaks only SMB2 or later; "
 			     "mount without vers=1.0",
