@@ -14,13 +14,18 @@
     file (the local file with its caches dropped: smbclient cannot read at an offset), `cp` of the
     --size-mib file within the share (copy_file_range: server-side copy; the local cp is warm);
   * with --big, `ls -l` of 50,000 files, cold and warm, and the daemon's RSS after it;
+  * the FUSE peers (--peers, default rclone,smbnetfs; tools/bench_peers.py says how each is mounted): the
+    sequential write and read and the metadata rows above (ls -l cold and warm, stat, cat, find, touch,
+    rm -rf, untar) through a fresh `rclone mount` (its SMB backend) and a fresh smbnetfs mount
+    (libsmbclient) of the same share, each result checked on the share; a peer not installed is skipped
+    with a line saying so (Debian: apt-get install rclone smbnetfs);
 
-printed side by side with ratios and the SMB requests each smbfuse row sent (smbfuse --stats), each the
-median of the passes with their range, and the load average of each pass. Page caches are dropped
-before every read and listing when running as root (echo 3 > /proc/sys/vm/drop_caches); every write
-goes to a fresh file name.
+printed side by side with ratios (the peers' table: smbfuse against the best peer of each row) and the SMB
+requests each smbfuse row sent (smbfuse --stats), each the median of the passes with their range, and the
+load average of each pass. Page caches are dropped before every read and listing when running as root
+(echo 3 > /proc/sys/vm/drop_caches); every write goes to a fresh file name.
 
-  tools/bench.py [--size-mib 1024] [--files 2000] [--passes 2] [--big] [--binary PATH]
+  tools/bench.py [--size-mib 1024] [--files 2000] [--passes 2] [--big] [--binary PATH] [--peers LIST]
 
 $BENCH_OPTS adds mount options to every smbfuse mount (for example BENCH_OPTS=vers=3.1.1,cache=none).
 
@@ -44,6 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 import smbfixture as sf  # noqa: E402
+import bench_peers  # noqa: E402
 
 MiB = 1 << 20
 
@@ -175,9 +181,10 @@ def fill(d, files, data=lambda i: b"", owner=None):
 
 
 def make_tarball(path, dirs=30, per_dir=100):
-    """A tar of dirs x per_dir small files (0 to 4 KiB of random bytes) in dirs directories."""
+    """A tar of dirs x per_dir small files (0 to 4 KiB of random bytes) in dirs directories: (files,
+    their bytes)."""
     rng = random.Random(16)
-    now = time.time()
+    now, total = time.time(), 0
     with tarfile.open(path, "w") as t:
         for d in range(dirs):
             info = tarfile.TarInfo(f"t{d:02d}")
@@ -185,10 +192,11 @@ def make_tarball(path, dirs=30, per_dir=100):
             t.addfile(info)
             for i in range(per_dir):
                 data = rng.randbytes(rng.randrange(4097))
+                total += len(data)
                 info = tarfile.TarInfo(f"t{d:02d}/f{i:03d}")
                 info.size, info.mode, info.mtime = len(data), 0o644, now
                 t.addfile(info, io.BytesIO(data))
-    return dirs * per_dir
+    return dirs * per_dir, total
 
 
 def random_reads(path, seed, n=RANDOM_READS, size=RANDOM_MIB * MiB):
@@ -213,6 +221,10 @@ def count_files(d):
     return sum(len(files) for _, _, files in os.walk(d))
 
 
+def tree_bytes(d):
+    return sum(os.path.getsize(os.path.join(top, f)) for top, _, files in os.walk(d) for f in files)
+
+
 class Bench:
     """One run: the server, the files made once, and each pass's figures."""
 
@@ -226,6 +238,9 @@ class Bench:
         self.rss = []  # (VmRSS, VmHWM) after the warm ls -l of 50,000 files, one per pass
         self.loads = []
         self.mounts = []
+        self.peer_mounts = []  # bench_peers.PeerMount, every one made (unmounted after its row)
+        self.peer_failures = []
+        self.settled = collections.defaultdict(list)  # (kind, peer) -> seconds until the share held the result
 
     def mount(self):
         m = sf.Mount(self.server, self.base / f"mnt{len(self.mounts)}", binary=self.binary, workdir=self.base,
@@ -283,7 +298,7 @@ class Bench:
         (share / "reread.bin").write_bytes(os.urandom(64 * MiB))
         for p in ("rand.bin", "reread.bin"):
             os.chown(share / p, *self.owner)
-        self.files_in_tar = make_tarball(self.base / "untar.tar")
+        self.files_in_tar, self.tar_bytes = make_tarball(self.base / "untar.tar")
         return src
 
     def smbclient_pass(self, p, src):
@@ -347,6 +362,81 @@ class Bench:
         for d in (f"touch-{p}", f"untar-{p}", f"cp-{p}.bin"):
             shutil.rmtree(local / d) if (local / d).is_dir() else os.unlink(local / d)
 
+    def prepare_trees(self, tag):
+        """The share's directories of tree_commands(tag, ...): (the tarball, {kind: the directory to warm})."""
+        share = self.share
+        for d in (f"touch-{tag}", f"untar-{tag}"):
+            (share / d).mkdir()
+            os.chown(share / d, *self.owner)
+        fill(share / f"rm-{tag}", names(self.args.files), lambda i: b"x" * (i % 500), self.owner)
+        tarball = self.base / "untar.tar"
+        read_file(tarball)
+        return tarball, {"find": "tree", "touch": f"touch-{tag}", "rm": f"rm-{tag}", "untar": f"untar-{tag}"}
+
+    def tree_done(self, tag):
+        """{kind: a check that the share (the server's directory) holds the result of tree_commands(tag)},
+        for the kinds that change the tree (find checks its own output)."""
+        share = self.share
+        return {"touch": lambda: count_files(share / f"touch-{tag}") == self.args.files,
+                "rm": lambda: not (share / f"rm-{tag}").exists(),
+                "untar": lambda: count_files(share / f"untar-{tag}") == self.files_in_tar
+                and tree_bytes(share / f"untar-{tag}") == self.tar_bytes}
+
+    def peer_fresh(self, peer, kind, warm, fn, done=None, then=None):
+        """fn(the share's directory in the mount) on a fresh mount of peer against a warm server
+        (warm_server(warm)), timed as (kind, peer.name); then done() (the share holds the result) polled, and
+        for a peer that writes back later, the time until it held as settled; then then(that directory) on
+        the same mount. Unmounted however it ends."""
+        m = peer.mount(self.base / f"{peer.name}-mnt{len(self.peer_mounts)}",
+                       bench_peers.peer_workdir(self.base, peer.name))
+        self.peer_mounts.append(m)
+        try:
+            m.wait_ready()
+            warm_server(warm) if warm else drop_caches()
+            t0 = time.monotonic()
+            self.time(kind, peer.name, lambda: fn(m.root))
+            if done:
+                sf.wait_until(done, 600, interval=0.05, what=f"the share to hold {kind}'s result ({peer.name})")
+                if peer.settles:
+                    self.settled[(kind, peer.name)].append(time.monotonic() - t0)
+            if then:
+                then(m.root)
+        finally:
+            rc = m.unmount()
+            shutil.rmtree(m.log.with_suffix(".cache"), ignore_errors=True)
+        if rc != 0:
+            print(f"bench: {peer.name} exited {rc} at unmount: {m.log_tail()[-500:]}", flush=True)
+
+    def peer_pass(self, peer, p, src):
+        """The sequential write and read and the metadata rows through fresh mounts of peer."""
+        a, share, size = self.args, self.share, self.size
+        name = f"{peer.name}-{p}.bin"
+        self.peer_fresh(peer, "write", None, lambda r: copy_file(src, r / name),
+                        lambda: (share / name).exists() and os.path.getsize(share / name) == size)
+        n = []
+        self.peer_fresh(peer, "read", share / name, lambda r: n.append(read_file(r / name)))
+        if n[0] != size:
+            raise RuntimeError(f"{peer.name} read {n[0]} bytes, expected {size}")
+        os.unlink(share / name)
+
+        def ls(r):
+            if run(["ls", "-l", str(r / "dir2000")], out=True).count("file-") != a.files:
+                raise RuntimeError(f"ls -l through {peer.name} did not list every file")
+        # warm: the same listing again on the same mount
+        self.peer_fresh(peer, "ls", share / "dir2000", ls,
+                        then=lambda r: self.time("ls_warm", peer.name, lambda: ls(r)))
+        self.peer_fresh(peer, "stat", share / "dir2000", lambda r: run(["stat", *names(a.files)], cwd=r / "dir2000"))
+        self.peer_fresh(peer, "cat500", share / "small500",
+                        lambda r: run(["cat", *[str(r / "small500" / s) for s in names(500, "s{:03d}")]]))
+        tag = f"{p}-{peer.name}"
+        tarball, warm = self.prepare_trees(tag)
+        done = self.tree_done(tag)
+        for kind in warm:
+            self.peer_fresh(peer, kind, share / warm[kind],
+                            lambda r: self.tree_commands(tag, r, tarball)[kind](), done.get(kind))
+        for d in (f"touch-{tag}", f"untar-{tag}"):
+            shutil.rmtree(share / d)
+
     def smbfuse_pass(self, p, src):
         a, share = self.args, self.share
         name = f"smbfuse-{p}.bin"
@@ -379,20 +469,13 @@ class Bench:
         # Small files: one cat of 500 files of 4 KiB named on its command line.
         self.fresh("cat500", share / "small500",
                    lambda mp: run(["cat", *[str(mp / "small500" / s) for s in names(500, "s{:03d}")]]))
-        for d in (f"touch-{p}", f"untar-{p}"):
-            (share / d).mkdir()
-            os.chown(share / d, *self.owner)
-        fill(share / f"rm-{p}", names(a.files), lambda i: b"x" * (i % 500), self.owner)
-        tarball = self.base / "untar.tar"
-        read_file(tarball)
-        warm = {"find": "tree", "touch": f"touch-{p}", "rm": f"rm-{p}", "untar": f"untar-{p}"}
+        tarball, warm = self.prepare_trees(p)
         for kind in warm:
             # tree_commands of this mount: each fresh() gets its own mount point
             self.fresh(kind, share / warm[kind], lambda mp: self.tree_commands(p, mp, tarball)[kind]())
-        if count_files(share / f"touch-{p}") != a.files or count_files(share / f"untar-{p}") != self.files_in_tar:
-            raise RuntimeError("touch or untar through smbfuse did not make every file")
-        if (share / f"rm-{p}").exists():
-            raise RuntimeError("rm -rf through smbfuse left the directory")
+        for kind, done in self.tree_done(p).items():
+            if not done():
+                raise RuntimeError(f"{kind} through smbfuse: the share does not hold the result")
         self.fresh("random", share / "rand.bin", lambda mp: random_reads(mp / "rand.bin", p))
         self.fresh("cp", share / name, lambda mp: run(["cp", str(mp / name), str(mp / f"cp-{p}.bin")]))
         if os.path.getsize(share / f"cp-{p}.bin") != self.size:
@@ -487,6 +570,50 @@ def report(b, have_fuse, can_drop):
               ", ".join(f"{r:.1f} MiB (peak {h:.1f})" for r, h in b.rss))
 
 
+def report_peers(b, peers):
+    """smbfuse against the FUSE peers (and smbclient for the transfers), row by row: medians in seconds,
+    and the ratio to the best (fastest) peer of the row."""
+    if not peers:
+        return
+    a, t = b.args, b.times
+    files = f"{a.files:,}"
+
+    def med(kind, who):  # smbclient is a peer of the transfers only: its ls is not an ls -l of a file system
+        v = t.get((kind, who)) if who != "smbclient" or kind in ("write", "read") else None
+        return statistics.median(v) if v else None
+
+    def cell(v):
+        return f"{v:>10.3f}" if v is not None else f"{'-':>10}"
+    cols = ["smbfuse"] + [p.name for p in peers] + ["smbclient"]
+    settle = [p.name for p in peers if p.settles]
+    print()
+    print("smbfuse against the peers, seconds (median of the passes); " +
+          "; ".join(f"{p.name}: {p.version}, {p.options}" for p in peers))
+    print(f"{'':36}" + "".join(f"{c:>10}" for c in cols) + "".join(f"{c + '*':>10}" for c in settle) +
+          f"{'best peer':>11}{'smbfuse vs best':>17}")
+    rows = [("write", f"sequential write {a.size_mib} MiB"), ("read", f"sequential read {a.size_mib} MiB"),
+            ("ls", f"ls -l of {files} files, cold"), ("ls_warm", f"ls -l of {files} files, warm"),
+            ("stat", f"stat of {files} names, cold"), ("cat500", "cat of 500 x 4 KiB, cold"),
+            ("find", "find over 5,000 files in 50 dirs"), ("touch", f"touch of {files} new files"),
+            ("rm", f"rm -rf of {files} files"), ("untar", f"untar of {b.files_in_tar:,} files in 30 dirs")]
+    for kind, label in rows:
+        cells = "".join(cell(med(kind, c)) for c in cols)
+        cells += "".join(cell(statistics.median(b.settled[(kind, c)]) if b.settled.get((kind, c)) else None)
+                         for c in settle)
+        best = min(((med(kind, c), c) for c in cols[1:] if med(kind, c) is not None), default=(None, "-"))
+        ours = med(kind, "smbfuse")
+        r = f"{best[0] / ours:.2f}x" if best[0] is not None and ours else "-"
+        print(f"{label:36}{cells}{best[1]:>11}{r:>17}")
+    print("(smbfuse vs best > 1: smbfuse is faster than every peer of the row; each peer row on a fresh mount "
+          "of its own, the warm ls on the cold one's mount)")
+    if settle:
+        print(f"(* {', '.join(settle)}: until the share held the whole result, from the command's start: "
+              "it writes back from its local cache after the command returns; the ratio is against the "
+              "command's own time, the stricter comparison for smbfuse)")
+    for f in b.peer_failures:
+        print(f"peer failed: {f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mib", type=int, default=1024)
@@ -495,6 +622,8 @@ def main():
     ap.add_argument("--big", action="store_true", help="also ls -l of 50,000 files (and the daemon's RSS)")
     ap.add_argument("--binary", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--peers", default=",".join(c.name for c in bench_peers.PEERS),
+                    help="the FUSE peers to measure, comma-separated, or none (default: %(default)s)")
     args = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -509,8 +638,10 @@ def main():
     if not can_drop:
         print("bench: cannot drop page caches; read figures may come from memory", flush=True)
     print(f"bench: load average at the start: {load()}", flush=True)
+    peers = []
     try:
         server.start()
+        peers = bench_peers.installed_peers(server, [n for n in args.peers.split(",") if n and n != "none"])
         src = b.make_files()
         for p in range(args.passes):
             t0 = time.monotonic()
@@ -518,6 +649,12 @@ def main():
             b.local_pass(p, src)
             if have_fuse:
                 b.smbfuse_pass(p, src)
+            for peer in peers:
+                try:
+                    b.peer_pass(peer, p, src)
+                except Exception as e:  # one peer's failure leaves the others and smbfuse's figures
+                    b.peer_failures.append(f"{peer.name} (pass {p + 1}): {e}")
+                    print(f"bench: peer {b.peer_failures[-1]}", flush=True)
             b.loads.append(load())
             print(f"bench: pass {p + 1} took {time.monotonic() - t0:.0f} s (load {b.loads[-1]})", flush=True)
         for m in b.mounts:
@@ -526,12 +663,15 @@ def main():
     finally:
         for m in b.mounts:
             m.kill()
+        for m in b.peer_mounts:
+            m.unmount()
         server.stop()
         if args.keep:
             print(f"bench: kept {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
     report(b, have_fuse, can_drop)
+    report_peers(b, peers)
     return 0 if have_fuse else 1
 
 
