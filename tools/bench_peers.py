@@ -138,7 +138,7 @@ def installed_peers(server, only=None):
         if only is not None and cls.name not in only:
             continue
         if shutil.which(cls.name) is None:
-            print(f"bench: peer {cls.name}: not installed (apt-get install {cls.package}); its column is empty",
+            print(f"bench: peer {cls.name}: not installed (apt-get install {cls.package}); skipped",
                   flush=True)
             continue
         peers.append(cls(server))
