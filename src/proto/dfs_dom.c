@@ -8,7 +8,17 @@
  * root servers, connected as for a standalone root (dfs_mount.c). We are not joined to a domain and keep
  * no DomainCache filled at start-up, so the source's host is asked the DC referral of its own name at
  * mount: a DC answers it for its domain's NetBIOS and DNS names (Samba: dfs_server_ad.c), every other
- * server refuses it, and the source is then mounted as a server. An IP address is never a domain.
+ * server refuses it, and the source is then mounted as a server. An IP address is never a domain. Over
+ * SMB1 (vers=1.0, an SMB1-only server) the DC referral is TRANS2_GET_DFS_REFERRAL on an IPC$ session of
+ * its own; the mount's own SMB1 session is not asked (it has one tree), so there only the DC locator, the
+ * cache and a missing share lead to the domain's DCs.
+ *
+ * A DNS name is first given to the DC locator (as Windows' DsGetDcName does, without SMB): its DNS SRV
+ * records _ldap._tcp.dc._msdcs.DOMAIN (MS-ADTS 6.3.6.1; every DC of an AD registers them, where
+ * _ldap._tcp.DOMAIN and _kerberos._tcp.DOMAIN also name LDAP servers and KDCs that are no DC) in RFC 2782's
+ * order, and the DC referral goes to the first of those hosts that answers, by its host name: a Kerberos
+ * logon then asks for cifs/<DC's host name>, which every DC has, where cifs/DOMAIN exists on none. With no
+ * SRV record (a NetBIOS name, no such domain, no DNS), the host is asked as before.
  *
  * The DCs are asked in the referral's order; the next one when connecting to one fails (3.1.5.1). A DC
  * that answers the root referral with an error ends the mount: its domain has no such namespace. DC lists
@@ -22,6 +32,7 @@
 #include <strings.h>
 
 #include "dfs_i.h"
+#include "smbfuse/dnssrv.h"
 #include "smbfuse/dfs.h"
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
@@ -94,6 +105,11 @@ int dfs_dcs_from_rsp(const char *domain, const uint8_t *p, size_t n, struct dfs_
 	}
 	out->ttl = d->ttl;
 	return 0;
+}
+
+int dfs_dcs_decode(const char *domain, const uint8_t *p, size_t n, void *out)
+{
+	return dfs_dcs_from_rsp(domain, p, n, out);
 }
 
 /* ---- the DC lists of the domains this process has resolved, each until its TTL ---- */
@@ -219,10 +235,25 @@ static int domain_dcs(const struct smb_client_cfg *cfg, const char *req, bool as
 	return dcs_answer(rc, req, out, errbuf, errlen);
 }
 
-/* The root referral of root ("\\DOMAIN\\namespace") from the first DC that can be reached. */
-static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs *dcs, const char *root,
-			 struct dfs_ref *ref, char *errbuf, size_t errlen)
+/* The root referral of root on ipc, a session on the DC dc (freed here). */
+static int root_on(struct dfs_ipc *ipc, const char *dc, const char *root, struct dfs_ref *ref, char *errbuf,
+		   size_t errlen)
 {
+	int rc = dfs_ipc_referral(ipc, root, ref);
+	dfs_ipc_free(ipc);
+	if (rc < 0 && errbuf)
+		snprintf(errbuf, errlen, "\\%s: the domain controller %s has no referral for it: %s", root, dc,
+			 rc == -EOPNOTSUPP ? "a name list" : strerror(-rc));
+	return rc;
+}
+
+/* The root referral of root ("\\DOMAIN\\namespace") from the first DC that can be reached; have (taken,
+ * may be NULL): a session already open on the DC have_name, which is asked instead. */
+static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs *dcs, struct dfs_ipc *have,
+			 const char *have_name, const char *root, struct dfs_ref *ref, char *errbuf, size_t errlen)
+{
+	if (have)
+		return root_on(have, have_name, root, ref, errbuf, errlen);
 	int rc = -EHOSTDOWN;
 	for (unsigned i = 0; i < dcs->n; i++) {
 		struct smb_client_cfg c = *cfg;
@@ -230,14 +261,8 @@ static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs 
 		c.host = dcs->names[i];
 		c.addr = NULL; /* ip= named the domain's server, not each DC */
 		rc = dfs_ipc_open(&c, &ipc, errbuf, errlen);
-		if (rc == 0) {
-			rc = dfs_ipc_referral(ipc, root, ref);
-			dfs_ipc_free(ipc);
-			if (rc < 0 && errbuf)
-				snprintf(errbuf, errlen, "\\%s: the domain controller %s has no referral for it: %s", root,
-					 dcs->names[i], rc == -EOPNOTSUPP ? "a name list" : strerror(-rc));
-			return rc;
-		}
+		if (rc == 0)
+			return root_on(ipc, dcs->names[i], root, ref, errbuf, errlen);
 		if (rc == -ENOMEM || rc == -EINTR)
 			return rc;
 		if (i + 1 < dcs->n)
@@ -255,18 +280,19 @@ static int root_from_dcs(const struct smb_client_cfg *cfg, const struct dfs_dcs 
 /* "\\DOMAIN" and "\\DOMAIN\\namespace" of cfg's source; false when its host cannot be a domain. */
 static bool domain_names(const struct smb_client_cfg *cfg, char req[260], char root[520])
 {
-	if (host_is_address(cfg->host) || !cfg->share || !*cfg->share ||
-	    (cfg->min_dialect == SMB_DIALECT_SMB1 && cfg->max_dialect == SMB_DIALECT_SMB1))
+	if (host_is_address(cfg->host) || !cfg->share || !*cfg->share)
 		return false;
 	return (size_t)snprintf(req, 260, "\\%s", cfg->host) < 260 &&
 	       (size_t)snprintf(root, 520, "\\%s\\%s", cfg->host, cfg->share) < 520;
 }
 
-/* Mount root, the namespace of cfg, through the DCs of its domain (freed here). */
+/* Mount root, the namespace of cfg, through the DCs of its domain (freed here); have: as root_from_dcs. */
 static int domain_mount(const struct smb_client_cfg *cfg, const char *root, struct dfs_dcs *dcs,
-			struct smb_client **out, char *errbuf, size_t errlen)
+			struct dfs_ipc *have, const char *have_name, struct smb_client **out, char *errbuf,
+			size_t errlen)
 {
 	if (cfg->nodfs) {
+		dfs_ipc_free(have);
 		if (errbuf)
 			snprintf(errbuf, errlen, "\\%s is a domain-based DFS namespace (%s is a domain), not followed with "
 				 "nodfs: mount a share of a server, e.g. //%s/%s", root, cfg->host, dcs->names[0], cfg->share);
@@ -274,7 +300,7 @@ static int domain_mount(const struct smb_client_cfg *cfg, const char *root, stru
 		return -EREMOTE;
 	}
 	struct dfs_ref ref;
-	int rc = root_from_dcs(cfg, dcs, root, &ref, errbuf, errlen);
+	int rc = root_from_dcs(cfg, dcs, have, have_name, root, &ref, errbuf, errlen);
 	dfs_dcs_free(dcs);
 	if (rc == 0 && ref.consumed != strlen(root)) {
 		if (errbuf)
@@ -304,6 +330,66 @@ static int domain_mount(const struct smb_client_cfg *cfg, const char *root, stru
 	return rc;
 }
 
+/* ---- the DC locator: a DNS domain's DCs from its SRV records ---- */
+
+/* The DC hosts of DNS name domain from _ldap._tcp.dc._msdcs.<domain>, in RFC 2782's order; 0 and none for
+ * a name with no such records (or no DNS, or no '.': a NetBIOS name has none). */
+static int locate_dcs(const char *domain, struct dns_srv *v, unsigned max)
+{
+	char q[300];
+	if (!strchr(domain, '.') || (size_t)snprintf(q, sizeof(q), "_ldap._tcp.dc._msdcs.%s", domain) >= sizeof(q))
+		return 0;
+	int n = dns_srv_lookup(q, v, max);
+	if (n <= 0)
+		log_info("DFS: no DNS SRV record %s (%s): asking %s itself for a DC referral", q,
+			 n == 0 ? "none" : n == -EAGAIN ? "no DNS server answers" : "a malformed answer", domain);
+	else
+		log_info("DFS: DC locator: %s names %d host%s, first %s", q, n, n > 1 ? "s" : "", v[0].target);
+	return n < 0 ? 0 : n;
+}
+
+/* Mount cfg's source through the DCs that the DC locator finds for its host: the DC referral of req
+ * ("\\DOMAIN") from the first of them that answers, then the root referral of root on the same session.
+ * 1 when the locator finds none or none answers (the caller asks the host itself, as before). */
+static int located_mount(const struct smb_client_cfg *cfg, const char *req, const char *root,
+			 struct smb_client **out, char *errbuf, size_t errlen)
+{
+	struct dns_srv v[DNS_SRV_MAX];
+	int n = locate_dcs(cfg->host, v, DNS_SRV_MAX);
+	for (int i = 0; i < n; i++) {
+		struct smb_client_cfg c = *cfg;
+		struct dfs_ipc *ipc;
+		c.host = v[i].target;
+		c.addr = NULL; /* ip= names the domain's server, not its DCs */
+		int rc = dfs_ipc_open(&c, &ipc, errbuf, errlen);
+		/* A refused logon or ticket would be refused by every DC of the domain, and each try counts
+		 * against an account lockout: it ends the mount. */
+		if (rc == -ENOMEM || rc == -EINTR || rc == -EACCES || rc == -EPERM || rc == -EKEYEXPIRED ||
+		    rc == -EKEYREJECTED || rc == -ENOKEY)
+			return rc;
+		if (rc < 0) {
+			log_warn("DFS: domain controller %s of %s (DNS SRV) failed (%s)%s%s", v[i].target, cfg->host,
+				 errbuf && *errbuf ? errbuf : strerror(-rc), i + 1 < n ? ": trying " : "",
+				 i + 1 < n ? v[i + 1].target : "");
+			continue;
+		}
+		struct dfs_dcs dcs;
+		rc = dcs_answer(dfs_ipc_dcs(ipc, req, &dcs), req, &dcs, errbuf, errlen);
+		if (rc == 0)
+			return domain_mount(cfg, root, &dcs, ipc, v[i].target, out, errbuf, errlen);
+		dfs_ipc_free(ipc);
+		if (rc < 0)
+			return rc;
+		log_warn("DFS: %s, a domain controller of %s in DNS, has no DC referral for it", v[i].target, cfg->host);
+	}
+	if (n > 0)
+		log_warn("DFS: none of the %d domain controllers of %s in DNS answers: asking %s itself", n, cfg->host,
+			 cfg->host);
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	return 1;
+}
+
 int dfs_domain_resolve(const struct smb_client_cfg *cfg, bool ask, struct smb_client **out, char *errbuf,
 		       size_t errlen)
 {
@@ -313,7 +399,9 @@ int dfs_domain_resolve(const struct smb_client_cfg *cfg, bool ask, struct smb_cl
 		return 1;
 	struct dfs_dcs dcs;
 	int rc = domain_dcs(cfg, req, ask, &dcs, errbuf, errlen);
-	return rc != 0 ? rc : domain_mount(cfg, root, &dcs, out, errbuf, errlen);
+	if (rc == 1 && !ask)
+		return located_mount(cfg, req, root, out, errbuf, errlen);
+	return rc != 0 ? rc : domain_mount(cfg, root, &dcs, NULL, NULL, out, errbuf, errlen);
 }
 
 /* The mount's own session asks: one IPC$ tree connect and one IOCTL on the connection the mount already
@@ -323,12 +411,12 @@ int dfs_domain_check(const struct smb_client_cfg *cfg, struct sess *s, struct sm
 {
 	char req[260], root[520];
 	if (!domain_names(cfg, req, root) || !s)
-		return 0; /* over SMB1 DC referrals are not asked: its server is taken for a server */
+		return 0; /* an SMB1 session has one tree, no IPC$ beside it: the locator and the cache only */
 	struct dfs_dcs dcs;
 	int rc = dcs_answer(dfs_sess_dcs(s, req, &dcs), req, &dcs, errbuf, errlen);
 	if (rc == 1)
 		return 0;
 	smb_client_free(*cl);
 	*cl = NULL;
-	return rc < 0 ? rc : domain_mount(cfg, root, &dcs, cl, errbuf, errlen);
+	return rc < 0 ? rc : domain_mount(cfg, root, &dcs, NULL, NULL, cl, errbuf, errlen);
 }

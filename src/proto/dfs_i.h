@@ -33,6 +33,10 @@ void dfs_ref_free(struct dfs_ref *r);
  * domain-based namespace, which needs its domain controllers).
  */
 int dfs_ref_from_rsp(const char *path, const uint8_t *p, size_t n, struct dfs_ref *out);
+/* A decoder of a referral answer, as the transports take it: dfs_ref_decode is dfs_ref_from_rsp,
+ * dfs_dcs_decode dfs_dcs_from_rsp (out their struct). */
+typedef int dfs_decode_fn(const char *path, const uint8_t *p, size_t n, void *out);
+dfs_decode_fn dfs_ref_decode, dfs_dcs_decode;
 
 /* A server's referral service: a session on its IPC$ (smb2_dfs.c), opened once and kept; SMB1 when the
  * mount says vers=1.0 or the server speaks nothing else. */
@@ -49,6 +53,9 @@ int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
  * logged, for an answer whose TRANS2 framing does not decode); whether SMB1 client cl's tree is a DFS share. */
 struct smb1_sess;
 int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out);
+/* The DC referral of domain ("\\DOMAIN") on s, as dfs_ipc_dcs (declared below). */
+struct dfs_dcs;
+int smb1_dfs_dcs(struct smb1_sess *s, const char *domain, struct dfs_dcs *out);
 bool smb1_client_in_dfs(struct smb_client *cl);
 
 /* ---- domain-based namespaces (dfs_dom.c): \\DOMAIN\namespace through the domain's DCs ---- */
@@ -65,16 +72,17 @@ void dfs_dcs_free(struct dfs_dcs *d);
  * -ENOENT when the answer is no DC referral for it (a server, not a domain: no name list entry naming the
  * domain), -EPROTO (logged) when it does not decode or lists no usable name. */
 int dfs_dcs_from_rsp(const char *domain, const uint8_t *p, size_t n, struct dfs_dcs *out);
-/* smb2_dfs.c: the DC referral of domain ("\\DOMAIN"): 0 and *out (dfs_dcs_free), or a negative errno
- * (the server's refusal, -ENOENT, -EPROTO as dfs_dcs_from_rsp). */
+/* smb2_dfs.c: the DC referral of domain ("\\DOMAIN"), over SMB1 too: 0 and *out (dfs_dcs_free), or a
+ * negative errno (the server's refusal, -ENOENT, -EPROTO as dfs_dcs_from_rsp). */
 int dfs_ipc_dcs(struct dfs_ipc *ipc, const char *domain, struct dfs_dcs *out);
 /* The same on a further IPC$ tree of session s (sess_tree_new), disconnected afterwards. */
 int dfs_sess_dcs(struct sess *s, const char *domain, struct dfs_dcs *out);
 /* dfs_dom.c: when cfg->host names a domain (its DC referral lists DCs), mount cfg's namespace through
  * them: 0 and *out as smb_client_new, or a negative errno with errbuf; 1 when cfg->host is no domain
  * (the caller connects it as a server). With cfg->nodfs a domain is refused (-EREMOTE). ask: false
- * consults only the DC lists cached from earlier answers; true asks the host on an IPC$ session of its
- * own. */
+ * consults the DC lists cached from earlier answers, then the DC locator (DNS SRV records of the host's
+ * name) and the DC referral of the DCs it names, by their host names; true consults the cache and asks
+ * the host itself on an IPC$ session of its own. */
 int dfs_domain_resolve(const struct smb_client_cfg *cfg, bool ask, struct smb_client **out, char *errbuf,
 		       size_t errlen);
 /* dfs_dom.c: *cl is the mount of cfg's share on cfg->host and s its SMB2 session (NULL over SMB1); when that

@@ -92,3 +92,8 @@ int dfs_ref_from_rsp(const char *path, const uint8_t *p, size_t n, struct dfs_re
 		out->ttl = 300; /* v1 has no TTL: the 5 minutes Windows uses by default */
 	return 0;
 }
+
+int dfs_ref_decode(const char *path, const uint8_t *p, size_t n, void *out)
+{
+	return dfs_ref_from_rsp(path, p, n, out);
+}

@@ -2,7 +2,7 @@
 /*
  * smb1_dfs.c - DFS over SMB1 (contract: dfs_i.h): TRANS2_GET_DFS_REFERRAL on the IPC$ tree of a session of
  * its own (MS-CIFS 3.2.4.20), REQ_GET_DFS_REFERRAL at level 4 and the same decoder as over SMB2
- * (dfs_ref.c); and whether a mounted SMB1 tree is a DFS share (TREE_CONNECT_ANDX OptionalSupport says
+ * (dfs_ref.c), also for the DC referral of a domain (dfs_dom.c); and whether a mounted SMB1 tree is a DFS share (TREE_CONNECT_ANDX OptionalSupport says
  * SMB_SHARE_IS_IN_DFS), which puts the router in front as SMB2_SHAREFLAG_DFS does.
  *
  * Paths on the DFS share itself stay share-relative, without SMB_FLAGS2_DFS, as over SMB2: smbd answers
@@ -27,7 +27,10 @@ bool smb1_client_in_dfs(struct smb_client *cl)
 	return cl->smb1 && (cl->smb1->cur->info.optional_support & SMB1_SHARE_IS_IN_DFS);
 }
 
-int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out)
+/* TRANS2_GET_DFS_REFERRAL for path, the answer's RESP_GET_DFS_REFERRAL handed to decode (the root/link or
+ * the DC decoder, as over SMB2). */
+static int trans2_referral(struct smb1_sess *s, const char *path,
+			   dfs_decode_fn *decode, void *out)
 {
 	struct smb1_sess_info si;
 	struct wbuf w;
@@ -35,7 +38,6 @@ int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out
 	size_t n = 0, len;
 	uint32_t st = STATUS_SUCCESS;
 	const uint8_t *data;
-	memset(out, 0, sizeof(*out));
 	smb1_sess_get_info(s, &si);
 	uint32_t room = si.max_buffer_size > TRANS2_OVERHEAD + 1024 ? si.max_buffer_size - TRANS2_OVERHEAD : 1024;
 	smb1_sess_req_init(s, &w, SMB1_COM_TRANSACTION2);
@@ -49,9 +51,21 @@ int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out
 		log_warn("server reply: the TRANS2_GET_DFS_REFERRAL answer for %s (%zu bytes) does not decode", path, n);
 		rc = -EIO;
 	} else if (rc == 0) {
-		rc = dfs_ref_from_rsp(path, data, len, out);
+		rc = decode(path, data, len, out);
 	}
 	free(rsp);
 	wbuf_free(&w);
 	return rc;
+}
+
+int smb1_dfs_referral(struct smb1_sess *s, const char *path, struct dfs_ref *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trans2_referral(s, path, dfs_ref_decode, out);
+}
+
+int smb1_dfs_dcs(struct smb1_sess *s, const char *domain, struct dfs_dcs *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trans2_referral(s, domain, dfs_dcs_decode, out);
 }

@@ -52,8 +52,7 @@ void dfs_ipc_free(struct dfs_ipc *ipc)
 }
 
 /* FSCTL_DFS_GET_REFERRALS for path, its answer handed to decode (the root/link or the DC decoder). */
-static int referral(struct dfs_ipc *ipc, const char *path, int (*decode)(const char *, const uint8_t *, size_t,
-									void *), void *out)
+static int referral(struct dfs_ipc *ipc, const char *path, dfs_decode_fn *decode, void *out)
 {
 	struct wbuf in;
 	struct conn_msg m = {0};
@@ -85,22 +84,12 @@ static int referral(struct dfs_ipc *ipc, const char *path, int (*decode)(const c
 	return rc;
 }
 
-static int ref_decode(const char *path, const uint8_t *p, size_t n, void *out)
-{
-	return dfs_ref_from_rsp(path, p, n, out);
-}
-
-static int dcs_decode(const char *path, const uint8_t *p, size_t n, void *out)
-{
-	return dfs_dcs_from_rsp(path, p, n, out);
-}
-
 int dfs_ipc_referral(struct dfs_ipc *ipc, const char *path, struct dfs_ref *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (ipc->s1)
 		return smb1_dfs_referral(ipc->s1, path, out);
-	return referral(ipc, path, ref_decode, out);
+	return referral(ipc, path, dfs_ref_decode, out);
 }
 
 int dfs_sess_dcs(struct sess *s, const char *domain, struct dfs_dcs *out)
@@ -113,7 +102,7 @@ int dfs_sess_dcs(struct sess *s, const char *domain, struct dfs_dcs *out)
 		log_dbg("DFS: no IPC$ tree to ask the DC referral of %s: %s", domain, err);
 		return rc == -ENOMEM || rc == -EINTR ? rc : -ENOENT;
 	}
-	rc = referral(&ipc, domain, dcs_decode, out);
+	rc = referral(&ipc, domain, dfs_dcs_decode, out);
 	sess_free(ipc.s);
 	return rc;
 }
@@ -121,8 +110,7 @@ int dfs_sess_dcs(struct sess *s, const char *domain, struct dfs_dcs *out)
 int dfs_ipc_dcs(struct dfs_ipc *ipc, const char *domain, struct dfs_dcs *out)
 {
 	memset(out, 0, sizeof(*out));
-	/* DC referrals over SMB1 are not asked: an SMB1-only server is taken for a server (dfs_dom.c). */
 	if (ipc->s1)
-		return -ENOENT;
-	return referral(ipc, domain, dcs_decode, out);
+		return smb1_dfs_dcs(ipc->s1, domain, out);
+	return referral(ipc, domain, dfs_dcs_decode, out);
 }

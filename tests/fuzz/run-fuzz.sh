@@ -76,6 +76,7 @@ seeds() {
 	fuzz_nb_* | fuzz_nbss_* | fuzz_nbns_* | fuzz_smb1_* | fuzz_smb_mp_*) seed_hex "$dir" "$v"/nb*.hex "$v"/smb1_*.hex ;;
 	fuzz_ntlmssp | fuzz_spnego) seed_hex "$dir" "$v"/spnego_*.hex "$v"/ntlm_*.hex ;;
 	fuzz_dcerpc) seed_hex "$dir" "$v"/dcerpc_*.hex ;;
+	fuzz_dnssrv) seed_hex "$dir" "$v"/dns_*.hex ;;
 	fuzz_ops_names) seed_hex "$dir" "$here"/ops_names/*.hex ;;
 	fuzz_rx*) seed_hex "$dir" "$here"/rx/*.hex ;;
 	fuzz_dfs_names) seed_hex "$dir" "$here"/dfs_names/*.hex ;;

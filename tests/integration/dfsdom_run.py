@@ -3,13 +3,19 @@ hosts file bound over /etc/hosts (the names an AD's DNS would give: the domain a
 mount are seen only here. Mounts argv's source with smbfuse -f in the DC's network namespace, lists and
 reads the paths asked, unmounts, and prints one JSON object: the mount's status and log, what was read.
 
+With DFSDOM_DNS=ZONE.json in the environment, a DNS server of the zone (dns_responder.py) runs in the DC's
+network namespace on 127.0.0.1:53, and a resolv.conf naming it is bound over /etc/resolv.conf; the JSON
+then also holds "dns": the queries it was asked.
+
 usage: dfsdom_run.py HOSTS NETNS SMBFUSE SOURCE MOUNTPOINT OPTIONS PATH...
 """
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 
 def mounted(mp):
@@ -19,6 +25,16 @@ def mounted(mp):
 
 def main(hosts, netns, binary, source, mp, opts, *paths):
     subprocess.run(["mount", "--bind", hosts, "/etc/hosts"], check=True)
+    dns = None
+    if os.environ.get("DFSDOM_DNS"):
+        conf = Path(tempfile.mkdtemp()) / "resolv.conf"
+        conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        subprocess.run(["mount", "--bind", str(conf), "/etc/resolv.conf"], check=True)
+        dns = subprocess.Popen(["nsenter", f"--net=/run/netns/{netns}", sys.executable,
+                                str(Path(__file__).with_name("dns_responder.py")), os.environ["DFSDOM_DNS"]],
+                               stdout=subprocess.PIPE, text=True)
+        if dns.stdout.readline().strip() != "ready":
+            raise SystemExit("dns_responder.py did not start")
     d = subprocess.Popen(["nsenter", f"--net=/run/netns/{netns}", binary, source, mp, "-f", "--verbose",
                           "-o", opts], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     out = {"mounted": False, "read": {}}
@@ -40,6 +56,9 @@ def main(hosts, netns, binary, source, mp, opts, *paths):
         d.kill()
         out["rc"] = d.wait()
     out["log"] = d.stderr.read()
+    if dns:
+        dns.kill()
+        out["dns"] = dns.communicate()[0].split("\n")
     print(json.dumps(out))
 
 

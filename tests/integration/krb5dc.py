@@ -161,6 +161,11 @@ class KrbDC:
             raise RuntimeError(f"samba exited {self.proc.returncode}: {(self.base / 'samba.out').read_text()[-2000:]}")
         # The KDC answers only once the DC has loaded its database: wait for a kinit to work.
         sf.wait_until(lambda: self.kinit(cache=self.base / "probe.cc", check=False) == 0, 60, 0.5, "the KDC")
+        # A logon maps the user through winbindd, which may come up after the KDC: a session set up
+        # before it fails (STATUS_INTERNAL_ERROR; the DC logs "Failed to generate session_info"), seen
+        # right after a restart. Wait until winbindd maps the test user.
+        sf.wait_until(lambda: subprocess.run(["wbinfo", "-i", f"{DOMAIN}\\{USER}"], capture_output=True,
+                                             timeout=10).returncode == 0, 60, 0.2, "the DC's winbindd")
         _stage("DC started", t0)
 
     def _listening(self, port):
