@@ -7,11 +7,12 @@ timed, with the SMB requests and FUSE requests it cost by kind (the mount's own 
 untar: `tar -x --no-same-owner` of --files small files in 3 directories (what tools/bench.py times);
 untar-owner: the same as root keeping owners and modes (fchown and fchmod after each file's times, as
 `tar -x` as root and `cp -p` do); touch: `touch` of --files new names in a listed directory; rm: `rm -rf`
-of a directory of --files files. $OPTS adds mount options (for example OPTS=cache=none,vers=1.0).
+of a directory of --files files; --samba422 for directory leases. $OPTS adds mount options (for example OPTS=cache=none,vers=1.0).
 """
 import argparse
 import io
 import os
+import shutil
 import random
 import subprocess
 import sys
@@ -48,12 +49,21 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("what", choices=["untar", "untar-owner", "touch", "rm"])
     ap.add_argument("--files", type=int, default=300)
+    ap.add_argument("--samba422", action="store_true",
+                    help="the Samba 4.22 chroot of tests/samba422/setup.sh (directory leases) instead of 4.17")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench_meta: run as root (smbd switches to the test user)")
     base = Path(tempfile.mkdtemp(prefix="smbfuse-bench-meta-"))
     base.chmod(0o755)
-    server = sf.SambaServer(base / "srv")
+    root = sf.samba422_root() if a.samba422 else None
+    if a.samba422 and root is None:
+        sys.exit(f"bench_meta: no Samba 4.22 chroot: run {sf.SAMBA422_SETUP}")
+    # A chroot's server keeps its files in the chroot's /tmp, where its smbd sees them.
+    srvdir = Path(tempfile.mkdtemp(prefix="smbfuse-bench-meta-", dir=Path(root) / "tmp")) if root else base / "srv"
+    if root:
+        srvdir.chmod(0o755)
+    server = sf.SambaServer(srvdir, root=root)
     server.start()
     opts = dict(o.split("=", 1) for o in os.environ.get("OPTS", "").split(",") if o)
     m = sf.Mount(server, base / "mnt", binary=a.binary, workdir=base, opts=opts)
@@ -87,6 +97,9 @@ def main():
     finally:
         m.unmount()
         server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+        if root:
+            shutil.rmtree(srvdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@
  *    keeps the listing (so a second `ls -l` costs no request), answers lookups of names that are not in it
  *    with ENOENT (negative cache), answers lookups of names that are from it while the listing is younger
  *    than actimeo, and gives names in it FS_WATCH_TIMEOUT. A change notification for a name
- *    (SMB_EV_ENTRY) drops the listing and that name's dentry and attributes; an overflow or the watch's end
+ *    (SMB_EV_ENTRY) takes that name out of what the listing answers (list_dirty; our own change of a
+ *    name does the same under a directory lease, and drops the listing without one) and drops that name's dentry and attributes; an overflow or the watch's end
  *    (SMB_EV_DIR) drops the listing and every dentry below the directory;
  *  - a reconnect (SMB_EV_ALL) drops everything.
  * cache=none turns all of it off: zero timeouts, no listing, no lease-backed timeouts.
@@ -34,6 +35,7 @@
 #include "smbfuse/log.h"
 #include "smbfuse/util.h"
 
+#define DIRTY_MAX 4096	      /* names a listing may have lost track of before it goes */
 #define FETCH_BACKOFF_MS 5000 /* listing.c: no listing for lookups after one that did not pay, for this long */
 #define CNT(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
@@ -66,9 +68,34 @@ void fs_cache_drop_locked(struct fs_inode *n)
 		g_ptr_array_unref(n->list);
 	if (n->list_idx)
 		g_hash_table_destroy(n->list_idx);
+	if (n->list_dirty)
+		g_hash_table_destroy(n->list_dirty);
 	n->list = NULL;
 	n->list_idx = NULL;
+	n->list_dirty = NULL;
 	n->dir_epoch++;
+}
+
+/* The listing of directory n no longer knows name; the other names keep what it says of them, as a change
+ * of one name is notified by itself (a `touch` of 2,000 new names in a listed directory: each lookup of the
+ * next name is answered absent without a request). dir_epoch moves, so a listing being fetched across the
+ * change is not stored. */
+static void forget_name_locked(struct fs_inode *n, const char *name)
+{
+	if (!n->list || !name || (n->list_dirty && g_hash_table_size(n->list_dirty) >= DIRTY_MAX)) {
+		fs_cache_drop_locked(n);
+		return;
+	}
+	if (!n->list_dirty)
+		n->list_dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_add(n->list_dirty, g_utf8_casefold(name, -1));
+	n->dir_epoch++;
+}
+
+/* A listing that still answers for every name in it. */
+static bool list_whole_locked(const struct fs_inode *n)
+{
+	return n->list && !n->list_dirty;
 }
 
 bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a)
@@ -76,7 +103,7 @@ bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a)
 	bool hit = false;
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
-	if (n && n->list && smb_attr_is_dir(&n->attr)) {
+	if (n && list_whole_locked(n) && smb_attr_is_dir(&n->attr)) {
 		*a = n->attr;
 		hit = true;
 	}
@@ -86,10 +113,42 @@ bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a)
 	return hit;
 }
 
+static unsigned listing_vouched(struct fs *fs, fuse_ino_t ino);
+
+/* Whether our own change of a name in directory dir may leave the rest of its listing standing: under a
+ * directory lease, or in a directory this mount made (fs_cache_made_dir). A watch alone tells of another
+ * client's change only after that change, so a listing kept past our own change would answer "absent"
+ * for a name another client made just after it; dropping it lets the next lookup ask, as it always has
+ * (test_mount.py, test_cache_modes). Under the lease, that client's CREATE breaks it first, and our own
+ * creates name its key (ParentLeaseKey); a directory made here is the bargain of fs_cache_made_dir. */
+static bool own_change_keeps(struct fs *fs, fuse_ino_t dir)
+{
+	return dir && (fs_cache_made_here(fs, dir) || (listing_vouched(fs, dir) & SMB_CACHE_DIRLEASE));
+}
+
+static void name_changed_locked(struct fs_inode *dir, const char *name, bool keep)
+{
+	if (keep)
+		forget_name_locked(dir, name);
+	else
+		fs_cache_drop_locked(dir);
+}
+
+static fuse_ino_t parent_of(struct fs *fs, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	fuse_ino_t p = n && n->parent ? n->parent->nodeid : 0;
+	pthread_mutex_unlock(&fs->lock);
+	return p;
+}
+
 void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir)
 {
 	if (!dir)
 		fs_ra_drop(fs, ino);
+	fuse_ino_t parent = dir ? 0 : parent_of(fs, ino);
+	bool keep = own_change_keeps(fs, parent);
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
 	/* Every directory naming a hard-linked file lists its size and times. */
@@ -97,11 +156,46 @@ void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir)
 		fs_cache_drop_locked(((struct fs_alias *)l->data)->parent);
 	if (n)
 		fs_inode_attr_changed_locked(n);
-	if (n && !dir)
-		n = n->parent;
-	if (n)
+	if (n && dir)
 		fs_cache_drop_locked(n);
+	else if (n && n->parent)
+		name_changed_locked(n->parent, n->name, keep && n->parent->nodeid == parent);
 	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_cache_name_changed(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	bool keep = own_change_keeps(fs, parent);
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, parent);
+	if (n) {
+		fs_inode_attr_changed_locked(n);
+		name_changed_locked(n, name, keep);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* tar -x, cp -r, unzip, git checkout: files made in directories just made. Each new name's lookup would
+ * cost a round trip, as a listing fetched for lookups alone answers no absent name (fs_cache_lookup). In
+ * a directory of our own making, it does, as after a readdir: the same bargain (another client's new name
+ * is seen once notified), in a directory nobody else had a reason to fill. */
+void fs_cache_made_dir(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = ino_locked(fs, parent);
+	struct fs_inode *n = p ? child_locked(fs, p, name) : NULL;
+	if (n)
+		n->made_here = true;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+bool fs_cache_made_here(struct fs *fs, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *n = ino_locked(fs, ino);
+	bool made = n && n->made_here;
+	pthread_mutex_unlock(&fs->lock);
+	return made;
 }
 
 bool fs_cache_watch(struct fs *fs, const char *path)
@@ -136,7 +230,7 @@ GPtrArray *fs_cache_listing(struct fs *fs, fuse_ino_t ino, bool listed, uint64_t
 	memset(check, 0, sizeof(*check));
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino_locked(fs, ino);
-	if (n && n->list && (!listed || n->list_listed || leased)) {
+	if (n && list_whole_locked(n) && (!listed || n->list_listed || leased)) {
 		out = g_ptr_array_ref(n->list);
 		if (listed && !leased && fs->cfg.cache == FS_CACHE_STRICT && n->list_self) {
 			check->needed = true;
@@ -242,19 +336,23 @@ int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct s
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *p = ino_locked(fs, parent);
 	if (p && p->list_idx) {
-		p->fetch_hits++;
 		struct fs_dirent *d = g_hash_table_lookup(p->list_idx, fold);
+		bool dirty = p->list_dirty && g_hash_table_contains(p->list_dirty, fold);
 		/* Not even a case-insensitive match: the server would say ENOENT too, unless another client
 		 * made the name since and the watch has not told yet. That is the bargain of a listing the
 		 * user asked for; one fetched for lookups alone answers absent names only under a directory
 		 * lease, whose break comes before the other client's CREATE completes. */
-		if (!d) {
+		if (dirty) {
+			/* changed since the listing: the server says */
+		} else if (!d) {
 			if (p->list_listed || (how & SMB_CACHE_DIRLEASE))
 				r = 0;
 		} else if (strcmp(d->name, name) == 0 && now_ms() - p->list_ms < (uint64_t)(fs->cfg.attr_timeout * 1000)) {
 			*a = d->attr;
 			r = 1;
 		}
+		if (r >= 0)
+			p->fetch_hits++; /* the listing paid (fs_cache_second_miss) */
 	}
 	pthread_mutex_unlock(&fs->lock);
 	g_free(fold);
@@ -274,7 +372,7 @@ double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path)
 	/* A watched directory: any change of an entry changes its mtime, and is notified (SMB_EV_ENTRY). */
 	pthread_mutex_lock(&fs->lock);
 	struct fs_inode *n = ino ? ino_locked(fs, ino) : NULL;
-	bool watched = n && n->list;
+	bool watched = n && list_whole_locked(n);
 	pthread_mutex_unlock(&fs->lock);
 	if (watched)
 		return FS_WATCH_TIMEOUT;
@@ -313,7 +411,7 @@ static void collect_locked(struct fs *fs, enum smb_event_kind kind, const char *
 	case SMB_EV_ENTRY:
 		if (!n)
 			break;
-		fs_cache_drop_locked(n);
+		forget_name_locked(n, name);
 		fs_inode_attr_changed_locked(n);
 		inval_add(out, n->nodeid, 0, NULL); /* its mtime moved */
 		inval_add(out, 0, n->nodeid, name);

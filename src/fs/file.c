@@ -312,7 +312,7 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		/* The umask is ours to apply only when the kernel sends it (FUSE_CAP_DONT_MASK); else it is 0. */
 		r = do_open(fs, path, fi->flags | O_CREAT, mode & ~fuse_req_ctx(req)->umask, &fh, &a);
 		g_free(path);
-		fs_cache_changed(fs, parent, true);
+		fs_cache_name_changed(fs, parent, name);
 	}
 	if (r == 0 && !(ino = fs_inode_link(fs, parent, name, &a)))
 		r = -ESTALE;

@@ -85,6 +85,7 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		return -EINVAL; /* libfuse has printed why (a bad FUSE option) */
 	}
 	fs_cache_init(fs);
+	fs_absent_init(fs);
 	if (fs_ra_init(fs) < 0) {
 		fs_free(fs);
 		return -ENOMEM;
@@ -211,6 +212,7 @@ void fs_free(struct fs *fs)
 	fs_ending_stop(fs);
 	if (fs->se)
 		fs_cache_fini(fs);
+	fs_absent_free(fs); /* before the session goes: its thread writes to /dev/fuse */
 	if (fs->se) {
 		if (fs->detached)
 			fs_ending_release_device(fs);

@@ -43,8 +43,12 @@ struct fs_inode {
 	 * counts invalidations, so a listing fetched across one is not stored (sshfs cache_add_attr). */
 	GPtrArray *list;      /* struct fs_dirent *, shared (g_ptr_array_ref) with open fs_dir handles */
 	GHashTable *list_idx; /* case-folded name -> struct fs_dirent * of list */
+	/* Case-folded names changed since the listing (ours, or notified): it answers nothing about them,
+	 * and serves no readdir; it still says which other names are absent. NULL: none. */
+	GHashTable *list_dirty;
 	uint64_t list_ms;     /* when list was fetched */
 	bool list_listed;     /* list came from a readdir (not only for lookups: listing.c) */
+	bool made_here;	      /* this mount made the directory: a listing for lookups in it is as a readdir's */
 	bool list_self;	      /* list_mtime and list_ctime are the directory's as the listing began */
 	struct timespec list_mtime, list_ctime;
 	uint64_t dir_epoch;
@@ -141,6 +145,7 @@ struct fs {
 	 * chunks issued, reads answered from a window or not, windows emptied, chunk reads that failed. */
 	struct fs_ra *ra;
 	_Atomic uint64_t reads_inflight, reads_inflight_max;
+	struct fs_absent *absent; /* absent.c: expires names a fetched listing lacks; NULL: none */
 	_Atomic uint64_t ra_issued, ra_hits, ra_misses, ra_dropped, ra_errors;
 };
 
@@ -334,8 +339,15 @@ int fs_expire_entry(struct fs *fs, fuse_ino_t parent, const char *name);
 void fs_cache_fini(struct fs *fs);
 /* The inode is freed: drop its listing. Called with fs->lock held. */
 void fs_cache_drop_locked(struct fs_inode *n);
-/* We changed directory ino (dir) or the file ino: its (parent's) listing is out of date. */
+/* We changed directory ino (dir) or the file ino: its attributes and its (parent's) listing are out of
+ * date (of a file: for its names; of a directory: all of it). */
 void fs_cache_changed(struct fs *fs, fuse_ino_t ino, bool dir);
+/* We made, removed or renamed name in directory parent (or tried: the outcome may be unknown): the
+ * directory's attributes and what its listing says of that name are out of date. */
+void fs_cache_name_changed(struct fs *fs, fuse_ino_t parent, const char *name);
+/* The directory name in parent was made by this mount (mkdir); whether directory ino was. */
+void fs_cache_made_dir(struct fs *fs, fuse_ino_t parent, const char *name);
+bool fs_cache_made_here(struct fs *fs, fuse_ino_t ino);
 /* A watched directory's attributes, trusted while its listing is (no change notified since). */
 bool fs_cache_dir_attr(struct fs *fs, fuse_ino_t ino, struct smb_attr *a);
 /* Whether the proto layer watches directory path (starting a watch if it can). */
@@ -372,6 +384,12 @@ int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool liste
 /* A lookup miss of name in parent: on the second in a short time, parent's listing is fetched and the
  * lookup answered from it as fs_cache_lookup answers (0 absent, 1 present in *a); -EAGAIN: ask the server. */
 int fs_listing_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct smb_attr *a);
+/* absent.c: expire, from a thread of its own, the names of directory ino the kernel holds and a listing
+ * just fetched from the server (ents, struct fs_dirent *) lacks. init never fails (without its thread
+ * nothing is expired). */
+void fs_absent_init(struct fs *fs);
+void fs_absent_free(struct fs *fs);
+void fs_absent_check(struct fs *fs, fuse_ino_t ino, const GPtrArray *ents);
 /* Attribute and entry timeouts for path (lease- or watch-backed when possible). */
 double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path);
 /* The "name value" lines of user.smbfuse.stats into buf (NUL-terminated); returns their length. */

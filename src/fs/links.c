@@ -27,7 +27,7 @@ void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 		log_info("link \"%s\": this server offers no hard links", to);
 		r = -EPERM;
 	}
-	fs_cache_changed(fs, newparent, true);
+	fs_cache_name_changed(fs, newparent, newname);
 	fs_files_changed(fs, ino);
 	fs_cache_changed(fs, ino, false);
 	if (r == 0) {
@@ -57,7 +57,7 @@ static int refuse_special(const char *what, const char *name)
 static void reply_made(fuse_req_t req, fuse_ino_t parent, const char *name, char *path, int r, const struct smb_attr *a)
 {
 	if (path)
-		fs_cache_changed(fuse_req_userdata(req), parent, true);
+		fs_cache_name_changed(fuse_req_userdata(req), parent, name);
 	g_free(path);
 	if (r < 0)
 		reply_err(req, r);

@@ -84,6 +84,7 @@ int fs_listing_fetch(struct fs *fs, fuse_ino_t ino, const char *path, bool liste
 			g_ptr_array_unref(ents);
 			return r;
 		}
+		fs_absent_check(fs, ino, ents);
 		if (*watched)
 			fs_cache_store(fs, ino, epoch, ents, listed, &self);
 	}
@@ -100,7 +101,7 @@ int fs_listing_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct
 	if (r == 0) {
 		bool watched;
 		GPtrArray *ents;
-		if (fs_listing_fetch(fs, parent, path, false, &watched, &ents) == 0)
+		if (fs_listing_fetch(fs, parent, path, fs_cache_made_here(fs, parent), &watched, &ents) == 0)
 			g_ptr_array_unref(ents);
 		g_free(path);
 		atomic_fetch_add_explicit(&fs->list_for_lookups, 1, memory_order_relaxed);

@@ -562,12 +562,14 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (r == 0) {
 		r = CALL(fs, mkdir, path, mode & ~fuse_req_ctx(req)->umask, &a);
 		g_free(path);
-		fs_cache_changed(fs, parent, true);
+		fs_cache_name_changed(fs, parent, name);
 	}
-	if (r < 0)
+	if (r < 0) {
 		reply_err(req, r);
-	else
+	} else {
 		fs_reply_new_entry(req, parent, name, &a);
+		fs_cache_made_dir(fs, parent, name);
+	}
 }
 
 /*
@@ -599,7 +601,7 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, boo
 	if (r == 0) {
 		r = dir ? CALL(fs, rmdir, path) : CALL(fs, unlink, path, unlink_flags(fs, parent, name));
 		g_free(path);
-		fs_cache_changed(fs, parent, true);
+		fs_cache_name_changed(fs, parent, name);
 	}
 	if (r == 0)
 		fs_inode_unhash(fs, parent, name);
@@ -678,8 +680,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		 (r = fs_inode_path(fs, newparent, newname, &to)) == 0)
 		r = rename_replacing(fs, from, to, fs_inode_child(fs, parent, name), fs_inode_child(fs, newparent, newname),
 				     flags);
-	fs_cache_changed(fs, parent, true);
-	fs_cache_changed(fs, newparent, true);
+	fs_cache_name_changed(fs, parent, name);
+	fs_cache_name_changed(fs, newparent, newname);
 	if (r == 0)
 		fs_inode_move(fs, parent, name, newparent, newname);
 	g_free(from);

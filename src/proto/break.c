@@ -33,20 +33,22 @@ void pcache_break_queue(struct smb_client *cl, const struct cache_break *b)
 }
 
 /* Acknowledge unless the break took a level II oplock from its open (nothing to acknowledge) or came from
- * a connection that is gone; a failure is only logged: the server times the break out itself. */
-static void ack_break(struct smb_client *cl, const struct cache_break *b, uint32_t open_old)
+ * a connection that is gone; a failure is only logged: the server times the break out itself. Returns
+ * -ESTALE when the server answered that it had timed the break out already (cio->ack). */
+static int ack_break(struct smb_client *cl, const struct cache_break *b, uint32_t open_old)
 {
 	if (!b->is_lease && open_old == SMB2_LEASE_READ_CACHING)
-		return;
+		return 0;
 	if (b->gen != gen_of(cl)) {
 		log_dbg("break from an earlier connection: not acknowledged");
-		return;
+		return 0;
 	}
 	int rc = cl->cio->ack(cl, b);
-	if (rc < 0)
+	if (rc < 0 && rc != -ESTALE)
 		log_dbg("break acknowledgment not sent: %s", strerror(-rc));
 	else
 		stat_add(&cl->st.break_acks, 1);
+	return rc == -ESTALE ? rc : 0;
 }
 
 /* The lease or oplock a break names, with one reference for the caller, or NULL: not ours (any more), or
@@ -112,12 +114,50 @@ static void pause_before_close(void)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * What the file may cache after break b. An oplock break to level II leaves nothing: if our acknowledgment
+ * comes after the server's break timeout (we were stopped, or starved), Samba has already taken the whole
+ * oplock (source3/smbd/oplock.c, oplock_timeout_handler: remove_oplock) and ignores the late ack, so the
+ * level II we would keep is one the server no longer knows of, and another client's writes send us no
+ * break to none: our pages would stay stale for as long as the open lives. Our next open's grant gives
+ * back what the server really holds (our own second open, which caused the break, is granted level II
+ * right after our ack). SMB1's ack has no answer to tell us (an SMB2 ack's has: timed_out below), so every
+ * oplock break is taken this way. A lease break is kept as it says, unless the ack's answer says otherwise.
+ */
+static uint32_t file_state_after(const struct cache_break *b)
+{
+	return b->is_lease ? b->new_state : 0;
+}
+
+/*
+ * The server answered our ack saying it had timed the break out (we were stopped past its 35 s): it took
+ * the whole lease (Samba: downgrade_lease to none), so what the break left us is not ours either, and no
+ * break will come for another client's next write. Nothing cached may outlive that.
+ */
+static void timed_out(struct pcache *pc, struct lease *l)
+{
+	pthread_mutex_lock(&pc->lock);
+	uint32_t had = l->gen == gen_of(pc->cl) ? l->state : 0;
+	if (had)
+		l->state = 0;
+	GSList *close = had ? unpark_lease_locked(pc, l) : NULL;
+	char *path = had ? strdup(l->path) : NULL;
+	pthread_mutex_unlock(&pc->lock);
+	log_dbg("break of %s timed out at the server: 0x%x -> 0", path ? path : "(unknown)", had);
+	if (path && (had & SMB2_LEASE_WRITE_CACHING))
+		wb_writeback(pc->cl, l->wb, false);
+	if (path && (had & SMB2_LEASE_READ_CACHING))
+		pc_emit(pc, SMB_EV_FILE, path, NULL);
+	pc_destroy_all(pc->cl, close);
+	free(path);
+}
+
 void break_serve(struct pcache *pc, const struct cache_break *b)
 {
 	struct smb_client *cl = pc->cl;
 	GSList *close = NULL;
 	char *path = NULL;
-	uint32_t old = 0, open_old = 0, now = b->new_state;
+	uint32_t old = 0, open_old = 0, now = file_state_after(b);
 	/* Before the ack lets the other client write: no data read with an open is served after it. */
 	atomic_fetch_add(&cl->pre_epoch, 1);
 	/* A directory's lease: the watch is closed first, so that the server's wait (H) ends before the ack. */
@@ -153,8 +193,8 @@ void break_serve(struct pcache *pc, const struct cache_break *b)
 		pause_before_close();
 	pc_destroy_all(cl, close);
 	/* A lease is acknowledged by its key even after our handles are gone; an oplock only through its open. */
-	if (b->is_lease ? b->ack_required : l != NULL)
-		ack_break(cl, b, open_old);
+	if ((b->is_lease ? b->ack_required : l != NULL) && ack_break(cl, b, open_old) == -ESTALE && l)
+		timed_out(pc, l);
 	lease_put(cl, l);
 	free(path);
 }

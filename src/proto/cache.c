@@ -387,6 +387,19 @@ void pcache_fh_writeback(struct smb_client *cl, struct smb_fh *fh)
 		wb_writeback(cl, lease_wb(fh->lease), false);
 }
 
+int pcache_fh_hand_over(struct smb_client *cl, struct smb_fh *fh, struct wb_handed *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (!fh->lease || !wb_busy(lease_wb(fh->lease)))
+		return 0;
+	return wb_hand_over(cl, lease_wb(fh->lease), fh, h);
+}
+
+void pcache_fh_handed(struct smb_client *cl, struct smb_fh *fh, struct wb_handed *h, int err, uint32_t count)
+{
+	wb_handed_done(cl, lease_wb(fh->lease), h, err, count);
+}
+
 ssize_t pcache_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap)
 {
 	if (fh->lease && !fh->sync && size > 0) {

@@ -26,13 +26,14 @@ struct proto_stats {
 	_Atomic uint64_t write_breaks; /* breaks that took Write caching away and found data to write back */
 	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
 	_Atomic uint64_t handles_parked;	      /* closes that parked their handle (park.c) */
-	_Atomic uint64_t notifications, notify_overflows, watches_started;
+	_Atomic uint64_t notifications, notify_overflows, watches_started, delete_checks;
 	/* directory leases (watch.c): granted on a watch's open, broken, creates that named one as their parent */
 	_Atomic uint64_t dirleases_granted, dirlease_breaks, dirlease_parented;
 	_Atomic uint64_t reconnects;
 	/* durable handles (smb2_ops.c): granted; after a reconnect, taken back by DH2C/DHnC or reopened by path
 	 * (the server did not keep them, or they were not durable); WRITEs resent after a reconnect */
 	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
+	_Atomic uint64_t writes_before_setattr; /* gathered data sent in a setattr's compound */
 	/* server-side copy (smb2_copy.c): bytes the server copied for us, COPYCHUNK requests refused */
 	_Atomic uint64_t bytes_copied, copies_refused;
 	struct io_gauge copy_inflight; /* COPYCHUNK_WRITE requests in flight (stats: copy.inflight_max) */
@@ -372,9 +373,12 @@ struct cache_io {
 	int (*watch_arm)(struct smb_client *cl, void *h, cache_notify_done done, void *arg);
 	int (*watch_changes)(const uint8_t *rsp, size_t n, const uint8_t **buf, uint32_t *len);
 	void (*watch_close)(struct smb_client *cl, void *h);
-	/* 1 when the watched directory is delete-pending (another client removed it), 0 when not, or an
-	 * error; a round trip. NULL: not asked. */
-	int (*watch_deleting)(struct smb_client *cl, void *h);
+	/* 1 when the watched directory, path, is delete-pending (another client removed it) or no longer
+	 * there by that name, 0 when not, or an error; a round trip. Asked by opening path, not by querying
+	 * h: Samba tells other handles of the delete (and completes their pending notifications) before the
+	 * delete-pending state is visible to a query, which reads the share-mode record without its lock,
+	 * where an open waits for that lock (watch.c, "Removed by another client"). NULL: not asked. */
+	int (*watch_deleting)(struct smb_client *cl, void *h, const char *path);
 	void (*watch_free)(void *h);
 	/* How many directories may be watched at once (each holds a request in flight); NULL: 64. */
 	unsigned (*watch_max)(struct smb_client *cl);
@@ -449,6 +453,10 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len);
 void pcache_writeback(struct smb_client *cl, const char *path, bool under);
 /* Write back what is gathered for fh's file, before anything asks the server about it. */
 void pcache_fh_writeback(struct smb_client *cl, struct smb_fh *fh);
+struct wb_handed;
+/* wb_hand_over and wb_handed_done (below) for fh's lease; 0 (nothing handed) without one. */
+int pcache_fh_hand_over(struct smb_client *cl, struct smb_fh *fh, struct wb_handed *h);
+void pcache_fh_handed(struct smb_client *cl, struct smb_fh *fh, struct wb_handed *h, int err, uint32_t count);
 /* A write through fh: gathered when its lease holds Write caching (returns size, or an error kept from an
  * earlier gathered write); else -EAGAIN once what was gathered is on the server, and the caller writes
  * through and then calls pcache_wrote. */
@@ -480,6 +488,21 @@ void wb_free(struct wb *wb);
 bool wb_busy(struct wb *wb);
 ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap);
 int wb_writeback(struct smb_client *cl, struct wb *wb, bool report);
+/* wb_hand_over: for a request that must follow fh's gathered data on the wire (setattr). Returns 1 and
+ * hands that data over in *h (sent by the caller in its compound, ahead of the request, then reported
+ * with wb_handed_done: its error, or the count written; -ESTALE, and -ECONNRESET of a replayable handle,
+ * put it back as it was), holding the wb
+ * until then; 0 after writing back as wb_writeback does, when there is none or it is not fh's to send;
+ * or an interrupted wait's error. */
+struct wb_handed {
+	uint8_t *data;
+	size_t cap, len;
+	uint64_t off;
+	struct smb_fh *fh;
+	bool replayable; /* lost with a connection, it goes back to the buffer to be resent */
+};
+int wb_hand_over(struct smb_client *cl, struct wb *wb, struct smb_fh *fh, struct wb_handed *h);
+void wb_handed_done(struct smb_client *cl, struct wb *wb, struct wb_handed *h, int err, uint32_t count);
 
 /* snap.c: the tokens of a decoded snapshot array, "@GMT-...\n" each, into a new string *out; -E2BIG when
  * the answer holds fewer than the server keeps, -EIO for a token that is not one. */

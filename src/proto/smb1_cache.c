@@ -227,15 +227,25 @@ static void smb1_watch_close(struct smb_client *cl, void *h)
 	}
 }
 
-static int smb1_watch_deleting(struct smb_client *cl, void *h)
+static int op_probe_dir(struct s1link *l, const char *wpath, void *arg)
+{
+	(void)arg;
+	struct create_args a = {.access = FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+				.disposition = FILE_OPEN,
+				.options = FILE_DIRECTORY_FILE};
+	int rc = op_create(l, wpath, &a);
+	if (rc == 0)
+		close_fid(l, a.fid);
+	return rc;
+}
+
+static int smb1_watch_deleting(struct smb_client *cl, void *h, const char *path)
 {
 	struct s1watch *w = h;
-	struct s1link *l = link_if_current(cl->smb1, w->gen);
-	if (!l)
+	if (w->gen != atomic_load(&cl->smb1->cur_gen))
 		return 0;
-	int rc = query_delete_pending(l, w->fid);
-	link_put(cl->smb1, l);
-	return rc;
+	int rc = on_link(cl, path, op_probe_dir, NULL, true);
+	return rc == -ENOENT ? 1 : rc; /* STATUS_DELETE_PENDING, or the name gone (renamed away) */
 }
 
 static void smb1_watch_free(void *h)

@@ -338,17 +338,6 @@ int query_all_named(struct s1link *l, const char *wpath, uint16_t fid, struct sm
 	return 0;
 }
 
-int query_delete_pending(struct s1link *l, uint16_t fid)
-{
-	struct call c;
-	struct smb1_trans2_rsp r;
-	int rc = query_info(l, &c, NULL, fid, QUERY_FILE_ALL_INFO, &r);
-	if (rc == 0)
-		rc = r.data_len >= QUERY_FILE_ALL_INFO_MIN ? r.data[60] != 0 : -EIO; /* DeletePending */
-	call_free(&c);
-	return rc;
-}
-
 /* SET_PATH_INFORMATION (wpath) or SET_FILE_INFORMATION (fid) of one pass-through class. */
 int set_info(struct s1link *l, const char *wpath, uint16_t fid, uint8_t cls, const struct wbuf *payload)
 {

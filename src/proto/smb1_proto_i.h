@@ -95,8 +95,6 @@ int query_all(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr
  * (proto_check_leaf). */
 int query_all_named(struct s1link *l, const char *wpath, uint16_t fid, struct smb_attr *out, bool check_name);
 /* SET_PATH_INFORMATION (wpath) or SET_FILE_INFORMATION (fid, when wpath is NULL) of one pass-through class. */
-/* 1 when the file fid is open on is delete-pending, 0 when not, or an error. */
-int query_delete_pending(struct s1link *l, uint16_t fid);
 int set_info(struct s1link *l, const char *wpath, uint16_t fid, uint8_t cls, const struct wbuf *payload);
 
 /* smb1_ops.c: run op with cl's wire form of path on the current link, once more on a new one as retry()

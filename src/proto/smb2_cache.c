@@ -145,9 +145,13 @@ static int smb2_ack(struct smb_client *cl, const struct cache_break *b)
 		stat_cmd(cl, SMB2_OPLOCK_BREAK);
 		rc = sess_call(cl->sess, &m, 1, NULL);
 	}
-	/* The ack went out; an error answer (the break timed out meanwhile) changes nothing for us. */
-	if (rc == 0 && m.rsp_hdr.status != STATUS_SUCCESS)
+	/* An error answer: the server timed the break out before our ack came (we were stopped), and took
+	 * the lease or oplock altogether (Samba downgrades it to none): the caller must not keep the state
+	 * the break offered (break.c, timed_out). */
+	if (rc == 0 && m.rsp_hdr.status != STATUS_SUCCESS) {
 		log_dbg("break acknowledgment: %s", ntstatus_name(m.rsp_hdr.status));
+		rc = -ESTALE;
+	}
 	free(m.rsp);
 	wbuf_free(&w);
 	return rc;
@@ -383,22 +387,16 @@ static void watch_close(struct smb_client *cl, void *h)
 		smb2_close_fid(cl, w->fid);
 }
 
-static int watch_deleting(struct smb_client *cl, void *h)
+static int watch_deleting(struct smb_client *cl, void *h, const char *path)
 {
 	struct swatch *w = h;
 	if (w->gen != sess_generation(cl->sess))
 		return 0;
 	struct cmp c;
-	cmp_init(&c, cl);
-	add_query(&c, w->fid, SMB2_0_INFO_FILE, FileStandardInformation, 24);
-	int rc = cmp_send(cl, &c, true) ?: cmp_errno(&c, NULL);
-	struct smb2_query_info_rsp q;
-	struct smb2_file_standard_info fs;
-	if (rc == 0 && smb2_query_info_rsp_decode(c.m[0].rsp, c.m[0].rsp_len, &q) == 0 &&
-	    smb2_file_standard_info_decode(q.buf, q.len, &fs) == 0)
-		rc = fs.delete_pending;
+	int rc = path_compound(cl, path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_DIRECTORY_FILE, NULL,
+			       NULL, true, &c);
 	cmp_free(&c);
-	return rc;
+	return rc == -ENOENT ? 1 : rc; /* STATUS_DELETE_PENDING, or the name gone (renamed away) */
 }
 
 static void watch_free(void *h)

@@ -240,6 +240,27 @@ void add_set_info_type(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t
 /* FilePosixInformation: 80 bytes and two SIDs of at most 68 bytes (MS-DTYP 2.4.2). */
 #define POSIX_INFO_MAX (80 + 2 * 68)
 
+void add_write(struct cmp *c, struct smb2_fid fid, const uint8_t *data, uint32_t len, uint64_t off)
+{
+	int i = c->n;
+	struct smb2_write_req req = {.length = len, .offset = off, .fid = fid};
+	smb2_write_req_encode(cmp_add(c, SMB2_WRITE, len), &req);
+	c->m[i].data = data;
+	c->m[i].data_len = len;
+}
+
+int cmp_write_count(const struct cmp *c, int i, uint32_t *count)
+{
+	struct smb2_write_rsp r;
+	*count = 0;
+	int e = cmp_errno_at(c, i);
+	if (e == 0 && smb2_write_rsp_decode(c->m[i].rsp, c->m[i].rsp_len, &r) < 0)
+		e = -EIO;
+	if (e == 0)
+		*count = r.count;
+	return e;
+}
+
 void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen)
 {
 	if (c->cl && c->cl->posix) {

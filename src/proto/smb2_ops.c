@@ -484,16 +484,28 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 	struct wbuf p[SET_BUFS];
 	char *wpath = NULL;
 	struct smb2_fid fid = FID_RELATED;
-	if (fh)
+	struct wb_handed h = {0};
+	int handed = 0;
+	/* Not before a truncate: the WRITE resent after a connection lost under both would undo it. */
+	if (fh && !(sa->valid & SMB_SET_SIZE))
+		handed = pcache_fh_hand_over(cl, fh, &h);
+	else if (fh)
 		pcache_fh_writeback(cl, fh);
 	else
 		pcache_writeback(cl, path, false);
+	if (handed < 0)
+		return handed;
 	uint64_t gen = 0;
 	int rc = fh ? smb2_fh_fid(cl, fh, &fid, &gen) : proto_wire_path(cl, path, &wpath);
-	if (rc < 0)
+	if (rc < 0) {
+		if (handed)
+			pcache_fh_handed(cl, fh, &h, -ESTALE, 0);
 		return rc;
+	}
 	cmp_init(&c, cl);
 	c.want_gen = gen;
+	if (handed)
+		add_write(&c, fid, h.data, (uint32_t)h.len, h.off); /* the data first: its WRITE moves mtime */
 	if (!fh) {
 		uint32_t access = FILE_READ_ATTRIBUTES | SYNCHRONIZE;
 		/* Not for chmod/chown alone: the owner of a mode-0400 file may chmod it but not write its times. */
@@ -515,6 +527,16 @@ static int setattr_once(struct smb_client *cl, const char *path, struct smb_fh *
 		add_close(&c, FID_RELATED);
 	/* Related even with an explicit FileId: the chain must run in order, query after the changes. */
 	rc = cmp_send(cl, &c, false);
+	if (handed) {
+		uint32_t count = 0;
+		int we = rc < 0 ? rc : cmp_write_count(&c, 0, &count);
+		pcache_fh_handed(cl, fh, &h, we, count);
+		stat_add(&cl->st.writes_before_setattr, 1);
+		/* The WRITE failed (its error is kept for close and fsync), and the related requests after it
+		 * with it: the setattr goes again on its own (setattr_do). */
+		if (rc == 0 && we < 0)
+			rc = -ESTALE;
+	}
 	if (rc == 0)
 		rc = cmp_errno(&c, NULL);
 	if (rc == 0 && attr_out)

@@ -86,6 +86,10 @@ void add_set_info_type(struct cmp *c, struct smb2_fid fid, uint8_t type, uint8_t
  * FileAllInformation for a file whose wire path is wlen bytes: that answer carries the name, so the buffer
  * is sized from it (Samba refuses a name too long for it with STATUS_ILLEGAL_CHARACTER). */
 void add_query_all(struct cmp *c, struct smb2_fid fid, size_t wlen);
+/* A WRITE of len bytes at off (data borrowed until the compound is freed), and its answer: the errno of
+ * its status, the count written in *count. */
+void add_write(struct cmp *c, struct smb2_fid fid, const uint8_t *data, uint32_t len, uint64_t off);
+int cmp_write_count(const struct cmp *c, int i, uint32_t *count);
 
 /* What every SMB2 answer that describes a file carries (CREATE, FileAllInformation, FilePosixInformation,
  * directory entries): a is cleared, then given the four FILETIMEs (creation, last access, last write,

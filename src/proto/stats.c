@@ -51,6 +51,7 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "notify.watches_started", LOAD(watches_started));
 	o = put(buf, len, o, "notify.received", LOAD(notifications));
 	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
+	o = put(buf, len, o, "notify.delete_checks", LOAD(delete_checks));
 	o = put(buf, len, o, "dirlease.granted", LOAD(dirleases_granted));
 	o = put(buf, len, o, "dirlease.breaks", LOAD(dirlease_breaks));
 	o = put(buf, len, o, "dirlease.parent_keyed", LOAD(dirlease_parented));
@@ -62,6 +63,7 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "handles.reopened", LOAD(handles_reopened));
 	o = put(buf, len, o, "writes.replayed", LOAD(writes_replayed));
 	o = put(buf, len, o, "writes.lost", LOAD(writes_lost));
+	o = put(buf, len, o, "writes.before_setattr", LOAD(writes_before_setattr));
 	o = put(buf, len, o, "session.posix_extensions", cl->posix); /* SMB 3.1.1 POSIX extensions in use */
 	if (cl->sess) {
 		/* Numbers, as every line here: the MS-SMB2 ids (README "Counters"), each only when in use. */

@@ -26,7 +26,20 @@
  * notification on it with DELETE_PENDING, and the watch then ends; but between an answer and our next
  * request there is none pending, and that news is lost. So after each answer the next request goes out
  * first and then we ask whether the directory is delete-pending: the server serves the two in order, so
- * either the request was pending when the delete came, or the question sees it.
+ * either the request was pending when the delete came, or the question sees it. The question is an open
+ * of the directory by its name (STATUS_DELETE_PENDING), not a query of our handle: Samba sets the delete
+ * under the file's share-mode lock and sends the other handles' processes their news (which ends their
+ * pending notifications) before it stores the record and lets go of the lock, and a query reads the
+ * record without that lock, so it can still say "not pending" after our request came too late for the
+ * news (seen under load: the other client's rm -rf then found the parent not empty for 3 s, and the
+ * directory stayed until we unmounted). An open waits for the lock. The same holds between our open and
+ * the first request, so a new watch asks too. A watch with a Handle lease is not asked: the server
+ * breaks the lease, and waits for us, before it deletes. Nor after an answer in which no name went: the
+ * server keeps the changes that come while no request is pending and answers the next request with them
+ * at once (MS-FSA 2.1.5.10, Samba's notify_fsp), and a directory deleted meanwhile had to be emptied
+ * first, so a name's removal is in this answer or in the next; the question comes after that one. So
+ * `tar -x` or `touch` in a watched directory, whose answers only add and modify, ask nothing
+ * (notify.delete_checks).
  *
  * Directory leases (MS-SMB2 3.2.4.3.8; Samba 4.22 "smb3 directory leases", Windows). Where the session
  * grants them, the watch's open also asks for a Read+Handle lease under a key of its own (new at each open,
@@ -280,15 +293,25 @@ static void forget_child(struct pcache *pc, const char *dir, const char *name)
 	g_free(p);
 }
 
-static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
+/* A name left the directory: it may be empty now. */
+static bool name_left(uint32_t action)
+{
+	return action == FILE_ACTION_REMOVED || action == FILE_ACTION_RENAMED_OLD_NAME ||
+	       action == FILE_ACTION_REMOVED_BY_DELETE;
+}
+
+/* Emit an answer's changes; true if a name went (or the answer did not say): the directory may be empty
+ * now, and deleted next (watch_notify_job). */
+static bool notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, size_t n)
 {
 	struct smb2_notify_iter it;
 	struct smb2_notify_entry e;
 	const uint8_t *buf;
 	uint32_t len;
+	bool gone = false;
 	if (pc->cl->cio->watch_changes(rsp, n, &buf, &len) < 0) {
 		pc_emit(pc, SMB_EV_DIR, w->path, NULL);
-		return;
+		return true;
 	}
 	smb2_notify_iter_init(&it, buf, len);
 	int rc;
@@ -296,6 +319,7 @@ static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, 
 		char *name;
 		/* WATCH_TREE is off, so a name is one component; proto_listed_name is strict anyway. Our hidden
 		 * names (hidden.c) are never the glue's business. */
+		gone = gone || name_left(e.action);
 		if (proto_listed_name(pc->cl, e.name, e.name_len, &name) <= 0)
 			continue;
 		if (!proto_hidden_name(name)) {
@@ -305,8 +329,22 @@ static void notify_emit(struct pcache *pc, struct watch *w, const uint8_t *rsp, 
 		}
 		free(name);
 	}
-	if (rc < 0 || len == 0)
+	if (rc < 0 || len == 0) {
 		pc_emit(pc, SMB_EV_DIR, w->path, NULL); /* unreadable or empty: assume anything changed */
+		gone = true;
+	}
+	return gone;
+}
+
+/* Whether another client deleted w's directory (see "Removed by another client" above). A watch with a
+ * Handle lease is not asked: the server breaks that lease, and waits for us, before the delete. */
+static bool dir_deleting(struct pcache *pc, struct watch *w)
+{
+	struct smb_client *cl = pc->cl;
+	if ((w->lstate & SMB2_LEASE_HANDLE_CACHING) || !cl->cio->watch_deleting)
+		return false;
+	stat_add(&cl->st.delete_checks, 1);
+	return cl->cio->watch_deleting(cl, w->h, w->path) == 1;
 }
 
 void watch_notify_job(struct pcache *pc, struct job *j)
@@ -314,6 +352,7 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 	struct smb_client *cl = pc->cl;
 	struct watch *w = j->w;
 	bool ok = j->err == 0 && (j->status == STATUS_SUCCESS || j->status == STATUS_NOTIFY_ENUM_DIR);
+	bool gone = true;
 	if (ok) {
 		stat_add(&cl->st.notifications, 1);
 		if (j->status == STATUS_NOTIFY_ENUM_DIR) {
@@ -321,7 +360,7 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 			pc_forget_path(pc, w->path); /* any name in it may now stand for another file */
 			pc_emit(pc, SMB_EV_DIR, w->path, NULL);
 		} else {
-			notify_emit(pc, w, j->rsp, j->rsp_len);
+			gone = notify_emit(pc, w, j->rsp, j->rsp_len);
 		}
 	}
 	pthread_mutex_lock(&pc->lock);
@@ -329,8 +368,25 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 	pthread_mutex_unlock(&pc->lock);
 	if (!again || watch_submit(pc, w) < 0)
 		watch_end(pc, w);
-	else if (cl->cio->watch_deleting && cl->cio->watch_deleting(cl, w->h) == 1)
+	else if (gone && dir_deleting(pc, w))
 		watch_end(pc, w); /* see "Removed by another client" above */
+}
+
+/* Have the worker end w (not a FUSE thread: the glue's invalidation takes the kernel's directory locks);
+ * from now on it vouches for nothing. False if out of memory. */
+static bool end_later_locked(struct pcache *pc, struct watch *w)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return false;
+	if (!w->ending)
+		pc->nwatch--;
+	w->ending = true;
+	w->refs++;
+	j->kind = JOB_END_WATCH;
+	j->w = w;
+	pc_job_push_locked(pc, j);
+	return true;
 }
 
 /* FUSE thread. Open the directory and start watching it. */
@@ -390,8 +446,18 @@ static int watch_start(struct pcache *pc, const char *path)
 	/* The first request fails when the connection went after the open (no done will run): the watch
 	 * ends, and the table's reference with it; ours frees it. */
 	rc = watch_submit(pc, w) < 0 ? 0 : 1;
-	if (rc == 0)
+	if (rc == 0) {
 		watch_end(pc, w);
+	} else if (dir_deleting(pc, w)) {
+		/* Another client deleted the directory between our open and this first request: see "Removed
+		 * by another client" above. */
+		pthread_mutex_lock(&pc->lock);
+		bool queued = end_later_locked(pc, w);
+		pthread_mutex_unlock(&pc->lock);
+		if (!queued)
+			watch_end(pc, w);
+		rc = 0;
+	}
 	pthread_mutex_lock(&pc->lock);
 	watch_put_locked(pc, w);
 	pthread_mutex_unlock(&pc->lock);
@@ -435,15 +501,8 @@ int pcache_watch(struct smb_client *cl, const char *path)
 	}
 	if (pc->nwatch >= max) {
 		struct watch *old = lru_watch_locked(pc);
-		struct job *j = old ? calloc(1, sizeof(*j)) : NULL;
-		if (j) {
-			old->ending = true;
-			pc->nwatch--;
-			old->refs++;
-			j->kind = JOB_END_WATCH;
-			j->w = old;
-			pc_job_push_locked(pc, j);
-		}
+		if (old)
+			end_later_locked(pc, old);
 	}
 	pthread_mutex_unlock(&pc->lock);
 	return watch_start(pc, path);

@@ -437,15 +437,11 @@ ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size
 	return (ssize_t)size;
 }
 
-int wb_writeback(struct smb_client *cl, struct wb *wb, bool report)
+/* Wait for every WRITE in flight, resending lost ones; wb.submit and wb.lock are held. Returns what an
+ * interrupted wait returns (cancel.h), the WRITEs going on: an error of theirs is kept for the next
+ * report. */
+static int wait_inflight_locked(struct wb *wb)
 {
-	if (!wb)
-		return 0;
-	pthread_mutex_lock(&wb->submit);
-	send_locked(cl, wb);
-	pthread_mutex_lock(&wb->lock);
-	/* An interrupted caller (cancel.h) stops waiting; the WRITEs go on, and an error of theirs is kept
-	 * for the next report. */
 	int c = 0;
 	while (wb->inflight > 0 && c == 0) {
 		if (wb->redo)
@@ -455,10 +451,92 @@ int wb_writeback(struct smb_client *cl, struct wb *wb, bool report)
 	}
 	if (c < 0)
 		drain_locked(wb);
+	return c;
+}
+
+int wb_writeback(struct smb_client *cl, struct wb *wb, bool report)
+{
+	if (!wb)
+		return 0;
+	pthread_mutex_lock(&wb->submit);
+	send_locked(cl, wb);
+	pthread_mutex_lock(&wb->lock);
+	int c = wait_inflight_locked(wb);
 	int e = c < 0 ? c : report ? wb->err : 0;
 	if (report && c == 0)
 		wb->err = 0;
 	pthread_mutex_unlock(&wb->lock);
 	pthread_mutex_unlock(&wb->submit);
 	return e;
+}
+
+/*
+ * A setattr after a small write (tar -x: write, then futimens) need not wait a round trip for the WRITE
+ * before its SET_INFO: what is gathered through fh goes in the same compound, ahead of it, once the
+ * WRITEs before it are answered (their order on the server is the writer's). The compound's WRITE has
+ * no wb_req to be resent from: if the connection dies under it and the handle's lost WRITEs are resent
+ * (a durable handle), the data goes back into the buffer, to be written again at the next writeback
+ * (the same bytes at the same place, under the same lease); else it is lost, EIO, as a gathered WRITE's.
+ */
+int wb_hand_over(struct smb_client *cl, struct wb *wb, struct smb_fh *fh, struct wb_handed *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (!wb)
+		return 0;
+	pthread_mutex_lock(&wb->submit);
+	if (!wb->len || wb->owner != fh) {
+		pthread_mutex_unlock(&wb->submit);
+		wb_writeback(cl, wb, false);
+		return 0;
+	}
+	pthread_mutex_lock(&wb->lock);
+	int c = wait_inflight_locked(wb);
+	if (c == 0)
+		wb->buffered = false;
+	pthread_mutex_unlock(&wb->lock);
+	if (c < 0) {
+		pthread_mutex_unlock(&wb->submit);
+		return c;
+	}
+	h->data = wb->buf;
+	h->cap = wb->cap;
+	h->off = wb->off;
+	h->len = wb->len;
+	h->fh = fh;
+	h->replayable = cl->cio->replayable && cl->cio->replayable(cl, fh);
+	wb->buf = NULL;
+	wb->len = 0;
+	wb->owner = NULL;
+	return 1; /* wb.submit stays held: no write slips in ahead of the compound's */
+}
+
+void wb_handed_done(struct smb_client *cl, struct wb *wb, struct wb_handed *h, int err, uint32_t count)
+{
+	if ((err == -ESTALE || (err == -ECONNRESET && h->replayable)) && !wb->len) {
+		/* Nothing went out (a reconnect came first), or it is to be resent: gathered again, as it was. */
+		buf_put(wb->buf, wb->cap);
+		wb->buf = h->data;
+		wb->cap = h->cap;
+		wb->off = h->off;
+		wb->len = h->len;
+		wb->owner = h->fh;
+		pthread_mutex_lock(&wb->lock);
+		wb->buffered = true;
+		pthread_mutex_unlock(&wb->lock);
+		pthread_mutex_unlock(&wb->submit);
+		return;
+	}
+	int e = err == -ESTALE || err == -ECONNRESET ? -EIO : err;
+	if (e == 0 && count != h->len)
+		e = count < h->len ? -ENOSPC : -EIO;
+	if (e == 0)
+		stat_add(&cl->st.bytes_written, h->len);
+	else
+		log_dbg("WRITE of %zu bytes before a setattr failed: %s", h->len, strerror(-e));
+	pthread_mutex_lock(&wb->lock);
+	if (e < 0 && !wb->err)
+		wb->err = e;
+	pthread_mutex_unlock(&wb->lock);
+	buf_put(h->data, h->cap);
+	pthread_mutex_unlock(&wb->submit);
 }

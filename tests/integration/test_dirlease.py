@@ -257,3 +257,38 @@ def test_lookup_listing_answers_absent_names_under_the_lease(dmount):
     assert s1["requests.total"] == s0["requests.total"], "the third miss asked the server"
     second_client("smbclient", m, dmount)("create", "a4")
     assert (m.path / "a4").exists()
+
+
+def test_touch_in_listed_directory_looks_up_no_new_name(dmount_any):
+    """After `ls`, each new name of a `touch` is answered absent by the directory's listing, though our
+    own creates keep changing the directory: under the directory lease, a change of ours takes its one
+    name out of what the listing answers (src/fs/cache.c, forget_name_locked), not the whole listing
+    (without a lease the listing goes: test_mount.py, test_cache_modes). Coherence is the same: a name
+    another client makes is found at once (its CREATE broke the lease), and the names we made, removed
+    and renamed are as the server has them."""
+    m = dmount_any()
+    change = second_client("mount", m, dmount_any)
+    d = m.path / "d"
+    d.mkdir()
+    m.disk_write("d/listed", b"1")
+    assert os.listdir(d) == ["listed"]
+    names = [f"f{i}" for i in range(20)]
+    s0 = fast_stats(m)
+    subprocess.run(["touch", *names], cwd=d, check=True, timeout=60)
+    s1 = fast_stats(m)
+    neg = s1["cache.lookup_negative_hits"] - s0["cache.lookup_negative_hits"]
+    if dmount_any.cache == "none":
+        assert neg == 0
+    else:
+        assert neg >= len(names), (neg, s1["cache.lookup_misses"] - s0["cache.lookup_misses"])
+        assert s1["dirlease.breaks"] == s0["dirlease.breaks"], "our own creates broke the lease"
+    change("create", "d/other")
+    assert (d / "other").read_text() == "new"
+    os.unlink(d / "f0")
+    os.rename(d / "f1", d / "g1")
+    os.rename(d / "listed", d / "f2")  # over one of ours
+    assert not os.path.exists(d / "f0") and not os.path.exists(d / "f1") and not os.path.exists(d / "listed")
+    assert (d / "f2").read_bytes() == b"1"
+    want = sorted(set(names) - {"f0", "f1"} | {"g1", "other"})
+    assert sorted(os.listdir(d)) == want
+    assert sorted(os.listdir(m.backing / "d")) == want

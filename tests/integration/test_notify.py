@@ -69,3 +69,27 @@ def test_no_notify_socket_sends_nothing_and_mounts(server, mount, tmp_path):
     m = mount(env={"NOTIFY_SOCKET": "relative/path"})
     assert sf.is_mounted(m.root)
     assert "NOTIFY_SOCKET=relative/path is not a socket path or @name" in m.stderr()
+
+
+def test_delete_pending_asked_only_after_a_name_left(any_mnt):
+    """After each change notification the watch may ask whether its directory is being deleted (an open
+    by name, src/proto/watch.c "Removed by another client"). A directory is emptied before it is
+    deleted, and the server keeps changes for the next request, so answers that only add or modify
+    names ask nothing; one where a name left asks."""
+    from test_cache import fast_stats
+    m = any_mnt
+    if m.cache == "none":
+        pytest.skip("cache=none keeps no watch")
+    (m.path / "d").mkdir()
+    assert os.listdir(m.path / "d") == []
+    s0 = fast_stats(m)
+    for i in range(10):
+        m.disk_write(f"d/f{i}", b"x")
+    sf.wait_until(lambda: fast_stats(m)["notify.received"] > s0["notify.received"] and
+                  len(os.listdir(m.path / "d")) == 10, 10, what="the creates notified")
+    s1 = fast_stats(m)
+    assert s1["notify.delete_checks"] == s0["notify.delete_checks"], "asked after names were only added"
+    os.unlink(m.backing / "d" / "f0")
+    sf.wait_until(lambda: fast_stats(m)["notify.delete_checks"] > s1["notify.delete_checks"], 10,
+                  what="the question after a removal")
+    assert sorted(os.listdir(m.path / "d")) == [f"f{i}" for i in range(1, 10)]

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+import smbfixture as sf
 from test_cache import fast_stats as stats
 
 pytestmark = pytest.mark.timeout(180)
@@ -82,3 +83,34 @@ def test_touch_existing_and_written_files_set_times(any_mnt):
     touch(m.path, "-d", "@1000000000", "new")
     assert os.stat(m.path / "new").st_mtime == old
     assert delta(s0, stats(m), "fuse.setattr_times_of_create") == 0
+
+
+def test_new_names_in_a_directory_made_here_need_no_lookup(any_mnt):
+    """tar -x, cp -r: files made in a directory just made. From the second new name on, the listing
+    fetched for lookups answers them absent, as after an `ls` (src/fs/cache.c, fs_cache_made_dir), and
+    our own creates keep it; another client's name in it is found once notified."""
+    m = any_mnt
+    d = m.path / "new"
+    d.mkdir()
+    s0 = stats(m)
+    for i in range(N):
+        fd = os.open(d / f"f{i}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.write(fd, b"x")
+        os.close(fd)
+    s1 = stats(m)
+    neg = delta(s0, s1, "cache.lookup_negative_hits")
+    if m.cache == "none":
+        assert neg == 0
+    else:
+        assert neg >= N - 2, (neg, delta(s0, s1, "cache.lookup_misses"))
+        # One listing, kept across our own creates (own_change_keeps), not one fetched per name.
+        assert delta(s0, s1, "cache.listings_for_lookups") <= 2, delta(s0, s1, "cache.listings_for_lookups")
+    (m.backing / "new" / "other").write_bytes(b"2")
+    sf.wait_until(lambda: os.path.exists(d / "other"), 10, what="another client's name to be found")
+    assert sorted(os.listdir(d)) == sorted([f"f{i}" for i in range(N)] + ["other"])
+    # A directory that was not made here: its listing for lookups answers no absent name.
+    m.disk_mkdir("theirs")
+    s2 = stats(m)
+    for i in range(N):
+        assert not os.path.exists(m.path / "theirs" / f"g{i}")
+    assert delta(s2, stats(m), "cache.lookup_negative_hits") == 0

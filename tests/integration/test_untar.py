@@ -103,3 +103,31 @@ def test_tar_extract_keeps_times_modes_and_contents(any_mnt, tmp_path):
             assert os.stat(back).st_mtime == info.mtime, info.name
             assert st.st_mtime == info.mtime and st.st_size == len(data), info.name
             assert bool(st.st_mode & 0o222) == bool(info.mode & 0o222), (info.name, oct(st.st_mode))
+
+
+def test_data_written_before_futimens_goes_with_the_times(any_mnt):
+    """tar -x writes a small file, then sets its times through the open descriptor. The gathered data
+    goes in the setattr's compound, ahead of the SET_INFO (src/proto/wb.c, wb_hand_over): one round trip
+    where there were two (`writes.before_setattr`, SMB2 with Write caching). The server then holds the
+    data and the times, whichever way: a WRITE after the SET_INFO would move mtime again."""
+    m = any_mnt
+    s0 = stats(m)
+    for i in range(5):
+        p = m.path / f"f{i}"
+        data = os.urandom(3000 + i)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            assert os.write(fd, data) == len(data)
+            os.utime(fd, ns=(MTIME * 10**9, (MTIME + i) * 10**9))
+            # Before close: what the server has now is what the compound left there.
+            assert (m.backing / f"f{i}").read_bytes() == data
+            assert os.stat(m.backing / f"f{i}").st_mtime == MTIME + i
+        finally:
+            os.close(fd)
+        assert os.stat(m.backing / f"f{i}").st_mtime == MTIME + i
+        assert os.stat(p).st_mtime == MTIME + i and os.stat(p).st_size == len(data)
+    handed = delta(s0, stats(m), "writes.before_setattr")
+    if m.dialect == "smb2" and m.cache != "none":
+        assert handed == 5
+    else:
+        assert handed == 0

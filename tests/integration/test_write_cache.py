@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 import smbfixture as sf
-from test_cache import is_smb1, req, wait_for
+from test_cache import fast_stats, is_smb1, req, wait_for
 
 
 pytestmark = pytest.mark.timeout(120)
@@ -424,3 +424,30 @@ def test_smb202_batch_oplock_gathers_and_breaks(mount, tmp_path, cache):
         assert d.do("close") == 0
     finally:
         d.stop()
+
+
+def test_enospc_of_data_sent_with_a_setattr(mount, tiny_fs):
+    """The data gathered before a futimens goes in the setattr's compound (wb_hand_over). On a full disk
+    that WRITE fails: the times are still set, and the ENOSPC is reported at close, as for any gathered
+    write; the data is never taken for written."""
+    m, sub = tiny_fs
+    m0 = m
+    (m0.backing / sub / "filler").write_bytes(b"f" * (1024 * KiB - 8 * KiB))
+    p = m.path / sub / "f"
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
+    closed = False
+    try:
+        assert os.write(fd, b"z" * 40 * KiB) == 40 * KiB  # gathered
+        s0 = fast_stats(m)
+        os.utime(fd, ns=(10**18, 10**18))
+        assert fast_stats(m)["writes.before_setattr"] == s0["writes.before_setattr"] + 1
+        assert os.stat(m0.backing / sub / "f").st_mtime == 10**9
+        with pytest.raises(OSError) as e:
+            closed = True
+            os.close(fd)
+        assert e.value.errno == errno.ENOSPC
+    finally:
+        if not closed:
+            os.close(fd)
+    assert (m0.backing / sub / "f").stat().st_size < 40 * KiB
+    os.unlink(p)

@@ -232,6 +232,10 @@ static uint32_t create_body(struct psrv *s, const struct srv_req *q, struct wbuf
 		return STATUS_FILE_IS_A_DIRECTORY;
 	}
 	bool dir = (options & FILE_DIRECTORY_FILE) || nlen == 0 || all_dirs;
+	if (psrv_dir_deleted(s, dir)) {
+		psrv_error_body(b);
+		return STATUS_DELETE_PENDING;
+	}
 	if (s->on_create && noff >= SMB2_HDR_SIZE && noff - SMB2_HDR_SIZE + (size_t)nlen <= q->body_len)
 		s->on_create(s->arg, q->body + noff - SMB2_HDR_SIZE, nlen);
 	struct psrv_open *o = open_find(s, 0); /* a free slot */
@@ -294,6 +298,27 @@ static uint32_t fid_check(struct psrv *s, const struct srv_req *q)
 	if (!o)
 		return STATUS_FILE_CLOSED;
 	return q->h.command == SMB2_WRITE && o->reconnected ? replay : 0;
+}
+
+void psrv_closed(struct psrv *s, struct psrv_open *o)
+{
+	pthread_mutex_lock(&s->mu);
+	s->dir_closes += o && o->dir;
+	s->file_closes += o && !o->dir;
+	pthread_mutex_unlock(&s->mu);
+	if (o)
+		o->fid = 0;
+}
+
+bool psrv_dir_deleted(struct psrv *s, bool dir)
+{
+	pthread_mutex_lock(&s->mu);
+	bool deleted = s->dirs_deleted;
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; deleted && dir && i < sizeof(s->open) / sizeof(s->open[0]); i++)
+		if (s->open[i].fid && s->open[i].dir)
+			return true;
+	return false;
 }
 
 static uint32_t query_info_body(struct psrv *s, const struct srv_req *q, struct wbuf *b)
@@ -419,12 +444,7 @@ static bool answer(struct psrv *s, int fd, const struct srv_req *q, struct wbuf 
 	case SMB2_CLOSE: {
 		struct psrv_open *o = psrv_req_open(s, q, 8);
 		end_notify(s, fd, o, STATUS_NOTIFY_CLEANUP);
-		pthread_mutex_lock(&s->mu);
-		s->dir_closes += o && o->dir;
-		s->file_closes += o && !o->dir;
-		pthread_mutex_unlock(&s->mu);
-		if (o)
-			o->fid = 0;
+		psrv_closed(s, o);
 		wbuf_u16(b, 60);
 		wbuf_zero(b, 58);
 		break;

@@ -128,6 +128,10 @@ struct psrv {
 	 * of FileDispositionInformation that set DeletePending; delete_options: the CreateOptions of the open
 	 * that the last one went to. */
 	bool names_are_dirs;
+	/* dirs_deleted (mu): an open directory is delete-pending, as after another client's delete of it while
+	 * we hold it open: a CREATE of a directory while a directory handle is open gets STATUS_DELETE_PENDING
+	 * (SMB1 too); a CHANGE_NOTIFY on the open one still waits (for the CLOSE), as Samba's does. */
+	bool dirs_deleted;
 	unsigned deletes;
 	uint32_t delete_options;
 	unsigned cc_requests;
@@ -190,6 +194,12 @@ void psrv_stop(struct psrv *s);
 void psrv_client_down(struct psrv *s, struct smb_client *cl);
 /* Fault the (skip+1)-th next request of command cmd; PSRV_NONE disarms. */
 void psrv_arm(struct psrv *s, int cmd, unsigned skip, enum psrv_fault f, uint32_t status);
+/* Wait (at most 5 s) until *count, a counter of s under mu (lease_acks, dir_closes, ...), reaches n. */
+bool psrv_wait_count(struct psrv *s, const unsigned *count, unsigned n);
+/* The server thread: o (NULL: none) was closed; counted in dir_closes or file_closes (SMB2 and SMB1). */
+void psrv_closed(struct psrv *s, struct psrv_open *o);
+/* The server thread: whether a CREATE of a directory (dir) or not meets a delete-pending one (dirs_deleted). */
+bool psrv_dir_deleted(struct psrv *s, bool dir);
 /* What the next listings hold (psrv.dir_buf), under the server's lock. */
 void psrv_set_listing(struct psrv *s, const uint8_t *buf, size_t len);
 /* Whether the armed fault was applied (and how many so far); how many requests arrived. */

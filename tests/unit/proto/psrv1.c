@@ -568,13 +568,17 @@ static bool answer(struct psrv *s, int fd, const struct req1 *q, struct wbuf *b,
 		break;
 	}
 	case SMB1_COM_NT_CREATE_ANDX:
+		if (psrv_dir_deleted(s, (w32(q, 39) & FILE_DIRECTORY_FILE) != 0)) {
+			*st = STATUS_DELETE_PENDING;
+			empty_body(b);
+			break;
+		}
 		create_body(s, q, b);
 		break;
 	case SMB1_COM_CLOSE:
 		o = open_find(s, w16(q, 0));
 		end_notify(s, fd, o);
-		if (o)
-			o->fid = 0;
+		psrv_closed(s, o);
 		empty_body(b);
 		break;
 	case SMB1_COM_READ_ANDX:

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* psrv_dlease.c - the scripted server's directory leases (psrv.h): grants, spoiled grants, breaks, acks. */
+/* psrv_dlease.c - the scripted server's directory leases (psrv.h): grants, spoiled grants, breaks, acks;
+ * and the wait for one of its counters. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../xport/srv.h"
 #include "psrv.h"
@@ -83,4 +85,18 @@ long long psrv_stat(struct smb_client *cl, const char *name)
 		if (strncmp(l, name, n) == 0 && l[n] == ' ')
 			return atoll(l + n + 1);
 	return -1;
+}
+
+bool psrv_wait_count(struct psrv *s, const unsigned *count, unsigned n)
+{
+	for (int i = 0; i < 500; i++) {
+		pthread_mutex_lock(&s->mu);
+		bool ok = *count >= n;
+		pthread_mutex_unlock(&s->mu);
+		if (ok)
+			return true;
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return false;
 }

@@ -43,16 +43,7 @@ static void down(struct fx *f)
 /* Wait (at most 5 s) until the server has counted n acknowledgments; the break worker sends them. */
 static bool acks_reach(struct psrv *s, unsigned n)
 {
-	for (int i = 0; i < 500; i++) {
-		pthread_mutex_lock(&s->mu);
-		bool ok = s->lease_acks >= n;
-		pthread_mutex_unlock(&s->mu);
-		if (ok)
-			return true;
-		struct timespec ts = {0, 10 * 1000000};
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	return psrv_wait_count(s, &s->lease_acks, n);
 }
 
 /* Create d/f and close it; how many creates named a parent lease so far. */
