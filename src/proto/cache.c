@@ -530,6 +530,9 @@ static void do_job(struct pcache *pc, struct job *j)
 	case JOB_END_WATCH:
 		watch_end(pc, j->w);
 		break;
+	case JOB_CHECK_WATCH:
+		watch_check_job(pc, j->w);
+		break;
 	case JOB_REBUILT:
 		do_rebuilt(pc);
 		break;

@@ -56,12 +56,12 @@ struct watch {
 	uint64_t used_ms; /* LRU */
 };
 
-enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_REBUILT, JOB_EVENT };
+enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH, JOB_REBUILT, JOB_EVENT };
 
 struct job {
 	enum job_kind kind;
 	struct cache_break brk; /* JOB_BREAK */
-	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH: holds one watch reference */
+	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH: holds one watch reference */
 	int err;		/* JOB_NOTIFY: transport result */
 	uint32_t status;
 	uint8_t *rsp; /* JOB_NOTIFY: the reply, owned */
@@ -137,6 +137,8 @@ void break_serve(struct pcache *pc, const struct cache_break *b);
 void watch_put_locked(struct pcache *pc, struct watch *w);
 void watch_end(struct pcache *pc, struct watch *w);
 void watch_notify_job(struct pcache *pc, struct job *j);
+/* Worker: a new watch's question whether its directory was deleted before its first request (watch.c). */
+void watch_check_job(struct pcache *pc, struct watch *w);
 /* Close every watch at or below path and wait for the CLOSEs (child before parent); the glue hears
  * SMB_EV_DIR for each, from the worker. Any thread but the receive thread; no lock held. */
 void watch_close_under(struct pcache *pc, const char *path);

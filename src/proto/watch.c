@@ -33,9 +33,10 @@
  * record without that lock, so it can still say "not pending" after our request came too late for the
  * news (seen under load: the other client's rm -rf then found the parent not empty for 3 s, and the
  * directory stayed until we unmounted). An open waits for the lock. The same holds between our open and
- * the first request, so a new watch asks too. A watch with a Handle lease is not asked: the server
- * breaks the lease, and waits for us, before it deletes. Nor after an answer in which no name went: the
- * server keeps the changes that come while no request is pending and answers the next request with them
+ * the first request, so a new watch asks too (from the worker: the listing that started it does not
+ * wait). A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
+ * it deletes. Nor after an answer in which no name went: the server keeps the changes that come while no
+ * request is pending and answers the next request with them
  * at once (MS-FSA 2.1.5.10, Samba's notify_fsp), and a directory deleted meanwhile had to be emptied
  * first, so a name's removal is in this answer or in the next; the question comes after that one. So
  * `tar -x` or `touch` in a watched directory, whose answers only add and modify, ask nothing
@@ -389,6 +390,19 @@ static bool end_later_locked(struct pcache *pc, struct watch *w)
 	return true;
 }
 
+/* Have the worker ask whether w's directory is being deleted (watch_check_job). False if out of memory. */
+static bool check_later_locked(struct pcache *pc, struct watch *w)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return false;
+	w->refs++;
+	j->kind = JOB_CHECK_WATCH;
+	j->w = w;
+	pc_job_push_locked(pc, j);
+	return true;
+}
+
 /* FUSE thread. Open the directory and start watching it. */
 static int watch_start(struct pcache *pc, const char *path)
 {
@@ -448,20 +462,36 @@ static int watch_start(struct pcache *pc, const char *path)
 	rc = watch_submit(pc, w) < 0 ? 0 : 1;
 	if (rc == 0) {
 		watch_end(pc, w);
-	} else if (dir_deleting(pc, w)) {
-		/* Another client deleted the directory between our open and this first request: see "Removed
-		 * by another client" above. */
+	} else {
+		/* Another client may have deleted the directory between our open and this first request (see
+		 * "Removed by another client" above). The worker asks, so that the listing that started the
+		 * watch waits for no further round trip; should it find the directory gone, ending the watch
+		 * takes back what it vouched for meanwhile, as a notification of the delete would. */
 		pthread_mutex_lock(&pc->lock);
-		bool queued = end_later_locked(pc, w);
+		bool queued = check_later_locked(pc, w);
 		pthread_mutex_unlock(&pc->lock);
-		if (!queued)
-			watch_end(pc, w);
-		rc = 0;
+		if (!queued && dir_deleting(pc, w)) {
+			pthread_mutex_lock(&pc->lock);
+			queued = end_later_locked(pc, w);
+			pthread_mutex_unlock(&pc->lock);
+			if (!queued)
+				watch_end(pc, w);
+			rc = 0;
+		}
 	}
 	pthread_mutex_lock(&pc->lock);
 	watch_put_locked(pc, w);
 	pthread_mutex_unlock(&pc->lock);
 	return rc;
+}
+
+void watch_check_job(struct pcache *pc, struct watch *w)
+{
+	pthread_mutex_lock(&pc->lock);
+	bool live = !w->ending && !pc->stopping;
+	pthread_mutex_unlock(&pc->lock);
+	if (live && dir_deleting(pc, w))
+		watch_end(pc, w);
 }
 
 /* The least recently used live watch, to make room; NULL if none. */

@@ -169,12 +169,21 @@ def test_cruid(krb, tmp_path):
         cache.unlink()
 
 
-def test_keytab(krb, tmp_path):
-    """keytab= gets its own tickets: no kinit, no cache of the user's."""
+@pytest.mark.parametrize("principal", ["option", "credentials"])
+def test_keytab(krb, tmp_path, principal):
+    """keytab= gets its own tickets: no kinit, no cache of the user's. The principal is username=, or (as
+    the smbfuse@ unit gives it: README) a credentials file's username= line without a password."""
     kt = tmp_path / "alice.keytab"
     subprocess.run(["samba-tool", "domain", "exportkeytab", str(kt), f"--principal={krb5dc.USER}@{krb5dc.REALM}",
                     "-s", str(krb.dc.conf)], check=True, capture_output=True)
-    mp = krb.mount(f"sec=krb5,keytab={kt},username={krb5dc.USER}", cache=tmp_path / "absent")
+    if principal == "option":
+        who = f"username={krb5dc.USER}"
+    else:
+        cred = tmp_path / "svc.cred"
+        cred.write_text(f"username={krb5dc.USER}\n")
+        cred.chmod(0o600)
+        who = f"credentials={cred}"
+    mp = krb.mount(f"sec=krb5i,keytab={kt},{who}", cache=tmp_path / "absent")
     check_rw(mp, krb.dc, "keytab.txt")
     assert not (tmp_path / "absent").exists()
 
