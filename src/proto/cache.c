@@ -433,6 +433,8 @@ int pcache_flush(struct smb_client *cl, struct smb_fh *fh)
 
 void pcache_fh_closing(struct smb_client *cl, struct smb_fh *fh, uint64_t fid_key)
 {
+	if (pc_of(cl))
+		watch_note_own(pc_of(cl), fh->path);
 	/* Gathered data may be this handle's to send, and WRITEs in flight may use its handle. */
 	pcache_fh_writeback(cl, fh);
 	pcache_fid_gone(cl, fh->lease, fid_key);
@@ -445,6 +447,7 @@ void pcache_unlinked(struct smb_client *cl, const char *path)
 	struct pcache *pc = pc_of(cl);
 	if (!pc)
 		return;
+	watch_note_own(pc, path);
 	pthread_mutex_lock(&pc->lock);
 	/* pcache_flush_path has already unhashed the file's lease: find it among all of them. */
 	GHashTableIter it;
@@ -533,6 +536,9 @@ static void do_job(struct pcache *pc, struct job *j)
 	case JOB_CHECK_WATCH:
 		watch_check_job(pc, j->w);
 		break;
+	case JOB_REARM:
+		watch_rearm_job(pc, j);
+		break;
 	case JOB_REBUILT:
 		do_rebuilt(pc);
 		break;
@@ -548,13 +554,17 @@ static void do_job(struct pcache *pc, struct job *j)
 	job_free(pc, j);
 }
 
-/* Wait for a job or for the oldest parked handle to expire; returns expired handles in *expired. */
+/* Wait for a job, a delayed job's time or for the oldest parked handle to expire; returns expired handles
+ * in *expired. */
 static struct job *next_job_locked(struct pcache *pc, GSList **expired)
 {
 	*expired = NULL;
 	while (!pc->stopping && g_queue_is_empty(&pc->jobs)) {
 		struct smb_fh *oldest = g_queue_peek_head(&pc->parked);
+		struct job *later = g_queue_peek_head(&pc->delayed);
 		uint64_t now = now_ms();
+		if (later && later->due_ms <= now)
+			return g_queue_pop_head(&pc->delayed);
 		/* No expiry while the server is breaking leases: it may be sweeping Handle leases below a
 		 * directory another client renames, and a handle it listed that we close before its turn stalls
 		 * that rename for 35 s (watch.c, "A break closes one handle"). */
@@ -563,7 +573,9 @@ static struct job *next_job_locked(struct pcache *pc, GSList **expired)
 			*expired = pc_unpark_matching_locked(pc, NULL, now - PARK_MS);
 			return NULL;
 		}
-		if (!oldest) {
+		if (later && (!oldest || later->due_ms < due))
+			due = later->due_ms;
+		if (!oldest && !later) {
 			pthread_cond_wait(&pc->cond, &pc->lock);
 			continue;
 		}
@@ -633,6 +645,7 @@ int pcache_new(struct smb_client *cl)
 	pc->dleases = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_queue_init(&pc->parked);
 	g_queue_init(&pc->jobs);
+	g_queue_init(&pc->delayed);
 	cl->cache = pc;
 	int rc = -pthread_create(&pc->worker, NULL, worker_main, pc);
 	if (rc < 0)
@@ -687,7 +700,7 @@ void pcache_free(struct smb_client *cl)
 	struct job *j;
 	while ((j = g_queue_pop_head(&pc->bjobs)))
 		job_free(pc, j);
-	while ((j = g_queue_pop_head(&pc->jobs))) {
+	while ((j = g_queue_pop_head(&pc->jobs)) || (j = g_queue_pop_head(&pc->delayed))) {
 		if (j->w)
 			watch_put_locked(pc, j->w);
 		job_free(pc, j);

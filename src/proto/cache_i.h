@@ -14,6 +14,10 @@
 #define PARK_MAX 256 /* parked handles per mount at most */
 #define PARK_CALM_MS 2000 /* no parked handle expires sooner after a break arrives */
 #define WATCH_MAX 64 /* watched directories per mount at most */
+/* A watch's next request waits WATCH_REARM_MS after an answer while this mount has changed a name in its
+ * directory within WATCH_OWN_MS (watch.c, "Our own changes"). */
+#define WATCH_REARM_MS 10
+#define WATCH_OWN_MS 100
 
 struct lease {
 	uint8_t key[16]; /* immutable */
@@ -54,14 +58,17 @@ struct watch {
 	bool closed;	  /* its handle was closed (or died with its session) */
 	bool hashed;	  /* in watches under path */
 	uint64_t used_ms; /* LRU */
+	uint64_t own_ms;  /* when this mount last opened, closed or unlinked a name in it (watch_note_own) */
 };
 
-enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH, JOB_REBUILT, JOB_EVENT };
+enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH, JOB_REARM, JOB_REBUILT, JOB_EVENT };
 
 struct job {
 	enum job_kind kind;
 	struct cache_break brk; /* JOB_BREAK */
-	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH: holds one watch reference */
+	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH, JOB_REARM: holds one watch reference */
+	uint64_t due_ms;	/* JOB_REARM: when it is due (pcache.delayed) */
+	bool gone;		/* JOB_REARM: the answer before it said a name left (watch.c, dir_deleting) */
 	int err;		/* JOB_NOTIFY: transport result */
 	uint32_t status;
 	uint8_t *rsp; /* JOB_NOTIFY: the reply, owned */
@@ -89,6 +96,7 @@ struct pcache {
 	GSList *closing;
 	pthread_cond_t closing_cv;
 	GQueue jobs;	      /* struct job *: everything but breaks */
+	GQueue delayed;	      /* struct job *: the worker's, each once its due_ms has come; oldest first */
 	GQueue bjobs;	      /* struct job *: breaks, served by their own worker (see below) */
 	pthread_cond_t bcond; /* a break was queued, or stopping */
 	bool stopping;
@@ -139,6 +147,11 @@ void watch_end(struct pcache *pc, struct watch *w);
 void watch_notify_job(struct pcache *pc, struct job *j);
 /* Worker: a new watch's question whether its directory was deleted before its first request (watch.c). */
 void watch_check_job(struct pcache *pc, struct watch *w);
+/* Worker: a watch's next request, sent a moment after its answer (watch.c, "Our own changes"). */
+void watch_rearm_job(struct pcache *pc, struct job *j);
+/* This mount opened, closed or unlinked path: its directory's watch, if any, is busy with our own changes.
+ * No lock held. */
+void watch_note_own(struct pcache *pc, const char *path);
 /* Close every watch at or below path and wait for the CLOSEs (child before parent); the glue hears
  * SMB_EV_DIR for each, from the worker. Any thread but the receive thread; no lock held. */
 void watch_close_under(struct pcache *pc, const char *path);

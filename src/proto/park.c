@@ -92,6 +92,8 @@ static struct smb_fh *pcache_unpark(struct smb_client *cl, const char *path, uin
 struct smb_fh *pcache_open_begin(struct smb_client *cl, const char *path, int flags, uint32_t access, uint32_t options,
 				 struct smb_attr *attr)
 {
+	if (pc_of(cl))
+		watch_note_own(pc_of(cl), path);
 	/* Gathered writes of another handle are older than this open's truncation. */
 	if (flags & O_TRUNC)
 		pcache_writeback(cl, path, false);

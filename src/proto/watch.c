@@ -42,6 +42,15 @@
  * `tar -x` or `touch` in a watched directory, whose answers only add and modify, ask nothing
  * (notify.delete_checks).
  *
+ * Our own changes. Each CREATE, WRITE, SET_INFO and CLOSE of ours in a watched directory completes the
+ * pending change notification at once, and sending the next one is another request: about three answers
+ * per file of a `tar -x`, each a trip through Samba's notifyd and two context switches here, telling us
+ * what we already know. So while this mount has opened, closed or unlinked a name in the directory within
+ * WATCH_OWN_MS (watch_note_own), the next request goes out WATCH_REARM_MS after the answer (a JOB_REARM
+ * on pcache.delayed). The server keeps the changes that come meanwhile and answers that request at once
+ * with all of them, so none is lost; another client's change in that directory reaches us up to
+ * WATCH_REARM_MS later than it would have. A directory we do not change is asked again at once.
+ *
  * Directory leases (MS-SMB2 3.2.4.3.8; Samba 4.22 "smb3 directory leases", Windows). Where the session
  * grants them, the watch's open also asks for a Read+Handle lease under a key of its own (new at each open,
  * so no grant ever meets a break still in progress on an old one), and the CHANGE_NOTIFY goes on beside it
@@ -348,6 +357,16 @@ static bool dir_deleting(struct pcache *pc, struct watch *w)
 	return cl->cio->watch_deleting(cl, w->h, w->path) == 1;
 }
 
+/* Send w's next request (again: it is still wanted), or end it; then, after an answer in which a name
+ * left (gone), ask whether the directory is being deleted. */
+static void rearm(struct pcache *pc, struct watch *w, bool again, bool gone)
+{
+	if (!again || watch_submit(pc, w) < 0)
+		watch_end(pc, w);
+	else if (gone && dir_deleting(pc, w))
+		watch_end(pc, w); /* see "Removed by another client" above */
+}
+
 void watch_notify_job(struct pcache *pc, struct job *j)
 {
 	struct smb_client *cl = pc->cl;
@@ -366,11 +385,46 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 	}
 	pthread_mutex_lock(&pc->lock);
 	bool again = ok && !w->ending && !pc->stopping && w->gen == gen_of(cl);
+	uint64_t now = now_ms();
+	struct job *later = again && now - w->own_ms < WATCH_OWN_MS ? calloc(1, sizeof(*later)) : NULL;
+	if (later) {
+		/* See "Our own changes" above. */
+		later->kind = JOB_REARM;
+		later->w = w;
+		w->refs++;
+		later->due_ms = now + WATCH_REARM_MS;
+		later->gone = gone;
+		g_queue_push_tail(&pc->delayed, later);
+		stat_add(&cl->st.rearms_delayed, 1);
+	}
 	pthread_mutex_unlock(&pc->lock);
-	if (!again || watch_submit(pc, w) < 0)
-		watch_end(pc, w);
-	else if (gone && dir_deleting(pc, w))
-		watch_end(pc, w); /* see "Removed by another client" above */
+	if (!later)
+		rearm(pc, w, again, gone);
+}
+
+void watch_rearm_job(struct pcache *pc, struct job *j)
+{
+	struct watch *w = j->w;
+	pthread_mutex_lock(&pc->lock);
+	bool again = !w->ending && !pc->stopping && w->gen == gen_of(pc->cl);
+	pthread_mutex_unlock(&pc->lock);
+	rearm(pc, w, again, j->gone);
+}
+
+void watch_note_own(struct pcache *pc, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	char dir[256];
+	if (n >= sizeof(dir))
+		return; /* a deep path: its directory's answers just come at once */
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	pthread_mutex_lock(&pc->lock);
+	struct watch *w = g_hash_table_size(pc->watches) ? g_hash_table_lookup(pc->watches, dir) : NULL;
+	if (w)
+		w->own_ms = now_ms();
+	pthread_mutex_unlock(&pc->lock);
 }
 
 /* Have the worker end w (not a FUSE thread: the glue's invalidation takes the kernel's directory locks);

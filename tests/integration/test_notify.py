@@ -93,3 +93,29 @@ def test_delete_pending_asked_only_after_a_name_left(any_mnt):
     sf.wait_until(lambda: fast_stats(m)["notify.delete_checks"] > s1["notify.delete_checks"], 10,
                   what="the question after a removal")
     assert sorted(os.listdir(m.path / "d")) == [f"f{i}" for i in range(1, 10)]
+
+
+def test_own_changes_delay_the_next_notification(any_mnt):
+    """Our own creates in a watched directory each complete the pending change notification; while we
+    keep changing names there, the next request waits a moment (src/proto/watch.c "Our own changes"), so
+    one answer carries many files' changes: far fewer answers than files. Another client's change after
+    that is still heard."""
+    from test_cache import fast_stats
+    m = any_mnt
+    if m.cache == "none":
+        pytest.skip("cache=none keeps no watch")
+    n = 200
+    (m.path / "d").mkdir()
+    assert os.listdir(m.path / "d") == []
+    s0 = fast_stats(m)
+    for i in range(n):
+        (m.path / "d" / f"f{i}").write_bytes(b"x")
+    s1 = fast_stats(m)
+    answers = s1["notify.received"] - s0["notify.received"]
+    assert s1["notify.rearms_delayed"] > s0["notify.rearms_delayed"]
+    assert answers < n / 2, answers
+    m.disk_write("d/other", b"y")
+    sf.wait_until(lambda: fast_stats(m)["notify.received"] > s1["notify.received"], 10,
+                  what="the other client's change notified")
+    assert sorted(os.listdir(m.path / "d")) == sorted([f"f{i}" for i in range(n)] + ["other"])
+    assert sorted(os.listdir(m.backing / "d")) == sorted([f"f{i}" for i in range(n)] + ["other"])

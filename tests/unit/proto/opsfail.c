@@ -224,6 +224,16 @@ static bool fx_up(struct fx *f, const struct op_case *c, enum opsfail_server srv
 		psrv_stop(&f->s);
 		return false;
 	}
+	/* A close parks its handle under d's watch, whose start has the worker ask whether d is being
+	 * deleted (an open and a CLOSE of d, watch.c): start it here and let that be over, so that the case's
+	 * CLOSE is the file's. */
+	if (c->run == run_close) {
+		pthread_mutex_lock(&f->s.mu);
+		unsigned before = f->s.dir_closes;
+		pthread_mutex_unlock(&f->s.mu);
+		if (f->ops->watch(f->cl, "d") == 1)
+			psrv_wait_count(&f->s, &f->s.dir_closes, before + 1);
+	}
 	return true;
 }
 

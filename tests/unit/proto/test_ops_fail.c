@@ -21,8 +21,7 @@ static const struct op_case cases[] = {
      false},
     {"open/create", run_create, false, false, SMB2_CREATE, 0, STATUS_OBJECT_NAME_COLLISION, -EEXIST, -EIO, -ECONNRESET,
      0, false, 0, 0, 0, false},
-    /* The first CLOSE is the directory watch's question (watch.c, "Removed by another client"). */
-    {"close", run_close, true, false, SMB2_CLOSE, 1, STATUS_FILE_CLOSED, -EBADF, NA, -ECONNRESET, 0, false, 0, 0, 0,
+    {"close", run_close, true, false, SMB2_CLOSE, 0, STATUS_FILE_CLOSED, -EBADF, NA, -ECONNRESET, 0, false, 0, 0, 0,
      false},
     /* A read lost with the connection goes again after the reconnect (refused here: EHOSTDOWN); one that
      * timed out drops the connection and goes again on a new one (served: 100). */

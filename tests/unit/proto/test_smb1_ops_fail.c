@@ -32,8 +32,7 @@ static const struct op_case cases[] = {
     {.name = "stat", .run = run_stat, .cmd = T2(QUERY_PATH_INFORMATION), .status = STATUS_OBJECT_NAME_NOT_FOUND, .want_status = -ENOENT, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_BADFILE, .want_dos = -ENOENT},
     {.name = "open", .run = run_open, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .dos = DOS_NOACCESS, .want_dos = -EACCES},
     {.name = "open/create", .run = run_create, .cmd = SMB1_COM_NT_CREATE_ANDX, .status = STATUS_OBJECT_NAME_COLLISION, .want_status = -EEXIST, .want_malformed = -EIO, .want_drop = -ECONNRESET, .dos = DOS_FILEXISTS, .want_dos = -EEXIST},
-    /* The first CLOSE is the directory watch's question (watch.c, "Removed by another client"). */
-    {.name = "close", .run = run_close, .fh = true, .cmd = SMB1_COM_CLOSE, .skip = 1, .status = STATUS_FILE_CLOSED, .want_status = -EBADF, .want_malformed = NA, .want_drop = 0},
+    {.name = "close", .run = run_close, .fh = true, .cmd = SMB1_COM_CLOSE, .status = STATUS_FILE_CLOSED, .want_status = -EBADF, .want_malformed = NA, .want_drop = 0},
     {.name = "read", .run = run_read, .fh = true, .cmd = SMB1_COM_READ_ANDX, .status = STATUS_ACCESS_DENIED, .want_status = -EACCES, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 100},
     {.name = "read/2nd", .run = run_read2, .fh = true, .cmd = SMB1_COM_READ_ANDX, .skip = 1, .status = STATUS_ACCESS_DENIED, .want_status = 61440, .want_malformed = 61440, .want_drop = 61440, .ok = 100000, .want_silent = 61440},
     {.name = "write", .run = run_write, .fh = true, .cmd = SMB1_COM_WRITE_ANDX, .skip = 1, .status = STATUS_DISK_FULL, .want_status = -ENOSPC, .want_malformed = -EIO, .want_drop = -EHOSTDOWN, .ok = 100000},
