@@ -357,6 +357,18 @@ static bool dir_deleting(struct pcache *pc, struct watch *w)
 	return cl->cio->watch_deleting(cl, w->h, w->path) == 1;
 }
 
+/* A job of kind for the worker, holding a reference to w; NULL if out of memory. pcache.lock held. */
+static struct job *watch_job_locked(struct watch *w, enum job_kind kind)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (j) {
+		j->kind = kind;
+		j->w = w;
+		w->refs++;
+	}
+	return j;
+}
+
 /* Send w's next request (again: it is still wanted), or end it; then, after an answer in which a name
  * left (gone), ask whether the directory is being deleted. */
 static void rearm(struct pcache *pc, struct watch *w, bool again, bool gone)
@@ -386,12 +398,9 @@ void watch_notify_job(struct pcache *pc, struct job *j)
 	pthread_mutex_lock(&pc->lock);
 	bool again = ok && !w->ending && !pc->stopping && w->gen == gen_of(cl);
 	uint64_t now = now_ms();
-	struct job *later = again && now - w->own_ms < WATCH_OWN_MS ? calloc(1, sizeof(*later)) : NULL;
+	struct job *later = again && now - w->own_ms < WATCH_OWN_MS ? watch_job_locked(w, JOB_REARM) : NULL;
 	if (later) {
 		/* See "Our own changes" above. */
-		later->kind = JOB_REARM;
-		later->w = w;
-		w->refs++;
 		later->due_ms = now + WATCH_REARM_MS;
 		later->gone = gone;
 		g_queue_push_tail(&pc->delayed, later);
@@ -431,15 +440,12 @@ void watch_note_own(struct pcache *pc, const char *path)
  * from now on it vouches for nothing. False if out of memory. */
 static bool end_later_locked(struct pcache *pc, struct watch *w)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = watch_job_locked(w, JOB_END_WATCH);
 	if (!j)
 		return false;
 	if (!w->ending)
 		pc->nwatch--;
 	w->ending = true;
-	w->refs++;
-	j->kind = JOB_END_WATCH;
-	j->w = w;
 	pc_job_push_locked(pc, j);
 	return true;
 }
@@ -447,12 +453,9 @@ static bool end_later_locked(struct pcache *pc, struct watch *w)
 /* Have the worker ask whether w's directory is being deleted (watch_check_job). False if out of memory. */
 static bool check_later_locked(struct pcache *pc, struct watch *w)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = watch_job_locked(w, JOB_CHECK_WATCH);
 	if (!j)
 		return false;
-	w->refs++;
-	j->kind = JOB_CHECK_WATCH;
-	j->w = w;
 	pc_job_push_locked(pc, j);
 	return true;
 }
