@@ -2,11 +2,13 @@
 """Sequential write through each smbfuse binary given, interleaved: every pass mounts each binary in turn
 on one private Samba and copies a SIZE MiB file (4 MiB writes, unbuffered) to the share, then prints
 MB/s, the daemon's CPU seconds, the machine's busy CPU seconds, the five processes that used the most
-CPU, and the WRITE counters of smbfuse --stats (the first binary's --stats is asked).
+CPU, and the WRITE counters of smbfuse --stats (the first binary's --stats is asked). The binaries' order
+alternates from pass to pass; at the end, each binary's median and its per-pass ratios to the first's.
 
   tools/bench_write.py BIN1 [BIN2 ...]
   env: SIZE (MiB, 512), PASSES (3), DROP=1 (sync and drop page caches before each write, as bench.py;
-       root), OPTS (mount options a=b,c), PERF=1 (perf record of the daemon into /tmp), SHOWSTATS=1."""
+       root), OPTS (mount options a=b,c), SMBCLIENT=1 (smbclient put of the same file first in
+       each pass, as the peer), PERF=1 (perf record of the daemon into /tmp), SHOWSTATS=1."""
 import os, sys, subprocess, tempfile, time, json, statistics
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
@@ -19,7 +21,7 @@ src = base / "src"
 with open(src, "wb") as f:
     blk = os.urandom(16 << 20)
     for i in range(MB // 16): f.write(blk[:8] + i.to_bytes(8, "little") + blk[16:])
-res = {b: [] for b in sys.argv[1:]}; cpus = {}
+res = {b: [] for b in sys.argv[1:]}; cpus = {}; peer = []
 def cpu(pid):
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
@@ -48,7 +50,15 @@ def stats(mp):
     return d, out
 try:
   for ps in range(PASSES):
-    for b in sys.argv[1:]:
+    if os.environ.get("SMBCLIENT"):
+        if os.environ.get("DROP"):
+            os.sync(); open("/proc/sys/vm/drop_caches", "w").write("3\n")
+        t0 = time.monotonic()
+        server.smbclient("share", f"put {src} peer.bin", timeout=3600)
+        peer.append(MB * 1.048576 / (time.monotonic() - t0))
+        (server.backing / "peer.bin").unlink()
+        print(f"pass {ps} smbclient put: {peer[-1]:.0f} MB/s", flush=True)
+    for b in (sys.argv[1:] if ps % 2 == 0 else sys.argv[:0:-1]):
         m = sf.Mount(server, base / "mnt", binary=b, workdir=base, opts=opts); m.start()
         s0, _ = stats(m.mountpoint)
         if os.environ.get("DROP"):
@@ -79,7 +89,13 @@ try:
         if os.environ.get("SHOWSTATS"): print(txt)
         os.unlink(Path(m.mountpoint) / "w")
         m.unmount()
+  if peer:
+    print(f"smbclient put: median {statistics.median(peer):.0f} MB/s range {min(peer):.0f}-{max(peer):.0f}")
+  first = res[sys.argv[1]]
   for b, v in res.items():
-    print(f"{b}: median {statistics.median(v):.0f} MB/s range {min(v):.0f}-{max(v):.0f}  daemon cpu median {statistics.median(cpus[b]):.2f}s")
+    ratio = statistics.median(x / y for x, y in zip(v, first))
+    print(f"{b}: median {statistics.median(v):.0f} MB/s range {min(v):.0f}-{max(v):.0f}  daemon cpu median "
+          f"{statistics.median(cpus[b]):.2f}s  per-pass ratio to the first, median {ratio:.2f}x"
+          + (f", to smbclient {statistics.median(x / y for x, y in zip(v, peer)):.2f}x" if peer else ""))
 finally:
     server.stop()
