@@ -177,10 +177,6 @@ struct smb_ops {
 	 * data may only be gathered, and an error of an earlier gathered write may be returned instead (see
 	 * flush). */
 	ssize_t (*write)(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off);
-	/* After the kernel has the answer of a write that succeeded: send what that write left ready to go (a
-	 * full gathered buffer), so that the kernel's next write and this send overlap. fh stays open across
-	 * the call; optional (NULL: write sent everything itself). */
-	void (*write_tail)(struct smb_client *cl, struct smb_fh *fh);
 	/* Send writes that were gathered for fh's file under a Write lease and wait for them (close(2) calls
 	 * this). Returns the first write error not reported yet (ENOSPC, EIO), once. NULL: writes go through. */
 	int (*flush)(struct smb_client *cl, struct smb_fh *fh);

@@ -220,13 +220,6 @@ void fs_files_changed(struct fs *fs, fuse_ino_t ino)
 	pthread_mutex_unlock(&fs->files_lock);
 }
 
-void fs_file_hold(struct fs *fs, struct fs_file *f)
-{
-	pthread_mutex_lock(&fs->files_lock);
-	f->refs++;
-	pthread_mutex_unlock(&fs->files_lock);
-}
-
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino)
 {
 	pthread_mutex_lock(&fs->files_lock);
@@ -395,16 +388,7 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 	}
 	if (n > 0)
 		fs_inode_note_write(fs, ino, true);
-	/* The send of a full buffer waits until the kernel has its answer (ops->write_tail); a RELEASE that
-	 * comes meanwhile finds the file borrowed and leaves its close to the put below. */
-	bool tail = n > 0 && OP(fs, write_tail);
-	if (tail)
-		fs_file_hold(fs, f);
 	fuse_reply_write(req, (size_t)n);
-	if (tail) {
-		OP(fs, write_tail)(fs->cl, f->fh);
-		fs_file_put(fs, f);
-	}
 }
 
 /* close(2): writes gathered under a Write lease go out now, and an error of any of them is close's (the

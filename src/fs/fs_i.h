@@ -248,8 +248,6 @@ ssize_t fs_read_op(struct fs *fs, struct smb_fh *fh, void *buf, size_t size, uin
 void fs_file_drop(struct fs *fs, struct fs_file *f);
 /* An open file of inode ino with a reference taken, or NULL; give it back with fs_file_put. */
 struct fs_file *fs_file_get_by_ino(struct fs *fs, fuse_ino_t ino);
-/* One more reference to f, which the caller holds one of; give it back with fs_file_put. */
-void fs_file_hold(struct fs *fs, struct fs_file *f);
 /* Whether f's CREATE made its file less than within_ms ago and nothing has changed it since (ops.c,
  * times_are_now); fs_files_changed forgets that for every open file of ino. */
 bool fs_file_fresh(struct fs *fs, struct fs_file *f, uint64_t within_ms);

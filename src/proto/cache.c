@@ -419,12 +419,6 @@ ssize_t pcache_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, 
 	return -EAGAIN;
 }
 
-void pcache_write_tail(struct smb_client *cl, struct smb_fh *fh)
-{
-	if (fh->lease)
-		wb_send_full(cl, lease_wb(fh->lease));
-}
-
 void pcache_wrote(struct smb_client *cl, struct smb_fh *fh)
 {
 	atomic_fetch_add(&cl->pre_epoch, 1);

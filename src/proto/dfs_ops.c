@@ -119,13 +119,6 @@ static ssize_t d_write(struct smb_client *cl, struct smb_fh *fh, const void *buf
 	return W(fh)->cl->ops->write(W(fh)->cl, W(fh)->fh, buf, size, off);
 }
 
-static void d_write_tail(struct smb_client *cl, struct smb_fh *fh)
-{
-	(void)cl;
-	if (W(fh)->cl->ops->write_tail)
-		W(fh)->cl->ops->write_tail(W(fh)->cl, W(fh)->fh);
-}
-
 static int d_flush(struct smb_client *cl, struct smb_fh *fh)
 {
 	(void)cl;
@@ -419,7 +412,6 @@ static const struct smb_ops dfs_ops = {
     .close = d_close,
     .read = d_read,
     .write = d_write,
-    .write_tail = d_write_tail,
     .flush = d_flush,
     .fsync = d_fsync,
     .fstat = d_fstat,

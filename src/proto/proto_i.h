@@ -34,7 +34,6 @@ struct proto_stats {
 	 * (the server did not keep them, or they were not durable); WRITEs resent after a reconnect */
 	_Atomic uint64_t handles_durable, handles_reconnected, handles_reopened, writes_replayed, writes_lost;
 	_Atomic uint64_t writes_before_setattr; /* gathered data sent in a setattr's compound */
-	_Atomic uint64_t writes_after_reply;	/* full buffers sent after the write was answered (wb_send_full) */
 	/* server-side copy (smb2_copy.c): bytes the server copied for us, COPYCHUNK requests refused */
 	_Atomic uint64_t bytes_copied, copies_refused;
 	struct io_gauge copy_inflight; /* COPYCHUNK_WRITE requests in flight (stats: copy.inflight_max) */
@@ -462,8 +461,6 @@ void pcache_fh_handed(struct smb_client *cl, struct smb_fh *fh, struct wb_handed
  * earlier gathered write); else -EAGAIN once what was gathered is on the server, and the caller writes
  * through and then calls pcache_wrote. */
 ssize_t pcache_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap);
-/* ops->write_tail of both dialects: wb_send_full of fh's lease. */
-void pcache_write_tail(struct smb_client *cl, struct smb_fh *fh);
 void pcache_wrote(struct smb_client *cl, struct smb_fh *fh);
 /* ops->flush: send what was gathered for fh's file and wait; the first error not reported yet. */
 int pcache_flush(struct smb_client *cl, struct smb_fh *fh);
@@ -480,7 +477,7 @@ bool lease_read_cached(struct smb_client *cl, struct lease *l);
 /*
  * wb.c: gathered writes under Write caching (essay there). One struct wb per lease.
  * wb_write copies a write into the file's buffer (sending full buffers without waiting, in pieces of at
- * most cap bytes, except the last full one, left for wb_send_full) and returns size; -EAGAIN when the lease holds no Write caching (the caller writes
+ * most cap bytes) and returns size; -EAGAIN when the lease holds no Write caching (the caller writes
  * through, after wb_writeback); or an error kept from an earlier gathered WRITE, reported once.
  * wb_writeback sends what is gathered and waits for every WRITE in flight; with report it returns and
  * clears the kept error; an interrupted wait returns -EINTR (or -ESHUTDOWN) and leaves the WRITEs going.
@@ -491,8 +488,6 @@ void wb_free(struct wb *wb);
 bool wb_busy(struct wb *wb);
 ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size_t size, uint64_t off, size_t cap);
 int wb_writeback(struct smb_client *cl, struct wb *wb, bool report);
-/* wb_send_full: send the buffer wb_write left full (after the glue answered the write), if still there. */
-void wb_send_full(struct smb_client *cl, struct wb *wb);
 /* wb_hand_over: for a request that must follow fh's gathered data on the wire (setattr). Returns 1 and
  * hands that data over in *h (sent by the caller in its compound, ahead of the request, then reported
  * with wb_handed_done: its error, or the count written; -ESTALE, and -ECONNRESET of a replayable handle,

@@ -591,7 +591,6 @@ const struct smb_ops smb1_ops = {
     .rename = smb1_rename,
     .link = smb1_link,
     .statfs = smb1_statfs,
-    .write_tail = pcache_write_tail,
     .flush = pcache_flush,
     .set_events = pcache_set_events,
     .cached = pcache_cached,

@@ -747,7 +747,6 @@ const struct smb_ops smb2_ops = {
     .close = smb2_close,
     .read = smb2_pre_or_read,
     .write = smb2_write,
-    .write_tail = pcache_write_tail,
     .flush = pcache_flush,
     .fsync = smb2_fsync,
     .fstat = smb2_fstat,

@@ -65,7 +65,6 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "writes.replayed", LOAD(writes_replayed));
 	o = put(buf, len, o, "writes.lost", LOAD(writes_lost));
 	o = put(buf, len, o, "writes.before_setattr", LOAD(writes_before_setattr));
-	o = put(buf, len, o, "writes.after_reply", LOAD(writes_after_reply));
 	o = put(buf, len, o, "session.posix_extensions", cl->posix); /* SMB 3.1.1 POSIX extensions in use */
 	if (cl->sess) {
 		/* Numbers, as every line here: the MS-SMB2 ids (README "Counters"), each only when in use. */

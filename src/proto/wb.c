@@ -16,9 +16,8 @@
  * measured bottleneck: the kernel already hands us 1 MiB writes, one at a time, and waits for each; what
  * smbclient does better is keep several WRITEs in flight. So this is (b) + (c): writes are copied into a
  * per-file buffer of one WRITE's size (gathering small writes), a full buffer is sent without waiting (up
- * to WB_MAX_INFLIGHT WRITEs in flight per file), and the FUSE reply goes back at once (before the send of
- * the buffer it filled: wb_send_full), so the kernel sends the next write while the previous ones are on
- * the wire. The kernel's page cache still holds what was
+ * to WB_MAX_INFLIGHT WRITEs in flight per file), and the FUSE reply goes back at once, so the kernel sends
+ * the next write while the previous ones are on the wire. The kernel's page cache still holds what was
  * written (FUSE without writeback cache copies write(2) data into it), so reads through the mount see it;
  * reads that reach us, stat, setattr and listings write back first, so the server's answer includes it.
  *
@@ -430,32 +429,12 @@ ssize_t wb_write(struct smb_client *cl, struct smb_fh *fh, const void *buf, size
 		pthread_mutex_lock(&wb->lock);
 		wb->buffered = true;
 		pthread_mutex_unlock(&wb->lock);
-		if (wb->len == wb->cap && done + n < size)
+		if (wb->len == wb->cap)
 			send_locked(cl, wb);
 		done += n;
 	}
 	pthread_mutex_unlock(&wb->submit);
 	return (ssize_t)size;
-}
-
-/*
- * The last full buffer of a write is left for wb_send_full, which the FUSE glue calls once it has answered
- * the kernel: the kernel copies the writer's next MiB into the page cache and hands it to another thread
- * while this one writes the last to the socket, where before the two took turns (a sequential writer and
- * the daemon never ran at once: 1.8 s of CPU between them for 1 GiB written in 1.8 s). Whoever takes
- * wb.submit next sends a full buffer first anyway (wb_write, a writeback, a break), so the order on the
- * wire stays the writer's, and a buffer nobody sends here goes at the next writeback like any gathered data.
- */
-void wb_send_full(struct smb_client *cl, struct wb *wb)
-{
-	if (!wb)
-		return;
-	pthread_mutex_lock(&wb->submit);
-	if (wb->len && wb->len == wb->cap) {
-		stat_add(&cl->st.writes_after_reply, 1);
-		send_locked(cl, wb);
-	}
-	pthread_mutex_unlock(&wb->submit);
 }
 
 /* Wait for every WRITE in flight, resending lost ones; wb.submit and wb.lock are held. Returns what an

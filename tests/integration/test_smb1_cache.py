@@ -59,8 +59,7 @@ CACHE = [
     "test_break_never_acknowledged_leaves_nobody_waiting",
 ]
 WRITE_CACHE = [
-    "test_small_writes_gathered", "test_full_buffer_sent_after_the_reply",
-    "test_gathered_data_reaches_server_on_fsync",
+    "test_small_writes_gathered", "test_gathered_data_reaches_server_on_fsync",
     "test_stat_and_listing_see_gathered_size", "test_break_writes_back_before_other_client_reads",
     "test_cache_none_never_holds_data", "test_o_sync_writes_through", "test_enospc_reaches_application",
     "test_connection_loss_with_gathered_data",

@@ -79,26 +79,6 @@ def test_small_writes_gathered(mount, cache):
 
 
 @pytest.mark.parametrize("cache", ["strict", "none"])
-def test_full_buffer_sent_after_the_reply(mount, cache):
-    """A write that fills the gathered buffer is answered before that buffer goes out (ops->write_tail),
-    so the kernel's next write and the send overlap. Whoever sends it, the next writer or the tail, each
-    full buffer is one WRITE, in the writer's order; cache=none writes through and leaves nothing."""
-    m = mount(opts={"cache": cache})
-    g = gather_size(m)
-    s0 = stats(m)
-    data = small_writes(m.path / "f", 8 * g)
-    s1 = stats(m)
-    assert (m.backing / "f").read_bytes() == data
-    tails = delta(s1, s0, "writes.after_reply")
-    if cache == "strict":
-        assert delta(s1, s0, req(m, "WRITE")) == 8
-        assert tails >= 1, "no full buffer was sent after its write's reply"
-    else:
-        assert tails == 0
-        assert delta(s1, s0, req(m, "WRITE")) == len(data) // (4 * KiB)
-
-
-@pytest.mark.parametrize("cache", ["strict", "none"])
 def test_gathered_data_reaches_server_on_fsync(mount, cache):
     """Gathered data is in this machine's memory only until fsync, which sends it and then FLUSH."""
     m = mount(opts={"cache": cache})
