@@ -169,23 +169,48 @@ def test_cruid(krb, tmp_path):
         cache.unlink()
 
 
+SERVICE, SERVICEPASS = "svc-backup", "Svc-Backup-Pass!1"  # a second principal, for keytabs that hold two
+
+
+def domain_uid(name):
+    """The uid the DC's winbindd maps a domain user to (the owner of the files its sessions make)."""
+    r = subprocess.run(["wbinfo", "-i", f"{krb5dc.DOMAIN}\\{name}"], capture_output=True, text=True, timeout=10)
+    return int(r.stdout.split(":")[2]) if r.returncode == 0 else None
+
+
+def export_keytab(dc, kt, user):
+    subprocess.run(["samba-tool", "domain", "exportkeytab", str(kt), f"--principal={user}@{krb5dc.REALM}",
+                    "-s", str(dc.conf)], check=True, capture_output=True)
+
+
 @pytest.mark.parametrize("principal", ["option", "credentials"])
 def test_keytab(krb, tmp_path, principal):
     """keytab= gets its own tickets: no kinit, no cache of the user's. The principal is username=, or (as
-    the smbfuse@ unit gives it: README) a credentials file's username= line without a password."""
-    kt = tmp_path / "alice.keytab"
-    subprocess.run(["samba-tool", "domain", "exportkeytab", str(kt), f"--principal={krb5dc.USER}@{krb5dc.REALM}",
-                    "-s", str(krb.dc.conf)], check=True, capture_output=True)
+    the smbfuse@ unit gives it: README) a credentials file's username= line without a password. The keytab
+    holds two principals, the test user's first: the files the mount makes belong to the one named."""
+    if domain_uid(SERVICE) is None:
+        r = subprocess.run(["samba-tool", "user", "create", SERVICE, SERVICEPASS, "-s", str(krb.dc.conf)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0 or "already exists" in r.stdout + r.stderr, r.stdout + r.stderr
+        sf.wait_until(lambda: domain_uid(SERVICE) is not None, 30, 0.2, "winbindd to map the new user")
+    kt = tmp_path / "two.keytab"
+    export_keytab(krb.dc, kt, krb5dc.USER)
+    export_keytab(krb.dc, kt, SERVICE)
     if principal == "option":
-        who = f"username={krb5dc.USER}"
+        who = f"username={SERVICE}"
     else:
         cred = tmp_path / "svc.cred"
-        cred.write_text(f"username={krb5dc.USER}\n")
+        cred.write_text(f"username={SERVICE}\n")
         cred.chmod(0o600)
         who = f"credentials={cred}"
     mp = krb.mount(f"sec=krb5i,keytab={kt},{who}", cache=tmp_path / "absent")
-    check_rw(mp, krb.dc, "keytab.txt")
+    name = f"keytab-{principal}.txt"
+    (krb.dc.share / name).unlink(missing_ok=True)
+    check_rw(mp, krb.dc, name)
     assert not (tmp_path / "absent").exists()
+    owner, service, user = (krb.dc.share / name).stat().st_uid, domain_uid(SERVICE), domain_uid(krb5dc.USER)
+    assert service != user
+    assert owner == service, f"the file belongs to uid {owner}, not {SERVICE}'s {service} (the test user: {user})"
 
 
 def test_ntlm_disabled_kerberos_works(krb):
