@@ -22,6 +22,9 @@ with open(src, "wb") as f:
     blk = os.urandom(16 << 20)
     for i in range(MB // 16): f.write(blk[:8] + i.to_bytes(8, "little") + blk[16:])
 res = {b: [] for b in sys.argv[1:]}; cpus = {}; peer = []
+def drop():
+    if os.environ.get("DROP"):
+        os.sync(); open("/proc/sys/vm/drop_caches", "w").write("3\n")
 def cpu(pid):
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
@@ -51,8 +54,7 @@ def stats(mp):
 try:
   for ps in range(PASSES):
     if os.environ.get("SMBCLIENT"):
-        if os.environ.get("DROP"):
-            os.sync(); open("/proc/sys/vm/drop_caches", "w").write("3\n")
+        drop()
         t0 = time.monotonic()
         server.smbclient("share", f"put {src} peer.bin", timeout=3600)
         peer.append(MB * 1.048576 / (time.monotonic() - t0))
@@ -61,8 +63,7 @@ try:
     for b in (sys.argv[1:] if ps % 2 == 0 else sys.argv[:0:-1]):
         m = sf.Mount(server, base / "mnt", binary=b, workdir=base, opts=opts); m.start()
         s0, _ = stats(m.mountpoint)
-        if os.environ.get("DROP"):
-            os.sync(); open("/proc/sys/vm/drop_caches", "w").write("3\n")
+        drop()
         c0 = cpu(m.proc.pid); b0 = busy(); p0 = procs()
         perf = None
         if os.environ.get("PERF"):
