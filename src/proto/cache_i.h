@@ -59,6 +59,9 @@ struct watch {
 	bool hashed;	  /* in watches under path */
 	uint64_t used_ms; /* LRU */
 	uint64_t own_ms;  /* when this mount last opened, closed or unlinked a name in it (watch_note_own) */
+	bool unasked;	  /* its first request is out, and nothing has asked since whether the directory was
+			   * deleted before it (watch_start) */
+	unsigned listings; /* listings whose open will answer that (pcache_listing_begin) */
 };
 
 enum job_kind { JOB_BREAK, JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH, JOB_REARM, JOB_REBUILT, JOB_EVENT };
@@ -67,7 +70,7 @@ struct job {
 	enum job_kind kind;
 	struct cache_break brk; /* JOB_BREAK */
 	struct watch *w;	/* JOB_NOTIFY, JOB_END_WATCH, JOB_CHECK_WATCH, JOB_REARM: holds one watch reference */
-	uint64_t due_ms;	/* JOB_REARM: when it is due (pcache.delayed) */
+	uint64_t due_ms;	/* JOB_REARM, JOB_CHECK_WATCH: when it is due (pcache.delayed) */
 	bool gone;		/* JOB_REARM: the answer before it said a name left (watch.c, dir_deleting) */
 	int err;		/* JOB_NOTIFY: transport result */
 	uint32_t status;

@@ -26,7 +26,7 @@ struct proto_stats {
 	_Atomic uint64_t write_breaks; /* breaks that took Write caching away and found data to write back */
 	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
 	_Atomic uint64_t handles_parked;	      /* closes that parked their handle (park.c) */
-	_Atomic uint64_t notifications, notify_overflows, watches_started, delete_checks, rearms_delayed;
+	_Atomic uint64_t notifications, notify_overflows, watches_started, delete_checks, listing_answers, rearms_delayed;
 	/* directory leases (watch.c): granted on a watch's open, broken, creates that named one as their parent */
 	_Atomic uint64_t dirleases_granted, dirlease_breaks, dirlease_parented;
 	_Atomic uint64_t reconnects;
@@ -443,6 +443,13 @@ int pcache_rmdir(struct smb_client *cl, const char *path, int (*once)(struct smb
 void pcache_note_attr(struct smb_client *cl, struct smb_fh *fh, const struct smb_attr *a);
 unsigned pcache_cached(struct smb_client *cl, const char *path);
 int pcache_watch(struct smb_client *cl, const char *path);
+struct watch;
+/* A listing's open of directory path by name is about to go out, after that directory's new watch sent its
+ * first request: that open then answers the watch's question whether the directory was deleted before
+ * the request (watch.c, "Removed by another client"), which the worker would otherwise ask with an open of
+ * its own. Returns a reference for pcache_listing_opened (open_ok: the open succeeded), or NULL. */
+struct watch *pcache_listing_begin(struct smb_client *cl, const char *path);
+void pcache_listing_opened(struct smb_client *cl, struct watch *w, bool open_ok);
 /* The key of the directory lease we hold right now on the directory of l's file (watch.c): true and key
  * filled, for the file's CREATE to name as its ParentLeaseKey (MS-SMB2 2.2.13.2.10), so that the server does
  * not break the directory's lease for our own change in it; false when that directory holds none. */

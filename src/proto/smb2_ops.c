@@ -668,13 +668,14 @@ static int smb2_readdir(struct smb_client *cl, const char *path, smb_dirent_fn f
 	add_create(&c, wpath, FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_OPEN, FILE_DIRECTORY_FILE);
 	work_query_dir(&c, &len);
 	free(wpath);
+	struct watch *asking = pcache_listing_begin(cl, path); /* after the watch's first request, if new */
 	rc = cmp_send(cl, &c, true);
-	if (rc < 0)
-		goto out;
 	int at = -1;
-	rc = cmp_errno(&c, &at);
-	if (rc < 0 && at == 0)
-		goto out; /* the open failed: nothing to close */
+	if (rc == 0)
+		rc = cmp_errno(&c, &at);
+	pcache_listing_opened(cl, asking, rc == 0 || at > 0); /* the open itself succeeded */
+	if (rc < 0 && at <= 0)
+		goto out; /* not sent, or the open failed: nothing to close */
 	struct smb2_create_rsp cr;
 	if (smb2_create_rsp_decode(c.m[0].rsp, c.m[0].rsp_len, &cr) < 0) {
 		rc = -EIO;

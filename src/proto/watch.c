@@ -33,8 +33,10 @@
  * record without that lock, so it can still say "not pending" after our request came too late for the
  * news (seen under load: the other client's rm -rf then found the parent not empty for 3 s, and the
  * directory stayed until we unmounted). An open waits for the lock. The same holds between our open and
- * the first request, so a new watch asks too (from the worker: the listing that started it does not
- * wait). A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
+ * the first request, so a new watch asks too: a moment later, from the worker, so that the listing that
+ * started it waits for no further round trip, and only if that listing's own open of the directory by name
+ * (smb2_readdir, sent after the first request) did not answer already (pcache_listing_begin): `find`
+ * over new directories then costs no open and close each for the question. A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
  * it deletes. Nor after an answer in which no name went: the server keeps the changes that come while no
  * request is pending and answers the next request with them
  * at once (MS-FSA 2.1.5.10, Samba's notify_fsp), and a directory deleted meanwhile had to be emptied
@@ -451,12 +453,16 @@ static bool end_later_locked(struct pcache *pc, struct watch *w)
 }
 
 /* Have the worker ask whether w's directory is being deleted (watch_check_job). False if out of memory. */
+/* The question of a new watch (see "Removed by another client" above), on the worker WATCH_REARM_MS from
+ * now: by then the listing that started the watch has usually answered it. */
 static bool check_later_locked(struct pcache *pc, struct watch *w)
 {
 	struct job *j = watch_job_locked(w, JOB_CHECK_WATCH);
 	if (!j)
 		return false;
-	pc_job_push_locked(pc, j);
+	j->due_ms = now_ms() + WATCH_REARM_MS;
+	g_queue_push_tail(&pc->delayed, j); /* every delay is the same: the queue stays oldest first */
+	pthread_cond_signal(&pc->cond);
 	return true;
 }
 
@@ -525,7 +531,10 @@ static int watch_start(struct pcache *pc, const char *path)
 		 * watch waits for no further round trip; should it find the directory gone, ending the watch
 		 * takes back what it vouched for meanwhile, as a notification of the delete would. */
 		pthread_mutex_lock(&pc->lock);
+		w->unasked = true;
 		bool queued = check_later_locked(pc, w);
+		if (!queued)
+			w->unasked = false;
 		pthread_mutex_unlock(&pc->lock);
 		if (!queued && dir_deleting(pc, w)) {
 			pthread_mutex_lock(&pc->lock);
@@ -545,10 +554,46 @@ static int watch_start(struct pcache *pc, const char *path)
 void watch_check_job(struct pcache *pc, struct watch *w)
 {
 	pthread_mutex_lock(&pc->lock);
-	bool live = !w->ending && !pc->stopping;
+	bool live = !w->ending && !pc->stopping, ask = live && w->unasked;
+	if (ask && w->listings > 0 && check_later_locked(pc, w))
+		ask = false; /* a listing's open is on its way: it answers, or the next turn asks */
+	else if (ask)
+		w->unasked = false;
 	pthread_mutex_unlock(&pc->lock);
-	if (live && dir_deleting(pc, w))
+	if (ask && dir_deleting(pc, w))
 		watch_end(pc, w);
+}
+
+struct watch *pcache_listing_begin(struct smb_client *cl, const char *path)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!pc)
+		return NULL;
+	pthread_mutex_lock(&pc->lock);
+	struct watch *w = g_hash_table_lookup(pc->watches, path);
+	if (w && w->unasked && !w->ending) {
+		w->listings++;
+		w->refs++;
+	} else {
+		w = NULL;
+	}
+	pthread_mutex_unlock(&pc->lock);
+	return w;
+}
+
+void pcache_listing_opened(struct smb_client *cl, struct watch *w, bool open_ok)
+{
+	struct pcache *pc = pc_of(cl);
+	if (!w)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	w->listings--;
+	if (open_ok && w->unasked) {
+		w->unasked = false; /* opened by name after the first request: not being deleted before it */
+		stat_add(&cl->st.listing_answers, 1);
+	}
+	watch_put_locked(pc, w);
+	pthread_mutex_unlock(&pc->lock);
 }
 
 /* The least recently used live watch, to make room; NULL if none. */

@@ -95,6 +95,41 @@ def test_delete_pending_asked_only_after_a_name_left(any_mnt):
     assert sorted(os.listdir(m.path / "d")) == [f"f{i}" for i in range(1, 10)]
 
 
+def test_new_watch_is_asked_by_its_listing(any_mnt):
+    """A new watch must learn whether its directory was deleted between its open and its first request
+    (src/proto/watch.c, "Removed by another client"). Over SMB2 the listing that started the watch opens
+    the directory by name after that request, and its success is the answer: `ls` of a directory asks
+    nothing more (one open and close fewer per directory of a `find`). SMB1's listing opens nothing by
+    name, and the worker asks."""
+    from test_cache import fast_stats
+    m = any_mnt
+    if m.cache == "none":
+        pytest.skip("cache=none keeps no watch")
+    dirs = ("a", "b", "c")
+    for d in dirs:
+        m.disk_mkdir(d)  # made on the server: no watch of ours yet
+        m.disk_write(f"{d}/f", b"x")
+    s0 = fast_stats(m)
+    for d in dirs:
+        assert os.listdir(m.path / d) == ["f"]
+
+    def delta(s, k):
+        return s[k] - s0[k]
+
+    def settled():
+        s = fast_stats(m)
+        started = delta(s, "notify.watches_started")
+        asked = delta(s, "notify.delete_checks") + delta(s, "notify.listing_answers")
+        return s if started >= len(dirs) and asked == started else None
+    s1 = sf.wait_until(settled, 10, what="every new watch's question answered")
+    started = delta(s1, "notify.watches_started")
+    answers, checks = delta(s1, "notify.listing_answers"), delta(s1, "notify.delete_checks")
+    assert (answers, checks) == ((0, started) if m.dialect == "smb1" else (started, 0)), s1
+    # And the watches hold: another client's new name is seen through the listing.
+    m.disk_write("a/g", b"y")
+    sf.wait_until(lambda: sorted(os.listdir(m.path / "a")) == ["f", "g"], 10, what="the new name listed")
+
+
 def test_own_changes_delay_the_next_notification(any_mnt):
     """Our own creates in a watched directory each complete the pending change notification; while we
     keep changing names there, the next request waits a moment (src/proto/watch.c "Our own changes"), so
