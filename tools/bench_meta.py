@@ -2,12 +2,13 @@
 """smbfuse benchmark (not a test): one metadata workload on a fresh mount of a private Samba on 127.0.0.1,
 timed, with the SMB requests and FUSE requests it cost by kind (the mount's own counters).
 
-  tools/bench_meta.py BINARY untar|untar-owner|touch|rm [--files 300]
+  tools/bench_meta.py BINARY untar|untar-owner|touch|rm|find [--files 300]
 
 untar: `tar -x --no-same-owner` of --files small files in 3 directories (what tools/bench.py times);
 untar-owner: the same as root keeping owners and modes (fchown and fchmod after each file's times, as
 `tar -x` as root and `cp -p` do); touch: `touch` of --files new names in a listed directory; rm: `rm -rf`
-of a directory of --files files; --samba422 for directory leases. $OPTS adds mount options (for example OPTS=cache=none,vers=1.0),
+of a directory of --files files; find: `find` over --files files in 50 directories made on the server
+(what tools/bench.py times, cold); --samba422 for directory leases. $OPTS adds mount options (for example OPTS=cache=none,vers=1.0),
 $SMB_CONF [global] parameters of the server ("case sensitive=yes;strict sync=no").
 --fresh-fs puts everything on a new ext4 (a loop-mounted sparse image, gone afterwards): a directory on a
 filesystem that has created and deleted millions of files (/tmp after the test suite) makes each new inode
@@ -82,7 +83,7 @@ def tarball(path, files):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary")
-    ap.add_argument("what", choices=["untar", "untar-owner", "touch", "rm"])
+    ap.add_argument("what", choices=["untar", "untar-owner", "touch", "rm", "find"])
     ap.add_argument("--files", type=int, default=300)
     ap.add_argument("--samba422", action="store_true",
                     help="the Samba 4.22 chroot of tests/samba422/setup.sh (directory leases) instead of 4.17")
@@ -138,6 +139,14 @@ def run(a, fresh):
             (mp / "d").mkdir()
             os.listdir(mp / "d")
             cmd = ["touch"] + [f"d/f{i}" for i in range(a.files)]
+        elif a.what == "find":
+            for j in range(50):
+                d = server.backing / "tree" / f"d{j}"
+                d.mkdir(parents=True)
+                for i in range(a.files // 50):
+                    (d / f"f{i}").write_bytes(b"")
+            subprocess.run(["chown", "-R", f"{server.uid}:{server.gid}", str(server.backing / "tree")], check=True)
+            cmd = ["find", "tree"]
         else:
             d = server.backing / "r"
             d.mkdir()
@@ -150,7 +159,7 @@ def run(a, fresh):
         srv = descendants(server.proc.pid)
         d0, s0, k0 = cpu_seconds([m.proc.pid]), cpu_seconds(srv), os.times()
         t0 = time.monotonic()
-        subprocess.run(cmd, cwd=mp, check=True)
+        subprocess.run(cmd, cwd=mp, check=True, stdout=subprocess.DEVNULL)
         dt = time.monotonic() - t0
         d1, s1, k1 = cpu_seconds([m.proc.pid]), cpu_seconds(srv), os.times()
         c1 = counters(m)
@@ -159,7 +168,7 @@ def run(a, fresh):
         print(f"  cpu: smbfuse {d1 - d0:.2f} s, smbd {s1 - s0:.2f} s, {cmd[0]} {cmd_cpu:.2f} s "
               f"(of {dt * os.cpu_count():.2f} s on {os.cpu_count()} CPUs)")
         for k in sorted(c1):
-            if c1[k] != c0.get(k, 0) and k.split(".")[0] in ("requests", "fuse", "cache"):
+            if c1[k] != c0.get(k, 0) and k.split(".")[0] in ("requests", "fuse", "cache", "notify"):
                 print(f"  {k} {c1[k] - c0.get(k, 0)}")
     finally:
         m.unmount()

@@ -114,7 +114,7 @@ def test_copy_survives_network_cut(samba_server, mount, tmp_path, vers):
     before = stats(m)
     copy = Copy(tmp_path / "src", m.path / "big.bin")
     cut_during(srv, m, copy, 16 * MiB)
-    assert copy.err is None, os.strerror(copy.err)
+    assert copy.err is None, f"{os.strerror(copy.err)}; the daemon said:\n{m.stderr()[-4000:]}"
     assert hashlib.sha256((m.backing / "big.bin").read_bytes()).digest() == hashlib.sha256(data).digest()
     # The counter moves in the reconnect's hook, just after the new link is up: other threads may already
     # have finished the copy on it (seen once in six runs on a loaded machine).
