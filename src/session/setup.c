@@ -17,6 +17,9 @@
 
 #include "session_i.h"
 
+/* The least a SESSION_SETUP round naming PreviousSessionId waits for its answer (setup_round). */
+#define PREVIOUS_SESSION_MIN_MS 10000
+
 static int setup_error(struct sess *s, uint32_t status, char *errbuf, size_t errlen)
 {
 	switch (status) {
@@ -62,9 +65,18 @@ static int setup_round(struct sess *s, struct link *l, struct neg_state *ns, con
 	int rc = smb2_sess_setup_req_encode(&w, &req);
 	uint8_t *sent = NULL;
 	size_t sent_len = 0;
+	/*
+	 * A round naming PreviousSessionId waits for the server to end that session: Samba's
+	 * smb2srv_session_close_previous waits until each of its requests still in progress has been
+	 * answered and written to the old connection, and for Handle lease breaks. Under load that outlasts
+	 * one stage's deadline, and a timeout here makes the rebuild give up the durable handles (a new
+	 * ClientGuid: session.c, peer_hung), losing the WRITEs in flight. A hung server process fails at
+	 * NEGOTIATE already (it is the one that answers it), so the longer wait costs that case nothing.
+	 */
+	int timeout = req.previous_session_id ? MAX(s->cfg.request_timeout_ms, PREVIOUS_SESSION_MIN_MS)
+					      : s->cfg.connect_timeout_ms;
 	if (rc == 0)
-		rc = sess_link_call1(l, SMB2_SESSION_SETUP, &w, reauth && l->has_key, m, &sent, &sent_len,
-				     s->cfg.connect_timeout_ms);
+		rc = sess_link_call1(l, SMB2_SESSION_SETUP, &w, reauth && l->has_key, m, &sent, &sent_len, timeout);
 	wbuf_free(&w);
 	if (rc == 0 && l->info.dialect == SMB2_DIALECT_311) {
 		smb2_preauth_update(&ns->preauth, sent, sent_len);

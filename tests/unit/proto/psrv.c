@@ -553,7 +553,7 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 	struct wbuf b[MAX_CHAIN];
 	int nr = 0;
 	uint32_t chain_status = STATUS_SUCCESS;
-	bool ok = true, silent = false;
+	bool ok = true, silent = false, late = false;
 	for (int i = 0; i < n && ok; i++) {
 		if (q[i].h.command == SMB2_CANCEL) {
 			for (size_t k = 0; k < sizeof(s->open) / sizeof(s->open[0]); k++)
@@ -567,8 +567,15 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 			s->last_tid = q[i].h.tree_id;
 			pthread_mutex_unlock(&s->mu);
 		}
+		if (q[i].h.command == SMB2_NEGOTIATE && q[i].body_len >= 28) { /* ClientGuid at 12 */
+			pthread_mutex_lock(&s->mu);
+			s->guid_changes += s->negotiates++ && memcmp(s->last_guid, q[i].body + 12, 16) != 0;
+			memcpy(s->last_guid, q[i].body + 12, 16);
+			pthread_mutex_unlock(&s->mu);
+		}
 		uint32_t fst = 0, st;
 		enum psrv_fault f = psrv_take_fault(s, q[i].h.command, &fst);
+		late |= f == PSRV_LATE;
 		if (f == PSRV_DROP) {
 			ok = false;
 			break;
@@ -607,6 +614,8 @@ static bool serve_frame(struct psrv *s, int fd, const struct srv_req *q, int n)
 		};
 		nr++;
 	}
+	if (late)
+		usleep(s->late_ms * 1000u);
 	if (nr && !silent && ok)
 		send_rsps(s, fd, r, nr);
 	for (int i = 0; i < nr; i++)

@@ -25,6 +25,7 @@ enum psrv_fault {
 	PSRV_SILENT,	/* no answer to the frame holding it */
 	PSRV_DROP,	/* close the connection instead of answering; later connects are refused unless reconnect */
 	PSRV_DOS,	/* SMB1: answer with the DOS error psrv.status (class | code << 16), no FLAGS2_NT_STATUS */
+	PSRV_LATE,	/* answer the frame holding it psrv.late_ms late (a busy server) */
 };
 
 struct psrv_open {
@@ -63,6 +64,10 @@ struct psrv {
 	uint32_t reconnect_status, replay_status;
 	unsigned dh_reconnects;
 	unsigned fired;	  /* faults applied so far */
+	unsigned late_ms; /* PSRV_LATE's delay */
+	/* NEGOTIATEs received, and how many named another ClientGuid than the one before (mu). */
+	unsigned negotiates, guid_changes;
+	uint8_t last_guid[16];
 	unsigned served;  /* requests received so far */
 	/* QUERY_DIRECTORY output buffer (FileIdBothDirectoryInformation entries) for the next listing; NULL: two
 	 * files. Borrowed; set before the op. */
