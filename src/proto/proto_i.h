@@ -379,6 +379,9 @@ struct cache_io {
 	 * delete-pending state is visible to a query, which reads the share-mode record without its lock,
 	 * where an open waits for that lock (watch.c, "Removed by another client"). NULL: not asked. */
 	int (*watch_deleting)(struct smb_client *cl, void *h, const char *path);
+	/* The dialect's listing opens the directory by name and reports it (pcache_listing_begin), answering a
+	 * new watch's question: the worker then asks a moment later, only if no listing did. */
+	bool listing_answers;
 	void (*watch_free)(void *h);
 	/* How many directories may be watched at once (each holds a request in flight); NULL: 64. */
 	unsigned (*watch_max)(struct smb_client *cl);

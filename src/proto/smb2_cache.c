@@ -432,6 +432,7 @@ const struct cache_io smb2_cache_io = {
     .watch_changes = watch_changes,
     .watch_close = watch_close,
     .watch_deleting = watch_deleting,
+    .listing_answers = true,
     .watch_free = watch_free,
     .reclaim = smb2_reclaim,
 };

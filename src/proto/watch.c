@@ -33,10 +33,10 @@
  * record without that lock, so it can still say "not pending" after our request came too late for the
  * news (seen under load: the other client's rm -rf then found the parent not empty for 3 s, and the
  * directory stayed until we unmounted). An open waits for the lock. The same holds between our open and
- * the first request, so a new watch asks too: a moment later, from the worker, so that the listing that
- * started it waits for no further round trip, and only if that listing's own open of the directory by name
- * (smb2_readdir, sent after the first request) did not answer already (pcache_listing_begin): `find`
- * over new directories then costs no open and close each for the question. A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
+ * the first request, so a new watch asks too, from the worker, so that the listing that started it waits
+ * for no further round trip. Over SMB2 that listing's own open of the directory by name (smb2_readdir,
+ * sent after the first request) is the same question (pcache_listing_begin): the worker waits a moment
+ * and asks only if no listing answered, and `find` over new directories costs no open and close each. A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
  * it deletes. Nor after an answer in which no name went: the server keeps the changes that come while no
  * request is pending and answers the next request with them
  * at once (MS-FSA 2.1.5.10, Samba's notify_fsp), and a directory deleted meanwhile had to be emptied
@@ -453,13 +453,18 @@ static bool end_later_locked(struct pcache *pc, struct watch *w)
 }
 
 /* Have the worker ask whether w's directory is being deleted (watch_check_job). False if out of memory. */
-/* The question of a new watch (see "Removed by another client" above), on the worker WATCH_REARM_MS from
- * now: by then the listing that started the watch has usually answered it. */
+/* The question of a new watch (see "Removed by another client" above), on the worker: WATCH_REARM_MS from
+ * now where the dialect's listing answers it (by then the listing that started the watch usually has),
+ * else at once. */
 static bool check_later_locked(struct pcache *pc, struct watch *w)
 {
 	struct job *j = watch_job_locked(w, JOB_CHECK_WATCH);
 	if (!j)
 		return false;
+	if (!pc->cl->cio->listing_answers) {
+		pc_job_push_locked(pc, j);
+		return true;
+	}
 	j->due_ms = now_ms() + WATCH_REARM_MS;
 	g_queue_push_tail(&pc->delayed, j); /* every delay is the same: the queue stays oldest first */
 	pthread_cond_signal(&pc->cond);

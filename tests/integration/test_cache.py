@@ -37,6 +37,17 @@ def fast_stats(m):
     return parse_stats(os.getxattr(m.root, "user.smbfuse.stats"))
 
 
+def watch_questions_settled(m):
+    """Wait until each new watch's question whether its directory was deleted meanwhile (src/proto/watch.c,
+    "Removed by another client") is asked by the worker or answered by a listing: the worker's open and
+    close come after the listing that started the watch has returned, so a test counting requests from
+    then on waits for them first."""
+    def settled():
+        s = fast_stats(m)
+        return s["notify.delete_checks"] + s["notify.listing_answers"] >= s["notify.watches_started"]
+    sf.wait_until(settled, 10, what="the new watches' questions")
+
+
 def requests(m):
     return stats(m)["requests.total"]
 
@@ -216,6 +227,7 @@ def test_negative_lookup_from_listing(mount):
     m = mount()
     m.disk_write("present", b"1")
     os.listdir(m.path)
+    watch_questions_settled(m)
     before = stats(m)
     for i in range(20):
         assert not os.path.exists(m.path / f"absent{i}")
