@@ -36,7 +36,8 @@
  * the first request, so a new watch asks too, from the worker, so that the listing that started it waits
  * for no further round trip. Over SMB2 that listing's own open of the directory by name (smb2_readdir,
  * sent after the first request) is the same question (pcache_listing_begin): the worker waits a moment
- * and asks only if no listing answered, and `find` over new directories costs no open and close each. A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
+ * and asks only if no listing answered, and `find` over new directories costs no open and close each.
+ * A watch with a Handle lease is not asked: the server breaks the lease, and waits for us, before
  * it deletes. Nor after an answer in which no name went: the server keeps the changes that come while no
  * request is pending and answers the next request with them
  * at once (MS-FSA 2.1.5.10, Samba's notify_fsp), and a directory deleted meanwhile had to be emptied
@@ -452,10 +453,9 @@ static bool end_later_locked(struct pcache *pc, struct watch *w)
 	return true;
 }
 
-/* Have the worker ask whether w's directory is being deleted (watch_check_job). False if out of memory. */
-/* The question of a new watch (see "Removed by another client" above), on the worker: WATCH_REARM_MS from
- * now where the dialect's listing answers it (by then the listing that started the watch usually has),
- * else at once. */
+/* Have the worker ask whether w's directory is being deleted (watch_check_job): WATCH_REARM_MS from now
+ * where the dialect's listing answers that question (by then the listing that started the watch usually
+ * has), else at once. False if out of memory. */
 static bool check_later_locked(struct pcache *pc, struct watch *w)
 {
 	struct job *j = watch_job_locked(w, JOB_CHECK_WATCH);
