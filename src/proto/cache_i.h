@@ -60,7 +60,8 @@ struct watch {
 	uint64_t used_ms; /* LRU */
 	uint64_t own_ms;  /* when this mount last opened, closed or unlinked a name in it (watch_note_own) */
 	bool unasked;	  /* its first request is out, and nothing has asked since whether the directory was
-			   * deleted before it (watch_start) */
+			   * deleted before it (watch_start; proto_stats.questions_open counts these and the
+			   * questions being asked) */
 	unsigned listings; /* listings whose open will answer that (pcache_listing_begin) */
 };
 

@@ -27,6 +27,7 @@ struct proto_stats {
 	_Atomic uint64_t handle_hits, handle_misses; /* opens served by a cached handle / sent to the server */
 	_Atomic uint64_t handles_parked;	      /* closes that parked their handle (park.c) */
 	_Atomic uint64_t notifications, notify_overflows, watches_started, delete_checks, listing_answers, rearms_delayed;
+	_Atomic uint64_t questions_open; /* a gauge: new watches whose question (watch.c) is not answered yet */
 	/* directory leases (watch.c): granted on a watch's open, broken, creates that named one as their parent */
 	_Atomic uint64_t dirleases_granted, dirlease_breaks, dirlease_parented;
 	_Atomic uint64_t reconnects;

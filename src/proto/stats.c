@@ -53,6 +53,7 @@ size_t pcache_stats(struct smb_client *cl, char *buf, size_t len)
 	o = put(buf, len, o, "notify.overflows", LOAD(notify_overflows));
 	o = put(buf, len, o, "notify.delete_checks", LOAD(delete_checks));
 	o = put(buf, len, o, "notify.listing_answers", LOAD(listing_answers));
+	o = put(buf, len, o, "notify.questions_open", LOAD(questions_open));
 	o = put(buf, len, o, "notify.rearms_delayed", LOAD(rearms_delayed));
 	o = put(buf, len, o, "dirlease.granted", LOAD(dirleases_granted));
 	o = put(buf, len, o, "dirlease.breaks", LOAD(dirlease_breaks));

@@ -536,10 +536,9 @@ static int watch_start(struct pcache *pc, const char *path)
 		 * watch waits for no further round trip; should it find the directory gone, ending the watch
 		 * takes back what it vouched for meanwhile, as a notification of the delete would. */
 		pthread_mutex_lock(&pc->lock);
-		w->unasked = true;
-		bool queued = check_later_locked(pc, w);
-		if (!queued)
-			w->unasked = false;
+		bool queued = w->unasked = check_later_locked(pc, w);
+		if (queued)
+			stat_add(&cl->st.questions_open, 1);
 		pthread_mutex_unlock(&pc->lock);
 		if (!queued && dir_deleting(pc, w)) {
 			pthread_mutex_lock(&pc->lock);
@@ -559,14 +558,17 @@ static int watch_start(struct pcache *pc, const char *path)
 void watch_check_job(struct pcache *pc, struct watch *w)
 {
 	pthread_mutex_lock(&pc->lock);
-	bool live = !w->ending && !pc->stopping, ask = live && w->unasked;
-	if (ask && w->listings > 0 && check_later_locked(pc, w))
-		ask = false; /* a listing's open is on its way: it answers, or the next turn asks */
-	else if (ask)
-		w->unasked = false;
+	bool live = !w->ending && !pc->stopping, ask = w->unasked;
+	if (ask && live && w->listings > 0 && check_later_locked(pc, w)) {
+		pthread_mutex_unlock(&pc->lock); /* a listing's open is on its way: it answers, or the next turn asks */
+		return;
+	}
+	w->unasked = false;
 	pthread_mutex_unlock(&pc->lock);
-	if (ask && dir_deleting(pc, w))
+	if (ask && live && dir_deleting(pc, w))
 		watch_end(pc, w);
+	if (ask)
+		stat_add(&pc->cl->st.questions_open, (uint64_t)-1); /* a gauge: one question fewer */
 }
 
 struct watch *pcache_listing_begin(struct smb_client *cl, const char *path)
@@ -596,6 +598,7 @@ void pcache_listing_opened(struct smb_client *cl, struct watch *w, bool open_ok)
 	if (open_ok && w->unasked) {
 		w->unasked = false; /* opened by name after the first request: not being deleted before it */
 		stat_add(&cl->st.listing_answers, 1);
+		stat_add(&cl->st.questions_open, (uint64_t)-1);
 	}
 	watch_put_locked(pc, w);
 	pthread_mutex_unlock(&pc->lock);

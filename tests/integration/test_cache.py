@@ -39,13 +39,12 @@ def fast_stats(m):
 
 def watch_questions_settled(m):
     """Wait until each new watch's question whether its directory was deleted meanwhile (src/proto/watch.c,
-    "Removed by another client") is asked by the worker or answered by a listing: the worker's open and
-    close come after the listing that started the watch has returned, so a test counting requests from
-    then on waits for them first."""
-    def settled():
-        s = fast_stats(m)
-        return s["notify.delete_checks"] + s["notify.listing_answers"] >= s["notify.watches_started"]
-    sf.wait_until(settled, 10, what="the new watches' questions")
+    "Removed by another client") has been answered by a listing or asked and answered by the worker
+    (notify.questions_open back to 0): the worker's open and close come after the listing that started
+    the watch has returned, so a test counting requests from then on waits for them first. Returns the
+    counters then."""
+    return sf.wait_until(lambda: (lambda s: s if s["notify.questions_open"] == 0 else None)(fast_stats(m)), 10,
+                         what="the new watches' questions")
 
 
 def requests(m):

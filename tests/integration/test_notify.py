@@ -102,7 +102,7 @@ def test_new_watch_is_asked_by_its_listing(any_mnt):
     the directory by name after that request, and its success is the answer: `ls` of a directory asks
     nothing more (one open and close fewer per directory of a `find`). SMB1's listing opens nothing by
     name, and the worker asks."""
-    from test_cache import fast_stats
+    from test_cache import fast_stats, watch_questions_settled
     m = any_mnt
     if m.cache == "none":
         pytest.skip("cache=none keeps no watch")
@@ -116,14 +116,9 @@ def test_new_watch_is_asked_by_its_listing(any_mnt):
 
     def delta(s, k):
         return s[k] - s0[k]
-
-    def settled():
-        s = fast_stats(m)
-        started = delta(s, "notify.watches_started")
-        asked = delta(s, "notify.delete_checks") + delta(s, "notify.listing_answers")
-        return s if started >= len(dirs) and asked == started else None
-    s1 = sf.wait_until(settled, 10, what="every new watch's question answered")
+    s1 = watch_questions_settled(m)
     started = delta(s1, "notify.watches_started")
+    assert started >= len(dirs), s1
     answers, checks = delta(s1, "notify.listing_answers"), delta(s1, "notify.delete_checks")
     assert (answers, checks) == ((0, started) if m.dialect == "smb1" else (started, 0)), s1
     # And the watches hold: another client's new name is seen through the listing.
