@@ -389,6 +389,7 @@ static int convert_compat(struct opts *o, char *err, size_t errlen)
 		o->ro = 1; /* a previous version cannot be changed (MS-SMB2 3.3.5.9.7) */
 	}
 	o->fs.noserverino = o->noserverino;
+	o->fs.no_create_intent = o->nocreate_intent;
 	return convert_sec(o, err, errlen);
 }
 

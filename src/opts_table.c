@@ -107,6 +107,8 @@ const struct opt_spec opt_specs[] = {
     OPT("actimeo=%s", actimeo_s, 0, "SECONDS", "attribute and name cache time without a lease or watch (1)"),
     OPT("rasize=%s", rasize_s, 0, "BYTES",
 	"read ahead of a sequential reader under a lease or cache=loose, in MiB steps (4194304; 0: off; at most 16777216)"),
+    OPT("create_intent", nocreate_intent, 0, NULL, "an open(O_CREAT) of a new name costs one CREATE, no lookup first (default)"),
+    OPT("nocreate_intent", nocreate_intent, 1, NULL, "the kernel's lookup before each create asks the server too"),
     OPT("writeback_cache", writeback, 1, NULL, "let the kernel buffer writes (one client per share only)"),
     OPT("no_writeback_cache", writeback, 0, NULL, "the daemon gathers writes under a lease instead (default)"),
 

@@ -2,11 +2,12 @@
 """smbfuse benchmark (not a test): one metadata workload on a fresh mount of a private Samba on 127.0.0.1,
 timed, with the SMB requests and FUSE requests it cost by kind (the mount's own counters).
 
-  tools/bench_meta.py BINARY untar|untar-owner|touch|rm|find [--files 300]
+  tools/bench_meta.py BINARY untar|untar-owner|touch|touch-cold|rm|find [--files 300]
 
 untar: `tar -x --no-same-owner` of --files small files in 3 directories (what tools/bench.py times);
 untar-owner: the same as root keeping owners and modes (fchown and fchmod after each file's times, as
-`tar -x` as root and `cp -p` do); touch: `touch` of --files new names in a listed directory; rm: `rm -rf`
+`tar -x` as root and `cp -p` do); touch: `touch` of --files new names in a listed directory; touch-cold:
+the same in a directory made on the server and not listed (what tools/bench.py times); rm: `rm -rf`
 of a directory of --files files; find: `find` over --files files in 50 directories made on the server
 (what tools/bench.py times, cold); --samba422 for directory leases. $OPTS adds mount options (for example OPTS=cache=none,vers=1.0),
 $SMB_CONF [global] parameters of the server ("case sensitive=yes;strict sync=no").
@@ -83,7 +84,7 @@ def tarball(path, files):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary")
-    ap.add_argument("what", choices=["untar", "untar-owner", "touch", "rm", "find"])
+    ap.add_argument("what", choices=["untar", "untar-owner", "touch", "touch-cold", "rm", "find"])
     ap.add_argument("--files", type=int, default=300)
     ap.add_argument("--samba422", action="store_true",
                     help="the Samba 4.22 chroot of tests/samba422/setup.sh (directory leases) instead of 4.17")
@@ -126,7 +127,7 @@ def run(a, fresh):
         srvdir.chmod(0o755)
     server = sf.SambaServer(srvdir, root=root, options=dict(o.split("=", 1) for o in os.environ.get("SMB_CONF", "").split(";") if o))
     server.start()
-    opts = dict(o.split("=", 1) for o in os.environ.get("OPTS", "").split(",") if o)
+    opts = dict((o.split("=", 1) + [True])[:2] for o in os.environ.get("OPTS", "").split(",") if o)
     m = sf.Mount(server, base / "mnt", binary=a.binary, workdir=base, opts=opts)
     m.start()
     mp = Path(m.mountpoint)
@@ -139,6 +140,11 @@ def run(a, fresh):
             (mp / "d").mkdir()
             os.listdir(mp / "d")
             cmd = ["touch"] + [f"d/f{i}" for i in range(a.files)]
+        elif a.what == "touch-cold":
+            (server.backing / "d").mkdir()
+            os.chown(server.backing / "d", server.uid, server.gid)
+            cmd = ["touch"] + [f"f{i}" for i in range(a.files)]
+            mp = mp / "d"
         elif a.what == "find":
             for j in range(50):
                 d = server.backing / "tree" / f"d{j}"

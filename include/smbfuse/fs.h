@@ -48,6 +48,8 @@ struct fs_cfg {
 	/* rasize=: bytes read ahead of a sequential reader while its data may be cached (src/fs/ra.c), a
 	 * multiple of 1 MiB up to FS_RASIZE_MAX; 0: none. Never with FS_CACHE_NONE. */
 	unsigned rasize;
+	/* nocreate_intent: the kernel's LOOKUP before an open(O_CREAT) asks the server too (src/fs/intent.c) */
+	bool no_create_intent;
 };
 
 #define FS_RASIZE_DEFAULT (4u << 20)

@@ -43,7 +43,7 @@ struct opts {
 	/* mount.cifs options that map onto existing behaviour or FUSE options (see mount.smbfuse(8)). */
 	char *rsize_s, *wsize_s, *addr;
 	char *rasize_s; /* rasize=BYTES: read-ahead of sequential readers (fs_cfg.rasize) */
-	int forceuid, forcegid, seal, noserverino, mapchars, nomapposix, hard, perm, mfsymlinks;
+	int forceuid, forcegid, seal, noserverino, nocreate_intent, mapchars, nomapposix, hard, perm, mfsymlinks;
 	int nodfs; /* nodfs: follow no DFS referral (dfs_mount.c, dfs_router.c) */
 	int browse_hidden; /* a browse mount (//server) lists the '$' disk shares too (browse.c) */
 	char *dfsttl_s; /* dfsttl=SECONDS: keep a referral at most this long */

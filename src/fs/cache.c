@@ -365,6 +365,17 @@ int fs_cache_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct s
 	return r;
 }
 
+bool fs_cache_listing_names(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	char *fold = g_utf8_casefold(name, -1);
+	pthread_mutex_lock(&fs->lock);
+	struct fs_inode *p = ino_locked(fs, parent);
+	bool has = p && p->list_idx && g_hash_table_contains(p->list_idx, fold);
+	pthread_mutex_unlock(&fs->lock);
+	g_free(fold);
+	return has;
+}
+
 double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path)
 {
 	if (fs->cfg.cache == FS_CACHE_NONE)
@@ -503,6 +514,7 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 			 "cache.listing_checks %llu\ncache.listing_stale %llu\n"
 			 "cache.invalidated_inodes %llu\ncache.invalidated_entries %llu\nfuse.requests %llu\n"
 			 "fuse.lookups %llu\nfuse.getattrs %llu\nfuse.setattr_times_of_create %llu\n"
+			 "fuse.lookups_for_create %llu\nfuse.create_retries %llu\n"
 			 "read.inflight_max %llu\nreadahead.issued %llu\nreadahead.hits %llu\nreadahead.misses %llu\n"
 			 "readahead.dropped %llu\nreadahead.errors %llu\n",
 			 LOAD(fs->lookup_hits), LOAD(fs->lookup_neg_hits), LOAD(fs->lookup_misses),
@@ -510,6 +522,7 @@ size_t fs_stats(struct fs *fs, char *buf, size_t len)
 			 LOAD(fs->list_checks), LOAD(fs->list_stale), LOAD(fs->inval_inodes),
 			 LOAD(fs->inval_entries),
 			 LOAD(fs->fuse_requests), LOAD(fs->fuse_lookups), LOAD(fs->fuse_getattrs), LOAD(fs->times_of_create),
+			 LOAD(fs->create_intents), LOAD(fs->create_intent_retries),
 			 LOAD(fs->reads_inflight_max), LOAD(fs->ra_issued), LOAD(fs->ra_hits), LOAD(fs->ra_misses),
 			 LOAD(fs->ra_dropped), LOAD(fs->ra_errors));
 	size_t o = n < 0 ? 0 : MIN((size_t)n, len - 1);

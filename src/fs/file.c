@@ -309,9 +309,17 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int r = fs->cfg.ro ? -EROFS : fs_inode_path(fs, parent, name, &path);
 
 	if (r == 0) {
+		/* After a LOOKUP answered without the server (intent.c) only a new file will do: a name that
+		 * exists after all makes the kernel walk again (ESTALE), and this time the LOOKUP asks. */
+		bool blind = fs_intent_take(fs, parent, name);
 		/* The umask is ours to apply only when the kernel sends it (FUSE_CAP_DONT_MASK); else it is 0. */
-		r = do_open(fs, path, fi->flags | O_CREAT, mode & ~fuse_req_ctx(req)->umask, &fh, &a);
+		r = do_open(fs, path, fi->flags | O_CREAT | (blind ? O_EXCL : 0), mode & ~fuse_req_ctx(req)->umask,
+			    &fh, &a);
 		g_free(path);
+		if (r == -EEXIST && blind && !(fi->flags & O_EXCL)) {
+			fs_intent_taken(fs, parent, name);
+			r = -ESTALE;
+		}
 		fs_cache_name_changed(fs, parent, name);
 	}
 	if (r == 0 && !(ino = fs_inode_link(fs, parent, name, &a)))

@@ -79,6 +79,11 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 		fs_free(fs);
 		return -ENOMEM;
 	}
+	/* Whether the kernel checks modes itself (however the option came: ours, perm, or the user's): an
+	 * open(O_CREAT) answered "absent" is then checked against the directory (intent.c). */
+	for (int i = 0; i < args->argc; i++)
+		if (strstr(args->argv[i], "default_permissions"))
+			fs->kernel_perms = true;
 	fs->se = fuse_session_new(args, &fs_ll_ops, sizeof(fs_ll_ops), fs);
 	if (!fs->se) {
 		fs_free(fs);
@@ -86,7 +91,7 @@ int fs_new(struct smb_client *cl, const struct smb_ops *ops, const struct fs_cfg
 	}
 	fs_cache_init(fs);
 	fs_absent_init(fs);
-	if (fs_ra_init(fs) < 0) {
+	if (fs_ra_init(fs) < 0 || fs_intent_init(fs) < 0) {
 		fs_free(fs);
 		return -ENOMEM;
 	}
@@ -213,6 +218,7 @@ void fs_free(struct fs *fs)
 	if (fs->se)
 		fs_cache_fini(fs);
 	fs_absent_free(fs); /* before the session goes: its thread writes to /dev/fuse */
+	fs_intent_free(fs);
 	if (fs->se) {
 		if (fs->detached)
 			fs_ending_release_device(fs);

@@ -86,6 +86,7 @@ struct fs {
 	const struct smb_ops *ops; /* immutable */
 	struct fs_cfg cfg;	   /* immutable */
 	bool posix;		   /* smb_client_posix: modes and owners are the server's; immutable */
+	bool kernel_perms;	   /* FUSE default_permissions: the kernel checks mode bits; immutable */
 	struct fuse_session *se;
 	bool mounted, signals;
 
@@ -146,6 +147,10 @@ struct fs {
 	struct fs_ra *ra;
 	_Atomic uint64_t reads_inflight, reads_inflight_max;
 	struct fs_absent *absent; /* absent.c: expires names a fetched listing lacks; NULL: none */
+	/* intent.c: LOOKUPs of an open(O_CREAT) answered absent, whose CREATE is exclusive; NULL: none. Of
+	 * them, CREATEs that found the name and asked the kernel to walk again (ESTALE). */
+	struct fs_intent *intent;
+	_Atomic uint64_t create_intents, create_intent_retries;
 	_Atomic uint64_t ra_issued, ra_hits, ra_misses, ra_dropped, ra_errors;
 };
 
@@ -389,6 +394,16 @@ int fs_listing_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct
  * nothing is expired). */
 void fs_absent_init(struct fs *fs);
 void fs_absent_free(struct fs *fs);
+/* intent.c: whether the LOOKUP of name in parent is the kernel's look before an open(O_CREAT) of it that
+ * may be answered "absent" (recorded for fs_intent_take); whether the CREATE of (parent, name) follows such
+ * an answer (and must be exclusive); and that such a CREATE found the name (ask the server next time). */
+int fs_intent_init(struct fs *fs);
+void fs_intent_free(struct fs *fs);
+bool fs_intent_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent, const char *name);
+bool fs_intent_take(struct fs *fs, fuse_ino_t parent, const char *name);
+void fs_intent_taken(struct fs *fs, fuse_ino_t parent, const char *name);
+/* cache.c: whether a listing of parent, however old, has name (case-insensitively). */
+bool fs_cache_listing_names(struct fs *fs, fuse_ino_t parent, const char *name);
 void fs_absent_check(struct fs *fs, fuse_ino_t ino, const GPtrArray *ents);
 /* Attribute and entry timeouts for path (lease- or watch-backed when possible). */
 double fs_cache_attr_timeout(struct fs *fs, fuse_ino_t ino, const char *path);

@@ -113,6 +113,12 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		g_free(path);
 		return;
 	}
+	/* The look before an open(O_CREAT): its exclusive CREATE asks the server instead (intent.c). */
+	if (r == 0 && listed && fs_intent_lookup(fs, req, parent, name)) {
+		reply_err(req, -ENOENT);
+		g_free(path);
+		return;
+	}
 	if (r == 0)
 		r = CALL(fs, stat, path, &a);
 	if (r < 0)
