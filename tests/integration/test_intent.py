@@ -10,19 +10,18 @@ dialect and cache mode, and both must leave the same result and the same files o
 import errno
 import os
 import subprocess
+import sys
 
 import pytest
 
 from test_cache import fast_stats as stats
+from test_posix import _as_nobody
+from test_touch import delta
 
 pytestmark = pytest.mark.timeout(180)
 
 N = 30
 W = os.O_WRONLY | os.O_CREAT
-
-
-def delta(s0, s1, key):
-    return s1.get(key, 0) - s0.get(key, 0)
 
 
 def tree(root):
@@ -55,38 +54,27 @@ def shell(cwd, script):
     subprocess.run(["sh", "-c", script], cwd=cwd, check=True, timeout=60)
 
 
-def cases(d):
-    """name -> (what the server's directory holds first, the action in d, the mount's directory)."""
-    ab = str(d)
-    return {
-        "new": ({}, lambda: write_at("n", W, b"new", dir_fd=_dirfd(d))),
-        "new-absolute": ({}, lambda: write_at(ab + "/n", W, b"abs")),
-        "new-in-subdir": ({"sub": None}, lambda: write_at("sub/n", W, b"sub", dir_fd=_dirfd(d))),
-        "same-name-below": ({"x": None}, lambda: write_at("x/x", W, b"xx", dir_fd=_dirfd(d))),
-        "redirect": ({}, lambda: shell(ab, "echo hi > r && echo again >> r")),
-        "existing": ({"e": b"data"}, lambda: write_at("e", W, dir_fd=_dirfd(d))),
-        "existing-absolute": ({"e": b"data"}, lambda: write_at(ab + "/e", W)),
-        "existing-trunc": ({"e": b"data"}, lambda: write_at("e", W | os.O_TRUNC, b"T", dir_fd=_dirfd(d))),
-        "existing-redirect": ({"e": b"data"}, lambda: shell(ab, "echo hi > e")),
-        "existing-rdonly": ({"e": b"data"}, lambda: write_at("e", os.O_RDONLY | os.O_CREAT, b"",
-                                                              dir_fd=_dirfd(d))),
-        "existing-o-path": ({"e": b"data"}, lambda: write_at("e", os.O_PATH | W, b"", dir_fd=_dirfd(d))),
-        "existing-excl": ({"e": b"data"}, lambda: write_at("e", W | os.O_EXCL, dir_fd=_dirfd(d))),
-        "existing-case": ({"Ee": b"data"}, lambda: write_at("eE", W, dir_fd=_dirfd(d))),
-        "directory": ({"dd": None}, lambda: write_at("dd", W, dir_fd=_dirfd(d))),
-        "trailing-slash": ({}, lambda: write_at("t/", W, dir_fd=_dirfd(d))),
-        "link-to-file": ({"tgt": b"data", "ln": "tgt"}, lambda: write_at("ln", W, dir_fd=_dirfd(d))),
-        "dangling-link": ({"ln": "nothing"}, lambda: write_at("ln", W, dir_fd=_dirfd(d))),
-    }
-
-
-_fds = []
-
-
-def _dirfd(d):
-    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-    _fds.append(fd)
-    return fd
+# name -> (what the server's directory holds first, the action: f(the directory in the mount, an open
+# descriptor of it for openat)).
+CASES = {
+    "new": ({}, lambda d, fd: write_at("n", W, b"new", dir_fd=fd)),
+    "new-absolute": ({}, lambda d, fd: write_at(f"{d}/n", W, b"abs")),
+    "new-in-subdir": ({"sub": None}, lambda d, fd: write_at("sub/n", W, b"sub", dir_fd=fd)),
+    "same-name-below": ({"x": None}, lambda d, fd: write_at("x/x", W, b"xx", dir_fd=fd)),
+    "redirect": ({}, lambda d, fd: shell(d, "echo hi > r && echo again >> r")),
+    "existing": ({"e": b"data"}, lambda d, fd: write_at("e", W, dir_fd=fd)),
+    "existing-absolute": ({"e": b"data"}, lambda d, fd: write_at(f"{d}/e", W)),
+    "existing-trunc": ({"e": b"data"}, lambda d, fd: write_at("e", W | os.O_TRUNC, b"T", dir_fd=fd)),
+    "existing-redirect": ({"e": b"data"}, lambda d, fd: shell(d, "echo hi > e")),
+    "existing-rdonly": ({"e": b"data"}, lambda d, fd: write_at("e", os.O_RDONLY | os.O_CREAT, b"", dir_fd=fd)),
+    "existing-o-path": ({"e": b"data"}, lambda d, fd: write_at("e", os.O_PATH | W, b"", dir_fd=fd)),
+    "existing-excl": ({"e": b"data"}, lambda d, fd: write_at("e", W | os.O_EXCL, dir_fd=fd)),
+    "existing-case": ({"Ee": b"data"}, lambda d, fd: write_at("eE", W, dir_fd=fd)),
+    "directory": ({"dd": None}, lambda d, fd: write_at("dd", W, dir_fd=fd)),
+    "trailing-slash": ({}, lambda d, fd: write_at("t/", W, dir_fd=fd)),
+    "link-to-file": ({"tgt": b"data", "ln": "tgt"}, lambda d, fd: write_at("ln", W, dir_fd=fd)),
+    "dangling-link": ({"ln": "nothing"}, lambda d, fd: write_at("ln", W, dir_fd=fd)),
+}
 
 
 def prepare(m, top, files):
@@ -103,14 +91,16 @@ def prepare(m, top, files):
 
 
 def outcome(m, top, action):
+    """The action's result (ok or the errno's name) in m's directory top, and what the server holds then."""
+    d = m.path / top
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        action()
+        action(d, fd)
         result = "ok"
     except OSError as e:
         result = errno.errorcode.get(e.errno, e.errno)
     finally:
-        while _fds:
-            os.close(_fds.pop())
+        os.close(fd)
     return result, tree(m.backing / top)
 
 
@@ -119,12 +109,11 @@ def test_outcome_is_the_same_without_the_lookup(any_mount):
     off = any_mount(opts={"nocreate_intent": True})
     s0 = stats(on)
     got = {}
-    for name in cases(on.path):
-        files, action = cases(on.path / f"on-{name}")[name]
+    for name, (files, action) in CASES.items():
         prepare(on, f"on-{name}", files)
         prepare(off, f"off-{name}", files)
         a = outcome(on, f"on-{name}", action)
-        b = outcome(off, f"off-{name}", cases(off.path / f"off-{name}")[name][1])
+        b = outcome(off, f"off-{name}", action)
         got[name] = a
         assert a == b, f"{name}: with the lookup skipped {a}, with it {b}"
     s1 = stats(on)
@@ -175,15 +164,13 @@ def test_name_another_client_made_meanwhile_is_opened(any_mnt):
     assert os.path.exists(d / "later")
 
 
-def test_kernel_mode_checks_see_an_existing_file(mount, posix_server):
+@pytest.mark.parametrize("cache", ["strict", "loose", "none"])
+def test_kernel_mode_checks_see_an_existing_file(mount, posix_server, cache):
     """With the POSIX extensions the kernel checks modes (default_permissions), and for a create it checks
     the directory where for an existing file it checks the file: another local user may append to a file
     open to all in a directory he may not write, and may not create a new name there."""
-    import sys
-    from test_posix import _as_nobody
-    got = []
     for opts in ({}, {"nocreate_intent": None}):
-        m = mount(srv=posix_server, opts={"allow_other": None, **opts})
+        m = mount(srv=posix_server, opts={"allow_other": None, "cache": cache, **opts})
         m.disk_mkdir("d")
         m.disk_write("d/shared", b"a", mode=0o666)
         os.chmod(m.backing / "d", 0o755)
@@ -196,5 +183,5 @@ def test_kernel_mode_checks_see_an_existing_file(mount, posix_server):
             r = _as_nobody([sys.executable, "-c", code], fd)
         finally:
             os.close(fd)
-        got.append(dict(line.split() for line in r.stdout.splitlines()))
-        assert got[-1] == {"shared": "ok", "new": str(errno.EACCES)}, (opts, r.stdout + r.stderr)
+        got = dict(line.split() for line in r.stdout.splitlines())
+        assert got == {"shared": "ok", "new": str(errno.EACCES)}, (opts, r.stdout + r.stderr)
